@@ -1,0 +1,70 @@
+// lote: batch NLP for banking texts. The CLI is a thin shell over liblote: flags and files here,
+// all logic in the library.
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include "command.h"
+#include "lote/base/version.h"
+
+namespace lote::cli {
+
+std::vector<CommandEntry>& CommandRegistry() {
+  static std::vector<CommandEntry> registry;
+  return registry;
+}
+
+int ExitCodeFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kDataLoss:
+    case StatusCode::kOutOfRange:
+      return kExitInput;
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kUnimplemented:
+      return kExitUsage;
+    case StatusCode::kUnavailable:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kAborted:
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kDeadlineExceeded:
+      return kExitUnavailable;
+    default:
+      return kExitInternal;
+  }
+}
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "lote: %s\n", status.ToString().c_str());
+  return ExitCodeFor(status);
+}
+
+}  // namespace lote::cli
+
+int main(int argc, char** argv) {
+  using namespace lote::cli;
+  CLI::App app{"lote: batch NLP (intents, entities, personal data) for Spanish and English"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(lote::Version()));
+  int exit_code = kExitOk;
+  auto& registry = CommandRegistry();
+  std::sort(registry.begin(), registry.end(),
+            [](const CommandEntry& a, const CommandEntry& b) { return a.order < b.order; });
+  for (auto& entry : registry) entry.setup(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  } catch (const std::exception& e) {
+    // Library code returns Status; this only catches what third-party code threw.
+    std::fprintf(stderr, "lote: internal error: %s\n", e.what());
+    return kExitInternal;
+  }
+  std::cout.flush();
+  return exit_code;
+}

@@ -1,0 +1,41 @@
+// SHA-256 and HMAC-SHA256 (OpenSSL EVP underneath), used for model checksums, record content
+// hashes, data fingerprints and keyed PII pseudonymization. Thread-safety: a Sha256 instance is
+// not shared; the free functions are thread-safe.
+#ifndef LOTE_BASE_DIGEST_H_
+#define LOTE_BASE_DIGEST_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace lote {
+
+// Incremental SHA-256.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  void Update(std::string_view data);
+  void Update(const void* data, size_t n);
+  // Finishes and returns the digest; the object must not be updated afterwards.
+  std::array<uint8_t, 32> Final();
+  std::string FinalHex();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string HexEncode(const uint8_t* data, size_t n);
+std::string Sha256Hex(std::string_view data);
+// HMAC-SHA256(key, message) as lowercase hex (64 digits).
+std::string HmacSha256Hex(std::string_view key, std::string_view message);
+
+}  // namespace lote
+
+#endif  // LOTE_BASE_DIGEST_H_

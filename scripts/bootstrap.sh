@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages lote needs that are missing on this machine.
+# Both quick-start commands call it; it is a no-op on a machine that has everything.
+# Usage: scripts/bootstrap.sh [--bench]   (--bench adds the peers the benchmarks compare with)
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libicu-dev libutf8proc-dev libstemmer-dev
+  nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
+  libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev libxxhash-dev libcld2-dev
+  libgtest-dev libgmock-dev
+  python3 zstd
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(libbenchmark-dev fasttext time)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "bootstrap: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
