@@ -19,7 +19,9 @@ class Stemmer {
   static Result<std::unique_ptr<Stemmer>> Create(std::string_view language);
   ~Stemmer();
 
-  // Stem of a lower-case UTF-8 word. The returned view is valid until the next call.
+  // Stem of a lower-case UTF-8 word (normalize first: libstemmer expects lower case and, for
+  // Spanish, handles accents itself). The returned view points into the Stemmer and is valid
+  // until the next call. Words over 1024 bytes are returned unchanged.
   std::string_view Stem(std::string_view word);
 
  private:
