@@ -1,0 +1,260 @@
+#include "common.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <map>
+
+#include "lote/base/digest.h"
+#include "lote/io/file_source.h"
+#include "lote/text/utf8.h"
+
+namespace lote::cli {
+
+namespace {
+constexpr int kMaxWarnings = 20;
+int g_warnings = 0;
+int g_suppressed = 0;
+
+class StdinSource : public io::ByteSource {
+ public:
+  Result<size_t> Read(char* buf, size_t n) override {
+    ssize_t r;
+    do {
+      r = ::read(0, buf, n);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) return UnavailableError("<stdin>: read failed: " + std::string(std::strerror(errno)));
+    return static_cast<size_t>(r);
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::string name_ = "<stdin>";
+};
+}  // namespace
+
+void Warn(const std::string& message) {
+  if (g_warnings++ < kMaxWarnings) {
+    std::fprintf(stderr, "lote: warning: %s\n", message.c_str());
+  } else {
+    ++g_suppressed;
+  }
+}
+
+void FlushWarnings() {
+  if (g_suppressed > 0) {
+    std::fprintf(stderr, "lote: warning: %d more warning(s) not shown\n", g_suppressed);
+    g_suppressed = 0;
+  }
+}
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+Result<io::Format> ResolveFormat(const std::string& path, const std::string& format_flag) {
+  if (!format_flag.empty()) return io::ParseFormat(format_flag);
+  bool is_dir = false;
+  if (path != "-") {
+    auto d = io::IsDirectory(path);
+    if (!d.ok()) return d.status();
+    is_dir = *d;
+  }
+  return io::FormatFromPath(path, is_dir);
+}
+
+Result<std::unique_ptr<io::ByteSource>> OpenInput(const std::string& path) {
+  if (path == "-") return std::unique_ptr<io::ByteSource>(std::make_unique<StdinSource>());
+  LOTE_ASSIGN_OR_RETURN(auto src, io::OpenFileSource(path));
+  return io::MaybeDecompress(std::move(src));
+}
+
+Result<std::vector<LabeledRow>> ReadLabeledFile(const std::string& path, io::Format format,
+                                                const std::string& text_field,
+                                                const std::string& label_field) {
+  if (format != io::Format::kCsv && format != io::Format::kJsonl) {
+    return InvalidArgumentError(path + ": labelled data must be csv or jsonl (got " +
+                                std::string(io::FormatName(format)) + ")");
+  }
+  LOTE_ASSIGN_OR_RETURN(auto source, OpenInput(path));
+  io::TextReaderOptions opt;
+  opt.text_field = text_field;
+  opt.label_field = label_field;
+  opt.require_label = true;
+  LOTE_ASSIGN_OR_RETURN(auto reader, io::MakeTextRecordReader(format, std::move(source), opt));
+  std::vector<LabeledRow> rows;
+  size_t bad = 0;
+  io::TextRecord rec;
+  while (true) {
+    auto next = reader->Next(&rec);
+    if (!next.ok()) {
+      // Missing columns and I/O errors are fatal; a bad record is skipped.
+      const auto code = next.status().code();
+      if (code == StatusCode::kFailedPrecondition || code == StatusCode::kNotFound ||
+          code == StatusCode::kUnavailable || code == StatusCode::kDataLoss) {
+        return next.status();
+      }
+      ++bad;
+      Warn("skipping record: " + next.status().message());
+      continue;
+    }
+    if (!*next) break;
+    std::string label = rec.label;
+    // Labels are identifiers: trimmed, so "card_arrival " and "card_arrival" are one label.
+    while (!label.empty() && (label.back() == ' ' || label.back() == '\t')) label.pop_back();
+    size_t lead = label.find_first_not_of(" \t");
+    label = lead == std::string::npos ? "" : label.substr(lead);
+    if (label.empty()) {
+      ++bad;
+      Warn(path + ":" + std::to_string(rec.line) + ": empty label, record skipped");
+      continue;
+    }
+    rows.push_back({std::move(rec.text), std::move(label), rec.line});
+  }
+  if (rows.empty()) {
+    return InvalidArgumentError(path + ": no valid labelled records (" + std::to_string(bad) +
+                                " bad record(s)); is the file empty or header-only?");
+  }
+  return rows;
+}
+
+Result<bundle::Model> LoadModelFromPath(const std::string& path) {
+  LOTE_ASSIGN_OR_RETURN(std::string bytes, io::ReadFileToString(path));
+  return bundle::LoadModel(bytes, path);
+}
+
+std::string TrainingTimestamp(const std::vector<std::string>& inputs) {
+  time_t t = 0;
+  const std::string sde = EnvOr("SOURCE_DATE_EPOCH", "");
+  if (!sde.empty()) {
+    t = static_cast<time_t>(std::strtoll(sde.c_str(), nullptr, 10));
+  } else {
+    for (const auto& p : inputs) {
+      struct stat st;
+      if (::stat(p.c_str(), &st) == 0) t = std::max(t, st.st_mtime);
+    }
+  }
+  char buf[32];
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Result<std::string> FileSha256(const std::string& path) {
+  LOTE_ASSIGN_OR_RETURN(bool is_dir, io::IsDirectory(path));
+  Sha256 h;
+  if (is_dir) {
+    LOTE_ASSIGN_OR_RETURN(auto names, io::ListDirectory(path));
+    for (const auto& n : names) {
+      auto sub = io::IsDirectory(path + "/" + n);
+      if (!sub.ok() || *sub) continue;
+      LOTE_ASSIGN_OR_RETURN(std::string bytes, io::ReadFileToString(path + "/" + n));
+      h.Update(n);
+      h.Update(bytes);
+    }
+    return h.FinalHex();
+  }
+  LOTE_ASSIGN_OR_RETURN(auto src, io::OpenFileSource(path));
+  std::string buf(1 << 20, '\0');
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(size_t n, src->Read(buf.data(), buf.size()));
+    if (n == 0) break;
+    h.Update(buf.data(), n);
+  }
+  return h.FinalHex();
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view data) {
+  LOTE_ASSIGN_OR_RETURN(auto out, Output::Open(path));
+  out->Write(data);
+  return out->Commit();
+}
+
+Result<std::unique_ptr<Output>> Output::Open(const std::string& path) {
+  std::unique_ptr<Output> o(new Output());
+  if (path.empty() || path == "-") {
+    o->f_ = stdout;
+    o->is_stdout_ = true;
+    return o;
+  }
+  o->path_ = path;
+  o->tmp_ = path + ".tmp-" + std::to_string(::getpid());
+  o->f_ = std::fopen(o->tmp_.c_str(), "wb");
+  if (!o->f_) {
+    return UnavailableError(path + ": cannot open for writing: " + std::strerror(errno));
+  }
+  std::setvbuf(o->f_, nullptr, _IOFBF, 1 << 16);
+  return o;
+}
+
+Output::~Output() {
+  if (f_ && !is_stdout_) {
+    std::fclose(f_);
+    std::remove(tmp_.c_str());
+  }
+}
+
+void Output::Write(std::string_view data) {
+  if (!failed_ && std::fwrite(data.data(), 1, data.size(), f_) != data.size()) failed_ = true;
+}
+
+Status Output::Commit() {
+  if (is_stdout_) {
+    if (std::fflush(stdout) != 0 || failed_) return UnavailableError("<stdout>: write failed");
+    return Status::Ok();
+  }
+  std::string why;
+  if (failed_ || std::fflush(f_) != 0) why = std::strerror(errno);
+  if (why.empty() && ::fsync(fileno(f_)) != 0) why = std::strerror(errno);
+  if (std::fclose(f_) != 0 && why.empty()) why = std::strerror(errno);
+  f_ = nullptr;
+  if (!why.empty()) {
+    std::remove(tmp_.c_str());
+    return UnavailableError(path_ + ": write failed: " + why);
+  }
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    std::string e = std::strerror(errno);
+    std::remove(tmp_.c_str());
+    return UnavailableError(path_ + ": cannot rename into place: " + e);
+  }
+  return Status::Ok();
+}
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  static const char* kHex = "0123456789abcdef";
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 15]);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendJsonNumber(std::string* out, double v) {
+  char buf[32];
+  int n = std::snprintf(buf, sizeof(buf), "%.6g", v);
+  out->append(buf, n);
+}
+
+}  // namespace lote::cli

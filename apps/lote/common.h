@@ -1,0 +1,82 @@
+// Helpers shared by the CLI's subcommands: reading records and models from files, warnings,
+// JSON output, atomic output files. Only the CLI touches files by path, env and stderr.
+#ifndef LOTE_APPS_LOTE_COMMON_H_
+#define LOTE_APPS_LOTE_COMMON_H_
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lote/base/status.h"
+#include "lote/bundle/model.h"
+#include "lote/io/records.h"
+
+namespace lote::cli {
+
+// Prints "lote: warning: ..." to stderr; after `kMaxWarnings` of the same kind prints a count.
+void Warn(const std::string& message);
+// Prints how many warnings were suppressed, if any.
+void FlushWarnings();
+
+// The format of `path`: from --format when given, else from its extension (a folder is brat).
+Result<io::Format> ResolveFormat(const std::string& path, const std::string& format_flag);
+
+// Opens `path` (or "-" for stdin) as a byte source, decompressing .gz / .zst.
+Result<std::unique_ptr<io::ByteSource>> OpenInput(const std::string& path);
+
+struct LabeledRow {
+  std::string text;
+  std::string label;
+  uint64_t line = 0;
+};
+
+// Reads every labelled record of a csv/jsonl file. Bad records are skipped with a warning naming
+// file and line; a missing column, an empty file or a file with no valid record is an error.
+Result<std::vector<LabeledRow>> ReadLabeledFile(const std::string& path, io::Format format,
+                                                const std::string& text_field,
+                                                const std::string& label_field);
+
+// Reads and loads a model file. Errors name the path.
+Result<bundle::Model> LoadModelFromPath(const std::string& path);
+
+// The training timestamp recorded in a model: SOURCE_DATE_EPOCH when set (reproducible
+// builds convention), else the newest modification time of `inputs`. Either way the same data
+// gives the same model file, byte for byte. ISO 8601 UTC.
+std::string TrainingTimestamp(const std::vector<std::string>& inputs);
+
+// SHA-256 hex of a file's bytes (a folder: of its files' names and bytes in name order).
+Result<std::string> FileSha256(const std::string& path);
+
+// Writes `data` to `path` atomically (temporary file in the same folder, fsync, rename).
+Status WriteFileAtomic(const std::string& path, std::string_view data);
+
+// An output stream to a file (written to PATH.tmp-PID and renamed on Commit) or stdout ("-" or
+// empty path). Nothing half-written is left under the final name.
+class Output {
+ public:
+  static Result<std::unique_ptr<Output>> Open(const std::string& path);
+  ~Output();
+  void Write(std::string_view data);
+  Status Commit();
+
+ private:
+  Output() = default;
+  std::FILE* f_ = nullptr;
+  std::string path_, tmp_;
+  bool is_stdout_ = false;
+  bool failed_ = false;
+};
+
+// Appends `s` as a JSON string literal (quotes included) to `out`. `s` must be valid UTF-8.
+void AppendJsonString(std::string* out, std::string_view s);
+// Appends a float with up to 6 significant digits.
+void AppendJsonNumber(std::string* out, double v);
+
+// Environment lookups (only the CLI reads the environment).
+std::string EnvOr(const char* name, const std::string& fallback);
+
+}  // namespace lote::cli
+
+#endif  // LOTE_APPS_LOTE_COMMON_H_

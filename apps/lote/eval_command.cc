@@ -1,0 +1,142 @@
+// `lote eval`: scores a model on labelled data. csv/jsonl -> classification metrics;
+// conll/brat -> entity metrics (see eval_extract.cc).
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <map>
+#include <thread>
+
+#include "command.h"
+#include "common.h"
+#include "eval_extract.h"
+#include "lote/classify/metrics.h"
+
+namespace lote::cli {
+namespace {
+
+struct EvalFlags {
+  std::string model, data, format, text_field = "text", label_field = "label";
+  bool json = false;
+  int threads = 0;
+};
+
+Status RunEvalClassify(const EvalFlags& f, const bundle::Model& model, io::Format format) {
+  if (!model.classifier) {
+    return InvalidArgumentError(f.model + ": model has no classifier to evaluate on " + f.data);
+  }
+  const auto& clf = *model.classifier;
+  LOTE_ASSIGN_OR_RETURN(auto rows, ReadLabeledFile(f.data, format, f.text_field, f.label_field));
+  std::vector<std::string> labels = clf.labels();
+  std::map<std::string, int> index;
+  for (size_t i = 0; i < labels.size(); ++i) index[labels[i]] = static_cast<int>(i);
+  std::vector<int> gold(rows.size()), pred(rows.size());
+  std::vector<float> conf(rows.size());
+  std::map<std::string, size_t> unknown;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto it = index.find(rows[i].label);
+    if (it == index.end()) {
+      ++unknown[rows[i].label];
+      it = index.emplace(rows[i].label, static_cast<int>(labels.size())).first;
+      labels.push_back(rows[i].label);
+    }
+    gold[i] = it->second;
+  }
+  for (const auto& [label, n] : unknown) {
+    Warn(f.data + ": label '" + label + "' (" + std::to_string(n) +
+         " rows) was never seen in training; those rows count as errors");
+  }
+  const int threads =
+      f.threads > 0 ? f.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      auto st = clf.NewState();
+      classify::ClassifierPrediction p;
+      for (size_t i = t; i < rows.size(); i += threads) {
+        clf.Predict(rows[i].text, st.get(), 0, &p);
+        pred[i] = p.label;
+        conf[i] = p.score;
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  auto r = classify::Evaluate(gold, pred, conf, labels, clf.oos_label());
+
+  if (f.json) {
+    nlohmann::ordered_json j;
+    j["model_version"] = model.version_id;
+    j["n"] = r.n;
+    j["accuracy"] = r.accuracy;
+    j["macro_f1"] = r.macro_f1;
+    j["ece"] = r.ece;
+    if (clf.oos_label() >= 0) {
+      j["in_scope_accuracy"] = r.in_scope_accuracy;
+      j["oos_recall"] = r.oos_recall;
+      j["oos_precision"] = r.oos_precision;
+    }
+    nlohmann::ordered_json per = nlohmann::ordered_json::object();
+    for (const auto& m : r.per_label) {
+      per[m.label] = {{"precision", m.precision}, {"recall", m.recall}, {"f1", m.f1},
+                      {"support", m.support}};
+    }
+    j["per_label"] = per;
+    nlohmann::ordered_json conf_j = nlohmann::ordered_json::array();
+    for (const auto& c : r.confusions) {
+      conf_j.push_back({{"gold", c.gold}, {"predicted", c.predicted}, {"count", c.count}});
+    }
+    j["confusions"] = conf_j;
+    j["unknown_labels"] = unknown;
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("model      %s\n", model.version_id.c_str());
+    std::printf("data       %s (%zu rows)\n", f.data.c_str(), r.n);
+    std::printf("accuracy   %.4f\nmacro-F1   %.4f\nECE        %.4f\n", r.accuracy, r.macro_f1, r.ece);
+    if (clf.oos_label() >= 0) {
+      std::printf("in-scope accuracy %.4f\noos recall        %.4f\n", r.in_scope_accuracy,
+                  r.oos_recall);
+    }
+    std::printf("\n%-32s %9s %9s %9s %8s\n", "label", "precision", "recall", "f1", "support");
+    for (const auto& m : r.per_label) {
+      std::printf("%-32s %9.3f %9.3f %9.3f %8zu\n", m.label.c_str(), m.precision, m.recall, m.f1,
+                  m.support);
+    }
+    if (!r.confusions.empty()) {
+      std::printf("\nmost frequent confusions (gold -> predicted)\n");
+      for (size_t i = 0; i < r.confusions.size() && i < 10; ++i) {
+        const auto& c = r.confusions[i];
+        std::printf("%5zu  %s -> %s\n", c.count, c.gold.c_str(), c.predicted.c_str());
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status RunEval(const EvalFlags& f) {
+  LOTE_ASSIGN_OR_RETURN(bundle::Model model, LoadModelFromPath(f.model));
+  LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(f.data, f.format));
+  if (format == io::Format::kConll || format == io::Format::kBrat) {
+    return RunEvalExtract(f.model, model, f.data, format, f.json);
+  }
+  return RunEvalClassify(f, model, format);
+}
+
+void SetupEval(CLI::App& root, int* exit_code) {
+  auto* cmd = root.add_subcommand("eval", "Score a model on labelled data");
+  auto f = std::make_shared<EvalFlags>();
+  cmd->add_option("--model", f->model, "Model file")->required();
+  cmd->add_option("--data", f->data, "Labelled data (csv, jsonl, conll, brat folder)")->required();
+  cmd->add_option("--format", f->format, "csv | jsonl | conll | brat (default: from extension)");
+  cmd->add_option("--text-field", f->text_field, "Text column/field")->capture_default_str();
+  cmd->add_option("--label-field", f->label_field, "Label column/field")->capture_default_str();
+  cmd->add_option("--threads", f->threads, "Threads (0 = all cores)");
+  cmd->add_flag("--json", f->json, "Print one JSON object");
+  cmd->callback([f, exit_code] {
+    Status s = RunEval(*f);
+    FlushWarnings();
+    *exit_code = s.ok() ? kExitOk : Fail(s);
+  });
+}
+
+}  // namespace
+LOTE_REGISTER_COMMAND(20, SetupEval);
+}  // namespace lote::cli

@@ -1,0 +1,126 @@
+// `lote train classify`: trains an intent classifier from labelled csv/jsonl.
+// (`lote train extract` lives in train_extract_command.cc.)
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "command.h"
+#include "common.h"
+#include "lote/bundle/model.h"
+#include "lote/classify/intent_classifier.h"
+
+namespace lote::cli {
+namespace {
+
+struct TrainClassifyFlags {
+  std::string train, dev, text_field = "text", label_field = "label", oos_label, name, out;
+  std::string format;
+  double c = 1.0;
+  int min_df = 1;
+  int threads = 0;
+  uint64_t seed = 1;
+  int word_ngrams = 2;
+  int char_min = 2, char_max = 5;
+  bool keep_accents = false;
+  bool no_refit = false;
+};
+
+Status RunTrainClassify(const TrainClassifyFlags& f) {
+  LOTE_ASSIGN_OR_RETURN(io::Format train_format, ResolveFormat(f.train, f.format));
+  LOTE_ASSIGN_OR_RETURN(auto train_rows,
+                        ReadLabeledFile(f.train, train_format, f.text_field, f.label_field));
+  std::vector<LabeledRow> dev_rows;
+  if (!f.dev.empty()) {
+    LOTE_ASSIGN_OR_RETURN(io::Format dev_format, ResolveFormat(f.dev, f.format));
+    LOTE_ASSIGN_OR_RETURN(dev_rows, ReadLabeledFile(f.dev, dev_format, f.text_field, f.label_field));
+  }
+  std::vector<classify::LabeledText> train, dev;
+  train.reserve(train_rows.size());
+  for (auto& r : train_rows) train.push_back({std::move(r.text), std::move(r.label)});
+  for (auto& r : dev_rows) dev.push_back({std::move(r.text), std::move(r.label)});
+
+  classify::ClassifierTrainOptions opt;
+  opt.c = f.c;
+  opt.min_df = f.min_df;
+  opt.threads = f.threads;
+  opt.seed = f.seed;
+  opt.oos_label = f.oos_label;
+  opt.refit_on_dev = !f.no_refit;
+  opt.features.word_ngram_max = f.word_ngrams;
+  opt.features.char_ngram_min = f.char_min;
+  opt.features.char_ngram_max = f.char_max;
+  opt.features.normalizer.strip_accents = !f.keep_accents;
+  nlohmann::ordered_json prov;
+  LOTE_ASSIGN_OR_RETURN(std::string train_sha, FileSha256(f.train));
+  prov["train_file"] = std::filesystem::path(f.train).filename().string();
+  prov["train_sha256"] = train_sha;
+  if (!f.dev.empty()) {
+    LOTE_ASSIGN_OR_RETURN(std::string dev_sha, FileSha256(f.dev));
+    prov["dev_file"] = std::filesystem::path(f.dev).filename().string();
+    prov["dev_sha256"] = dev_sha;
+  }
+  opt.provenance_json = prov.dump();
+
+  classify::ClassifierTrainReport rep;
+  LOTE_ASSIGN_OR_RETURN(auto clf, classify::IntentClassifier::Train(train, dev, opt, &rep));
+  for (const auto& w : rep.warnings) Warn(f.train + ": " + w);
+
+  std::vector<std::string> inputs{f.train};
+  if (!f.dev.empty()) inputs.push_back(f.dev);
+  const std::string name =
+      f.name.empty() ? std::filesystem::path(f.out).stem().string() : f.name;
+  model::ModelFile file;
+  clf->Save(&file);
+  std::string parts = "{\"classifier\":" + clf->MetadataJson() + "}";
+  std::string version_id;
+  std::string bytes =
+      bundle::FinishModelFile(&file, name, TrainingTimestamp(inputs), parts, &version_id);
+  LOTE_RETURN_IF_ERROR(WriteFileAtomic(f.out, bytes));
+
+  std::fprintf(stderr,
+               "trained %s: %zu labels, %zu rows (%zu calibration), %zu features, %.1f s\n",
+               version_id.c_str(), clf->labels().size(), rep.train_rows, rep.dev_rows,
+               rep.features, rep.seconds);
+  std::fprintf(stderr, "calibration split: accuracy %.4f, macro-F1 %.4f, ECE %.4f, T=%.3f",
+               rep.dev_accuracy, rep.dev_macro_f1, rep.dev_ece, rep.temperature);
+  if (clf->oos_label() >= 0) {
+    std::fprintf(stderr, ", in-scope accuracy %.4f, oos recall %.4f, threshold %.3f",
+                 rep.dev_in_scope_accuracy, rep.dev_oos_recall, rep.oos_threshold);
+  }
+  std::fprintf(stderr, "\nwrote %s (%zu bytes)\n", f.out.c_str(), bytes.size());
+  return Status::Ok();
+}
+
+void SetupTrain(CLI::App& root, int* exit_code) {
+  auto* train = root.add_subcommand("train", "Train a model (classify | extract)");
+  train->require_subcommand(1);
+  auto* cmd = train->add_subcommand("classify", "Train an intent classifier from labelled csv/jsonl");
+  auto f = std::make_shared<TrainClassifyFlags>();
+  cmd->add_option("--train", f->train, "Training data (csv or jsonl)")->required();
+  cmd->add_option("--dev", f->dev, "Development data: calibrates probabilities and the oos threshold");
+  cmd->add_option("--text-field", f->text_field, "Text column/field")->capture_default_str();
+  cmd->add_option("--label-field", f->label_field, "Label column/field")->capture_default_str();
+  cmd->add_option("--oos-label", f->oos_label, "Out-of-scope label: learn to abstain to it");
+  cmd->add_option("--name", f->name, "Model name (default: the output file's stem)");
+  cmd->add_option("--out", f->out, "Model file to write")->required();
+  cmd->add_option("--format", f->format, "Input format: csv | jsonl (default: from extension)");
+  cmd->add_option("--c", f->c, "SVM regularization C")->capture_default_str();
+  cmd->add_option("--min-df", f->min_df, "Drop features seen in fewer texts")->capture_default_str();
+  cmd->add_option("--threads", f->threads, "Training threads (0 = all cores)")->capture_default_str();
+  cmd->add_option("--seed", f->seed, "Shuffling seed")->capture_default_str();
+  cmd->add_option("--word-ngrams", f->word_ngrams, "Word n-grams 1..N")->capture_default_str();
+  cmd->add_option("--char-min", f->char_min, "Shortest character n-gram")->capture_default_str();
+  cmd->add_option("--char-max", f->char_max, "Longest character n-gram (0: none)")->capture_default_str();
+  cmd->add_flag("--keep-accents", f->keep_accents, "Do not fold accents before featurizing");
+  cmd->add_flag("--no-refit", f->no_refit, "Do not refit on train+dev after calibration");
+  cmd->callback([f, exit_code] {
+    Status s = RunTrainClassify(*f);
+    FlushWarnings();
+    *exit_code = s.ok() ? kExitOk : Fail(s);
+  });
+}
+
+}  // namespace
+LOTE_REGISTER_COMMAND(10, SetupTrain);
+}  // namespace lote::cli

@@ -1,0 +1,157 @@
+// IntentClassifier: multi-class text classifier (hashed word + character n-gram TF-IDF
+// features, one-vs-rest L2-loss linear SVMs trained by dual coordinate descent, softmax
+// probabilities calibrated by temperature scaling on a development split, optional
+// abstention to an out-of-scope label).
+//
+// Training is deterministic: the same data and options give byte-identical model sections,
+// whatever the thread count. A loaded classifier is immutable and its const methods are
+// thread-safe; each worker thread keeps its own ClassifierState (scratch buffers).
+#ifndef LOTE_CLASSIFY_INTENT_CLASSIFIER_H_
+#define LOTE_CLASSIFY_INTENT_CLASSIFIER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lote/base/status.h"
+#include "lote/classify/features.h"
+#include "lote/model/model_file.h"
+
+namespace lote::classify {
+
+struct LabeledText {
+  std::string text;
+  std::string label;
+};
+
+struct ClassifierTrainOptions {
+  FeatureOptions features;
+  double c = 1.0;                 // SVM regularization (larger: fit training data harder)
+  double tolerance = 0.1;         // dual coordinate descent stopping tolerance (liblinear's eps)
+  int max_iterations = 1000;      // passes over the data per class, at most
+  int min_df = 1;                 // drop features seen in fewer training texts
+  int threads = 0;                // 0: all hardware threads; results do not depend on it
+  uint64_t seed = 1;              // data shuffling; fixed for reproducibility
+  std::string oos_label;          // non-empty: out-of-scope label for abstention
+  // The abstention threshold maximizes in-scope accuracy + oos_recall_weight * oos recall on
+  // the calibration rows: below 1, a wrongly abstained in-scope row costs more than a missed
+  // oos row (users see abstentions as failures).
+  double oos_recall_weight = 0.07;
+  // Without a dev set, this fraction of train (stratified, fixed seed) is held out to calibrate
+  // probabilities and the abstention threshold; the final model is refit on all of train.
+  double holdout_fraction = 0.1;
+  // With a dev set: refit the final model on train + dev after calibration on dev.
+  bool refit_on_dev = true;
+  // JSON object text merged into the model's training metadata (data sha256, file names,
+  // created_at): supplied by the caller, which knows where the data came from.
+  std::string provenance_json = "{}";
+};
+
+// What training measured; also stored in the model's metadata.
+struct ClassifierTrainReport {
+  size_t train_rows = 0;
+  size_t dev_rows = 0;
+  size_t features = 0;
+  double temperature = 1.0;
+  double oos_threshold = 0.0;
+  double dev_accuracy = 0.0;   // of the calibration model on the held-out/dev rows
+  double dev_macro_f1 = 0.0;
+  double dev_ece = 0.0;
+  double dev_in_scope_accuracy = -1.0;  // with an oos label only
+  double dev_oos_recall = -1.0;
+  double seconds = 0.0;
+  std::vector<std::string> warnings;  // e.g. labels seen once
+};
+
+struct ScoredLabel {
+  int label;
+  float score;
+};
+
+struct ClassifierPrediction {
+  int label = -1;          // index into labels(); the oos label when abstaining
+  float score = 0.0f;      // calibrated probability of `label` (abstention: 1 - max in-scope p)
+  std::vector<ScoredLabel> top_k;  // highest probabilities first
+};
+
+class ClassifierState;
+
+class IntentClassifier {
+ public:
+  // Trains on `train`; `dev` may be empty. Labels are taken from the data (sorted).
+  // Errors: InvalidArgument (no rows, fewer than 2 labels, oos label absent from the data).
+  static Result<std::shared_ptr<const IntentClassifier>> Train(
+      const std::vector<LabeledText>& train, const std::vector<LabeledText>& dev,
+      const ClassifierTrainOptions& options, ClassifierTrainReport* report);
+
+  // Reads the "classifier.*" sections of a model file. DataLoss on truncated or inconsistent
+  // sections, FailedPrecondition on an unknown section version.
+  static Result<std::shared_ptr<const IntentClassifier>> Load(const model::ModelFile& file,
+                                                              std::string_view source);
+
+  // Adds the "classifier.*" sections to `file` (does not touch "meta").
+  void Save(model::ModelFile* file) const;
+
+  // Metadata JSON object (text) describing this classifier for the model's "meta" section.
+  std::string MetadataJson() const;
+
+  std::unique_ptr<ClassifierState> NewState() const;
+
+  // Classifies one text (valid UTF-8). `top_k` <= 0 means no top-k list. Thread-safe.
+  void Predict(std::string_view text, ClassifierState* state, int top_k,
+               ClassifierPrediction* out) const;
+
+  // Calibrated probabilities over all labels (size labels().size()), before abstention.
+  void Probabilities(std::string_view text, ClassifierState* state, std::vector<float>* p) const;
+
+  // The sparse TF-IDF row of `text` (feature indices ascending) into state->row. Thread-safe.
+  void Vectorize(std::string_view text, ClassifierState* state) const;
+
+  const std::vector<std::string>& labels() const { return labels_; }
+  int oos_label() const { return oos_label_; }  // -1 when none
+  double temperature() const { return temperature_; }
+  double oos_threshold() const { return oos_threshold_; }
+  size_t num_features() const { return hashes_.size(); }
+  const FeatureOptions& feature_options() const { return extractor_.options(); }
+
+  // Internal (public for the trainer): constructs from parts.
+  IntentClassifier(FeatureOptions features, std::vector<std::string> labels,
+                   std::vector<uint64_t> hashes, std::vector<float> idf,
+                   std::vector<float> weights, std::vector<float> bias);
+
+ private:
+  friend class ClassifierTrainer;
+  void BuildIndex();
+  void Scores(std::string_view text, ClassifierState* state, std::vector<float>* scores) const;
+  int32_t Find(uint64_t hash) const;
+
+  FeatureExtractor extractor_;
+  std::vector<std::string> labels_;
+  std::vector<uint64_t> hashes_;  // sorted feature hashes; position = feature index
+  std::vector<float> idf_;
+  std::vector<float> weights_;    // feature-major: weights_[f * K + k]
+  std::vector<float> bias_;       // K
+  int oos_label_ = -1;
+  double temperature_ = 1.0;
+  double oos_threshold_ = 0.0;
+  std::string training_json_ = "{}";  // training metadata (data hashes, rows, params, metrics)
+  // Open-addressing index hash -> feature (built at load, not stored).
+  std::vector<uint64_t> table_keys_;
+  std::vector<int32_t> table_values_;
+  uint64_t table_mask_ = 0;
+};
+
+class ClassifierState {
+ public:
+  FeatureScratch scratch;
+  SparseRow row;
+  std::vector<int32_t> ids;
+  std::vector<float> scores;
+  std::vector<float> probs;
+};
+
+}  // namespace lote::classify
+
+#endif  // LOTE_CLASSIFY_INTENT_CLASSIFIER_H_

@@ -1,0 +1,296 @@
+#include "lote/classify/intent_classifier.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "lote/model/bytes.h"
+
+namespace lote::classify {
+
+namespace {
+
+// Version of the "classifier.*" section layout; bump on any change (old files are refused
+// with a clear message rather than misread).
+constexpr uint32_t kClassifierFormat = 1;
+
+inline uint64_t Mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+}  // namespace
+
+IntentClassifier::IntentClassifier(FeatureOptions features, std::vector<std::string> labels,
+                                   std::vector<uint64_t> hashes, std::vector<float> idf,
+                                   std::vector<float> weights, std::vector<float> bias)
+    : extractor_(features),
+      labels_(std::move(labels)),
+      hashes_(std::move(hashes)),
+      idf_(std::move(idf)),
+      weights_(std::move(weights)),
+      bias_(std::move(bias)) {
+  BuildIndex();
+}
+
+void IntentClassifier::BuildIndex() {
+  size_t cap = 16;
+  while (cap < hashes_.size() * 2) cap <<= 1;
+  table_keys_.assign(cap, 0);
+  table_values_.assign(cap, -1);
+  table_mask_ = cap - 1;
+  for (size_t i = 0; i < hashes_.size(); ++i) {
+    uint64_t slot = Mix(hashes_[i]) & table_mask_;
+    while (table_values_[slot] >= 0) slot = (slot + 1) & table_mask_;
+    table_keys_[slot] = hashes_[i];
+    table_values_[slot] = static_cast<int32_t>(i);
+  }
+}
+
+int32_t IntentClassifier::Find(uint64_t hash) const {
+  uint64_t slot = Mix(hash) & table_mask_;
+  while (true) {
+    const int32_t v = table_values_[slot];
+    if (v < 0) return -1;
+    if (table_keys_[slot] == hash) return v;
+    slot = (slot + 1) & table_mask_;
+  }
+}
+
+std::unique_ptr<ClassifierState> IntentClassifier::NewState() const {
+  return std::make_unique<ClassifierState>();
+}
+
+void IntentClassifier::Vectorize(std::string_view text, ClassifierState* st) const {
+  extractor_.Hash(text, &st->scratch);
+  st->ids.clear();
+  for (uint64_t h : st->scratch.hashes) {
+    const int32_t id = Find(h);
+    if (id >= 0) st->ids.push_back(id);
+  }
+  std::sort(st->ids.begin(), st->ids.end());
+  SparseRow& row = st->row;
+  row.Clear();
+  const auto& opt = extractor_.options();
+  double norm_word = 0, norm_char = 0;
+  for (size_t i = 0; i < st->ids.size();) {
+    size_t j = i;
+    while (j < st->ids.size() && st->ids[j] == st->ids[i]) ++j;
+    const int32_t id = st->ids[i];
+    const double tf = static_cast<double>(j - i);
+    const float v = static_cast<float>((opt.sublinear_tf ? 1.0 + std::log(tf) : tf) * idf_[id]);
+    row.index.push_back(static_cast<uint32_t>(id));
+    row.value.push_back(v);
+    (IsCharFeature(hashes_[id]) ? norm_char : norm_word) += static_cast<double>(v) * v;
+    i = j;
+  }
+  const float sw = norm_word > 0 ? opt.word_block_weight / std::sqrt(norm_word) : 0.0f;
+  const float sc = norm_char > 0 ? opt.char_block_weight / std::sqrt(norm_char) : 0.0f;
+  for (size_t i = 0; i < row.index.size(); ++i) {
+    row.value[i] *= IsCharFeature(hashes_[row.index[i]]) ? sc : sw;
+  }
+}
+
+void IntentClassifier::Scores(std::string_view text, ClassifierState* st,
+                              std::vector<float>* scores) const {
+  Vectorize(text, st);
+  const size_t k = labels_.size();
+  scores->assign(bias_.begin(), bias_.end());
+  float* s = scores->data();
+  for (size_t i = 0; i < st->row.index.size(); ++i) {
+    const float v = st->row.value[i];
+    const float* w = weights_.data() + static_cast<size_t>(st->row.index[i]) * k;
+    for (size_t j = 0; j < k; ++j) s[j] += v * w[j];
+  }
+}
+
+void IntentClassifier::Probabilities(std::string_view text, ClassifierState* st,
+                                     std::vector<float>* p) const {
+  Scores(text, st, p);
+  const float inv_t = static_cast<float>(1.0 / temperature_);
+  float mx = *std::max_element(p->begin(), p->end());
+  float sum = 0;
+  for (float& x : *p) {
+    x = std::exp((x - mx) * inv_t);
+    sum += x;
+  }
+  for (float& x : *p) x /= sum;
+}
+
+void IntentClassifier::Predict(std::string_view text, ClassifierState* st, int top_k,
+                               ClassifierPrediction* out) const {
+  Probabilities(text, st, &st->probs);
+  const auto& p = st->probs;
+  const int k = static_cast<int>(p.size());
+  int best = 0;
+  for (int j = 1; j < k; ++j) {
+    if (p[j] > p[best]) best = j;
+  }
+  out->label = best;
+  out->score = p[best];
+  if (oos_label_ >= 0 && best != oos_label_) {
+    // Abstain when the most likely in-scope label is not likely enough.
+    if (p[best] < oos_threshold_) {
+      out->label = oos_label_;
+      out->score = 1.0f - p[best];
+    }
+  }
+  out->top_k.clear();
+  if (top_k > 0) {
+    const int n = std::min(top_k, k);
+    for (int j = 0; j < k; ++j) {
+      ScoredLabel sl{j, p[j]};
+      if (static_cast<int>(out->top_k.size()) < n) {
+        out->top_k.push_back(sl);
+        std::push_heap(out->top_k.begin(), out->top_k.end(),
+                       [](const ScoredLabel& a, const ScoredLabel& b) { return a.score > b.score; });
+      } else if (sl.score > out->top_k.front().score) {
+        std::pop_heap(out->top_k.begin(), out->top_k.end(),
+                      [](const ScoredLabel& a, const ScoredLabel& b) { return a.score > b.score; });
+        out->top_k.back() = sl;
+        std::push_heap(out->top_k.begin(), out->top_k.end(),
+                       [](const ScoredLabel& a, const ScoredLabel& b) { return a.score > b.score; });
+      }
+    }
+    std::sort(out->top_k.begin(), out->top_k.end(), [](const ScoredLabel& a, const ScoredLabel& b) {
+      return a.score != b.score ? a.score > b.score : a.label < b.label;
+    });
+  }
+}
+
+void IntentClassifier::Save(model::ModelFile* file) const {
+  const auto& o = extractor_.options();
+  model::ByteWriter cfg;
+  cfg.Put<uint32_t>(kClassifierFormat);
+  cfg.Put<int32_t>(o.word_ngram_max);
+  cfg.Put<int32_t>(o.char_ngram_min);
+  cfg.Put<int32_t>(o.char_ngram_max);
+  cfg.Put<float>(o.word_block_weight);
+  cfg.Put<float>(o.char_block_weight);
+  cfg.Put<uint8_t>(o.sublinear_tf);
+  cfg.Put<uint8_t>(o.normalizer.nfkc);
+  cfg.Put<uint8_t>(o.normalizer.case_fold);
+  cfg.Put<uint8_t>(o.normalizer.strip_accents);
+  cfg.Put<uint8_t>(o.normalizer.fold_enye);
+  cfg.Put<uint8_t>(o.normalizer.collapse_whitespace);
+  cfg.Put<int32_t>(oos_label_);
+  cfg.Put<double>(temperature_);
+  cfg.Put<double>(oos_threshold_);
+  cfg.PutString(training_json_);
+  file->sections["classifier.config"] = cfg.Release();
+
+  model::ByteWriter lab;
+  lab.PutStrings(labels_);
+  file->sections["classifier.labels"] = lab.Release();
+
+  model::ByteWriter voc;
+  voc.PutVector(hashes_);
+  voc.PutVector(idf_);
+  file->sections["classifier.vocab"] = voc.Release();
+
+  model::ByteWriter w;
+  w.PutVector(weights_);
+  w.PutVector(bias_);
+  file->sections["classifier.weights"] = w.Release();
+}
+
+Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Load(
+    const model::ModelFile& file, std::string_view source) {
+  const std::string src(source);
+  auto section = [&](const char* name) -> const std::string* {
+    auto it = file.sections.find(name);
+    return it == file.sections.end() ? nullptr : &it->second;
+  };
+  const std::string* cfg_bytes = section("classifier.config");
+  const std::string* lab_bytes = section("classifier.labels");
+  const std::string* voc_bytes = section("classifier.vocab");
+  const std::string* w_bytes = section("classifier.weights");
+  if (!cfg_bytes || !lab_bytes || !voc_bytes || !w_bytes) {
+    return NotFoundError(src + ": model has no classifier (classifier.* sections missing)");
+  }
+  model::ByteReader cfg(*cfg_bytes, src + ": classifier.config");
+  uint32_t format = 0;
+  LOTE_RETURN_IF_ERROR(cfg.Get(&format));
+  if (format != kClassifierFormat) {
+    return FailedPreconditionError(src + ": classifier section version " + std::to_string(format) +
+                                   " is not supported (this lote reads version " +
+                                   std::to_string(kClassifierFormat) + ")");
+  }
+  FeatureOptions o;
+  uint8_t sub = 0, nfkc = 0, cf = 0, sa = 0, fe = 0, ws = 0;
+  int32_t oos = -1;
+  double temperature = 1, threshold = 0;
+  std::string training;
+  LOTE_RETURN_IF_ERROR(cfg.Get(&o.word_ngram_max));
+  LOTE_RETURN_IF_ERROR(cfg.Get(&o.char_ngram_min));
+  LOTE_RETURN_IF_ERROR(cfg.Get(&o.char_ngram_max));
+  LOTE_RETURN_IF_ERROR(cfg.Get(&o.word_block_weight));
+  LOTE_RETURN_IF_ERROR(cfg.Get(&o.char_block_weight));
+  LOTE_RETURN_IF_ERROR(cfg.Get(&sub));
+  LOTE_RETURN_IF_ERROR(cfg.Get(&nfkc));
+  LOTE_RETURN_IF_ERROR(cfg.Get(&cf));
+  LOTE_RETURN_IF_ERROR(cfg.Get(&sa));
+  LOTE_RETURN_IF_ERROR(cfg.Get(&fe));
+  LOTE_RETURN_IF_ERROR(cfg.Get(&ws));
+  LOTE_RETURN_IF_ERROR(cfg.Get(&oos));
+  LOTE_RETURN_IF_ERROR(cfg.Get(&temperature));
+  LOTE_RETURN_IF_ERROR(cfg.Get(&threshold));
+  LOTE_RETURN_IF_ERROR(cfg.GetString(&training));
+  LOTE_RETURN_IF_ERROR(cfg.ExpectEnd());
+  o.sublinear_tf = sub;
+  o.normalizer.nfkc = nfkc;
+  o.normalizer.case_fold = cf;
+  o.normalizer.strip_accents = sa;
+  o.normalizer.fold_enye = fe;
+  o.normalizer.collapse_whitespace = ws;
+
+  std::vector<std::string> labels;
+  model::ByteReader lab(*lab_bytes, src + ": classifier.labels");
+  LOTE_RETURN_IF_ERROR(lab.GetStrings(&labels));
+  LOTE_RETURN_IF_ERROR(lab.ExpectEnd());
+  std::vector<uint64_t> hashes;
+  std::vector<float> idf, weights, bias;
+  model::ByteReader voc(*voc_bytes, src + ": classifier.vocab");
+  LOTE_RETURN_IF_ERROR(voc.GetVector(&hashes));
+  LOTE_RETURN_IF_ERROR(voc.GetVector(&idf));
+  LOTE_RETURN_IF_ERROR(voc.ExpectEnd());
+  model::ByteReader w(*w_bytes, src + ": classifier.weights");
+  LOTE_RETURN_IF_ERROR(w.GetVector(&weights));
+  LOTE_RETURN_IF_ERROR(w.GetVector(&bias));
+  LOTE_RETURN_IF_ERROR(w.ExpectEnd());
+
+  const size_t k = labels.size();
+  if (k < 2 || idf.size() != hashes.size() || bias.size() != k ||
+      weights.size() != hashes.size() * k || oos < -1 || oos >= static_cast<int32_t>(k) ||
+      !(temperature > 0) || !std::is_sorted(hashes.begin(), hashes.end()) ||
+      std::adjacent_find(hashes.begin(), hashes.end()) != hashes.end()) {
+    return DataLossError(src + ": classifier sections are inconsistent (corrupted model)");
+  }
+  auto c = std::make_shared<IntentClassifier>(o, std::move(labels), std::move(hashes),
+                                              std::move(idf), std::move(weights), std::move(bias));
+  c->oos_label_ = oos;
+  c->temperature_ = temperature;
+  c->oos_threshold_ = threshold;
+  c->training_json_ = std::move(training);
+  return std::shared_ptr<const IntentClassifier>(std::move(c));
+}
+
+std::string IntentClassifier::MetadataJson() const {
+  nlohmann::ordered_json j;
+  j["kind"] = "classifier";
+  j["labels"] = labels_;
+  if (oos_label_ >= 0) j["oos_label"] = labels_[oos_label_];
+  j["features"] = extractor_.options().Fingerprint();
+  j["normalization"] = extractor_.options().normalizer.Fingerprint();
+  j["num_features"] = hashes_.size();
+  j["temperature"] = temperature_;
+  if (oos_label_ >= 0) j["oos_threshold"] = oos_threshold_;
+  j["training"] = nlohmann::ordered_json::parse(training_json_, nullptr, false);
+  return j.dump();
+}
+
+}  // namespace lote::classify
