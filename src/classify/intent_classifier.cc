@@ -40,23 +40,24 @@ IntentClassifier::IntentClassifier(FeatureOptions features, std::vector<std::str
 void IntentClassifier::BuildIndex() {
   size_t cap = 16;
   while (cap < hashes_.size() * 2) cap <<= 1;
-  table_keys_.assign(cap, 0);
-  table_values_.assign(cap, -1);
+  table_.assign(cap, Slot{0, -1});
   table_mask_ = cap - 1;
   for (size_t i = 0; i < hashes_.size(); ++i) {
     uint64_t slot = Mix(hashes_[i]) & table_mask_;
-    while (table_values_[slot] >= 0) slot = (slot + 1) & table_mask_;
-    table_keys_[slot] = hashes_[i];
-    table_values_[slot] = static_cast<int32_t>(i);
+    while (table_[slot].value >= 0) slot = (slot + 1) & table_mask_;
+    table_[slot] = Slot{hashes_[i], static_cast<int32_t>(i)};
   }
+  // Hashes are sorted and character n-grams have the top bit set: they form the tail.
+  first_char_feature_ = static_cast<uint32_t>(
+      std::lower_bound(hashes_.begin(), hashes_.end(), uint64_t{1} << 63) - hashes_.begin());
 }
 
 int32_t IntentClassifier::Find(uint64_t hash) const {
   uint64_t slot = Mix(hash) & table_mask_;
   while (true) {
-    const int32_t v = table_values_[slot];
-    if (v < 0) return -1;
-    if (table_keys_[slot] == hash) return v;
+    const Slot& s = table_[slot];
+    if (s.value < 0) return -1;
+    if (s.key == hash) return s.value;
     slot = (slot + 1) & table_mask_;
   }
 }
@@ -67,31 +68,44 @@ std::unique_ptr<ClassifierState> IntentClassifier::NewState() const {
 
 void IntentClassifier::Vectorize(std::string_view text, ClassifierState* st) const {
   extractor_.Hash(text, &st->scratch);
-  st->ids.clear();
-  for (uint64_t h : st->scratch.hashes) {
-    const int32_t id = Find(h);
-    if (id >= 0) st->ids.push_back(id);
+  // Term frequencies without sorting: a per-state stamp array marks features seen in this text.
+  if (st->stamp.size() != hashes_.size()) {
+    st->stamp.assign(hashes_.size(), 0);
+    st->slot.assign(hashes_.size(), 0);
+    st->generation = 0;
   }
-  std::sort(st->ids.begin(), st->ids.end());
+  if (++st->generation == 0) {  // wrapped: reset stamps
+    std::fill(st->stamp.begin(), st->stamp.end(), 0);
+    st->generation = 1;
+  }
+  const uint32_t gen = st->generation;
   SparseRow& row = st->row;
   row.Clear();
+  for (uint64_t h : st->scratch.hashes) {
+    const int32_t id = Find(h);
+    if (id < 0) continue;
+    if (st->stamp[id] != gen) {
+      st->stamp[id] = gen;
+      st->slot[id] = static_cast<uint32_t>(row.index.size());
+      row.index.push_back(static_cast<uint32_t>(id));
+      row.value.push_back(1.0f);
+    } else {
+      row.value[st->slot[id]] += 1.0f;
+    }
+  }
   const auto& opt = extractor_.options();
   double norm_word = 0, norm_char = 0;
-  for (size_t i = 0; i < st->ids.size();) {
-    size_t j = i;
-    while (j < st->ids.size() && st->ids[j] == st->ids[i]) ++j;
-    const int32_t id = st->ids[i];
-    const double tf = static_cast<double>(j - i);
-    const float v = static_cast<float>((opt.sublinear_tf ? 1.0 + std::log(tf) : tf) * idf_[id]);
-    row.index.push_back(static_cast<uint32_t>(id));
-    row.value.push_back(v);
-    (IsCharFeature(hashes_[id]) ? norm_char : norm_word) += static_cast<double>(v) * v;
-    i = j;
+  for (size_t i = 0; i < row.index.size(); ++i) {
+    const uint32_t id = row.index[i];
+    const float tf = row.value[i];
+    const float w = (opt.sublinear_tf ? (tf == 1.0f ? 1.0f : 1.0f + std::log(tf)) : tf) * idf_[id];
+    row.value[i] = w;
+    (id >= first_char_feature_ ? norm_char : norm_word) += static_cast<double>(w) * w;
   }
   const float sw = norm_word > 0 ? opt.word_block_weight / std::sqrt(norm_word) : 0.0f;
   const float sc = norm_char > 0 ? opt.char_block_weight / std::sqrt(norm_char) : 0.0f;
   for (size_t i = 0; i < row.index.size(); ++i) {
-    row.value[i] *= IsCharFeature(hashes_[row.index[i]]) ? sc : sw;
+    row.value[i] *= row.index[i] >= first_char_feature_ ? sc : sw;
   }
 }
 

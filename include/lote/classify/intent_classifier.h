@@ -106,7 +106,8 @@ class IntentClassifier {
   // Calibrated probabilities over all labels (size labels().size()), before abstention.
   void Probabilities(std::string_view text, ClassifierState* state, std::vector<float>* p) const;
 
-  // The sparse TF-IDF row of `text` (feature indices ascending) into state->row. Thread-safe.
+  // The sparse TF-IDF row of `text` into state->row (features in first-seen order, each once).
+  // Thread-safe.
   void Vectorize(std::string_view text, ClassifierState* state) const;
 
   const std::vector<std::string>& labels() const { return labels_; }
@@ -138,16 +139,22 @@ class IntentClassifier {
   double oos_threshold_ = 0.0;
   std::string training_json_ = "{}";  // training metadata (data hashes, rows, params, metrics)
   // Open-addressing index hash -> feature (built at load, not stored).
-  std::vector<uint64_t> table_keys_;
-  std::vector<int32_t> table_values_;
+  struct Slot {
+    uint64_t key;
+    int32_t value;  // -1: empty
+  };
+  std::vector<Slot> table_;
   uint64_t table_mask_ = 0;
+  uint32_t first_char_feature_ = 0;  // features [first_char_feature_, F) are character n-grams
 };
 
 class ClassifierState {
  public:
   FeatureScratch scratch;
   SparseRow row;
-  std::vector<int32_t> ids;
+  std::vector<uint32_t> stamp;  // per feature: generation of the text that last saw it
+  std::vector<uint32_t> slot;   // per feature: its position in row
+  uint32_t generation = 0;
   std::vector<float> scores;
   std::vector<float> probs;
 };

@@ -1,0 +1,102 @@
+// Pattern extraction: hand-written scanners over UTF-8 bytes for the structured entities of
+// Colombian banking messages in Spanish and English, each with a normalized value.
+//
+//   MONEY    "$50.000", "50 mil pesos", "1,5 millones", "USD 20", "200 lucas"
+//            -> {"amount":50000,"currency":"COP"}
+//   DATE     "15 de marzo de 2024", "15/03/2024", "ayer", "el lunes pasado", "March 3rd, 2024"
+//            -> "2024-03-15" (relative and year-less dates need ExtractOptions::reference_date)
+//   PHONE    Colombian mobiles (3xx) and landlines (60x) -> E.164 "+573001234567"
+//   EMAIL    -> lower-cased address          URL  http(s):// or www. -> the URL text
+//   CEDULA   6-10 digits after a context keyword ("cc", "cédula", ...) -> "1020345678"
+//   NIT      9 digits + DIAN verification digit (verified) -> "900123456-7"
+//   CARD     13-19 digits, known IIN prefix, Luhn verified -> "4111111111111111"
+//   ACCOUNT  8-20 digits/dashes after "cuenta", "ahorros", "account", ... -> "12345678901"
+//
+// Precision comes first: a wrong check digit, an unknown prefix, an invalid calendar date or a
+// missing context keyword means no entity. The exact rules are in docs/patterns.md.
+// Offsets are code point offsets into the caller's text. Results never overlap (resolved with
+// ResolveOverlaps from entity.h).
+//
+// Thread-safety: PatternExtractor is immutable after construction; Extract is const and may be
+// called concurrently from any number of threads (scratch lives on the caller's stack).
+#ifndef LOTE_EXTRACT_PATTERNS_H_
+#define LOTE_EXTRACT_PATTERNS_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lote/base/status.h"
+#include "lote/extract/entity.h"
+
+namespace lote::extract {
+
+// A proleptic Gregorian calendar date (no time zone: "today" is the caller's civil date).
+struct CivilDate {
+  int year = 1970;
+  int month = 1;  // 1..12
+  int day = 1;    // 1..31
+
+  // "2024-03-15".
+  std::string ToIso() const;
+  // Parses "YYYY-MM-DD" and validates the calendar date; InvalidArgument otherwise.
+  static Result<CivilDate> FromIso(std::string_view iso);
+  friend bool operator==(const CivilDate&, const CivilDate&) = default;
+};
+
+// True if year/month/day name a real date (leap years included).
+bool IsValidCivilDate(int year, int month, int day);
+
+// Which scanners run. Defaults: all on.
+struct PatternExtractorOptions {
+  bool money = true;
+  bool date = true;
+  bool phone = true;
+  bool email = true;
+  bool url = true;
+  bool cedula = true;
+  bool nit = true;
+  bool card = true;
+  bool account = true;
+  // How far before a number (in code points, no digits in between) a context keyword such as
+  // "cédula", "nit", "cuenta", "celular" or "pedido" is looked for.
+  int context_window = 32;
+};
+
+// Per-call settings.
+struct ExtractOptions {
+  // Resolves "hoy", "ayer", "el lunes pasado", "yesterday", "hace 3 días" and dates written
+  // without a year (which take the reference year). Unset: those are not extracted.
+  std::optional<CivilDate> reference_date;
+  // Currency of a bare "$" amount that no rule makes USD (see docs/patterns.md). A pipeline that
+  // knows the message is from a US-dollar context may pass "USD".
+  std::string default_dollar_currency = "COP";
+};
+
+// The type names produced, in a stable order.
+const std::vector<std::string>& PatternTypes();
+
+class PatternExtractor {
+ public:
+  explicit PatternExtractor(PatternExtractorOptions options = {});
+
+  const PatternExtractorOptions& options() const { return options_; }
+
+  // Finds the entities in `text` (valid UTF-8), sorted by start, non-overlapping, each with
+  // source kPattern, score 1 and a value_json. Returns InvalidArgument if `text` is not valid
+  // UTF-8 or is longer than 2^31 bytes. Thread-safe.
+  Result<std::vector<Entity>> Extract(std::string_view text,
+                                      const ExtractOptions& options = {}) const;
+
+  // Same, appending to *out (not cleared) so callers can reuse its capacity.
+  Status Extract(std::string_view text, const ExtractOptions& options,
+                 std::vector<Entity>* out) const;
+
+ private:
+  PatternExtractorOptions options_;
+};
+
+}  // namespace lote::extract
+
+#endif  // LOTE_EXTRACT_PATTERNS_H_

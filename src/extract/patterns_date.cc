@@ -1,0 +1,423 @@
+// DATE scanners: numeric ("15/03/2024", "2024-03-15"), textual in Spanish and English
+// ("15 de marzo de 2024", "March 3rd, 2024") and relative ("ayer", "el lunes pasado",
+// "hace 3 días", "last Monday"), the last ones resolved against ExtractOptions::reference_date.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "extract/patterns_internal.h"
+
+namespace lote::extract::internal {
+namespace {
+
+int64_t RunLength(const ScanText& t, int64_t pos) {
+  int64_t i = pos;
+  while (IsDigit(t.at(i))) ++i;
+  return i - pos;
+}
+
+int RunValue(const ScanText& t, int64_t pos, int64_t len) {
+  int v = 0;
+  for (int64_t k = 0; k < len; ++k) v = v * 10 + (t.at(pos + k) - '0');
+  return v;
+}
+
+struct MonthName {
+  std::string_view word;
+  int month;
+};
+
+// Longer names first so "sept" is tried before "sep".
+constexpr MonthName kMonths[] = {
+    {"enero", 1},    {"febrero", 2},    {"marzo", 3},      {"abril", 4},      {"mayo", 5},
+    {"junio", 6},    {"julio", 7},      {"agosto", 8},     {"septiembre", 9}, {"setiembre", 9},
+    {"octubre", 10}, {"noviembre", 11}, {"diciembre", 12}, {"january", 1},    {"february", 2},
+    {"march", 3},    {"april", 4},      {"may", 5},        {"june", 6},       {"july", 7},
+    {"august", 8},   {"september", 9},  {"october", 10},   {"november", 11},  {"december", 12},
+    {"ene", 1},      {"jan", 1},        {"feb", 2},        {"mar", 3},        {"abr", 4},
+    {"apr", 4},      {"jun", 6},        {"jul", 7},        {"ago", 8},        {"aug", 8},
+    {"sept", 9},     {"sep", 9},        {"oct", 10},       {"nov", 11},       {"dic", 12},
+    {"dec", 12},
+};
+
+// Month name at i (word boundary; an abbreviation may take a trailing '.'). Returns 1..12 and
+// sets *end, or 0.
+int MatchMonth(const ScanText& t, int64_t i, int64_t* end) {
+  if (!IsAlpha(t.at(i)) || IsAlnum(t.at(i - 1))) return 0;
+  for (const MonthName& m : kMonths) {
+    if (WordAt(t, i, m.word)) {
+      *end = i + static_cast<int64_t>(m.word.size());
+      if (m.word.size() <= 4 && t.at(*end) == '.') ++*end;
+      return m.month;
+    }
+  }
+  return 0;
+}
+
+// Ordinal suffix after a day number: "1ro", "1º" (folded to 'o'), "3rd", "1st", "2nd", "4th",
+// "1er". Returns its length (0 if none).
+int64_t OrdinalLength(const ScanText& t, int64_t i) {
+  for (std::string_view suf : {"ro", "er", "st", "nd", "rd", "th", "o", "a"}) {
+    if (WordAt(t, i, suf)) return static_cast<int64_t>(suf.size());
+  }
+  return 0;
+}
+
+// Optional year after a month: "de 2024", "del 2024", ", 2024", " 2024", "-2024", "/2024".
+// Returns the year (0 if none) and sets *end past it.
+int MatchYear(const ScanText& t, int64_t i, int64_t* end) {
+  int64_t k = i;
+  if (t.at(k) == ',') ++k;
+  bool space = false;
+  if (t.at(k) == ' ') {
+    ++k;
+    space = true;
+  }
+  if (WordAt(t, k, "de")) {
+    k += 2;
+    if (t.at(k) == ' ') ++k;
+  } else if (WordAt(t, k, "del")) {
+    k += 3;
+    if (t.at(k) == ' ') ++k;
+  } else if (!space && k == i && (t.at(k) == '-' || t.at(k) == '/')) {
+    ++k;
+  }
+  if (RunLength(t, k) != 4 || !EndsCleanly(t, k + 4)) return 0;
+  int y = RunValue(t, k, 4);
+  if (y < 1900 || y > 2100) return 0;
+  *end = k + 4;
+  return y;
+}
+
+void EmitDate(const ScanState& s, int64_t start, int64_t end, int y, int m, int d) {
+  if (!IsValidCivilDate(y, m, d)) return;
+  std::string value = Quoted(CivilDate{y, m, d}.ToIso());
+  Emit(s.text, "DATE", start, end, std::move(value), s.out);
+}
+
+void EmitRelative(const ScanState& s, int64_t start, int64_t end, int64_t offset_days) {
+  if (!s.options.reference_date) return;
+  const CivilDate& r = *s.options.reference_date;
+  CivilDate d = CivilFromDays(DaysFromCivil(r.year, r.month, r.day) + offset_days);
+  Emit(s.text, "DATE", start, end, Quoted(d.ToIso()), s.out);
+}
+
+// Emits a date whose year may be missing (then the reference year, if any).
+void EmitMaybeYearless(const ScanState& s, int64_t start, int64_t end, int y, int m, int d) {
+  if (y == 0) {
+    if (!s.options.reference_date) return;
+    y = s.options.reference_date->year;
+  }
+  EmitDate(s, start, end, y, m, d);
+}
+
+struct SmallNumber {
+  std::string_view word;
+  int value;
+};
+constexpr SmallNumber kSmallNumbers[] = {
+    {"un", 1},      {"uno", 1},  {"una", 1},   {"dos", 2},   {"tres", 3},  {"cuatro", 4},
+    {"cinco", 5},   {"seis", 6}, {"siete", 7}, {"ocho", 8},  {"nueve", 9}, {"diez", 10},
+    {"quince", 15}, {"a", 1},    {"one", 1},   {"two", 2},   {"three", 3}, {"four", 4},
+    {"five", 5},    {"six", 6},  {"seven", 7}, {"eight", 8}, {"nine", 9},  {"ten", 10},
+};
+
+// A count at i: digits (1-3) or a small number word. Sets *end; returns -1 if none.
+int MatchCount(const ScanText& t, int64_t i, int64_t* end) {
+  int64_t len = RunLength(t, i);
+  if (len > 0) {
+    if (len > 3 || !EndsCleanly(t, i + len)) return -1;
+    *end = i + len;
+    return RunValue(t, i, len);
+  }
+  for (const SmallNumber& n : kSmallNumbers) {
+    if (WordAt(t, i, n.word)) {
+      *end = i + static_cast<int64_t>(n.word.size());
+      return n.value;
+    }
+  }
+  return -1;
+}
+
+// "3 days ago" / "two days ago" with the count starting at i.
+void TryDaysAgo(const ScanState& s, int64_t i) {
+  int64_t k;
+  int n = MatchCount(s.text, i, &k);
+  if (n < 0 || s.text.at(k) != ' ') return;
+  ++k;
+  if (WordAt(s.text, k, "days")) {
+    k += 4;
+  } else if (WordAt(s.text, k, "day") && n == 1) {
+    k += 3;
+  } else {
+    return;
+  }
+  if (s.text.at(k) != ' ' || !WordAt(s.text, k + 1, "ago")) return;
+  EmitRelative(s, i, k + 4, -n);
+}
+
+// The word ending right before position `pos` (skipping one space). Sets *start.
+std::string_view PrevWord(const ScanText& t, int64_t pos, int64_t* start) {
+  int64_t e = pos;
+  if (t.at(e - 1) != ' ') return {};
+  --e;
+  int64_t b = e;
+  while (IsAlpha(t.at(b - 1))) --b;
+  *start = b;
+  return std::string_view(t.f).substr(static_cast<size_t>(b), static_cast<size_t>(e - b));
+}
+
+constexpr std::string_view kWeekdays[] = {
+    "lunes",  "martes",  "miercoles", "jueves",   "viernes", "sabado",   "domingo",
+    "monday", "tuesday", "wednesday", "thursday", "friday",  "saturday", "sunday"};
+
+// "el lunes", "lunes pasado", "el próximo lunes", "el lunes que viene", "last Monday",
+// "next Friday", "on Monday". Bare weekdays ("de lunes a viernes", "los lunes") are not dates.
+void TryWeekday(const ScanState& s, int64_t pos) {
+  const ScanText& t = s.text;
+  int weekday = -1;
+  int64_t end = 0;
+  for (int w = 0; w < 14; ++w) {
+    if (WordAt(t, pos, kWeekdays[w])) {
+      weekday = w % 7;
+      end = pos + static_cast<int64_t>(kWeekdays[w].size());
+      break;
+    }
+  }
+  if (weekday < 0) return;
+  // "el lunes 15 de marzo": the explicit date is the entity.
+  if (t.at(end) == ' ' && IsDigit(t.at(end + 1))) return;
+  if (t.at(end) == ',' && t.at(end + 1) == ' ' && IsDigit(t.at(end + 2))) return;
+  int64_t start = pos;
+  int direction = 0;  // -1 past, +1 next
+  int64_t prev_start = 0;
+  std::string_view prev = PrevWord(t, pos, &prev_start);
+  if (t.at(end) == ' ' && WordAt(t, end + 1, "pasado")) {
+    direction = -1;
+    end += 7;
+  } else if (t.at(end) == ' ' && StartsWithAt(t, end + 1, "que viene") &&
+             !IsAlnum(t.at(end + 10))) {
+    direction = 1;
+    end += 10;
+  } else if (prev == "proximo" || prev == "next") {
+    direction = 1;
+    start = prev_start;
+  } else if (prev == "last") {
+    direction = -1;
+    start = prev_start;
+  } else if (prev == "el" || prev == "on") {
+    direction = -1;
+  } else {
+    return;
+  }
+  if (!s.options.reference_date) return;
+  const CivilDate& r = *s.options.reference_date;
+  int64_t ref = DaysFromCivil(r.year, r.month, r.day);
+  int ref_wd = WeekdayOf(ref);
+  int64_t offset;
+  if (direction < 0) {
+    offset = -((ref_wd - weekday + 7) % 7);
+    if (offset == 0) offset = -7;
+  } else {
+    offset = (weekday - ref_wd + 7) % 7;
+    if (offset == 0) offset = 7;
+  }
+  EmitRelative(s, start, end, offset);
+}
+
+// Words before "mañana" that make it "the morning" rather than "tomorrow".
+bool MorningContext(std::string_view prev) {
+  for (std::string_view w : {"la", "las", "esta", "una", "cada", "toda", "buena", "buenas", "media",
+                             "en", "de", "por", "del", "misma"}) {
+    if (prev == w) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void ScanNumericDateAt(const ScanState& s, int64_t pos) {
+  const ScanText& t = s.text;
+  if (!StartsCleanly(t, pos) || t.at(pos - 1) == '$') return;
+  int64_t l1 = RunLength(t, pos);
+  char sep = t.at(pos + l1);
+  // Numeric: d/m/y, d-m-y, d.m.yyyy, yyyy-m-d, yyyy/m/d.
+  if ((sep == '/' || sep == '-' || sep == '.') && IsDigit(t.at(pos + l1 + 1))) {
+    int64_t p2 = pos + l1 + 1;
+    int64_t l2 = RunLength(t, p2);
+    int64_t p3 = p2 + l2 + 1;
+    if (l2 >= 1 && l2 <= 2 && t.at(p2 + l2) == sep && IsDigit(t.at(p3))) {
+      int64_t l3 = RunLength(t, p3);
+      int64_t end = p3 + l3;
+      if (!EndsCleanly(t, end)) return;
+      int a = RunValue(t, pos, l1), b = RunValue(t, p2, l2), c = RunValue(t, p3, l3);
+      if (l1 == 4 && l3 <= 2) {
+        if (a >= 1900 && a <= 2100) EmitDate(s, pos, end, a, b, c);
+        return;
+      }
+      if (l1 > 2) return;
+      int year;
+      if (l3 == 4 && c >= 1900 && c <= 2100) {
+        year = c;
+      } else if (l3 == 2 && sep != '.') {
+        year = 2000 + c;
+      } else {
+        return;
+      }
+      // Colombia writes day first; month first only when day-first is impossible (03/15/2024).
+      if (IsValidCivilDate(year, b, a)) {
+        EmitDate(s, pos, end, year, b, a);
+      } else if (sep == '/' && IsValidCivilDate(year, a, b)) {
+        EmitDate(s, pos, end, year, a, b);
+      }
+    }
+    // "el 15/03": day/month without a year takes the reference year. Two digits each and a
+    // slash only, so fractions ("1/2") and card expiries ("12/26": month 26) stay out.
+    if (sep == '/' && l1 == 2 && l2 == 2 && t.at(p2 + l2) != '/' && EndsCleanly(t, p2 + l2)) {
+      int d = RunValue(t, pos, 2), m = RunValue(t, p2, 2);
+      if (s.options.reference_date && IsValidCivilDate(s.options.reference_date->year, m, d)) {
+        EmitDate(s, pos, p2 + 2, s.options.reference_date->year, m, d);
+      }
+      return;
+    }
+    if (sep != '-' && sep != '/') return;
+  }
+  // Textual, day first: "15 de marzo de 2024", "3rd of March, 2024", "15-mar-2024".
+  if (l1 > 2) {
+    if (l1 <= 3) TryDaysAgo(s, pos);
+    return;
+  }
+  int day = RunValue(t, pos, l1);
+  int64_t k = pos + l1;
+  k += OrdinalLength(t, k);
+  int64_t month_end = 0;
+  int month = 0;
+  if (t.at(k) == ' ') {
+    ++k;
+    if (WordAt(t, k, "de") || WordAt(t, k, "of")) {
+      k += 2;
+      if (t.at(k) != ' ') return;
+      ++k;
+    }
+    month = MatchMonth(t, k, &month_end);
+  } else if (t.at(k) == '-' || t.at(k) == '/') {
+    month = MatchMonth(t, k + 1, &month_end);
+  }
+  if (month == 0) {
+    TryDaysAgo(s, pos);
+    return;
+  }
+  if (day < 1 || day > 31) return;
+  int64_t end = month_end;
+  int year = MatchYear(t, month_end, &end);
+  if (year == 0 && t.at(month_end - 1) == '.') end = month_end - 1;  // "15 mar." ends a sentence
+  EmitMaybeYearless(s, pos, end, year, month, day);
+}
+
+void ScanDateWordAt(const ScanState& s, int64_t pos) {
+  const ScanText& t = s.text;
+  switch (t.at(pos)) {
+    case 'h':
+      if (WordAt(t, pos, "hoy")) {
+        if (StartsWithAt(t, pos + 3, " en dia") || StartsWithAt(t, pos + 3, " por hoy")) return;
+        int64_t ps;
+        if (PrevWord(t, pos, &ps) == "por" && WordAt(t, ps - 4, "hoy")) return;
+        EmitRelative(s, pos, pos + 3, 0);
+        return;
+      }
+      if (WordAt(t, pos, "hace") && t.at(pos + 4) == ' ') {
+        int64_t k;
+        int n = MatchCount(t, pos + 5, &k);
+        if (n < 0 || t.at(k) != ' ') return;
+        ++k;
+        if (WordAt(t, k, "dias")) {
+          k += 4;
+        } else if (WordAt(t, k, "dia") && n == 1) {
+          k += 3;
+        } else {
+          return;
+        }
+        EmitRelative(s, pos, k, -n);
+      }
+      return;
+    case 'a':
+      if (WordAt(t, pos, "ayer")) {
+        EmitRelative(s, pos, pos + 4, -1);
+        return;
+      } else if (WordAt(t, pos, "anteayer") || WordAt(t, pos, "antier") ||
+                 WordAt(t, pos, "antiayer")) {
+        int64_t len = t.at(pos + 4) == 'a' ? 8 : 6;
+        EmitRelative(s, pos, pos + len, -2);
+        return;
+      } else if (StartsWithAt(t, pos, "antes de ayer") && !IsAlnum(t.at(pos + 13))) {
+        EmitRelative(s, pos, pos + 13, -2);
+        return;
+      }
+      break;
+    case 'm':
+      if (WordAt(t, pos, "manana")) {
+        int64_t ps;
+        if (MorningContext(PrevWord(t, pos, &ps))) return;
+        EmitRelative(s, pos, pos + 6, 1);
+        return;
+      }
+      break;
+    case 'p':
+      if (StartsWithAt(t, pos, "pasado manana") && !IsAlnum(t.at(pos + 13))) {
+        EmitRelative(s, pos, pos + 13, 2);
+        return;
+      }
+      break;
+    case 't':
+      if (WordAt(t, pos, "today")) {
+        EmitRelative(s, pos, pos + 5, 0);
+        return;
+      }
+      if (WordAt(t, pos, "tomorrow")) {
+        EmitRelative(s, pos, pos + 8, 1);
+        return;
+      }
+      break;
+    case 'y':
+      if (WordAt(t, pos, "yesterday")) {
+        EmitRelative(s, pos, pos + 9, -1);
+        return;
+      }
+      break;
+    case 'd':
+      if (StartsWithAt(t, pos, "day before yesterday") && !IsAlnum(t.at(pos + 20))) {
+        EmitRelative(s, pos, pos + 20, -2);
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  TryWeekday(s, pos);
+  TryDaysAgo(s, pos);
+  // Textual, month first: "March 3rd, 2024", "marzo 15 de 2024", "Mar. 3".
+  int64_t month_end;
+  int month = MatchMonth(t, pos, &month_end);
+  if (month == 0 || t.at(month_end) != ' ') return;
+  int64_t d = month_end + 1;
+  int64_t l = RunLength(t, d);
+  if (l < 1 || l > 2) return;
+  int day = RunValue(t, d, l);
+  if (day < 1 || day > 31) return;
+  int64_t k = d + l;
+  k += OrdinalLength(t, k);
+  if (IsAlnum(t.at(k)) || t.at(k) == ':' || (t.at(k) == '/' && IsDigit(t.at(k + 1)))) return;
+  int64_t end = k;
+  int year = MatchYear(t, k, &end);
+  // "may", "mar" and "ago" are also words ("you may 5...", "el mar", "2 days ago"): month first,
+  // they need a capital ("May 5") or a year.
+  if (year == 0 && month_end - pos == 3) {
+    std::string_view w = std::string_view(t.f).substr(static_cast<size_t>(pos), 3);
+    bool capital = t.Original(static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + 1))[0] !=
+                   t.f[static_cast<size_t>(pos)];
+    if ((w == "may" || w == "mar" || w == "ago") && !capital) return;
+  }
+  EmitMaybeYearless(s, pos, end, year, month, day);
+}
+
+}  // namespace lote::extract::internal
