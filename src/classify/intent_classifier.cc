@@ -14,13 +14,27 @@ namespace {
 
 // Version of the "classifier.*" section layout; bump on any change (old files are refused
 // with a clear message rather than misread).
-constexpr uint32_t kClassifierFormat = 1;
+constexpr uint32_t kClassifierFormat = 2;  // 2: int8 weights with per-feature scales
 
 inline uint64_t Mix(uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
   h ^= h >> 33;
   return h;
+}
+
+// scores[0..k) += sum_i value[i] * scale[index[i]] * q[index[i] * k + j]. The hot loop of
+// prediction; cloned for AVX2 (picked at run time) so int8 -> float widening is one instruction
+// without building the whole project for a newer CPU.
+__attribute__((target_clones("avx2", "default"))) void AccumulateScores(
+    const uint32_t* index, const float* value, size_t n, const float* scale, const int8_t* q,
+    size_t k, float* scores) {
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t f = index[i];
+    const float v = value[i] * scale[f];
+    const int8_t* w = q + static_cast<size_t>(f) * k;
+    for (size_t j = 0; j < k; ++j) scores[j] += v * static_cast<float>(w[j]);
+  }
 }
 
 }  // namespace
@@ -32,9 +46,29 @@ IntentClassifier::IntentClassifier(FeatureOptions features, std::vector<std::str
       labels_(std::move(labels)),
       hashes_(std::move(hashes)),
       idf_(std::move(idf)),
-      weights_(std::move(weights)),
       bias_(std::move(bias)) {
+  Quantize(weights);
   BuildIndex();
+}
+
+void IntentClassifier::Quantize(const std::vector<float>& weights) {
+  // Per-feature symmetric int8: each feature's row of K weights shares one scale. A quarter of
+  // the memory traffic of float32 on the prediction hot path; the relative error per weight is
+  // at most 1/254 of the row's largest weight.
+  const size_t k = labels_.size();
+  const size_t f = k ? weights.size() / k : 0;
+  qweights_.assign(weights.size(), 0);
+  scales_.assign(f, 0.0f);
+  for (size_t r = 0; r < f; ++r) {
+    const float* w = weights.data() + r * k;
+    float mx = 0;
+    for (size_t j = 0; j < k; ++j) mx = std::max(mx, std::fabs(w[j]));
+    if (mx == 0) continue;
+    const float scale = mx / 127.0f;
+    scales_[r] = scale;
+    int8_t* q = qweights_.data() + r * k;
+    for (size_t j = 0; j < k; ++j) q[j] = static_cast<int8_t>(std::lround(w[j] / scale));
+  }
 }
 
 void IntentClassifier::BuildIndex() {
@@ -115,11 +149,8 @@ void IntentClassifier::Scores(std::string_view text, ClassifierState* st,
   const size_t k = labels_.size();
   scores->assign(bias_.begin(), bias_.end());
   float* s = scores->data();
-  for (size_t i = 0; i < st->row.index.size(); ++i) {
-    const float v = st->row.value[i];
-    const float* w = weights_.data() + static_cast<size_t>(st->row.index[i]) * k;
-    for (size_t j = 0; j < k; ++j) s[j] += v * w[j];
-  }
+  AccumulateScores(st->row.index.data(), st->row.value.data(), st->row.index.size(),
+                   scales_.data(), qweights_.data(), k, s);
 }
 
 void IntentClassifier::Probabilities(std::string_view text, ClassifierState* st,
@@ -207,7 +238,8 @@ void IntentClassifier::Save(model::ModelFile* file) const {
   file->sections["classifier.vocab"] = voc.Release();
 
   model::ByteWriter w;
-  w.PutVector(weights_);
+  w.PutVector(qweights_);
+  w.PutVector(scales_);
   w.PutVector(bias_);
   file->sections["classifier.weights"] = w.Release();
 }
@@ -267,25 +299,30 @@ Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Load(
   LOTE_RETURN_IF_ERROR(lab.GetStrings(&labels));
   LOTE_RETURN_IF_ERROR(lab.ExpectEnd());
   std::vector<uint64_t> hashes;
-  std::vector<float> idf, weights, bias;
+  std::vector<float> idf, scales, bias;
+  std::vector<int8_t> qweights;
   model::ByteReader voc(*voc_bytes, src + ": classifier.vocab");
   LOTE_RETURN_IF_ERROR(voc.GetVector(&hashes));
   LOTE_RETURN_IF_ERROR(voc.GetVector(&idf));
   LOTE_RETURN_IF_ERROR(voc.ExpectEnd());
   model::ByteReader w(*w_bytes, src + ": classifier.weights");
-  LOTE_RETURN_IF_ERROR(w.GetVector(&weights));
+  LOTE_RETURN_IF_ERROR(w.GetVector(&qweights));
+  LOTE_RETURN_IF_ERROR(w.GetVector(&scales));
   LOTE_RETURN_IF_ERROR(w.GetVector(&bias));
   LOTE_RETURN_IF_ERROR(w.ExpectEnd());
 
   const size_t k = labels.size();
   if (k < 2 || idf.size() != hashes.size() || bias.size() != k ||
-      weights.size() != hashes.size() * k || oos < -1 || oos >= static_cast<int32_t>(k) ||
+      qweights.size() != hashes.size() * k || scales.size() != hashes.size() || oos < -1 || oos >= static_cast<int32_t>(k) ||
       !(temperature > 0) || !std::is_sorted(hashes.begin(), hashes.end()) ||
       std::adjacent_find(hashes.begin(), hashes.end()) != hashes.end()) {
     return DataLossError(src + ": classifier sections are inconsistent (corrupted model)");
   }
   auto c = std::make_shared<IntentClassifier>(o, std::move(labels), std::move(hashes),
-                                              std::move(idf), std::move(weights), std::move(bias));
+                                              std::move(idf), std::vector<float>{},
+                                              std::move(bias));
+  c->qweights_ = std::move(qweights);
+  c->scales_ = std::move(scales);
   c->oos_label_ = oos;
   c->temperature_ = temperature;
   c->oos_threshold_ = threshold;

@@ -117,7 +117,8 @@ class IntentClassifier {
   size_t num_features() const { return hashes_.size(); }
   const FeatureOptions& feature_options() const { return extractor_.options(); }
 
-  // Internal (public for the trainer): constructs from parts.
+  // Internal (public for the trainer): constructs from parts; `weights` is feature-major float
+  // (F x K) and is quantized to int8 per feature row.
   IntentClassifier(FeatureOptions features, std::vector<std::string> labels,
                    std::vector<uint64_t> hashes, std::vector<float> idf,
                    std::vector<float> weights, std::vector<float> bias);
@@ -132,7 +133,10 @@ class IntentClassifier {
   std::vector<std::string> labels_;
   std::vector<uint64_t> hashes_;  // sorted feature hashes; position = feature index
   std::vector<float> idf_;
-  std::vector<float> weights_;    // feature-major: weights_[f * K + k]
+  void Quantize(const std::vector<float>& weights);
+  // Feature-major int8 weights: weight(f, k) = scales_[f] * qweights_[f * K + k].
+  std::vector<int8_t> qweights_;
+  std::vector<float> scales_;
   std::vector<float> bias_;       // K
   int oos_label_ = -1;
   double temperature_ = 1.0;
