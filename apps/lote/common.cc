@@ -96,11 +96,7 @@ Result<std::vector<LabeledRow>> ReadLabeledFile(const std::string& path, io::For
     auto next = reader->Next(&rec);
     if (!next.ok()) {
       // Missing columns and I/O errors are fatal; a bad record is skipped.
-      const auto code = next.status().code();
-      if (code == StatusCode::kFailedPrecondition || code == StatusCode::kNotFound ||
-          code == StatusCode::kUnavailable || code == StatusCode::kDataLoss) {
-        return next.status();
-      }
+      if (reader->failed()) return next.status();
       ++bad;
       Warn("skipping record: " + next.status().message());
       continue;

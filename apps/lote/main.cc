@@ -22,8 +22,8 @@ int ExitCodeFor(const Status& status) {
     case StatusCode::kNotFound:
     case StatusCode::kDataLoss:
     case StatusCode::kOutOfRange:
+    case StatusCode::kFailedPrecondition:  // e.g. a missing column, an unsupported model version
       return kExitInput;
-    case StatusCode::kFailedPrecondition:
     case StatusCode::kUnimplemented:
       return kExitUsage;
     case StatusCode::kUnavailable:

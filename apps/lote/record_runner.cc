@@ -14,12 +14,6 @@ struct Batch {
   std::string out;
 };
 
-bool IsFatal(const Status& s) {
-  const auto c = s.code();
-  return c == StatusCode::kUnavailable || c == StatusCode::kDataLoss ||
-         c == StatusCode::kFailedPrecondition || c == StatusCode::kNotFound;
-}
-
 }  // namespace
 
 Result<RunStats> RunOrdered(io::TextRecordReader* reader, int threads,
@@ -82,7 +76,7 @@ Result<RunStats> RunOrdered(io::TextRecordReader* reader, int threads,
       InputRecord in;
       auto next = reader->Next(&in.record);
       if (!next.ok()) {
-        if (IsFatal(next.status())) {
+        if (reader->failed()) {
           fatal = next.status();
           eof = true;
           break;

@@ -5,7 +5,13 @@
 //
 // Error model: a reader reports a bad record as a Status naming the source and the 1-based line
 // (or row) and stays usable: the next call to Next() continues with the following record, so one
-// bad row never loses the rest. Fatal errors (I/O) repeat on every later call.
+// bad row never loses the rest. Fatal errors repeat on every later call; `failed()` tells them
+// apart from record errors. Fatal errors are those of the source (Unavailable, DataLoss for
+// corrupt compressed data) and FailedPrecondition when the options do not fit the data (a
+// configured column missing, a CSV header that does not parse): codes no bad record uses.
+// Bad-record errors are InvalidArgument ("SOURCE:LINE: reason"), or ResourceExhausted for a
+// record longer than the limit. Messages quote at most a short excerpt of the input.
+// An empty source, or a CSV with only its header, is not an error: it yields no records.
 // Thread-safety: a reader is used by one thread at a time.
 #ifndef LOTE_IO_RECORDS_H_
 #define LOTE_IO_RECORDS_H_
@@ -31,19 +37,21 @@ std::string_view FormatName(Format format);
 Result<Format> FormatFromPath(std::string_view path, bool is_directory);
 
 struct TextRecord {
-  std::string id;      // the id field's value, empty when the record has none
-  std::string text;    // raw text as read (validated UTF-8 unless the policy says otherwise)
-  std::string label;   // empty when unlabelled or no label field configured
-  uint64_t line = 0;   // 1-based line (txt, jsonl) or data row (csv: header is row 0... see .cc)
+  std::string id;     // the id field's value, empty when the record has none
+  std::string text;   // raw text as read: valid UTF-8 without NUL bytes
+  std::string label;  // empty when unlabelled or no label field configured
+  uint64_t line = 0;  // 1-based physical line where the record starts (csv: header is line 1)
+  uint64_t row = 0;   // 1-based ordinal of the record in the source, bad records included;
+                      // blank lines and the csv header are not rows
   bool has_label = false;
 };
 
 struct TextReaderOptions {
   std::string text_field = "text";
-  std::string label_field;  // empty: do not read labels
-  std::string id_field;     // empty: no ids
-  bool require_label = false;  // a record without the label field is an error
-  size_t max_record_bytes = 64 << 20;
+  std::string label_field;             // empty: do not read labels
+  std::string id_field;                // empty: no ids
+  bool require_label = false;          // a record without the label field is an error
+  size_t max_record_bytes = 64 << 20;  // longer records (csv: all their lines) are skipped
 };
 
 // Reads text records from csv, jsonl or txt.
@@ -53,13 +61,25 @@ class TextRecordReader {
   // Returns true and fills *record, false at end, or an error for one bad record (see above).
   // Text is checked for valid UTF-8 and NUL bytes: such a record is an InvalidArgument error.
   virtual Result<bool> Next(TextRecord* record) = 0;
+  // True once Next() returned an error the reader cannot continue past (I/O, corrupt stream,
+  // missing column): stop reading then; every later Next() returns that error again.
+  virtual bool failed() const = 0;
 };
 
 // For csv and jsonl, a missing text (or required label) column is reported by the first Next()
-// as InvalidArgument naming the column and the available ones (csv: from the header).
+// as FailedPrecondition naming the column and the available ones (csv: from the header; jsonl:
+// the keys of the first valid object), and is fatal. A missing optional label column means no
+// record has a label; a missing id column, empty ids. Later jsonl objects missing the text field
+// are record errors. Label and id values that are JSON numbers or booleans are converted to their
+// JSON text ("3", "2.5", "true"); a text that is not a JSON string is a record error. Blank
+// lines are skipped (txt: empty lines, still counted in line numbers).
+// Format kConll / kBrat, an empty text_field, or labels asked of txt: InvalidArgument.
 Result<std::unique_ptr<TextRecordReader>> MakeTextRecordReader(Format format,
                                                                std::unique_ptr<ByteSource> source,
                                                                TextReaderOptions options);
+
+// Encoding of a source's bytes. Readers produce UTF-8 either way.
+enum class TextEncoding { kUtf8, kLatin1 };
 
 // One CoNLL sentence: tokens and their tags (IOB1/IOB2 as written in the file).
 struct TaggedSentence {
@@ -68,16 +88,31 @@ struct TaggedSentence {
   uint64_t first_line = 0;  // 1-based line of the first token
 };
 
+// Columns are separated by spaces or tabs; the token is the first column, the tag the last,
+// middle columns (POS, chunk) are ignored. A blank line (or a "-DOCSTART-" line, which is
+// skipped) ends a sentence.
+// Encoding: UTF-8 by default. The NLTK copy of CoNLL-2002 in shared/datasets is UTF-8 (checked
+// with `file`), but the original distribution is Latin-1: pass TextEncoding::kLatin1 for such
+// files (every byte is then a code point, so nothing is invalid). Latin-1 is not auto-detected:
+// a UTF-8 error names the line and suggests it.
 class ConllReader {
  public:
-  explicit ConllReader(std::unique_ptr<ByteSource> source);
-  // Errors (naming file and line): a token line without a tag column, a tag that is not O and
-  // has no B-/I-/E-/S- prefix, invalid UTF-8. "-DOCSTART-" lines are skipped.
+  explicit ConllReader(std::unique_ptr<ByteSource> source,
+                       TextEncoding encoding = TextEncoding::kUtf8);
+  // Sets *sentence to the next sentence and returns true; false at end.
+  // Errors (InvalidArgument naming file and line): a token line without a tag column, a tag that
+  // is not O and has no B-/I-/E-/S-/L-/U- prefix followed by a type, invalid UTF-8. The sentence
+  // holding the bad line is dropped and the next call continues with the following sentence.
+  // Source errors (Unavailable, DataLoss) are fatal and repeat.
   Result<bool> Next(TaggedSentence* sentence);
+  bool failed() const { return !fatal_.ok(); }
 
  private:
   std::unique_ptr<ByteSource> source_;
   LineReader lines_;
+  TextEncoding encoding_;
+  bool skip_sentence_ = false;  // after a bad line: drop lines up to the next blank line
+  Status fatal_;
 };
 
 // One BRAT document: text plus text-bound annotations ("T" lines); other lines are ignored.
@@ -98,6 +133,12 @@ struct BratDocument {
 // Parses one .txt/.ann pair held in memory. Errors name `ann_name` and the .ann line:
 // offsets out of range, offsets whose text does not match the annotation's text, discontinuous
 // spans ("0 5;7 9") are accepted as their hull with a warning in `warnings`.
+// Details: offsets count code points of `text` (which must be valid UTF-8: InvalidArgument
+// naming `name` otherwise). The text check treats a newline, CR or tab in the document as equal
+// to the space BRAT writes in its place; a discontinuous annotation's text is its fragments
+// joined by single spaces. Malformed "T" lines (missing tab, non-numeric or empty span) are
+// InvalidArgument naming `ann_name:LINE`. Overlapping and nested annotations are all kept:
+// the consumer (training, evaluation) decides how to resolve them. `warnings` may be null.
 Result<BratDocument> ParseBratDocument(std::string name, std::string text, std::string_view ann,
                                        std::string_view ann_name,
                                        std::vector<std::string>* warnings);

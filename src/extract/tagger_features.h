@@ -1,0 +1,162 @@
+// Private to the tagger: token analysis, feature templates and the feature-key -> row index.
+#ifndef LOTE_SRC_EXTRACT_TAGGER_FEATURES_H_
+#define LOTE_SRC_EXTRACT_TAGGER_FEATURES_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lote/base/status.h"
+
+namespace lote::extract::internal {
+
+// Bump whenever a template, a hash or the token analysis changes: weights trained with other
+// templates are meaningless, so loading refuses a model whose version differs.
+inline constexpr uint32_t kFeatureVersion = 2;
+inline constexpr int kMaxFeatures = 64;
+
+// Token flag bits.
+enum TokenFlag : uint32_t {
+  kInitCap = 1u << 0,
+  kAllCaps = 1u << 1,
+  kAllLower = 1u << 2,
+  kHasDigit = 1u << 3,
+  kAllDigit = 1u << 4,
+  kHasHyphen = 1u << 5,
+  kHasPeriod = 1u << 6,
+  kHasAlpha = 1u << 7,
+  kPunctOnly = 1u << 8,
+  kInnerCap = 1u << 9,
+};
+
+// What the templates need of one token, all hashed once per token.
+struct TokenInfo {
+  uint64_t lower = 0;        // lower-cased form
+  uint64_t form = 0;         // form as written
+  uint64_t shape = 0;        // "Xxxxx", "dd/dd/dddd" (runs capped at 4)
+  uint64_t short_shape = 0;  // runs collapsed: "Xx", "d/d/d"
+  uint64_t prefix[4] = {};   // lower-cased prefixes of 1..4 code points (0 when shorter)
+  uint64_t suffix[4] = {};
+  uint32_t flags = 0;
+  uint32_t length_bucket = 0;
+  uint32_t cap_class = 0;  // from the CapitalizationLexicon (0: unknown word)
+  // Sentence-level (AnalyzeSentence): entity-lexicon matches covering this token, as values
+  // ready for hashing (type, position in the match, match length), and quote parity.
+  uint64_t gazetteer[4] = {};
+  uint32_t n_gazetteer = 0;
+  uint32_t in_quotes = 0;
+  bool is_quote = false;
+};
+
+// Entity strings seen in training (case-sensitive token sequences of 1..kMaxLength tokens)
+// with their types. Training uses jackknifed copies (built without the sentence's own fold) so
+// the features it learns from behave as they will on unseen text.
+class EntityLexicon {
+ public:
+  static constexpr size_t kMaxLength = 6;
+  // Adds one entity occurrence: `form_hashes` are TokenInfo::form of its tokens.
+  void Add(const uint64_t* form_hashes, size_t n, uint8_t type);
+  void Finish();  // sorts and dedups
+  // Calls f(type) for every type of the token sequence (at most a few).
+  template <typename F>
+  void ForEach(uint64_t ngram_hash, F f) const;
+  static uint64_t Extend(uint64_t h, uint64_t form_hash);
+  bool empty() const { return entries_.empty(); }
+
+  void Serialize(std::string* out) const;
+  Status Parse(std::string_view bytes);
+
+ private:
+  std::vector<std::pair<uint64_t, uint8_t>> entries_;  // (n-gram hash, type), sorted
+};
+
+template <typename F>
+void EntityLexicon::ForEach(uint64_t ngram_hash, F f) const {
+  auto it =
+      std::lower_bound(entries_.begin(), entries_.end(), std::make_pair(ngram_hash, uint8_t{0}));
+  for (; it != entries_.end() && it->first == ngram_hash; ++it) f(it->second);
+}
+
+// Lower-cases UTF-8 (simple case mapping via utf8proc; ASCII fast path). Invalid bytes are
+// copied as they are.
+void LowerUtf8(std::string_view in, std::string* out);
+
+// How a word is written in the training text: for each lower-cased word seen inside a sentence
+// (not first token), the share of its occurrences with an initial capital, in 4 classes, plus
+// a frequency class. A distributional signal learned from the training text alone.
+class CapitalizationLexicon {
+ public:
+  // Counts one sentence of tokens.
+  void Count(const std::vector<std::string>& tokens, std::string* scratch);
+  // Freezes the counts into classes (drops words seen once).
+  void Finish();
+  // 0 when unknown, else 1 + class id.
+  uint32_t Lookup(uint64_t lower_hash) const;
+
+  void Serialize(std::string* out) const;
+  Status Parse(std::string_view bytes);
+
+ private:
+  struct Tally {
+    uint32_t capitalised = 0;
+    uint32_t total = 0;
+  };
+  std::vector<std::pair<uint64_t, Tally>> tallies_;  // while counting (sorted at Finish)
+  std::vector<uint64_t> keys_;                       // sorted
+  std::vector<uint8_t> classes_;
+};
+
+// Analyses tokens and produces feature keys.
+class FeatureExtractor {
+ public:
+  explicit FeatureExtractor(const CapitalizationLexicon* lexicon) : lexicon_(lexicon) {}
+
+  // Fills *info for one token; `scratch` is reused to avoid allocations.
+  void Analyze(std::string_view token, TokenInfo* info, std::string* scratch) const;
+
+  // Fills the sentence-level fields of n analysed tokens (lexicon may be null).
+  void AnalyzeSentence(TokenInfo* infos, size_t n, const EntityLexicon* lexicon) const;
+
+  // Writes the feature keys of position i of a sentence of n analysed tokens into keys
+  // (capacity kMaxFeatures) and returns how many.
+  int Features(const TokenInfo* infos, size_t n, size_t i, uint64_t* keys) const;
+
+ private:
+  const CapitalizationLexicon* lexicon_;
+};
+
+// Open-addressing map from a 64-bit feature key to a weight row.
+class FeatureIndex {
+ public:
+  static constexpr uint32_t kMissing = 0xffffffffu;
+
+  // Builds from keys in row order (row r has key keys[r]); keys must be distinct.
+  void Build(const std::vector<uint64_t>& keys);
+  // Row of `key`, inserting it as the next row when absent (training).
+  uint32_t FindOrInsert(uint64_t key);
+  uint32_t Find(uint64_t key) const {
+    const uint64_t k = key ? key : 1;
+    size_t pos = static_cast<size_t>(k) & mask_;
+    while (true) {
+      const uint64_t s = slots_[pos];
+      if (s == k) return rows_[pos];
+      if (s == 0) return kMissing;
+      pos = (pos + 1) & mask_;
+    }
+  }
+  size_t size() const { return keys_.size(); }
+  const std::vector<uint64_t>& keys() const { return keys_; }
+
+ private:
+  void Rehash(size_t capacity);
+  std::vector<uint64_t> slots_;  // 0 = empty; key 0 is stored as 1
+  std::vector<uint32_t> rows_;
+  std::vector<uint64_t> keys_;  // by row
+  size_t mask_ = 0;
+};
+
+}  // namespace lote::extract::internal
+
+#endif  // LOTE_SRC_EXTRACT_TAGGER_FEATURES_H_

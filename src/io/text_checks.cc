@@ -1,0 +1,29 @@
+#include "io/text_checks.h"
+
+#include "lote/text/utf8.h"
+
+namespace lote::io::internal {
+
+std::string TextProblem(std::string_view s) {
+  size_t bad = text::FindInvalidUtf8(s);
+  size_t nul = s.find('\0');
+  if (bad == std::string_view::npos && nul == std::string_view::npos) return "";
+  if (nul < bad) return "NUL byte at byte " + std::to_string(nul);
+  return "invalid UTF-8 at byte " + std::to_string(bad);
+}
+
+std::string Latin1ToUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + s.size() / 8);
+  for (char ch : s) text::AppendUtf8(static_cast<unsigned char>(ch), &out);
+  return out;
+}
+
+Status RecordError(std::string_view source, uint64_t line, std::string_view reason) {
+  std::string m;
+  m.reserve(source.size() + reason.size() + 24);
+  m.append(source).append(":").append(std::to_string(line)).append(": ").append(reason);
+  return InvalidArgumentError(std::move(m));
+}
+
+}  // namespace lote::io::internal

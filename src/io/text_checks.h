@@ -1,0 +1,26 @@
+// Private helpers shared by the io readers: record text checks, Latin-1 decoding, error
+// locations. UTF-8 validation and excerpts come from lote/text/utf8.h.
+#ifndef LOTE_SRC_IO_TEXT_CHECKS_H_
+#define LOTE_SRC_IO_TEXT_CHECKS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "lote/base/status.h"
+
+namespace lote::io::internal {
+
+// Why `s` cannot be a record's text ("invalid UTF-8 at byte N", "NUL byte at byte N", whichever
+// comes first), or "" when it can.
+std::string TextProblem(std::string_view s);
+
+// Each byte is the code point of the same value.
+std::string Latin1ToUtf8(std::string_view s);
+
+// "SOURCE:LINE: reason" as InvalidArgument.
+Status RecordError(std::string_view source, uint64_t line, std::string_view reason);
+
+}  // namespace lote::io::internal
+
+#endif  // LOTE_SRC_IO_TEXT_CHECKS_H_

@@ -1,0 +1,427 @@
+#include "lote/extract/tagger.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "lote/io/file_source.h"
+#include "lote/model/model_file.h"
+
+namespace lote::extract {
+namespace {
+
+// ------------------------------------------------------------------------------------------
+// Helpers.
+
+TaggedSequence Seq(std::vector<std::string> tokens, std::vector<std::string> tags) {
+  TaggedSequence s;
+  s.tokens = std::move(tokens);
+  s.tags = std::move(tags);
+  return s;
+}
+
+// A small synthetic corpus: person names after "señor"/"doctora", cities after "en"/"desde",
+// organisations ending in "S.A." — learnable from context, shape and suffix features.
+std::vector<TaggedSequence> SyntheticCorpus(int copies) {
+  const std::vector<std::string> names = {"Ana", "Luis", "Marta", "Pedro", "Sofía", "Jorge"};
+  const std::vector<std::string> surnames = {"Gómez", "Pérez", "Ruiz", "Díaz"};
+  const std::vector<std::string> cities = {"Bogotá", "Medellín", "Cali", "Madrid", "Lima"};
+  const std::vector<std::string> orgs = {"Bancol", "Finanzas", "Créditos", "Ahorros"};
+  std::vector<TaggedSequence> out;
+  for (int c = 0; c < copies; ++c) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      const std::string& n = names[(i + c) % names.size()];
+      const std::string& s = surnames[(i + 2 * c) % surnames.size()];
+      const std::string& city = cities[(i + c) % cities.size()];
+      const std::string& org = orgs[(i + 3 * c) % orgs.size()];
+      out.push_back(Seq({"el", "señor", n, s, "vive", "en", city, "."},
+                        {"O", "O", "B-PER", "I-PER", "O", "O", "B-LOC", "O"}));
+      out.push_back(Seq({"trabaja", "para", org, "S.A.", "desde", "2019", "."},
+                        {"O", "O", "B-ORG", "I-ORG", "O", "O", "O"}));
+      out.push_back(Seq({"la", "doctora", n, "viajó", "desde", city, "hoy"},
+                        {"O", "O", "B-PER", "O", "O", "B-LOC", "O"}));
+    }
+  }
+  return out;
+}
+
+TaggerTrainOptions FastOptions() {
+  TaggerTrainOptions o;
+  o.epochs = 5;
+  o.max_epochs = 5;
+  return o;
+}
+
+// ------------------------------------------------------------------------------------------
+// Segmentation and BRAT projection.
+
+TEST(SegmentText, SplitsLettersFromDigitsAndSentencesAtNewlinesAndPeriods) {
+  text::Tokenizer tok;
+  SegmentedText seg;
+  const std::string text = "Vive en 28001-Madrid.\nDr. Ruiz llegó. Fin";
+  SegmentText(text, tok, {}, {}, &seg);
+  std::vector<std::string> pieces;
+  for (const auto& t : seg.tokens) pieces.push_back(text.substr(t.begin, t.end - t.begin));
+  const std::vector<std::string> want = {"Vive", "en", "28001", "-",     "Madrid", ".",
+                                         "Dr",   ".",  "Ruiz",  "llegó", ".",      "Fin"};
+  EXPECT_EQ(pieces, want);
+  // Sentences: "Vive ... ." | "Dr. Ruiz llegó ." | "Fin" (no break after the abbreviation).
+  EXPECT_EQ(seg.sentence_starts, (std::vector<uint32_t>{0, 6, 11}));
+  // Code point offsets: "llegó" starts at code point 31 and has 5 code points.
+  EXPECT_EQ(seg.tokens[9].cp_begin, 31u);
+  EXPECT_EQ(seg.tokens[9].cp_end, 36u);
+  EXPECT_EQ(seg.tokens[10].cp_begin, 36u);
+}
+
+io::BratDocument Doc(std::string text, std::vector<io::BratAnnotation> anns) {
+  io::BratDocument d;
+  d.name = "doc";
+  d.text = std::move(text);
+  d.annotations = std::move(anns);
+  return d;
+}
+
+TEST(ProjectBratDocument, SplitsTokensAtAnnotationBoundariesWithCodePointOffsets) {
+  // "José" has an accent and "🙂" is 4 bytes but one code point: offsets are code points.
+  //                 0         1         2         3
+  //                 0123456789012345678901234567890123456
+  const std::string text = "🙂 José vive en C/Rosales, Tel:3001234567.";
+  // "Rosales" starts at code point 17 inside the token "C/Rosales"; "3001234567" starts inside
+  // "Tel:3001234567" after the colon.
+  auto doc = Doc(text, {{"T1", "PER", 2, 6, "José"},
+                        {"T2", "CALLE", 17, 24, "Rosales"},
+                        {"T3", "TEL", 30, 40, "3001234567"}});
+  std::vector<TaggedSequence> out;
+  BratProjectionStats stats;
+  std::vector<std::string> warnings;
+  ProjectBratDocument(doc, text::Tokenizer(), &out, &stats, &warnings);
+  ASSERT_EQ(out.size(), 1u);
+  const auto& s = out[0];
+  std::vector<std::string> pairs;
+  for (size_t i = 0; i < s.tokens.size(); ++i) {
+    pairs.push_back(s.tokens[i] + "/" + s.tags[i] + "@" + std::to_string(s.starts[i]) + "-" +
+                    std::to_string(s.ends[i]));
+  }
+  const std::vector<std::string> want = {"🙂/O@0-1",
+                                         "José/B-PER@2-6",
+                                         "vive/O@7-11",
+                                         "en/O@12-14",
+                                         "C/O@15-16",
+                                         "//O@16-17",
+                                         "Rosales/B-CALLE@17-24",
+                                         ",/O@24-25",
+                                         "Tel/O@26-29",
+                                         ":/O@29-30",
+                                         "3001234567/B-TEL@30-40",
+                                         "./O@40-41"};
+  EXPECT_EQ(pairs, want);
+  EXPECT_EQ(stats.entities, 3u);
+  EXPECT_EQ(stats.overlaps_dropped, 0u);
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST(ProjectBratDocument, SplitsANumberTokenAtAnInnerBoundary) {
+  // The annotation covers only "28001" of the number token "28001.5": a forced split.
+  const std::string text = "CP 28001.5 ok";
+  auto doc = Doc(text, {{"T1", "CP", 3, 8, "28001"}});
+  std::vector<TaggedSequence> out;
+  BratProjectionStats stats;
+  ProjectBratDocument(doc, text::Tokenizer(), &out, &stats, nullptr);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tokens, (std::vector<std::string>{"CP", "28001", ".5", "ok"}));
+  EXPECT_EQ(out[0].tags, (std::vector<std::string>{"O", "B-CP", "O", "O"}));
+  EXPECT_EQ(stats.boundary_splits, 1u);
+}
+
+TEST(ProjectBratDocument, KeepsTheLongestOfOverlappingAnnotationsAndWarns) {
+  const std::string text = "Ana María Gómez llegó";
+  auto doc = Doc(text, {{"T1", "NOMBRE", 0, 9, "Ana María"},
+                        {"T2", "NOMBRE", 0, 15, "Ana María Gómez"},
+                        {"T3", "APELLIDO", 10, 15, "Gómez"}});
+  std::vector<TaggedSequence> out;
+  BratProjectionStats stats;
+  std::vector<std::string> warnings;
+  ProjectBratDocument(doc, text::Tokenizer(), &out, &stats, &warnings);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tags, (std::vector<std::string>{"B-NOMBRE", "I-NOMBRE", "I-NOMBRE", "O"}));
+  EXPECT_EQ(stats.overlaps_dropped, 2u);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("2 overlapping"), std::string::npos);
+}
+
+TEST(ProjectBratDocument, NeverBreaksASentenceInsideAnAnnotation) {
+  const std::string text = "Vive en Av. Sur 5. Bien";
+  // Without the annotation "Av." + " Sur" would not split (abbreviation) but "5." + " Bien"
+  // would; an annotation over "Sur 5. Bien" keeps it in one sentence.
+  auto doc = Doc(text, {{"T1", "CALLE", 12, 23, "Sur 5. Bien"}});
+  std::vector<TaggedSequence> out;
+  ProjectBratDocument(doc, text::Tokenizer(), &out, nullptr, nullptr);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tags.back(), "I-CALLE");
+}
+
+// ------------------------------------------------------------------------------------------
+// Training, inference, serialization.
+
+TEST(EntityTagger, LearnsASmallSyntheticSet) {
+  TaggerTrainReport report;
+  auto tagger = EntityTagger::Train(SyntheticCorpus(6), {}, FastOptions(), &report);
+  ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
+  EXPECT_EQ(tagger->entity_types(), (std::vector<std::string>{"LOC", "ORG", "PER"}));
+  TaggerState state;
+  // Unseen name and city in a seen context.
+  auto tags = tagger->Tag({"el", "señor", "Camilo", "Pérez", "vive", "en", "Pasto", "."}, &state);
+  EXPECT_EQ(tags, (std::vector<std::string>{"O", "O", "B-PER", "I-PER", "O", "O", "B-LOC", "O"}));
+  EXPECT_EQ(report.train_sentences, 108u);
+  EXPECT_EQ(report.epochs, 5);
+  EXPECT_EQ(report.data_sha256.size(), 64u);
+
+  auto ents = tagger->Extract("La doctora Marta viajó desde Cali hoy", &state);
+  ASSERT_TRUE(ents.ok());
+  ASSERT_EQ(ents->size(), 2u);
+  EXPECT_EQ((*ents)[0].type, "PER");
+  EXPECT_EQ((*ents)[0].start, 11u);
+  EXPECT_EQ((*ents)[0].end, 16u);
+  EXPECT_EQ((*ents)[0].text, "Marta");
+  EXPECT_EQ((*ents)[0].source, Entity::Source::kModel);
+  EXPECT_GT((*ents)[0].score, 0.0f);
+  EXPECT_LT((*ents)[0].score, 1.0f);
+  EXPECT_EQ((*ents)[1].type, "LOC");
+  EXPECT_EQ((*ents)[1].text, "Cali");
+}
+
+TEST(EntityTagger, ExtractRejectsInvalidUtf8) {
+  auto tagger = EntityTagger::Train(SyntheticCorpus(1), {}, FastOptions(), nullptr);
+  ASSERT_TRUE(tagger.ok());
+  TaggerState state;
+  auto r = tagger->Extract("abc \xff def", &state);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(EntityTagger, RejectsTagsThatAreNotIob2) {
+  auto bad = EntityTagger::Train({Seq({"a", "b"}, {"O", "I-PER"})}, {}, FastOptions(), nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  auto mismatch = EntityTagger::Train({Seq({"a", "b"}, {"O"})}, {}, FastOptions(), nullptr);
+  EXPECT_EQ(mismatch.status().code(), StatusCode::kInvalidArgument);
+  auto empty = EntityTagger::Train({}, {}, FastOptions(), nullptr);
+  EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(EntityTagger, DevSetChoosesTheEpochAndIsRecordedInMeta) {
+  TaggerTrainOptions o;
+  o.max_epochs = 4;
+  o.patience = 0;
+  TaggerTrainReport report;
+  auto tagger = EntityTagger::Train(SyntheticCorpus(4), SyntheticCorpus(1), o, &report);
+  ASSERT_TRUE(tagger.ok());
+  ASSERT_EQ(report.dev_f1_per_epoch.size(), 4u);
+  EXPECT_GE(report.epochs, 1);
+  EXPECT_EQ(report.dev_f1,
+            *std::max_element(report.dev_f1_per_epoch.begin(), report.dev_f1_per_epoch.end()));
+  auto meta = nlohmann::json::parse(tagger->meta_json());
+  EXPECT_EQ(meta["kind"], "tagger");
+  EXPECT_EQ(meta["version_id"], tagger->version_id());
+  EXPECT_EQ(meta["training"]["epochs"], report.epochs);
+  EXPECT_EQ(meta["training"]["data_sha256"], report.data_sha256);
+  EXPECT_EQ(meta["entity_types"], (nlohmann::json{"LOC", "ORG", "PER"}));
+}
+
+TEST(EntityTagger, SerializationRoundTripGivesIdenticalPredictions) {
+  auto tagger = EntityTagger::Train(SyntheticCorpus(3), {}, FastOptions(), nullptr);
+  ASSERT_TRUE(tagger.ok());
+  const std::string bytes = model::SerializeModelFile(tagger->ToModelFile());
+  auto file = model::ParseModelFile(bytes, "t.lote");
+  ASSERT_TRUE(file.ok());
+  auto loaded = EntityTagger::FromModelFile(*file);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->version_id(), tagger->version_id());
+  EXPECT_EQ(loaded->tag_names(), tagger->tag_names());
+  // Re-serializing the loaded model gives the same bytes.
+  EXPECT_EQ(model::SerializeModelFile(loaded->ToModelFile()), bytes);
+  TaggerState s1, s2;
+  const std::string text = "El señor Pedro Díaz vive en Lima. Trabaja para Bancol S.A. desde 2019";
+  auto a = tagger->Extract(text, &s1);
+  auto b = loaded->Extract(text, &s2);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), b->size());
+  ASSERT_FALSE(a->empty());
+  for (size_t i = 0; i < a->size(); ++i) {
+    EXPECT_EQ((*a)[i].type, (*b)[i].type);
+    EXPECT_EQ((*a)[i].start, (*b)[i].start);
+    EXPECT_EQ((*a)[i].end, (*b)[i].end);
+    EXPECT_EQ((*a)[i].score, (*b)[i].score);
+  }
+}
+
+TEST(EntityTagger, TruncatedWeightsSectionIsDataLoss) {
+  auto tagger = EntityTagger::Train(SyntheticCorpus(1), {}, FastOptions(), nullptr);
+  ASSERT_TRUE(tagger.ok());
+  model::ModelFile file = tagger->ToModelFile();
+  const std::string weights = file.sections["tagger.weights"];
+  for (size_t cut : {size_t{0}, size_t{3}, size_t{12}, weights.size() / 2, weights.size() - 1}) {
+    model::ModelFile broken = file;
+    broken.sections["tagger.weights"] = weights.substr(0, cut);
+    auto r = EntityTagger::FromModelFile(broken);
+    ASSERT_FALSE(r.ok()) << cut;
+    EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << cut;
+  }
+  model::ModelFile missing = file;
+  missing.sections.erase("tagger.tags");
+  EXPECT_EQ(EntityTagger::FromModelFile(missing).status().code(), StatusCode::kNotFound);
+}
+
+TEST(EntityTagger, TrainingIsDeterministic) {
+  const auto data = SyntheticCorpus(3);
+  auto a = EntityTagger::Train(data, SyntheticCorpus(1), FastOptions(), nullptr);
+  auto b = EntityTagger::Train(data, SyntheticCorpus(1), FastOptions(), nullptr);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->ToModelFile().sections, b->ToModelFile().sections);
+  // A different seed changes the shuffle and so the weights.
+  TaggerTrainOptions other = FastOptions();
+  other.seed = 7;
+  auto c = EntityTagger::Train(data, SyntheticCorpus(1), other, nullptr);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(a->ToModelFile().sections.at("tagger.weights"),
+            c->ToModelFile().sections.at("tagger.weights"));
+}
+
+// ------------------------------------------------------------------------------------------
+// Quality on the real data sets: slow, run with LOTE_SLOW_TESTS=1. Prints the numbers.
+
+std::string DatasetsDir() {
+  if (const char* env = std::getenv("LOTE_DATASETS")) return env;
+  return std::string(LOTE_SOURCE_DIR) + "/../shared/datasets";
+}
+
+bool SlowTestsEnabled() {
+  const char* env = std::getenv("LOTE_SLOW_TESTS");
+  return env && std::string(env) == "1";
+}
+
+std::vector<TaggedSequence> ReadConll(const std::string& path) {
+  std::vector<TaggedSequence> out;
+  auto src = io::OpenFileSource(path);
+  if (!src.ok()) return out;
+  io::ConllReader reader(std::move(*src));
+  io::TaggedSentence s;
+  while (true) {
+    auto r = reader.Next(&s);
+    if (!r.ok()) {
+      ADD_FAILURE() << r.status().ToString();
+      if (reader.failed()) break;
+      continue;
+    }
+    if (!*r) break;
+    out.push_back(FromConll(s));
+  }
+  return out;
+}
+
+TEST(TaggerQuality, Conll2002Spanish) {
+  if (!SlowTestsEnabled()) GTEST_SKIP() << "set LOTE_SLOW_TESTS=1 to run";
+  const std::string dir = DatasetsDir() + "/conll2002_es";
+  if (!std::filesystem::exists(dir + "/esp.train")) GTEST_SKIP() << "no " << dir;
+  const auto train = ReadConll(dir + "/esp.train");
+  const auto dev = ReadConll(dir + "/esp.testa");
+  ASSERT_EQ(train.size(), 8323u);
+  TaggerTrainOptions options;
+  if (const char* e = std::getenv("LOTE_TAGGER_EPOCHS")) options.epochs = std::atoi(e);
+  // Default: no dev set, fixed epochs (the number reported is then honest on testa).
+  const bool use_dev = std::getenv("LOTE_TAGGER_USE_DEV") != nullptr;
+  TaggerTrainReport report;
+  auto tagger =
+      EntityTagger::Train(train, use_dev ? dev : std::vector<TaggedSequence>{}, options, &report);
+  ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
+  std::printf("train: %.1f s, %zu features, %d epochs\n", report.seconds, report.features,
+              report.epochs);
+  for (size_t e = 0; e < report.dev_f1_per_epoch.size(); ++e) {
+    std::printf("  epoch %zu dev F1 %.4f\n", e + 1, report.dev_f1_per_epoch[e]);
+  }
+  TaggerState state;
+  EntityEvaluator ev;
+  size_t tokens = 0;
+  std::vector<std::string_view> views;
+  std::vector<uint16_t> ids;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int rep = 0; rep < 3; ++rep) {
+    for (const auto& s : dev) {
+      views.assign(s.tokens.begin(), s.tokens.end());
+      tagger->TagTokens(views, &state, &ids);
+      tokens += ids.size();
+    }
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (const auto& s : dev) ev.AddTags(s.tags, tagger->Tag(s.tokens, &state));
+  const auto rep = ev.Report();
+  std::printf("esp.testa entity (conlleval):\n%s", rep.ToString().c_str());
+  std::printf("tagging throughput: %.0f tokens/s (1 thread)\n", tokens / secs);
+  const std::string bytes = model::SerializeModelFile(tagger->ToModelFile());
+  std::printf("model file: %.1f MB\n", bytes.size() / 1e6);
+  // Regression floor, below the 0.79-0.80 goal this tagger does not reach yet (0.764 measured).
+  EXPECT_GE(rep.micro.f1, 0.75);
+}
+
+std::vector<io::BratDocument> ReadBrat(const std::string& dir) {
+  std::vector<std::string> warnings;
+  auto docs = io::ReadBratFolder(dir, &warnings);
+  if (!docs.ok()) {
+    ADD_FAILURE() << docs.status().ToString();
+    return {};
+  }
+  return std::move(*docs);
+}
+
+TEST(TaggerQuality, MeddocanSpanish) {
+  if (!SlowTestsEnabled()) GTEST_SKIP() << "set LOTE_SLOW_TESTS=1 to run";
+  const std::string dir = DatasetsDir() + "/meddocan_es";
+  if (!std::filesystem::exists(dir + "/train")) GTEST_SKIP() << "no " << dir;
+  const auto train_docs = ReadBrat(dir + "/train");
+  const auto dev_docs = ReadBrat(dir + "/dev");
+  ASSERT_EQ(train_docs.size(), 500u);
+  text::Tokenizer tokenizer;
+  std::vector<TaggedSequence> train;
+  BratProjectionStats stats;
+  std::vector<std::string> warnings;
+  for (const auto& d : train_docs) ProjectBratDocument(d, tokenizer, &train, &stats, &warnings);
+  std::printf(
+      "meddocan train: %zu docs, %zu sentences, %zu tokens, %zu entities, %zu splits, "
+      "%zu overlaps dropped, %zu empty dropped\n",
+      stats.documents, stats.sentences, stats.tokens, stats.entities, stats.boundary_splits,
+      stats.overlaps_dropped, stats.empty_dropped);
+  TaggerTrainOptions options;
+  if (const char* e = std::getenv("LOTE_TAGGER_EPOCHS")) options.epochs = std::atoi(e);
+  TaggerTrainReport report;
+  auto tagger = EntityTagger::Train(train, {}, options, &report);
+  ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
+  std::printf("train: %.1f s, %zu features, %d epochs\n", report.seconds, report.features,
+              report.epochs);
+  // Strict span evaluation on raw dev documents against every gold annotation.
+  TaggerState state;
+  EntityEvaluator ev;
+  size_t chars = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const auto& d : dev_docs) {
+    auto ents = tagger->Extract(d.text, &state);
+    ASSERT_TRUE(ents.ok());
+    std::vector<LabeledSpan> pred;
+    for (const auto& e : *ents) pred.push_back({e.type, e.start, e.end});
+    ev.AddSpans(BratGoldSpans(d), pred);
+    chars += d.text.size();
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto rep = ev.Report();
+  std::printf("meddocan dev strict span:\n%s", rep.ToString().c_str());
+  std::printf("extract throughput: %.1f MB/s\n", chars / secs / 1e6);
+  const std::string bytes = model::SerializeModelFile(tagger->ToModelFile());
+  std::printf("model file: %.1f MB\n", bytes.size() / 1e6);
+  EXPECT_GE(rep.micro.f1, 0.93);  // 0.950 measured
+}
+
+}  // namespace
+}  // namespace lote::extract

@@ -1,0 +1,65 @@
+// Runs the built `lote` CLI in integration tests and captures what it prints.
+#ifndef LOTE_TESTS_INTEGRATION_CLI_RUNNER_H_
+#define LOTE_TESTS_INTEGRATION_CLI_RUNNER_H_
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace lote::testing {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void WriteAll(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary);
+  out << data;
+}
+
+// A fresh temporary folder per test, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "lote-test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs `lote ARGS` through the shell (ARGS must be shell-quoted by the caller).
+inline CliResult RunLote(const std::string& args, const std::string& env = "") {
+  TempDir io;
+  // ulimit -f: a runaway command must not fill the disk (1 GiB of output at most).
+  const std::string cmd = "ulimit -f 1048576; " + env + " " + LOTE_CLI_PATH + std::string(" ") + args + " >" + (io / "out") +
+                          " 2>" + (io / "err");
+  int status = std::system(cmd.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = ReadAll(io / "out");
+  r.err = ReadAll(io / "err");
+  return r;
+}
+
+}  // namespace lote::testing
+
+#endif  // LOTE_TESTS_INTEGRATION_CLI_RUNNER_H_
