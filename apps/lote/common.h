@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lote/base/json_writer.h"
 #include "lote/base/status.h"
 #include "lote/bundle/model.h"
 #include "lote/io/records.h"
@@ -69,10 +70,9 @@ class Output {
   bool failed_ = false;
 };
 
-// Appends `s` as a JSON string literal (quotes included) to `out`. `s` must be valid UTF-8.
-void AppendJsonString(std::string* out, std::string_view s);
-// Appends a float with up to 6 significant digits.
-void AppendJsonNumber(std::string* out, double v);
+// JSON text helpers live in the library (lote/base/json_writer.h).
+using ::lote::AppendJsonNumber;
+using ::lote::AppendJsonString;
 
 // Environment lookups (only the CLI reads the environment).
 std::string EnvOr(const char* name, const std::string& fallback);
