@@ -35,7 +35,9 @@ def timed(cmd, stdout=None):
 
 
 def ft_clean(text):
-    return re.sub(r"\s+", " ", text.lower()).strip()
+    # fastText's usual preprocessing: lower case, punctuation split off words.
+    text = re.sub(r"([.!?,;:'\"/()\[\]])", r" \1 ", text.lower())
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def main():
