@@ -1,0 +1,152 @@
+// Storage: the one door through which lote reads inputs and writes outputs, chosen by URI scheme
+// (as duckdb routes paths to registered file systems). Implementations:
+//   - file:// URIs and plain paths: LocalStorage (POSIX files; atomic writes by temp + rename).
+//   - mem://: MemStorage, an in-process object store for tests.
+//   - s3://: not implemented yet (OpenStorage returns Unimplemented); the interface is shaped so an
+//     S3 backend fits it: listing by prefix, ranged reads, single-PUT atomic writes, conditional
+//     create (If-None-Match: *), server-side copy + delete for Rename.
+// FaultInjectingStorage (fault_injecting_storage.h) wraps any Storage to make writes fail.
+//
+// URIs are passed whole ("file:///data/in/a.jsonl", "/data/in/a.jsonl", "mem://t/in/a.jsonl");
+// every method accepts only URIs of its own scheme (InvalidArgument otherwise).
+// Thread-safety: every Storage method is thread-safe. An ObjectWriter or ByteSource is used by one
+// thread at a time.
+#ifndef LOTE_STORAGE_STORAGE_H_
+#define LOTE_STORAGE_STORAGE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lote/base/status.h"
+#include "lote/io/byte_source.h"
+
+namespace lote::storage {
+
+// What List and Stat report about one object.
+struct ObjectInfo {
+  std::string uri;        // full URI, as accepted by the other methods
+  uint64_t size = 0;      // bytes
+  int64_t mtime_ns = 0;   // last modification, nanoseconds since the Unix epoch (0 if unknown)
+  // Cheap identifier that changes whenever the content changes as far as the backend can tell:
+  // S3's ETag; local files: inode + mtime + size; mem://: a per-write generation. It is NOT a
+  // content hash: the pipeline hashes content itself where exactly-once depends on it.
+  std::string etag;
+};
+
+// A streaming writer. Bytes become visible at the target URI only when Close() succeeds, and then
+// all at once (local: temp file + fsync + rename; S3: one PUT or a completed multipart upload).
+// Destroying a writer that was not closed discards what was written.
+class ObjectWriter {
+ public:
+  virtual ~ObjectWriter() = default;
+  // Errors: ResourceExhausted (disk full / quota), Unavailable (I/O error).
+  virtual Status Append(std::string_view data) = 0;
+  // Publishes the object atomically (replacing any previous object at the URI). After Close,
+  // Append fails with FailedPrecondition. Errors as Append.
+  virtual Status Close() = 0;
+  virtual const std::string& uri() const = 0;
+};
+
+// An exclusive lock on a name, held until the object is destroyed or the process dies.
+class StorageLock {
+ public:
+  virtual ~StorageLock() = default;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // The scheme served, e.g. "file", "mem".
+  virtual std::string_view scheme() const = 0;
+
+  // Lists the objects under `pattern`, sorted by URI:
+  //   - a folder (local) or a prefix ending in "/" (object stores): every object below it,
+  //     recursively;
+  //   - a single object: that object;
+  //   - a glob (fnmatch syntax: * ? [..]; "*" does not cross "/"): the matching objects.
+  // Files whose name starts with "." or holds ".lote-tmp-" (temp files of unfinished writes) are
+  // skipped. NotFound when a non-glob pattern names nothing; a glob may match nothing (empty).
+  virtual Result<std::vector<ObjectInfo>> List(std::string_view pattern) const = 0;
+
+  // Size, mtime and etag of one object. NotFound if absent.
+  virtual Result<ObjectInfo> Stat(std::string_view uri) const = 0;
+
+  // Whole object. NotFound if absent, Unavailable on I/O error.
+  virtual Result<std::string> Read(std::string_view uri) const = 0;
+
+  // Up to `length` bytes from `offset` (fewer at the end of the object; empty past it).
+  virtual Result<std::string> ReadRange(std::string_view uri, uint64_t offset,
+                                        uint64_t length) const = 0;
+
+  // A streaming reader with constant memory. NotFound if absent.
+  virtual Result<std::unique_ptr<io::ByteSource>> OpenRead(std::string_view uri) const = 0;
+
+  // Writes a whole object atomically: readers see the old content or the new, never a mix.
+  // Parent folders are created as needed. Errors: ResourceExhausted, Unavailable.
+  virtual Status Write(std::string_view uri, std::string_view data) = 0;
+
+  // Starts a streaming atomic write (see ObjectWriter).
+  virtual Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view uri) = 0;
+
+  // Creates the object only if nothing exists at `uri` (S3: If-None-Match: *). AlreadyExists if
+  // something does. Used for markers; exactly one of several concurrent callers succeeds.
+  virtual Status CreateIfAbsent(std::string_view uri, std::string_view data) = 0;
+
+  // Removes one object. NotFound if absent.
+  virtual Status Delete(std::string_view uri) = 0;
+
+  // Removes every object under the folder/prefix `prefix` (recursively), including temp files of
+  // unfinished writes that List does not show. OK when there is nothing.
+  virtual Status DeletePrefix(std::string_view prefix) = 0;
+
+  // Moves `from` to `to`, replacing `to`. Local: rename(2), atomic. Object stores: copy + delete,
+  // not atomic, so callers make it idempotent (the pipeline rolls interrupted moves forward).
+  // NotFound if `from` is absent.
+  virtual Status Rename(std::string_view from, std::string_view to) = 0;
+
+  // Takes an exclusive lock named `uri`, recording `owner` (free text: pid, host, time) in it.
+  // Returns Unavailable naming the current owner if another holder has it. The lock ends when the
+  // returned object is destroyed or the process dies (local: flock(2), so kill -9 frees it).
+  virtual Result<std::unique_ptr<StorageLock>> TryLock(std::string_view uri,
+                                                       std::string_view owner) = 0;
+
+  // True if objects of this storage are files on the local machine (the ledger and catalog, which
+  // are SQLite files, may then live under the output folder).
+  virtual bool is_local() const { return false; }
+
+  // For local storage: the file system path of `uri`; InvalidArgument otherwise.
+  virtual Result<std::string> LocalPath(std::string_view uri) const {
+    return InvalidArgumentError("not a local storage URI: " + std::string(uri));
+  }
+};
+
+// The scheme of a URI: "file" for "file://..." and for plain paths, else the text before "://".
+std::string_view UriScheme(std::string_view uri);
+
+// `base` + "/" + `relative`, without doubling the separator. JoinUri("mem://b/out", "x/y") ==
+// "mem://b/out/x/y".
+std::string JoinUri(std::string_view base, std::string_view relative);
+
+// A Storage for `scheme`, built by the factory registered for it. The built-in schemes are
+// "file" and "mem" (one MemStorage shared by the whole process, so tests can write with one
+// handle and read with another). NotFound for an unknown scheme; Unimplemented for "s3".
+using StorageFactory = std::function<Result<std::shared_ptr<Storage>>()>;
+Result<std::shared_ptr<Storage>> OpenStorage(std::string_view uri);
+
+// Registers (or replaces) the factory for `scheme`, e.g. to install a FaultInjectingStorage for
+// "mem" in a test. Thread-safe.
+void RegisterStorage(std::string scheme, StorageFactory factory);
+
+// A fresh local storage (no shared state besides the file system).
+std::shared_ptr<Storage> NewLocalStorage();
+// A fresh, empty in-memory storage (scheme "mem").
+std::shared_ptr<Storage> NewMemStorage();
+
+}  // namespace lote::storage
+
+#endif  // LOTE_STORAGE_STORAGE_H_

@@ -1,0 +1,201 @@
+#include "lote/pipeline/catalog.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "lote/text/utf8.h"
+#include "pipeline/sqlite_db.h"
+
+namespace lote::pipeline {
+namespace {
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+Result<std::unique_ptr<SqliteDb>> OpenCatalog(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return NotFoundError("no catalog at " + path + " (run `lote run` first, or pass --catalog)");
+  }
+  return SqliteDb::Open(path, /*read_only=*/true);
+}
+
+}  // namespace
+
+Result<QueryResult> QueryCatalog(const std::string& catalog_path, std::string_view sql) {
+  LOTE_ASSIGN_OR_RETURN(auto db, OpenCatalog(catalog_path));
+  LOTE_ASSIGN_OR_RETURN(auto stmt, db->Prepare(sql));
+  QueryResult result;
+  for (int i = 0; i < stmt.ColumnCount(); ++i) result.columns.push_back(stmt.ColumnName(i));
+  while (true) {
+    auto row = stmt.Step();
+    if (!row.ok()) {
+      // A write on the read-only connection, or a runtime error: the caller's SQL is at fault.
+      if (row.status().code() == StatusCode::kInternal) {
+        return InvalidArgumentError(row.status().message());
+      }
+      return row.status();
+    }
+    if (!*row) break;
+    std::vector<QueryValue> values(result.columns.size());
+    for (size_t i = 0; i < values.size(); ++i) {
+      int col = static_cast<int>(i);
+      switch (stmt.ColumnType(col)) {
+        case SQLITE_NULL: values[i].type = QueryValue::Type::kNull; break;
+        case SQLITE_INTEGER: values[i].type = QueryValue::Type::kInteger; break;
+        case SQLITE_FLOAT: values[i].type = QueryValue::Type::kReal; break;
+        default: values[i].type = QueryValue::Type::kText;
+      }
+      if (values[i].type != QueryValue::Type::kNull) values[i].text = stmt.Text(col);
+    }
+    result.rows.push_back(std::move(values));
+  }
+  return result;
+}
+
+Result<QueryFormat> ParseQueryFormat(std::string_view name) {
+  if (name == "table") return QueryFormat::kTable;
+  if (name == "csv") return QueryFormat::kCsv;
+  if (name == "json") return QueryFormat::kJson;
+  return InvalidArgumentError("format must be table, csv or json, not '" + std::string(name) +
+                              "'");
+}
+
+std::string FormatQueryResult(const QueryResult& result, QueryFormat format) {
+  std::string out;
+  if (format == QueryFormat::kCsv) {
+    for (size_t i = 0; i < result.columns.size(); ++i) {
+      if (i) out += ",";
+      out += CsvField(result.columns[i]);
+    }
+    out += "\n";
+    for (const auto& row : result.rows) {
+      for (size_t i = 0; i < row.size(); ++i) {
+        if (i) out += ",";
+        out += CsvField(row[i].text);
+      }
+      out += "\n";
+    }
+    return out;
+  }
+  if (format == QueryFormat::kJson) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& row : result.rows) {
+      nlohmann::json obj = nlohmann::json::object();
+      for (size_t i = 0; i < row.size(); ++i) {
+        const QueryValue& v = row[i];
+        switch (v.type) {
+          case QueryValue::Type::kNull: obj[result.columns[i]] = nullptr; break;
+          case QueryValue::Type::kInteger: obj[result.columns[i]] = std::stoll(v.text); break;
+          case QueryValue::Type::kReal: obj[result.columns[i]] = std::stod(v.text); break;
+          case QueryValue::Type::kText: obj[result.columns[i]] = v.text; break;
+        }
+      }
+      arr.push_back(std::move(obj));
+    }
+    return arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  // Table: widths in code points so Spanish text lines up.
+  std::vector<size_t> width(result.columns.size());
+  auto shown = [](const QueryValue& v) {
+    return v.type == QueryValue::Type::kNull ? std::string("NULL") : v.text;
+  };
+  auto cps = [](const std::string& s) {
+    return text::IsValidUtf8(s) ? text::CodePointCount(s) : s.size();
+  };
+  for (size_t i = 0; i < width.size(); ++i) width[i] = cps(result.columns[i]);
+  for (const auto& row : result.rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], cps(shown(row[i])));
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (i) out += " | ";
+      out += cells[i];
+      if (i + 1 < cells.size()) out.append(width[i] - cps(cells[i]), ' ');
+    }
+    out += "\n";
+  };
+  line(result.columns);
+  for (size_t i = 0; i < width.size(); ++i) {
+    if (i) out += "-+-";
+    out.append(width[i], '-');
+  }
+  out += "\n";
+  for (const auto& row : result.rows) {
+    std::vector<std::string> cells;
+    for (const auto& v : row) cells.push_back(shown(v));
+    line(cells);
+  }
+  out += "(" + std::to_string(result.rows.size()) + (result.rows.size() == 1 ? " row)\n" : " rows)\n");
+  return out;
+}
+
+std::string AthenaDdl(const AthenaDdlOptions& o) {
+  std::string location = o.location;
+  if (!location.empty() && location.back() == '/') location.pop_back();
+  std::string model_projection;
+  if (o.model_versions.empty()) {
+    model_projection = "  'projection.model.type' = 'injected',\n";
+  } else {
+    std::string values;
+    for (size_t i = 0; i < o.model_versions.size(); ++i) {
+      if (i) values += ",";
+      values += o.model_versions[i];
+    }
+    model_projection = "  'projection.model.type' = 'enum',\n  'projection.model.values' = '" +
+                       values + "',\n";
+  }
+  auto table = [&](const std::string& name, const std::string& columns) {
+    return "CREATE EXTERNAL TABLE IF NOT EXISTS " + o.database + "." + name + " (\n" + columns +
+           ")\nPARTITIONED BY (dt string, model string)\n"
+           "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\n"
+           "STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'\n"
+           "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'\n"
+           "LOCATION '" + location + "/" + name + "/'\n"
+           "TBLPROPERTIES (\n"
+           "  'projection.enabled' = 'true',\n"
+           "  'projection.dt.type' = 'date',\n"
+           "  'projection.dt.format' = 'yyyy-MM-dd',\n"
+           "  'projection.dt.range' = '" + o.dt_from + ",NOW',\n"
+           "  'projection.dt.interval' = '1',\n"
+           "  'projection.dt.interval.unit' = 'DAYS',\n" +
+           model_projection +
+           "  'storage.location.template' = '" + location + "/" + name +
+           "/dt=${dt}/model=${model}/'\n);\n";
+  };
+  // Athena reads .zst text files through Hadoop's ZStandard codec, picked by the extension.
+  return table("results",
+               "  record_id string,\n  source string,\n  line bigint,\n  text_sha256 string,\n"
+               "  lang string,\n  label string,\n  score double,\n"
+               "  top_k array<struct<label:string,score:double>>,\n"
+               "  entities array<struct<type:string,start:int,`end`:int,text:string,"
+               "value:string,score:double>>,\n"
+               "  model_version string,\n  preprocess_version string,\n  run_id string,\n"
+               "  processed_at string\n") +
+         "\n" +
+         table("quarantine",
+               "  record_id string,\n  source string,\n  line bigint,\n  stage string,\n"
+               "  reason string\n");
+}
+
+Result<std::vector<std::string>> CatalogModelVersions(const std::string& catalog_path) {
+  LOTE_ASSIGN_OR_RETURN(QueryResult r,
+                        QueryCatalog(catalog_path,
+                                     "SELECT DISTINCT model_version FROM runs WHERE "
+                                     "model_version IS NOT NULL ORDER BY 1"));
+  std::vector<std::string> out;
+  for (const auto& row : r.rows) out.push_back(row[0].text);
+  return out;
+}
+
+}  // namespace lote::pipeline

@@ -1,0 +1,511 @@
+#include "pipeline/ledger.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "lote/storage/storage.h"
+
+namespace lote::pipeline {
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS runs(
+  run_id TEXT PRIMARY KEY, run_key TEXT NOT NULL, state TEXT NOT NULL,
+  input TEXT, output TEXT, model_version TEXT, preprocess_version TEXT,
+  started_at TEXT, finished_at TEXT,
+  records_in INTEGER DEFAULT 0, records_out INTEGER DEFAULT 0,
+  records_quarantined INTEGER DEFAULT 0, records_duplicate INTEGER DEFAULT 0,
+  manifest TEXT);
+CREATE INDEX IF NOT EXISTS runs_key ON runs(run_key, state);
+CREATE TABLE IF NOT EXISTS objects(
+  object_id INTEGER PRIMARY KEY, uri TEXT NOT NULL, size INTEGER NOT NULL,
+  content_id TEXT NOT NULL, UNIQUE(uri, size, content_id));
+CREATE TABLE IF NOT EXISTS attempts(
+  attempt_id INTEGER PRIMARY KEY, object_id INTEGER NOT NULL, run_id TEXT NOT NULL,
+  state TEXT NOT NULL, started_us INTEGER, finished_us INTEGER,
+  records_in INTEGER DEFAULT 0, records_out INTEGER DEFAULT 0,
+  records_quarantined INTEGER DEFAULT 0, records_duplicate INTEGER DEFAULT 0,
+  bytes_in INTEGER DEFAULT 0, ingest_s REAL DEFAULT 0, prep_s REAL DEFAULT 0,
+  infer_s REAL DEFAULT 0, publish_s REAL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS attempts_object ON attempts(object_id, state);
+CREATE INDEX IF NOT EXISTS attempts_run ON attempts(run_id);
+CREATE TABLE IF NOT EXISTS parts(
+  attempt_id INTEGER NOT NULL, kind TEXT NOT NULL, partition TEXT NOT NULL,
+  staged_uri TEXT NOT NULL, final_uri TEXT NOT NULL, rows INTEGER, bytes INTEGER, sha256 TEXT);
+CREATE INDEX IF NOT EXISTS parts_attempt ON parts(attempt_id);
+CREATE TABLE IF NOT EXISTS part_deletes(attempt_id INTEGER NOT NULL, final_uri TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS partitions(partition TEXT PRIMARY KEY, next_part INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS seen_records(
+  record_id TEXT PRIMARY KEY, source TEXT NOT NULL, attempt_id INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS seen_content(
+  text_sha256 TEXT PRIMARY KEY, record_id TEXT NOT NULL, attempt_id INTEGER NOT NULL)
+  WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS result_rows(
+  attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, source TEXT, line INTEGER,
+  text_sha256 TEXT, lang TEXT, label TEXT, score REAL, top_k TEXT, entities TEXT,
+  model_version TEXT, preprocess_version TEXT, run_id TEXT, processed_at TEXT, dt TEXT);
+CREATE INDEX IF NOT EXISTS result_rows_record ON result_rows(record_id, attempt_id);
+CREATE INDEX IF NOT EXISTS result_rows_attempt ON result_rows(attempt_id);
+CREATE TABLE IF NOT EXISTS entity_rows(
+  attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, type TEXT, start INTEGER,
+  "end" INTEGER, text TEXT, value TEXT, score REAL);
+CREATE INDEX IF NOT EXISTS entity_rows_attempt ON entity_rows(attempt_id, record_id);
+CREATE TABLE IF NOT EXISTS quarantine_rows(
+  attempt_id INTEGER NOT NULL, record_id TEXT, source TEXT, line INTEGER, stage TEXT,
+  reason TEXT, run_id TEXT, processed_at TEXT, dt TEXT, model_version TEXT);
+CREATE INDEX IF NOT EXISTS quarantine_rows_attempt ON quarantine_rows(attempt_id);
+CREATE VIEW IF NOT EXISTS results_history AS
+  SELECT r.* FROM result_rows r JOIN attempts a ON a.attempt_id = r.attempt_id
+  WHERE a.state = 'done';
+CREATE VIEW IF NOT EXISTS results_latest AS
+  SELECT * FROM (SELECT h.*, row_number() OVER (PARTITION BY h.record_id
+                                                ORDER BY h.attempt_id DESC) AS version_rank
+                 FROM results_history h) WHERE version_rank = 1;
+CREATE VIEW IF NOT EXISTS results AS
+  SELECT record_id, source, line, text_sha256, lang, label, score, top_k, entities,
+         model_version, preprocess_version, run_id, processed_at, dt, model_version AS model
+  FROM results_latest;
+CREATE VIEW IF NOT EXISTS entities AS
+  SELECT e.record_id, e.type, e.start, e."end", e.text, e.value, e.score, l.run_id,
+         l.model_version, l.dt
+  FROM entity_rows e JOIN results_latest l
+    ON l.attempt_id = e.attempt_id AND l.record_id = e.record_id;
+CREATE VIEW IF NOT EXISTS quarantine AS
+  SELECT q.record_id, q.source, q.line, q.stage, q.reason, q.run_id, q.processed_at, q.dt,
+         q.model_version AS model
+  FROM quarantine_rows q JOIN attempts a ON a.attempt_id = q.attempt_id
+  WHERE a.state = 'done';
+)sql";
+
+AttemptCounts CountsFrom(const SqliteStmt& s, int first) {
+  AttemptCounts c;
+  c.records_in = static_cast<uint64_t>(s.Int(first));
+  c.records_out = static_cast<uint64_t>(s.Int(first + 1));
+  c.records_quarantined = static_cast<uint64_t>(s.Int(first + 2));
+  c.records_duplicate = static_cast<uint64_t>(s.Int(first + 3));
+  c.bytes_in = static_cast<uint64_t>(s.Int(first + 4));
+  c.ingest_s = s.Double(first + 5);
+  c.prep_s = s.Double(first + 6);
+  c.infer_s = s.Double(first + 7);
+  c.publish_s = s.Double(first + 8);
+  return c;
+}
+
+constexpr const char* kCountColumns =
+    "records_in, records_out, records_quarantined, records_duplicate, bytes_in, ingest_s, "
+    "prep_s, infer_s, publish_s";
+
+}  // namespace
+
+std::string ReasonClass(std::string_view reason) {
+  std::string out;
+  bool in_digits = false;
+  for (char c : reason) {
+    if (c >= '0' && c <= '9') {
+      if (!in_digits) out.push_back('N');
+      in_digits = true;
+    } else {
+      out.push_back(c);
+      in_digits = false;
+    }
+  }
+  return out;
+}
+
+Result<std::unique_ptr<IngestLedger>> IngestLedger::Open(const std::string& path) {
+  LOTE_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, /*read_only=*/false));
+  // WAL: `lote query` reads while a run writes. synchronous=FULL: a commit that returned is on
+  // disk, so files renamed after it are never ahead of the ledger (see the commit protocol).
+  LOTE_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+  LOTE_RETURN_IF_ERROR(db->Exec(kSchema));
+  std::unique_ptr<IngestLedger> ledger(new IngestLedger(std::move(db)));
+  LOTE_RETURN_IF_ERROR(ledger->Prepare());
+  return ledger;
+}
+
+Status IngestLedger::Prepare() {
+  LOTE_ASSIGN_OR_RETURN(seen_get_,
+                        db_->Prepare("SELECT source, attempt_id FROM seen_records WHERE "
+                                     "record_id = ?"));
+  LOTE_ASSIGN_OR_RETURN(seen_put_,
+                        db_->Prepare("INSERT OR REPLACE INTO seen_records VALUES (?, ?, ?)"));
+  LOTE_ASSIGN_OR_RETURN(content_get_,
+                        db_->Prepare("SELECT record_id FROM seen_content WHERE text_sha256 = ?"));
+  LOTE_ASSIGN_OR_RETURN(content_put_,
+                        db_->Prepare("INSERT OR REPLACE INTO seen_content VALUES (?, ?, ?)"));
+  LOTE_ASSIGN_OR_RETURN(add_result_,
+                        db_->Prepare("INSERT INTO result_rows VALUES "
+                                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  LOTE_ASSIGN_OR_RETURN(add_entity_,
+                        db_->Prepare("INSERT INTO entity_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+  LOTE_ASSIGN_OR_RETURN(add_quarantine_,
+                        db_->Prepare("INSERT INTO quarantine_rows VALUES "
+                                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  return Status::Ok();
+}
+
+Result<std::optional<LedgerRun>> IngestLedger::FindUnfinishedRun(const std::string& run_key) {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(
+                                    "SELECT run_id, started_at FROM runs WHERE run_key = ? AND "
+                                    "state = 'running' ORDER BY started_at DESC LIMIT 1"));
+  s.Bind(1, run_key);
+  LOTE_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<LedgerRun>();
+  LedgerRun run;
+  run.run_id = s.Text(0);
+  run.started_at = s.Text(1);
+  run.run_key = run_key;
+  run.state = "running";
+  s.Reset();
+  return std::optional<LedgerRun>(run);
+}
+
+Status IngestLedger::CreateRun(const LedgerRun& run) {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(
+                                    "INSERT INTO runs(run_id, run_key, state, input, output, "
+                                    "model_version, preprocess_version, started_at) VALUES "
+                                    "(?, ?, 'running', ?, ?, ?, ?, ?)"));
+  s.Bind(1, run.run_id).Bind(2, run.run_key).Bind(3, run.input).Bind(4, run.output);
+  s.Bind(5, run.model_version).Bind(6, run.preprocess_version).Bind(7, run.started_at);
+  return s.Run();
+}
+
+Status IngestLedger::FinishRun(const std::string& run_id, const std::string& state,
+                               const std::string& finished_at, const AttemptCounts& totals,
+                               const std::string& manifest_uri) {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(
+                                    "UPDATE runs SET state = ?, finished_at = ?, records_in = ?, "
+                                    "records_out = ?, records_quarantined = ?, "
+                                    "records_duplicate = ?, manifest = ? WHERE run_id = ?"));
+  s.Bind(1, state).Bind(2, finished_at).Bind(3, totals.records_in).Bind(4, totals.records_out);
+  s.Bind(5, totals.records_quarantined).Bind(6, totals.records_duplicate);
+  s.Bind(7, manifest_uri).Bind(8, run_id);
+  return s.Run();
+}
+
+Result<int64_t> IngestLedger::ObjectVersion(const std::string& uri, uint64_t size,
+                                            const std::string& content_id) {
+  LOTE_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT OR IGNORE INTO objects(uri, size, "
+                                               "content_id) VALUES (?, ?, ?)"));
+  ins.Bind(1, uri).Bind(2, size).Bind(3, content_id);
+  LOTE_RETURN_IF_ERROR(ins.Run());
+  LOTE_ASSIGN_OR_RETURN(auto sel, db_->Prepare("SELECT object_id FROM objects WHERE uri = ? AND "
+                                               "size = ? AND content_id = ?"));
+  sel.Bind(1, uri).Bind(2, size).Bind(3, content_id);
+  LOTE_ASSIGN_OR_RETURN(bool row, sel.Step());
+  if (!row) return InternalError("object version vanished from the ledger: " + uri);
+  int64_t id = sel.Int(0);
+  sel.Reset();
+  return id;
+}
+
+Result<std::optional<int64_t>> IngestLedger::DoneAttempt(int64_t object_id) {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT attempt_id FROM attempts WHERE object_id = "
+                                             "? AND state = 'done' ORDER BY attempt_id DESC"));
+  s.Bind(1, object_id);
+  LOTE_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<int64_t>();
+  int64_t id = s.Int(0);
+  s.Reset();
+  return std::optional<int64_t>(id);
+}
+
+Result<int64_t> IngestLedger::BeginAttempt(int64_t object_id, const std::string& run_id,
+                                           int64_t now_us) {
+  LOTE_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO attempts(object_id, run_id, state, "
+                                             "started_us) VALUES (?, ?, 'open', ?)"));
+  s.Bind(1, object_id).Bind(2, run_id).Bind(3, now_us);
+  Status st = s.Run();
+  if (!st.ok()) {
+    (void)db_->Exec("ROLLBACK");
+    return st;
+  }
+  return db_->LastInsertId();
+}
+
+Status IngestLedger::AbortAttempt() { return db_->Exec("ROLLBACK"); }
+
+// Dedup by record_id: a record is a duplicate if its id was already published from another
+// source (delivered twice), or earlier in this same attempt (twice in one file). The same id
+// from the same source in an earlier attempt is a new version of the record (a changed object, or
+// --force) and is processed again.
+Result<bool> IngestLedger::SeenRecord(const std::string& record_id, const std::string& source,
+                                      int64_t attempt_id) {
+  seen_get_.Bind(1, record_id);
+  LOTE_ASSIGN_OR_RETURN(bool row, seen_get_.Step());
+  if (row) {
+    bool dup = seen_get_.Text(0) != source || seen_get_.Int(1) == attempt_id;
+    seen_get_.Reset();
+    if (dup) return true;
+  }
+  seen_put_.Bind(1, record_id).Bind(2, source).Bind(3, attempt_id);
+  LOTE_RETURN_IF_ERROR(seen_put_.Run());
+  return false;
+}
+
+// Dedup by content: a duplicate if another record already had the same clean text.
+Result<bool> IngestLedger::SeenContent(const std::string& text_sha256,
+                                       const std::string& record_id, int64_t attempt_id) {
+  content_get_.Bind(1, text_sha256);
+  LOTE_ASSIGN_OR_RETURN(bool row, content_get_.Step());
+  if (row) {
+    bool dup = content_get_.Text(0) != record_id;
+    content_get_.Reset();
+    if (dup) return true;
+  }
+  content_put_.Bind(1, text_sha256).Bind(2, record_id).Bind(3, attempt_id);
+  LOTE_RETURN_IF_ERROR(content_put_.Run());
+  return false;
+}
+
+Status IngestLedger::AddResult(int64_t attempt_id, const ResultRow& r,
+                               const std::string& entities_json) {
+  auto& s = add_result_;
+  s.Bind(1, attempt_id).Bind(2, r.record_id).Bind(3, r.source).Bind(4, r.line);
+  s.Bind(5, r.text_sha256).Bind(6, r.lang);
+  if (r.label.empty()) {
+    s.BindNull(7).BindNull(8).BindNull(9);
+  } else {
+    s.Bind(7, r.label).Bind(8, r.score).Bind(9, r.top_k_json);
+  }
+  s.Bind(10, entities_json).Bind(11, r.model_version).Bind(12, r.preprocess_version);
+  s.Bind(13, r.run_id).Bind(14, r.processed_at).Bind(15, r.dt);
+  LOTE_RETURN_IF_ERROR(s.Run());
+  if (entities_json.size() <= 2) return Status::Ok();  // "[]" or empty
+  nlohmann::json entities = nlohmann::json::parse(entities_json, nullptr, /*allow_exceptions=*/false);
+  if (!entities.is_array()) {
+    return InvalidArgumentError("engine returned entities that are not a JSON array");
+  }
+  for (const auto& e : entities) {
+    if (!e.is_object()) continue;
+    auto& q = add_entity_;
+    q.Bind(1, attempt_id).Bind(2, r.record_id);
+    q.Bind(3, e.value("type", std::string()));
+    q.Bind(4, e.value("start", int64_t{0})).Bind(5, e.value("end", int64_t{0}));
+    q.Bind(6, e.value("text", std::string()));
+    if (e.contains("value") && e["value"].is_string()) {
+      q.Bind(7, e["value"].get<std::string>());
+    } else if (e.contains("value") && !e["value"].is_null()) {
+      q.Bind(7, e["value"].dump());
+    } else {
+      q.BindNull(7);
+    }
+    q.Bind(8, e.value("score", 1.0));
+    LOTE_RETURN_IF_ERROR(q.Run());
+  }
+  return Status::Ok();
+}
+
+Status IngestLedger::AddQuarantine(int64_t attempt_id, const QuarantineRow& r) {
+  auto& s = add_quarantine_;
+  s.Bind(1, attempt_id).Bind(2, r.record_id).Bind(3, r.source).Bind(4, r.line);
+  s.Bind(5, r.stage).Bind(6, r.reason).Bind(7, r.run_id).Bind(8, r.processed_at);
+  s.Bind(9, r.dt).Bind(10, r.model_version);
+  return s.Run();
+}
+
+Status IngestLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
+                                   const std::string& output_uri, const AttemptCounts& c,
+                                   std::vector<StagedPart>* parts) {
+  auto fail = [this](Status s) {
+    (void)db_->Exec("ROLLBACK");
+    return s;
+  };
+  // Earlier done attempts of this object version (--force): superseded, files to delete.
+  {
+    auto old = db_->Prepare("SELECT attempt_id FROM attempts WHERE object_id = ? AND state = "
+                            "'done' AND attempt_id <> ?");
+    if (!old.ok()) return fail(old.status());
+    old->Bind(1, object_id).Bind(2, attempt_id);
+    std::vector<int64_t> ids;
+    while (true) {
+      auto row = old->Step();
+      if (!row.ok()) return fail(row.status());
+      if (!*row) break;
+      ids.push_back(old->Int(0));
+    }
+    for (int64_t id : ids) {
+      std::string n = std::to_string(id);
+      Status s = db_->Exec(
+          "INSERT INTO part_deletes SELECT " + std::to_string(attempt_id) +
+          ", final_uri FROM parts WHERE attempt_id = " + n +
+          "; UPDATE attempts SET state = 'superseded' WHERE attempt_id = " + n +
+          "; DELETE FROM result_rows WHERE attempt_id = " + n +
+          "; DELETE FROM entity_rows WHERE attempt_id = " + n +
+          "; DELETE FROM quarantine_rows WHERE attempt_id = " + n + ";");
+      if (!s.ok()) return fail(s);
+    }
+  }
+  auto next = db_->Prepare(
+      "INSERT INTO partitions VALUES (?, 1) ON CONFLICT(partition) DO UPDATE SET next_part = "
+      "next_part + 1 RETURNING next_part - 1");
+  if (!next.ok()) return fail(next.status());
+  auto add = db_->Prepare("INSERT INTO parts VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!add.ok()) return fail(add.status());
+  for (StagedPart& p : *parts) {
+    next->Bind(1, p.partition);
+    auto row = next->Step();
+    if (!row.ok()) return fail(row.status());
+    if (!*row) return fail(InternalError("part number allocation returned nothing"));
+    int64_t number = next->Int(0);
+    next->Reset();
+    char name[48];
+    std::snprintf(name, sizeof(name), "part-%05lld.jsonl.zst", static_cast<long long>(number));
+    p.final_uri = storage::JoinUri(output_uri, p.partition + "/" + name);
+    add->Bind(1, attempt_id).Bind(2, p.kind).Bind(3, p.partition).Bind(4, p.staged_uri);
+    add->Bind(5, p.final_uri).Bind(6, p.rows).Bind(7, p.bytes).Bind(8, p.sha256);
+    Status s = add->Run();
+    if (!s.ok()) return fail(s);
+  }
+  auto upd = db_->Prepare(
+      "UPDATE attempts SET state = 'committing', records_in = ?, records_out = ?, "
+      "records_quarantined = ?, records_duplicate = ?, bytes_in = ?, ingest_s = ?, prep_s = ?, "
+      "infer_s = ?, publish_s = ? WHERE attempt_id = ?");
+  if (!upd.ok()) return fail(upd.status());
+  upd->Bind(1, c.records_in).Bind(2, c.records_out).Bind(3, c.records_quarantined);
+  upd->Bind(4, c.records_duplicate).Bind(5, c.bytes_in).Bind(6, c.ingest_s).Bind(7, c.prep_s);
+  upd->Bind(8, c.infer_s).Bind(9, c.publish_s).Bind(10, attempt_id);
+  Status s = upd->Run();
+  if (!s.ok()) return fail(s);
+  s = db_->Exec("COMMIT");
+  if (!s.ok()) return fail(s);
+  return Status::Ok();
+}
+
+Result<std::vector<PendingCommit>> IngestLedger::PendingCommits() {
+  std::vector<PendingCommit> out;
+  LOTE_ASSIGN_OR_RETURN(auto a, db_->Prepare("SELECT attempt_id FROM attempts WHERE state = "
+                                             "'committing' ORDER BY attempt_id"));
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool row, a.Step());
+    if (!row) break;
+    out.push_back(PendingCommit{a.Int(0), {}, {}});
+  }
+  LOTE_ASSIGN_OR_RETURN(auto p, db_->Prepare("SELECT kind, partition, staged_uri, final_uri, rows, "
+                                             "bytes, sha256 FROM parts WHERE attempt_id = ?"));
+  LOTE_ASSIGN_OR_RETURN(auto d,
+                        db_->Prepare("SELECT final_uri FROM part_deletes WHERE attempt_id = ?"));
+  for (PendingCommit& pc : out) {
+    p.Bind(1, pc.attempt_id);
+    while (true) {
+      LOTE_ASSIGN_OR_RETURN(bool row, p.Step());
+      if (!row) break;
+      pc.parts.push_back(StagedPart{p.Text(0), p.Text(1), p.Text(2), p.Text(3),
+                                    static_cast<uint64_t>(p.Int(4)),
+                                    static_cast<uint64_t>(p.Int(5)), p.Text(6)});
+    }
+    d.Bind(1, pc.attempt_id);
+    while (true) {
+      LOTE_ASSIGN_OR_RETURN(bool row, d.Step());
+      if (!row) break;
+      pc.deletes.push_back(d.Text(0));
+    }
+  }
+  return out;
+}
+
+Status IngestLedger::MarkDone(int64_t attempt_id, int64_t now_us) {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE attempts SET state = 'done', finished_us = "
+                                             "? WHERE attempt_id = ?; "));
+  s.Bind(1, now_us).Bind(2, attempt_id);
+  LOTE_RETURN_IF_ERROR(s.Run());
+  LOTE_ASSIGN_OR_RETURN(auto d, db_->Prepare("DELETE FROM part_deletes WHERE attempt_id = ?"));
+  d.Bind(1, attempt_id);
+  return d.Run();
+}
+
+Result<AttemptCounts> IngestLedger::RunTotals(const std::string& run_id) {
+  std::string sql = "SELECT ";
+  for (const char* col : {"records_in", "records_out", "records_quarantined",
+                          "records_duplicate", "bytes_in", "ingest_s", "prep_s", "infer_s",
+                          "publish_s"}) {
+    sql += std::string(sql.size() > 7 ? ", " : "") + "coalesce(sum(" + col + "), 0)";
+  }
+  sql += " FROM attempts WHERE run_id = ? AND state <> 'open'";
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(sql));
+  s.Bind(1, run_id);
+  LOTE_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return AttemptCounts{};
+  AttemptCounts c = CountsFrom(s, 0);
+  s.Reset();
+  return c;
+}
+
+Result<std::vector<IngestLedger::AttemptSummary>> IngestLedger::RunAttempts(
+    const std::string& run_id) {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string("SELECT a.attempt_id, o.uri, "
+                                                         "o.content_id, o.size, ") +
+                                             kCountColumns +
+                                             " FROM attempts a JOIN objects o USING(object_id) "
+                                             "WHERE a.run_id = ? AND a.state <> 'open' ORDER "
+                                             "BY a.attempt_id"));
+  s.Bind(1, run_id);
+  std::vector<AttemptSummary> out;
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(AttemptSummary{s.Int(0), s.Text(1), s.Text(2), static_cast<uint64_t>(s.Int(3)),
+                                 CountsFrom(s, 4)});
+  }
+  return out;
+}
+
+Result<std::vector<StagedPart>> IngestLedger::RunParts(const std::string& run_id) {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(
+                                    "SELECT p.kind, p.partition, p.staged_uri, p.final_uri, "
+                                    "p.rows, p.bytes, p.sha256 FROM parts p JOIN attempts a "
+                                    "USING(attempt_id) WHERE a.run_id = ? AND a.state = 'done' "
+                                    "ORDER BY p.final_uri"));
+  s.Bind(1, run_id);
+  std::vector<StagedPart> out;
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(StagedPart{s.Text(0), s.Text(1), s.Text(2), s.Text(3),
+                             static_cast<uint64_t>(s.Int(4)), static_cast<uint64_t>(s.Int(5)),
+                             s.Text(6)});
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, uint64_t>>> IngestLedger::TopLabels(
+    const std::string& run_id, int n) {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(
+                                    "SELECT coalesce(r.label, '(none)'), count(*) FROM "
+                                    "result_rows r JOIN attempts a USING(attempt_id) WHERE "
+                                    "a.run_id = ? GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?"));
+  s.Bind(1, run_id).Bind(2, n);
+  std::vector<std::pair<std::string, uint64_t>> out;
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.emplace_back(s.Text(0), static_cast<uint64_t>(s.Int(1)));
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, uint64_t>>> IngestLedger::TopQuarantineReasons(
+    const std::string& run_id, int n) {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(
+                                    "SELECT q.stage, q.reason, count(*) FROM quarantine_rows q "
+                                    "JOIN attempts a USING(attempt_id) WHERE a.run_id = ? "
+                                    "GROUP BY 1, 2"));
+  s.Bind(1, run_id);
+  std::map<std::string, uint64_t> classes;
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    classes[s.Text(0) + ": " + ReasonClass(s.Text(1))] += static_cast<uint64_t>(s.Int(2));
+  }
+  std::vector<std::pair<std::string, uint64_t>> out(classes.begin(), classes.end());
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  if (out.size() > static_cast<size_t>(n)) out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+}  // namespace lote::pipeline

@@ -1,0 +1,352 @@
+#include "lote/pipeline/prep.h"
+
+#include <cld2/public/compact_lang_det.h>
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <unordered_set>
+
+#include "lote/base/digest.h"
+#include "lote/base/version.h"
+
+namespace lote::pipeline {
+namespace {
+
+bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+struct NamedEntity {
+  const char* name;
+  char32_t cp;
+};
+
+// The named entities found in Spanish and English texts; anything else stays as written.
+constexpr NamedEntity kEntities[] = {
+    {"amp", '&'},       {"lt", '<'},         {"gt", '>'},         {"quot", '"'},
+    {"apos", '\''},     {"nbsp", 0xA0},      {"aacute", 0xE1},    {"eacute", 0xE9},
+    {"iacute", 0xED},   {"oacute", 0xF3},    {"uacute", 0xFA},    {"Aacute", 0xC1},
+    {"Eacute", 0xC9},   {"Iacute", 0xCD},    {"Oacute", 0xD3},    {"Uacute", 0xDA},
+    {"ntilde", 0xF1},   {"Ntilde", 0xD1},    {"uuml", 0xFC},      {"Uuml", 0xDC},
+    {"iquest", 0xBF},   {"iexcl", 0xA1},     {"euro", 0x20AC},    {"copy", 0xA9},
+    {"reg", 0xAE},      {"deg", 0xB0},       {"ordf", 0xAA},      {"ordm", 0xBA},
+    {"laquo", 0xAB},    {"raquo", 0xBB},     {"hellip", 0x2026},  {"ndash", 0x2013},
+    {"mdash", 0x2014},  {"lsquo", 0x2018},   {"rsquo", 0x2019},   {"ldquo", 0x201C},
+    {"rdquo", 0x201D},  {"bull", 0x2022},    {"middot", 0xB7},
+};
+
+// Decodes the entity starting at text[pos] == '&'. Returns its length (0 if not an entity).
+size_t DecodeEntity(std::string_view text, size_t pos, std::string* out) {
+  size_t semi = text.find(';', pos + 1);
+  if (semi == std::string_view::npos || semi - pos > 10) return 0;
+  std::string_view body = text.substr(pos + 1, semi - pos - 1);
+  if (body.size() >= 2 && body[0] == '#') {
+    bool hex = body[1] == 'x' || body[1] == 'X';
+    std::string digits(body.substr(hex ? 2 : 1));
+    if (digits.empty()) return 0;
+    for (char c : digits) {
+      bool ok = hex ? std::isxdigit(static_cast<unsigned char>(c)) != 0 : (c >= '0' && c <= '9');
+      if (!ok) return 0;
+    }
+    unsigned long cp = std::strtoul(digits.c_str(), nullptr, hex ? 16 : 10);
+    // Surrogates, NUL and out-of-range values are not characters: keep the text as written.
+    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    text::AppendUtf8(static_cast<char32_t>(cp), out);
+    return semi - pos + 1;
+  }
+  for (const auto& e : kEntities) {
+    if (body == e.name) {
+      text::AppendUtf8(e.cp, out);
+      return semi - pos + 1;
+    }
+  }
+  return 0;
+}
+
+// Whether text[pos] == '<' starts something that looks like a tag, comment or doctype.
+bool LooksLikeTag(std::string_view text, size_t pos) {
+  if (pos + 1 >= text.size()) return false;
+  char c = text[pos + 1];
+  return IsAsciiLetter(c) || c == '/' || c == '!';
+}
+
+// The tag name of "<name ...>" / "</name>" lowercased.
+std::string TagName(std::string_view tag) {
+  size_t i = 1;
+  if (i < tag.size() && tag[i] == '/') ++i;
+  std::string name;
+  while (i < tag.size() && (IsAsciiLetter(tag[i]) || (tag[i] >= '0' && tag[i] <= '9'))) {
+    name.push_back(AsciiLower(tag[i++]));
+  }
+  return name;
+}
+
+bool IsControlOrFormat(char32_t cp) {
+  if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return true;
+  if (cp >= 0x200B && cp <= 0x200F) return true;  // zero-width space/joiners, LRM, RLM
+  if (cp >= 0x202A && cp <= 0x202E) return true;  // bidi embeddings and overrides
+  if (cp >= 0x2060 && cp <= 0x2064) return true;  // word joiner, invisible operators
+  if (cp >= 0x2066 && cp <= 0x2069) return true;  // bidi isolates
+  return cp == 0xFEFF || cp == 0x00AD;            // BOM / zero-width no-break space, soft hyphen
+}
+
+bool IsWhite(char32_t cp) {
+  switch (cp) {
+    case ' ': case '\t': case '\n': case '\r': case '\v': case '\f':
+    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
+    case 0x3000:
+      return true;
+    default:
+      return cp >= 0x2000 && cp <= 0x200A;
+  }
+}
+
+std::string Nfc(std::string_view text) {
+  bool ascii = std::all_of(text.begin(), text.end(),
+                           [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii) return std::string(text);
+  utf8proc_uint8_t* mapped = nullptr;
+  utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                                    static_cast<utf8proc_ssize_t>(text.size()), &mapped,
+                                    static_cast<utf8proc_option_t>(UTF8PROC_STABLE |
+                                                                   UTF8PROC_COMPOSE));
+  if (n < 0) return std::string(text);  // cannot happen on valid UTF-8; keep the text then
+  std::string out(reinterpret_cast<char*>(mapped), static_cast<size_t>(n));
+  std::free(mapped);
+  return out;
+}
+
+// Function words only: frequent, short, and rarely shared between the two languages.
+const std::unordered_set<std::string>& SpanishWords() {
+  static const auto* words = new std::unordered_set<std::string>{
+      "el", "la", "los", "las", "un", "una", "unos", "de", "del", "que", "y", "en", "por",
+      "para", "con", "sin", "es", "son", "esta", "está", "estoy", "mi", "mis", "tu", "su",
+      "sus", "me", "te", "se", "lo", "le", "les", "al", "como", "pero", "muy", "ya", "hay",
+      "quiero", "puedo", "necesito", "tengo", "cuenta", "tarjeta", "hola", "gracias", "buenos",
+      "buenas", "días", "dias", "qué", "cómo", "cuál", "dónde", "cuándo", "porque", "favor",
+      "no", "sí", "si", "pago", "mañana", "hoy", "ayer", "cuánto", "señor", "señora"};
+  return *words;
+}
+
+const std::unordered_set<std::string>& EnglishWords() {
+  static const auto* words = new std::unordered_set<std::string>{
+      "the", "a", "an", "of", "and", "to", "in", "is", "are", "was", "for", "with", "without",
+      "my", "your", "his", "her", "our", "their", "i", "you", "it", "this", "that", "on", "at",
+      "by", "from", "can", "could", "would", "will", "want", "need", "have", "has", "do",
+      "does", "did", "not", "please", "thanks", "thank", "hello", "hi", "what", "how", "where",
+      "when", "why", "account", "card", "payment", "today", "tomorrow", "yesterday", "be",
+      "been", "me", "we", "they", "is", "it's", "i'm", "don't", "can't"};
+  return *words;
+}
+
+// Positive: Spanish; negative: English; 0: no signal.
+int StopWordVote(std::string_view text) {
+  int score = 0;
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    if (SpanishWords().count(word)) ++score;
+    if (EnglishWords().count(word)) --score;
+    word.clear();
+  };
+  size_t pos = 0;
+  while (pos < text.size()) {
+    char32_t cp = text::DecodeUtf8(text, &pos);
+    // Letters only Spanish uses count as a word of evidence each.
+    if (cp == 0xF1 || cp == 0xD1 || cp == 0xBF || cp == 0xA1) ++score;
+    if (cp < 0x80 && (IsAsciiLetter(static_cast<char>(cp)) || cp == '\'')) {
+      word.push_back(AsciiLower(static_cast<char>(cp)));
+    } else if (cp >= 0xC0 && cp <= 0x24F) {
+      // Latin letters with accents: lowercase the common Spanish ones, keep the rest.
+      char32_t lower = (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) ? cp + 0x20 : cp;
+      text::AppendUtf8(lower, &word);
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return score;
+}
+
+}  // namespace
+
+std::string PrepOptions::Fingerprint() const {
+  std::string f;
+  f += "utf8=" + std::string(invalid_utf8 == text::InvalidUtf8Policy::kReject ? "reject"
+                                                                                : "replace");
+  f += ",html=" + std::to_string(strip_html);
+  f += ",control=" + std::to_string(strip_control);
+  f += ",nfc=" + std::to_string(unicode_nfc);
+  f += ",ws=" + std::to_string(collapse_whitespace);
+  f += ",max_chars=" + std::to_string(max_chars);
+  f += ",over_long=" + std::string(over_long == OverLongPolicy::kTruncate ? "truncate" : "reject");
+  f += ",lang=" + std::to_string(detect_language);
+  f += ",short=" + std::to_string(short_text_chars);
+  f += ",dedup_id=" + std::to_string(dedup_record_id);
+  f += ",dedup_content=" + std::to_string(dedup_content);
+  return f;
+}
+
+Result<text::InvalidUtf8Policy> ParseInvalidUtf8Policy(std::string_view name) {
+  if (name == "reject") return text::InvalidUtf8Policy::kReject;
+  if (name == "replace") return text::InvalidUtf8Policy::kReplace;
+  return InvalidArgumentError("invalid_utf8 must be reject or replace, not '" +
+                              std::string(name) + "'");
+}
+
+Result<OverLongPolicy> ParseOverLongPolicy(std::string_view name) {
+  if (name == "truncate") return OverLongPolicy::kTruncate;
+  if (name == "reject") return OverLongPolicy::kReject;
+  return InvalidArgumentError("over_long must be truncate or reject, not '" + std::string(name) +
+                              "'");
+}
+
+std::string PreprocessVersion(const PrepOptions& options) {
+  return Sha256Hex(options.Fingerprint() + ";lote=" + std::string(Version())).substr(0, 12);
+}
+
+std::string StripHtml(std::string_view text) {
+  if (text.find_first_of("<&") == std::string_view::npos) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  size_t pos = 0;
+  while (pos < text.size()) {
+    char c = text[pos];
+    if (c == '<' && LooksLikeTag(text, pos)) {
+      size_t close;
+      if (text.compare(pos, 4, "<!--") == 0) {
+        close = text.find("-->", pos + 4);
+        close = close == std::string_view::npos ? close : close + 2;
+      } else {
+        close = text.find('>', pos + 1);
+      }
+      if (close == std::string_view::npos) {  // a lone '<': text, not a tag
+        out.push_back(c);
+        ++pos;
+        continue;
+      }
+      std::string name = TagName(text.substr(pos, close + 1 - pos));
+      pos = close + 1;
+      if ((name == "script" || name == "style") && text[pos - 2] != '/') {
+        // Drop the element's content up to its closing tag (case-insensitively).
+        std::string lower(text.substr(pos));
+        std::transform(lower.begin(), lower.end(), lower.begin(), AsciiLower);
+        size_t end = lower.find("</" + name);
+        if (end == std::string::npos) break;
+        size_t gt = text.find('>', pos + end);
+        pos = gt == std::string_view::npos ? text.size() : gt + 1;
+      }
+      out.push_back(' ');  // tags separate words ("a<br>b" is two words)
+      continue;
+    }
+    if (c == '&') {
+      size_t n = DecodeEntity(text, pos, &out);
+      if (n > 0) {
+        pos += n;
+        continue;
+      }
+    }
+    out.push_back(c);
+    ++pos;
+  }
+  return out;
+}
+
+std::string StripControl(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t start = pos;
+    char32_t cp = text::DecodeUtf8(text, &pos);
+    if (cp == '\t' || cp == '\n' || cp == '\r' || cp == '\v' || cp == '\f') {
+      out.push_back(' ');
+    } else if (!IsControlOrFormat(cp)) {
+      out.append(text.substr(start, pos - start));
+    }
+  }
+  return out;
+}
+
+std::string CollapseWhitespace(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool pending_space = false;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t start = pos;
+    char32_t cp = text::DecodeUtf8(text, &pos);
+    if (IsWhite(cp)) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    out.append(text.substr(start, pos - start));
+  }
+  return out;
+}
+
+std::string DetectLanguage(std::string_view text, size_t short_text_chars) {
+  size_t chars = text::CodePointCount(text);
+  if (chars >= short_text_chars) {
+    bool reliable = false;
+    CLD2::Language lang = CLD2::DetectLanguage(text.data(), static_cast<int>(text.size()),
+                                               /*is_plain_text=*/true, &reliable);
+    if (reliable) {
+      if (lang == CLD2::SPANISH) return "es";
+      if (lang == CLD2::ENGLISH) return "en";
+      if (lang != CLD2::UNKNOWN_LANGUAGE) return "other";
+    }
+  }
+  int vote = StopWordVote(text);
+  if (vote > 0) return "es";
+  if (vote < 0) return "en";
+  return "und";
+}
+
+Preprocessor::Preprocessor(PrepOptions options) : options_(std::move(options)) {}
+
+Status Preprocessor::Process(std::string_view raw, PrepResult* out) const {
+  out->truncated = false;
+  out->replaced_invalid_utf8 = false;
+  out->lang.clear();
+  std::string text;
+  size_t bad = text::FindInvalidUtf8(raw);
+  if (bad != std::string_view::npos) {
+    if (options_.invalid_utf8 == text::InvalidUtf8Policy::kReject) {
+      return InvalidArgumentError("invalid UTF-8 at byte " + std::to_string(bad));
+    }
+    text = text::ReplaceInvalidUtf8(raw);
+    out->replaced_invalid_utf8 = true;
+  } else {
+    text.assign(raw);
+  }
+  if (options_.strip_html) text = StripHtml(text);
+  if (options_.strip_control) text = StripControl(text);
+  if (options_.unicode_nfc) text = Nfc(text);
+  if (options_.collapse_whitespace) text = CollapseWhitespace(text);
+  if (text.empty()) return InvalidArgumentError("empty after cleaning");
+  size_t chars = text::CodePointCount(text);
+  if (options_.max_chars > 0 && chars > options_.max_chars) {
+    if (options_.over_long == OverLongPolicy::kReject) {
+      return InvalidArgumentError("too long: " + std::to_string(chars) +
+                                  " code points > max_chars " +
+                                  std::to_string(options_.max_chars));
+    }
+    size_t pos = 0;
+    for (size_t i = 0; i < options_.max_chars; ++i) text::DecodeUtf8(text, &pos);
+    text.resize(pos);
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out->truncated = true;
+  }
+  if (options_.detect_language) out->lang = DetectLanguage(text, options_.short_text_chars);
+  out->text = std::move(text);
+  return Status::Ok();
+}
+
+}  // namespace lote::pipeline

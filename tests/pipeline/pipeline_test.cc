@@ -1,0 +1,406 @@
+#include "lote/pipeline/pipeline.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+
+#include "lote/base/digest.h"
+#include "lote/pipeline/catalog.h"
+#include "lote/storage/fault_injecting_storage.h"
+#include "pipeline/fake_engine.h"
+#include "pipeline/pipeline_test_util.h"
+
+namespace lote::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::FakeInferenceEngine;
+using testing::ReadRows;
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ = (fs::temp_directory_path() /
+            ("lote_pipeline_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++)))
+               .string();
+    fs::create_directories(dir_);
+    mem_ = storage::NewMemStorage();
+    engine_ = std::make_shared<FakeInferenceEngine>();
+    options_.input_uri = "mem://t/in";
+    options_.output_uri = "mem://t/out";
+    options_.catalog_path = dir_ + "/catalog.db";
+    options_.input_storage = mem_;
+    options_.output_storage = mem_;
+    options_.threads = 2;
+    options_.batch_records = 3;  // several batches even for small inputs
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void Put(const std::string& rel, const std::string& data) {
+    ASSERT_TRUE(mem_->Write("mem://t/in/" + rel, data).ok());
+  }
+  std::vector<json> Results() { return ReadRows(*mem_, "mem://t/out/results"); }
+  std::vector<json> Quarantine() { return ReadRows(*mem_, "mem://t/out/quarantine"); }
+  QueryResult Query(const std::string& sql) {
+    auto r = QueryCatalog(options_.catalog_path, sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : QueryResult{};
+  }
+  std::string Scalar(const std::string& sql) {
+    QueryResult r = Query(sql);
+    return r.rows.empty() ? "" : r.rows[0][0].text;
+  }
+
+  std::string dir_;
+  std::shared_ptr<storage::Storage> mem_;
+  std::shared_ptr<FakeInferenceEngine> engine_;
+  PipelineOptions options_;
+};
+
+TEST_F(PipelineTest, PublishesEveryFormatWithExactRowsAndReconciles) {
+  Put("a.jsonl",
+      "{\"id\":\"m1\",\"text\":\"Quiero pagar mi tarjeta\"}\n"
+      "{\"id\":\"m2\",\"text\":\"<b>bloquear</b> la cuenta 12345678\"}\n"
+      "not json\n"
+      "{\"id\":\"m3\",\"text\":\"   \"}\n");
+  Put("b.csv", "id,text\nc1,hola buenas\nc2,\"how do I pay, please\"\n");
+  Put("c.txt", "una linea\n\nFAILME 99887766\n");
+  auto report = RunPipeline(options_, engine_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->objects_listed, 3u);
+  EXPECT_EQ(report->objects_processed, 3u);
+  EXPECT_EQ(report->counts.records_in, 8u);
+  EXPECT_EQ(report->counts.records_out, 5u);
+  EXPECT_EQ(report->counts.records_quarantined, 3u);
+  EXPECT_EQ(report->counts.records_duplicate, 0u);
+
+  std::vector<json> rows = Results();
+  ASSERT_EQ(rows.size(), 5u);
+  std::map<std::string, json> by_id;
+  for (const json& r : rows) by_id[r["record_id"]] = r;
+  ASSERT_TRUE(by_id.count("m2"));
+  const json& m2 = by_id["m2"];
+  EXPECT_EQ(m2["source"], "mem://t/in/a.jsonl");
+  EXPECT_EQ(m2["line"], 2);
+  EXPECT_EQ(m2["label"], "bloqueo");
+  EXPECT_EQ(m2["lang"], "es");
+  EXPECT_EQ(m2["text_sha256"], Sha256Hex("<b>bloquear</b> la cuenta 12345678"));
+  EXPECT_EQ(m2["entities"].size(), 1u);
+  EXPECT_EQ(m2["entities"][0]["text"], "[NUMERO_CUENTA]");
+  EXPECT_EQ(m2["entities"][0]["start"], 19);  // offsets in the clean text "bloquear la cuenta ..."
+  EXPECT_EQ(m2["model_version"], "fake-1");
+  EXPECT_EQ(m2["preprocess_version"], PreprocessVersion(options_.prep));
+  EXPECT_EQ(m2["run_id"], report->run_id);
+  EXPECT_EQ(m2["top_k"][0]["label"], "bloqueo");
+  std::set<std::string> keys;
+  for (auto it = m2.begin(); it != m2.end(); ++it) keys.insert(it.key());
+  EXPECT_EQ(keys, (std::set<std::string>{"record_id", "source", "line", "text_sha256", "lang",
+                                         "label", "score", "top_k", "entities", "model_version",
+                                         "preprocess_version", "run_id", "processed_at"}));
+  EXPECT_EQ(by_id["c2"]["label"], "pago");
+  EXPECT_EQ(by_id["c2"]["line"], 3);
+  EXPECT_TRUE(by_id.count("mem://t/in/c.txt:1"));  // no id field: SOURCE:LINE
+
+  std::map<std::string, json> q;
+  for (const json& r : Quarantine()) q[r["record_id"]] = r;
+  ASSERT_EQ(q.size(), 3u);
+  EXPECT_EQ(q["mem://t/in/a.jsonl:3"]["stage"], "ingest");
+  EXPECT_EQ(q["m3"]["stage"], "prep");
+  EXPECT_EQ(q["m3"]["reason"], "empty after cleaning");
+  const json& failed = q["mem://t/in/c.txt:3"];
+  EXPECT_EQ(failed["stage"], "infer");
+  EXPECT_EQ(failed["line"], 3);
+  // The engine's message quoted the account number; the PII policy masked it.
+  EXPECT_EQ(failed["reason"].get<std::string>().find("99887766"), std::string::npos);
+  EXPECT_NE(failed["reason"].get<std::string>().find("[NUMERO_CUENTA]"), std::string::npos);
+
+  auto manifest = mem_->Read(report->manifest_uri);
+  ASSERT_TRUE(manifest.ok());
+  json m = json::parse(*manifest);
+  EXPECT_EQ(m["counts"]["records_in"], 8);
+  EXPECT_TRUE(m["reconciliation"]["ok"]);
+  EXPECT_EQ(m["objects"].size(), 3u);
+  // Parts are per object: a and c have results and quarantine parts, b only results.
+  ASSERT_EQ(m["files"].size(), 5u);
+  for (const json& f : m["files"]) {
+    auto bytes = mem_->Read(f["uri"].get<std::string>());
+    ASSERT_TRUE(bytes.ok());
+    EXPECT_EQ(f["sha256"], Sha256Hex(*bytes));
+  }
+  std::string day = rows[0]["processed_at"].get<std::string>().substr(0, 10);
+  EXPECT_TRUE(mem_->Stat("mem://t/out/results/dt=" + day + "/model=fake-1/part-00000.jsonl.zst")
+                  .ok());
+
+  EXPECT_EQ(Scalar("SELECT count(*) FROM results"), "5");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM quarantine"), "3");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM entities WHERE type = 'NUMERO_CUENTA'"), "1");
+  EXPECT_EQ(Scalar("SELECT state || ':' || records_in FROM runs"), "succeeded:8");
+  EXPECT_EQ(Scalar("SELECT label FROM results WHERE record_id = 'm1'"), "pago");
+}
+
+TEST_F(PipelineTest, RerunSkipsFinishedObjectsAndWritesNothingNew) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"hola\"}\n");
+  ASSERT_TRUE(RunPipeline(options_, engine_).ok());
+  uint64_t calls = engine_->calls();
+  auto second = RunPipeline(options_, engine_);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->objects_skipped, 1u);
+  EXPECT_EQ(second->counts.records_in, 0u);
+  EXPECT_FALSE(second->resumed);
+  EXPECT_EQ(engine_->calls(), calls);
+  EXPECT_EQ(Results().size(), 2u);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM runs WHERE state = 'succeeded'"), "2");
+}
+
+TEST_F(PipelineTest, DeduplicatesByRecordIdAcrossFilesAndRuns) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"1\",\"text\":\"otra vez\"}\n");
+  Put("b.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"hola\"}\n");
+  auto first = RunPipeline(options_, engine_);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->counts.records_out, 2u);
+  EXPECT_EQ(first->counts.records_duplicate, 2u);
+  Put("c.jsonl", "{\"id\":\"2\",\"text\":\"hola\"}\n{\"id\":\"3\",\"text\":\"hola\"}\n");
+  auto second = RunPipeline(options_, engine_);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->counts.records_in, 2u);
+  EXPECT_EQ(second->counts.records_duplicate, 1u);  // "2" came in b.jsonl already
+  EXPECT_EQ(second->counts.records_out, 1u);        // identical text, different record: kept
+  EXPECT_EQ(Results().size(), 3u);
+}
+
+TEST_F(PipelineTest, DeduplicatesByContentOnlyWhenConfigured) {
+  options_.prep.dedup_content = true;
+  Put("a.jsonl",
+      "{\"id\":\"1\",\"text\":\"hola\"}\n{\"id\":\"2\",\"text\":\"  hola \"}\n"
+      "{\"id\":\"3\",\"text\":\"chao\"}\n");
+  auto report = RunPipeline(options_, engine_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->counts.records_out, 2u);
+  EXPECT_EQ(report->counts.records_duplicate, 1u);
+}
+
+TEST_F(PipelineTest, ChangedObjectIsANewVersionAndTheCatalogShowsTheLatest) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"hola\"}\n");
+  ASSERT_TRUE(RunPipeline(options_, engine_).ok());
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"bloquear tarjeta\"}\n{\"id\":\"2\",\"text\":\"hola\"}\n");
+  auto second = RunPipeline(options_, engine_);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->counts.records_out, 2u);
+  EXPECT_EQ(second->counts.records_duplicate, 0u);
+  EXPECT_EQ(Results().size(), 4u);  // both versions are in the files (history)
+  EXPECT_EQ(Scalar("SELECT count(*) FROM results"), "2");
+  EXPECT_EQ(Scalar("SELECT label FROM results WHERE record_id = '1'"), "bloqueo");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM results_history"), "4");
+}
+
+TEST_F(PipelineTest, ForceReprocessesAndReplacesEarlierOutputs) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"<p></p>\"}\n");
+  ASSERT_TRUE(RunPipeline(options_, engine_).ok());
+  std::vector<std::string> before;
+  ReadRows(*mem_, "mem://t/out/results", &before);
+  options_.force = true;
+  auto second = RunPipeline(options_, engine_);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->counts.records_out, 1u);
+  EXPECT_EQ(second->counts.records_quarantined, 1u);
+  std::vector<std::string> after;
+  std::vector<json> rows = ReadRows(*mem_, "mem://t/out/results", &after);
+  ASSERT_EQ(rows.size(), 1u);  // the first run's part was deleted, not duplicated
+  EXPECT_EQ(rows[0]["run_id"], second->run_id);
+  EXPECT_NE(before, after);
+  EXPECT_EQ(Quarantine().size(), 1u);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM quarantine"), "1");
+  EXPECT_EQ(Scalar("SELECT run_id FROM results"), second->run_id);
+}
+
+TEST_F(PipelineTest, KeepsSourceOrderWithManyThreadsAndRollsParts) {
+  std::string data;
+  for (int i = 0; i < 500; ++i) {
+    data += std::string("{\"id\":\"r") + std::to_string(i) + "\",\"text\":\"mensaje numero " +
+            std::to_string(i) + " pagar\"}\n";
+  }
+  Put("big.jsonl", data);
+  options_.threads = 4;
+  options_.batch_records = 7;
+  options_.max_inflight_batches = 3;
+  options_.max_part_bytes = 8 << 10;
+  auto report = RunPipeline(options_, engine_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  std::vector<std::string> parts;
+  std::vector<json> rows = ReadRows(*mem_, "mem://t/out/results", &parts);
+  ASSERT_EQ(rows.size(), 500u);
+  EXPECT_GT(parts.size(), 3u);
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_EQ(rows[static_cast<size_t>(i)]["record_id"], std::string("r") + std::to_string(i));
+  }
+  json m = json::parse(*mem_->Read(report->manifest_uri));
+  EXPECT_EQ(m["files"].size(), parts.size());
+}
+
+TEST_F(PipelineTest, QuarantinesAWholeObjectThatCannotBeRead) {
+  Put("a.jsonl", "{\"id\":\"1\",\"texto\":\"hola\"}\n");  // no "text" field at all
+  Put("b.jsonl.zst", "this is not zstd");
+  Put("c.jsonl", "{\"id\":\"2\",\"text\":\"hola\"}\n");
+  auto report = RunPipeline(options_, engine_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->counts.records_out, 1u);
+  EXPECT_EQ(report->counts.records_quarantined, 2u);
+  std::map<std::string, json> q;
+  for (const json& r : Quarantine()) q[r["record_id"]] = r;
+  ASSERT_TRUE(q.count("mem://t/in/a.jsonl"));
+  EXPECT_NE(q["mem://t/in/a.jsonl"]["reason"].get<std::string>().find("text"), std::string::npos);
+  EXPECT_EQ(q["mem://t/in/b.jsonl.zst"]["stage"], "ingest");
+}
+
+TEST_F(PipelineTest, IgnoresFilesOfUnknownFormat) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"hola\"}\n");
+  Put("notes.pdf", "%PDF");
+  std::vector<std::string> logs;
+  options_.log = [&](LogLevel, std::string_view line) { logs.emplace_back(line); };
+  auto report = RunPipeline(options_, engine_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->objects_ignored, 1u);
+  EXPECT_EQ(report->objects_listed, 1u);
+  bool logged = false;
+  for (const auto& l : logs) logged |= l.find("notes.pdf") != std::string::npos;
+  EXPECT_TRUE(logged);
+}
+
+TEST_F(PipelineTest, DiskFullFailsClearlyAndTheSameRunThenCompletesExactlyOnce) {
+  std::string data, half;
+  for (int i = 0; i < 200; ++i) {
+    data += std::string("{\"id\":\"r") + std::to_string(i) + "\",\"text\":\"pagar cuota " +
+            std::to_string(i) + "\"}\n";
+    if (i == 99) half = data;
+  }
+  Put("a.jsonl", data);
+  Put("b.jsonl", half + "{\"id\":\"x\",\"text\":\"hola\"}\n");
+  auto faulty = std::make_shared<storage::FaultInjectingStorage>(mem_);
+  options_.output_storage = faulty;
+  options_.max_part_bytes = 4 << 10;
+  faulty->SetSpaceLeft(3000);
+  auto failed = RunPipeline(options_, engine_);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(failed.status().message().find("No space left"), std::string::npos);
+  EXPECT_EQ(Scalar("SELECT state FROM runs"), "running");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM results"), "0");
+
+  faulty->SetSpaceLeft(-1);
+  auto resumed = RunPipeline(options_, engine_);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_TRUE(resumed->resumed);
+  EXPECT_EQ(resumed->counts.records_out, 201u);
+  EXPECT_EQ(resumed->counts.records_duplicate, 100u);
+  std::vector<json> rows = Results();
+  ASSERT_EQ(rows.size(), 201u);
+  std::set<std::string> ids;
+  for (const json& r : rows) ids.insert(r["record_id"]);
+  EXPECT_EQ(ids.size(), 201u);
+  EXPECT_FALSE(mem_->List("mem://t/out/_staging").ok());  // nothing staged is left behind
+}
+
+TEST_F(PipelineTest, FailedRenameIsCompletedByTheNextRun) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"\"}\n");
+  auto faulty = std::make_shared<storage::FaultInjectingStorage>(mem_);
+  options_.output_storage = faulty;
+  int renames_seen = 0;
+  options_.fault_hook = [&](std::string_view point) {
+    // After the ledger commit, make the storage refuse everything: renames cannot happen.
+    if (point == "committed" && renames_seen++ == 0) {
+      faulty->FailNthWrite(1, UnavailableError("storage went away"), /*sticky=*/true);
+    }
+  };
+  auto failed = RunPipeline(options_, engine_);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(Results().empty());
+  EXPECT_EQ(Scalar("SELECT count(*) FROM results"), "0");  // not done: not visible
+  faulty->FailNthWrite(0, Status());
+  options_.fault_hook = nullptr;
+  auto again = RunPipeline(options_, engine_);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(Results().size(), 1u);
+  EXPECT_EQ(Quarantine().size(), 1u);
+  EXPECT_EQ(again->counts.records_in, 2u);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM results"), "1");
+}
+
+TEST_F(PipelineTest, SecondRunOnTheSameOutputIsRefusedWhileTheFirstHoldsTheLock) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n");
+  auto held = mem_->TryLock("mem://t/out/_lock", "pid=42 other run");
+  ASSERT_TRUE(held.ok());
+  auto refused = RunPipeline(options_, engine_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find("pid=42"), std::string::npos);
+  held->reset();
+  EXPECT_TRUE(RunPipeline(options_, engine_).ok());
+}
+
+TEST_F(PipelineTest, InputObjectReplacedDuringTheRunIsProcessedAsReadThenAsNewVersion) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n");
+  bool changed = false;
+  engine_->on_infer = [&](std::string_view) {
+    if (!changed) {
+      changed = true;
+      ASSERT_TRUE(mem_->Write("mem://t/in/a.jsonl",
+                              "{\"id\":\"1\",\"text\":\"bloquear\"}\n{\"id\":\"2\",\"text\":\"x\"}\n")
+                      .ok());
+    }
+  };
+  options_.threads = 1;
+  auto first = RunPipeline(options_, engine_);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->counts.records_out, 1u);
+  auto second = RunPipeline(options_, engine_);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->counts.records_out, 2u);
+  EXPECT_EQ(Scalar("SELECT label FROM results WHERE record_id = '1'"), "bloqueo");
+}
+
+TEST_F(PipelineTest, RejectsBadOptionsBeforeTouchingAnything) {
+  options_.input_uri.clear();
+  EXPECT_EQ(RunPipeline(options_, engine_).status().code(), StatusCode::kInvalidArgument);
+  options_.input_uri = "mem://t/in";
+  auto odd = std::make_shared<FakeInferenceEngine>("a/b");
+  EXPECT_EQ(RunPipeline(options_, odd).status().code(), StatusCode::kInvalidArgument);
+  options_.catalog_path.clear();
+  EXPECT_EQ(ResolveCatalogPath(options_).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RunPipeline(options_, engine_).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(PipelineTest, MissingInputIsNotFound) {
+  auto r = RunPipeline(options_, engine_);
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(PipelineTest, LocalOutputKeepsTheCatalogUnderTheOutputFolder) {
+  PipelineOptions local;
+  local.input_uri = dir_ + "/in";
+  local.output_uri = "file://" + dir_ + "/out";
+  local.threads = 2;
+  fs::create_directories(dir_ + "/in");
+  ASSERT_TRUE(storage::NewLocalStorage()
+                  ->Write(dir_ + "/in/a.csv", "id,text\n1,quiero pagar\n2,bloquear\n")
+                  .ok());
+  auto report = RunPipeline(local, engine_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->catalog_path, dir_ + "/out/_catalog/lote.db");
+  auto labels = QueryCatalog(report->catalog_path,
+                             "SELECT label, count(*) AS n FROM results GROUP BY 1 ORDER BY 1");
+  ASSERT_TRUE(labels.ok());
+  EXPECT_EQ(FormatQueryResult(*labels, QueryFormat::kCsv), "label,n\nbloqueo,1\npago,1\n");
+  EXPECT_TRUE(fs::exists(dir_ + "/out/_runs/" + report->run_id + "/manifest.json"));
+  EXPECT_FALSE(fs::exists(dir_ + "/out/_staging"));
+}
+
+}  // namespace
+}  // namespace lote::pipeline

@@ -1,0 +1,115 @@
+#include "lote/pipeline/prep.h"
+
+#include <gtest/gtest.h>
+
+namespace lote::pipeline {
+namespace {
+
+TEST(Prep, StripsTagsScriptsAndDecodesEntities) {
+  EXPECT_EQ(StripHtml("<p>Hola&nbsp;se&ntilde;or</p>"), " Hola\u00a0señor ");
+  EXPECT_EQ(StripHtml("a<br/>b"), "a b");
+  EXPECT_EQ(StripHtml("x<script>alert('x')</script>y"), "x y");
+  EXPECT_EQ(StripHtml("x<STYLE>p{}</style>y"), "x y");
+  EXPECT_EQ(StripHtml("<!-- nota -->ok"), " ok");
+  EXPECT_EQ(StripHtml("&#241;&#xF1;&amp;&lt;"), "ññ&<");
+}
+
+TEST(Prep, LeavesTextThatOnlyLooksLikeHtmlAlone) {
+  EXPECT_EQ(StripHtml("si x<5 y y>3"), "si x<5 y y>3");
+  EXPECT_EQ(StripHtml("AT&T cobra &unknown; y &#0;"), "AT&T cobra &unknown; y &#0;");
+  EXPECT_EQ(StripHtml("a < b"), "a < b");
+}
+
+TEST(Prep, RemovesControlAndInvisibleCharacters) {
+  EXPECT_EQ(StripControl("a\x01" "b\tc\u200bd\ufeffe\u202ef"), "ab cdef");
+}
+
+TEST(Prep, CollapsesUnicodeWhitespace) {
+  EXPECT_EQ(CollapseWhitespace("  hola \u00a0\u2003 mundo\n "), "hola mundo");
+  EXPECT_EQ(CollapseWhitespace(" \t "), "");
+}
+
+TEST(Prep, ProcessChainsStepsAndComposesNfc) {
+  Preprocessor prep(PrepOptions{});
+  PrepResult r;
+  ASSERT_TRUE(prep.Process("<b>Quiero\r\n  pagar</b> la tarjeta de cre\u0301dito", &r).ok());
+  EXPECT_EQ(r.text, "Quiero pagar la tarjeta de crédito");
+  EXPECT_EQ(r.lang, "es");
+  EXPECT_FALSE(r.truncated);
+}
+
+TEST(Prep, RejectsInvalidUtf8ByDefaultAndReplacesWhenAsked) {
+  PrepOptions options;
+  Preprocessor reject(options);
+  PrepResult r;
+  Status s = reject.Process("ab\xff" "cd", &r);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "invalid UTF-8 at byte 2");
+  options.invalid_utf8 = text::InvalidUtf8Policy::kReplace;
+  Preprocessor replace(options);
+  ASSERT_TRUE(replace.Process("ab\xff" "cd", &r).ok());
+  EXPECT_EQ(r.text, "ab\ufffdcd");
+  EXPECT_TRUE(r.replaced_invalid_utf8);
+}
+
+TEST(Prep, RejectsTextsEmptyAfterCleaning) {
+  Preprocessor prep(PrepOptions{});
+  PrepResult r;
+  Status s = prep.Process("  <br> \u200b ", &r);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "empty after cleaning");
+}
+
+TEST(Prep, TruncatesOrRejectsOverLongTextsAtCodePointBoundaries) {
+  PrepOptions options;
+  options.max_chars = 5;
+  Preprocessor truncate(options);
+  PrepResult r;
+  ASSERT_TRUE(truncate.Process("ññññññññ", &r).ok());
+  EXPECT_EQ(r.text, "ñññññ");
+  EXPECT_TRUE(r.truncated);
+  options.over_long = OverLongPolicy::kReject;
+  Preprocessor reject(options);
+  Status s = reject.Process("ññññññññ", &r);
+  EXPECT_EQ(s.message(), "too long: 8 code points > max_chars 5");
+}
+
+TEST(Prep, DetectsLanguageWithCld2AndStopWordsForShortTexts) {
+  EXPECT_EQ(DetectLanguage("hola", 40), "es");
+  EXPECT_EQ(DetectLanguage("my card", 40), "en");
+  EXPECT_EQ(DetectLanguage("¿y?", 40), "es");
+  EXPECT_EQ(DetectLanguage("12345", 40), "und");
+  EXPECT_EQ(DetectLanguage("Buenas tardes, quisiera saber por qué me cobraron dos veces la cuota "
+                           "de manejo de la tarjeta este mes",
+                           40),
+            "es");
+  EXPECT_EQ(DetectLanguage("Good afternoon, I would like to know why I was charged twice for the "
+                           "card fee this month",
+                           40),
+            "en");
+  EXPECT_EQ(DetectLanguage("Guten Tag, ich möchte wissen, warum mir die Kartengebühr in diesem "
+                           "Monat zweimal berechnet wurde",
+                           40),
+            "other");
+}
+
+TEST(Prep, PreprocessVersionChangesWithAnyOption) {
+  PrepOptions a;
+  PrepOptions b;
+  EXPECT_EQ(PreprocessVersion(a), PreprocessVersion(b));
+  EXPECT_EQ(PreprocessVersion(a).size(), 12u);
+  b.max_chars = 4999;
+  EXPECT_NE(PreprocessVersion(a), PreprocessVersion(b));
+  b = a;
+  b.dedup_content = true;
+  EXPECT_NE(PreprocessVersion(a), PreprocessVersion(b));
+}
+
+TEST(Prep, ParsesPolicyNames) {
+  EXPECT_EQ(*ParseOverLongPolicy("reject"), OverLongPolicy::kReject);
+  EXPECT_EQ(*ParseInvalidUtf8Policy("replace"), text::InvalidUtf8Policy::kReplace);
+  EXPECT_EQ(ParseOverLongPolicy("cut").status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace lote::pipeline
