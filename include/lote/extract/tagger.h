@@ -108,6 +108,9 @@ struct TaggerTrainOptions {
   int max_epochs = 20;
   // Stop early when dev F1 has not improved for this many epochs (0: never).
   int patience = 5;
+  // With a dev set: after choosing the epoch count on dev, train the final model on train + dev
+  // with that count (the reported dev F1 is the selection model's, on unseen dev data).
+  bool refit_on_dev = true;
   // Seed of the per-epoch shuffle (the shuffle is our own Fisher-Yates over splitmix64, so the
   // order, and therefore the model, is identical on every platform).
   uint64_t seed = 20240611;
