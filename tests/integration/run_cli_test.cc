@@ -1,0 +1,116 @@
+// End-to-end tests of `lote run` and `lote query` through the CLI: the quick start's flow on the
+// demo lake (good and bad records), reruns, --strict, bad configuration, Athena DDL.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.h"
+
+namespace lote::testing {
+namespace {
+
+const std::string kSample = LOTE_SAMPLE_DIR;
+const std::string kSource = LOTE_SOURCE_DIR;
+
+class RunCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    auto r = RunLote("train classify --train " + kSample + "/train.jsonl --dev " + kSample +
+                     "/dev.jsonl --name intents --out " + (*dir_ / "intents.lote"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  void SetUp() override {
+    const std::string cmd = "python3 " + kSource + "/scripts/make_demo_inputs.py " +
+                            (tmp_ / "lake") + " >/dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  }
+  std::string RunArgs(const std::string& extra = "") {
+    return "run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out") + " --model " +
+           (*dir_ / "intents.lote") + " " + extra;
+  }
+  static TempDir* dir_;
+  TempDir tmp_;
+};
+TempDir* RunCli::dir_ = nullptr;
+
+TEST_F(RunCli, ProcessesTheDemoLakeAndReconcilesEveryRecord) {
+  auto r = RunLote(RunArgs("--log-format json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["records_in"], 376);
+  EXPECT_EQ(j["records_out"], 371);
+  EXPECT_EQ(j["records_quarantined"], 4);
+  EXPECT_EQ(j["records_duplicate"], 1);
+  EXPECT_EQ(j["objects_processed"], 4);
+  // Every stderr line is a JSON object in this mode.
+  std::istringstream err(r.err);
+  std::string line;
+  while (std::getline(err, line)) EXPECT_NO_THROW((void)nlohmann::json::parse(line)) << line;
+
+  auto q = RunLote("query --format json --output " + (tmp_ / "out") +
+                   " \"SELECT count(*) AS n, count(DISTINCT record_id) AS ids FROM results\"");
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  auto rows = nlohmann::json::parse(q.out);
+  EXPECT_EQ(rows[0]["n"], 371);
+  EXPECT_EQ(rows[0]["ids"], 371);
+  q = RunLote("query --format csv --output " + (tmp_ / "out") +
+              " \"SELECT stage, count(*) FROM quarantine GROUP BY 1 ORDER BY 1\"");
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_EQ(q.out, "stage,count(*)\ningest,3\nprep,1\n");
+}
+
+TEST_F(RunCli, RerunProcessesNothingNewAndStrictReportsPartialSuccess) {
+  ASSERT_EQ(RunLote(RunArgs()).exit_code, 0);
+  auto again = RunLote(RunArgs("--log-format json --strict"));
+  // Nothing new is processed, so nothing is quarantined and --strict succeeds; reprocessing with
+  // --force quarantines the bad records again, which --strict reports as partial success.
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  auto j = nlohmann::json::parse(again.out);
+  EXPECT_EQ(j["objects_processed"], 0);
+  EXPECT_EQ(j["objects_skipped"], 4);
+  auto forced = RunLote(RunArgs("--force --strict"));
+  EXPECT_EQ(forced.exit_code, 4) << forced.err;
+}
+
+TEST_F(RunCli, PersonalDataIsMaskedInResultsByDefault) {
+  WriteAll(tmp_ / "lake/extra.jsonl",
+           "{\"id\":\"p1\",\"text\":\"llamenme al 3001234567 o a ana@example.com\"}\n");
+  ASSERT_EQ(RunLote(RunArgs()).exit_code, 0);
+  auto q = RunLote("query --format csv --output " + (tmp_ / "out") +
+                   " \"SELECT entities FROM results WHERE record_id = 'p1'\"");
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_NE(q.out.find("PHONE"), std::string::npos) << q.out;
+  EXPECT_EQ(q.out.find("3001234567"), std::string::npos) << q.out;
+  EXPECT_EQ(q.out.find("ana@example.com"), std::string::npos) << q.out;
+}
+
+TEST_F(RunCli, BadConfigIsAUsageErrorNamingFileAndLine) {
+  WriteAll(tmp_ / "bad.yaml", "prep:\n  max_chars: 100\n  colour: blue\n");
+  auto r = RunLote(RunArgs("--config " + (tmp_ / "bad.yaml")));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.yaml:3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("colour"), std::string::npos) << r.err;
+}
+
+TEST_F(RunCli, MissingModelIsAnInputError) {
+  auto r = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out") +
+                   " --model " + (tmp_ / "nope.lote"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("nope.lote"), std::string::npos) << r.err;
+}
+
+TEST_F(RunCli, AthenaDdlDeclaresBothTablesWithPartitionProjection) {
+  ASSERT_EQ(RunLote(RunArgs()).exit_code, 0);
+  auto r = RunLote("query --athena-ddl --output " + (tmp_ / "out") +
+                   " --location s3://bank-nlp/lote");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("CREATE EXTERNAL TABLE"), std::string::npos);
+  EXPECT_NE(r.out.find("s3://bank-nlp/lote/results"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("s3://bank-nlp/lote/quarantine"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("projection.enabled"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("intents-"), std::string::npos) << r.out;  // model enum from the catalog
+}
+
+}  // namespace
+}  // namespace lote::testing
