@@ -82,6 +82,8 @@ Result<RunStats> RunOrdered(io::TextRecordReader* reader, int threads,
           break;
         }
         in.error = next.status();
+        in.record.line = reader->last_line();
+        in.record.row = reader->last_row();
         ++stats.errors;
         b.records.push_back(std::move(in));
         continue;

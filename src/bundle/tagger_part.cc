@@ -1,10 +1,35 @@
+#include <nlohmann/json.hpp>
+
 #include "bundle/parts.h"
+#include "lote/extract/tagger.h"
 
 namespace lote::bundle {
 
-// Replaced when the entity tagger lands (issue 3).
-Status LoadTaggerPart(const model::ModelFile&, std::string_view source, Model*) {
-  return UnimplementedError(std::string(source) + ": this lote build cannot load tagger parts yet");
+Status LoadTaggerPart(const model::ModelFile& file, std::string_view source, Model* m) {
+  // The tagger reads its own name and version id from "meta". In a lote model file "meta" is
+  // the bundle's (its "parts.tagger" member holds what the tagger wrote), so the tagger gets a
+  // view of the file whose meta is that member; without one (an old or hand-made file) the
+  // tagger falls back to the file's meta.
+  model::ModelFile view;
+  for (const auto& [name, data] : file.sections) {
+    if (name.starts_with("tagger.")) view.sections[name] = data;
+  }
+  std::string meta;
+  if (auto it = file.sections.find("meta"); it != file.sections.end()) {
+    meta = it->second;
+    const auto j = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("parts") && j["parts"].is_object() &&
+        j["parts"].contains("tagger") && j["parts"]["tagger"].is_object()) {
+      meta = j["parts"]["tagger"].dump();
+    }
+  }
+  view.sections["meta"] = std::move(meta);
+  auto tagger = extract::EntityTagger::FromModelFile(view);
+  if (!tagger.ok()) {
+    return Status(tagger.status().code(), std::string(source) + ": " + tagger.status().message());
+  }
+  m->tagger = std::make_shared<const extract::EntityTagger>(std::move(*tagger));
+  return Status::Ok();
 }
 
 }  // namespace lote::bundle

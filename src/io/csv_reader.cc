@@ -24,6 +24,9 @@ class CsvReader : public TextRecordReader {
         options_(std::move(options)),
         lines_(source_.get(), options_.max_record_bytes) {}
 
+  uint64_t last_line() const override { return start_line_; }
+  uint64_t last_row() const override { return row_; }
+
   Result<bool> Next(TextRecord* record) override {
     if (!fatal_.ok()) return fatal_;
     if (!header_done_) {

@@ -35,6 +35,9 @@ class JsonlReader : public TextRecordReader {
         options_(std::move(options)),
         lines_(source_.get(), options_.max_record_bytes) {}
 
+  uint64_t last_line() const override { return lines_.line_number(); }
+  uint64_t last_row() const override { return row_; }
+
   Result<bool> Next(TextRecord* record) override {
     if (!fatal_.ok()) return fatal_;
     std::string line;

@@ -32,6 +32,9 @@ class TxtReader : public TextRecordReader {
   TxtReader(std::unique_ptr<ByteSource> source, TextReaderOptions options)
       : source_(std::move(source)), lines_(source_.get(), options.max_record_bytes) {}
 
+  uint64_t last_line() const override { return lines_.line_number(); }
+  uint64_t last_row() const override { return row_; }
+
   Result<bool> Next(TextRecord* record) override {
     if (!fatal_.ok()) return fatal_;
     std::string line;

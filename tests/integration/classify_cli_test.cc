@@ -87,8 +87,10 @@ TEST_F(ClassifyCli, PredictUsesIdFieldAndReportsBadRecordsWithoutStopping) {
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[0]["record_id"], "a1");
   EXPECT_TRUE(rows[1].contains("error"));
+  EXPECT_EQ(rows[1]["record_id"], 2);  // no id could be read: the line number stands in
   EXPECT_NE(rows[1]["error"].get<std::string>().find("in.jsonl:2"), std::string::npos);
   EXPECT_TRUE(rows[2].contains("error"));
+  EXPECT_EQ(rows[2]["record_id"], 3);
   EXPECT_EQ(rows[3]["record_id"], "a4");
   EXPECT_EQ(rows[3]["label"], "tarjeta_debito");
 }

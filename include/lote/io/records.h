@@ -64,6 +64,10 @@ class TextRecordReader {
   // True once Next() returned an error the reader cannot continue past (I/O, corrupt stream,
   // missing column): stop reading then; every later Next() returns that error again.
   virtual bool failed() const = 0;
+  // Position of the record last returned or reported bad: its 1-based physical start line and
+  // its row (see TextRecord). Lets callers give a bad record its place in the output.
+  virtual uint64_t last_line() const = 0;
+  virtual uint64_t last_row() const = 0;
 };
 
 // For csv and jsonl, a missing text (or required label) column is reported by the first Next()

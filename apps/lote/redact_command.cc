@@ -1,0 +1,182 @@
+// `lote redact`: every record of a csv/jsonl/txt file with its personal data replaced (mask,
+// type or keyed hash); JSONL out with the replaced spans, streaming in constant memory.
+// Nothing written (rows, warnings, errors) quotes a redacted value: error rows carry only the
+// position and the kind of problem.
+#include <algorithm>
+#include <sstream>
+#include <thread>
+
+#include "command.h"
+#include "common.h"
+#include "lote/bundle/analyzer.h"
+#include "lote/extract/redactor.h"
+#include "lote/io/file_source.h"
+#include "predict_output.h"
+#include "record_runner.h"
+
+namespace lote::cli {
+namespace {
+
+struct RedactFlags {
+  std::string input, format, model, mode, types, key_file, output, text_field = "text", id_field;
+  std::string reference_date;
+  int threads = 0;
+};
+
+// What the flags resolve to once checked (bad values are usage errors, exit 2).
+struct RedactSetup {
+  extract::RedactionMode mode = extract::RedactionMode::kType;
+  std::string key;
+  std::vector<std::string> types;  // empty: the analyzer's PersonalTypes()
+  extract::CivilDate reference_date;
+};
+
+Result<RedactSetup> CheckFlags(const RedactFlags& f) {
+  RedactSetup s;
+  LOTE_ASSIGN_OR_RETURN(s.mode, extract::ParseRedactionMode(f.mode));
+  LOTE_ASSIGN_OR_RETURN(s.reference_date, ResolveReferenceDate(f.reference_date));
+  if (!f.types.empty()) {
+    std::stringstream ss(f.types);
+    std::string t;
+    while (std::getline(ss, t, ',')) {
+      const size_t a = t.find_first_not_of(" \t"), b = t.find_last_not_of(" \t");
+      if (a == std::string::npos) return InvalidArgumentError("--types has an empty type name");
+      s.types.push_back(t.substr(a, b - a + 1));
+    }
+  }
+  if (s.mode == extract::RedactionMode::kHash) {
+    if (!f.key_file.empty()) {
+      auto key = io::ReadFileToString(f.key_file);
+      if (!key.ok()) return InvalidArgumentError("--key-file: " + key.status().message());
+      s.key = std::move(*key);
+      // A key file written by `echo` or an editor ends with a newline: not part of the key.
+      while (!s.key.empty() && (s.key.back() == '\n' || s.key.back() == '\r')) s.key.pop_back();
+      if (s.key.empty()) return InvalidArgumentError("--key-file " + f.key_file + " is empty");
+    } else {
+      s.key = EnvOr("LOTE_PII_KEY", "");
+    }
+    if (s.key.empty()) {
+      return InvalidArgumentError(
+          "--mode hash needs a secret key: give --key-file FILE or set LOTE_PII_KEY");
+    }
+  }
+  return s;
+}
+
+Status RunRedact(const RedactFlags& f, const RedactSetup& setup) {
+  bundle::Model model;  // no parts: patterns only
+  if (!f.model.empty()) {
+    LOTE_ASSIGN_OR_RETURN(model, LoadModelFromPath(f.model));
+  }
+  bundle::AnalyzerOptions ao;
+  ao.classify = false;
+  ao.extract = true;
+  ao.patterns = true;
+  ao.reference_date = setup.reference_date;
+  LOTE_ASSIGN_OR_RETURN(auto analyzer, bundle::TextAnalyzer::Create(&model, ao));
+  extract::RedactorOptions ro;
+  ro.mode = setup.mode;
+  ro.key = setup.key;
+  ro.types = setup.types.empty() ? analyzer->PersonalTypes() : setup.types;
+  LOTE_ASSIGN_OR_RETURN(extract::PiiRedactor redactor, extract::PiiRedactor::Create(ro));
+
+  LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(f.input, f.format));
+  LOTE_ASSIGN_OR_RETURN(auto source, OpenInput(f.input));
+  io::TextReaderOptions rdo;
+  rdo.text_field = f.text_field;
+  rdo.id_field = f.id_field;
+  LOTE_ASSIGN_OR_RETURN(auto reader, io::MakeTextRecordReader(format, std::move(source), rdo));
+  LOTE_ASSIGN_OR_RETURN(auto output, Output::Open(f.output));
+  const bool use_row = format == io::Format::kCsv;
+  const std::string version = model.version_id;
+
+  auto make_worker = [&]() -> RecordFn {
+    std::shared_ptr<bundle::AnalyzerState> state = analyzer->NewState();
+    auto analysis = std::make_shared<bundle::Analysis>();
+    const bundle::TextAnalyzer* an = analyzer.get();
+    const extract::PiiRedactor* rd = &redactor;
+    return [an, rd, state, analysis, use_row, version](const InputRecord& in, std::string* out) {
+      out->append("{\"record_id\":");
+      AppendRecordId(out, in.record, use_row);
+      Status s = in.error;
+      Result<extract::Redaction> red = s;
+      if (s.ok()) s = an->Analyze(in.record.text, state.get(), analysis.get());
+      if (s.ok()) red = rd->Redact(in.record.text, analysis->entities);
+      if (!s.ok() || !red.ok()) {
+        out->append(",\"error\":");
+        // Library messages name positions and types, reader messages may quote an excerpt:
+        // only the reason is written.
+        AppendJsonString(out, SafeRecordErrorReason(s.ok() ? red.status() : s));
+      } else {
+        out->append(",\"text\":");
+        AppendJsonString(out, red->text);
+        out->append(",\"redactions\":[");
+        for (size_t i = 0; i < red->spans.size(); ++i) {
+          const auto& sp = red->spans[i];
+          if (i) out->push_back(',');
+          out->append("{\"type\":");
+          AppendJsonString(out, sp.type);
+          out->append(",\"start\":").append(std::to_string(sp.start));
+          out->append(",\"end\":").append(std::to_string(sp.end)).push_back('}');
+        }
+        out->push_back(']');
+      }
+      if (!version.empty()) {
+        out->append(",\"model_version\":");
+        AppendJsonString(out, version);
+      }
+      out->append("}\n");
+    };
+  };
+  const int threads =
+      f.threads > 0 ? f.threads : static_cast<int>(std::thread::hardware_concurrency());
+  auto stats = RunOrdered(reader.get(), std::max(1, threads), make_worker, output.get());
+  if (!stats.ok()) {
+    (void)output->Commit();
+    // Fatal errors are about the source or its columns (names, never record values).
+    return stats.status();
+  }
+  LOTE_RETURN_IF_ERROR(output->Commit());
+  if (stats->errors > 0) {
+    Warn(std::to_string(stats->errors) + " of " + std::to_string(stats->records) +
+         " records could not be read; their rows carry an \"error\" field");
+  }
+  return Status::Ok();
+}
+
+void SetupRedact(CLI::App& root, int* exit_code) {
+  auto* cmd = root.add_subcommand("redact", "Redact personal data from every record");
+  auto f = std::make_shared<RedactFlags>();
+  cmd->add_option("--input", f->input, "Input file (csv, jsonl, txt; .gz/.zst ok; - for stdin)")
+      ->required();
+  cmd->add_option("--format", f->format, "csv | jsonl | txt (default: from extension)");
+  cmd->add_option("--model", f->model, "Model with a tagger (default: pattern extractors only)");
+  cmd->add_option("--mode", f->mode, "mask | type | hash")
+      ->required()
+      ->check(CLI::IsMember({"mask", "type", "hash"}));
+  cmd->add_option("--types", f->types,
+                  "Comma-separated types to redact (default: pattern types, PER and the "
+                  "model's personal types)");
+  cmd->add_option("--key-file", f->key_file,
+                  "HMAC key for --mode hash (default: the LOTE_PII_KEY environment variable)");
+  cmd->add_option("--output", f->output, "Output JSONL file (default: stdout)");
+  cmd->add_option("--text-field", f->text_field, "Text column/field")->capture_default_str();
+  cmd->add_option("--id-field", f->id_field, "Id column/field (default: line/row number)");
+  cmd->add_option("--threads", f->threads, "Worker threads (0 = all cores)")->capture_default_str();
+  cmd->add_option("--reference-date", f->reference_date,
+                  "Resolve relative dates against YYYY-MM-DD (default: today, UTC)");
+  cmd->callback([f, exit_code] {
+    auto setup = CheckFlags(*f);
+    if (!setup.ok()) {
+      *exit_code = FailUsage(setup.status().message());
+      return;
+    }
+    Status s = RunRedact(*f, *setup);
+    FlushWarnings();
+    *exit_code = s.ok() ? kExitOk : Fail(s);
+  });
+}
+
+}  // namespace
+LOTE_REGISTER_COMMAND(40, SetupRedact);
+}  // namespace lote::cli

@@ -1,0 +1,111 @@
+// `lote train extract`: trains the entity tagger from CoNLL files or BRAT folders and writes a
+// lote model file (the tagger's sections plus the bundle "meta" with parts {"tagger": ...}).
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "common.h"
+#include "eval_extract.h"
+#include "lote/bundle/model.h"
+#include "lote/extract/tagger.h"
+
+namespace lote::cli {
+namespace {
+
+struct TrainExtractFlags {
+  std::string train, dev, format, name, out, encoding = "utf8";
+  int epochs = 0;      // 0: the library default
+  int max_epochs = 0;  // 0: the library default
+  uint64_t seed = 0;   // 0: the library default
+  int min_feature_count = 1;
+};
+
+Status RunTrainExtract(const TrainExtractFlags& f) {
+  LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(f.train, f.format));
+  const io::TextEncoding enc =
+      f.encoding == "latin1" ? io::TextEncoding::kLatin1 : io::TextEncoding::kUtf8;
+  LOTE_ASSIGN_OR_RETURN(auto train, ReadEntityTrainingData(f.train, format, enc));
+  std::vector<extract::TaggedSequence> dev;
+  if (!f.dev.empty()) {
+    LOTE_ASSIGN_OR_RETURN(io::Format dev_format, ResolveFormat(f.dev, f.format));
+    LOTE_ASSIGN_OR_RETURN(dev, ReadEntityTrainingData(f.dev, dev_format, enc));
+  }
+  const std::string name = f.name.empty() ? std::filesystem::path(f.out).stem().string() : f.name;
+  extract::TaggerTrainOptions opt;
+  opt.name = name;  // same name as the file: the tagger's version id is the model's
+  if (f.epochs > 0) opt.epochs = f.epochs;
+  if (f.max_epochs > 0) opt.max_epochs = f.max_epochs;
+  if (f.seed != 0) opt.seed = f.seed;
+  opt.min_feature_count = f.min_feature_count;
+  extract::TaggerTrainReport rep;
+  auto tagger = extract::EntityTagger::Train(train, dev, opt, &rep);
+  if (!tagger.ok()) {
+    return Status(tagger.status().code(), f.train + ": " + tagger.status().message());
+  }
+
+  nlohmann::ordered_json part =
+      nlohmann::ordered_json::parse(tagger->meta_json(), nullptr, /*allow_exceptions=*/false);
+  if (!part.is_object()) part = nlohmann::ordered_json::object();
+  LOTE_ASSIGN_OR_RETURN(std::string train_sha, FileSha256(f.train));
+  part["train_file"] = std::filesystem::path(f.train).filename().string();
+  part["train_sha256"] = train_sha;
+  part["format"] = std::string(io::FormatName(format));
+  if (!f.dev.empty()) {
+    LOTE_ASSIGN_OR_RETURN(std::string dev_sha, FileSha256(f.dev));
+    part["dev_file"] = std::filesystem::path(f.dev).filename().string();
+    part["dev_sha256"] = dev_sha;
+  }
+  nlohmann::ordered_json parts;
+  parts["tagger"] = part;
+
+  model::ModelFile file = tagger->ToModelFile();
+  file.sections.erase("meta");  // the tagger's meta goes into parts.tagger
+  std::vector<std::string> inputs{f.train};
+  if (!f.dev.empty()) inputs.push_back(f.dev);
+  std::string version_id;
+  const std::string bytes =
+      bundle::FinishModelFile(&file, name, TrainingTimestamp(inputs), parts.dump(), &version_id);
+  LOTE_RETURN_IF_ERROR(WriteFileAtomic(f.out, bytes));
+
+  std::fprintf(stderr,
+               "trained %s: %zu entity types, %zu sentences, %zu tokens, %zu features, "
+               "%d epochs, %.1f s\n",
+               version_id.c_str(), tagger->entity_types().size(), rep.train_sentences,
+               rep.train_tokens, rep.features, rep.epochs, rep.seconds);
+  if (rep.dev_sentences > 0) {
+    std::fprintf(stderr, "dev: %zu sentences, entity F1 %.4f\n", rep.dev_sentences, rep.dev_f1);
+  }
+  std::fprintf(stderr, "wrote %s (%zu bytes)\n", f.out.c_str(), bytes.size());
+  return Status::Ok();
+}
+
+void SetupTrainExtract(CLI::App& root, int* exit_code) {
+  // "train" is created by train_command.cc (order 10); this runs after it.
+  auto* train = root.get_subcommand("train");
+  auto* cmd =
+      train->add_subcommand("extract", "Train an entity tagger from CoNLL files or BRAT folders");
+  auto f = std::make_shared<TrainExtractFlags>();
+  cmd->add_option("--train", f->train, "Training data (CoNLL file or BRAT folder)")->required();
+  cmd->add_option("--dev", f->dev, "Development data: picks the epoch with the best entity F1");
+  cmd->add_option("--format", f->format, "conll | brat (default: from extension / folder)");
+  cmd->add_option("--name", f->name, "Model name (default: the output file's stem)");
+  cmd->add_option("--out", f->out, "Model file to write")->required();
+  cmd->add_option("--encoding", f->encoding, "CoNLL file encoding: utf8 | latin1")
+      ->check(CLI::IsMember({"utf8", "latin1"}))
+      ->capture_default_str();
+  cmd->add_option("--epochs", f->epochs, "Epochs without --dev (0: default 12)");
+  cmd->add_option("--max-epochs", f->max_epochs, "Most epochs with --dev (0: default 20)");
+  cmd->add_option("--seed", f->seed, "Shuffling seed (0: the built-in default)");
+  cmd->add_option("--min-feature-count", f->min_feature_count, "Drop features seen fewer times")
+      ->capture_default_str();
+  cmd->callback([f, exit_code] {
+    Status s = RunTrainExtract(*f);
+    FlushWarnings();
+    *exit_code = s.ok() ? kExitOk : Fail(s);
+  });
+}
+
+}  // namespace
+LOTE_REGISTER_COMMAND(11, SetupTrainExtract);
+}  // namespace lote::cli
