@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "lote/base/digest.h"
+#include "lote/base/json_writer.h"
 #include "lote/base/version.h"
 #include "lote/io/records.h"
 #include "pipeline/ledger.h"
@@ -52,33 +53,6 @@ std::string IsoTime(int64_t micros) {
 
 std::string DateOf(int64_t micros) { return IsoTime(micros).substr(0, 10); }
 
-void AppendJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-void AppendScore(double v, std::string* out) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.6g", v);
-  out->append(buf);
-}
 
 bool IsPathSegment(std::string_view s) {
   if (s.empty() || s == "." || s == "..") return false;
@@ -442,13 +416,13 @@ Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t attempt_
           qrow.processed_at = processed_at;
           line.clear();
           line += "{\"record_id\":";
-          AppendJsonString(qrow.record_id, &line);
+          ::lote::AppendJsonString(&line, qrow.record_id);
           line += ",\"source\":";
-          AppendJsonString(uri, &line);
+          ::lote::AppendJsonString(&line, uri);
           line += ",\"line\":" + std::to_string(item.line) + ",\"stage\":";
-          AppendJsonString(qrow.stage, &line);
+          ::lote::AppendJsonString(&line, qrow.stage);
           line += ",\"reason\":";
-          AppendJsonString(qrow.reason, &line);
+          ::lote::AppendJsonString(&line, qrow.reason);
           line += "}";
           s = quarantine.AddRow(line);
           if (s.ok()) s = ledger_->AddQuarantine(attempt_id, qrow);
@@ -471,9 +445,9 @@ Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t attempt_
           for (size_t k = 0; k < item.out.top_k.size(); ++k) {
             if (k > 0) row.top_k_json.push_back(',');
             row.top_k_json += "{\"label\":";
-            AppendJsonString(item.out.top_k[k].first, &row.top_k_json);
+            ::lote::AppendJsonString(&row.top_k_json, item.out.top_k[k].first);
             row.top_k_json += ",\"score\":";
-            AppendScore(item.out.top_k[k].second, &row.top_k_json);
+            ::lote::AppendJsonNumber(&row.top_k_json, item.out.top_k[k].second);
             row.top_k_json.push_back('}');
           }
           row.top_k_json.push_back(']');
@@ -482,23 +456,23 @@ Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t attempt_
             item.out.entities_json.empty() ? std::string("[]") : item.out.entities_json;
         line.clear();
         line += "{\"record_id\":";
-        AppendJsonString(row.record_id, &line);
+        ::lote::AppendJsonString(&line, row.record_id);
         line += ",\"source\":";
-        AppendJsonString(uri, &line);
+        ::lote::AppendJsonString(&line, uri);
         line += ",\"line\":" + std::to_string(row.line) + ",\"text_sha256\":\"" +
                 row.text_sha256 + "\",\"lang\":";
-        AppendJsonString(row.lang, &line);
+        ::lote::AppendJsonString(&line, row.lang);
         if (row.label.empty()) {
           line += ",\"label\":null,\"score\":null,\"top_k\":null";
         } else {
           line += ",\"label\":";
-          AppendJsonString(row.label, &line);
+          ::lote::AppendJsonString(&line, row.label);
           line += ",\"score\":";
-          AppendScore(row.score, &line);
+          ::lote::AppendJsonNumber(&line, row.score);
           line += ",\"top_k\":" + row.top_k_json;
         }
         line += ",\"entities\":" + entities + ",\"model_version\":";
-        AppendJsonString(model_version_, &line);
+        ::lote::AppendJsonString(&line, model_version_);
         line += ",\"preprocess_version\":\"" + prep_version_ + "\",\"run_id\":\"" + run_id_ +
                 "\",\"processed_at\":\"" + processed_at + "\"}";
         s = results.AddRow(line);
