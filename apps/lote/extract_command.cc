@@ -30,27 +30,8 @@ Status RunExtract(const ExtractFlags& f) {
   po.record_id_is_row = format == io::Format::kCsv;
   // Checked before any input is opened, so a bad flag leaves no output behind.
   LOTE_ASSIGN_OR_RETURN(auto predictor, RecordPredictor::Create(&model, po));
-  LOTE_ASSIGN_OR_RETURN(auto source, OpenInput(f.input));
-  io::TextReaderOptions ro;
-  ro.text_field = f.text_field;
-  ro.id_field = f.id_field;
-  LOTE_ASSIGN_OR_RETURN(auto reader, io::MakeTextRecordReader(format, std::move(source), ro));
-  LOTE_ASSIGN_OR_RETURN(auto output, Output::Open(f.output));
-  const int threads =
-      f.threads > 0 ? f.threads : static_cast<int>(std::thread::hardware_concurrency());
-  auto stats = RunOrdered(
-      reader.get(), std::max(1, threads), [&] { return predictor->NewWorker(); }, output.get());
-  if (!stats.ok()) {
-    // Rows already produced are kept (committed) so nothing processed is lost.
-    (void)output->Commit();
-    return stats.status();
-  }
-  LOTE_RETURN_IF_ERROR(output->Commit());
-  if (stats->errors > 0) {
-    Warn(std::to_string(stats->errors) + " of " + std::to_string(stats->records) +
-         " records could not be read; their rows carry an \"error\" field");
-  }
-  return Status::Ok();
+  return RunRecordFile({f.input, format, f.output, f.text_field, f.id_field, f.threads},
+                       [&] { return predictor->NewWorker(); });
 }
 
 void SetupExtract(CLI::App& root, int* exit_code) {

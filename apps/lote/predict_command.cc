@@ -22,33 +22,14 @@ struct PredictFlags {
 Status RunPredict(const PredictFlags& f) {
   LOTE_ASSIGN_OR_RETURN(bundle::Model model, LoadModelFromPath(f.model));
   LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(f.input, f.format));
-  LOTE_ASSIGN_OR_RETURN(auto source, OpenInput(f.input));
-  io::TextReaderOptions ro;
-  ro.text_field = f.text_field;
-  ro.id_field = f.id_field;
-  LOTE_ASSIGN_OR_RETURN(auto reader, io::MakeTextRecordReader(format, std::move(source), ro));
-  LOTE_ASSIGN_OR_RETURN(auto output, Output::Open(f.output));
   RecordPredictorOptions po;
   po.top_k = f.top_k;
   po.patterns = !f.no_patterns;
   po.reference_date = f.reference_date;
   po.record_id_is_row = format == io::Format::kCsv;
   LOTE_ASSIGN_OR_RETURN(auto predictor, RecordPredictor::Create(&model, po));
-  int threads = f.threads > 0 ? f.threads : static_cast<int>(std::thread::hardware_concurrency());
-  auto stats = RunOrdered(reader.get(), std::max(1, threads),
-                          [&] { return predictor->NewWorker(); }, output.get());
-  if (!stats.ok()) {
-    // Rows already produced are kept (committed) so nothing processed is lost.
-    Status commit = output->Commit();
-    (void)commit;
-    return stats.status();
-  }
-  LOTE_RETURN_IF_ERROR(output->Commit());
-  if (stats->errors > 0) {
-    Warn(std::to_string(stats->errors) + " of " + std::to_string(stats->records) +
-         " records could not be read; their rows carry an \"error\" field");
-  }
-  return Status::Ok();
+  return RunRecordFile({f.input, format, f.output, f.text_field, f.id_field, f.threads},
+                       [&] { return predictor->NewWorker(); });
 }
 
 void SetupPredict(CLI::App& root, int* exit_code) {

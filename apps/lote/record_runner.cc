@@ -1,5 +1,6 @@
 #include "record_runner.h"
 
+#include <algorithm>
 #include <atomic>
 
 namespace lote::cli {
@@ -118,6 +119,30 @@ Result<RunStats> RunOrdered(io::TextRecordReader* reader, int threads,
   for (auto& t : pool) t.join();
   if (!fatal.ok()) return fatal;
   return stats;
+}
+
+Status RunRecordFile(const RecordFileIo& io, const std::function<RecordFn()>& make_worker) {
+  LOTE_ASSIGN_OR_RETURN(auto source, OpenInput(io.input));
+  io::TextReaderOptions ro;
+  ro.text_field = io.text_field;
+  ro.id_field = io.id_field;
+  LOTE_ASSIGN_OR_RETURN(auto reader, io::MakeTextRecordReader(io.format, std::move(source), ro));
+  LOTE_ASSIGN_OR_RETURN(auto output, Output::Open(io.output));
+  const int threads =
+      io.threads > 0 ? io.threads : static_cast<int>(std::thread::hardware_concurrency());
+  auto stats = RunOrdered(reader.get(), std::max(1, threads), make_worker, output.get());
+  if (!stats.ok()) {
+    // Rows already produced are kept (committed) so nothing processed is lost. Fatal errors are
+    // about the source or its columns, never record values.
+    (void)output->Commit();
+    return stats.status();
+  }
+  LOTE_RETURN_IF_ERROR(output->Commit());
+  if (stats->errors > 0) {
+    Warn(std::to_string(stats->errors) + " of " + std::to_string(stats->records) +
+         " records could not be read; their rows carry an \"error\" field");
+  }
+  return Status::Ok();
 }
 
 }  // namespace lote::cli

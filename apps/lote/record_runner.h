@@ -35,6 +35,21 @@ using RecordFn = std::function<void(const InputRecord& in, std::string* out)>;
 Result<RunStats> RunOrdered(io::TextRecordReader* reader, int threads,
                             const std::function<RecordFn()>& make_worker, Output* output);
 
+// What predict, extract and redact read and write.
+struct RecordFileIo {
+  std::string input;   // path or "-"
+  io::Format format;   // from ResolveFormat
+  std::string output;  // path, or "" / "-" for stdout
+  std::string text_field = "text";
+  std::string id_field;
+  int threads = 0;     // 0: all cores
+};
+
+// Opens the input and the output, runs the workers over every record in input order (bad
+// records included, as error rows), and commits the output. Rows written before a fatal input
+// error are kept. Warns once with the count of unreadable records.
+Status RunRecordFile(const RecordFileIo& io, const std::function<RecordFn()>& make_worker);
+
 }  // namespace lote::cli
 
 #endif  // LOTE_APPS_LOTE_RECORD_RUNNER_H_

@@ -81,12 +81,6 @@ Status RunRedact(const RedactFlags& f, const RedactSetup& setup) {
   LOTE_ASSIGN_OR_RETURN(extract::PiiRedactor redactor, extract::PiiRedactor::Create(ro));
 
   LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(f.input, f.format));
-  LOTE_ASSIGN_OR_RETURN(auto source, OpenInput(f.input));
-  io::TextReaderOptions rdo;
-  rdo.text_field = f.text_field;
-  rdo.id_field = f.id_field;
-  LOTE_ASSIGN_OR_RETURN(auto reader, io::MakeTextRecordReader(format, std::move(source), rdo));
-  LOTE_ASSIGN_OR_RETURN(auto output, Output::Open(f.output));
   const bool use_row = format == io::Format::kCsv;
   const std::string version = model.version_id;
 
@@ -128,20 +122,8 @@ Status RunRedact(const RedactFlags& f, const RedactSetup& setup) {
       out->append("}\n");
     };
   };
-  const int threads =
-      f.threads > 0 ? f.threads : static_cast<int>(std::thread::hardware_concurrency());
-  auto stats = RunOrdered(reader.get(), std::max(1, threads), make_worker, output.get());
-  if (!stats.ok()) {
-    (void)output->Commit();
-    // Fatal errors are about the source or its columns (names, never record values).
-    return stats.status();
-  }
-  LOTE_RETURN_IF_ERROR(output->Commit());
-  if (stats->errors > 0) {
-    Warn(std::to_string(stats->errors) + " of " + std::to_string(stats->records) +
-         " records could not be read; their rows carry an \"error\" field");
-  }
-  return Status::Ok();
+  return RunRecordFile({f.input, format, f.output, f.text_field, f.id_field, f.threads},
+                       make_worker);
 }
 
 void SetupRedact(CLI::App& root, int* exit_code) {
