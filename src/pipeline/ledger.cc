@@ -1,8 +1,11 @@
 #include "pipeline/ledger.h"
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <map>
 
@@ -101,16 +104,22 @@ constexpr const char* kCountColumns =
 }  // namespace
 
 std::string ReasonClass(std::string_view reason) {
+  // Numbers become N ("at byte 12" -> "at byte N"); digits glued to letters or '-' stay, so
+  // "UTF-8" is not "UTF-N".
   std::string out;
-  bool in_digits = false;
-  for (char c : reason) {
-    if (c >= '0' && c <= '9') {
-      if (!in_digits) out.push_back('N');
-      in_digits = true;
-    } else {
+  for (size_t i = 0; i < reason.size();) {
+    const char c = reason[i];
+    const bool standalone =
+        c >= '0' && c <= '9' &&
+        (i == 0 || !(std::isalpha(static_cast<unsigned char>(reason[i - 1])) ||
+                     reason[i - 1] == '-'));
+    if (!standalone) {
       out.push_back(c);
-      in_digits = false;
+      ++i;
+      continue;
     }
+    out.push_back('N');
+    while (i < reason.size() && reason[i] >= '0' && reason[i] <= '9') ++i;
   }
   return out;
 }
