@@ -1,6 +1,5 @@
 #include "pipeline/ledger.h"
 
-#include <cctype>
 
 #include <nlohmann/json.hpp>
 
