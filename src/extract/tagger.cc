@@ -510,6 +510,15 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
     refit.epochs = std::max(1, selection.epochs);
     TaggerTrainReport final_report;
     LOTE_ASSIGN_OR_RETURN(EntityTagger tagger, Train(all, {}, refit, &final_report));
+    {
+      // The final model's metadata tells how it was chosen: dev F1 of the selection model.
+      auto meta = nlohmann::json::parse(tagger.m_->meta_json);
+      meta["training"]["refit_on_dev"] = true;
+      meta["training"]["dev_sentences"] = dev.size();
+      meta["training"]["dev_entity_f1"] = selection.dev_f1;
+      meta["training"]["dev_f1_per_epoch"] = selection.dev_f1_per_epoch;
+      tagger.m_->meta_json = meta.dump();
+    }
     if (report) {
       *report = final_report;
       report->dev_sentences = dev.size();
