@@ -3,16 +3,18 @@
 in the same run with `lote predict` over the same records.
 
 Generates --mb megabytes of JSONL messages (about 100 bytes each, texts from the bundled
-sample, unique ids) under build/bench-data, runs the pipeline with a classifier only (patterns
-off) and with classifier + patterns, then `lote predict`, and prints records/s, MB/s, peak RSS
-and the per-stage seconds from the run summary. Deletes what it generated.
+sample, unique ids) under --work (default build/bench-data), runs the pipeline with a classifier
+only (patterns off) and with classifier + patterns, then the same classifier-only job as four
+stage commands (ingest, prep, infer, publish: the hand-over cost), then `lote predict`, and
+prints records/s, MB/s, peak RSS (/usr/bin/time %M) and the per-stage seconds from the run's
+manifest. Deletes what it generated. Needs about 4x --mb of free disk.
 
 Usage: bench/pipeline_bench.py [--mb 100] [--model models/intents.lote] [--lote build/lote]
+                               [--work DIR]
 """
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,13 +30,24 @@ def timed(cmd):
     return float(secs), int(rss) / 1024.0, r.stdout
 
 
+def manifest_stages(summary_json):
+    """Per-stage seconds of a run, from its manifest (named in the JSON run summary)."""
+    try:
+        manifest = json.loads(summary_json.strip().splitlines()[-1])["manifest"]
+        st = json.load(open(manifest))["stages_seconds"]
+        return " / ".join(f"{st[k]:.2f}" for k in ("ingest", "prep", "infer", "publish"))
+    except (ValueError, KeyError, IndexError, OSError):
+        return "?"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=int, default=100)
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "intents.lote"))
     ap.add_argument("--lote", default=os.path.join(ROOT, "build", "lote"))
+    ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench-data"))
     a = ap.parse_args()
-    work = os.path.join(ROOT, "build", "bench-data", f"pipeline-{a.mb}mb")
+    work = os.path.join(a.work, f"pipeline-{a.mb}mb")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     if shutil.disk_usage(work).free < a.mb * 2**20 * 4:
@@ -61,10 +74,27 @@ def main():
         out = os.path.join(work, "out")
         shutil.rmtree(out, ignore_errors=True)
         secs, rss, stdout = timed([a.lote, "run", "--input", data, "--output", out, "--model",
-                                   a.model, "--config", cfg_path])
-        m = re.search(r"ingest ([\d.]+) s, prep ([\d.]+) s, infer ([\d.]+) s, publish ([\d.]+) s", stdout)
-        stages = " / ".join(m.groups()) if m else "?"
-        print(f"| lote run, {name} | {secs:.1f} | {n / secs:,.0f} | {size / 2**20 / secs:.1f} | {rss:.0f} | {stages} |")
+                                   a.model, "--config", cfg_path, "--log-format", "json"])
+        print(f"| lote run, {name} | {secs:.1f} | {n / secs:,.0f} | {size / 2**20 / secs:.1f} "
+              f"| {rss:.0f} | {manifest_stages(stdout)} |")
+    # The classifier-only job again, one stage command at a time (hand-over through files).
+    open(cfg_path, "w").write(configs["classifier only"])
+    out = os.path.join(work, "out")
+    shutil.rmtree(out, ignore_errors=True)
+    total, peak, parts = 0.0, 0.0, []
+    for stage in ("ingest", "prep", "infer", "publish"):
+        cmd = [a.lote, stage, "--output", out, "--config", cfg_path, "--log-format", "json"]
+        if stage == "ingest":
+            cmd += ["--input", data]
+        if stage == "infer":
+            cmd += ["--model", a.model]
+        secs, rss, stdout = timed(cmd)
+        total += secs
+        peak = max(peak, rss)
+        parts.append(f"{secs:.1f}")
+    print(f"| lote ingest + prep + infer + publish, classifier only | {total:.1f} | "
+          f"{n / total:,.0f} | {size / 2**20 / total:.1f} | {peak:.0f} | "
+          f"{' / '.join(parts)} (wall per command) |")
     secs, rss, _ = timed([a.lote, "predict", "--model", a.model, "--input", data, "--output",
                           os.path.join(work, "pred.jsonl")])
     print(f"| lote predict (same records) | {secs:.1f} | {n / secs:,.0f} | {size / 2**20 / secs:.1f} | {rss:.0f} | |")

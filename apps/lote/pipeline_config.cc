@@ -1,8 +1,17 @@
 #include "pipeline_config.h"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
+#include <ctime>
+#include <nlohmann/json.hpp>
 #include <set>
+
+#include "command.h"
+#include "common.h"
+#include "lote/io/file_source.h"
+#include "lote/text/utf8.h"
 
 namespace lote::cli {
 
@@ -15,7 +24,8 @@ std::string Where(const std::string& path, const YAML::Node& n) {
 // Checks that `node` is a map whose keys are all in `known`.
 Status CheckKeys(const std::string& path, const YAML::Node& node, const std::string& section,
                  const std::set<std::string>& known) {
-  if (!node.IsMap()) return InvalidArgumentError(Where(path, node) + ": '" + section + "' must be a map");
+  if (!node.IsMap())
+    return InvalidArgumentError(Where(path, node) + ": '" + section + "' must be a map");
   for (const auto& kv : node) {
     const std::string key = kv.first.as<std::string>();
     if (!known.count(key)) {
@@ -50,10 +60,10 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
     return InvalidArgumentError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   if (root.IsNull()) return Status::Ok();
-  LOTE_RETURN_IF_ERROR(CheckKeys(path, root, "the config",
-                                 {"input", "output", "model", "catalog", "text_field", "id_field",
-                                  "threads", "log_format", "strict", "force", "lock_wait_seconds",
-                                  "prep", "infer", "pii", "publish"}));
+  LOTE_RETURN_IF_ERROR(CheckKeys(
+      path, root, "the config",
+      {"input", "output", "model", "catalog", "text_field", "id_field", "threads", "log_format",
+       "strict", "force", "lock_wait_seconds", "prep", "infer", "pii", "publish"}));
   auto& p = c->pipeline;
   LOTE_RETURN_IF_ERROR(Get(path, root, "input", &c->input));
   LOTE_RETURN_IF_ERROR(Get(path, root, "output", &c->output));
@@ -67,23 +77,26 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
   LOTE_RETURN_IF_ERROR(Get(path, root, "force", &p.force));
   LOTE_RETURN_IF_ERROR(Get(path, root, "lock_wait_seconds", &p.lock_wait_seconds));
   if (const YAML::Node prep = root["prep"]) {
-    LOTE_RETURN_IF_ERROR(CheckKeys(path, prep, "prep",
-                                   {"invalid_utf8", "strip_html", "strip_control", "unicode_nfc",
-                                    "collapse_whitespace", "max_chars", "over_long",
-                                    "detect_language", "short_text_chars", "dedup_record_id",
-                                    "dedup_content"}));
+    LOTE_RETURN_IF_ERROR(
+        CheckKeys(path, prep, "prep",
+                  {"invalid_utf8", "strip_html", "strip_control", "unicode_nfc",
+                   "collapse_whitespace", "max_chars", "over_long", "detect_language",
+                   "short_text_chars", "dedup_record_id", "dedup_content"}));
     auto& o = p.prep;
     std::string utf8, over_long;
     LOTE_RETURN_IF_ERROR(Get(path, prep, "invalid_utf8", &utf8));
     if (!utf8.empty()) {
       auto v = pipeline::ParseInvalidUtf8Policy(utf8);
-      if (!v.ok()) return InvalidArgumentError(Where(path, prep["invalid_utf8"]) + ": " + v.status().message());
+      if (!v.ok())
+        return InvalidArgumentError(Where(path, prep["invalid_utf8"]) + ": " +
+                                    v.status().message());
       o.invalid_utf8 = *v;
     }
     LOTE_RETURN_IF_ERROR(Get(path, prep, "over_long", &over_long));
     if (!over_long.empty()) {
       auto v = pipeline::ParseOverLongPolicy(over_long);
-      if (!v.ok()) return InvalidArgumentError(Where(path, prep["over_long"]) + ": " + v.status().message());
+      if (!v.ok())
+        return InvalidArgumentError(Where(path, prep["over_long"]) + ": " + v.status().message());
       o.over_long = *v;
     }
     LOTE_RETURN_IF_ERROR(Get(path, prep, "strip_html", &o.strip_html));
@@ -97,9 +110,8 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
     LOTE_RETURN_IF_ERROR(Get(path, prep, "dedup_content", &o.dedup_content));
   }
   if (const YAML::Node infer = root["infer"]) {
-    LOTE_RETURN_IF_ERROR(CheckKeys(path, infer, "infer",
-                                   {"top_k", "classify", "extract", "reference_date",
-                                    "batch_records"}));
+    LOTE_RETURN_IF_ERROR(CheckKeys(
+        path, infer, "infer", {"top_k", "classify", "extract", "reference_date", "batch_records"}));
     LOTE_RETURN_IF_ERROR(Get(path, infer, "top_k", &c->engine.top_k));
     LOTE_RETURN_IF_ERROR(Get(path, infer, "classify", &c->engine.classify));
     LOTE_RETURN_IF_ERROR(Get(path, infer, "extract", &c->engine.extract));
@@ -118,6 +130,279 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
     LOTE_RETURN_IF_ERROR(Get(path, pub, "zstd_level", &p.zstd_level));
   }
   return Status::Ok();
+}
+
+namespace {
+
+std::string TodayUtc() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+  return buf;
+}
+
+std::string FormatDuration(double s) {
+  char buf[32];
+  if (s < 0 || s > 1e7) return "?";
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof(buf), "%dh%02dm", static_cast<int>(s / 3600),
+                  static_cast<int>(s / 60) % 60);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%dm%02ds", static_cast<int>(s / 60), static_cast<int>(s) % 60);
+  }
+  return buf;
+}
+
+}  // namespace
+
+void AddPipelineFlags(CLI::App* cmd, const FlagSet& set, PipelineFlags* f) {
+  if (set.input)
+    cmd->add_option("--input", f->input, "Input folder, object or glob (file:// or a path)");
+  cmd->add_option("--output", f->output, "Output folder (file:// or a path)");
+  cmd->add_option("--config", f->config, "YAML config (see config/pipeline.yaml)");
+  cmd->add_option("--catalog", f->catalog, "SQLite catalog (default OUTPUT/_catalog/lote.db)");
+  cmd->add_option("--log-format", f->log_format, "text | json");
+  cmd->add_option("--lock-wait", f->lock_wait, "Seconds to wait for another run's lock");
+  cmd->add_flag("--force", f->force, "Reprocess objects already done");
+  if (set.model) {
+    cmd->add_option("--model", f->model, "Model file");
+    cmd->add_option("--threads", f->threads, "Inference threads (0 = all cores)");
+    cmd->add_option("--pii-mode", f->pii_mode, "How personal data is written: none|mask|type|hash");
+    cmd->add_option("--pii-key-file", f->pii_key_file, "HMAC key for --pii-mode hash");
+    cmd->add_option("--reference-date", f->reference_date, "YYYY-MM-DD for relative dates");
+  }
+}
+
+int ResolveRunConfig(const PipelineFlags& f, const FlagSet& set, RunConfig* c) {
+  if (!f.config.empty()) {
+    Status s = LoadRunConfig(f.config, c);
+    if (!s.ok()) {
+      std::fprintf(stderr, "lote: bad config: %s\n", s.message().c_str());
+      return kExitUsage;
+    }
+  }
+  if (!f.input.empty()) c->input = f.input;
+  if (!f.output.empty()) c->output = f.output;
+  if (!f.model.empty()) c->model = f.model;
+  if (!f.catalog.empty()) c->catalog = f.catalog;
+  if (!f.log_format.empty()) c->log_format = f.log_format;
+  if (!f.pii_mode.empty()) c->engine.pii_mode = f.pii_mode;
+  if (!f.pii_key_file.empty()) c->pii_key_file = f.pii_key_file;
+  if (!f.reference_date.empty()) c->engine.reference_date = f.reference_date;
+  if (f.threads >= 0) c->pipeline.threads = f.threads;
+  if (f.lock_wait >= 0) c->pipeline.lock_wait_seconds = f.lock_wait;
+  c->pipeline.force |= f.force;
+  c->strict |= f.strict;
+  if (c->output.empty() || (set.input && c->input.empty()) || (set.model && c->model.empty())) {
+    std::fprintf(stderr, "lote: needs --output%s%s (flags or config)\n",
+                 set.input ? ", --input" : "", set.model ? ", --model" : "");
+    return kExitUsage;
+  }
+  if (c->log_format != "text" && c->log_format != "json") {
+    std::fprintf(stderr, "lote: --log-format must be text or json\n");
+    return kExitUsage;
+  }
+  c->pipeline.input_uri = c->input;
+  c->pipeline.output_uri = c->output;
+  c->pipeline.catalog_path = c->catalog;
+  if (!set.model) return kExitOk;
+  if (c->engine.reference_date.empty()) c->engine.reference_date = TodayUtc();
+  if (c->engine.pii_mode == "hash") {
+    if (!c->pii_key_file.empty()) {
+      auto key = io::ReadFileToString(c->pii_key_file);
+      if (!key.ok()) return Fail(key.status());
+      c->engine.pii_key = *key;
+      while (!c->engine.pii_key.empty() && c->engine.pii_key.back() == '\n') {
+        c->engine.pii_key.pop_back();
+      }
+    } else {
+      c->engine.pii_key = EnvOr("LOTE_PII_KEY", "");
+    }
+    if (c->engine.pii_key.empty()) {
+      std::fprintf(stderr,
+                   "lote: pii mode hash needs a key: --pii-key-file FILE or LOTE_PII_KEY\n");
+      return kExitUsage;
+    }
+  }
+  return kExitOk;
+}
+
+Result<std::shared_ptr<const pipeline::InferenceEngine>> LoadEngine(const RunConfig& c) {
+  LOTE_ASSIGN_OR_RETURN(std::string bytes, io::ReadFileToString(c.model));
+  return pipeline::LoadInferenceEngine(bytes, c.model, c.engine);
+}
+
+PipelineConsole::PipelineConsole(RunConfig* c)
+    : json_(c->log_format == "json"), last_plain_(std::chrono::steady_clock::now()) {
+  tty_ = !json_ && ::isatty(2);
+  auto& p = c->pipeline;
+  p.log = [this](pipeline::LogLevel level, std::string_view msg) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const char* lv = level == pipeline::LogLevel::kError     ? "error"
+                     : level == pipeline::LogLevel::kWarning ? "warning"
+                                                             : "info";
+    if (json_) {
+      std::string line = "{\"level\":\"";
+      line += lv;
+      line += "\",\"msg\":";
+      AppendJsonString(&line, text::ReplaceInvalidUtf8(msg));
+      line += "}\n";
+      std::fputs(line.c_str(), stderr);
+    } else {
+      if (tty_) std::fputs("\r\033[K", stderr);
+      std::fprintf(stderr, "lote: %s: %.*s\n", lv, static_cast<int>(msg.size()), msg.data());
+    }
+  };
+  p.progress_interval_s = tty_ ? 0.25 : 1.0;
+  p.on_progress = [this](const pipeline::Progress& pr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const double rate = pr.elapsed_s > 0 ? pr.records_in / pr.elapsed_s : 0;
+    const double frac = pr.bytes_total ? static_cast<double>(pr.bytes_done) / pr.bytes_total : 0;
+    const double eta = frac > 0.001 ? pr.elapsed_s * (1 - frac) / frac : -1;
+    if (json_) {
+      std::fprintf(stderr,
+                   "{\"level\":\"progress\",\"records_in\":%llu,\"records_per_s\":%.0f,"
+                   "\"fraction\":%.4f,\"eta_s\":%.1f}\n",
+                   static_cast<unsigned long long>(pr.records_in), rate, frac, eta);
+      return;
+    }
+    if (tty_) {
+      const int width = 30;
+      const int filled = static_cast<int>(frac * width);
+      std::fprintf(stderr, "\r\033[K[%.*s%*s] %3.0f%% %llu records, %.0f rec/s, ETA %s", filled,
+                   "##############################", width - filled, "", frac * 100,
+                   static_cast<unsigned long long>(pr.records_in), rate,
+                   FormatDuration(eta).c_str());
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_plain_ < std::chrono::seconds(10)) return;
+    last_plain_ = now;
+    std::fprintf(stderr, "lote: progress %.0f%% %llu records %.0f rec/s ETA %s\n", frac * 100,
+                 static_cast<unsigned long long>(pr.records_in), rate, FormatDuration(eta).c_str());
+  };
+}
+
+void PipelineConsole::Finish() {
+  if (tty_) std::fputs("\r\033[K", stderr);
+}
+
+void PrintRunSummary(const pipeline::RunReport& r, bool json) {
+  const double rate = r.wall_s > 0 ? r.counts.records_in / r.wall_s : 0;
+  if (json) {
+    nlohmann::ordered_json j;
+    j["run_id"] = r.run_id;
+    j["resumed"] = r.resumed;
+    j["model_version"] = r.model_version;
+    j["preprocess_version"] = r.preprocess_version;
+    j["records_in"] = r.counts.records_in;
+    j["records_out"] = r.counts.records_out;
+    j["records_quarantined"] = r.counts.records_quarantined;
+    j["records_duplicate"] = r.counts.records_duplicate;
+    j["objects_listed"] = r.objects_listed;
+    j["objects_processed"] = r.objects_processed;
+    j["objects_skipped"] = r.objects_skipped;
+    j["wall_s"] = r.wall_s;
+    j["records_per_s"] = rate;
+    j["stages_s"] = {{"ingest", r.stages.ingest_s},
+                     {"prep", r.stages.prep_s},
+                     {"infer", r.stages.infer_s},
+                     {"publish", r.stages.publish_s}};
+    j["top_labels"] = r.top_labels;
+    j["quarantine_reasons"] = r.quarantine_reasons;
+    j["manifest"] = r.manifest_uri;
+    j["catalog"] = r.catalog_path;
+    std::printf("%s\n", j.dump().c_str());
+    std::fflush(stdout);
+    return;
+  }
+  if (r.run_id.empty()) {
+    std::printf("nothing to publish\n");
+    std::fflush(stdout);
+    return;
+  }
+  std::printf("run %s%s  model %s  preprocess %s\n", r.run_id.c_str(),
+              r.resumed ? " (resumed)" : "", r.model_version.c_str(), r.preprocess_version.c_str());
+  std::printf("objects: %llu listed, %llu processed, %llu already done\n",
+              static_cast<unsigned long long>(r.objects_listed),
+              static_cast<unsigned long long>(r.objects_processed),
+              static_cast<unsigned long long>(r.objects_skipped));
+  std::printf("records: %llu in = %llu out + %llu quarantined + %llu duplicate\n",
+              static_cast<unsigned long long>(r.counts.records_in),
+              static_cast<unsigned long long>(r.counts.records_out),
+              static_cast<unsigned long long>(r.counts.records_quarantined),
+              static_cast<unsigned long long>(r.counts.records_duplicate));
+  std::printf(
+      "time: %.2f s (%.0f records/s); ingest %.2f s, prep %.2f s, infer %.2f s, "
+      "publish %.2f s\n",
+      r.wall_s, rate, r.stages.ingest_s, r.stages.prep_s, r.stages.infer_s, r.stages.publish_s);
+  if (!r.top_labels.empty()) {
+    std::printf("top labels:");
+    const size_t n = std::min<size_t>(5, r.top_labels.size());
+    for (size_t i = 0; i < n; ++i) {
+      std::printf(" %s %llu%s", r.top_labels[i].first.c_str(),
+                  static_cast<unsigned long long>(r.top_labels[i].second), i + 1 < n ? "," : "");
+    }
+    std::printf("\n");
+  }
+  if (!r.quarantine_reasons.empty()) {
+    std::printf("quarantine reasons:\n");
+    for (const auto& [reason, n] : r.quarantine_reasons) {
+      std::printf("  %6llu  %s\n", static_cast<unsigned long long>(n), reason.c_str());
+    }
+  }
+  std::printf("manifest: %s\ncatalog: %s\n", r.manifest_uri.c_str(), r.catalog_path.c_str());
+  std::fflush(stdout);
+}
+
+int RunExitCode(const RunConfig& config, const pipeline::RunReport& report) {
+  return config.strict && report.counts.records_quarantined > 0 ? kExitPartial : kExitOk;
+}
+
+void PrintStageSummary(const pipeline::StageReport& r, bool json) {
+  const std::string name(pipeline::StageName(r.stage));
+  if (json) {
+    nlohmann::ordered_json j;
+    j["stage"] = name;
+    j["objects_pending"] = r.objects_pending;
+    j["objects_done"] = r.objects_done;
+    j["objects_skipped"] = r.objects_skipped;
+    j["records"] = r.records;
+    j["records_quarantined"] = r.records_quarantined;
+    j["bytes"] = r.bytes;
+    j["wall_s"] = r.wall_s;
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf(
+        "%s: %llu objects handed over, %llu done, %llu already done; %llu records "
+        "(%llu quarantined), %llu bytes; %.2f s\n",
+        name.c_str(), static_cast<unsigned long long>(r.objects_pending),
+        static_cast<unsigned long long>(r.objects_done),
+        static_cast<unsigned long long>(r.objects_skipped),
+        static_cast<unsigned long long>(r.records),
+        static_cast<unsigned long long>(r.records_quarantined),
+        static_cast<unsigned long long>(r.bytes), r.wall_s);
+  }
+  std::fflush(stdout);
+}
+
+int RunStageCommand(pipeline::Stage stage, const PipelineFlags& f, const FlagSet& set) {
+  RunConfig c;
+  if (int code = ResolveRunConfig(f, set, &c); code != kExitOk) return code;
+  std::shared_ptr<const pipeline::InferenceEngine> engine;
+  if (set.model) {
+    auto loaded = LoadEngine(c);
+    if (!loaded.ok()) return Fail(loaded.status());
+    engine = *loaded;
+  }
+  PipelineConsole console(&c);
+  auto report = pipeline::RunStage(stage, c.pipeline, engine);
+  console.Finish();
+  if (!report.ok()) return Fail(report.status());
+  PrintStageSummary(*report, console.json());
+  return kExitOk;
 }
 
 }  // namespace lote::cli

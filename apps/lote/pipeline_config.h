@@ -3,11 +3,16 @@
 #ifndef LOTE_APPS_LOTE_PIPELINE_CONFIG_H_
 #define LOTE_APPS_LOTE_PIPELINE_CONFIG_H_
 
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "lote/base/status.h"
 #include "lote/pipeline/inference.h"
 #include "lote/pipeline/pipeline.h"
+#include "lote/pipeline/stages.h"
 
 namespace lote::cli {
 
@@ -23,6 +28,58 @@ struct RunConfig {
 // Applies the YAML file at `path` onto *config. InvalidArgument naming the file and line for
 // unknown keys, wrong types or bad values.
 Status LoadRunConfig(const std::string& path, RunConfig* config);
+
+// The flags `lote run` and the stage subcommands share; unset values leave the config's.
+struct PipelineFlags {
+  std::string config, input, output, model, catalog, log_format, pii_mode, pii_key_file;
+  std::string reference_date;
+  int threads = -1;
+  bool force = false, strict = false;
+  double lock_wait = -1;
+};
+
+// Which flags a subcommand takes (and requires).
+struct FlagSet {
+  bool input = false;  // --input (required)
+  bool model = false;  // --model, --pii-*, --reference-date, --threads (required: --model)
+};
+void AddPipelineFlags(CLI::App* cmd, const FlagSet& set, PipelineFlags* flags);
+
+// YAML (if --config) then flags into *config. Returns kExitOk, or the exit code after printing
+// the problem (kExitUsage for bad config or flags, kExitInput for an unreadable key file).
+int ResolveRunConfig(const PipelineFlags& flags, const FlagSet& set, RunConfig* config);
+
+// Loads --model with the engine options (PII policy included). Errors as LoadInferenceEngine.
+Result<std::shared_ptr<const pipeline::InferenceEngine>> LoadEngine(const RunConfig& config);
+
+// Installs log and progress callbacks on config->pipeline: JSON lines on stderr with
+// --log-format json; else a progress bar on a terminal, a plain line every 10 s otherwise.
+// The console must outlive the pipeline call; Finish() clears the bar.
+class PipelineConsole {
+ public:
+  explicit PipelineConsole(RunConfig* config);
+  void Finish();
+  bool json() const { return json_; }
+
+ private:
+  bool json_ = false, tty_ = false;
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point last_plain_;
+};
+
+// Prints the run summary (counts, throughput, per-stage seconds, top labels, quarantine
+// reasons) to stdout: human text, or one JSON object.
+void PrintRunSummary(const pipeline::RunReport& report, bool json);
+
+// Prints what one of ingest/prep/infer did (one line of text, or one JSON object).
+void PrintStageSummary(const pipeline::StageReport& report, bool json);
+
+// Runs stage ingest, prep or infer from flags, with the console and summary: the body of the
+// `lote ingest|prep|infer` subcommands. Returns the exit code.
+int RunStageCommand(pipeline::Stage stage, const PipelineFlags& flags, const FlagSet& set);
+
+// Exit code of a finished run: kExitPartial with --strict and quarantined records, else 0.
+int RunExitCode(const RunConfig& config, const pipeline::RunReport& report);
 
 }  // namespace lote::cli
 

@@ -22,8 +22,10 @@
 #include "lote/base/json_writer.h"
 #include "lote/base/version.h"
 #include "lote/io/records.h"
+#include "lote/pipeline/stages.h"
 #include "pipeline/ledger.h"
 #include "pipeline/part_writer.h"
+#include "pipeline/stage_files.h"
 
 namespace lote::pipeline {
 namespace {
@@ -117,6 +119,7 @@ struct Item {
   std::string text_sha256;   // of the raw text
   std::string clean_sha256;  // of the clean text, only with dedup_content
   InferenceOutput out;
+  bool complete = false;  // handed over by the infer stage: nothing left to compute
 };
 
 struct Batch {
@@ -146,10 +149,14 @@ struct ObjectOutcome {
 
 class Run {
  public:
-  Run(const PipelineOptions& options, std::shared_ptr<const InferenceEngine> engine)
-      : o_(options), engine_(std::move(engine)), prep_(options.prep) {}
+  // `from_stages`: publish what the infer stage handed over (PublishStaged) instead of reading
+  // the input.
+  Run(const PipelineOptions& options, std::shared_ptr<const InferenceEngine> engine,
+      bool from_stages = false)
+      : o_(options), engine_(std::move(engine)), prep_(options.prep), from_stages_(from_stages) {}
 
   Result<RunReport> Execute();
+  void SetStaged(std::vector<StagedObject> staged) { staged_ = std::move(staged); }
 
  private:
   int64_t Now() const { return o_.now_micros ? o_.now_micros() : SystemMicros(); }
@@ -164,9 +171,11 @@ class Run {
   Status AcquireLock();
   Status RecoverPending();
   Status RollForward(const PendingCommit& commit);
-  Status ProcessObject(const storage::ObjectInfo& info, uint64_t* skipped);
+  Status ProcessObject(const storage::ObjectInfo& info, const StagedObject* staged,
+                       uint64_t* skipped);
   Result<ObjectOutcome> StreamObject(const std::string& uri, int64_t attempt_id,
-                                     const std::string& dt);
+                                     const std::string& dt, const StagedObject* staged);
+  Status DeleteStageFiles(const StagedObject& staged);
   void PrepAndInfer(Item* item, InferenceState* state, int64_t* prep_ns, int64_t* infer_ns) const;
   Status WriteManifest(RunReport* report, const AttemptCounts& totals, bool reconciled,
                        const std::vector<std::string>& skipped_uris);
@@ -174,6 +183,8 @@ class Run {
   const PipelineOptions& o_;
   std::shared_ptr<const InferenceEngine> engine_;
   Preprocessor prep_;
+  bool from_stages_ = false;
+  std::vector<StagedObject> staged_;  // from_stages_: the infer stage's markers
   std::shared_ptr<storage::Storage> in_, out_;
   std::unique_ptr<storage::StorageLock> lock_;
   std::unique_ptr<IngestLedger> ledger_;
@@ -186,23 +197,9 @@ class Run {
 };
 
 Status Run::AcquireLock() {
-  std::string lock_uri = storage::JoinUri(o_.output_uri, "_lock");
-  char host[256] = {0};
-  ::gethostname(host, sizeof(host) - 1);
-  std::string owner = "pid=" + std::to_string(::getpid()) + " host=" + host +
-                      " since=" + IsoTime(Now()) + "\n";
-  auto deadline = Clock::now() + std::chrono::duration<double>(o_.lock_wait_seconds);
-  while (true) {
-    auto lock = out_->TryLock(lock_uri, owner);
-    if (lock.ok()) {
-      lock_ = std::move(lock).value();
-      return Status::Ok();
-    }
-    if (lock.status().code() != StatusCode::kUnavailable || Clock::now() >= deadline) {
-      return lock.status().WithContext("another lote run is writing to " + o_.output_uri);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  LOTE_ASSIGN_OR_RETURN(lock_, AcquireOutputLock(out_.get(), o_.output_uri, o_.lock_wait_seconds,
+                                                 IsoTime(Now())));
+  return Status::Ok();
 }
 
 Status Run::RollForward(const PendingCommit& commit) {
@@ -259,7 +256,7 @@ void Run::ReportProgress(bool force) {
 
 void Run::PrepAndInfer(Item* item, InferenceState* state, int64_t* prep_ns,
                        int64_t* infer_ns) const {
-  if (!item->stage.empty()) return;  // ingest error
+  if (!item->stage.empty() || item->complete) return;  // ingest error, or handed over
   auto t0 = Clock::now();
   Status s = prep_.Process(item->raw, &item->prep);
   item->text_sha256 = Sha256Hex(item->raw);
@@ -283,18 +280,28 @@ void Run::PrepAndInfer(Item* item, InferenceState* state, int64_t* prep_ns,
 }
 
 Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t attempt_id,
-                                        const std::string& dt) {
+                                        const std::string& dt, const StagedObject* staged) {
   ObjectOutcome outcome;
-  LOTE_ASSIGN_OR_RETURN(io::Format format, io::FormatFromPath(uri, false));
-  LOTE_ASSIGN_OR_RETURN(auto raw, in_->OpenRead(uri));
-  auto hashing_owned = std::make_unique<HashingSource>(std::move(raw));
-  HashingSource* hashing = hashing_owned.get();
-  io::TextReaderOptions reader_options;
-  reader_options.text_field = o_.text_field;
-  if (format != io::Format::kTxt) reader_options.id_field = o_.id_field;
-  LOTE_ASSIGN_OR_RETURN(auto reader,
-                        io::MakeTextRecordReader(format, io::MaybeDecompress(std::move(hashing_owned)),
-                                                 reader_options));
+  // Either the input object itself (hashed while read) or the infer stage's records of it.
+  HashingSource* hashing = nullptr;
+  std::unique_ptr<io::TextRecordReader> reader;
+  std::unique_ptr<StageRecordReader> staged_reader;
+  if (staged != nullptr) {
+    if (!staged->data_uri.empty()) {
+      LOTE_ASSIGN_OR_RETURN(staged_reader, StageRecordReader::Open(*out_, staged->data_uri));
+    }
+  } else {
+    LOTE_ASSIGN_OR_RETURN(io::Format format, io::FormatFromPath(uri, false));
+    LOTE_ASSIGN_OR_RETURN(auto raw, in_->OpenRead(uri));
+    auto hashing_owned = std::make_unique<HashingSource>(std::move(raw));
+    hashing = hashing_owned.get();
+    io::TextReaderOptions reader_options;
+    reader_options.text_field = o_.text_field;
+    if (format != io::Format::kTxt) reader_options.id_field = o_.id_field;
+    LOTE_ASSIGN_OR_RETURN(
+        reader, io::MakeTextRecordReader(format, io::MaybeDecompress(std::move(hashing_owned)),
+                                         reader_options));
+  }
 
   std::string staging = storage::JoinUri(o_.output_uri, "_staging/a" + std::to_string(attempt_id));
   std::string results_partition = "results/dt=" + dt + "/model=" + model_version_;
@@ -519,12 +526,40 @@ Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t attempt_
       cv_done.notify_all();
     }
     lock.unlock();
-    live_bytes_ = hashing->bytes();
+    if (hashing != nullptr) live_bytes_ = hashing->bytes();
     ReportProgress(false);
     t_read = Clock::now();
     return true;
   };
-  while (true) {
+  uint64_t staged_records = 0;
+  while (staged_reader != nullptr) {
+    StageRecord r;
+    auto next = staged_reader->Next(&r);
+    if (!next.ok()) {
+      read_error = next.status();
+      break;
+    }
+    if (!*next) break;
+    ++staged_records;
+    Item item;
+    item.complete = true;
+    item.record_id = std::move(r.record_id);
+    item.line = r.line;
+    item.stage = std::move(r.stage);
+    item.reason = std::move(r.reason);
+    item.prep.lang = std::move(r.lang);
+    item.text_sha256 = std::move(r.text_sha256);
+    item.clean_sha256 = std::move(r.clean_sha256);
+    if (r.has_label) {
+      item.out.label = std::move(r.label);
+      item.out.score = static_cast<float>(r.score);
+      item.out.top_k = std::move(r.top_k);
+    }
+    item.out.entities_json = std::move(r.entities_json);
+    batch->items.push_back(std::move(item));
+    if (batch->items.size() >= o_.batch_records && !push(false)) break;
+  }
+  while (reader != nullptr) {
     auto next = reader->Next(&rec);
     if (!next.ok()) {
       if (reader->failed()) {
@@ -564,10 +599,19 @@ Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t attempt_
   writer.join();
   if (!read_error.ok()) return read_error;
   if (!fatal.ok()) return fatal;
-  // `hashing` lives inside the reader's source chain: finish it before the reader goes.
-  LOTE_ASSIGN_OR_RETURN(outcome.consumed_id, hashing->Finish());
-  c.bytes_in = hashing->bytes();
-  reader.reset();
+  if (staged != nullptr) {
+    if (staged_records != staged->records) {
+      return DataLossError(staged->data_uri + " holds " + std::to_string(staged_records) +
+                           " records, its marker says " + std::to_string(staged->records));
+    }
+    outcome.consumed_id = staged->content_id;
+    c.bytes_in = staged->size;
+  } else {
+    // `hashing` lives inside the reader's source chain: finish it before the reader goes.
+    LOTE_ASSIGN_OR_RETURN(outcome.consumed_id, hashing->Finish());
+    c.bytes_in = hashing->bytes();
+    reader.reset();
+  }
   auto t_close = Clock::now();
   LOTE_RETURN_IF_ERROR(results.Finish());
   LOTE_RETURN_IF_ERROR(quarantine.Finish());
@@ -578,14 +622,48 @@ Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t attempt_
   c.prep_s = static_cast<double>(prep_ns.load()) / 1e9;
   c.infer_s = static_cast<double>(infer_ns.load()) / 1e9;
   c.publish_s = publish_s;
+  if (staged != nullptr) {
+    // Reading the handed-over records is publish work; the earlier stages timed themselves.
+    c.publish_s += ingest_s;
+    c.ingest_s = staged->ingest_s;
+    c.prep_s = staged->prep_s;
+    c.infer_s = staged->infer_s;
+  }
   return outcome;
 }
 
-Status Run::ProcessObject(const storage::ObjectInfo& info, uint64_t* skipped) {
+Status Run::DeleteStageFiles(const StagedObject& staged) {
+  // Earlier stages first and each marker after its data, so that whatever a kill leaves behind
+  // still has its infer marker, which the next publish skips (done) and deletes.
+  for (const char* stage : {"ingest", "prep", "infer"}) {
+    std::string folder = StageFolder(o_.output_uri, stage);
+    auto marker = ReadMarker(*out_, folder, staged.key);
+    if (!marker.ok()) {
+      if (marker.status().code() == StatusCode::kNotFound) continue;
+      return marker.status();
+    }
+    if (!marker->data_uri.empty()) {
+      Status s = out_->Delete(marker->data_uri);
+      if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+    }
+    Status s = out_->Delete(marker->marker_uri);
+    if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+  }
+  return Status::Ok();
+}
+
+Status Run::ProcessObject(const storage::ObjectInfo& info, const StagedObject* staged,
+                          uint64_t* skipped) {
   progress_.current_object = info.uri;
   for (int attempt_no = 0;; ++attempt_no) {
     uint64_t size = 0;
-    LOTE_ASSIGN_OR_RETURN(std::string content_id, ContentId(*in_, info.uri, &size));
+    std::string content_id;
+    if (staged != nullptr) {
+      size = staged->size;
+      content_id = staged->content_id;
+    } else {
+      LOTE_ASSIGN_OR_RETURN(content_id, ContentId(*in_, info.uri, &size));
+    }
     LOTE_ASSIGN_OR_RETURN(int64_t object_id, ledger_->ObjectVersion(info.uri, size, content_id));
     LOTE_ASSIGN_OR_RETURN(auto done, ledger_->DoneAttempt(object_id));
     if (done.has_value()) {
@@ -599,14 +677,14 @@ Status Run::ProcessObject(const storage::ObjectInfo& info, uint64_t* skipped) {
       run_of.Reset();
       if (this_run || !o_.force) {
         if (!this_run) ++*skipped;
-        return Status::Ok();
+        return staged != nullptr ? DeleteStageFiles(*staged) : Status::Ok();
       }
     }
     int64_t now = Now();
     LOTE_ASSIGN_OR_RETURN(int64_t attempt_id, ledger_->BeginAttempt(object_id, run_id_, now));
     Hook("attempt_begun");
     live_bytes_ = 0;
-    auto outcome = StreamObject(info.uri, attempt_id, DateOf(now));
+    auto outcome = StreamObject(info.uri, attempt_id, DateOf(now), staged);
     std::string staging =
         storage::JoinUri(o_.output_uri, "_staging/a" + std::to_string(attempt_id));
     if (!outcome.ok() || outcome->consumed_id != content_id) {
@@ -631,6 +709,7 @@ Status Run::ProcessObject(const storage::ObjectInfo& info, uint64_t* skipped) {
     }
     (void)out_->DeletePrefix(staging);
     Hook("object_done");
+    if (staged != nullptr) LOTE_RETURN_IF_ERROR(DeleteStageFiles(*staged));
     const AttemptCounts& c = outcome->counts;
     Log(LogLevel::kInfo, info.uri + ": " + std::to_string(c.records_in) + " in, " +
                              std::to_string(c.records_out) + " out, " +
@@ -723,6 +802,18 @@ Result<RunReport> Run::Execute() {
   }
   LOTE_ASSIGN_OR_RETURN(catalog_path_, ResolveCatalogPath(o_));
   LOTE_RETURN_IF_ERROR(AcquireLock());
+  if (from_stages_) {
+    // PublishStaged listed the markers before the lock; an infer stage may have slipped in.
+    LOTE_ASSIGN_OR_RETURN(auto now_staged,
+                          ListMarkers(*out_, StageFolder(o_.output_uri, "infer")));
+    std::vector<std::string> before, after;
+    for (const auto& st : staged_) before.push_back(st.key + st.model_version);
+    for (const auto& st : now_staged) after.push_back(st.key + st.model_version);
+    if (before != after) {
+      return FailedPreconditionError("the infer stage changed its output while publish started; "
+                                     "run publish again");
+    }
+  }
   {
     std::error_code ec;
     auto parent = std::filesystem::path(catalog_path_).parent_path();
@@ -765,9 +856,23 @@ Result<RunReport> Run::Execute() {
   }
   report.run_id = run_id_;
 
-  LOTE_ASSIGN_OR_RETURN(auto listed, in_->List(o_.input_uri));
+  std::vector<storage::ObjectInfo> listed;
+  if (from_stages_) {
+    for (const StagedObject& st : staged_) {
+      storage::ObjectInfo info;
+      info.uri = st.uri;
+      info.size = st.size;
+      listed.push_back(std::move(info));
+    }
+  } else {
+    LOTE_ASSIGN_OR_RETURN(listed, in_->List(o_.input_uri));
+  }
   std::vector<storage::ObjectInfo> objects;
   for (auto& info : listed) {
+    if (from_stages_) {  // filtered by ingest; staged_[i] must stay objects[i]
+      objects.push_back(std::move(info));
+      continue;
+    }
     if (!io::FormatFromPath(info.uri, false).ok()) {
       ++report.objects_ignored;
       Log(LogLevel::kWarning, "ignoring " + info.uri + ": not .jsonl, .ndjson, .csv or .txt");
@@ -787,9 +892,12 @@ Result<RunReport> Run::Execute() {
   for (const auto& info : objects) progress_.bytes_total += info.size;
 
   std::vector<std::string> skipped_uris;
-  for (const auto& info : objects) {
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const storage::ObjectInfo& info = objects[i];
     uint64_t skipped_before = report.objects_skipped;
-    LOTE_RETURN_IF_ERROR(ProcessObject(info, &report.objects_skipped));
+    // Handed-over objects all have a text-format URI, so objects[i] is staged_[i].
+    const StagedObject* staged = from_stages_ ? &staged_[i] : nullptr;
+    LOTE_RETURN_IF_ERROR(ProcessObject(info, staged, &report.objects_skipped));
     if (report.objects_skipped > skipped_before) skipped_uris.push_back(info.uri);
     ++progress_.objects_done;
     progress_.bytes_done += info.size;
@@ -849,6 +957,59 @@ Result<std::string> ResolveCatalogPath(const PipelineOptions& options) {
 Result<RunReport> RunPipeline(const PipelineOptions& options,
                               std::shared_ptr<const InferenceEngine> engine) {
   Run run(options, std::move(engine));
+  return run.Execute();
+}
+
+namespace {
+
+// Publish's stand-in for the engine: the records were inferred (and PII-redacted) by the infer
+// stage; only the model version is needed.
+class HandedOverEngine : public InferenceEngine {
+ public:
+  explicit HandedOverEngine(std::string model_version) : model_version_(std::move(model_version)) {}
+  std::string model_version() const override { return model_version_; }
+  std::unique_ptr<InferenceState> NewState() const override {
+    return std::make_unique<InferenceState>();
+  }
+  Status Infer(std::string_view, InferenceState*, InferenceOutput*) const override {
+    return InternalError("publish does not run inference");
+  }
+  std::string RedactText(std::string_view text) const override { return std::string(text); }
+
+ private:
+  std::string model_version_;
+};
+
+}  // namespace
+
+Result<RunReport> PublishStaged(const PipelineOptions& options) {
+  if (options.output_uri.empty()) return InvalidArgumentError("no output URI");
+  PipelineOptions o = options;
+  o.input_uri = StageFolder(options.output_uri, "infer");
+  std::shared_ptr<storage::Storage> out = o.output_storage;
+  if (!out) {
+    LOTE_ASSIGN_OR_RETURN(out, storage::OpenStorage(o.output_uri));
+  }
+  o.input_storage = out;
+  LOTE_ASSIGN_OR_RETURN(auto staged, ListMarkers(*out, o.input_uri));
+  if (staged.empty()) return RunReport();
+  const std::string prep_version = PreprocessVersion(o.prep);
+  for (const StagedObject& st : staged) {
+    if (st.model_version != staged[0].model_version) {
+      return FailedPreconditionError("handed-over objects mix model versions (" +
+                                     staged[0].model_version + ", " + st.model_version +
+                                     "): run infer again with one model");
+    }
+    if (st.preprocess_version != prep_version) {
+      return FailedPreconditionError(
+          st.uri + " was prepared with preprocess version " + st.preprocess_version +
+          ", this configuration is " + prep_version + ": give publish the prep stage's config");
+    }
+  }
+  o.text_field = staged[0].text_field;
+  o.id_field = staged[0].id_field;
+  Run run(o, std::make_shared<HandedOverEngine>(staged[0].model_version), true);
+  run.SetStaged(std::move(staged));
   return run.Execute();
 }
 

@@ -1,0 +1,198 @@
+#include "pipeline/stage_files.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "lote/base/digest.h"
+#include "lote/io/byte_source.h"
+
+namespace lote::pipeline {
+
+using nlohmann::json;
+
+std::string StageFolder(std::string_view output_uri, std::string_view stage) {
+  return storage::JoinUri(output_uri, "_stages/" + std::string(stage));
+}
+
+std::string StageKey(std::string_view uri, std::string_view content_id) {
+  return Sha256Hex(std::string(uri) + "\n" + std::string(content_id)).substr(0, 24);
+}
+
+Status WriteMarker(storage::Storage* storage, std::string_view folder, StagedObject* o) {
+  json j = {{"key", o->key},
+            {"uri", o->uri},
+            {"size", o->size},
+            {"content_id", o->content_id},
+            {"data_uri", o->data_uri},
+            {"records", o->records},
+            {"text_field", o->text_field},
+            {"id_field", o->id_field},
+            {"preprocess_version", o->preprocess_version},
+            {"model_version", o->model_version},
+            {"ingest_s", o->ingest_s},
+            {"prep_s", o->prep_s},
+            {"infer_s", o->infer_s}};
+  o->marker_uri = storage::JoinUri(folder, o->key + ".json");
+  return storage->Write(o->marker_uri, j.dump() + "\n");
+}
+
+namespace {
+
+Result<StagedObject> ParseMarker(const std::string& uri, const std::string& text) {
+  StagedObject o;
+  try {
+    json j = json::parse(text);
+    o.key = j.at("key").get<std::string>();
+    o.uri = j.at("uri").get<std::string>();
+    o.size = j.at("size").get<uint64_t>();
+    o.content_id = j.at("content_id").get<std::string>();
+    o.data_uri = j.at("data_uri").get<std::string>();
+    o.records = j.at("records").get<uint64_t>();
+    o.text_field = j.at("text_field").get<std::string>();
+    o.id_field = j.at("id_field").get<std::string>();
+    o.preprocess_version = j.at("preprocess_version").get<std::string>();
+    o.model_version = j.at("model_version").get<std::string>();
+    o.ingest_s = j.at("ingest_s").get<double>();
+    o.prep_s = j.at("prep_s").get<double>();
+    o.infer_s = j.at("infer_s").get<double>();
+  } catch (const json::exception& e) {
+    return DataLossError("stage marker " + uri + " is damaged: " + e.what());
+  }
+  o.marker_uri = uri;
+  return o;
+}
+
+}  // namespace
+
+Result<std::vector<StagedObject>> ListMarkers(const storage::Storage& storage,
+                                              std::string_view folder) {
+  std::vector<StagedObject> out;
+  auto listed = storage.List(std::string(folder) + "/");
+  if (!listed.ok()) {
+    if (listed.status().code() == StatusCode::kNotFound) return out;
+    return listed.status();
+  }
+  for (const auto& info : *listed) {
+    // Markers only: data files sit next to them, and nothing below a sub-folder is ours.
+    std::string_view name = std::string_view(info.uri).substr(folder.size() + 1);
+    if (name.find('/') != std::string_view::npos || !name.ends_with(".json")) continue;
+    LOTE_ASSIGN_OR_RETURN(std::string text, storage.Read(info.uri));
+    LOTE_ASSIGN_OR_RETURN(StagedObject o, ParseMarker(info.uri, text));
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Result<StagedObject> ReadMarker(const storage::Storage& storage, std::string_view folder,
+                                std::string_view key) {
+  std::string uri = storage::JoinUri(folder, std::string(key) + ".json");
+  LOTE_ASSIGN_OR_RETURN(std::string text, storage.Read(uri));
+  return ParseMarker(uri, text);
+}
+
+std::string EncodeStageRecord(const StageRecord& r) {
+  // Invalid UTF-8 can only reach here in a quarantine reason or record id (prep rejects or
+  // repairs texts); nlohmann would throw on it, so replace it.
+  json j = {{"id", r.record_id}, {"line", r.line}};
+  if (!r.stage.empty()) {
+    j["stage"] = r.stage;
+    j["reason"] = r.reason;
+  }
+  if (!r.text.empty()) j["text"] = r.text;
+  if (!r.lang.empty()) j["lang"] = r.lang;
+  if (!r.text_sha256.empty()) j["sha"] = r.text_sha256;
+  if (!r.clean_sha256.empty()) j["csha"] = r.clean_sha256;
+  if (r.has_label) {
+    j["label"] = r.label;
+    j["score"] = r.score;
+    json top = json::array();
+    for (const auto& [l, s] : r.top_k) top.push_back({l, s});
+    j["top_k"] = top;
+  }
+  if (!r.entities_json.empty()) j["entities"] = r.entities_json;
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Status DecodeStageRecord(std::string_view line, StageRecord* r) {
+  *r = StageRecord();
+  try {
+    json j = json::parse(line);
+    r->record_id = j.at("id").get<std::string>();
+    r->line = j.at("line").get<uint64_t>();
+    if (j.contains("stage")) {
+      r->stage = j["stage"].get<std::string>();
+      r->reason = j.at("reason").get<std::string>();
+    }
+    if (j.contains("text")) r->text = j["text"].get<std::string>();
+    if (j.contains("lang")) r->lang = j["lang"].get<std::string>();
+    if (j.contains("sha")) r->text_sha256 = j["sha"].get<std::string>();
+    if (j.contains("csha")) r->clean_sha256 = j["csha"].get<std::string>();
+    if (j.contains("label")) {
+      r->has_label = true;
+      r->label = j["label"].get<std::string>();
+      r->score = j.at("score").get<double>();
+      for (const auto& e : j.at("top_k")) {
+        r->top_k.emplace_back(e.at(0).get<std::string>(), e.at(1).get<float>());
+      }
+    }
+    if (j.contains("entities")) r->entities_json = j["entities"].get<std::string>();
+  } catch (const json::exception& e) {
+    return DataLossError(std::string("damaged stage record: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+struct StageRecordReader::Impl {
+  std::unique_ptr<io::ByteSource> source;
+  std::unique_ptr<io::LineReader> lines;
+  std::string uri, line;
+};
+
+StageRecordReader::~StageRecordReader() = default;
+
+Result<std::unique_ptr<StageRecordReader>> StageRecordReader::Open(const storage::Storage& storage,
+                                                                   std::string_view uri) {
+  LOTE_ASSIGN_OR_RETURN(auto raw, storage.OpenRead(uri));
+  std::unique_ptr<StageRecordReader> reader(new StageRecordReader());
+  reader->impl_ = std::make_unique<Impl>();
+  reader->impl_->uri = std::string(uri);
+  reader->impl_->source = io::MakeZstdSource(std::move(raw));
+  reader->impl_->lines = std::make_unique<io::LineReader>(reader->impl_->source.get());
+  return reader;
+}
+
+Result<bool> StageRecordReader::Next(StageRecord* record) {
+  auto next = impl_->lines->Next(&impl_->line);
+  if (!next.ok()) return next.status().WithContext(impl_->uri);
+  if (!*next) return false;
+  LOTE_RETURN_IF_ERROR(
+      DecodeStageRecord(impl_->line, record)
+          .WithContext(impl_->uri + ":" + std::to_string(impl_->lines->line_number())));
+  return true;
+}
+
+Result<std::unique_ptr<storage::StorageLock>> AcquireOutputLock(storage::Storage* storage,
+                                                                std::string_view output_uri,
+                                                                double wait_seconds,
+                                                                std::string_view now_iso) {
+  std::string lock_uri = storage::JoinUri(output_uri, "_lock");
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  std::string owner = "pid=" + std::to_string(::getpid()) + " host=" + host +
+                      " since=" + std::string(now_iso) + "\n";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
+  while (true) {
+    auto lock = storage->TryLock(lock_uri, owner);
+    if (lock.ok()) return lock;
+    if (lock.status().code() != StatusCode::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return lock.status().WithContext("another lote run is writing to " + std::string(output_uri));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace lote::pipeline

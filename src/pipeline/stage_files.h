@@ -1,0 +1,91 @@
+// The files through which the stages of include/lote/pipeline/stages.h hand over: per input
+// object version a marker KEY.json (StagedObject) and a data file of StageRecord lines.
+// Thread-safety: plain values and free functions; storage calls as thread-safe as the storage.
+#ifndef LOTE_SRC_PIPELINE_STAGE_FILES_H_
+#define LOTE_SRC_PIPELINE_STAGE_FILES_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lote/base/status.h"
+#include "lote/storage/storage.h"
+
+namespace lote::pipeline {
+
+// The marker of one object version in one stage folder.
+struct StagedObject {
+  std::string key;                   // hex; the file names' stem
+  std::string uri;                   // the input object as listed
+  uint64_t size = 0;                 // of the input object
+  std::string content_id;            // "xxh3:..." of the input object's bytes
+  std::string data_uri;              // the stage's data file ("" when it holds no records)
+  uint64_t records = 0;              // lines in data_uri
+  std::string text_field, id_field;  // prep and later
+  std::string preprocess_version;    // prep and later
+  std::string model_version;         // infer
+  double ingest_s = 0, prep_s = 0, infer_s = 0;  // carried forward for the manifest
+  std::string marker_uri;                        // where this marker was read from (not serialized)
+};
+
+// OUTPUT/_stages/STAGE
+std::string StageFolder(std::string_view output_uri, std::string_view stage);
+// KEY of an object version: 24 hex digits of SHA-256(uri "\n" content_id).
+std::string StageKey(std::string_view uri, std::string_view content_id);
+
+// Writes `object` as STAGE_FOLDER/KEY.json (atomic). Errors of the storage.
+Status WriteMarker(storage::Storage* storage, std::string_view folder, StagedObject* object);
+// Every marker in `folder`, sorted by key. Empty when the folder does not exist. DataLoss for a
+// marker that does not parse.
+Result<std::vector<StagedObject>> ListMarkers(const storage::Storage& storage,
+                                              std::string_view folder);
+// The marker `folder`/KEY.json, or NotFound.
+Result<StagedObject> ReadMarker(const storage::Storage& storage, std::string_view folder,
+                                std::string_view key);
+
+// One record between stages. After prep: text is the clean text; after infer: text is empty and
+// the inference fields are set. `stage`/`reason` set: quarantined at that stage.
+struct StageRecord {
+  std::string record_id;
+  uint64_t line = 0;
+  std::string stage, reason;
+  std::string text, lang, text_sha256, clean_sha256;
+  bool has_label = false;
+  std::string label;
+  double score = 0;
+  std::vector<std::pair<std::string, float>> top_k;
+  std::string entities_json;  // the engine's JSON array text, kept byte for byte
+};
+
+std::string EncodeStageRecord(const StageRecord& record);
+// DataLoss when `line` is not a stage record.
+Status DecodeStageRecord(std::string_view line, StageRecord* record);
+
+// Reads a stage data file (zstd JSON lines) record by record with constant memory.
+class StageRecordReader {
+ public:
+  static Result<std::unique_ptr<StageRecordReader>> Open(const storage::Storage& storage,
+                                                         std::string_view uri);
+  ~StageRecordReader();
+  // Next record; false at the end. DataLoss / Unavailable on a damaged file.
+  Result<bool> Next(StageRecord* record);
+
+ private:
+  StageRecordReader() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Takes the exclusive lock OUTPUT/_lock, waiting up to `wait_seconds` for another holder.
+// Unavailable naming the holder when it stays taken.
+Result<std::unique_ptr<storage::StorageLock>> AcquireOutputLock(storage::Storage* storage,
+                                                                std::string_view output_uri,
+                                                                double wait_seconds,
+                                                                std::string_view now_iso);
+
+}  // namespace lote::pipeline
+
+#endif  // LOTE_SRC_PIPELINE_STAGE_FILES_H_

@@ -1,0 +1,420 @@
+// ingest, prep and infer as separate, idempotent steps (see lote/pipeline/stages.h); publish is
+// in pipeline.cc, where it shares RunPipeline's commit protocol.
+#include "lote/pipeline/stages.h"
+
+#include <xxhash.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <limits>
+#include <thread>
+
+#include "lote/base/digest.h"
+#include "lote/io/records.h"
+#include "pipeline/ledger.h"
+#include "pipeline/part_writer.h"
+#include "pipeline/stage_files.h"
+
+namespace lote::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string NowIso() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// The shared frame of the three stages: storages, lock, logging.
+class StageRunner {
+ public:
+  StageRunner(Stage stage, const PipelineOptions& o, std::shared_ptr<const InferenceEngine> e)
+      : stage_(stage), o_(o), engine_(std::move(e)) {}
+
+  Result<StageReport> Execute();
+
+ private:
+  void Log(LogLevel level, const std::string& line) const {
+    if (!o_.log) return;
+    o_.log(level, engine_ ? engine_->RedactText(line) : line);
+  }
+  void Hook(std::string_view point) const {
+    if (o_.fault_hook) o_.fault_hook(point);
+  }
+  Status Ingest();
+  Status Prep();
+  Status Infer();
+  Result<StagedObject> SnapshotObject(const std::string& uri, IngestLedger* ledger);
+  // Writes `records` through `fill` into folder/KEY-00000.jsonl.zst; sets data_uri/records.
+  Status WriteData(const std::string& folder, StagedObject* object,
+                   const std::function<Status(PartWriter*)>& fill);
+
+  Stage stage_;
+  const PipelineOptions& o_;
+  std::shared_ptr<const InferenceEngine> engine_;
+  std::shared_ptr<storage::Storage> in_, out_;
+  StageReport report_;
+};
+
+Status StageRunner::WriteData(const std::string& folder, StagedObject* object,
+                              const std::function<Status(PartWriter*)>& fill) {
+  // One part per object: the size bound of results parts does not matter here.
+  PartWriter writer(out_.get(), storage::JoinUri(folder, object->key), StageName(stage_).data(), "",
+                    std::numeric_limits<uint64_t>::max(), o_.zstd_level);
+  LOTE_RETURN_IF_ERROR(fill(&writer));
+  LOTE_RETURN_IF_ERROR(writer.Finish());
+  object->records = writer.rows();
+  object->data_uri = writer.parts().empty() ? "" : writer.parts()[0].staged_uri;
+  return Status::Ok();
+}
+
+// Copies the object to the ingest folder while hashing it. The snapshot is what later stages
+// process, so its hash is the object version; a copy during which the object changed (its etag
+// moved) may mix two versions and is made again.
+Result<StagedObject> StageRunner::SnapshotObject(const std::string& uri, IngestLedger* ledger) {
+  const std::string folder = StageFolder(o_.output_uri, "ingest");
+  const std::string tmp_uri = storage::JoinUri(folder, "incoming.raw");
+  for (int attempt = 0;; ++attempt) {
+    auto t0 = Clock::now();
+    LOTE_ASSIGN_OR_RETURN(storage::ObjectInfo before, in_->Stat(uri));
+    XXH3_state_t* state = XXH3_createState();
+    XXH3_128bits_reset(state);
+    uint64_t size = 0;
+    Status copied = [&]() -> Status {
+      LOTE_ASSIGN_OR_RETURN(auto source, in_->OpenRead(uri));
+      LOTE_ASSIGN_OR_RETURN(auto writer, out_->NewWriter(tmp_uri));
+      std::string buf(1 << 16, '\0');
+      while (true) {
+        LOTE_ASSIGN_OR_RETURN(size_t got, source->Read(buf.data(), buf.size()));
+        if (got == 0) break;
+        XXH3_128bits_update(state, buf.data(), got);
+        size += got;
+        LOTE_RETURN_IF_ERROR(writer->Append(std::string_view(buf.data(), got)));
+      }
+      return writer->Close();
+    }();
+    XXH128_canonical_t canon;
+    XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(state));
+    XXH3_freeState(state);
+    if (!copied.ok()) {
+      (void)out_->Delete(tmp_uri);
+      return copied.WithContext(uri);
+    }
+    LOTE_ASSIGN_OR_RETURN(storage::ObjectInfo after, in_->Stat(uri));
+    if (after.etag != before.etag || after.size != size) {
+      if (attempt >= o_.max_changed_retries) {
+        (void)out_->Delete(tmp_uri);
+        return AbortedError(uri + " kept changing while being read (" +
+                            std::to_string(attempt + 1) + " attempts)");
+      }
+      Log(LogLevel::kWarning, uri + " changed while being read; reading it again");
+      continue;
+    }
+    StagedObject o;
+    o.uri = uri;
+    o.size = size;
+    o.content_id = "xxh3:" + HexEncode(canon.digest, sizeof(canon.digest));
+    o.key = StageKey(o.uri, o.content_id);
+    LOTE_ASSIGN_OR_RETURN(int64_t object_id, ledger->ObjectVersion(o.uri, o.size, o.content_id));
+    LOTE_ASSIGN_OR_RETURN(auto done, ledger->DoneAttempt(object_id));
+    if ((done.has_value() && !o_.force) || ReadMarker(*out_, folder, o.key).ok()) {
+      (void)out_->Delete(tmp_uri);
+      o.key.clear();  // skipped
+      return o;
+    }
+    // Keep the object's extensions (".jsonl.gz"): readers pick decompression by name.
+    std::string_view base = std::string_view(uri).substr(uri.rfind('/') + 1);
+    size_t dot = base.find('.');
+    o.data_uri = storage::JoinUri(
+        folder,
+        o.key + ".snapshot" + std::string(dot == std::string_view::npos ? "" : base.substr(dot)));
+    LOTE_RETURN_IF_ERROR(out_->Rename(tmp_uri, o.data_uri));
+    Hook("snapshot_written");
+    o.ingest_s = SecondsSince(t0);
+    return o;
+  }
+}
+
+Status StageRunner::Ingest() {
+  if (o_.input_uri.empty()) return InvalidArgumentError("no input URI");
+  LOTE_ASSIGN_OR_RETURN(std::string catalog, ResolveCatalogPath(o_));
+  {
+    std::error_code ec;
+    auto parent = std::filesystem::path(catalog).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) return UnavailableError("cannot create " + parent.string() + ": " + ec.message());
+  }
+  LOTE_ASSIGN_OR_RETURN(auto ledger, IngestLedger::Open(catalog));
+  LOTE_ASSIGN_OR_RETURN(auto listed, in_->List(o_.input_uri));
+  const std::string folder = StageFolder(o_.output_uri, "ingest");
+  for (const auto& info : listed) {
+    auto format = io::FormatFromPath(info.uri, false);
+    if (!format.ok() || (*format != io::Format::kJsonl && *format != io::Format::kCsv &&
+                         *format != io::Format::kTxt)) {
+      Log(LogLevel::kWarning, "ignoring " + info.uri + ": not .jsonl, .ndjson, .csv or .txt");
+      continue;
+    }
+    ++report_.objects_pending;
+    LOTE_ASSIGN_OR_RETURN(StagedObject o, SnapshotObject(info.uri, ledger.get()));
+    if (o.key.empty()) {
+      ++report_.objects_skipped;
+      continue;
+    }
+    o.records = 0;
+    LOTE_RETURN_IF_ERROR(WriteMarker(out_.get(), folder, &o));
+    ++report_.objects_done;
+    report_.bytes += o.size;
+    Log(LogLevel::kInfo, "ingested " + o.uri + " (" + std::to_string(o.size) + " bytes)");
+  }
+  return Status::Ok();
+}
+
+// "URI:LINE: reason" (the readers' record errors) -> line and reason.
+void SplitReaderError(const std::string& name, const std::string& message, uint64_t* line,
+                      std::string* reason) {
+  *line = 0;
+  *reason = message;
+  if (!message.starts_with(name + ":")) return;
+  size_t pos = name.size() + 1, end = pos;
+  while (end < message.size() && message[end] >= '0' && message[end] <= '9') ++end;
+  if (end == pos || message.compare(end, 2, ": ") != 0) return;
+  *line = std::strtoull(message.substr(pos, end - pos).c_str(), nullptr, 10);
+  *reason = message.substr(end + 2);
+}
+
+Status StageRunner::Prep() {
+  const std::string from = StageFolder(o_.output_uri, "ingest");
+  const std::string to = StageFolder(o_.output_uri, "prep");
+  const std::string prep_version = PreprocessVersion(o_.prep);
+  Preprocessor prep(o_.prep);
+  LOTE_ASSIGN_OR_RETURN(auto pending, ListMarkers(*out_, from));
+  for (StagedObject o : pending) {
+    ++report_.objects_pending;
+    auto existing = ReadMarker(*out_, to, o.key);
+    if (existing.ok() && existing->preprocess_version == prep_version &&
+        existing->text_field == o_.text_field && existing->id_field == o_.id_field) {
+      ++report_.objects_skipped;
+      continue;
+    }
+    auto t0 = Clock::now();
+    LOTE_ASSIGN_OR_RETURN(io::Format format, io::FormatFromPath(o.uri, false));
+    LOTE_ASSIGN_OR_RETURN(auto raw, out_->OpenRead(o.data_uri));
+    const std::string source_name = raw->name();
+    io::TextReaderOptions ro;
+    ro.text_field = o_.text_field;
+    if (format != io::Format::kTxt) ro.id_field = o_.id_field;
+    LOTE_ASSIGN_OR_RETURN(
+        auto reader, io::MakeTextRecordReader(format, io::MaybeDecompress(std::move(raw)), ro));
+    o.text_field = o_.text_field;
+    o.id_field = o_.id_field;
+    o.preprocess_version = prep_version;
+    uint64_t quarantined = 0;
+    LOTE_RETURN_IF_ERROR(
+        WriteData(to, &o, [&](PartWriter* w) -> Status {
+          io::TextRecord rec;
+          StageRecord r;
+          PrepResult pr;
+          while (true) {
+            auto next = reader->Next(&rec);
+            r = StageRecord();
+            if (!next.ok()) {
+              // As RunPipeline: transient I/O fails the stage; a broken object is one quarantine
+              // entry after the records read before the break; a bad record is quarantined.
+              if (reader->failed() && next.status().code() == StatusCode::kUnavailable) {
+                return next.status();
+              }
+              SplitReaderError(source_name, next.status().message(), &r.line, &r.reason);
+              r.stage = "ingest";
+              if (reader->failed()) {
+                r.record_id = o.uri;
+                r.reason = "unreadable object: " + r.reason;
+              } else {
+                r.record_id = o.uri + ":" + std::to_string(r.line);
+              }
+            } else if (!*next) {
+              break;
+            } else {
+              r.line = rec.line;
+              r.record_id = rec.id.empty() ? o.uri + ":" + std::to_string(rec.line) : rec.id;
+              r.text_sha256 = Sha256Hex(rec.text);
+              Status s = prep.Process(rec.text, &pr);
+              if (!s.ok()) {
+                r.stage = "prep";
+                r.reason = s.message();
+              } else {
+                r.text = pr.text;
+                r.lang = pr.lang;
+                if (o_.prep.dedup_content) r.clean_sha256 = Sha256Hex(pr.text);
+              }
+            }
+            if (!r.stage.empty()) ++quarantined;
+            LOTE_RETURN_IF_ERROR(w->AddRow(EncodeStageRecord(r)));
+            if (reader->failed()) break;
+          }
+          return Status::Ok();
+        }).WithContext(o.uri));
+    o.prep_s = SecondsSince(t0);
+    LOTE_RETURN_IF_ERROR(WriteMarker(out_.get(), to, &o));
+    ++report_.objects_done;
+    report_.records += o.records;
+    report_.records_quarantined += quarantined;
+  }
+  return Status::Ok();
+}
+
+Status StageRunner::Infer() {
+  if (!engine_) return InvalidArgumentError("the infer stage needs an inference engine");
+  const std::string from = StageFolder(o_.output_uri, "prep");
+  const std::string to = StageFolder(o_.output_uri, "infer");
+  const std::string model_version = engine_->model_version();
+  const int threads = o_.threads > 0
+                          ? o_.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<std::unique_ptr<InferenceState>> states;
+  for (int t = 0; t < threads; ++t) states.push_back(engine_->NewState());
+  // Records in memory at once: a bound independent of the object's size.
+  const size_t window = o_.batch_records * static_cast<size_t>(threads) * 4;
+  LOTE_ASSIGN_OR_RETURN(auto pending, ListMarkers(*out_, from));
+  for (StagedObject o : pending) {
+    ++report_.objects_pending;
+    auto existing = ReadMarker(*out_, to, o.key);
+    if (existing.ok() && existing->model_version == model_version &&
+        existing->preprocess_version == o.preprocess_version) {
+      ++report_.objects_skipped;
+      continue;
+    }
+    auto t0 = Clock::now();
+    std::unique_ptr<StageRecordReader> reader;
+    if (!o.data_uri.empty()) {
+      LOTE_ASSIGN_OR_RETURN(reader, StageRecordReader::Open(*out_, o.data_uri));
+    }
+    uint64_t quarantined = 0;
+    o.model_version = model_version;
+    LOTE_RETURN_IF_ERROR(WriteData(to, &o, [&](PartWriter* w) -> Status {
+                           std::vector<StageRecord> batch;
+                           bool more = reader != nullptr;
+                           while (more) {
+                             batch.clear();
+                             while (batch.size() < window) {
+                               StageRecord r;
+                               LOTE_ASSIGN_OR_RETURN(more, reader->Next(&r));
+                               if (!more) break;
+                               batch.push_back(std::move(r));
+                             }
+                             // Threads take interleaved records; each keeps its own engine state.
+                             auto work = [&](int t) {
+                               InferenceOutput out;
+                               for (size_t i = t; i < batch.size(); i += threads) {
+                                 StageRecord& r = batch[i];
+                                 if (!r.stage.empty()) continue;
+                                 out.Clear();
+                                 Status s = engine_->Infer(r.text, states[t].get(), &out);
+                                 r.text.clear();
+                                 if (!s.ok()) {
+                                   r.stage = "infer";
+                                   r.reason = s.ToString();
+                                   continue;
+                                 }
+                                 r.has_label = !out.label.empty();
+                                 r.label = std::move(out.label);
+                                 r.score = out.score;
+                                 r.top_k = std::move(out.top_k);
+                                 r.entities_json = out.entities_json.empty()
+                                                       ? "[]"
+                                                       : std::move(out.entities_json);
+                               }
+                             };
+                             std::vector<std::thread> pool;
+                             for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+                             work(0);
+                             for (auto& th : pool) th.join();
+                             for (StageRecord& r : batch) {
+                               if (!r.stage.empty()) {
+                                 // Everything written from here on follows the PII policy.
+                                 r.reason = engine_->RedactText(r.reason);
+                                 ++quarantined;
+                               }
+                               LOTE_RETURN_IF_ERROR(w->AddRow(EncodeStageRecord(r)));
+                             }
+                             Hook("infer_batch_written");
+                           }
+                           return Status::Ok();
+                         }).WithContext(o.uri));
+    o.infer_s = SecondsSince(t0);
+    LOTE_RETURN_IF_ERROR(WriteMarker(out_.get(), to, &o));
+    ++report_.objects_done;
+    report_.records += o.records;
+    report_.records_quarantined += quarantined;
+  }
+  return Status::Ok();
+}
+
+Result<StageReport> StageRunner::Execute() {
+  auto t0 = Clock::now();
+  if (o_.output_uri.empty()) return InvalidArgumentError("no output URI");
+  if (o_.batch_records == 0) return InvalidArgumentError("batch_records must be > 0");
+  if (o_.threads < 0) return InvalidArgumentError("threads must be >= 0");
+  report_.stage = stage_;
+  if (stage_ == Stage::kIngest) {
+    if (o_.input_storage) {
+      in_ = o_.input_storage;
+    } else {
+      LOTE_ASSIGN_OR_RETURN(in_, storage::OpenStorage(o_.input_uri));
+    }
+  }
+  if (o_.output_storage) {
+    out_ = o_.output_storage;
+  } else {
+    LOTE_ASSIGN_OR_RETURN(out_, storage::OpenStorage(o_.output_uri));
+  }
+  LOTE_ASSIGN_OR_RETURN(
+      auto lock, AcquireOutputLock(out_.get(), o_.output_uri, o_.lock_wait_seconds, NowIso()));
+  switch (stage_) {
+    case Stage::kIngest:
+      LOTE_RETURN_IF_ERROR(Ingest());
+      break;
+    case Stage::kPrep:
+      LOTE_RETURN_IF_ERROR(Prep());
+      break;
+    case Stage::kInfer:
+      LOTE_RETURN_IF_ERROR(Infer());
+      break;
+    case Stage::kPublish:
+      return InvalidArgumentError("publish: use PublishStaged");
+  }
+  report_.wall_s = SecondsSince(t0);
+  return report_;
+}
+
+}  // namespace
+
+std::string_view StageName(Stage stage) {
+  switch (stage) {
+    case Stage::kIngest:
+      return "ingest";
+    case Stage::kPrep:
+      return "prep";
+    case Stage::kInfer:
+      return "infer";
+    case Stage::kPublish:
+      return "publish";
+  }
+  return "?";
+}
+
+Result<StageReport> RunStage(Stage stage, const PipelineOptions& options,
+                             std::shared_ptr<const InferenceEngine> engine) {
+  StageRunner runner(stage, options, std::move(engine));
+  return runner.Execute();
+}
+
+}  // namespace lote::pipeline
