@@ -15,8 +15,7 @@ class ClassifyCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    auto r = RunLote("train classify --train " + kSample + "/train.jsonl --dev " + kSample +
-                     "/dev.jsonl --name intents --out " + (*dir_ / "intents.lote"));
+    auto r = TrainSampleModel(*dir_ / "intents.lote");
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   static void TearDownTestSuite() { delete dir_; }

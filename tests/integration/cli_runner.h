@@ -60,6 +60,14 @@ inline CliResult RunLote(const std::string& args, const std::string& env = "") {
   return r;
 }
 
+// Trains the default intent classifier on the bundled sample into `path` (about a second), as
+// the quick start does. The suites that need a model call it once in SetUpTestSuite.
+inline CliResult TrainSampleModel(const std::string& path) {
+  const std::string sample = LOTE_SAMPLE_DIR;
+  return RunLote("train classify --train " + sample + "/train.jsonl --dev " + sample +
+                 "/dev.jsonl --name intents --out " + path);
+}
+
 }  // namespace lote::testing
 
 #endif  // LOTE_TESTS_INTEGRATION_CLI_RUNNER_H_

@@ -8,15 +8,13 @@
 namespace lote::testing {
 namespace {
 
-const std::string kSample = LOTE_SAMPLE_DIR;
 const std::string kSource = LOTE_SOURCE_DIR;
 
 class RunCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    auto r = RunLote("train classify --train " + kSample + "/train.jsonl --dev " + kSample +
-                     "/dev.jsonl --name intents --out " + (*dir_ / "intents.lote"));
+    auto r = TrainSampleModel(*dir_ / "intents.lote");
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   static void TearDownTestSuite() { delete dir_; }
