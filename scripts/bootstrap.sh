@@ -13,7 +13,7 @@ packages=(
   python3 zstd
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libbenchmark-dev fasttext time)
+  packages+=(libbenchmark-dev fasttext time python3-sklearn)
 fi
 
 missing=()
