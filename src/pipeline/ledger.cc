@@ -8,11 +8,22 @@
 #include <cstdio>
 #include <map>
 
+#include "lote/base/version.h"
 #include "lote/storage/storage.h"
 
 namespace lote::pipeline {
 namespace {
 
+// Schema version, in PRAGMA user_version. A catalog written by another version is refused (a
+// clear error naming the file) rather than misread.
+constexpr int kSchemaVersion = 2;
+
+// The catalog stores each result row once, compactly: what is the same for every row of an
+// attempt (source, run, model and preprocessing versions, dt) lives in `attempts` and `objects`
+// and the views join it back. No index is keyed by record_id except the dedup table: indexes
+// keyed by a random id make every insert touch a random page, which is what made large runs
+// slow down as the catalog grew. Versions replaced by a changed object are listed in
+// `stale_rows` (usually empty) instead of being found by a window over all rows at query time.
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS runs(
   run_id TEXT PRIMARY KEY, run_key TEXT NOT NULL, state TEXT NOT NULL,
@@ -22,12 +33,14 @@ CREATE TABLE IF NOT EXISTS runs(
   records_quarantined INTEGER DEFAULT 0, records_duplicate INTEGER DEFAULT 0,
   manifest TEXT);
 CREATE INDEX IF NOT EXISTS runs_key ON runs(run_key, state);
+CREATE TABLE IF NOT EXISTS sources(source_id INTEGER PRIMARY KEY, uri TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS objects(
   object_id INTEGER PRIMARY KEY, uri TEXT NOT NULL, size INTEGER NOT NULL,
   content_id TEXT NOT NULL, UNIQUE(uri, size, content_id));
 CREATE TABLE IF NOT EXISTS attempts(
   attempt_id INTEGER PRIMARY KEY, object_id INTEGER NOT NULL, run_id TEXT NOT NULL,
   state TEXT NOT NULL, started_us INTEGER, finished_us INTEGER,
+  dt TEXT, model_version TEXT, preprocess_version TEXT,
   records_in INTEGER DEFAULT 0, records_out INTEGER DEFAULT 0,
   records_quarantined INTEGER DEFAULT 0, records_duplicate INTEGER DEFAULT 0,
   bytes_in INTEGER DEFAULT 0, ingest_s REAL DEFAULT 0, prep_s REAL DEFAULT 0,
@@ -41,44 +54,52 @@ CREATE INDEX IF NOT EXISTS parts_attempt ON parts(attempt_id);
 CREATE TABLE IF NOT EXISTS part_deletes(attempt_id INTEGER NOT NULL, final_uri TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS partitions(partition TEXT PRIMARY KEY, next_part INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS seen_records(
-  record_id TEXT PRIMARY KEY, source TEXT NOT NULL, attempt_id INTEGER NOT NULL) WITHOUT ROWID;
+  record_id TEXT PRIMARY KEY, source_id INTEGER NOT NULL, attempt_id INTEGER NOT NULL)
+  WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS seen_content(
   text_sha256 TEXT PRIMARY KEY, record_id TEXT NOT NULL, attempt_id INTEGER NOT NULL)
   WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stale_rows(
+  attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, PRIMARY KEY(attempt_id, record_id))
+  WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS result_rows(
-  attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, source TEXT, line INTEGER,
-  text_sha256 TEXT, lang TEXT, label TEXT, score REAL, top_k TEXT, entities TEXT,
-  model_version TEXT, preprocess_version TEXT, run_id TEXT, processed_at TEXT, dt TEXT);
-CREATE INDEX IF NOT EXISTS result_rows_record ON result_rows(record_id, attempt_id);
+  attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, line INTEGER, text_sha256 BLOB,
+  lang TEXT, label TEXT, score REAL, top_k TEXT, entities TEXT, processed_at TEXT);
 CREATE INDEX IF NOT EXISTS result_rows_attempt ON result_rows(attempt_id);
 CREATE TABLE IF NOT EXISTS entity_rows(
   attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, type TEXT, start INTEGER,
   "end" INTEGER, text TEXT, value TEXT, score REAL);
-CREATE INDEX IF NOT EXISTS entity_rows_attempt ON entity_rows(attempt_id, record_id);
+CREATE INDEX IF NOT EXISTS entity_rows_attempt ON entity_rows(attempt_id);
 CREATE TABLE IF NOT EXISTS quarantine_rows(
-  attempt_id INTEGER NOT NULL, record_id TEXT, source TEXT, line INTEGER, stage TEXT,
-  reason TEXT, run_id TEXT, processed_at TEXT, dt TEXT, model_version TEXT);
+  attempt_id INTEGER NOT NULL, record_id TEXT, line INTEGER, stage TEXT, reason TEXT,
+  processed_at TEXT);
 CREATE INDEX IF NOT EXISTS quarantine_rows_attempt ON quarantine_rows(attempt_id);
 CREATE VIEW IF NOT EXISTS results_history AS
-  SELECT r.* FROM result_rows r JOIN attempts a ON a.attempt_id = r.attempt_id
+  SELECT r.record_id, o.uri AS source, r.line, lower(hex(r.text_sha256)) AS text_sha256,
+         r.lang, r.label, r.score, r.top_k, r.entities, a.model_version,
+         a.preprocess_version, a.run_id, r.processed_at, a.dt, a.model_version AS model,
+         r.attempt_id
+  FROM result_rows r JOIN attempts a ON a.attempt_id = r.attempt_id
+    JOIN objects o ON o.object_id = a.object_id
   WHERE a.state = 'done';
-CREATE VIEW IF NOT EXISTS results_latest AS
-  SELECT * FROM (SELECT h.*, row_number() OVER (PARTITION BY h.record_id
-                                                ORDER BY h.attempt_id DESC) AS version_rank
-                 FROM results_history h) WHERE version_rank = 1;
 CREATE VIEW IF NOT EXISTS results AS
   SELECT record_id, source, line, text_sha256, lang, label, score, top_k, entities,
-         model_version, preprocess_version, run_id, processed_at, dt, model_version AS model
-  FROM results_latest;
+         model_version, preprocess_version, run_id, processed_at, dt, model
+  FROM results_history h
+  WHERE NOT EXISTS (SELECT 1 FROM stale_rows s
+                    WHERE s.attempt_id = h.attempt_id AND s.record_id = h.record_id);
 CREATE VIEW IF NOT EXISTS entities AS
-  SELECT e.record_id, e.type, e.start, e."end", e.text, e.value, e.score, l.run_id,
-         l.model_version, l.dt
-  FROM entity_rows e JOIN results_latest l
-    ON l.attempt_id = e.attempt_id AND l.record_id = e.record_id;
+  SELECT e.record_id, e.type, e.start, e."end", e.text, e.value, e.score, a.run_id,
+         a.model_version, a.dt
+  FROM entity_rows e JOIN attempts a ON a.attempt_id = e.attempt_id
+  WHERE a.state = 'done'
+    AND NOT EXISTS (SELECT 1 FROM stale_rows s
+                    WHERE s.attempt_id = e.attempt_id AND s.record_id = e.record_id);
 CREATE VIEW IF NOT EXISTS quarantine AS
-  SELECT q.record_id, q.source, q.line, q.stage, q.reason, q.run_id, q.processed_at, q.dt,
-         q.model_version AS model
+  SELECT q.record_id, o.uri AS source, q.line, q.stage, q.reason, a.run_id, q.processed_at,
+         a.dt, a.model_version AS model
   FROM quarantine_rows q JOIN attempts a ON a.attempt_id = q.attempt_id
+    JOIN objects o ON o.object_id = a.object_id
   WHERE a.state = 'done';
 )sql";
 
@@ -94,6 +115,23 @@ AttemptCounts CountsFrom(const SqliteStmt& s, int first) {
   c.infer_s = s.Double(first + 7);
   c.publish_s = s.Double(first + 8);
   return c;
+}
+
+// Decodes 2*n hex digits into out[0..n); false if `hex` is anything else.
+bool HexDecode(std::string_view hex, uint8_t* out, size_t n) {
+  if (hex.size() != 2 * n) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
 }
 
 constexpr const char* kCountColumns =
@@ -127,11 +165,28 @@ Result<std::unique_ptr<IngestLedger>> IngestLedger::Open(const std::string& path
   LOTE_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, /*read_only=*/false));
   // WAL: `lote query` reads while a run writes. synchronous=FULL: a commit that returned is on
   // disk, so files renamed after it are never ahead of the ledger (see the commit protocol).
-  // A bounded 64 MiB page cache: catalog and dedup B-trees grow with the data (millions of
-  // record ids), and the default 2 MiB cache makes inserts page in and out of the OS cache.
+  // A bounded 64 MiB page cache: the dedup B-tree grows with the data (millions of record ids),
+  // and the default 2 MiB cache makes inserts page in and out of the OS cache.
   LOTE_RETURN_IF_ERROR(
       db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"));
+  LOTE_ASSIGN_OR_RETURN(auto version, db->Prepare("PRAGMA user_version"));
+  LOTE_ASSIGN_OR_RETURN(bool has_version, version.Step());
+  const int64_t found = has_version ? version.Int(0) : 0;
+  version.Reset();
+  LOTE_ASSIGN_OR_RETURN(auto tables, db->Prepare("SELECT count(*) FROM sqlite_master"));
+  LOTE_ASSIGN_OR_RETURN(bool has_count, tables.Step());
+  const bool empty = !has_count || tables.Int(0) == 0;
+  tables.Reset();
+  if (!empty && found != kSchemaVersion) {
+    return FailedPreconditionError(
+        "catalog " + path + " has schema version " + std::to_string(found) + "; this lote (" +
+        std::string(Version()) + ") reads and writes version " + std::to_string(kSchemaVersion) +
+        ": publish to a new output folder");
+  }
   LOTE_RETURN_IF_ERROR(db->Exec(kSchema));
+  if (empty) {
+    LOTE_RETURN_IF_ERROR(db->Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)));
+  }
   std::unique_ptr<IngestLedger> ledger(new IngestLedger(std::move(db)));
   LOTE_RETURN_IF_ERROR(ledger->Prepare());
   return ledger;
@@ -139,7 +194,7 @@ Result<std::unique_ptr<IngestLedger>> IngestLedger::Open(const std::string& path
 
 Status IngestLedger::Prepare() {
   LOTE_ASSIGN_OR_RETURN(seen_get_,
-                        db_->Prepare("SELECT source, attempt_id FROM seen_records WHERE "
+                        db_->Prepare("SELECT source_id, attempt_id FROM seen_records WHERE "
                                      "record_id = ?"));
   LOTE_ASSIGN_OR_RETURN(seen_put_,
                         db_->Prepare("INSERT OR REPLACE INTO seen_records VALUES (?, ?, ?)"));
@@ -147,14 +202,15 @@ Status IngestLedger::Prepare() {
                         db_->Prepare("SELECT record_id FROM seen_content WHERE text_sha256 = ?"));
   LOTE_ASSIGN_OR_RETURN(content_put_,
                         db_->Prepare("INSERT OR REPLACE INTO seen_content VALUES (?, ?, ?)"));
+  LOTE_ASSIGN_OR_RETURN(stale_put_,
+                        db_->Prepare("INSERT OR IGNORE INTO stale_rows VALUES (?, ?)"));
   LOTE_ASSIGN_OR_RETURN(add_result_,
                         db_->Prepare("INSERT INTO result_rows VALUES "
-                                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   LOTE_ASSIGN_OR_RETURN(add_entity_,
                         db_->Prepare("INSERT INTO entity_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
   LOTE_ASSIGN_OR_RETURN(add_quarantine_,
-                        db_->Prepare("INSERT INTO quarantine_rows VALUES "
-                                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                        db_->Prepare("INSERT INTO quarantine_rows VALUES (?, ?, ?, ?, ?, ?)"));
   return Status::Ok();
 }
 
@@ -224,12 +280,27 @@ Result<std::optional<int64_t>> IngestLedger::DoneAttempt(int64_t object_id) {
   return std::optional<int64_t>(id);
 }
 
-Result<int64_t> IngestLedger::BeginAttempt(int64_t object_id, const std::string& run_id,
-                                           int64_t now_us) {
+Result<int64_t> IngestLedger::SourceId(const std::string& uri) {
+  LOTE_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT OR IGNORE INTO sources(uri) VALUES (?)"));
+  ins.Bind(1, uri);
+  LOTE_RETURN_IF_ERROR(ins.Run());
+  LOTE_ASSIGN_OR_RETURN(auto sel, db_->Prepare("SELECT source_id FROM sources WHERE uri = ?"));
+  sel.Bind(1, uri);
+  LOTE_ASSIGN_OR_RETURN(bool row, sel.Step());
+  if (!row) return InternalError("source vanished from the ledger: " + uri);
+  int64_t id = sel.Int(0);
+  sel.Reset();
+  return id;
+}
+
+Result<int64_t> IngestLedger::BeginAttempt(int64_t object_id, const AttemptInfo& info) {
   LOTE_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
   LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO attempts(object_id, run_id, state, "
-                                             "started_us) VALUES (?, ?, 'open', ?)"));
-  s.Bind(1, object_id).Bind(2, run_id).Bind(3, now_us);
+                                             "started_us, dt, model_version, "
+                                             "preprocess_version) VALUES "
+                                             "(?, ?, 'open', ?, ?, ?, ?)"));
+  s.Bind(1, object_id).Bind(2, info.run_id).Bind(3, info.now_us).Bind(4, info.dt);
+  s.Bind(5, info.model_version).Bind(6, info.preprocess_version);
   Status st = s.Run();
   if (!st.ok()) {
     (void)db_->Exec("ROLLBACK");
@@ -243,17 +314,25 @@ Status IngestLedger::AbortAttempt() { return db_->Exec("ROLLBACK"); }
 // Dedup by record_id: a record is a duplicate if its id was already published from another
 // source (delivered twice), or earlier in this same attempt (twice in one file). The same id
 // from the same source in an earlier attempt is a new version of the record (a changed object, or
-// --force) and is processed again.
-Result<bool> IngestLedger::SeenRecord(const std::string& record_id, const std::string& source,
-                                      int64_t attempt_id) {
+// --force): it is processed again and the earlier version becomes stale. With `dedup` false only
+// the versions are tracked.
+Result<bool> IngestLedger::SeenRecord(const std::string& record_id, int64_t source_id,
+                                      int64_t attempt_id, bool dedup) {
   seen_get_.Bind(1, record_id);
   LOTE_ASSIGN_OR_RETURN(bool row, seen_get_.Step());
   if (row) {
-    bool dup = seen_get_.Text(0) != source || seen_get_.Int(1) == attempt_id;
+    const int64_t seen_source = seen_get_.Int(0);
+    const int64_t seen_attempt = seen_get_.Int(1);
     seen_get_.Reset();
-    if (dup) return true;
+    if (seen_source != source_id || seen_attempt == attempt_id) {
+      if (dedup) return true;
+    } else {
+      stale_put_.Bind(1, seen_attempt).Bind(2, record_id);
+      LOTE_RETURN_IF_ERROR(stale_put_.Run());
+    }
+    if (seen_source != source_id) return false;  // dedup off: the first source keeps the id
   }
-  seen_put_.Bind(1, record_id).Bind(2, source).Bind(3, attempt_id);
+  seen_put_.Bind(1, record_id).Bind(2, source_id).Bind(3, attempt_id);
   LOTE_RETURN_IF_ERROR(seen_put_.Run());
   return false;
 }
@@ -276,15 +355,20 @@ Result<bool> IngestLedger::SeenContent(const std::string& text_sha256,
 Status IngestLedger::AddResult(int64_t attempt_id, const ResultRow& r,
                                const std::string& entities_json) {
   auto& s = add_result_;
-  s.Bind(1, attempt_id).Bind(2, r.record_id).Bind(3, r.source).Bind(4, r.line);
-  s.Bind(5, r.text_sha256).Bind(6, r.lang);
-  if (r.label.empty()) {
-    s.BindNull(7).BindNull(8).BindNull(9);
+  s.Bind(1, attempt_id).Bind(2, r.record_id).Bind(3, r.line);
+  uint8_t digest[32];
+  if (HexDecode(r.text_sha256, digest, sizeof(digest))) {
+    s.BindBlob(4, digest, sizeof(digest));
   } else {
-    s.Bind(7, r.label).Bind(8, r.score).Bind(9, r.top_k_json);
+    s.BindNull(4);
   }
-  s.Bind(10, entities_json).Bind(11, r.model_version).Bind(12, r.preprocess_version);
-  s.Bind(13, r.run_id).Bind(14, r.processed_at).Bind(15, r.dt);
+  s.Bind(5, r.lang);
+  if (r.label.empty()) {
+    s.BindNull(6).BindNull(7).BindNull(8);
+  } else {
+    s.Bind(6, r.label).Bind(7, r.score).Bind(8, r.top_k_json);
+  }
+  s.Bind(9, entities_json).Bind(10, r.processed_at);
   LOTE_RETURN_IF_ERROR(s.Run());
   if (entities_json.size() <= 2) return Status::Ok();  // "[]" or empty
   nlohmann::json entities = nlohmann::json::parse(entities_json, nullptr, /*allow_exceptions=*/false);
@@ -313,9 +397,8 @@ Status IngestLedger::AddResult(int64_t attempt_id, const ResultRow& r,
 
 Status IngestLedger::AddQuarantine(int64_t attempt_id, const QuarantineRow& r) {
   auto& s = add_quarantine_;
-  s.Bind(1, attempt_id).Bind(2, r.record_id).Bind(3, r.source).Bind(4, r.line);
-  s.Bind(5, r.stage).Bind(6, r.reason).Bind(7, r.run_id).Bind(8, r.processed_at);
-  s.Bind(9, r.dt).Bind(10, r.model_version);
+  s.Bind(1, attempt_id).Bind(2, r.record_id).Bind(3, r.line).Bind(4, r.stage);
+  s.Bind(5, r.reason).Bind(6, r.processed_at);
   return s.Run();
 }
 
@@ -347,7 +430,8 @@ Status IngestLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
           "; UPDATE attempts SET state = 'superseded' WHERE attempt_id = " + n +
           "; DELETE FROM result_rows WHERE attempt_id = " + n +
           "; DELETE FROM entity_rows WHERE attempt_id = " + n +
-          "; DELETE FROM quarantine_rows WHERE attempt_id = " + n + ";");
+          "; DELETE FROM quarantine_rows WHERE attempt_id = " + n +
+          "; DELETE FROM stale_rows WHERE attempt_id = " + n + ";");
       if (!s.ok()) return fail(s);
     }
   }

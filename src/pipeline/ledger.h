@@ -10,9 +10,14 @@
 //   parts       staged and final URI, rows, bytes and SHA-256 of every output file of an attempt
 //   part_deletes  final URIs a committing attempt removes (files of the attempt it supersedes)
 //   partitions  next part number per output folder (results/dt=../model=..)
-//   seen_records / seen_content  dedup state across runs
-//   result_rows / entity_rows / quarantine_rows  catalog rows of every attempt
-// Views: results (latest done attempt per record_id), entities, quarantine (done attempts).
+//   sources     one id per object URI (dedup state refers to it)
+//   seen_records / seen_content  dedup state across runs; seen_records also maps each record_id
+//               to the attempt holding its latest version
+//   stale_rows  (attempt, record_id) versions replaced by a later attempt of the same source
+//   result_rows / entity_rows / quarantine_rows  catalog rows of every attempt, without what is
+//               the same for the whole attempt (in attempts/objects)
+// Views: results_history (rows of done attempts), results (minus stale versions), entities,
+// quarantine. The schema version is PRAGMA user_version; another version is refused.
 //
 // Commit protocol, per object: BeginAttempt opens one write transaction; dedup state and catalog
 // rows of the object go into it as records are written; CommitAttempt records the parts with
@@ -68,19 +73,27 @@ struct PendingCommit {
   std::vector<std::string> deletes;
 };
 
+// What is the same for every row of an attempt.
+struct AttemptInfo {
+  std::string run_id;
+  int64_t now_us = 0;
+  std::string dt;  // partition date, YYYY-MM-DD
+  std::string model_version, preprocess_version;
+};
+
 struct ResultRow {
-  std::string record_id, source;
+  std::string record_id;
   uint64_t line = 0;
-  std::string text_sha256, lang, label;
+  std::string text_sha256;  // hex
+  std::string lang, label;
   double score = 0;
-  std::string top_k_json, entities_json, model_version, preprocess_version, run_id, processed_at,
-      dt;
+  std::string top_k_json, processed_at;
 };
 
 struct QuarantineRow {
-  std::string record_id, source;
+  std::string record_id;
   uint64_t line = 0;
-  std::string stage, reason, run_id, processed_at, dt, model_version;
+  std::string stage, reason, processed_at;
 };
 
 class IngestLedger {
@@ -102,13 +115,16 @@ class IngestLedger {
                                 const std::string& content_id);
   // The done attempt of this object version, if any.
   Result<std::optional<int64_t>> DoneAttempt(int64_t object_id);
+  // The id of an object URI (any version), created on first use.
+  Result<int64_t> SourceId(const std::string& uri);
   // Opens the object's write transaction and inserts its attempt row.
-  Result<int64_t> BeginAttempt(int64_t object_id, const std::string& run_id, int64_t now_us);
+  Result<int64_t> BeginAttempt(int64_t object_id, const AttemptInfo& info);
   // Rolls the open transaction back (attempt, dedup state and catalog rows vanish).
   Status AbortAttempt();
-  // True if this record is a duplicate (see dedup rules in ledger.cc); else records it.
-  Result<bool> SeenRecord(const std::string& record_id, const std::string& source,
-                          int64_t attempt_id);
+  // True if this record is a duplicate (see dedup rules in ledger.cc; never with `dedup`
+  // false); else records it as the record's latest version.
+  Result<bool> SeenRecord(const std::string& record_id, int64_t source_id, int64_t attempt_id,
+                          bool dedup);
   Result<bool> SeenContent(const std::string& text_sha256, const std::string& record_id,
                            int64_t attempt_id);
   // Catalog rows (inside the open transaction).
@@ -146,7 +162,7 @@ class IngestLedger {
   explicit IngestLedger(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status Prepare();
   std::unique_ptr<SqliteDb> db_;
-  SqliteStmt seen_get_, seen_put_, content_get_, content_put_, add_result_, add_entity_,
+  SqliteStmt seen_get_, seen_put_, content_get_, content_put_, stale_put_, add_result_, add_entity_,
       add_quarantine_;
 };
 

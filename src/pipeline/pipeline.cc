@@ -173,8 +173,9 @@ class Run {
   Status RollForward(const PendingCommit& commit);
   Status ProcessObject(const storage::ObjectInfo& info, const StagedObject* staged,
                        uint64_t* skipped);
-  Result<ObjectOutcome> StreamObject(const std::string& uri, int64_t attempt_id,
-                                     const std::string& dt, const StagedObject* staged);
+  Result<ObjectOutcome> StreamObject(const std::string& uri, int64_t source_id,
+                                     int64_t attempt_id, const std::string& dt,
+                                     const StagedObject* staged);
   Status DeleteStageFiles(const StagedObject& staged);
   void PrepAndInfer(Item* item, InferenceState* state, int64_t* prep_ns, int64_t* infer_ns) const;
   Status WriteManifest(RunReport* report, const AttemptCounts& totals, bool reconciled,
@@ -279,8 +280,9 @@ void Run::PrepAndInfer(Item* item, InferenceState* state, int64_t* prep_ns,
   std::string().swap(item->raw);
 }
 
-Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t attempt_id,
-                                        const std::string& dt, const StagedObject* staged) {
+Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t source_id,
+                                        int64_t attempt_id, const std::string& dt,
+                                        const StagedObject* staged) {
   ObjectOutcome outcome;
   // Either the input object itself (hashed while read) or the infer stage's records of it.
   HashingSource* hashing = nullptr;
@@ -363,14 +365,7 @@ Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t attempt_
   std::string line;
   std::thread writer([&] {
     ResultRow row;
-    row.model_version = model_version_;
-    row.preprocess_version = prep_version_;
-    row.run_id = run_id_;
-    row.dt = dt;
     QuarantineRow qrow;
-    qrow.run_id = run_id_;
-    qrow.dt = dt;
-    qrow.model_version = model_version_;
     while (true) {
       std::unique_ptr<Batch> batch;
       {
@@ -391,15 +386,14 @@ Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t attempt_
         ++live_in_;
         // Dedup applies to records that passed prep, whatever inference then says.
         if (item.stage.empty() || item.stage == "infer") {
-          bool dup = false;
-          if (o_.prep.dedup_record_id) {
-            auto seen = ledger_->SeenRecord(item.record_id, uri, attempt_id);
-            if (!seen.ok()) {
-              s = seen.status();
-              break;
-            }
-            dup = *seen;
+          // Always tracked: the record's latest version is found through it.
+          auto seen =
+              ledger_->SeenRecord(item.record_id, source_id, attempt_id, o_.prep.dedup_record_id);
+          if (!seen.ok()) {
+            s = seen.status();
+            break;
           }
+          bool dup = *seen;
           if (!dup && o_.prep.dedup_content) {
             auto seen = ledger_->SeenContent(item.clean_sha256, item.record_id, attempt_id);
             if (!seen.ok()) {
@@ -416,7 +410,6 @@ Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t attempt_
         }
         if (!item.stage.empty()) {
           qrow.record_id = item.record_id;
-          qrow.source = uri;
           qrow.line = item.line;
           qrow.stage = item.stage;
           qrow.reason = engine_->RedactText(item.reason);
@@ -439,7 +432,6 @@ Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t attempt_
           continue;
         }
         row.record_id = item.record_id;
-        row.source = uri;
         row.line = item.line;
         row.text_sha256 = item.text_sha256;
         row.lang = item.prep.lang;
@@ -680,11 +672,17 @@ Status Run::ProcessObject(const storage::ObjectInfo& info, const StagedObject* s
         return staged != nullptr ? DeleteStageFiles(*staged) : Status::Ok();
       }
     }
-    int64_t now = Now();
-    LOTE_ASSIGN_OR_RETURN(int64_t attempt_id, ledger_->BeginAttempt(object_id, run_id_, now));
+    LOTE_ASSIGN_OR_RETURN(int64_t source_id, ledger_->SourceId(info.uri));
+    AttemptInfo attempt;
+    attempt.run_id = run_id_;
+    attempt.now_us = Now();
+    attempt.dt = DateOf(attempt.now_us);
+    attempt.model_version = model_version_;
+    attempt.preprocess_version = prep_version_;
+    LOTE_ASSIGN_OR_RETURN(int64_t attempt_id, ledger_->BeginAttempt(object_id, attempt));
     Hook("attempt_begun");
     live_bytes_ = 0;
-    auto outcome = StreamObject(info.uri, attempt_id, DateOf(now), staged);
+    auto outcome = StreamObject(info.uri, source_id, attempt_id, attempt.dt, staged);
     std::string staging =
         storage::JoinUri(o_.output_uri, "_staging/a" + std::to_string(attempt_id));
     if (!outcome.ok() || outcome->consumed_id != content_id) {

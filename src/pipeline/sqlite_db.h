@@ -43,6 +43,10 @@ class SqliteStmt {
     sqlite3_bind_double(stmt_, i, v);
     return *this;
   }
+  SqliteStmt& BindBlob(int i, const void* data, size_t n) {
+    sqlite3_bind_blob(stmt_, i, data, static_cast<int>(n), SQLITE_TRANSIENT);
+    return *this;
+  }
   SqliteStmt& BindNull(int i) {
     sqlite3_bind_null(stmt_, i);
     return *this;

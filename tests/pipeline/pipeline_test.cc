@@ -13,6 +13,7 @@
 #include "lote/pipeline/catalog.h"
 #include "lote/storage/fault_injecting_storage.h"
 #include "pipeline/fake_engine.h"
+#include "pipeline/sqlite_db.h"
 #include "pipeline/pipeline_test_util.h"
 
 namespace lote::pipeline {
@@ -198,6 +199,74 @@ TEST_F(PipelineTest, ChangedObjectIsANewVersionAndTheCatalogShowsTheLatest) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM results"), "2");
   EXPECT_EQ(Scalar("SELECT label FROM results WHERE record_id = '1'"), "bloqueo");
   EXPECT_EQ(Scalar("SELECT count(*) FROM results_history"), "4");
+}
+
+TEST_F(PipelineTest, WithoutRecordIdDedupTheCatalogStillShowsTheLatestVersion) {
+  options_.prep.dedup_record_id = false;
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"1\",\"text\":\"hola\"}\n");
+  Put("b.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n");
+  ASSERT_TRUE(RunPipeline(options_, engine_).ok());
+  // Nothing is a duplicate: the same id twice in a file and once in another file all stay.
+  EXPECT_EQ(Scalar("SELECT count(*) FROM results"), "3");
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"bloquear tarjeta\"}\n");
+  auto second = RunPipeline(options_, engine_);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  // a.jsonl's new version replaces both rows of its earlier version; b.jsonl's row stays.
+  EXPECT_EQ(Scalar("SELECT group_concat(label, ',') FROM (SELECT label FROM results "
+                   "ORDER BY source)"),
+            "bloqueo,pago");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM results_history"), "4");
+}
+
+TEST_F(PipelineTest, CatalogRowsEqualThePublishedRows) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"bloquear\"}\n");
+  Put("b.csv", "id,text\n3,<b>pagar</b> ya\n4,\n");
+  auto report = RunPipeline(options_, engine_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  std::map<std::string, json> files;
+  for (const json& row : Results()) files[row["record_id"].get<std::string>()] = row;
+  QueryResult rows = Query(
+      "SELECT record_id, source, line, text_sha256, lang, label, score, model_version, "
+      "preprocess_version, run_id, processed_at, dt, model FROM results ORDER BY record_id");
+  ASSERT_EQ(rows.rows.size(), files.size());
+  ASSERT_EQ(rows.rows.size(), 3u);
+  for (const auto& r : rows.rows) {
+    const json& f = files.at(r[0].text);
+    EXPECT_EQ(r[1].text, f["source"].get<std::string>());
+    EXPECT_EQ(r[2].text, std::to_string(f["line"].get<uint64_t>()));
+    EXPECT_EQ(r[3].text, f["text_sha256"].get<std::string>());
+    EXPECT_EQ(r[4].text, f["lang"].get<std::string>());
+    EXPECT_EQ(r[5].text, f["label"].get<std::string>());
+    EXPECT_NEAR(std::stod(r[6].text), f["score"].get<double>(), 1e-6);
+    EXPECT_EQ(r[7].text, f["model_version"].get<std::string>());
+    EXPECT_EQ(r[8].text, f["preprocess_version"].get<std::string>());
+    EXPECT_EQ(r[9].text, f["run_id"].get<std::string>());
+    EXPECT_EQ(r[10].text, f["processed_at"].get<std::string>());
+    EXPECT_EQ(r[11].text.size(), 10u);  // YYYY-MM-DD of the attempt
+    EXPECT_EQ(r[12].text, f["model_version"].get<std::string>());
+  }
+  QueryResult q = Query("SELECT record_id, source, line, stage, run_id, model FROM quarantine");
+  ASSERT_EQ(q.rows.size(), 1u);
+  EXPECT_EQ(q.rows[0][0].text, "4");
+  EXPECT_EQ(q.rows[0][1].text, "mem://t/in/b.csv");
+  EXPECT_EQ(q.rows[0][2].text, "3");
+  EXPECT_EQ(q.rows[0][3].text, "prep");
+  EXPECT_EQ(q.rows[0][4].text, report->run_id);
+}
+
+TEST_F(PipelineTest, CatalogOfAnotherSchemaVersionIsRefusedNamingTheFile) {
+  {
+    auto db = SqliteDb::Open(options_.catalog_path, /*read_only=*/false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("CREATE TABLE runs(run_id TEXT); PRAGMA user_version=1;").ok());
+  }
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n");
+  auto r = RunPipeline(options_, engine_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find(options_.catalog_path), std::string::npos);
+  EXPECT_NE(r.status().message().find("schema version 1"), std::string::npos);
+  EXPECT_TRUE(Results().empty());
 }
 
 TEST_F(PipelineTest, ForceReprocessesAndReplacesEarlierOutputs) {
