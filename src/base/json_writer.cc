@@ -1,5 +1,6 @@
 #include "lote/base/json_writer.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -33,8 +34,9 @@ void AppendJsonString(std::string* out, std::string_view s) {
 void AppendJsonNumber(std::string* out, double v) {
   if (!std::isfinite(v)) v = 0;
   char buf[32];
-  const int n = std::snprintf(buf, sizeof(buf), "%.6g", v);
-  out->append(buf, n);
+  // As printf's "%.6g" (the standard defines it so), without the locale and format parsing.
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 6);
+  out->append(buf, static_cast<size_t>(r.ptr - buf));
 }
 
 }  // namespace lote

@@ -105,19 +105,21 @@ bool IsWhite(char32_t cp) {
   }
 }
 
-std::string Nfc(std::string_view text) {
-  bool ascii = std::all_of(text.begin(), text.end(),
-                           [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  if (ascii) return std::string(text);
+// Text whose code points are all below U+0300 is already in NFC (no character there decomposes
+// or combines): all of Spanish and English. Its UTF-8 has no byte >= 0xCC.
+void NfcInPlace(std::string* text) {
+  const bool below_combining = std::none_of(text->begin(), text->end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0xCC;
+  });
+  if (below_combining) return;
   utf8proc_uint8_t* mapped = nullptr;
-  utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
-                                    static_cast<utf8proc_ssize_t>(text.size()), &mapped,
+  utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text->data()),
+                                    static_cast<utf8proc_ssize_t>(text->size()), &mapped,
                                     static_cast<utf8proc_option_t>(UTF8PROC_STABLE |
                                                                    UTF8PROC_COMPOSE));
-  if (n < 0) return std::string(text);  // cannot happen on valid UTF-8; keep the text then
-  std::string out(reinterpret_cast<char*>(mapped), static_cast<size_t>(n));
+  if (n < 0) return;  // cannot happen on valid UTF-8; keep the text then
+  text->assign(reinterpret_cast<char*>(mapped), static_cast<size_t>(n));
   std::free(mapped);
-  return out;
 }
 
 // Function words only: frequent, short, and rarely shared between the two languages.
@@ -256,38 +258,68 @@ std::string StripHtml(std::string_view text) {
   return out;
 }
 
-std::string StripControl(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  size_t pos = 0;
-  while (pos < text.size()) {
+// Both steps work in place (the output is never longer than the input) and first check, byte by
+// byte, whether there is anything to do: most texts have neither control characters nor runs of
+// white space, and copying them is what prep would spend its time on.
+void StripControlInPlace(std::string* text) {
+  // Every character the loop below changes is ASCII < 0x20 or 0x7F, or starts with byte 0xC2
+  // (U+0080-U+00BF), 0xE2 (U+2000-U+2FFF) or 0xEF (U+F000-U+FFFF).
+  const bool clean = std::none_of(text->begin(), text->end(), [](char ch) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c == 0x7F || c == 0xC2 || c == 0xE2 || c == 0xEF;
+  });
+  if (clean) return;
+  std::string_view in(*text);
+  size_t out = 0, pos = 0;
+  while (pos < in.size()) {
     size_t start = pos;
-    char32_t cp = text::DecodeUtf8(text, &pos);
+    char32_t cp = text::DecodeUtf8(in, &pos);
     if (cp == '\t' || cp == '\n' || cp == '\r' || cp == '\v' || cp == '\f') {
-      out.push_back(' ');
+      (*text)[out++] = ' ';
     } else if (!IsControlOrFormat(cp)) {
-      out.append(text.substr(start, pos - start));
+      for (size_t i = start; i < pos; ++i) (*text)[out++] = in[i];
     }
   }
+  text->resize(out);
+}
+
+void CollapseWhitespaceInPlace(std::string* text) {
+  // White space other than ' ' is ASCII < 0x20 or starts with byte 0xC2 (U+0085, U+00A0),
+  // 0xE1 (U+1680), 0xE2 (U+2000-U+205F) or 0xE3 (U+3000).
+  const std::string& t = *text;
+  bool clean = t.empty() || (t.front() != ' ' && t.back() != ' ');
+  for (size_t i = 0; clean && i < t.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(t[i]);
+    clean = !(c < 0x20 || c == 0xC2 || c == 0xE1 || c == 0xE2 || c == 0xE3 ||
+              (c == ' ' && t[i + 1] == ' '));
+  }
+  if (clean) return;
+  std::string_view in(*text);
+  size_t out = 0, pos = 0;
+  bool pending_space = false;
+  while (pos < in.size()) {
+    size_t start = pos;
+    char32_t cp = text::DecodeUtf8(in, &pos);
+    if (IsWhite(cp)) {
+      pending_space = out > 0;
+      continue;
+    }
+    if (pending_space) (*text)[out++] = ' ';
+    pending_space = false;
+    for (size_t i = start; i < pos; ++i) (*text)[out++] = in[i];
+  }
+  text->resize(out);
+}
+
+std::string StripControl(std::string_view text) {
+  std::string out(text);
+  StripControlInPlace(&out);
   return out;
 }
 
 std::string CollapseWhitespace(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  bool pending_space = false;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t start = pos;
-    char32_t cp = text::DecodeUtf8(text, &pos);
-    if (IsWhite(cp)) {
-      pending_space = !out.empty();
-      continue;
-    }
-    if (pending_space) out.push_back(' ');
-    pending_space = false;
-    out.append(text.substr(start, pos - start));
-  }
+  std::string out(text);
+  CollapseWhitespaceInPlace(&out);
   return out;
 }
 
@@ -326,10 +358,12 @@ Status Preprocessor::Process(std::string_view raw, PrepResult* out) const {
   } else {
     text.assign(raw);
   }
-  if (options_.strip_html) text = StripHtml(text);
-  if (options_.strip_control) text = StripControl(text);
-  if (options_.unicode_nfc) text = Nfc(text);
-  if (options_.collapse_whitespace) text = CollapseWhitespace(text);
+  if (options_.strip_html && text.find_first_of("<&") != std::string::npos) {
+    text = StripHtml(text);
+  }
+  if (options_.strip_control) StripControlInPlace(&text);
+  if (options_.unicode_nfc) NfcInPlace(&text);
+  if (options_.collapse_whitespace) CollapseWhitespaceInPlace(&text);
   if (text.empty()) return InvalidArgumentError("empty after cleaning");
   size_t chars = text::CodePointCount(text);
   if (options_.max_chars > 0 && chars > options_.max_chars) {

@@ -29,6 +29,30 @@ TEST(Prep, CollapsesUnicodeWhitespace) {
   EXPECT_EQ(CollapseWhitespace(" \t "), "");
 }
 
+// The fast paths skip texts with nothing to change; every character class they must not skip,
+// one at a time, inside otherwise clean Spanish text.
+TEST(Prep, FastPathsStillCatchEveryCharacterTheyChange) {
+  EXPECT_EQ(StripControl("añox"), "añox");       // C1 control
+  EXPECT_EQ(StripControl("año­x"), "añox");       // soft hyphen
+  EXPECT_EQ(StripControl("año⁠x"), "añox");       // word joiner
+  EXPECT_EQ(StripControl("año﻿x"), "añox");       // BOM
+  EXPECT_EQ(StripControl("añox"), "añox");         // DEL
+  EXPECT_EQ(StripControl("año señor ü"), "año señor ü");  // nothing to do
+  EXPECT_EQ(CollapseWhitespace("año x"), "año x");
+  EXPECT_EQ(CollapseWhitespace("año　x"), "año x");
+  EXPECT_EQ(CollapseWhitespace("año x"), "año x");
+  EXPECT_EQ(CollapseWhitespace("año  x"), "año x");
+  EXPECT_EQ(CollapseWhitespace("año x "), "año x");
+  EXPECT_EQ(CollapseWhitespace(" año x"), "año x");
+  EXPECT_EQ(CollapseWhitespace("año señor"), "año señor");
+  Preprocessor prep(PrepOptions{});
+  PrepResult r;
+  ASSERT_TRUE(prep.Process("Café y ñ", &r).ok());  // combining marks (0xCC 0x81)
+  EXPECT_EQ(r.text, "Café y ñ");
+  ASSERT_TRUE(prep.Process("Å", &r).ok());  // ANGSTROM SIGN: NFC is U+00C5
+  EXPECT_EQ(r.text, "Å");
+}
+
 TEST(Prep, ProcessChainsStepsAndComposesNfc) {
   Preprocessor prep(PrepOptions{});
   PrepResult r;
