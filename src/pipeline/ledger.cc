@@ -353,7 +353,8 @@ Result<bool> IngestLedger::SeenContent(const std::string& text_sha256,
 }
 
 Status IngestLedger::AddResult(int64_t attempt_id, const ResultRow& r,
-                               const std::string& entities_json) {
+                               const std::string& entities_json,
+                               const std::vector<extract::Entity>* entities) {
   auto& s = add_result_;
   s.Bind(1, attempt_id).Bind(2, r.record_id).Bind(3, r.line);
   uint8_t digest[32];
@@ -371,13 +372,35 @@ Status IngestLedger::AddResult(int64_t attempt_id, const ResultRow& r,
   s.Bind(9, entities_json).Bind(10, r.processed_at);
   LOTE_RETURN_IF_ERROR(s.Run());
   if (entities_json.size() <= 2) return Status::Ok();  // "[]" or empty
-  nlohmann::json entities = nlohmann::json::parse(entities_json, nullptr, /*allow_exceptions=*/false);
-  if (!entities.is_array()) {
+  auto& q = add_entity_;
+  if (entities != nullptr && !entities->empty()) {
+    for (const extract::Entity& e : *entities) {
+      q.Bind(1, attempt_id).Bind(2, r.record_id).Bind(3, e.type);
+      q.Bind(4, static_cast<int64_t>(e.start)).Bind(5, static_cast<int64_t>(e.end));
+      q.Bind(6, e.text);
+      const std::string& v = e.value_json;
+      if (v.empty() || v == "null") {
+        q.BindNull(7);
+      } else if (v.front() != '"') {
+        q.Bind(7, v);  // an object or number: its JSON text
+      } else if (v.find('\\') == std::string::npos) {
+        q.Bind(7, std::string_view(v).substr(1, v.size() - 2));  // a string without escapes
+      } else {
+        nlohmann::json parsed = nlohmann::json::parse(v, nullptr, /*allow_exceptions=*/false);
+        if (!parsed.is_string()) return InvalidArgumentError("entity value is not valid JSON");
+        q.Bind(7, parsed.get<std::string>());
+      }
+      q.Bind(8, static_cast<double>(e.score));
+      LOTE_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+  nlohmann::json parsed = nlohmann::json::parse(entities_json, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_array()) {
     return InvalidArgumentError("engine returned entities that are not a JSON array");
   }
-  for (const auto& e : entities) {
+  for (const auto& e : parsed) {
     if (!e.is_object()) continue;
-    auto& q = add_entity_;
     q.Bind(1, attempt_id).Bind(2, r.record_id);
     q.Bind(3, e.value("type", std::string()));
     q.Bind(4, e.value("start", int64_t{0})).Bind(5, e.value("end", int64_t{0}));

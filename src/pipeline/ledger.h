@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "lote/base/status.h"
+#include "lote/extract/entity.h"
 #include "pipeline/sqlite_db.h"
 
 namespace lote::pipeline {
@@ -128,7 +129,10 @@ class IngestLedger {
   Result<bool> SeenContent(const std::string& text_sha256, const std::string& record_id,
                            int64_t attempt_id);
   // Catalog rows (inside the open transaction).
-  Status AddResult(int64_t attempt_id, const ResultRow& row, const std::string& entities_json);
+  // `entities` are the structs of `entities_json` when the engine gave them; else (nullptr or
+  // empty with a non-empty array) the JSON is parsed.
+  Status AddResult(int64_t attempt_id, const ResultRow& row, const std::string& entities_json,
+                   const std::vector<extract::Entity>* entities = nullptr);
   Status AddQuarantine(int64_t attempt_id, const QuarantineRow& row);
   // Allocates final part names, marks earlier done attempts of the same object version as
   // superseded (their files listed for deletion, their catalog rows deleted when `force`), and

@@ -36,8 +36,9 @@ class ModelEngine : public InferenceEngine {
       out->score = a.prediction.score;
       for (const auto& s : a.prediction.top_k) out->top_k.emplace_back(labels[s.label], s.score);
     }
+    analyzer_->PublishedEntities(a, &out->entities);
     out->entities_json.clear();
-    analyzer_->AppendEntitiesJson(a, &out->entities_json);
+    bundle::AppendEntitiesJson(out->entities, &out->entities_json);
     return Status::Ok();
   }
 

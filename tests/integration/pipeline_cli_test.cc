@@ -223,6 +223,17 @@ TEST_F(PipelineCli, StagesOneByOnePublishTheSameRowsAsRun) {
   EXPECT_EQ(normalized(tmp_ / "staged/results"), normalized(tmp_ / "out/results"));
   EXPECT_EQ(normalized(tmp_ / "staged/quarantine"), normalized(tmp_ / "out/quarantine"));
   EXPECT_EQ(normalized(tmp_ / "staged/results").size(), 371u);
+
+  // The catalog too: `run` stores the engine's entity structs, `publish` parses the staged JSON.
+  const std::string sql =
+      " --format csv \"SELECT record_id, type, start, \\\"end\\\", text, value, score FROM entities "
+      "ORDER BY record_id, start, type\"";
+  auto from_run = RunLote("query --output " + (tmp_ / "out") + sql);
+  auto from_stages = RunLote("query --output " + (tmp_ / "staged") + sql);
+  ASSERT_EQ(from_run.exit_code, 0) << from_run.err;
+  EXPECT_EQ(from_run.out, from_stages.out);
+  EXPECT_GT(std::count(from_run.out.begin(), from_run.out.end(), '\n'), 20);  // patterns found
+  EXPECT_NE(from_run.out.find(",****"), std::string::npos);  // masked by the default policy
 }
 
 TEST_F(PipelineCli, SecondRunOnTheSameOutputRefusesOrWaits) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "lote/base/digest.h"
+#include "lote/base/json_writer.h"
 #include "lote/pipeline/catalog.h"
 #include "lote/storage/fault_injecting_storage.h"
 #include "pipeline/fake_engine.h"
@@ -267,6 +268,73 @@ TEST_F(PipelineTest, CatalogOfAnotherSchemaVersionIsRefusedNamingTheFile) {
   EXPECT_NE(r.status().message().find(options_.catalog_path), std::string::npos);
   EXPECT_NE(r.status().message().find("schema version 1"), std::string::npos);
   EXPECT_TRUE(Results().empty());
+}
+
+// An engine that returns fixed entities of every value kind, as JSON and (unless json_only) as
+// structs too: the catalog must hold the same rows either way.
+class ValueKindsEngine : public FakeInferenceEngine {
+ public:
+  explicit ValueKindsEngine(bool json_only) : json_only_(json_only) {}
+  Status Infer(std::string_view text, InferenceState* st, InferenceOutput* out) const override {
+    LOTE_RETURN_IF_ERROR(FakeInferenceEngine::Infer(text, st, out));
+    auto entity = [](std::string type, uint32_t start, std::string text, std::string value) {
+      extract::Entity e;
+      e.type = std::move(type);
+      e.start = start;
+      e.end = start + 1;
+      e.text = std::move(text);
+      e.value_json = std::move(value);
+      e.score = 0.75f;
+      return e;
+    };
+    std::vector<extract::Entity> es = {
+        entity("PHONE", 0, "300", "\"+573001234567\""),
+        entity("NOTE", 1, "q\"uote", "\"say \\\"hi\\\"\\n\""),
+        entity("MONEY", 2, "$5", "{\"amount\":50000,\"currency\":\"COP\"}"),
+        entity("PER", 3, "****", ""),
+    };
+    out->entities_json = "[";
+    for (size_t i = 0; i < es.size(); ++i) {
+      const auto& e = es[i];
+      if (i) out->entities_json += ",";
+      out->entities_json += "{\"type\":\"" + e.type + "\",\"start\":" + std::to_string(e.start) +
+                            ",\"end\":" + std::to_string(e.end) + ",\"text\":";
+      AppendJsonString(&out->entities_json, e.text);
+      if (!e.value_json.empty()) out->entities_json += ",\"value\":" + e.value_json;
+      out->entities_json += ",\"score\":0.75}";
+    }
+    out->entities_json += "]";
+    if (!json_only_) out->entities = std::move(es);
+    return Status::Ok();
+  }
+
+ private:
+  bool json_only_;
+};
+
+TEST_F(PipelineTest, CatalogEntitiesAreTheSameFromStructsAndFromJson) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n");
+  const std::string sql =
+      "SELECT type, start, \"end\", text, value, typeof(value), score FROM entities ORDER BY start";
+  std::string first;
+  for (bool json_only : {false, true}) {
+    options_.catalog_path = dir_ + (json_only ? "/json.db" : "/structs.db");
+    options_.output_uri = json_only ? "mem://t/out-json" : "mem://t/out-structs";
+    auto report = RunPipeline(options_, std::make_shared<ValueKindsEngine>(json_only));
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    std::string rows = FormatQueryResult(Query(sql), QueryFormat::kCsv);
+    if (first.empty()) {
+      first = rows;
+      EXPECT_EQ(rows,
+                "type,start,end,text,value,typeof(value),score\n"
+                "PHONE,0,1,300,+573001234567,text,0.75\n"
+                "NOTE,1,2,\"q\"\"uote\",\"say \"\"hi\"\"\n\",text,0.75\n"
+                "MONEY,2,3,$5,\"{\"\"amount\"\":50000,\"\"currency\"\":\"\"COP\"\"}\",text,0.75\n"
+                "PER,3,4,****,,null,0.75\n");
+    } else {
+      EXPECT_EQ(rows, first);
+    }
+  }
 }
 
 TEST_F(PipelineTest, ForceReprocessesAndReplacesEarlierOutputs) {
