@@ -14,8 +14,8 @@ namespace lote::extract::internal {
 
 // Bump whenever a template, a hash or the token analysis changes: weights trained with other
 // templates are meaningless, so loading refuses a model whose version differs.
-inline constexpr uint32_t kFeatureVersion = 2;
-inline constexpr int kMaxFeatures = 64;
+inline constexpr uint32_t kFeatureVersion = 3;
+inline constexpr int kMaxFeatures = 72;
 
 // Token flag bits.
 enum TokenFlag : uint32_t {
@@ -37,8 +37,8 @@ struct TokenInfo {
   uint64_t form = 0;         // form as written
   uint64_t shape = 0;        // "Xxxxx", "dd/dd/dddd" (runs capped at 4)
   uint64_t short_shape = 0;  // runs collapsed: "Xx", "d/d/d"
-  uint64_t prefix[4] = {};   // lower-cased prefixes of 1..4 code points (0 when shorter)
-  uint64_t suffix[4] = {};
+  uint64_t prefix[5] = {};   // lower-cased prefixes of 1..5 code points (0 when shorter)
+  uint64_t suffix[5] = {};
   uint32_t flags = 0;
   uint32_t length_bucket = 0;
   uint32_t cap_class = 0;  // from the CapitalizationLexicon (0: unknown word)

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -274,6 +275,26 @@ TEST(EntityTagger, TruncatedWeightsSectionIsDataLoss) {
   model::ModelFile missing = file;
   missing.sections.erase("tagger.tags");
   EXPECT_EQ(EntityTagger::FromModelFile(missing).status().code(), StatusCode::kNotFound);
+}
+
+TEST(EntityTagger, ModelOfAnotherFeatureVersionIsRefusedWithAClearError) {
+  auto tagger = EntityTagger::Train(SyntheticCorpus(1), {}, FastOptions(), nullptr);
+  ASSERT_TRUE(tagger.ok());
+  model::ModelFile file = tagger->ToModelFile();
+  // tagger.config: uint32 section format, uint32 feature version, ... (little-endian).
+  std::string& config = file.sections["tagger.config"];
+  ASSERT_GE(config.size(), 8u);
+  uint32_t version = 0;
+  std::memcpy(&version, config.data() + 4, 4);
+  EXPECT_GE(version, 3u);  // 3 added the 5-code-point prefix / suffix templates
+  const uint32_t old_version = 2;
+  std::memcpy(config.data() + 4, &old_version, 4);
+  auto r = EntityTagger::FromModelFile(file);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().ToString().find("feature version 2"), std::string::npos)
+      << r.status().ToString();
+  EXPECT_NE(r.status().ToString().find("retrain"), std::string::npos) << r.status().ToString();
 }
 
 TEST(EntityTagger, TrainingIsDeterministic) {

@@ -2,7 +2,7 @@
 // tags with first-order Viterbi decoding (invalid IOB2 transitions are forbidden).
 //
 // Features are hashed (64-bit) templates over the token and its +-2 neighbours: lower-cased word,
-// case-sensitive form, prefixes and suffixes of 1-4 code points, word shapes (long and short),
+// case-sensitive form, prefixes and suffixes of 1-5 code points, word shapes (long and short),
 // capitalisation / digit / punctuation flags, word bigrams, shape n-grams, sentence position,
 // and one distributional feature learned from the training text itself (how often a word is
 // written capitalised inside a sentence). Only features seen in training get a weight row.
