@@ -249,6 +249,23 @@ void EntityLexicon::Add(const uint64_t* form_hashes, size_t n, uint8_t type) {
 void EntityLexicon::Finish() {
   std::sort(entries_.begin(), entries_.end());
   entries_.erase(std::unique(entries_.begin(), entries_.end()), entries_.end());
+  BuildIndex();
+}
+
+void EntityLexicon::BuildIndex() {
+  index_.clear();
+  mask_ = 0;
+  if (entries_.empty()) return;
+  size_t cap = 16;
+  while (cap < entries_.size() * 2) cap <<= 1;
+  index_.assign(cap, 0);
+  mask_ = cap - 1;
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (i > 0 && entries_[i].first == entries_[i - 1].first) continue;  // first of its hash only
+    size_t pos = static_cast<size_t>(entries_[i].first) & mask_;
+    while (index_[pos] != 0) pos = (pos + 1) & mask_;
+    index_[pos] = static_cast<uint32_t>(i + 1);
+  }
 }
 
 void EntityLexicon::Serialize(std::string* out) const {
@@ -277,6 +294,7 @@ Status EntityLexicon::Parse(std::string_view bytes) {
   if (!std::is_sorted(entries_.begin(), entries_.end())) {
     return DataLossError("tagger.entities: entries not sorted");
   }
+  BuildIndex();
   return Status::Ok();
 }
 
@@ -423,15 +441,13 @@ Status CapitalizationLexicon::Parse(std::string_view bytes) {
 }
 
 void FeatureIndex::Rehash(size_t capacity) {
-  slots_.assign(capacity, 0);
-  rows_.assign(capacity, 0);
+  slots_.assign(capacity, Slot{});
   mask_ = capacity - 1;
   for (uint32_t r = 0; r < keys_.size(); ++r) {
     const uint64_t k = keys_[r] ? keys_[r] : 1;
     size_t pos = static_cast<size_t>(k) & mask_;
-    while (slots_[pos] != 0) pos = (pos + 1) & mask_;
-    slots_[pos] = k;
-    rows_[pos] = r;
+    while (slots_[pos].key != 0) pos = (pos + 1) & mask_;
+    slots_[pos] = Slot{k, r};
   }
 }
 
@@ -449,14 +465,13 @@ uint32_t FeatureIndex::FindOrInsert(uint64_t key) {
   const uint64_t k = key ? key : 1;
   size_t pos = static_cast<size_t>(k) & mask_;
   while (true) {
-    if (slots_[pos] == k) return rows_[pos];
-    if (slots_[pos] == 0) break;
+    if (slots_[pos].key == k) return slots_[pos].row;
+    if (slots_[pos].key == 0) break;
     pos = (pos + 1) & mask_;
   }
   const uint32_t row = static_cast<uint32_t>(keys_.size());
   keys_.push_back(key);
-  slots_[pos] = k;
-  rows_[pos] = row;
+  slots_[pos] = Slot{k, row};
   return row;
 }
 
