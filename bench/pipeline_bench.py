@@ -113,10 +113,11 @@ def main():
 
         def run_once():
             shutil.rmtree(out, ignore_errors=True)
-            return timed([a.lote, "run", "--input", data, "--output", out, "--model", model,
-                          "--config", cfg_path, "--log-format", "json"])
+            secs, rss, stdout = timed([a.lote, "run", "--input", data, "--output", out, "--model",
+                                       model, "--config", cfg_path, "--log-format", "json"])
+            return secs, rss, manifest_stages(stdout)  # read now: the next run deletes it
         best, all_secs = median_run(a.repeat, run_once)
-        row(f"lote run, {name}", best, all_secs, manifest_stages(best[2]))
+        row(f"lote run, {name}", best, all_secs, best[2])
 
     # The classifier-only job again, one stage command at a time (hand-over through files).
     open(cfg_path, "w").write(configs["classifier only"])
