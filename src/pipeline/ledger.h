@@ -13,6 +13,7 @@
 //   sources     one id per object URI (dedup state refers to it)
 //   seen_records / seen_content  dedup state across runs; seen_records also maps each record_id
 //               to the attempt holding its latest version
+//   attempt_labels  result rows per label of each attempt (the run summary's top labels)
 //   stale_rows  (attempt, record_id) versions replaced by a later attempt of the same source
 //   result_rows / entity_rows / quarantine_rows  catalog rows of every attempt, without what is
 //               the same for the whole attempt (in attempts/objects)
@@ -30,6 +31,7 @@
 #define LOTE_SRC_PIPELINE_LEDGER_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +75,9 @@ struct PendingCommit {
   std::vector<StagedPart> parts;
   std::vector<std::string> deletes;
 };
+
+// Result rows per label ("(none)" for rows without one) of one attempt.
+using LabelCounts = std::map<std::string, uint64_t>;
 
 // What is the same for every row of an attempt.
 struct AttemptInfo {
@@ -138,7 +143,8 @@ class IngestLedger {
   // superseded (their files listed for deletion, their catalog rows deleted when `force`), and
   // commits. `parts` get their final_uri. `output_uri` is the base of final names.
   Status CommitAttempt(int64_t attempt_id, int64_t object_id, const std::string& output_uri,
-                       const AttemptCounts& counts, std::vector<StagedPart>* parts);
+                       const AttemptCounts& counts, const LabelCounts& labels,
+                       std::vector<StagedPart>* parts);
 
   // Attempts in state 'committing', with what remains to do.
   Result<std::vector<PendingCommit>> PendingCommits();

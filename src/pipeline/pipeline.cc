@@ -145,6 +145,7 @@ void SplitReaderError(const std::string& uri, const std::string& message, uint64
 
 struct ObjectOutcome {
   AttemptCounts counts;
+  LabelCounts labels;
   std::vector<StagedPart> parts;
   std::string consumed_id;  // content id of the bytes actually read
 };
@@ -481,6 +482,7 @@ Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t source_i
         s = results.AddRow(line);
         if (s.ok()) s = ledger_->AddResult(attempt_id, row, entities, &item.out.entities);
         if (!s.ok()) break;
+        ++outcome.labels[row.label.empty() ? std::string("(none)") : row.label];
         ++c.records_out;
         ++live_out_;
       }
@@ -702,7 +704,8 @@ Status Run::ProcessObject(const storage::ObjectInfo& info, const StagedObject* s
     }
     Hook("parts_closed");
     LOTE_RETURN_IF_ERROR(ledger_->CommitAttempt(attempt_id, object_id, o_.output_uri,
-                                                outcome->counts, &outcome->parts));
+                                                outcome->counts, outcome->labels,
+                                                &outcome->parts));
     Hook("committed");
     // The commit is durable: from here on a failure is completed by the next run.
     LOTE_ASSIGN_OR_RETURN(auto pending, ledger_->PendingCommits());

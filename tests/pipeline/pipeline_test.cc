@@ -337,6 +337,24 @@ TEST_F(PipelineTest, CatalogEntitiesAreTheSameFromStructsAndFromJson) {
   }
 }
 
+TEST_F(PipelineTest, SummaryTopLabelsCountThisRunsResultRowsOnly) {
+  Put("a.jsonl",
+      "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"pagar ya\"}\n"
+      "{\"id\":\"3\",\"text\":\"bloquear\"}\n{\"id\":\"4\",\"text\":\"\"}\n");
+  auto first = RunPipeline(options_, engine_);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  using Counts = std::vector<std::pair<std::string, uint64_t>>;
+  EXPECT_EQ(first->top_labels, (Counts{{"pago", 2}, {"bloqueo", 1}}));
+  Put("b.jsonl", "{\"id\":\"5\",\"text\":\"hola\"}\n{\"id\":\"1\",\"text\":\"pagar\"}\n");
+  auto second = RunPipeline(options_, engine_);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->top_labels, (Counts{{"otro", 1}}));  // "1" is a duplicate
+  options_.force = true;
+  auto forced = RunPipeline(options_, engine_);
+  ASSERT_TRUE(forced.ok()) << forced.status().ToString();
+  EXPECT_EQ(forced->top_labels, (Counts{{"pago", 2}, {"bloqueo", 1}, {"otro", 1}}));
+}
+
 TEST_F(PipelineTest, ForceReprocessesAndReplacesEarlierOutputs) {
   Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"<p></p>\"}\n");
   ASSERT_TRUE(RunPipeline(options_, engine_).ok());
