@@ -22,6 +22,11 @@ constexpr uint32_t kWeightsFormat = 1;
 constexpr float kForbidden = -1e30f;
 constexpr int kQuantMax = 32767;
 constexpr size_t kLexiconFolds = 10;
+constexpr uint32_t kDocFormat = 1;
+// Documents shorter than this are tagged by the first pass alone: the second pass learned from
+// full windows, and on 2-5 sentence documents it scored below the first pass (dev1/dev2 of
+// esp.testa cut into chunks), at 20 it was on par or above.
+constexpr size_t kMinDocSentences = 20;
 
 uint64_t SplitMix64(uint64_t* state) {
   uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
@@ -41,6 +46,16 @@ struct TaggerState::Buffers {
   std::vector<uint16_t> back, path;
   std::vector<std::string_view> views;
   SegmentedText seg;
+  // Documents (TagDoc): views of all sentences, sentence offsets into views, their analyses,
+  // first-pass tags, and the second pass's window and keys.
+  std::vector<uint32_t> sent_off;
+  std::vector<internal::TokenInfo> all_infos;
+  std::vector<uint16_t> tags1;
+  std::vector<internal::DocToken> dtoks;
+  std::vector<uint32_t> flags;
+  internal::DocWindow window;
+  std::vector<uint64_t> dkeys;
+  std::vector<uint32_t> doff;
 };
 
 TaggerState::TaggerState() : b_(std::make_unique<Buffers>()) {}
@@ -65,19 +80,32 @@ struct EntityTagger::Model {
   std::string meta_json;
   std::string version_id;
   text::Tokenizer tokenizer;
+  // Second pass (two-pass models): its own weights over the same token analysis plus the
+  // document features, trained with first-pass tags from jackknifed models.
+  std::unique_ptr<Model> doc;
+  uint32_t doc_window = 0;
 
   size_t T() const { return tags.size(); }
 
   Status SetTags(std::vector<std::string> tag_names);
   void BuildMask();
-  // Emission scores of a sentence of analysed tokens into b->emis (n x T).
-  void Emissions(size_t n, TaggerState::Buffers* b) const;
+  // Emission scores of a sentence of analysed tokens into b->emis (n x T); extra keys of token
+  // i (second pass) are extra[extra_off[i] .. extra_off[i + 1]) when extra is not null.
+  void Emissions(const internal::TokenInfo* infos, size_t n, TaggerState::Buffers* b,
+                 const uint64_t* extra, const uint32_t* extra_off) const;
+  // Tags the document in b->views / b->sent_off; calls emit(sentence, offset, n) with the final
+  // path (and margins) of each sentence in b->path / b->margins.
+  template <typename F>
+  void TagDoc(TaggerState::Buffers* b, bool margins, F&& emit) const;
   // Viterbi best path into b->path; with margins, b->margins[i] is the max-marginal margin of
   // token i's tag.
   void Decode(size_t n, const float* emis, const float* trans_masked, TaggerState::Buffers* b,
               bool margins) const;
   void TagViews(std::span<const std::string_view> tokens, TaggerState::Buffers* b,
                 bool margins) const;
+  static std::string WriteWeights(const Model& m);
+  // Reads a weights section into index / weights / scale / trans (tags already set).
+  Status ParseWeights(std::string_view bytes, const char* what);
 };
 
 Status EntityTagger::Model::SetTags(std::vector<std::string> tag_names) {
@@ -119,14 +147,19 @@ void EntityTagger::Model::BuildMask() {
   }
 }
 
-void EntityTagger::Model::Emissions(size_t n, TaggerState::Buffers* b) const {
+void EntityTagger::Model::Emissions(const internal::TokenInfo* infos, size_t n,
+                                    TaggerState::Buffers* b, const uint64_t* extra,
+                                    const uint32_t* extra_off) const {
   const size_t nt = T();
   internal::FeatureExtractor fx(&lexicon);
   b->emis.assign(n * nt, 0.0f);
-  b->keys.resize(internal::kMaxFeatures);
-  b->rows.resize(internal::kMaxFeatures);
+  b->keys.resize(internal::kMaxFeatures + internal::kMaxDocFeatures);
+  b->rows.resize(internal::kMaxFeatures + internal::kMaxDocFeatures);
   for (size_t i = 0; i < n; ++i) {
-    const int k = fx.Features(b->infos.data(), n, i, b->keys.data());
+    int k = fx.Features(infos, n, i, b->keys.data());
+    if (extra) {
+      for (uint32_t j = extra_off[i]; j < extra_off[i + 1]; ++j) b->keys[k++] = extra[j];
+    }
     // Look every key up first, then add the rows: the lookups are independent cache misses
     // the CPU can overlap.
     int m = 0;
@@ -208,14 +241,105 @@ void EntityTagger::Model::Decode(size_t n, const float* emis, const float* tm,
   }
 }
 
+namespace {
+
+// Second-pass keys of every sentence of a document: for sentence s, the window holds the
+// sentences [s - window, s + window]. Calls f(s) with b->dkeys / b->doff filled.
+template <typename F>
+void ForEachDocSentence(const std::vector<internal::DocToken>& dtoks,
+                        const std::vector<uint32_t>& flags, const uint16_t* tags1,
+                        const std::vector<uint32_t>& sent_off, size_t nt, size_t n_labels,
+                        size_t window, internal::DocWindow* win, std::vector<uint64_t>* dkeys,
+                        std::vector<uint32_t>* doff, F&& f) {
+  const size_t S = sent_off.size() - 1;
+  win->Reset(n_labels);
+  size_t added = 0, removed = 0;
+  uint64_t keys[internal::kMaxDocFeatures];
+  for (size_t s = 0; s < S; ++s) {
+    for (; added < S && added <= s + window; ++added) {
+      for (uint32_t u = sent_off[added]; u < sent_off[added + 1]; ++u) win->Add(dtoks[u], 1);
+    }
+    for (; removed + window < s; ++removed) {
+      for (uint32_t u = sent_off[removed]; u < sent_off[removed + 1]; ++u) win->Add(dtoks[u], -1);
+    }
+    const uint32_t off = sent_off[s], n = sent_off[s + 1] - off;
+    dkeys->clear();
+    doff->assign(1, 0);
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t prev = i > 0 ? tags1[off + i - 1] : static_cast<uint32_t>(nt);
+      const uint32_t next = i + 1 < n ? tags1[off + i + 1] : static_cast<uint32_t>(nt);
+      const int k =
+          win->Features(dtoks[off + i], prev, tags1[off + i], next, flags[off + i], i == 0, keys);
+      dkeys->insert(dkeys->end(), keys, keys + k);
+      doff->push_back(static_cast<uint32_t>(dkeys->size()));
+    }
+    f(s);
+  }
+}
+
+internal::DocToken MakeDocToken(const internal::TokenInfo& info, uint32_t i, uint16_t label) {
+  internal::DocToken d;
+  d.lower = info.lower;
+  d.label = label;
+  d.counted = (info.flags & internal::kHasAlpha) ? 1 : 0;
+  d.mid = i > 0 ? 1 : 0;
+  d.cap = (info.flags & internal::kInitCap) ? 1 : 0;
+  return d;
+}
+
+}  // namespace
+
+template <typename F>
+void EntityTagger::Model::TagDoc(TaggerState::Buffers* b, bool margins, F&& emit) const {
+  const size_t S = b->sent_off.size() - 1;
+  const size_t N = b->sent_off[S];
+  internal::FeatureExtractor fx(&lexicon);
+  b->all_infos.resize(N);
+  for (size_t u = 0; u < N; ++u) fx.Analyze(b->views[u], &b->all_infos[u], &b->scratch);
+  b->tags1.resize(N);
+  const Model* second = S >= kMinDocSentences ? doc.get() : nullptr;
+  for (size_t s = 0; s < S; ++s) {
+    const uint32_t off = b->sent_off[s], n = b->sent_off[s + 1] - off;
+    internal::TokenInfo* infos = b->all_infos.data() + off;
+    fx.AnalyzeSentence(infos, n, &entities);
+    Emissions(infos, n, b, nullptr, nullptr);
+    Decode(n, b->emis.data(), masked.data(), b, margins && !second);
+    if (!second) {
+      emit(s, off, n);
+    } else {
+      std::copy(b->path.begin(), b->path.begin() + n, b->tags1.begin() + off);
+    }
+  }
+  if (!second) return;
+  b->dtoks.resize(N);
+  b->flags.resize(N);
+  for (size_t s = 0; s < S; ++s) {
+    for (uint32_t u = b->sent_off[s]; u < b->sent_off[s + 1]; ++u) {
+      const uint16_t y = b->tags1[u];
+      b->dtoks[u] = MakeDocToken(b->all_infos[u], u - b->sent_off[s],
+                                 y == 0 ? 0 : static_cast<uint16_t>(1 + tag_type[y]));
+      b->flags[u] = b->all_infos[u].flags;
+    }
+  }
+  ForEachDocSentence(b->dtoks, b->flags, b->tags1.data(), b->sent_off, T(), types.size() + 1,
+                     doc_window, &b->window, &b->dkeys, &b->doff, [&](size_t s) {
+                       const uint32_t off = b->sent_off[s], n = b->sent_off[s + 1] - off;
+                       doc->Emissions(b->all_infos.data() + off, n, b, b->dkeys.data(),
+                                      b->doff.data());
+                       doc->Decode(n, b->emis.data(), doc->masked.data(), b, margins);
+                       emit(s, off, n);
+                     });
+}
+
 void EntityTagger::Model::TagViews(std::span<const std::string_view> tokens,
                                    TaggerState::Buffers* b, bool margins) const {
+  // One sentence: below kMinDocSentences, so the first pass alone.
   const size_t n = tokens.size();
   internal::FeatureExtractor fx(&lexicon);
   b->infos.resize(n);
   for (size_t i = 0; i < n; ++i) fx.Analyze(tokens[i], &b->infos[i], &b->scratch);
   fx.AnalyzeSentence(b->infos.data(), n, &entities);
-  Emissions(n, b);
+  Emissions(b->infos.data(), n, b, nullptr, nullptr);
   Decode(n, b->emis.data(), masked.data(), b, margins);
 }
 
@@ -228,6 +352,7 @@ const std::vector<std::string>& EntityTagger::tag_names() const { return m_->tag
 const std::vector<std::string>& EntityTagger::entity_types() const { return m_->types; }
 const std::string& EntityTagger::meta_json() const { return m_->meta_json; }
 const std::string& EntityTagger::version_id() const { return m_->version_id; }
+int EntityTagger::doc_window() const { return m_->doc ? static_cast<int>(m_->doc_window) : 0; }
 
 void EntityTagger::TagTokens(std::span<const std::string_view> tokens, TaggerState* state,
                              std::vector<uint16_t>* tags) const {
@@ -246,6 +371,24 @@ std::vector<std::string> EntityTagger::Tag(const std::vector<std::string>& token
   return out;
 }
 
+std::vector<std::vector<std::string>> EntityTagger::TagDocument(
+    const std::vector<std::vector<std::string>>& sentences, TaggerState* state) const {
+  TaggerState::Buffers* b = state->b_.get();
+  std::vector<std::vector<std::string>> out(sentences.size());
+  if (sentences.empty()) return out;
+  b->views.clear();
+  b->sent_off.assign(1, 0);
+  for (const auto& s : sentences) {
+    b->views.insert(b->views.end(), s.begin(), s.end());
+    b->sent_off.push_back(static_cast<uint32_t>(b->views.size()));
+  }
+  m_->TagDoc(b, false, [&](size_t s, uint32_t, uint32_t n) {
+    out[s].reserve(n);
+    for (uint32_t i = 0; i < n; ++i) out[s].push_back(m_->tags[b->path[i]]);
+  });
+  return out;
+}
+
 Result<std::vector<Entity>> EntityTagger::Extract(std::string_view text, TaggerState* state) const {
   const size_t bad = text::FindInvalidUtf8(text);
   if (bad != std::string_view::npos) {
@@ -256,15 +399,12 @@ Result<std::vector<Entity>> EntityTagger::Extract(std::string_view text, TaggerS
   std::vector<Entity> out;
   const auto& toks = b->seg.tokens;
   const auto& starts = b->seg.sentence_starts;
-  for (size_t s = 0; s < starts.size(); ++s) {
-    const size_t first = starts[s];
-    const size_t last = s + 1 < starts.size() ? starts[s + 1] : toks.size();
-    b->views.clear();
-    for (size_t u = first; u < last; ++u) {
-      b->views.push_back(text.substr(toks[u].begin, toks[u].end - toks[u].begin));
-    }
-    m_->TagViews(b->views, b, true);
-    const size_t n = last - first;
+  if (starts.empty()) return out;
+  b->views.clear();
+  for (const TextToken& t : toks) b->views.push_back(text.substr(t.begin, t.end - t.begin));
+  b->sent_off.assign(starts.begin(), starts.end());
+  b->sent_off.push_back(static_cast<uint32_t>(toks.size()));
+  m_->TagDoc(b, true, [&](size_t, uint32_t first, uint32_t n) {
     for (size_t i = 0; i < n;) {
       const uint16_t y = b->path[i];
       if (y == 0) {
@@ -290,12 +430,59 @@ Result<std::vector<Entity>> EntityTagger::Extract(std::string_view text, TaggerS
       out.push_back(std::move(e));
       i = j;
     }
-  }
+  });
   return out;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Serialization.
+
+namespace {
+
+std::string WriteWeightsImpl(const std::vector<float>& weights, const std::vector<uint64_t>& keys,
+                             float scale, const std::vector<float>& trans, size_t nt);
+
+}  // namespace
+
+std::string EntityTagger::Model::WriteWeights(const Model& m) {
+  return WriteWeightsImpl(m.weights, m.index.keys(), m.scale, m.trans, m.T());
+}
+
+namespace {
+
+std::string WriteWeightsImpl(const std::vector<float>& weights, const std::vector<uint64_t>& keys,
+                             float scale, const std::vector<float>& trans, size_t nt) {
+  // Rows are stored sparse (tag id + int16 step count per non-zero weight): most features
+  // only ever touch a few tags, which keeps models with many types small.
+  std::vector<uint8_t> nnz, ids;
+  std::vector<int16_t> values;
+  const size_t rows = keys.size();
+  nnz.reserve(rows);
+  for (size_t r = 0; r < rows; ++r) {
+    uint8_t c = 0;
+    for (size_t t = 0; t < nt; ++t) {
+      const float w = weights[r * nt + t];
+      if (w != 0.0f) {
+        ++c;
+        ids.push_back(static_cast<uint8_t>(t));
+        values.push_back(static_cast<int16_t>(std::lround(w / scale)));
+      }
+    }
+    nnz.push_back(c);
+  }
+  model::ByteWriter w;
+  w.Put<uint32_t>(kWeightsFormat);
+  w.Put<uint32_t>(static_cast<uint32_t>(nt));
+  w.PutVector(keys);
+  w.Put<float>(scale);
+  w.PutVector(nnz);
+  w.PutVector(ids);
+  w.PutVector(values);
+  w.PutVector(trans);
+  return w.Release();
+}
+
+}  // namespace
 
 model::ModelFile EntityTagger::ToModelFile() const {
   const Model& m = *m_;
@@ -316,35 +503,13 @@ model::ModelFile EntityTagger::ToModelFile() const {
   }
   m.lexicon.Serialize(&file.sections["tagger.lexicon"]);
   m.entities.Serialize(&file.sections["tagger.entities"]);
-  {
-    // Rows are stored sparse (tag id + int16 step count per non-zero weight): most features
-    // only ever touch a few tags, which keeps models with many types small.
-    std::vector<uint8_t> nnz, ids;
-    std::vector<int16_t> values;
-    const size_t rows = m.index.size();
-    nnz.reserve(rows);
-    for (size_t r = 0; r < rows; ++r) {
-      uint8_t c = 0;
-      for (size_t t = 0; t < nt; ++t) {
-        const float w = m.weights[r * nt + t];
-        if (w != 0.0f) {
-          ++c;
-          ids.push_back(static_cast<uint8_t>(t));
-          values.push_back(static_cast<int16_t>(std::lround(w / m.scale)));
-        }
-      }
-      nnz.push_back(c);
-    }
+  file.sections["tagger.weights"] = Model::WriteWeights(m);
+  if (m.doc) {
     model::ByteWriter w;
-    w.Put<uint32_t>(kWeightsFormat);
-    w.Put<uint32_t>(static_cast<uint32_t>(nt));
-    w.PutVector(m.index.keys());
-    w.Put<float>(m.scale);
-    w.PutVector(nnz);
-    w.PutVector(ids);
-    w.PutVector(values);
-    w.PutVector(m.trans);
-    file.sections["tagger.weights"] = w.Release();
+    w.Put<uint32_t>(kDocFormat);
+    w.Put<uint32_t>(m.doc_window);
+    file.sections["tagger.doc.config"] = w.Release();
+    file.sections["tagger.doc.weights"] = Model::WriteWeights(*m.doc);
   }
   file.sections["meta"] = m.meta_json;
   return file;
@@ -359,6 +524,49 @@ Result<std::string_view> Section(const model::ModelFile& file, const std::string
 }
 
 }  // namespace
+
+Status EntityTagger::Model::ParseWeights(std::string_view bytes, const char* what) {
+  const size_t nt = T();
+
+  model::ByteReader r(bytes, what);
+  uint32_t wformat = 0, wnt = 0;
+  LOTE_RETURN_IF_ERROR(r.Get(&wformat));
+  if (wformat != kWeightsFormat) {
+    return FailedPreconditionError(std::string(what) + ": format " + std::to_string(wformat) +
+                                   " unknown");
+  }
+  LOTE_RETURN_IF_ERROR(r.Get(&wnt));
+  if (wnt != T())
+    return DataLossError(std::string(what) + ": tag count disagrees with tagger.config");
+  std::vector<uint64_t> keys;
+  std::vector<uint8_t> nnz, ids;
+  std::vector<int16_t> values;
+  LOTE_RETURN_IF_ERROR(r.GetVector(&keys));
+  LOTE_RETURN_IF_ERROR(r.Get(&scale));
+  LOTE_RETURN_IF_ERROR(r.GetVector(&nnz));
+  LOTE_RETURN_IF_ERROR(r.GetVector(&ids));
+  LOTE_RETURN_IF_ERROR(r.GetVector(&values));
+  LOTE_RETURN_IF_ERROR(r.GetVector(&trans));
+  LOTE_RETURN_IF_ERROR(r.ExpectEnd());
+  if (nnz.size() != keys.size() || ids.size() != values.size() ||
+      trans.size() != (static_cast<size_t>(nt) + 1) * nt || !std::isfinite(scale)) {
+    return DataLossError(std::string(what) + ": inconsistent sizes");
+  }
+  weights.assign(keys.size() * nt, 0.0f);
+  size_t at = 0;
+  for (size_t row = 0; row < keys.size(); ++row) {
+    if (ids.size() - at < nnz[row])
+      return DataLossError(std::string(what) + ": inconsistent sizes");
+    for (uint8_t c = 0; c < nnz[row]; ++c, ++at) {
+      if (ids[at] >= nt) return DataLossError(std::string(what) + ": tag id out of range");
+      weights[row * nt + ids[at]] = static_cast<float>(values[at]) * scale;
+    }
+  }
+  if (at != ids.size()) return DataLossError(std::string(what) + ": inconsistent sizes");
+  index.Build(keys);
+  if (index.size() != keys.size()) return DataLossError(std::string(what) + ": duplicate keys");
+  return Status::Ok();
+}
 
 Result<EntityTagger> EntityTagger::FromModelFile(const model::ModelFile& file) {
   auto m = std::make_unique<Model>();
@@ -400,42 +608,23 @@ Result<EntityTagger> EntityTagger::FromModelFile(const model::ModelFile& file) {
   }
   LOTE_RETURN_IF_ERROR(m->lexicon.Parse(lexicon));
   LOTE_RETURN_IF_ERROR(m->entities.Parse(entities));
-  {
-    model::ByteReader r(weights, "tagger.weights");
-    uint32_t wformat = 0, wnt = 0;
-    LOTE_RETURN_IF_ERROR(r.Get(&wformat));
-    if (wformat != kWeightsFormat) {
-      return FailedPreconditionError("tagger.weights: format " + std::to_string(wformat) +
+  LOTE_RETURN_IF_ERROR(m->ParseWeights(weights, "tagger.weights"));
+  if (file.sections.count("tagger.doc.config")) {
+    LOTE_ASSIGN_OR_RETURN(std::string_view dconfig, Section(file, "tagger.doc.config"));
+    LOTE_ASSIGN_OR_RETURN(std::string_view dweights, Section(file, "tagger.doc.weights"));
+    model::ByteReader r(dconfig, "tagger.doc.config");
+    uint32_t dformat = 0;
+    LOTE_RETURN_IF_ERROR(r.Get(&dformat));
+    if (dformat != kDocFormat) {
+      return FailedPreconditionError("tagger.doc.config: format " + std::to_string(dformat) +
                                      " unknown");
     }
-    LOTE_RETURN_IF_ERROR(r.Get(&wnt));
-    if (wnt != nt) return DataLossError("tagger.weights: tag count disagrees with tagger.config");
-    std::vector<uint64_t> keys;
-    std::vector<uint8_t> nnz, ids;
-    std::vector<int16_t> values;
-    LOTE_RETURN_IF_ERROR(r.GetVector(&keys));
-    LOTE_RETURN_IF_ERROR(r.Get(&m->scale));
-    LOTE_RETURN_IF_ERROR(r.GetVector(&nnz));
-    LOTE_RETURN_IF_ERROR(r.GetVector(&ids));
-    LOTE_RETURN_IF_ERROR(r.GetVector(&values));
-    LOTE_RETURN_IF_ERROR(r.GetVector(&m->trans));
+    LOTE_RETURN_IF_ERROR(r.Get(&m->doc_window));
     LOTE_RETURN_IF_ERROR(r.ExpectEnd());
-    if (nnz.size() != keys.size() || ids.size() != values.size() ||
-        m->trans.size() != (static_cast<size_t>(nt) + 1) * nt || !std::isfinite(m->scale)) {
-      return DataLossError("tagger.weights: inconsistent sizes");
-    }
-    m->weights.assign(keys.size() * nt, 0.0f);
-    size_t at = 0;
-    for (size_t row = 0; row < keys.size(); ++row) {
-      if (ids.size() - at < nnz[row]) return DataLossError("tagger.weights: inconsistent sizes");
-      for (uint8_t c = 0; c < nnz[row]; ++c, ++at) {
-        if (ids[at] >= nt) return DataLossError("tagger.weights: tag id out of range");
-        m->weights[row * nt + ids[at]] = static_cast<float>(values[at]) * m->scale;
-      }
-    }
-    if (at != ids.size()) return DataLossError("tagger.weights: inconsistent sizes");
-    m->index.Build(keys);
-    if (m->index.size() != keys.size()) return DataLossError("tagger.weights: duplicate keys");
+    m->doc = std::make_unique<Model>();
+    LOTE_RETURN_IF_ERROR(m->doc->SetTags(m->tags));
+    LOTE_RETURN_IF_ERROR(m->doc->ParseWeights(dweights, "tagger.doc.weights"));
+    m->doc->BuildMask();
   }
   m->BuildMask();
   m->meta_json.assign(meta);
@@ -489,10 +678,100 @@ Status ValidateTags(const TaggedSequence& s, size_t index, const char* what) {
 
 }  // namespace
 
+// First-pass tags of the second pass's training sentences (ids in the model's tag space).
+struct EntityTagger::DocInput {
+  std::vector<std::vector<uint16_t>> tags1;
+  uint32_t window = 0;
+};
+
 Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& train,
                                          const std::vector<TaggedSequence>& dev,
                                          const TaggerTrainOptions& options,
                                          TaggerTrainReport* report) {
+  if (options.doc_window <= 0) return TrainOne(train, dev, options, report, nullptr);
+  const auto t0 = std::chrono::steady_clock::now();
+  TaggerTrainOptions one = options;
+  one.doc_window = 0;
+  TaggerTrainReport rep1;
+  LOTE_ASSIGN_OR_RETURN(EntityTagger tagger, TrainOne(train, dev, one, &rep1, nullptr));
+  // The second pass trains on what the final first pass trained on.
+  std::vector<TaggedSequence> data = train;
+  if (!dev.empty() && options.refit_on_dev) data.insert(data.end(), dev.begin(), dev.end());
+  TaggerTrainOptions fixed = one;
+  fixed.refit_on_dev = false;
+  fixed.epochs = dev.empty() ? options.epochs : std::max(1, rep1.epochs);
+  Model& m = *tagger.m_;
+  std::map<std::string, uint16_t, std::less<>> tag_id;
+  for (size_t t = 0; t < m.T(); ++t) tag_id[m.tags[t]] = static_cast<uint16_t>(t);
+  DocInput di;
+  di.window = static_cast<uint32_t>(options.doc_window);
+  di.tags1.resize(data.size());
+  const size_t folds =
+      std::clamp<size_t>(static_cast<size_t>(std::max(2, options.doc_folds)), 2, data.size());
+  TaggerState st;
+  for (size_t f = 0; f < folds; ++f) {
+    // Contiguous blocks: a fold model has not seen the block's documents at all.
+    const size_t lo = data.size() * f / folds, hi = data.size() * (f + 1) / folds;
+    std::vector<TaggedSequence> sub(data.begin(), data.begin() + lo);
+    sub.insert(sub.end(), data.begin() + hi, data.end());
+    if (sub.empty() || lo == hi) continue;
+    LOTE_ASSIGN_OR_RETURN(EntityTagger fm, TrainOne(sub, {}, fixed, nullptr, nullptr));
+    for (size_t si = lo; si < hi; ++si) {
+      const std::vector<std::string> tags = fm.Tag(data[si].tokens, &st);
+      auto& out = di.tags1[si];
+      out.reserve(tags.size());
+      for (const auto& t : tags) {
+        auto it = tag_id.find(t);
+        out.push_back(it == tag_id.end() ? 0 : it->second);
+      }
+    }
+  }
+  TaggerTrainReport rep2;
+  LOTE_ASSIGN_OR_RETURN(EntityTagger second, TrainOne(data, {}, fixed, &rep2, &di));
+  m.doc = std::move(second.m_);
+  m.doc_window = di.window;
+  {
+    // Margin scale of the two-pass output (median entity-token margin on the training data,
+    // read as one document).
+    TaggerState::Buffers* b = st.b_.get();
+    b->views.clear();
+    b->sent_off.assign(1, 0);
+    for (const auto& s : data) {
+      b->views.insert(b->views.end(), s.tokens.begin(), s.tokens.end());
+      b->sent_off.push_back(static_cast<uint32_t>(b->views.size()));
+    }
+    std::vector<float> margins;
+    m.TagDoc(b, true, [&](size_t, uint32_t, uint32_t n) {
+      for (uint32_t i = 0; i < n; ++i) {
+        if (b->path[i] != 0 && b->margins[i] < 1e5f) margins.push_back(b->margins[i]);
+      }
+    });
+    if (!margins.empty()) {
+      std::nth_element(margins.begin(), margins.begin() + margins.size() / 2, margins.end());
+      m.margin_scale = std::max(1e-3f, margins[margins.size() / 2]);
+    }
+  }
+  model::ModelFile file = tagger.ToModelFile();
+  file.sections.erase("meta");
+  m.version_id = model::VersionId(m.name, file);
+  auto meta = nlohmann::json::parse(m.meta_json);
+  meta["version_id"] = m.version_id;
+  meta["model"] = "two-pass averaged structured perceptron, first-order Viterbi, IOB2";
+  meta["training"]["doc_window"] = di.window;
+  meta["training"]["doc_folds"] = folds;
+  meta["training"]["doc_features"] = rep2.features;
+  m.meta_json = meta.dump();
+  if (report) {
+    *report = rep1;
+    report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return tagger;
+}
+
+Result<EntityTagger> EntityTagger::TrainOne(const std::vector<TaggedSequence>& train,
+                                            const std::vector<TaggedSequence>& dev,
+                                            const TaggerTrainOptions& options,
+                                            TaggerTrainReport* report, const DocInput* doc) {
   const auto t0 = std::chrono::steady_clock::now();
   if (train.empty()) return InvalidArgumentError("tagger: no training sentences");
   if (!dev.empty() && options.refit_on_dev) {
@@ -501,7 +780,7 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
     TaggerTrainOptions select = options;
     select.refit_on_dev = false;
     TaggerTrainReport selection;
-    LOTE_ASSIGN_OR_RETURN(EntityTagger chosen, Train(train, dev, select, &selection));
+    LOTE_ASSIGN_OR_RETURN(EntityTagger chosen, TrainOne(train, dev, select, &selection, nullptr));
     (void)chosen;
     std::vector<TaggedSequence> all = train;
     all.insert(all.end(), dev.begin(), dev.end());
@@ -509,7 +788,7 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
     refit.refit_on_dev = false;
     refit.epochs = std::max(1, selection.epochs);
     TaggerTrainReport final_report;
-    LOTE_ASSIGN_OR_RETURN(EntityTagger tagger, Train(all, {}, refit, &final_report));
+    LOTE_ASSIGN_OR_RETURN(EntityTagger tagger, TrainOne(all, {}, refit, &final_report, nullptr));
     {
       // The final model's metadata tells how it was chosen: dev F1 of the selection model.
       auto meta = nlohmann::json::parse(tagger.m_->meta_json);
@@ -582,7 +861,7 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
   internal::FeatureExtractor fx(&m->lexicon);
   TaggerState state;
   TaggerState::Buffers* b = state.b_.get();
-  std::vector<uint64_t> keybuf(internal::kMaxFeatures);
+  std::vector<uint64_t> keybuf(internal::kMaxFeatures + internal::kMaxDocFeatures);
   internal::FeatureIndex all;
   std::vector<uint32_t> counts;
   auto analyze = [&](const TaggedSequence& s, const internal::EntityLexicon* entities) {
@@ -613,6 +892,36 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
     m->entities.Finish();
     for (auto& f : folds) f.Finish();
   }
+  // Second pass: document keys of every training sentence from the jackknifed first-pass tags.
+  std::vector<std::vector<uint64_t>> doc_keys;
+  std::vector<std::vector<uint32_t>> doc_off;
+  if (doc) {
+    if (doc->tags1.size() != train.size()) return InvalidArgumentError("tagger: doc tags size");
+    std::vector<uint32_t> sent_off = {0}, flags;
+    std::vector<internal::DocToken> dtoks;
+    std::vector<uint16_t> tags1;
+    for (size_t si = 0; si < train.size(); ++si) {
+      const auto& s = train[si];
+      if (doc->tags1[si].size() != s.tokens.size())
+        return InvalidArgumentError("tagger: doc tags size");
+      analyze(s, nullptr);
+      for (size_t i = 0; i < s.tokens.size(); ++i) {
+        const uint16_t y = doc->tags1[si][i];
+        dtoks.push_back(MakeDocToken(b->infos[i], static_cast<uint32_t>(i),
+                                     y == 0 ? 0 : static_cast<uint16_t>(1 + m->tag_type[y])));
+        flags.push_back(b->infos[i].flags);
+        tags1.push_back(y);
+      }
+      sent_off.push_back(static_cast<uint32_t>(dtoks.size()));
+    }
+    doc_keys.resize(train.size());
+    doc_off.resize(train.size());
+    ForEachDocSentence(dtoks, flags, tags1.data(), sent_off, nt, m->types.size() + 1, doc->window,
+                       &b->window, &b->dkeys, &b->doff, [&](size_t s) {
+                         doc_keys[s] = b->dkeys;
+                         doc_off[s] = b->doff;
+                       });
+  }
   std::vector<Prepared> prepared(train.size());
   for (size_t si = 0; si < train.size(); ++si) {
     const auto& s = train[si];
@@ -620,7 +929,11 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
     Prepared& p = prepared[si];
     p.offsets.push_back(0);
     for (size_t i = 0; i < s.tokens.size(); ++i) {
-      const int k = fx.Features(b->infos.data(), s.tokens.size(), i, keybuf.data());
+      int k = fx.Features(b->infos.data(), s.tokens.size(), i, keybuf.data());
+      if (doc) {
+        for (uint32_t j = doc_off[si][i]; j < doc_off[si][i + 1]; ++j)
+          keybuf[k++] = doc_keys[si][j];
+      }
       for (int j = 0; j < k; ++j) {
         const uint32_t r = all.FindOrInsert(keybuf[j]);
         if (r >= counts.size()) counts.push_back(0);
@@ -809,8 +1122,9 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
   m->trans = std::move(best_trans);
   m->BuildMask();
 
-  // Margin scale: median margin of entity tokens on dev (train when there is no dev).
-  {
+  // Margin scale: median margin of entity tokens on dev (train when there is no dev). A second
+  // pass gets its scale from the two-pass output (Train).
+  if (!doc) {
     std::vector<float> margins;
     const auto& sample = dev.empty() ? train : dev;
     for (const auto& s : sample) {

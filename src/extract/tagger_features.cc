@@ -475,4 +475,123 @@ uint32_t FeatureIndex::FindOrInsert(uint64_t key) {
   return row;
 }
 
+void DocWindow::Reset(size_t n_labels) {
+  n_labels_ = n_labels;
+  if (slots_.empty()) {
+    slots_.resize(1024);
+    mask_ = slots_.size() - 1;
+  } else {
+    std::fill(slots_.begin(), slots_.end(), std::pair<uint64_t, uint32_t>(0, 0));
+  }
+  counts_.clear();
+  entries_ = 0;
+}
+
+uint32_t DocWindow::Slot(uint64_t lower, bool insert) {
+  for (size_t pos = SplitMix(lower) & mask_;; pos = (pos + 1) & mask_) {
+    auto& s = slots_[pos];
+    if (s.second != 0 && s.first == lower) return s.second - 1;
+    if (s.second == 0) {
+      if (!insert) return 0xffffffffu;
+      if ((entries_ + 1) * 2 > slots_.size()) {
+        std::vector<std::pair<uint64_t, uint32_t>> old(slots_.size() * 2);
+        old.swap(slots_);
+        mask_ = slots_.size() - 1;
+        for (const auto& o : old) {
+          if (o.second == 0) continue;
+          size_t q = SplitMix(o.first) & mask_;
+          while (slots_[q].second != 0) q = (q + 1) & mask_;
+          slots_[q] = o;
+        }
+        return Slot(lower, true);
+      }
+      s.first = lower;
+      s.second = static_cast<uint32_t>(++entries_);
+      counts_.resize(entries_ * (n_labels_ + 2), 0);
+      return static_cast<uint32_t>(entries_ - 1);
+    }
+  }
+}
+
+void DocWindow::Add(const DocToken& t, int sign) {
+  if (!t.counted) return;
+  const uint32_t e = Slot(t.lower, true);
+  int32_t* c = counts_.data() + static_cast<size_t>(e) * (n_labels_ + 2);
+  c[t.label] += sign;
+  if (t.mid) {
+    c[n_labels_] += sign;
+    if (t.cap) c[n_labels_ + 1] += sign;
+  }
+}
+
+int DocWindow::Features(const DocToken& t, uint32_t prev, uint32_t cur, uint32_t next,
+                        uint32_t flags, bool first, uint64_t* keys) const {
+  int k = 0;
+  keys[k++] = Key(100, cur);
+  keys[k++] = Key(101, prev, cur);
+  keys[k++] = Key(102, cur, next);
+  if (!t.counted) return k;
+  const uint64_t capflag = (flags & kAllCaps) ? 2 : ((flags & kInitCap) ? 1 : 0);
+  uint32_t e = 0xffffffffu;
+  for (size_t pos = SplitMix(t.lower) & mask_; !slots_.empty(); pos = (pos + 1) & mask_) {
+    const auto& s = slots_[pos];
+    if (s.second == 0) break;
+    if (s.first == t.lower) {
+      e = s.second - 1;
+      break;
+    }
+  }
+  if (e == 0xffffffffu) return k;
+  const int32_t* c = counts_.data() + static_cast<size_t>(e) * (n_labels_ + 2);
+  int32_t total = 0, best_count = -1;
+  uint64_t best = 0;
+  for (size_t l = 0; l < n_labels_; ++l) {
+    const int32_t v = c[l] - (l == t.label ? 1 : 0);
+    total += v;
+    if (v > best_count) {
+      best_count = v;
+      best = l;
+    }
+  }
+  if (total <= 0) {
+    keys[k++] = Key(103, capflag, first);
+  } else {
+    const uint64_t share = best_count == total ? 2 : (2 * best_count >= total ? 1 : 0);
+    const uint64_t many = total == 1 ? 1 : (total <= 3 ? 2 : 3);
+    keys[k++] = Key(104, best, share);
+    keys[k++] = Key(105, best, share, capflag * 2 + first);
+    keys[k++] = Key(106, best, many);
+    keys[k++] = Key(109, best, share, t.label);
+    int32_t ent_best_count = 0;
+    uint64_t ent_best = 0;
+    for (size_t l = 1; l < n_labels_; ++l) {
+      const int32_t v = c[l] - (l == t.label ? 1 : 0);
+      if (v > ent_best_count) {
+        ent_best_count = v;
+        ent_best = l;
+      }
+    }
+    if (ent_best_count > 0) {
+      const uint64_t ent_share =
+          ent_best_count == total ? 3 : (2 * ent_best_count >= total ? 2 : 1);
+      keys[k++] = Key(110, ent_best, ent_share, capflag);
+    }
+    int extra = 0;
+    for (size_t l = 1; l < n_labels_ && extra < 4; ++l) {
+      const int32_t v = c[l] - (l == t.label ? 1 : 0);
+      if (v > 0 && l != best) {
+        keys[k++] = Key(107, l, capflag);
+        ++extra;
+      }
+    }
+  }
+  const int32_t mid = c[n_labels_] - t.mid;
+  const int32_t capm = c[n_labels_ + 1] - (t.mid && t.cap ? 1 : 0);
+  if (mid > 0) {
+    const uint64_t b = capm == mid ? 2 : (capm > 0 ? 1 : 0);
+    keys[k++] = Key(108, b, first, capflag);
+  }
+  return k;
+}
+
 }  // namespace lote::extract::internal

@@ -14,8 +14,9 @@ namespace lote::extract::internal {
 
 // Bump whenever a template, a hash or the token analysis changes: weights trained with other
 // templates are meaningless, so loading refuses a model whose version differs.
-inline constexpr uint32_t kFeatureVersion = 3;
+inline constexpr uint32_t kFeatureVersion = 4;
 inline constexpr int kMaxFeatures = 72;
+inline constexpr int kMaxDocFeatures = 16;
 
 // Token flag bits.
 enum TokenFlag : uint32_t {
@@ -138,6 +139,34 @@ class FeatureExtractor {
 
  private:
   const CapitalizationLexicon* lexicon_;
+};
+
+// Second (document-level) pass: how the first pass tagged each lower-cased word in a window of
+// neighbouring sentences of the same input, and how that word is capitalised there.
+struct DocToken {
+  uint64_t lower = 0;
+  uint16_t label = 0;   // 0: O, else 1 + entity type of the first-pass tag
+  uint8_t counted = 0;  // has a letter (only these are counted and get window features)
+  uint8_t mid = 0;      // not the first token of its sentence
+  uint8_t cap = 0;      // initial capital
+};
+
+class DocWindow {
+ public:
+  void Reset(size_t n_labels);
+  void Add(const DocToken& t, int sign);
+  // Feature keys of a token with first-pass tag ids prev / cur / next (prev / next = the tag
+  // count at sentence edges); the token's own occurrence is left out of the window counts.
+  int Features(const DocToken& t, uint32_t prev, uint32_t cur, uint32_t next, uint32_t flags,
+               bool first, uint64_t* keys) const;
+
+ private:
+  size_t n_labels_ = 1;
+  std::vector<std::pair<uint64_t, uint32_t>> slots_;  // open addressing: (lower, 1 + entry)
+  size_t mask_ = 0;
+  std::vector<int32_t> counts_;  // per entry: n_labels label counts, mid count, capitalised-mid
+  size_t entries_ = 0;
+  uint32_t Slot(uint64_t lower, bool insert);
 };
 
 // Open-addressing map from a 64-bit feature key to a weight row.

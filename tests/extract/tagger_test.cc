@@ -11,6 +11,7 @@
 
 #include "lote/io/file_source.h"
 #include "lote/model/model_file.h"
+#include "extract/tagger_features.h"
 
 namespace lote::extract {
 namespace {
@@ -287,14 +288,125 @@ TEST(EntityTagger, ModelOfAnotherFeatureVersionIsRefusedWithAClearError) {
   uint32_t version = 0;
   std::memcpy(&version, config.data() + 4, 4);
   EXPECT_GE(version, 3u);  // 3 added the 5-code-point prefix / suffix templates
-  const uint32_t old_version = 2;
-  std::memcpy(config.data() + 4, &old_version, 4);
-  auto r = EntityTagger::FromModelFile(file);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(r.status().ToString().find("feature version 2"), std::string::npos)
-      << r.status().ToString();
-  EXPECT_NE(r.status().ToString().find("retrain"), std::string::npos) << r.status().ToString();
+  EXPECT_GE(version, 4u);  // 4 added the two-pass (document window) tagger
+  for (const uint32_t old_version : {2u, 3u}) {
+    model::ModelFile old = file;
+    std::memcpy(old.sections["tagger.config"].data() + 4, &old_version, 4);
+    auto r = EntityTagger::FromModelFile(old);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(r.status().ToString().find("feature version " + std::to_string(old_version)),
+              std::string::npos)
+        << r.status().ToString();
+    EXPECT_NE(r.status().ToString().find("retrain"), std::string::npos) << r.status().ToString();
+  }
+}
+
+TEST(DocWindow, SeesHowAnEarlierSentenceTaggedTheSameWordButNotTheTokenItself) {
+  using internal::DocToken;
+  // Labels: 0 = O, 1 + entity type.
+  auto tok = [](uint64_t lower, uint16_t label, bool mid, bool cap) {
+    DocToken d;
+    d.lower = lower;
+    d.label = label;
+    d.counted = 1;
+    d.mid = mid;
+    d.cap = cap;
+    return d;
+  };
+  const DocToken here = tok(42, 0, false, true);  // sentence-initial, tagged O by pass 1
+  auto keys_with = [&](const std::vector<DocToken>& window) {
+    internal::DocWindow w;
+    w.Reset(4);
+    for (const auto& d : window) w.Add(d, 1);
+    uint64_t keys[internal::kMaxDocFeatures];
+    const int k = w.Features(here, 5, 0, 0, internal::kInitCap, true, keys);
+    return std::vector<uint64_t>(keys, keys + k);
+  };
+  const auto alone = keys_with({here});
+  // The token's own occurrence is left out: the window holding only it looks like an empty one
+  // apart from the "seen nowhere else" key.
+  EXPECT_EQ(keys_with({here, tok(7, 2, true, true)}), alone);
+  // An earlier sentence tagged the same word as type 2, capitalised mid-sentence.
+  const auto seen = keys_with({tok(42, 2, true, true), here});
+  EXPECT_NE(seen, alone);
+  EXPECT_GT(seen.size(), alone.size());
+  // Added and removed again (the window slid past it): back to the same keys.
+  internal::DocWindow w;
+  w.Reset(4);
+  w.Add(tok(42, 2, true, true), 1);
+  w.Add(here, 1);
+  w.Add(tok(42, 2, true, true), -1);
+  uint64_t keys[internal::kMaxDocFeatures];
+  const int k = w.Features(here, 5, 0, 0, internal::kInitCap, true, keys);
+  EXPECT_EQ(std::vector<uint64_t>(keys, keys + k), alone);
+}
+
+TEST(EntityTagger, TwoPassModelRoundTripsAndTagsDocuments) {
+  TaggerTrainOptions o = FastOptions();
+  o.doc_window = 5;
+  o.doc_folds = 3;
+  const auto data = SyntheticCorpus(3);
+  auto tagger = EntityTagger::Train(data, {}, o, nullptr);
+  ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
+  EXPECT_EQ(tagger->doc_window(), 5);
+  const model::ModelFile file = tagger->ToModelFile();
+  ASSERT_TRUE(file.sections.count("tagger.doc.config"));
+  ASSERT_TRUE(file.sections.count("tagger.doc.weights"));
+  EXPECT_NE(tagger->meta_json().find("\"doc_window\":5"), std::string::npos);
+  auto loaded = EntityTagger::FromModelFile(file);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->doc_window(), 5);
+  EXPECT_EQ(model::SerializeModelFile(loaded->ToModelFile()), model::SerializeModelFile(file));
+  // A document long enough for the second pass (>= 20 sentences), and a short one.
+  std::vector<std::vector<std::string>> doc;
+  for (size_t i = 0; i < 24; ++i) doc.push_back(data[i].tokens);
+  TaggerState s1, s2;
+  const auto a = tagger->TagDocument(doc, &s1);
+  const auto b = loaded->TagDocument(doc, &s2);
+  EXPECT_EQ(a, b);
+  ASSERT_EQ(a.size(), doc.size());
+  size_t correct = 0, total = 0;
+  for (size_t i = 0; i < doc.size(); ++i) {
+    ASSERT_EQ(a[i].size(), doc[i].size());
+    for (size_t j = 0; j < a[i].size(); ++j) correct += a[i][j] == data[i].tags[j], ++total;
+  }
+  EXPECT_GT(correct, total * 9 / 10);
+  const auto one = tagger->TagDocument({doc[0]}, &s1);
+  EXPECT_EQ(one[0], tagger->Tag(doc[0], &s2));  // short documents: the first pass alone
+  // A second-pass section from a newer build is refused.
+  model::ModelFile newer = file;
+  newer.sections["tagger.doc.config"][0] = 9;
+  EXPECT_EQ(EntityTagger::FromModelFile(newer).status().code(), StatusCode::kFailedPrecondition);
+  // Two-pass training is deterministic too.
+  auto again = EntityTagger::Train(data, {}, o, nullptr);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->ToModelFile().sections, file.sections);
+}
+
+// `lote eval --format conll` tags a long file in parallel blocks, each with doc_window()
+// sentences of context on both sides: that must give exactly the tags of one TagDocument call.
+TEST(EntityTagger, BlocksWithWindowContextTagLikeTheWholeDocument) {
+  TaggerTrainOptions o = FastOptions();
+  o.doc_window = 5;
+  o.doc_folds = 3;
+  const auto data = SyntheticCorpus(3);
+  auto tagger = EntityTagger::Train(data, {}, o, nullptr);
+  ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
+  std::vector<std::vector<std::string>> doc;
+  for (const auto& s : data) doc.push_back(s.tokens);
+  ASSERT_GE(doc.size(), 50u);
+  TaggerState st;
+  const auto whole = tagger->TagDocument(doc, &st);
+  const size_t w = static_cast<size_t>(tagger->doc_window());
+  // Blocks of 25 sentences as eval cuts them (the last one takes the remainder).
+  const size_t blocks = doc.size() / 25;
+  for (size_t b = 0; b < blocks; ++b) {
+    const size_t begin = b * 25, end = b + 1 == blocks ? doc.size() : begin + 25;
+    const size_t from = begin > w ? begin - w : 0, to = std::min(doc.size(), end + w);
+    const auto part = tagger->TagDocument({doc.begin() + from, doc.begin() + to}, &st);
+    for (size_t i = begin; i < end; ++i) EXPECT_EQ(part[i - from], whole[i]) << "sentence " << i;
+  }
 }
 
 TEST(EntityTagger, TrainingIsDeterministic) {

@@ -7,6 +7,10 @@
 // and one distributional feature learned from the training text itself (how often a word is
 // written capitalised inside a sentence). Only features seen in training get a weight row.
 //
+// Two-pass models (TaggerTrainOptions::doc_window > 0, the default) add a second perceptron that
+// re-tags documents of 20 or more sentences. It has the same features plus how the first pass
+// tagged the same word in neighbouring sentences (TagDocument, Extract).
+//
 // Training data comes from CoNLL sentences (tokens given, IOB1/IOB2/IOBES tags read with
 // conlleval's rules and converted to IOB2) or BRAT documents (raw text + code point spans) which
 // ProjectBratDocument turns into IOB2 sentences, splitting tokens at annotation boundaries so
@@ -118,6 +122,14 @@ struct TaggerTrainOptions {
   int min_feature_count = 1;
   // Model name, stored in meta and used for the version id.
   std::string name = "tagger";
+  // Two-pass (stacked) tagging: when > 0, a second perceptron re-tags every sentence with the
+  // first pass's output plus document features: how the first pass tagged the same lower-cased
+  // word in the `doc_window` sentences before and after (same input), and how that word is
+  // capitalised there. Its training data gets first-pass tags by jackknife over `doc_folds`
+  // contiguous blocks, so they are as noisy as on unseen text. 0: one pass. Documents of fewer
+  // than 20 sentences (and Tag / TagTokens, which see one sentence) use the first pass alone.
+  int doc_window = 40;
+  int doc_folds = 10;
 };
 
 // What training did, also stored in the model's meta JSON.
@@ -178,8 +190,17 @@ class EntityTagger {
   void TagTokens(std::span<const std::string_view> tokens, TaggerState* state,
                  std::vector<uint16_t>* tags) const;
 
-  // Convenience over TagTokens returning tag strings ("O", "B-PER", ...).
+  // Convenience over TagTokens returning tag strings ("O", "B-PER", ...). A sentence alone is
+  // tagged by the first pass (see TagDocument).
   std::vector<std::string> Tag(const std::vector<std::string>& tokens, TaggerState* state) const;
+
+  // Tags consecutive sentences of one input. A two-pass model's second pass (documents of 20 or
+  // more sentences) sees, for each sentence, the first pass's tags of up to doc_window()
+  // sentences before and after it. Extract does the same over the sentences of its text.
+  std::vector<std::vector<std::string>> TagDocument(
+      const std::vector<std::vector<std::string>>& sentences, TaggerState* state) const;
+  // Document window of the second pass (0: one-pass model).
+  int doc_window() const;
 
   // Finds entities in raw text: segments it (SegmentText), tags every sentence and decodes the
   // tags into entities with code point offsets into `text`. score = m / (m + s) where m is the
@@ -197,7 +218,12 @@ class EntityTagger {
 
  private:
   struct Model;
+  struct DocInput;
   explicit EntityTagger(std::unique_ptr<Model> model);
+  static Result<EntityTagger> TrainOne(const std::vector<TaggedSequence>& train,
+                                       const std::vector<TaggedSequence>& dev,
+                                       const TaggerTrainOptions& options, TaggerTrainReport* report,
+                                       const DocInput* doc);
   std::unique_ptr<Model> m_;
 };
 
