@@ -117,13 +117,35 @@ Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
     // conlleval: gold and predicted tag sequences are both chunked with ChunkTags.
     LOTE_ASSIGN_OR_RETURN(auto sentences, ReadConllFile(data, io::TextEncoding::kUtf8));
     units = sentences.size();
+    // The file is one document in sentence order: a two-pass model's second pass reads the
+    // first pass's tags of up to doc_window() sentences on each side. Blocks of kBlock sentences
+    // are tagged in parallel, each with doc_window() sentences of context on both sides, which
+    // gives exactly the tags of one TagDocument call over the whole file.
+    constexpr size_t kBlock = 256;
+    const size_t window = static_cast<size_t>(std::max(0, tagger.doc_window()));
+    const size_t n = sentences.size();
+    std::vector<std::vector<std::string>> tokens(n);
+    for (size_t i = 0; i < n; ++i) tokens[i] = sentences[i].tokens;
+    // The last block takes the remainder, so every call has at least kBlock sentences (the
+    // second pass needs documents of 20 or more).
+    const size_t blocks = std::max<size_t>(1, n / kBlock);
     LOTE_ASSIGN_OR_RETURN(
-        eval, EvaluateParallel(tagger, sentences.size(),
-                               [&](size_t i, const extract::EntityTagger& tg,
-                                   extract::TaggerState* st, extract::EntityEvaluator* ev) {
-                                 ev->AddTags(sentences[i].tags, tg.Tag(sentences[i].tokens, st));
-                                 return Status::Ok();
-                               }));
+        eval, EvaluateParallel(
+                  tagger, blocks,
+                  [&](size_t b, const extract::EntityTagger& tg, extract::TaggerState* st,
+                      extract::EntityEvaluator* ev) {
+                    const size_t begin = b * kBlock;
+                    const size_t end = b + 1 == blocks ? n : begin + kBlock;
+                    const size_t from = begin > window ? begin - window : 0;
+                    const size_t to = std::min(n, end + window);
+                    std::vector<std::vector<std::string>> doc(tokens.begin() + from,
+                                                              tokens.begin() + to);
+                    auto tags = tg.TagDocument(doc, st);
+                    for (size_t i = begin; i < end; ++i) {
+                      ev->AddTags(sentences[i].tags, tags[i - from]);
+                    }
+                    return Status::Ok();
+                  }));
   } else if (format == io::Format::kBrat) {
     // Strict spans: the tagger reads each document's raw text, as `lote extract` does.
     LOTE_ASSIGN_OR_RETURN(auto docs, ReadBrat(data));
