@@ -16,7 +16,7 @@ namespace {
 
 // Schema version, in PRAGMA user_version. A catalog written by another version is refused (a
 // clear error naming the file) rather than misread.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // The catalog stores each result row once, compactly: what is the same for every row of an
 // attempt (source, run, model and preprocessing versions, dt) lives in `attempts` and `objects`
@@ -69,10 +69,6 @@ CREATE TABLE IF NOT EXISTS result_rows(
   attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, line INTEGER, text_sha256 BLOB,
   lang TEXT, label TEXT, score REAL, top_k TEXT, entities TEXT, processed_at TEXT);
 CREATE INDEX IF NOT EXISTS result_rows_attempt ON result_rows(attempt_id);
-CREATE TABLE IF NOT EXISTS entity_rows(
-  attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, type TEXT, start INTEGER,
-  "end" INTEGER, text TEXT, value TEXT, score REAL);
-CREATE INDEX IF NOT EXISTS entity_rows_attempt ON entity_rows(attempt_id);
 CREATE TABLE IF NOT EXISTS quarantine_rows(
   attempt_id INTEGER NOT NULL, record_id TEXT, line INTEGER, stage TEXT, reason TEXT,
   processed_at TEXT);
@@ -91,13 +87,15 @@ CREATE VIEW IF NOT EXISTS results AS
   FROM results_history h
   WHERE NOT EXISTS (SELECT 1 FROM stale_rows s
                     WHERE s.attempt_id = h.attempt_id AND s.record_id = h.record_id);
+-- Entities are unnested from the rows' entities JSON at query time, as Athena does with UNNEST:
+-- one copy in the catalog, no per-entity inserts. ->> gives strings unquoted, numbers as
+-- numbers and objects as their JSON text.
 CREATE VIEW IF NOT EXISTS entities AS
-  SELECT e.record_id, e.type, e.start, e."end", e.text, e.value, e.score, a.run_id,
-         a.model_version, a.dt
-  FROM entity_rows e JOIN attempts a ON a.attempt_id = e.attempt_id
-  WHERE a.state = 'done'
-    AND NOT EXISTS (SELECT 1 FROM stale_rows s
-                    WHERE s.attempt_id = e.attempt_id AND s.record_id = e.record_id);
+  SELECT r.record_id, j.value ->> '$.type' AS type, j.value ->> '$.start' AS start,
+         j.value ->> '$.end' AS "end", j.value ->> '$.text' AS text,
+         j.value ->> '$.value' AS value, j.value ->> '$.score' AS score, r.run_id,
+         r.model_version, r.dt
+  FROM results r, json_each(r.entities) j;
 CREATE VIEW IF NOT EXISTS quarantine AS
   SELECT q.record_id, o.uri AS source, q.line, q.stage, q.reason, a.run_id, q.processed_at,
          a.dt, a.model_version AS model
@@ -210,8 +208,6 @@ Status IngestLedger::Prepare() {
   LOTE_ASSIGN_OR_RETURN(add_result_,
                         db_->Prepare("INSERT INTO result_rows VALUES "
                                      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  LOTE_ASSIGN_OR_RETURN(add_entity_,
-                        db_->Prepare("INSERT INTO entity_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
   LOTE_ASSIGN_OR_RETURN(add_quarantine_,
                         db_->Prepare("INSERT INTO quarantine_rows VALUES (?, ?, ?, ?, ?, ?)"));
   return Status::Ok();
@@ -356,8 +352,7 @@ Result<bool> IngestLedger::SeenContent(const std::string& text_sha256,
 }
 
 Status IngestLedger::AddResult(int64_t attempt_id, const ResultRow& r,
-                               const std::string& entities_json,
-                               const std::vector<extract::Entity>* entities) {
+                               const std::string& entities_json) {
   auto& s = add_result_;
   s.Bind(1, attempt_id).Bind(2, r.record_id).Bind(3, r.line);
   uint8_t digest[32];
@@ -372,53 +367,9 @@ Status IngestLedger::AddResult(int64_t attempt_id, const ResultRow& r,
   } else {
     s.Bind(6, r.label).Bind(7, r.score).Bind(8, r.top_k_json);
   }
-  s.Bind(9, entities_json).Bind(10, r.processed_at);
-  LOTE_RETURN_IF_ERROR(s.Run());
-  if (entities_json.size() <= 2) return Status::Ok();  // "[]" or empty
-  auto& q = add_entity_;
-  if (entities != nullptr && !entities->empty()) {
-    for (const extract::Entity& e : *entities) {
-      q.Bind(1, attempt_id).Bind(2, r.record_id).Bind(3, e.type);
-      q.Bind(4, static_cast<int64_t>(e.start)).Bind(5, static_cast<int64_t>(e.end));
-      q.Bind(6, e.text);
-      const std::string& v = e.value_json;
-      if (v.empty() || v == "null") {
-        q.BindNull(7);
-      } else if (v.front() != '"') {
-        q.Bind(7, v);  // an object or number: its JSON text
-      } else if (v.find('\\') == std::string::npos) {
-        q.Bind(7, std::string_view(v).substr(1, v.size() - 2));  // a string without escapes
-      } else {
-        nlohmann::json parsed = nlohmann::json::parse(v, nullptr, /*allow_exceptions=*/false);
-        if (!parsed.is_string()) return InvalidArgumentError("entity value is not valid JSON");
-        q.Bind(7, parsed.get<std::string>());
-      }
-      q.Bind(8, static_cast<double>(e.score));
-      LOTE_RETURN_IF_ERROR(q.Run());
-    }
-    return Status::Ok();
-  }
-  nlohmann::json parsed = nlohmann::json::parse(entities_json, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_array()) {
-    return InvalidArgumentError("engine returned entities that are not a JSON array");
-  }
-  for (const auto& e : parsed) {
-    if (!e.is_object()) continue;
-    q.Bind(1, attempt_id).Bind(2, r.record_id);
-    q.Bind(3, e.value("type", std::string()));
-    q.Bind(4, e.value("start", int64_t{0})).Bind(5, e.value("end", int64_t{0}));
-    q.Bind(6, e.value("text", std::string()));
-    if (e.contains("value") && e["value"].is_string()) {
-      q.Bind(7, e["value"].get<std::string>());
-    } else if (e.contains("value") && !e["value"].is_null()) {
-      q.Bind(7, e["value"].dump());
-    } else {
-      q.BindNull(7);
-    }
-    q.Bind(8, e.value("score", 1.0));
-    LOTE_RETURN_IF_ERROR(q.Run());
-  }
-  return Status::Ok();
+  s.Bind(9, entities_json.empty() ? std::string_view("[]") : std::string_view(entities_json));
+  s.Bind(10, r.processed_at);
+  return s.Run();
 }
 
 Status IngestLedger::AddQuarantine(int64_t attempt_id, const QuarantineRow& r) {
@@ -455,7 +406,6 @@ Status IngestLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
           ", final_uri FROM parts WHERE attempt_id = " + n +
           "; UPDATE attempts SET state = 'superseded' WHERE attempt_id = " + n +
           "; DELETE FROM result_rows WHERE attempt_id = " + n +
-          "; DELETE FROM entity_rows WHERE attempt_id = " + n +
           "; DELETE FROM quarantine_rows WHERE attempt_id = " + n +
           "; DELETE FROM stale_rows WHERE attempt_id = " + n +
           "; DELETE FROM attempt_labels WHERE attempt_id = " + n + ";");

@@ -15,7 +15,7 @@
 //               to the attempt holding its latest version
 //   attempt_labels  result rows per label of each attempt (the run summary's top labels)
 //   stale_rows  (attempt, record_id) versions replaced by a later attempt of the same source
-//   result_rows / entity_rows / quarantine_rows  catalog rows of every attempt, without what is
+//   result_rows / quarantine_rows  catalog rows of every attempt, without what is
 //               the same for the whole attempt (in attempts/objects)
 // Views: results_history (rows of done attempts), results (minus stale versions), entities,
 // quarantine. The schema version is PRAGMA user_version; another version is refused.
@@ -38,7 +38,6 @@
 #include <vector>
 
 #include "lote/base/status.h"
-#include "lote/extract/entity.h"
 #include "pipeline/sqlite_db.h"
 
 namespace lote::pipeline {
@@ -134,10 +133,8 @@ class IngestLedger {
   Result<bool> SeenContent(const std::string& text_sha256, const std::string& record_id,
                            int64_t attempt_id);
   // Catalog rows (inside the open transaction).
-  // `entities` are the structs of `entities_json` when the engine gave them; else (nullptr or
-  // empty with a non-empty array) the JSON is parsed.
-  Status AddResult(int64_t attempt_id, const ResultRow& row, const std::string& entities_json,
-                   const std::vector<extract::Entity>* entities = nullptr);
+  // `entities_json` is the row's entities array (the `entities` view unnests it).
+  Status AddResult(int64_t attempt_id, const ResultRow& row, const std::string& entities_json);
   Status AddQuarantine(int64_t attempt_id, const QuarantineRow& row);
   // Allocates final part names, marks earlier done attempts of the same object version as
   // superseded (their files listed for deletion, their catalog rows deleted when `force`), and
@@ -172,7 +169,7 @@ class IngestLedger {
   explicit IngestLedger(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status Prepare();
   std::unique_ptr<SqliteDb> db_;
-  SqliteStmt seen_get_, seen_put_, content_get_, content_put_, stale_put_, add_result_, add_entity_,
+  SqliteStmt seen_get_, seen_put_, content_get_, content_put_, stale_put_, add_result_,
       add_quarantine_;
 };
 

@@ -13,6 +13,7 @@ class AnalyzerInferenceState : public InferenceState {
   explicit AnalyzerInferenceState(std::unique_ptr<bundle::AnalyzerState> s) : state(std::move(s)) {}
   std::unique_ptr<bundle::AnalyzerState> state;
   bundle::Analysis analysis;
+  std::vector<extract::Entity> published;
 };
 
 class ModelEngine : public InferenceEngine {
@@ -36,9 +37,9 @@ class ModelEngine : public InferenceEngine {
       out->score = a.prediction.score;
       for (const auto& s : a.prediction.top_k) out->top_k.emplace_back(labels[s.label], s.score);
     }
-    analyzer_->PublishedEntities(a, &out->entities);
+    analyzer_->PublishedEntities(a, &st->published);
     out->entities_json.clear();
-    bundle::AppendEntitiesJson(out->entities, &out->entities_json);
+    bundle::AppendEntitiesJson(st->published, &out->entities_json);
     return Status::Ok();
   }
 

@@ -480,7 +480,7 @@ Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t source_i
         line += ",\"preprocess_version\":\"" + prep_version_ + "\",\"run_id\":\"" + run_id_ +
                 "\",\"processed_at\":\"" + processed_at + "\"}";
         s = results.AddRow(line);
-        if (s.ok()) s = ledger_->AddResult(attempt_id, row, entities, &item.out.entities);
+        if (s.ok()) s = ledger_->AddResult(attempt_id, row, entities);
         if (!s.ok()) break;
         ++outcome.labels[row.label.empty() ? std::string("(none)") : row.label];
         ++c.records_out;

@@ -11,6 +11,7 @@
 
 #include "lote/base/digest.h"
 #include "lote/base/json_writer.h"
+#include "lote/extract/entity.h"
 #include "lote/pipeline/catalog.h"
 #include "lote/storage/fault_injecting_storage.h"
 #include "pipeline/fake_engine.h"
@@ -270,11 +271,9 @@ TEST_F(PipelineTest, CatalogOfAnotherSchemaVersionIsRefusedNamingTheFile) {
   EXPECT_TRUE(Results().empty());
 }
 
-// An engine that returns fixed entities of every value kind, as JSON and (unless json_only) as
-// structs too: the catalog must hold the same rows either way.
+// An engine that returns fixed entities of every value kind.
 class ValueKindsEngine : public FakeInferenceEngine {
  public:
-  explicit ValueKindsEngine(bool json_only) : json_only_(json_only) {}
   Status Infer(std::string_view text, InferenceState* st, InferenceOutput* out) const override {
     LOTE_RETURN_IF_ERROR(FakeInferenceEngine::Infer(text, st, out));
     auto entity = [](std::string type, uint32_t start, std::string text, std::string value) {
@@ -304,55 +303,28 @@ class ValueKindsEngine : public FakeInferenceEngine {
       out->entities_json += ",\"score\":0.75}";
     }
     out->entities_json += "]";
-    if (!json_only_) out->entities = std::move(es);
     return Status::Ok();
   }
-
- private:
-  bool json_only_;
 };
 
-TEST_F(PipelineTest, CatalogEntitiesAreTheSameFromStructsAndFromJson) {
+TEST_F(PipelineTest, CatalogEntitiesUnpackEveryValueKind) {
   Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n");
-  const std::string sql =
-      "SELECT type, start, \"end\", text, value, typeof(value), score FROM entities ORDER BY start";
-  std::string first;
-  for (bool json_only : {false, true}) {
-    options_.catalog_path = dir_ + (json_only ? "/json.db" : "/structs.db");
-    options_.output_uri = json_only ? "mem://t/out-json" : "mem://t/out-structs";
-    auto report = RunPipeline(options_, std::make_shared<ValueKindsEngine>(json_only));
-    ASSERT_TRUE(report.ok()) << report.status().ToString();
-    std::string rows = FormatQueryResult(Query(sql), QueryFormat::kCsv);
-    if (first.empty()) {
-      first = rows;
-      EXPECT_EQ(rows,
-                "type,start,end,text,value,typeof(value),score\n"
-                "PHONE,0,1,300,+573001234567,text,0.75\n"
-                "NOTE,1,2,\"q\"\"uote\",\"say \"\"hi\"\"\n\",text,0.75\n"
-                "MONEY,2,3,$5,\"{\"\"amount\"\":50000,\"\"currency\"\":\"\"COP\"\"}\",text,0.75\n"
-                "PER,3,4,****,,null,0.75\n");
-    } else {
-      EXPECT_EQ(rows, first);
-    }
-  }
-}
-
-TEST_F(PipelineTest, SummaryTopLabelsCountThisRunsResultRowsOnly) {
-  Put("a.jsonl",
-      "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"pagar ya\"}\n"
-      "{\"id\":\"3\",\"text\":\"bloquear\"}\n{\"id\":\"4\",\"text\":\"\"}\n");
-  auto first = RunPipeline(options_, engine_);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
-  using Counts = std::vector<std::pair<std::string, uint64_t>>;
-  EXPECT_EQ(first->top_labels, (Counts{{"pago", 2}, {"bloqueo", 1}}));
-  Put("b.jsonl", "{\"id\":\"5\",\"text\":\"hola\"}\n{\"id\":\"1\",\"text\":\"pagar\"}\n");
-  auto second = RunPipeline(options_, engine_);
-  ASSERT_TRUE(second.ok()) << second.status().ToString();
-  EXPECT_EQ(second->top_labels, (Counts{{"otro", 1}}));  // "1" is a duplicate
-  options_.force = true;
-  auto forced = RunPipeline(options_, engine_);
-  ASSERT_TRUE(forced.ok()) << forced.status().ToString();
-  EXPECT_EQ(forced->top_labels, (Counts{{"pago", 2}, {"bloqueo", 1}, {"otro", 1}}));
+  auto report = RunPipeline(options_, std::make_shared<ValueKindsEngine>());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(FormatQueryResult(Query("SELECT record_id, type, start, \"end\", text, value, "
+                                    "typeof(value), score, run_id = '" + report->run_id +
+                                    "' FROM entities ORDER BY start"),
+                              QueryFormat::kCsv),
+            "record_id,type,start,end,text,value,typeof(value),score,run_id = '" +
+                report->run_id + "'\n"
+                "1,PHONE,0,1,300,+573001234567,text,0.75,1\n"
+                "1,NOTE,1,2,\"q\"\"uote\",\"say \"\"hi\"\"\n\",text,0.75,1\n"
+                "1,MONEY,2,3,$5,\"{\"\"amount\"\":50000,\"\"currency\"\":\"\"COP\"\"}\",text,0.75,1\n"
+                "1,PER,3,4,****,,null,0.75,1\n");
+  // A replaced version's entities leave the view with its row.
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar ya\"}\n");
+  ASSERT_TRUE(RunPipeline(options_, std::make_shared<ValueKindsEngine>()).ok());
+  EXPECT_EQ(Scalar("SELECT count(*) FROM entities"), "4");
 }
 
 TEST_F(PipelineTest, ForceReprocessesAndReplacesEarlierOutputs) {

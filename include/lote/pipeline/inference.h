@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "lote/base/status.h"
-#include "lote/extract/entity.h"
 
 namespace lote::pipeline {
 
@@ -38,16 +37,12 @@ struct InferenceOutput {
   // applies the PII policy (EngineOptions) to `text` and `value` before returning: the pipeline
   // writes this array as is into results and the catalog.
   std::string entities_json;
-  // Optionally the same entities as structs (PII policy applied, value_json empty when the JSON
-  // has no value), so the catalog need not parse entities_json back. Empty: parse the JSON.
-  std::vector<extract::Entity> entities;
 
   void Clear() {
     label.clear();
     score = 0.0f;
     top_k.clear();
     entities_json.clear();
-    entities.clear();
   }
 };
 
