@@ -109,10 +109,10 @@ void TextAnalyzer::AppendClassificationJson(const Analysis& a, std::string* out)
   out->push_back(']');
 }
 
-void AppendEntitiesJson(std::span<const extract::Entity> published, std::string* out) {
+void TextAnalyzer::AppendEntitiesJson(const Analysis& a, std::string* out) const {
   out->push_back('[');
-  for (size_t i = 0; i < published.size(); ++i) {
-    const auto& e = published[i];
+  for (size_t i = 0; i < a.entities.size(); ++i) {
+    const auto& e = a.entities[i];
     if (i) out->push_back(',');
     out->append("{\"type\":");
     AppendJsonString(out, e.type);
@@ -121,38 +121,30 @@ void AppendEntitiesJson(std::span<const extract::Entity> published, std::string*
     out->append(",\"end\":");
     out->append(std::to_string(e.end));
     out->append(",\"text\":");
-    AppendJsonString(out, e.text);
-    if (!e.value_json.empty()) {
-      out->append(",\"value\":");
-      out->append(e.value_json);
+    if (redactor_ && IsPersonal(e.type)) {
+      // Redact the entity on its own text: the token is the one `lote redact` writes.
+      extract::Entity alone = e;
+      alone.start = 0;
+      alone.end = static_cast<uint32_t>(text::CodePointCount(e.text));
+      auto r = redactor_->Redact(e.text, std::span<const extract::Entity>(&alone, 1));
+      const std::string token = r.ok() ? r->text : std::string("[") + e.type + "]";
+      AppendJsonString(out, token);
+      if (options_.pii == PiiPolicy::kHash) {
+        out->append(",\"value\":");
+        AppendJsonString(out, token);
+      }
+    } else {
+      AppendJsonString(out, e.text);
+      if (!e.value_json.empty()) {
+        out->append(",\"value\":");
+        out->append(e.value_json);
+      }
     }
     out->append(",\"score\":");
     AppendJsonNumber(out, e.score);
     out->push_back('}');
   }
   out->push_back(']');
-}
-
-void TextAnalyzer::PublishedEntities(const Analysis& a, std::vector<extract::Entity>* out) const {
-  out->assign(a.entities.begin(), a.entities.end());
-  if (!redactor_) return;
-  for (extract::Entity& e : *out) {
-    if (!IsPersonal(e.type)) continue;
-    // Redact the entity on its own text: the token is the one `lote redact` writes.
-    extract::Entity alone = e;
-    alone.start = 0;
-    alone.end = static_cast<uint32_t>(text::CodePointCount(e.text));
-    auto r = redactor_->Redact(e.text, std::span<const extract::Entity>(&alone, 1));
-    e.text = r.ok() ? r->text : std::string("[") + e.type + "]";
-    e.value_json.clear();
-    if (options_.pii == PiiPolicy::kHash) AppendJsonString(&e.value_json, e.text);
-  }
-}
-
-void TextAnalyzer::AppendEntitiesJson(const Analysis& a, std::string* out) const {
-  std::vector<extract::Entity> published;
-  PublishedEntities(a, &published);
-  bundle::AppendEntitiesJson(published, out);
 }
 
 std::string TextAnalyzer::RedactText(std::string_view text, AnalyzerState* st) const {

@@ -13,7 +13,6 @@ class AnalyzerInferenceState : public InferenceState {
   explicit AnalyzerInferenceState(std::unique_ptr<bundle::AnalyzerState> s) : state(std::move(s)) {}
   std::unique_ptr<bundle::AnalyzerState> state;
   bundle::Analysis analysis;
-  std::vector<extract::Entity> published;
 };
 
 class ModelEngine : public InferenceEngine {
@@ -37,9 +36,8 @@ class ModelEngine : public InferenceEngine {
       out->score = a.prediction.score;
       for (const auto& s : a.prediction.top_k) out->top_k.emplace_back(labels[s.label], s.score);
     }
-    analyzer_->PublishedEntities(a, &st->published);
     out->entities_json.clear();
-    bundle::AppendEntitiesJson(st->published, &out->entities_json);
+    analyzer_->AppendEntitiesJson(a, &out->entities_json);
     return Status::Ok();
   }
 

@@ -10,8 +10,6 @@
 #include <string>
 
 #include "lote/base/digest.h"
-#include "lote/base/json_writer.h"
-#include "lote/extract/entity.h"
 #include "lote/pipeline/catalog.h"
 #include "lote/storage/fault_injecting_storage.h"
 #include "pipeline/fake_engine.h"
@@ -271,38 +269,17 @@ TEST_F(PipelineTest, CatalogOfAnotherSchemaVersionIsRefusedNamingTheFile) {
   EXPECT_TRUE(Results().empty());
 }
 
-// An engine that returns fixed entities of every value kind.
+// An engine that returns fixed entities of every value kind: a string, a string with escapes, an
+// object, and none.
 class ValueKindsEngine : public FakeInferenceEngine {
  public:
   Status Infer(std::string_view text, InferenceState* st, InferenceOutput* out) const override {
     LOTE_RETURN_IF_ERROR(FakeInferenceEngine::Infer(text, st, out));
-    auto entity = [](std::string type, uint32_t start, std::string text, std::string value) {
-      extract::Entity e;
-      e.type = std::move(type);
-      e.start = start;
-      e.end = start + 1;
-      e.text = std::move(text);
-      e.value_json = std::move(value);
-      e.score = 0.75f;
-      return e;
-    };
-    std::vector<extract::Entity> es = {
-        entity("PHONE", 0, "300", "\"+573001234567\""),
-        entity("NOTE", 1, "q\"uote", "\"say \\\"hi\\\"\\n\""),
-        entity("MONEY", 2, "$5", "{\"amount\":50000,\"currency\":\"COP\"}"),
-        entity("PER", 3, "****", ""),
-    };
-    out->entities_json = "[";
-    for (size_t i = 0; i < es.size(); ++i) {
-      const auto& e = es[i];
-      if (i) out->entities_json += ",";
-      out->entities_json += "{\"type\":\"" + e.type + "\",\"start\":" + std::to_string(e.start) +
-                            ",\"end\":" + std::to_string(e.end) + ",\"text\":";
-      AppendJsonString(&out->entities_json, e.text);
-      if (!e.value_json.empty()) out->entities_json += ",\"value\":" + e.value_json;
-      out->entities_json += ",\"score\":0.75}";
-    }
-    out->entities_json += "]";
+    out->entities_json =
+        R"([{"type":"PHONE","start":0,"end":1,"text":"300","value":"+573001234567","score":0.75},)"
+        R"({"type":"NOTE","start":1,"end":2,"text":"q\"uote","value":"say \"hi\"\n","score":0.75},)"
+        R"({"type":"MONEY","start":2,"end":3,"text":"$5","value":{"amount":50000,"currency":"COP"},)"
+        R"("score":0.75},{"type":"PER","start":3,"end":4,"text":"****","score":0.75}])";
     return Status::Ok();
   }
 };

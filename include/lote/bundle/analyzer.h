@@ -10,7 +10,6 @@
 
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,9 +61,6 @@ class AnalyzerState {
   std::vector<extract::Entity> scratch;
 };
 
-// Appends published entities (see TextAnalyzer::PublishedEntities) as a JSON array.
-void AppendEntitiesJson(std::span<const extract::Entity> published, std::string* out);
-
 class TextAnalyzer {
  public:
   // `model` must outlive the analyzer. InvalidArgument for kHash without a key.
@@ -81,9 +77,6 @@ class TextAnalyzer {
   // Appends the entities as a JSON array [{"type","start","end","text","value"?,"score"}], with
   // the PII policy applied to text and value of personal types.
   void AppendEntitiesJson(const Analysis& a, std::string* out) const;
-  // The same entities as structs: `text` and `value_json` of personal types replaced as the
-  // JSON has them (value_json empty when the policy publishes no value).
-  void PublishedEntities(const Analysis& a, std::vector<extract::Entity>* out) const;
 
   // `text` with the PII policy applied to every personal entity found in it (for free text such
   // as error messages). With kNone, returns `text` unchanged.
