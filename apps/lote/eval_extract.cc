@@ -124,8 +124,6 @@ Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
     constexpr size_t kBlock = 256;
     const size_t window = static_cast<size_t>(std::max(0, tagger.doc_window()));
     const size_t n = sentences.size();
-    std::vector<std::vector<std::string>> tokens(n);
-    for (size_t i = 0; i < n; ++i) tokens[i] = sentences[i].tokens;
     // The last block takes the remainder, so every call has at least kBlock sentences (the
     // second pass needs documents of 20 or more).
     const size_t blocks = std::max<size_t>(1, n / kBlock);
@@ -138,8 +136,9 @@ Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
                     const size_t end = b + 1 == blocks ? n : begin + kBlock;
                     const size_t from = begin > window ? begin - window : 0;
                     const size_t to = std::min(n, end + window);
-                    std::vector<std::vector<std::string>> doc(tokens.begin() + from,
-                                                              tokens.begin() + to);
+                    std::vector<std::vector<std::string>> doc;
+                    doc.reserve(to - from);
+                    for (size_t i = from; i < to; ++i) doc.push_back(sentences[i].tokens);
                     auto tags = tg.TagDocument(doc, st);
                     for (size_t i = begin; i < end; ++i) {
                       ev->AddTags(sentences[i].tags, tags[i - from]);
