@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 
+#include "lote/base/digest.h"
 #include "lote/base/version.h"
 #include "lote/storage/storage.h"
 
@@ -116,23 +117,6 @@ AttemptCounts CountsFrom(const SqliteStmt& s, int first) {
   c.infer_s = s.Double(first + 7);
   c.publish_s = s.Double(first + 8);
   return c;
-}
-
-// Decodes 2*n hex digits into out[0..n); false if `hex` is anything else.
-bool HexDecode(std::string_view hex, uint8_t* out, size_t n) {
-  if (hex.size() != 2 * n) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < n; ++i) {
-    const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return true;
 }
 
 constexpr const char* kCountColumns =
