@@ -4,15 +4,17 @@
 Trains the tagger on conll2002_es esp.train (dev esp.testa) and times it, then rebuilds the
 sentences of esp.testa as plain text (tokens joined by spaces, one sentence per line), replicates
 them to at least --tokens tokens, and runs `lote extract` on 1 and 2 threads (stdout to
-/dev/null). Prints tokens/s and peak RSS (/usr/bin/time -f %M) per run. The replicated file is
+/dev/null). With --sentences-per-record N > 1 the records are JSONL texts of N consecutive
+sentences (one per line), long enough (N >= 20) for a two-pass model's second pass to run. Prints tokens/s and peak RSS (/usr/bin/time -f %M) per run. The replicated file is
 written under the build folder and deleted at the end.
 
 conll2002_es is research-only: used here for benchmarks, never for a shipped model.
 
 Usage: bench/extract_throughput.py [--lote build-x3/lote] [--tokens 2000000]
-       [--datasets ../shared/datasets] [--threads 1,2]
+       [--datasets ../shared/datasets] [--threads 1,2] [--sentences-per-record 1]
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -51,6 +53,7 @@ def main():
     ap.add_argument("--datasets", default=os.path.join(os.path.dirname(ROOT), "shared", "datasets"))
     ap.add_argument("--tokens", type=int, default=2_000_000)
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--sentences-per-record", type=int, default=1)
     a = ap.parse_args()
     conll = os.path.join(a.datasets, "conll2002_es")
     work = os.path.join(os.path.dirname(a.lote), "bench-extract")
@@ -72,17 +75,26 @@ def main():
         sents = read_sentences(os.path.join(conll, "esp.testa"))
         per_copy = sum(len(s) for s in sents)
         copies = -(-a.tokens // per_copy)
-        text = "".join(" ".join(s) + "\n" for s in sents)
-        data = os.path.join(work, "testa_x%d.txt" % copies)
+        k = a.sentences_per_record
+        if k <= 1:
+            fmt, ext = "txt", "txt"
+            text = "".join(" ".join(s) + "\n" for s in sents)
+        else:
+            fmt, ext = "jsonl", "jsonl"
+            text = "".join(
+                json.dumps({"text": "\n".join(" ".join(s) for s in sents[i:i + k])},
+                           ensure_ascii=False) + "\n" for i in range(0, len(sents), k))
+        data = os.path.join(work, "testa_x%d.%s" % (copies, ext))
         with open(data, "w", encoding="utf-8") as f:
             for _ in range(copies):
                 f.write(text)
         tokens = per_copy * copies
-        print(f"input  esp.testa x{copies}: {len(sents) * copies} lines, {tokens} tokens, "
+        print(f"input  esp.testa x{copies}: {len(sents) * copies} sentences, "
+              f"{max(k, 1)} per record, {tokens} tokens, "
               f"{os.path.getsize(data) / 2**20:.1f} MiB")
         for t in [int(x) for x in a.threads.split(",")]:
             secs, rss, _ = timed(["sh", "-c", f"ulimit -f 4194304; exec {a.lote} extract "
-                                  f"--model {model} --input {data} --format txt --threads {t} "
+                                  f"--model {model} --input {data} --format {fmt} --threads {t} "
                                   f"--reference-date 2024-06-01 >/dev/null"])
             print(f"extract threads={t}: {secs:.2f} s, {tokens / secs:,.0f} tokens/s, "
                   f"peak RSS {rss:.0f} MiB")
