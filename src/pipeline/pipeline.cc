@@ -795,16 +795,8 @@ Result<RunReport> Run::Execute() {
                                 "' cannot be a path segment (letters, digits, . _ -)");
   }
   prep_version_ = PreprocessVersion(o_.prep);
-  if (o_.input_storage) {
-    in_ = o_.input_storage;
-  } else {
-    LOTE_ASSIGN_OR_RETURN(in_, storage::OpenStorage(o_.input_uri));
-  }
-  if (o_.output_storage) {
-    out_ = o_.output_storage;
-  } else {
-    LOTE_ASSIGN_OR_RETURN(out_, storage::OpenStorage(o_.output_uri));
-  }
+  LOTE_ASSIGN_OR_RETURN(in_, storage::OpenStorageOr(o_.input_storage, o_.input_uri));
+  LOTE_ASSIGN_OR_RETURN(out_, storage::OpenStorageOr(o_.output_storage, o_.output_uri));
   LOTE_ASSIGN_OR_RETURN(catalog_path_, ResolveCatalogPath(o_));
   LOTE_RETURN_IF_ERROR(AcquireLock());
   if (from_stages_) {

@@ -365,17 +365,9 @@ Result<StageReport> StageRunner::Execute() {
   if (o_.threads < 0) return InvalidArgumentError("threads must be >= 0");
   report_.stage = stage_;
   if (stage_ == Stage::kIngest) {
-    if (o_.input_storage) {
-      in_ = o_.input_storage;
-    } else {
-      LOTE_ASSIGN_OR_RETURN(in_, storage::OpenStorage(o_.input_uri));
-    }
+    LOTE_ASSIGN_OR_RETURN(in_, storage::OpenStorageOr(o_.input_storage, o_.input_uri));
   }
-  if (o_.output_storage) {
-    out_ = o_.output_storage;
-  } else {
-    LOTE_ASSIGN_OR_RETURN(out_, storage::OpenStorage(o_.output_uri));
-  }
+  LOTE_ASSIGN_OR_RETURN(out_, storage::OpenStorageOr(o_.output_storage, o_.output_uri));
   LOTE_ASSIGN_OR_RETURN(
       auto lock, AcquireOutputLock(out_.get(), o_.output_uri, o_.lock_wait_seconds, NowIso()));
   switch (stage_) {

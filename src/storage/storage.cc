@@ -65,6 +65,12 @@ void RegisterStorage(std::string scheme, StorageFactory factory) {
   r.factories[std::move(scheme)] = std::move(factory);
 }
 
+Result<std::shared_ptr<Storage>> OpenStorageOr(std::shared_ptr<Storage> given,
+                                               std::string_view uri) {
+  if (given) return given;
+  return OpenStorage(uri);
+}
+
 Result<std::shared_ptr<Storage>> OpenStorage(std::string_view uri) {
   std::string_view scheme = UriScheme(uri);
   StorageFactory factory;

@@ -137,6 +137,10 @@ std::string JoinUri(std::string_view base, std::string_view relative);
 // handle and read with another). NotFound for an unknown scheme; Unimplemented for "s3".
 using StorageFactory = std::function<Result<std::shared_ptr<Storage>>()>;
 Result<std::shared_ptr<Storage>> OpenStorage(std::string_view uri);
+// `given` when set (a caller's own storage, e.g. a test's fault-injecting one), else
+// OpenStorage(uri).
+Result<std::shared_ptr<Storage>> OpenStorageOr(std::shared_ptr<Storage> given,
+                                               std::string_view uri);
 
 // Registers (or replaces) the factory for `scheme`, e.g. to install a FaultInjectingStorage for
 // "mem" in a test. Thread-safe.
