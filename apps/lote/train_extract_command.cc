@@ -19,6 +19,7 @@ struct TrainExtractFlags {
   int max_epochs = 0;  // 0: the library default
   uint64_t seed = 0;   // 0: the library default
   int min_feature_count = 1;
+  int doc_window = -1;  // -1: the library default
 };
 
 Status RunTrainExtract(const TrainExtractFlags& f) {
@@ -38,6 +39,7 @@ Status RunTrainExtract(const TrainExtractFlags& f) {
   if (f.max_epochs > 0) opt.max_epochs = f.max_epochs;
   if (f.seed != 0) opt.seed = f.seed;
   opt.min_feature_count = f.min_feature_count;
+  if (f.doc_window >= 0) opt.doc_window = f.doc_window;
   extract::TaggerTrainReport rep;
   auto tagger = extract::EntityTagger::Train(train, dev, opt, &rep);
   if (!tagger.ok()) {
@@ -99,6 +101,10 @@ void SetupTrainExtract(CLI::App& root, int* exit_code) {
   cmd->add_option("--seed", f->seed, "Shuffling seed (0: the built-in default)");
   cmd->add_option("--min-feature-count", f->min_feature_count, "Drop features seen fewer times")
       ->capture_default_str();
+  cmd->add_option("--doc-window", f->doc_window,
+                  "Sentences on each side the second pass looks at (0: one-pass model; "
+                  "default 40)")
+      ->check(CLI::Range(0, 1000));
   cmd->callback([f, exit_code] {
     Status s = RunTrainExtract(*f);
     FlushWarnings();
