@@ -59,6 +59,22 @@ TEST_F(ExtractCli, TrainingTwiceGivesByteIdenticalModels) {
   EXPECT_EQ(ReadAll(Ner()), ReadAll(tmp_ / "again.lote"));
 }
 
+TEST_F(ExtractCli, DocWindowZeroTrainsAOnePassModel) {
+  // Section names are stored in clear in the model container.
+  EXPECT_NE(ReadAll(Ner()).find("tagger.doc.weights"), std::string::npos);
+  auto r = RunLote("train extract --train " + kData + "/train.conll --format conll --doc-window 0 " +
+                   "--out " + (tmp_ / "one.lote"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadAll(tmp_ / "one.lote").find("tagger.doc.weights"), std::string::npos);
+  r = RunLote("eval --model " + (tmp_ / "one.lote") + " --data " + kData +
+              "/dev.conll --format conll --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ExpectFractions(nlohmann::json::parse(r.out));
+  r = RunLote("train extract --train " + kData + "/train.conll --doc-window -1 --out " +
+              (tmp_ / "bad.lote"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
 TEST_F(ExtractCli, EvalConllJsonHasScoresAsFractionsPerGoldType) {
   auto r =
       RunLote("eval --model " + Ner() + " --data " + kData + "/dev.conll --format conll --json");
