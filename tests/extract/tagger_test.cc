@@ -261,6 +261,35 @@ TEST(EntityTagger, SerializationRoundTripGivesIdenticalPredictions) {
   }
 }
 
+TEST(EntityTagger, ModelsWithManyTypesRoundTripAndTagLikeSmallOnes) {
+  // Up to 12 tags (5 types) the weights live in the inline key+weights table; more types use
+  // the row layout. Both must tag, serialize and reload identically.
+  std::vector<TaggedSequence> data = SyntheticCorpus(4);
+  const std::vector<std::string> extra = {"AAA", "BBB", "CCC"};
+  for (int c = 0; c < 12; ++c) {
+    for (const auto& type : extra) {
+      data.push_back(Seq({"código", type + std::to_string(c % 3), "registrado", "hoy"},
+                         {"O", "B-" + type, "O", "O"}));
+    }
+  }
+  auto tagger = EntityTagger::Train(data, {}, FastOptions(), nullptr);
+  ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
+  EXPECT_EQ(tagger->tag_names().size(), 13u);  // 6 types: over the inline limit
+  const std::string bytes = model::SerializeModelFile(tagger->ToModelFile());
+  auto file = model::ParseModelFile(bytes, "t.lote");
+  ASSERT_TRUE(file.ok());
+  auto loaded = EntityTagger::FromModelFile(*file);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(model::SerializeModelFile(loaded->ToModelFile()), bytes);
+  TaggerState state;
+  const std::vector<std::string> want = {"O", "O", "B-PER", "I-PER", "O", "O", "B-LOC", "O"};
+  const std::vector<std::string> sent = {"el", "señor", "Camilo", "Pérez", "vive", "en", "Pasto", "."};
+  EXPECT_EQ(tagger->Tag(sent, &state), want);
+  EXPECT_EQ(loaded->Tag(sent, &state), want);
+  EXPECT_EQ(loaded->Tag({"código", "BBB1", "registrado", "hoy"}, &state),
+            (std::vector<std::string>{"O", "B-BBB", "O", "O"}));
+}
+
 TEST(EntityTagger, TruncatedWeightsSectionIsDataLoss) {
   auto tagger = EntityTagger::Train(SyntheticCorpus(1), {}, FastOptions(), nullptr);
   ASSERT_TRUE(tagger.ok());
