@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev libxxhash-dev libcld2-dev
   libgtest-dev libgmock-dev
   python3 zstd
+  hunspell-es iso-codes  # word lists the entity tagger learns from (tagger_gazetteer.h)
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libbenchmark-dev fasttext time python3-sklearn)

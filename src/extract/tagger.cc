@@ -11,6 +11,7 @@
 #include "lote/model/bytes.h"
 #include "lote/text/utf8.h"
 #include "tagger_features.h"
+#include "tagger_gazetteer.h"
 
 namespace lote::extract {
 
@@ -75,6 +76,7 @@ struct EntityTagger::Model {
   std::vector<float> trans;   // (T + 1) x T: row T is the start of a sentence
   std::vector<float> masked;  // trans with forbidden IOB2 transitions at kForbidden
   internal::CapitalizationLexicon lexicon;
+  internal::WordGazetteer gazetteer;
   internal::EntityLexicon entities;
   internal::FeatureIndex index;
   std::vector<float> weights;  // rows x T
@@ -212,7 +214,7 @@ void EntityTagger::Model::Emissions(const internal::TokenInfo* infos, size_t n,
                                     TaggerState::Buffers* b, const uint64_t* extra,
                                     const uint32_t* extra_off) const {
   const size_t nt = T();
-  internal::FeatureExtractor fx(&lexicon);
+  internal::FeatureExtractor fx(&lexicon, &gazetteer);
   b->emis.assign(n * nt, 0.0f);
   b->keys.resize(internal::kMaxFeatures + internal::kMaxDocFeatures);
   b->rows.resize(internal::kMaxFeatures + internal::kMaxDocFeatures);
@@ -377,7 +379,7 @@ template <typename F>
 void EntityTagger::Model::TagDoc(TaggerState::Buffers* b, bool margins, F&& emit) const {
   const size_t S = b->sent_off.size() - 1;
   const size_t N = b->sent_off[S];
-  internal::FeatureExtractor fx(&lexicon);
+  internal::FeatureExtractor fx(&lexicon, &gazetteer);
   b->all_infos.resize(N);
   for (size_t u = 0; u < N; ++u) fx.Analyze(b->views[u], &b->all_infos[u], &b->scratch);
   b->tags1.resize(N);
@@ -419,7 +421,7 @@ void EntityTagger::Model::TagViews(std::span<const std::string_view> tokens,
                                    TaggerState::Buffers* b, bool margins) const {
   // One sentence: below kMinDocSentences, so the first pass alone.
   const size_t n = tokens.size();
-  internal::FeatureExtractor fx(&lexicon);
+  internal::FeatureExtractor fx(&lexicon, &gazetteer);
   b->infos.resize(n);
   for (size_t i = 0; i < n; ++i) fx.Analyze(tokens[i], &b->infos[i], &b->scratch);
   fx.AnalyzeSentence(b->infos.data(), n, &entities);
@@ -596,6 +598,7 @@ model::ModelFile EntityTagger::ToModelFile() const {
   }
   m.lexicon.Serialize(&file.sections["tagger.lexicon"]);
   m.entities.Serialize(&file.sections["tagger.entities"]);
+  m.gazetteer.Serialize(&file.sections["tagger.gazetteer"]);
   file.sections["tagger.weights"] = Model::WriteWeights(m);
   if (m.doc) {
     model::ByteWriter w;
@@ -715,6 +718,9 @@ Result<EntityTagger> EntityTagger::FromModelFile(const model::ModelFile& file) {
   }
   LOTE_RETURN_IF_ERROR(m->lexicon.Parse(lexicon));
   LOTE_RETURN_IF_ERROR(m->entities.Parse(entities));
+  // After the feature version check: older models have no gazetteer section.
+  LOTE_ASSIGN_OR_RETURN(std::string_view gazetteer, Section(file, "tagger.gazetteer"));
+  LOTE_RETURN_IF_ERROR(m->gazetteer.Parse(gazetteer));
   LOTE_RETURN_IF_ERROR(m->ParseWeights(weights, "tagger.weights"));
   if (file.sections.count("tagger.doc.config")) {
     LOTE_ASSIGN_OR_RETURN(std::string_view dconfig, Section(file, "tagger.doc.config"));
@@ -963,9 +969,17 @@ Result<EntityTagger> EntityTagger::TrainOne(const std::vector<TaggedSequence>& t
     sha.Update("\n", 1);
   }
   m->lexicon.Finish();
+  // Word lists from the machine's Debian packages (hunspell-es, iso-codes), stored in the model.
+  std::vector<internal::GazetteerSource> gaz_used;
+  std::vector<std::string> gaz_missing;
+  if (options.system_gazetteer) {
+    LOTE_RETURN_IF_ERROR(internal::LoadSystemGazetteer(options.gazetteer_root, &m->gazetteer,
+                                                       &gaz_used, &gaz_missing));
+  }
+  m->gazetteer.Finish();
 
   // Feature keys -> rows, in order of first occurrence (deterministic).
-  internal::FeatureExtractor fx(&m->lexicon);
+  internal::FeatureExtractor fx(&m->lexicon, &m->gazetteer);
   TaggerState state;
   TaggerState::Buffers* b = state.b_.get();
   std::vector<uint64_t> keybuf(internal::kMaxFeatures + internal::kMaxDocFeatures);
@@ -1283,6 +1297,15 @@ Result<EntityTagger> EntityTagger::TrainOne(const std::vector<TaggedSequence>& t
         {"seed", options.seed},
         {"min_feature_count", options.min_feature_count}}},
   };
+  {
+    nlohmann::json gaz = {{"words", mm.gazetteer.size()},
+                          {"sources", nlohmann::json::array()},
+                          {"missing", gaz_missing}};
+    for (const auto& s : gaz_used) {
+      gaz["sources"].push_back({{"path", s.path}, {"sha256", s.sha256}, {"words", s.words}});
+    }
+    meta["training"]["gazetteer"] = std::move(gaz);
+  }
   mm.meta_json = meta.dump();
   if (report) *report = rep;
   return tagger;

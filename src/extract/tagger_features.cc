@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "lote/model/bytes.h"
+#include "tagger_gazetteer.h"
 
 namespace lote::extract::internal {
 
@@ -203,6 +204,7 @@ void FeatureExtractor::Analyze(std::string_view token, TokenInfo* info,
     info->suffix[k] = Hash(lower.substr(start, end - start));
   }
   info->cap_class = lexicon_ ? lexicon_->Lookup(info->lower) : 0;
+  info->gaz = gazetteer_ ? gazetteer_->Lookup(info->lower) : 0;
   info->is_quote = token == "\"" || token == "\u00ab" || token == "\u00bb" || token == "\u201c" ||
                    token == "\u201d" || token == "'";
   info->n_gazetteer = 0;
@@ -373,6 +375,14 @@ int FeatureExtractor::Features(const TokenInfo* infos, size_t n, size_t i, uint6
   // Feature version 3: 5-code-point prefix and suffix (+0.4 entity F1 on CoNLL-2002 dev).
   if (t.prefix[4]) keys[k++] = Key(51, t.prefix[4]);
   if (t.suffix[4]) keys[k++] = Key(52, t.suffix[4]);
+  // Feature version 5: word lists from Debian's hunspell-es and iso-codes (WordGazetteer).
+  auto gaz_at = [&](ptrdiff_t j) -> uint64_t {
+    if (j < 0 || static_cast<size_t>(j) >= n) return 99;
+    return infos[j].gaz;
+  };
+  keys[k++] = Key(53, t.gaz);
+  keys[k++] = Key(54, t.gaz, t.flags & (kInitCap | kAllCaps), position);
+  keys[k++] = Key(55, gaz_at(p - 1), t.gaz, gaz_at(p + 1));
   return k;
 }
 

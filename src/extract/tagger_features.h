@@ -14,7 +14,7 @@ namespace lote::extract::internal {
 
 // Bump whenever a template, a hash or the token analysis changes: weights trained with other
 // templates are meaningless, so loading refuses a model whose version differs.
-inline constexpr uint32_t kFeatureVersion = 4;
+inline constexpr uint32_t kFeatureVersion = 5;
 inline constexpr int kMaxFeatures = 72;
 inline constexpr int kMaxDocFeatures = 16;
 
@@ -43,6 +43,7 @@ struct TokenInfo {
   uint32_t flags = 0;
   uint32_t length_bucket = 0;
   uint32_t cap_class = 0;  // from the CapitalizationLexicon (0: unknown word)
+  uint32_t gaz = 0;        // WordGazetteer class bits (0: in no list)
   // Sentence-level (AnalyzeSentence): entity-lexicon matches covering this token, as values
   // ready for hashing (type, position in the match, match length), and quote parity.
   uint64_t gazetteer[4] = {};
@@ -123,9 +124,13 @@ class CapitalizationLexicon {
 };
 
 // Analyses tokens and produces feature keys.
+class WordGazetteer;
+
 class FeatureExtractor {
  public:
-  explicit FeatureExtractor(const CapitalizationLexicon* lexicon) : lexicon_(lexicon) {}
+  // Either may be null (no such class for any token).
+  FeatureExtractor(const CapitalizationLexicon* lexicon, const WordGazetteer* gazetteer)
+      : lexicon_(lexicon), gazetteer_(gazetteer) {}
 
   // Fills *info for one token; `scratch` is reused to avoid allocations.
   void Analyze(std::string_view token, TokenInfo* info, std::string* scratch) const;
@@ -139,6 +144,7 @@ class FeatureExtractor {
 
  private:
   const CapitalizationLexicon* lexicon_;
+  const WordGazetteer* gazetteer_;
 };
 
 // Second (document-level) pass: how the first pass tagged each lower-cased word in a window of

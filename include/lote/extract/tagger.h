@@ -4,8 +4,10 @@
 // Features are hashed (64-bit) templates over the token and its +-2 neighbours: lower-cased word,
 // case-sensitive form, prefixes and suffixes of 1-5 code points, word shapes (long and short),
 // capitalisation / digit / punctuation flags, word bigrams, shape n-grams, sentence position,
-// and one distributional feature learned from the training text itself (how often a word is
-// written capitalised inside a sentence). Only features seen in training get a weight row.
+// one distributional feature learned from the training text itself (how often a word is
+// written capitalised inside a sentence), and which reference word lists (Spanish proper
+// nouns, country and region names from Debian packages) hold the word and its neighbours. Only
+// features seen in training get a weight row.
 //
 // Two-pass models (TaggerTrainOptions::doc_window > 0, the default) add a second perceptron that
 // re-tags documents of 20 or more sentences. It has the same features plus how the first pass
@@ -130,6 +132,13 @@ struct TaggerTrainOptions {
   // than 20 sentences (and Tag / TagTokens, which see one sentence) use the first pass alone.
   int doc_window = 40;
   int doc_folds = 10;
+  // Word lists from Debian packages, when installed: capitalised entries of the Spanish
+  // spelling dictionary (hunspell-es, /usr/share/hunspell/es_ES.dic), country names in Spanish
+  // and country subdivision names (iso-codes). Each token gets its lists as features; the lists
+  // are stored in the model, so tagging does not need the files. Missing files are skipped and
+  // named in the model's meta (training.gazetteer).
+  bool system_gazetteer = true;
+  std::string gazetteer_root;  // prefix for /usr/share/... (tests); empty: "/"
 };
 
 // What training did, also stored in the model's meta JSON.

@@ -1,0 +1,259 @@
+#include "tagger_gazetteer.h"
+
+#include <utf8proc.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "lote/base/digest.h"
+#include "lote/io/file_source.h"
+#include "lote/model/bytes.h"
+#include "tagger_features.h"
+
+namespace lote::extract::internal {
+
+void WordGazetteer::Add(std::string_view word, uint8_t bits) {
+  LowerUtf8(word, &scratch_);
+  keys_.push_back(XXH3_64bits(scratch_.data(), scratch_.size()));
+  bits_.push_back(bits);
+}
+
+void WordGazetteer::Finish() {
+  std::vector<size_t> order(keys_.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return keys_[a] < keys_[b]; });
+  std::vector<uint64_t> keys;
+  std::vector<uint8_t> bits;
+  for (size_t i : order) {
+    if (!keys.empty() && keys.back() == keys_[i]) {
+      bits.back() |= bits_[i];
+    } else {
+      keys.push_back(keys_[i]);
+      bits.push_back(bits_[i]);
+    }
+  }
+  keys_ = std::move(keys);
+  bits_ = std::move(bits);
+}
+
+uint32_t WordGazetteer::Lookup(uint64_t lower_hash) const {
+  auto it = std::lower_bound(keys_.begin(), keys_.end(), lower_hash);
+  if (it == keys_.end() || *it != lower_hash) return 0;
+  return bits_[static_cast<size_t>(it - keys_.begin())];
+}
+
+uint32_t WordGazetteer::LookupWord(std::string_view word) {
+  LowerUtf8(word, &scratch_);
+  return Lookup(XXH3_64bits(scratch_.data(), scratch_.size()));
+}
+
+void WordGazetteer::Serialize(std::string* out) const {
+  model::ByteWriter w;
+  w.PutVector(keys_);
+  w.PutVector(bits_);
+  *out = w.Release();
+}
+
+Status WordGazetteer::Parse(std::string_view bytes) {
+  model::ByteReader r(bytes, "tagger.gazetteer");
+  LOTE_RETURN_IF_ERROR(r.GetVector(&keys_));
+  LOTE_RETURN_IF_ERROR(r.GetVector(&bits_));
+  LOTE_RETURN_IF_ERROR(r.ExpectEnd());
+  if (keys_.size() != bits_.size() ||
+      std::adjacent_find(keys_.begin(), keys_.end(), std::greater_equal<uint64_t>()) !=
+          keys_.end()) {
+    return DataLossError("tagger.gazetteer: keys not sorted or sizes disagree");
+  }
+  return Status::Ok();
+}
+
+Result<std::map<std::string, std::string>> ParseMoCatalog(std::string_view bytes,
+                                                          const std::string& name) {
+  auto bad = [&](const std::string& why) {
+    return DataLossError(name + ": not a gettext .mo catalog (" + why + ")");
+  };
+  if (bytes.size() < 28) return bad("shorter than its header");
+  auto u32 = [&](size_t at, bool swap) {
+    uint32_t v;
+    std::memcpy(&v, bytes.data() + at, 4);
+    return swap ? __builtin_bswap32(v) : v;
+  };
+  bool swap = false;
+  if (u32(0, false) != 0x950412deu) {
+    if (u32(0, true) != 0x950412deu) return bad("bad magic number");
+    swap = true;
+  }
+  const uint32_t n = u32(8, swap), orig = u32(12, swap), trans = u32(16, swap);
+  auto table_ok = [&](uint32_t off) {
+    return off <= bytes.size() && (bytes.size() - off) / 8 >= n;
+  };
+  if (!table_ok(orig) || !table_ok(trans)) return bad("string table outside the file");
+  auto string_at = [&](uint32_t table, uint32_t i, std::string_view* out) {
+    const uint32_t len = u32(table + 8 * i, swap), off = u32(table + 8 * i + 4, swap);
+    if (off > bytes.size() || bytes.size() - off < len) return false;
+    *out = bytes.substr(off, len);
+    return true;
+  };
+  std::map<std::string, std::string> out;
+  for (uint32_t i = 0; i < n; ++i) {
+    std::string_view id, str;
+    if (!string_at(orig, i, &id) || !string_at(trans, i, &str)) return bad("string outside");
+    out.emplace(std::string(id), std::string(str));
+  }
+  return out;
+}
+
+namespace {
+
+bool IsLetter(int32_t cp) {
+  switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Words of a name: maximal runs of letters (and the apostrophe inside a word), of at least 3
+// code points and starting with a capital. `name` is valid UTF-8 or the word is skipped.
+template <typename F>
+void ForEachNameWord(std::string_view name, F&& f) {
+  size_t pos = 0, start = 0, letters = 0;
+  bool capital = false;
+  auto flush = [&](size_t end) {
+    if (letters >= 3 && capital) f(name.substr(start, end - start));
+    letters = 0;
+  };
+  while (pos < name.size()) {
+    utf8proc_int32_t cp;
+    const utf8proc_ssize_t len = utf8proc_iterate(
+        reinterpret_cast<const utf8proc_uint8_t*>(name.data() + pos),
+        static_cast<utf8proc_ssize_t>(name.size() - pos), &cp);
+    if (len <= 0) return;
+    if (IsLetter(cp)) {
+      if (letters == 0) {
+        start = pos;
+        capital = utf8proc_category(cp) == UTF8PROC_CATEGORY_LU;
+      }
+      ++letters;
+    } else {
+      flush(pos);
+    }
+    pos += static_cast<size_t>(len);
+  }
+  flush(pos);
+}
+
+}  // namespace
+
+Status LoadSystemGazetteer(const std::string& root, WordGazetteer* g,
+                           std::vector<GazetteerSource>* used, std::vector<std::string>* missing) {
+  const std::filesystem::path base(root.empty() ? std::string("/") : root);
+  auto read = [&](const char* rel, std::string* bytes, bool* found) -> Status {
+    const std::string path = (base / rel).string();
+    *found = std::filesystem::is_regular_file(path);
+    if (!*found) {
+      missing->push_back(path);
+      return Status::Ok();
+    }
+    LOTE_ASSIGN_OR_RETURN(*bytes, io::ReadFileToString(path));
+    return Status::Ok();
+  };
+  auto record = [&](const char* rel, const std::string& bytes, size_t words) {
+    used->push_back({(base / rel).string(), Sha256Hex(bytes), words});
+  };
+
+  // Spanish spelling dictionary: "Abejorral/S" -> proper noun "Abejorral".
+  {
+    constexpr const char* kDic = "usr/share/hunspell/es_ES.dic";
+    std::string bytes;
+    bool found = false;
+    LOTE_RETURN_IF_ERROR(read(kDic, &bytes, &found));
+    if (found) {
+      size_t words = 0, pos = bytes.find('\n');  // the first line is the entry count
+      while (pos != std::string::npos && pos < bytes.size()) {
+        const size_t end = std::min(bytes.find('\n', pos + 1), bytes.size());
+        std::string_view line(bytes.data() + pos + 1, end - pos - 1);
+        line = line.substr(0, line.find_first_of("/\t\r "));
+        bool whole = !line.empty();
+        ForEachNameWord(line, [&](std::string_view w) { whole = whole && w.size() == line.size(); });
+        if (whole) {
+          size_t n = 0;
+          ForEachNameWord(line, [&](std::string_view w) {
+            g->Add(w, kGazProperNoun);
+            ++n;
+          });
+          words += n;
+        }
+        pos = end < bytes.size() ? end : std::string::npos;
+      }
+      record(kDic, bytes, words);
+    }
+  }
+
+  // Country names (ISO 3166-1), translated with iso-codes' Spanish catalog.
+  {
+    constexpr const char* kJson = "usr/share/iso-codes/json/iso_3166-1.json";
+    constexpr const char* kMo = "usr/share/locale/es/LC_MESSAGES/iso_3166-1.mo";
+    std::string json_bytes, mo_bytes;
+    bool json_found = false, mo_found = false;
+    LOTE_RETURN_IF_ERROR(read(kJson, &json_bytes, &json_found));
+    LOTE_RETURN_IF_ERROR(read(kMo, &mo_bytes, &mo_found));
+    if (json_found && mo_found) {
+      LOTE_ASSIGN_OR_RETURN(auto catalog, ParseMoCatalog(mo_bytes, (base / kMo).string()));
+      const auto j = nlohmann::json::parse(json_bytes, nullptr, /*allow_exceptions=*/false);
+      if (!j.is_object() || !j.contains("3166-1") || !j["3166-1"].is_array()) {
+        return DataLossError((base / kJson).string() + ": no \"3166-1\" array");
+      }
+      size_t words = 0;
+      for (const auto& c : j["3166-1"]) {
+        for (const char* key : {"name", "common_name", "official_name"}) {
+          if (!c.is_object() || !c.contains(key) || !c[key].is_string()) continue;
+          const std::string english = c[key].get<std::string>();
+          auto it = catalog.find(english);
+          const std::string& spanish = it != catalog.end() && !it->second.empty() ? it->second
+                                                                                  : english;
+          ForEachNameWord(spanish, [&](std::string_view w) {
+            g->Add(w, kGazCountry);
+            ++words;
+          });
+        }
+      }
+      record(kJson, json_bytes, words);
+      record(kMo, mo_bytes, 0);
+    }
+  }
+
+  // Country subdivisions (ISO 3166-2): departments, provinces, states, in their own languages.
+  {
+    constexpr const char* kJson = "usr/share/iso-codes/json/iso_3166-2.json";
+    std::string bytes;
+    bool found = false;
+    LOTE_RETURN_IF_ERROR(read(kJson, &bytes, &found));
+    if (found) {
+      const auto j = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+      if (!j.is_object() || !j.contains("3166-2") || !j["3166-2"].is_array()) {
+        return DataLossError((base / kJson).string() + ": no \"3166-2\" array");
+      }
+      size_t words = 0;
+      for (const auto& c : j["3166-2"]) {
+        if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
+        ForEachNameWord(c["name"].get<std::string>(), [&](std::string_view w) {
+          g->Add(w, kGazRegion);
+          ++words;
+        });
+      }
+      record(kJson, bytes, words);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace lote::extract::internal
