@@ -403,8 +403,8 @@ void CapitalizationLexicon::Count(const std::vector<std::string>& tokens, std::s
 void CapitalizationLexicon::Finish() {
   std::sort(tallies_.begin(), tallies_.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  keys_.clear();
-  classes_.clear();
+  std::vector<uint64_t> keys;
+  std::vector<uint8_t> classes;
   for (size_t i = 0; i < tallies_.size();) {
     size_t j = i;
     Tally t;
@@ -417,35 +417,48 @@ void CapitalizationLexicon::Finish() {
       const double r = static_cast<double>(t.capitalised) / t.total;
       const uint8_t ratio = r < 0.05 ? 0 : (r < 0.5 ? 1 : (r < 0.95 ? 2 : 3));
       const uint8_t freq = t.total < 5 ? 0 : (t.total < 50 ? 1 : 2);
-      keys_.push_back(tallies_[i].first);
-      classes_.push_back(static_cast<uint8_t>(ratio * 3 + freq));
+      keys.push_back(tallies_[i].first);
+      classes.push_back(static_cast<uint8_t>(ratio * 3 + freq));
     }
     i = j;
   }
+  classes_.Assign(std::move(keys), std::move(classes));
   tallies_.clear();
   tallies_.shrink_to_fit();
 }
 
 uint32_t CapitalizationLexicon::Lookup(uint64_t lower_hash) const {
-  auto it = std::lower_bound(keys_.begin(), keys_.end(), lower_hash);
-  if (it == keys_.end() || *it != lower_hash) return 0;
-  return 1u + classes_[static_cast<size_t>(it - keys_.begin())];
+  const uint8_t* c = classes_.Find(lower_hash);
+  return c ? 1u + *c : 0u;
 }
 
-void CapitalizationLexicon::Serialize(std::string* out) const {
+void CapitalizationLexicon::Serialize(std::string* out) const { classes_.Serialize(out); }
+
+Status CapitalizationLexicon::Parse(std::string_view bytes) {
+  return classes_.Parse(bytes, "tagger.lexicon");
+}
+
+void WordTable::Assign(std::vector<uint64_t> keys, std::vector<uint8_t> values) {
+  keys_ = std::move(keys);
+  values_ = std::move(values);
+}
+
+void WordTable::Serialize(std::string* out) const {
   model::ByteWriter w;
   w.PutVector(keys_);
-  w.PutVector(classes_);
+  w.PutVector(values_);
   *out = w.Release();
 }
 
-Status CapitalizationLexicon::Parse(std::string_view bytes) {
-  model::ByteReader r(bytes, "tagger.lexicon");
+Status WordTable::Parse(std::string_view bytes, const char* section) {
+  model::ByteReader r(bytes, section);
   LOTE_RETURN_IF_ERROR(r.GetVector(&keys_));
-  LOTE_RETURN_IF_ERROR(r.GetVector(&classes_));
+  LOTE_RETURN_IF_ERROR(r.GetVector(&values_));
   LOTE_RETURN_IF_ERROR(r.ExpectEnd());
-  if (keys_.size() != classes_.size() || !std::is_sorted(keys_.begin(), keys_.end())) {
-    return DataLossError("tagger.lexicon: keys and classes disagree");
+  if (keys_.size() != values_.size() ||
+      std::adjacent_find(keys_.begin(), keys_.end(), std::greater_equal<uint64_t>()) !=
+          keys_.end()) {
+    return DataLossError(std::string(section) + ": keys not increasing or sizes disagree");
   }
   return Status::Ok();
 }

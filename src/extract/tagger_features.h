@@ -98,6 +98,27 @@ void EntityLexicon::ForEach(uint64_t ngram_hash, F f) const {
 // copied as they are.
 void LowerUtf8(std::string_view in, std::string* out);
 
+// A frozen word-hash -> small value map, sorted for binary search: how the tagger's word tables
+// (CapitalizationLexicon, WordGazetteer) are kept and stored in the model.
+class WordTable {
+ public:
+  // `keys` strictly increasing, one value per key.
+  void Assign(std::vector<uint64_t> keys, std::vector<uint8_t> values);
+  const uint8_t* Find(uint64_t key) const {
+    auto it = std::lower_bound(keys_.begin(), keys_.end(), key);
+    if (it == keys_.end() || *it != key) return nullptr;
+    return values_.data() + (it - keys_.begin());
+  }
+  size_t size() const { return keys_.size(); }
+  void Serialize(std::string* out) const;
+  // Errors: DataLoss naming `section` (truncated, sizes disagree, keys not increasing).
+  Status Parse(std::string_view bytes, const char* section);
+
+ private:
+  std::vector<uint64_t> keys_;
+  std::vector<uint8_t> values_;
+};
+
 // How a word is written in the training text: for each lower-cased word seen inside a sentence
 // (not first token), the share of its occurrences with an initial capital, in 4 classes, plus
 // a frequency class. A distributional signal learned from the training text alone.
@@ -119,8 +140,7 @@ class CapitalizationLexicon {
     uint32_t total = 0;
   };
   std::vector<std::pair<uint64_t, Tally>> tallies_;  // while counting (sorted at Finish)
-  std::vector<uint64_t> keys_;                       // sorted
-  std::vector<uint8_t> classes_;
+  WordTable classes_;
 };
 
 // Analyses tokens and produces feature keys.

@@ -35,14 +35,14 @@ void WordGazetteer::Finish() {
       bits.push_back(bits_[i]);
     }
   }
-  keys_ = std::move(keys);
-  bits_ = std::move(bits);
+  table_.Assign(std::move(keys), std::move(bits));
+  keys_.clear();
+  bits_.clear();
 }
 
 uint32_t WordGazetteer::Lookup(uint64_t lower_hash) const {
-  auto it = std::lower_bound(keys_.begin(), keys_.end(), lower_hash);
-  if (it == keys_.end() || *it != lower_hash) return 0;
-  return bits_[static_cast<size_t>(it - keys_.begin())];
+  const uint8_t* b = table_.Find(lower_hash);
+  return b ? *b : 0u;
 }
 
 uint32_t WordGazetteer::LookupWord(std::string_view word) {
@@ -50,25 +50,6 @@ uint32_t WordGazetteer::LookupWord(std::string_view word) {
   return Lookup(XXH3_64bits(scratch_.data(), scratch_.size()));
 }
 
-void WordGazetteer::Serialize(std::string* out) const {
-  model::ByteWriter w;
-  w.PutVector(keys_);
-  w.PutVector(bits_);
-  *out = w.Release();
-}
-
-Status WordGazetteer::Parse(std::string_view bytes) {
-  model::ByteReader r(bytes, "tagger.gazetteer");
-  LOTE_RETURN_IF_ERROR(r.GetVector(&keys_));
-  LOTE_RETURN_IF_ERROR(r.GetVector(&bits_));
-  LOTE_RETURN_IF_ERROR(r.ExpectEnd());
-  if (keys_.size() != bits_.size() ||
-      std::adjacent_find(keys_.begin(), keys_.end(), std::greater_equal<uint64_t>()) !=
-          keys_.end()) {
-    return DataLossError("tagger.gazetteer: keys not sorted or sizes disagree");
-  }
-  return Status::Ok();
-}
 
 Result<std::map<std::string, std::string>> ParseMoCatalog(std::string_view bytes,
                                                           const std::string& name) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "lote/base/status.h"
+#include "tagger_features.h"
 
 namespace lote::extract::internal {
 
@@ -32,14 +33,16 @@ class WordGazetteer {
   // Class bits of a token's lower-cased hash (TokenInfo::lower); 0 when not listed.
   uint32_t Lookup(uint64_t lower_hash) const;
   uint32_t LookupWord(std::string_view word);  // lower-cases and hashes `word` as Add does
-  size_t size() const { return keys_.size(); }
 
-  void Serialize(std::string* out) const;
-  Status Parse(std::string_view bytes);
+  size_t size() const { return table_.size(); }
+
+  void Serialize(std::string* out) const { table_.Serialize(out); }
+  Status Parse(std::string_view bytes) { return table_.Parse(bytes, "tagger.gazetteer"); }
 
  private:
-  std::vector<uint64_t> keys_;  // sorted after Finish
+  std::vector<uint64_t> keys_;  // while adding
   std::vector<uint8_t> bits_;
+  WordTable table_;
   std::string scratch_;
 };
 
