@@ -441,6 +441,23 @@ Status CapitalizationLexicon::Parse(std::string_view bytes) {
 void WordTable::Assign(std::vector<uint64_t> keys, std::vector<uint8_t> values) {
   keys_ = std::move(keys);
   values_ = std::move(values);
+  BuildIndex();
+}
+
+void WordTable::BuildIndex() {
+  slots_.clear();
+  mask_ = 0;
+  if (keys_.empty()) return;
+  size_t cap = 16;
+  while (cap < keys_.size() * 2) cap <<= 1;
+  slots_.assign(cap, 0);
+  mask_ = cap - 1;
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    // Keys are already hashes (xxh3 of the word), so their low bits index the table directly.
+    size_t pos = static_cast<size_t>(keys_[i]) & mask_;
+    while (slots_[pos] != 0) pos = (pos + 1) & mask_;
+    slots_[pos] = static_cast<uint32_t>(i + 1);
+  }
 }
 
 void WordTable::Serialize(std::string* out) const {
@@ -460,6 +477,7 @@ Status WordTable::Parse(std::string_view bytes, const char* section) {
           keys_.end()) {
     return DataLossError(std::string(section) + ": keys not increasing or sizes disagree");
   }
+  BuildIndex();
   return Status::Ok();
 }
 

@@ -98,16 +98,20 @@ void EntityLexicon::ForEach(uint64_t ngram_hash, F f) const {
 // copied as they are.
 void LowerUtf8(std::string_view in, std::string* out);
 
-// A frozen word-hash -> small value map, sorted for binary search: how the tagger's word tables
-// (CapitalizationLexicon, WordGazetteer) are kept and stored in the model.
+// A frozen word-hash -> small value map: how the tagger's word tables (CapitalizationLexicon,
+// WordGazetteer) are kept and stored in the model (keys sorted). Every token looks words up, so
+// lookups go through an open-addressing index (one or two probes) rather than a binary search.
 class WordTable {
  public:
   // `keys` strictly increasing, one value per key.
   void Assign(std::vector<uint64_t> keys, std::vector<uint8_t> values);
   const uint8_t* Find(uint64_t key) const {
-    auto it = std::lower_bound(keys_.begin(), keys_.end(), key);
-    if (it == keys_.end() || *it != key) return nullptr;
-    return values_.data() + (it - keys_.begin());
+    if (slots_.empty()) return nullptr;
+    for (size_t pos = static_cast<size_t>(key) & mask_;; pos = (pos + 1) & mask_) {
+      const uint32_t s = slots_[pos];
+      if (s == 0) return nullptr;
+      if (keys_[s - 1] == key) return values_.data() + (s - 1);
+    }
   }
   size_t size() const { return keys_.size(); }
   void Serialize(std::string* out) const;
@@ -115,8 +119,11 @@ class WordTable {
   Status Parse(std::string_view bytes, const char* section);
 
  private:
+  void BuildIndex();
   std::vector<uint64_t> keys_;
   std::vector<uint8_t> values_;
+  std::vector<uint32_t> slots_;  // 1 + index into keys_, 0 = empty
+  size_t mask_ = 0;
 };
 
 // How a word is written in the training text: for each lower-cased word seen inside a sentence
