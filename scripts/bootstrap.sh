@@ -11,7 +11,8 @@ packages=(
   libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev libxxhash-dev libcld2-dev
   libgtest-dev libgmock-dev
   python3 zstd
-  hunspell-es iso-codes  # word lists the entity tagger learns from (tagger_gazetteer.h)
+  # word lists the entity tagger learns from (src/extract/tagger_gazetteer.h)
+  hunspell-es iso-codes python3-fake-factory
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libbenchmark-dev fasttext time python3-sklearn)

@@ -132,6 +132,49 @@ void ForEachNameWord(std::string_view name, F&& f) {
   flush(pos);
 }
 
+// String literals of the Python tuples, lists or OrderedDicts assigned to names containing
+// "first_name" or "last_name" in a Faker person provider (`last_names = ('Abad', ...)`,
+// `last_names = OrderedDict((('Smith', 0.0217), ...))`).
+template <typename F>
+size_t ForEachFakerName(std::string_view src, F&& f) {
+  size_t n = 0;
+  for (size_t at = 0; at < src.size();) {
+    const size_t eq = src.find('=', at);
+    if (eq == std::string_view::npos) break;
+    at = eq + 1;
+    const size_t bol = src.rfind('\n', eq);
+    const size_t from = bol == std::string_view::npos ? 0 : bol + 1;
+    const std::string_view lhs = src.substr(from, eq - from);
+    if (lhs.find("first_name") == std::string_view::npos &&
+        lhs.find("last_name") == std::string_view::npos) {
+      continue;
+    }
+    size_t pos = src.find_first_not_of(" \t", eq + 1);
+    if (pos != std::string_view::npos && src.compare(pos, 12, "OrderedDict(") == 0) pos += 12;
+    if (pos == std::string_view::npos || (src[pos] != '(' && src[pos] != '[')) continue;
+    int depth = 0;
+    for (; pos < src.size(); ++pos) {
+      const char c = src[pos];
+      if (c == '(' || c == '[') {
+        ++depth;
+      } else if (c == ')' || c == ']') {
+        if (--depth == 0) break;
+      } else if (c == '#') {
+        pos = src.find('\n', pos);
+        if (pos == std::string_view::npos) return n;
+      } else if (c == '\'' || c == '"') {
+        const size_t end = src.find(c, pos + 1);
+        if (end == std::string_view::npos) return n;
+        f(src.substr(pos + 1, end - pos - 1));
+        ++n;
+        pos = end;
+      }
+    }
+    at = pos;
+  }
+  return n;
+}
+
 }  // namespace
 
 Status LoadSystemGazetteer(const std::string& root, WordGazetteer* g,
@@ -233,6 +276,24 @@ Status LoadSystemGazetteer(const std::string& root, WordGazetteer* g,
       }
       record(kJson, bytes, words);
     }
+  }
+
+  // Given names and surnames (python3-fake-factory's person providers).
+  for (const char* rel : {"usr/lib/python3/dist-packages/faker/providers/person/es_ES/__init__.py",
+                          "usr/lib/python3/dist-packages/faker/providers/person/es_MX/__init__.py",
+                          "usr/lib/python3/dist-packages/faker/providers/person/en_US/__init__.py"}) {
+    std::string bytes;
+    bool found = false;
+    LOTE_RETURN_IF_ERROR(read(rel, &bytes, &found));
+    if (!found) continue;
+    size_t words = 0;
+    ForEachFakerName(bytes, [&](std::string_view name) {
+      ForEachNameWord(name, [&](std::string_view w) {
+        g->Add(w, kGazPersonName);
+        ++words;
+      });
+    });
+    record(rel, bytes, words);
   }
   return Status::Ok();
 }

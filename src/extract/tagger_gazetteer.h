@@ -1,6 +1,6 @@
 // Private to the tagger: word lists from reference data that Debian ships (Spanish proper nouns
 // of the hunspell-es dictionary, country names in Spanish and country subdivisions from
-// iso-codes). They tell the tagger what the training data cannot: that "Abejorral" is a place
+// iso-codes, given names and surnames from python3-fake-factory). They tell the tagger what the training data cannot: that "Abejorral" is a place
 // name although it never occurs in the training text.
 #ifndef LOTE_SRC_EXTRACT_TAGGER_GAZETTEER_H_
 #define LOTE_SRC_EXTRACT_TAGGER_GAZETTEER_H_
@@ -21,6 +21,7 @@ enum GazetteerBit : uint8_t {
   kGazProperNoun = 1,  // capitalised entry of the Spanish spelling dictionary
   kGazCountry = 2,     // word of a country name in Spanish (ISO 3166-1)
   kGazRegion = 4,      // word of a country subdivision name (ISO 3166-2)
+  kGazPersonName = 8,  // given name or surname (Faker's es_ES, es_MX and en_US name lists)
 };
 
 // Lower-cased word hash -> class bits. Stored in the model (section "tagger.gazetteer"), so a
@@ -58,6 +59,8 @@ struct GazetteerSource {
 //   usr/share/iso-codes/json/iso_3166-1.json  +   country names, translated to Spanish with
 //   usr/share/locale/es/LC_MESSAGES/iso_3166-1.mo
 //   usr/share/iso-codes/json/iso_3166-2.json      subdivision names (iso-codes)
+//   usr/lib/python3/dist-packages/faker/providers/person/{es_ES,es_MX,en_US}/__init__.py
+//                                                 given names and surnames (python3-fake-factory)
 // Names are split into words at spaces and punctuation; words of one or two letters are skipped.
 // Missing files are skipped and listed in *missing; files that exist but cannot be parsed are a
 // DataLoss error naming the file. Does not call Finish.

@@ -68,6 +68,23 @@ void WriteAllSources(const FakeRoot& r) {
   r.Write("usr/share/iso-codes/json/iso_3166-2.json",
           R"({"3166-2": [{"code": "CO-ANT", "name": "Antioquia"},
                          {"code": "ES-CM", "name": "Castilla-La Mancha"}]})");
+  const std::string faker = "usr/lib/python3/dist-packages/faker/providers/person/";
+  r.Write(faker + "es_ES/__init__.py", R"(
+class Provider(PersonProvider):
+    formats = ('{{first_name}} {{last_name}}', )
+    first_names_male = (
+        'Antonio', 'José María',  # a comment with 'Quoted'
+    )
+    first_names = first_names_male + first_names_female
+    last_names = ('Herrera', 'Castaño')
+    prefixes = ('Sr.', 'Dr.')
+)");
+  r.Write(faker + "en_US/__init__.py", R"(
+    last_names = OrderedDict((
+        ('Smith', 0.021712045),
+        ("Johnson", 0.01696938),
+    ))
+)");
 }
 
 TEST(ParseMoCatalog, ReadsBothByteOrders) {
@@ -98,8 +115,9 @@ TEST(LoadSystemGazetteer, ReadsProperNounsCountriesInSpanishAndRegions) {
   std::vector<std::string> missing;
   ASSERT_TRUE(LoadSystemGazetteer(root.path(), &g, &used, &missing).ok());
   g.Finish();
-  EXPECT_TRUE(missing.empty());
-  ASSERT_EQ(used.size(), 4u);
+  ASSERT_EQ(missing.size(), 1u);  // no es_MX names file
+  EXPECT_NE(missing[0].find("es_MX"), std::string::npos);
+  ASSERT_EQ(used.size(), 6u);
   EXPECT_EQ(used[0].words, 2u);  // Abejorral, Ana: not lower-case "casa", 2-letter "NY", "San-Juan"
   EXPECT_EQ(used[0].sha256.size(), 64u);
   EXPECT_EQ(g.LookupWord("Abejorral"), kGazProperNoun);
@@ -116,6 +134,16 @@ TEST(LoadSystemGazetteer, ReadsProperNounsCountriesInSpanishAndRegions) {
   EXPECT_EQ(g.LookupWord("Castilla"), kGazRegion);  // names are split at punctuation
   EXPECT_EQ(g.LookupWord("Mancha"), kGazRegion);
   EXPECT_EQ(g.LookupWord("la"), 0u);  // two letters
+  // Faker's name lists: tuples and OrderedDicts, not comments, formats or other tuples.
+  EXPECT_EQ(g.LookupWord("Antonio"), kGazPersonName);
+  EXPECT_EQ(g.LookupWord("María"), kGazPersonName);
+  EXPECT_EQ(g.LookupWord("castaño"), kGazPersonName);
+  EXPECT_EQ(g.LookupWord("Smith"), kGazPersonName);
+  EXPECT_EQ(g.LookupWord("Johnson"), kGazPersonName);
+  EXPECT_EQ(g.LookupWord("Quoted"), 0u);
+  EXPECT_EQ(g.LookupWord("first_name"), 0u);
+  EXPECT_EQ(g.LookupWord("Sr"), 0u);
+  EXPECT_EQ(used[4].words, 5u);  // Antonio, José, María, Herrera, Castaño
 }
 
 TEST(LoadSystemGazetteer, MissingFilesAreListedNotAnError) {
@@ -126,7 +154,7 @@ TEST(LoadSystemGazetteer, MissingFilesAreListedNotAnError) {
   ASSERT_TRUE(LoadSystemGazetteer(root.path(), &g, &used, &missing).ok());
   g.Finish();
   EXPECT_TRUE(used.empty());
-  EXPECT_EQ(missing.size(), 4u);
+  EXPECT_EQ(missing.size(), 7u);
   EXPECT_EQ(g.size(), 0u);
 }
 
@@ -180,7 +208,7 @@ TEST(EntityTaggerGazetteer, ModelStoresTheListsAndNamesTheirSources) {
   ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
   const auto meta = nlohmann::json::parse(tagger->meta_json());
   const auto& gaz = meta["training"]["gazetteer"];
-  EXPECT_EQ(gaz["sources"].size(), 4u);
+  EXPECT_EQ(gaz["sources"].size(), 6u);
   EXPECT_GT(gaz["words"].get<size_t>(), 5u);
   EXPECT_EQ(gaz["sources"][0]["path"].get<std::string>(),
             (fs::path(root.path()) / "usr/share/hunspell/es_ES.dic").string());

@@ -134,7 +134,8 @@ struct TaggerTrainOptions {
   int doc_folds = 10;
   // Word lists from Debian packages, when installed: capitalised entries of the Spanish
   // spelling dictionary (hunspell-es, /usr/share/hunspell/es_ES.dic), country names in Spanish
-  // and country subdivision names (iso-codes). Each token gets its lists as features; the lists
+  // and country subdivision names (iso-codes), Spanish, Mexican and US given names and surnames
+  // (python3-fake-factory). Each token gets its lists as features; the lists
   // are stored in the model, so tagging does not need the files. Missing files are skipped and
   // named in the model's meta (training.gazetteer).
   bool system_gazetteer = true;
