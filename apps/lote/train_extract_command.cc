@@ -86,11 +86,13 @@ Status RunTrainExtract(const TrainExtractFlags& f) {
                  g.contains("sources") ? g["sources"].size() : size_t{0});
     if (g.contains("missing") && !g["missing"].empty()) {
       std::string files;
-      for (const auto& p : g["missing"]) files += (files.empty() ? "" : ", ") + p.get<std::string>();
-      std::fprintf(stderr,
-                   "warning: gazetteer files not found (%s); install Debian's hunspell-es and "
-                   "iso-codes for the model the benchmarks describe\n",
-                   files.c_str());
+      for (const auto& p : g["missing"])
+        files += (files.empty() ? "" : ", ") + p.get<std::string>();
+      std::fprintf(
+          stderr,
+          "warning: gazetteer files not found (%s); install Debian's hunspell-es, iso-codes "
+          "and python3-fake-factory for the model the benchmarks describe\n",
+          files.c_str());
     }
   }
   std::fprintf(stderr, "wrote %s (%zu bytes)\n", f.out.c_str(), bytes.size());
@@ -121,7 +123,8 @@ void SetupTrainExtract(CLI::App& root, int* exit_code) {
                   "default 40)")
       ->check(CLI::Range(0, 1000));
   cmd->add_flag("--no-gazetteer", f->no_gazetteer,
-                "Train without the word lists of Debian's hunspell-es and iso-codes");
+                "Train without the word lists of Debian's hunspell-es, iso-codes and "
+                "python3-fake-factory");
   cmd->callback([f, exit_code] {
     Status s = RunTrainExtract(*f);
     FlushWarnings();

@@ -50,7 +50,6 @@ uint32_t WordGazetteer::LookupWord(std::string_view word) {
   return Lookup(XXH3_64bits(scratch_.data(), scratch_.size()));
 }
 
-
 Result<std::map<std::string, std::string>> ParseMoCatalog(std::string_view bytes,
                                                           const std::string& name) {
   auto bad = [&](const std::string& why) {
@@ -114,9 +113,9 @@ void ForEachNameWord(std::string_view name, F&& f) {
   };
   while (pos < name.size()) {
     utf8proc_int32_t cp;
-    const utf8proc_ssize_t len = utf8proc_iterate(
-        reinterpret_cast<const utf8proc_uint8_t*>(name.data() + pos),
-        static_cast<utf8proc_ssize_t>(name.size() - pos), &cp);
+    const utf8proc_ssize_t len =
+        utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(name.data() + pos),
+                         static_cast<utf8proc_ssize_t>(name.size() - pos), &cp);
     if (len <= 0) return;
     if (IsLetter(cp)) {
       if (letters == 0) {
@@ -207,7 +206,8 @@ Status LoadSystemGazetteer(const std::string& root, WordGazetteer* g,
         std::string_view line(bytes.data() + pos + 1, end - pos - 1);
         line = line.substr(0, line.find_first_of("/\t\r "));
         bool whole = !line.empty();
-        ForEachNameWord(line, [&](std::string_view w) { whole = whole && w.size() == line.size(); });
+        ForEachNameWord(line,
+                        [&](std::string_view w) { whole = whole && w.size() == line.size(); });
         if (whole) {
           size_t n = 0;
           ForEachNameWord(line, [&](std::string_view w) {
@@ -242,8 +242,8 @@ Status LoadSystemGazetteer(const std::string& root, WordGazetteer* g,
           if (!c.is_object() || !c.contains(key) || !c[key].is_string()) continue;
           const std::string english = c[key].get<std::string>();
           auto it = catalog.find(english);
-          const std::string& spanish = it != catalog.end() && !it->second.empty() ? it->second
-                                                                                  : english;
+          const std::string& spanish =
+              it != catalog.end() && !it->second.empty() ? it->second : english;
           ForEachNameWord(spanish, [&](std::string_view w) {
             g->Add(w, kGazCountry);
             ++words;
@@ -279,9 +279,10 @@ Status LoadSystemGazetteer(const std::string& root, WordGazetteer* g,
   }
 
   // Given names and surnames (python3-fake-factory's person providers).
-  for (const char* rel : {"usr/lib/python3/dist-packages/faker/providers/person/es_ES/__init__.py",
-                          "usr/lib/python3/dist-packages/faker/providers/person/es_MX/__init__.py",
-                          "usr/lib/python3/dist-packages/faker/providers/person/en_US/__init__.py"}) {
+  for (const char* rel :
+       {"usr/lib/python3/dist-packages/faker/providers/person/es_ES/__init__.py",
+        "usr/lib/python3/dist-packages/faker/providers/person/es_MX/__init__.py",
+        "usr/lib/python3/dist-packages/faker/providers/person/en_US/__init__.py"}) {
     std::string bytes;
     bool found = false;
     LOTE_RETURN_IF_ERROR(read(rel, &bytes, &found));

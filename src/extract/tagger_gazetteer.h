@@ -1,7 +1,8 @@
 // Private to the tagger: word lists from reference data that Debian ships (Spanish proper nouns
 // of the hunspell-es dictionary, country names in Spanish and country subdivisions from
-// iso-codes, given names and surnames from python3-fake-factory). They tell the tagger what the training data cannot: that "Abejorral" is a place
-// name although it never occurs in the training text.
+// iso-codes, given names and surnames from python3-fake-factory). They tell the tagger what the
+// training data cannot: that "Abejorral" is a place name although it never occurs in the training
+// text.
 #ifndef LOTE_SRC_EXTRACT_TAGGER_GAZETTEER_H_
 #define LOTE_SRC_EXTRACT_TAGGER_GAZETTEER_H_
 

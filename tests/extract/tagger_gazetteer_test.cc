@@ -98,8 +98,8 @@ TEST(ParseMoCatalog, ReadsBothByteOrders) {
 
 TEST(ParseMoCatalog, TruncatedOrForeignFileIsDataLossNamingIt) {
   const std::string mo = MoCatalog({{"Spain", "España"}}, false);
-  for (const std::string& bad : {mo.substr(0, 40), std::string("not a catalog at all, no"),
-                                 std::string(64, 'x')}) {
+  for (const std::string& bad :
+       {mo.substr(0, 40), std::string("not a catalog at all, no"), std::string(64, 'x')}) {
     auto m = ParseMoCatalog(bad, "/x/es.mo");
     ASSERT_FALSE(m.ok());
     EXPECT_EQ(m.status().code(), StatusCode::kDataLoss);

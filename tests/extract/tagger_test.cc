@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "extract/tagger_features.h"
 #include "lote/io/file_source.h"
 #include "lote/model/model_file.h"
-#include "extract/tagger_features.h"
 
 namespace lote::extract {
 namespace {
@@ -283,7 +283,8 @@ TEST(EntityTagger, ModelsWithManyTypesRoundTripAndTagLikeSmallOnes) {
   EXPECT_EQ(model::SerializeModelFile(loaded->ToModelFile()), bytes);
   TaggerState state;
   const std::vector<std::string> want = {"O", "O", "B-PER", "I-PER", "O", "O", "B-LOC", "O"};
-  const std::vector<std::string> sent = {"el", "señor", "Camilo", "Pérez", "vive", "en", "Cali", "."};
+  const std::vector<std::string> sent = {"el",   "señor", "Camilo", "Pérez",
+                                         "vive", "en",    "Cali",   "."};
   EXPECT_EQ(tagger->Tag(sent, &state), want);
   EXPECT_EQ(loaded->Tag(sent, &state), want);
   EXPECT_EQ(loaded->Tag({"código", "BBB1", "registrado", "hoy"}, &state),

@@ -62,8 +62,8 @@ TEST_F(ExtractCli, TrainingTwiceGivesByteIdenticalModels) {
 TEST_F(ExtractCli, DocWindowZeroTrainsAOnePassModel) {
   // Section names are stored in clear in the model container.
   EXPECT_NE(ReadAll(Ner()).find("tagger.doc.weights"), std::string::npos);
-  auto r = RunLote("train extract --train " + kData + "/train.conll --format conll --doc-window 0 " +
-                   "--out " + (tmp_ / "one.lote"));
+  auto r = RunLote("train extract --train " + kData +
+                   "/train.conll --format conll --doc-window 0 " + "--out " + (tmp_ / "one.lote"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadAll(tmp_ / "one.lote").find("tagger.doc.weights"), std::string::npos);
   r = RunLote("eval --model " + (tmp_ / "one.lote") + " --data " + kData +
