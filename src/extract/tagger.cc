@@ -792,6 +792,12 @@ Status ValidateTags(const TaggedSequence& s, size_t index, const char* what) {
 }  // namespace
 
 // First-pass tags of the second pass's training sentences (ids in the model's tag space).
+struct EntityTagger::WordLists {
+  internal::WordGazetteer gazetteer;
+  std::vector<internal::GazetteerSource> used;
+  std::vector<std::string> missing;
+};
+
 struct EntityTagger::DocInput {
   std::vector<std::vector<uint16_t>> tags1;
   uint32_t window = 0;
@@ -801,12 +807,20 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
                                          const std::vector<TaggedSequence>& dev,
                                          const TaggerTrainOptions& options,
                                          TaggerTrainReport* report) {
-  if (options.doc_window <= 0) return TrainOne(train, dev, options, report, nullptr);
+  // Word lists from the machine's Debian packages, read once for every model trained below and
+  // stored in each (see TaggerTrainOptions::system_gazetteer).
+  WordLists lists;
+  if (options.system_gazetteer) {
+    LOTE_RETURN_IF_ERROR(internal::LoadSystemGazetteer(options.gazetteer_root, &lists.gazetteer,
+                                                       &lists.used, &lists.missing));
+  }
+  lists.gazetteer.Finish();
+  if (options.doc_window <= 0) return TrainOne(train, dev, options, report, nullptr, lists);
   const auto t0 = std::chrono::steady_clock::now();
   TaggerTrainOptions one = options;
   one.doc_window = 0;
   TaggerTrainReport rep1;
-  LOTE_ASSIGN_OR_RETURN(EntityTagger tagger, TrainOne(train, dev, one, &rep1, nullptr));
+  LOTE_ASSIGN_OR_RETURN(EntityTagger tagger, TrainOne(train, dev, one, &rep1, nullptr, lists));
   // The second pass trains on what the final first pass trained on.
   std::vector<TaggedSequence> data = train;
   if (!dev.empty() && options.refit_on_dev) data.insert(data.end(), dev.begin(), dev.end());
@@ -828,7 +842,7 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
     std::vector<TaggedSequence> sub(data.begin(), data.begin() + lo);
     sub.insert(sub.end(), data.begin() + hi, data.end());
     if (sub.empty() || lo == hi) continue;
-    LOTE_ASSIGN_OR_RETURN(EntityTagger fm, TrainOne(sub, {}, fixed, nullptr, nullptr));
+    LOTE_ASSIGN_OR_RETURN(EntityTagger fm, TrainOne(sub, {}, fixed, nullptr, nullptr, lists));
     for (size_t si = lo; si < hi; ++si) {
       const std::vector<std::string> tags = fm.Tag(data[si].tokens, &st);
       auto& out = di.tags1[si];
@@ -840,7 +854,7 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
     }
   }
   TaggerTrainReport rep2;
-  LOTE_ASSIGN_OR_RETURN(EntityTagger second, TrainOne(data, {}, fixed, &rep2, &di));
+  LOTE_ASSIGN_OR_RETURN(EntityTagger second, TrainOne(data, {}, fixed, &rep2, &di, lists));
   m.doc = std::move(second.m_);
   m.doc_window = di.window;
   {
@@ -884,7 +898,8 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
 Result<EntityTagger> EntityTagger::TrainOne(const std::vector<TaggedSequence>& train,
                                             const std::vector<TaggedSequence>& dev,
                                             const TaggerTrainOptions& options,
-                                            TaggerTrainReport* report, const DocInput* doc) {
+                                            TaggerTrainReport* report, const DocInput* doc,
+                                            const WordLists& lists) {
   const auto t0 = std::chrono::steady_clock::now();
   if (train.empty()) return InvalidArgumentError("tagger: no training sentences");
   if (!dev.empty() && options.refit_on_dev) {
@@ -893,7 +908,7 @@ Result<EntityTagger> EntityTagger::TrainOne(const std::vector<TaggedSequence>& t
     TaggerTrainOptions select = options;
     select.refit_on_dev = false;
     TaggerTrainReport selection;
-    LOTE_ASSIGN_OR_RETURN(EntityTagger chosen, TrainOne(train, dev, select, &selection, nullptr));
+    LOTE_ASSIGN_OR_RETURN(EntityTagger chosen, TrainOne(train, dev, select, &selection, nullptr, lists));
     (void)chosen;
     std::vector<TaggedSequence> all = train;
     all.insert(all.end(), dev.begin(), dev.end());
@@ -901,7 +916,7 @@ Result<EntityTagger> EntityTagger::TrainOne(const std::vector<TaggedSequence>& t
     refit.refit_on_dev = false;
     refit.epochs = std::max(1, selection.epochs);
     TaggerTrainReport final_report;
-    LOTE_ASSIGN_OR_RETURN(EntityTagger tagger, TrainOne(all, {}, refit, &final_report, nullptr));
+    LOTE_ASSIGN_OR_RETURN(EntityTagger tagger, TrainOne(all, {}, refit, &final_report, nullptr, lists));
     {
       // The final model's metadata tells how it was chosen: dev F1 of the selection model.
       auto meta = nlohmann::json::parse(tagger.m_->meta_json);
@@ -969,14 +984,7 @@ Result<EntityTagger> EntityTagger::TrainOne(const std::vector<TaggedSequence>& t
     sha.Update("\n", 1);
   }
   m->lexicon.Finish();
-  // Word lists from the machine's Debian packages (hunspell-es, iso-codes), stored in the model.
-  std::vector<internal::GazetteerSource> gaz_used;
-  std::vector<std::string> gaz_missing;
-  if (options.system_gazetteer) {
-    LOTE_RETURN_IF_ERROR(internal::LoadSystemGazetteer(options.gazetteer_root, &m->gazetteer,
-                                                       &gaz_used, &gaz_missing));
-  }
-  m->gazetteer.Finish();
+  m->gazetteer = lists.gazetteer;
 
   // Feature keys -> rows, in order of first occurrence (deterministic).
   internal::FeatureExtractor fx(&m->lexicon, &m->gazetteer);
@@ -1300,8 +1308,8 @@ Result<EntityTagger> EntityTagger::TrainOne(const std::vector<TaggedSequence>& t
   {
     nlohmann::json gaz = {{"words", mm.gazetteer.size()},
                           {"sources", nlohmann::json::array()},
-                          {"missing", gaz_missing}};
-    for (const auto& s : gaz_used) {
+                          {"missing", lists.missing}};
+    for (const auto& s : lists.used) {
       gaz["sources"].push_back({{"path", s.path}, {"sha256", s.sha256}, {"words", s.words}});
     }
     meta["training"]["gazetteer"] = std::move(gaz);

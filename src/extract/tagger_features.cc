@@ -31,6 +31,26 @@ inline uint64_t Key(uint64_t t, uint64_t a, uint64_t b, uint64_t c) {
 
 inline uint64_t Hash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 
+// Open-addressing index over n sorted keys (key_at(i)): slot -> 1 + position of the first
+// occurrence of each key, 0 = empty; *slots is empty when n is 0. Keys are already hashes, so
+// their low bits pick the slot. Returns the mask (capacity - 1).
+template <typename KeyAt>
+size_t BuildSortedIndex(size_t n, KeyAt key_at, std::vector<uint32_t>* slots) {
+  slots->clear();
+  if (n == 0) return 0;
+  size_t cap = 16;
+  while (cap < n * 2) cap <<= 1;
+  slots->assign(cap, 0);
+  const size_t mask = cap - 1;
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0 && key_at(i) == key_at(i - 1)) continue;  // first of its key only
+    size_t pos = static_cast<size_t>(key_at(i)) & mask;
+    while ((*slots)[pos] != 0) pos = (pos + 1) & mask;
+    (*slots)[pos] = static_cast<uint32_t>(i + 1);
+  }
+  return mask;
+}
+
 // Hashes of the padding outside a sentence.
 constexpr uint64_t kBos2 = 0x6c6f74652d626f32ull;
 constexpr uint64_t kBos1 = 0x6c6f74652d626f31ull;
@@ -83,6 +103,8 @@ inline int32_t Next(std::string_view s, size_t* pos) {
 
 }  // namespace
 
+uint64_t HashWord(std::string_view lower) { return Hash(lower); }
+
 void LowerUtf8(std::string_view in, std::string* out) {
   out->clear();
   size_t pos = 0;
@@ -114,7 +136,7 @@ void FeatureExtractor::Analyze(std::string_view token, TokenInfo* info,
                                std::string* scratch) const {
   LowerUtf8(token, scratch);
   const std::string_view lower = *scratch;
-  info->lower = Hash(lower);
+  info->lower = HashWord(lower);
   info->form = Hash(token);
 
   // Shapes and flags from the original form.
@@ -255,19 +277,7 @@ void EntityLexicon::Finish() {
 }
 
 void EntityLexicon::BuildIndex() {
-  index_.clear();
-  mask_ = 0;
-  if (entries_.empty()) return;
-  size_t cap = 16;
-  while (cap < entries_.size() * 2) cap <<= 1;
-  index_.assign(cap, 0);
-  mask_ = cap - 1;
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    if (i > 0 && entries_[i].first == entries_[i - 1].first) continue;  // first of its hash only
-    size_t pos = static_cast<size_t>(entries_[i].first) & mask_;
-    while (index_[pos] != 0) pos = (pos + 1) & mask_;
-    index_[pos] = static_cast<uint32_t>(i + 1);
-  }
+  mask_ = BuildSortedIndex(entries_.size(), [&](size_t i) { return entries_[i].first; }, &index_);
 }
 
 void EntityLexicon::Serialize(std::string* out) const {
@@ -375,7 +385,7 @@ int FeatureExtractor::Features(const TokenInfo* infos, size_t n, size_t i, uint6
   // Feature version 3: 5-code-point prefix and suffix (+0.4 entity F1 on CoNLL-2002 dev).
   if (t.prefix[4]) keys[k++] = Key(51, t.prefix[4]);
   if (t.suffix[4]) keys[k++] = Key(52, t.suffix[4]);
-  // Feature version 5: word lists from Debian's hunspell-es and iso-codes (WordGazetteer).
+  // Feature version 5: word lists from Debian packages (WordGazetteer).
   auto gaz_at = [&](ptrdiff_t j) -> uint64_t {
     if (j < 0 || static_cast<size_t>(j) >= n) return 99;
     return infos[j].gaz;
@@ -396,7 +406,7 @@ void CapitalizationLexicon::Count(const std::vector<std::string>& tokens, std::s
     const int32_t cp = Next(tok, &pos);
     const CharClass cls = cp < 0 ? CharClass::kOther : Classify(cp);
     if (cls != CharClass::kUpper && cls != CharClass::kLower) continue;
-    tallies_.push_back({Hash(*scratch), {cls == CharClass::kUpper ? 1u : 0u, 1u}});
+    tallies_.push_back({HashWord(*scratch), {cls == CharClass::kUpper ? 1u : 0u, 1u}});
   }
 }
 
@@ -445,19 +455,7 @@ void WordTable::Assign(std::vector<uint64_t> keys, std::vector<uint8_t> values) 
 }
 
 void WordTable::BuildIndex() {
-  slots_.clear();
-  mask_ = 0;
-  if (keys_.empty()) return;
-  size_t cap = 16;
-  while (cap < keys_.size() * 2) cap <<= 1;
-  slots_.assign(cap, 0);
-  mask_ = cap - 1;
-  for (size_t i = 0; i < keys_.size(); ++i) {
-    // Keys are already hashes (xxh3 of the word), so their low bits index the table directly.
-    size_t pos = static_cast<size_t>(keys_[i]) & mask_;
-    while (slots_[pos] != 0) pos = (pos + 1) & mask_;
-    slots_[pos] = static_cast<uint32_t>(i + 1);
-  }
+  mask_ = BuildSortedIndex(keys_.size(), [&](size_t i) { return keys_[i]; }, &slots_);
 }
 
 void WordTable::Serialize(std::string* out) const {

@@ -98,6 +98,9 @@ void EntityLexicon::ForEach(uint64_t ngram_hash, F f) const {
 // copied as they are.
 void LowerUtf8(std::string_view in, std::string* out);
 
+// Hash of a lower-cased word, as TokenInfo::lower holds it: the key of every word table.
+uint64_t HashWord(std::string_view lower);
+
 // A frozen word-hash -> small value map: how the tagger's word tables (CapitalizationLexicon,
 // WordGazetteer) are kept and stored in the model (keys sorted). Every token looks words up, so
 // lookups go through an open-addressing index (one or two probes) rather than a binary search.

@@ -1,7 +1,6 @@
 #include "tagger_gazetteer.h"
 
 #include <utf8proc.h>
-#include <xxhash.h>
 
 #include <algorithm>
 #include <cstring>
@@ -10,14 +9,13 @@
 
 #include "lote/base/digest.h"
 #include "lote/io/file_source.h"
-#include "lote/model/bytes.h"
 #include "tagger_features.h"
 
 namespace lote::extract::internal {
 
 void WordGazetteer::Add(std::string_view word, uint8_t bits) {
   LowerUtf8(word, &scratch_);
-  keys_.push_back(XXH3_64bits(scratch_.data(), scratch_.size()));
+  keys_.push_back(HashWord(scratch_));
   bits_.push_back(bits);
 }
 
@@ -47,7 +45,7 @@ uint32_t WordGazetteer::Lookup(uint64_t lower_hash) const {
 
 uint32_t WordGazetteer::LookupWord(std::string_view word) {
   LowerUtf8(word, &scratch_);
-  return Lookup(XXH3_64bits(scratch_.data(), scratch_.size()));
+  return Lookup(HashWord(scratch_));
 }
 
 Result<std::map<std::string, std::string>> ParseMoCatalog(std::string_view bytes,
@@ -101,8 +99,7 @@ bool IsLetter(int32_t cp) {
   }
 }
 
-// Words of a name: maximal runs of letters (and the apostrophe inside a word), of at least 3
-// code points and starting with a capital. `name` is valid UTF-8 or the word is skipped.
+// Words of a name: maximal runs of letters, of at least 3 code points, starting with a capital. `name` is valid UTF-8 or the word is skipped.
 template <typename F>
 void ForEachNameWord(std::string_view name, F&& f) {
   size_t pos = 0, start = 0, letters = 0;

@@ -6,8 +6,8 @@
 // capitalisation / digit / punctuation flags, word bigrams, shape n-grams, sentence position,
 // one distributional feature learned from the training text itself (how often a word is
 // written capitalised inside a sentence), and which reference word lists (Spanish proper
-// nouns, country and region names from Debian packages) hold the word and its neighbours. Only
-// features seen in training get a weight row.
+// nouns, country and region names, given names and surnames, from Debian packages) hold the
+// word and its neighbours. Only features seen in training get a weight row.
 //
 // Two-pass models (TaggerTrainOptions::doc_window > 0, the default) add a second perceptron that
 // re-tags documents of 20 or more sentences. It has the same features plus how the first pass
@@ -229,11 +229,12 @@ class EntityTagger {
  private:
   struct Model;
   struct DocInput;
+  struct WordLists;  // the gazetteer, read once per Train for every model it trains
   explicit EntityTagger(std::unique_ptr<Model> model);
   static Result<EntityTagger> TrainOne(const std::vector<TaggedSequence>& train,
                                        const std::vector<TaggedSequence>& dev,
                                        const TaggerTrainOptions& options, TaggerTrainReport* report,
-                                       const DocInput* doc);
+                                       const DocInput* doc, const WordLists& lists);
   std::unique_ptr<Model> m_;
 };
 
