@@ -908,7 +908,8 @@ Result<EntityTagger> EntityTagger::TrainOne(const std::vector<TaggedSequence>& t
     TaggerTrainOptions select = options;
     select.refit_on_dev = false;
     TaggerTrainReport selection;
-    LOTE_ASSIGN_OR_RETURN(EntityTagger chosen, TrainOne(train, dev, select, &selection, nullptr, lists));
+    LOTE_ASSIGN_OR_RETURN(EntityTagger chosen,
+                          TrainOne(train, dev, select, &selection, nullptr, lists));
     (void)chosen;
     std::vector<TaggedSequence> all = train;
     all.insert(all.end(), dev.begin(), dev.end());
@@ -916,7 +917,8 @@ Result<EntityTagger> EntityTagger::TrainOne(const std::vector<TaggedSequence>& t
     refit.refit_on_dev = false;
     refit.epochs = std::max(1, selection.epochs);
     TaggerTrainReport final_report;
-    LOTE_ASSIGN_OR_RETURN(EntityTagger tagger, TrainOne(all, {}, refit, &final_report, nullptr, lists));
+    LOTE_ASSIGN_OR_RETURN(EntityTagger tagger,
+                          TrainOne(all, {}, refit, &final_report, nullptr, lists));
     {
       // The final model's metadata tells how it was chosen: dev F1 of the selection model.
       auto meta = nlohmann::json::parse(tagger.m_->meta_json);
