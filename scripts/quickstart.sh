@@ -7,11 +7,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
 mkdir -p models
-model=models/intents.lote
-if [[ ! -f $model || data/sample/train.jsonl -nt $model ]]; then
-  echo "== training the default model on data/sample (synthetic) =="
+# The default model: an intent classifier and a PER/ORG/LOC tagger, both trained on the bundled
+# synthetic sample (no research-only data), bundled into one file. Retrained when the sample
+# or the binary is newer than the model.
+stale() { [[ ! -f $1 || data/sample/train.jsonl -nt $1 || build/lote -nt $1 ]]; }
+if stale models/intents.lote; then
+  echo "== training the intent classifier on data/sample (synthetic) =="
   build/lote train classify --train data/sample/train.jsonl --dev data/sample/dev.jsonl \
-    --name intents --out "$model"
+    --name intents --out models/intents.lote
+  echo
+fi
+if stale models/sample_ner.lote; then
+  echo "== training the entity tagger (PER, ORG, LOC) on data/sample (synthetic) =="
+  build/lote train extract --train data/sample/train.jsonl --dev data/sample/dev.jsonl \
+    --types PER,ORG,LOC --name sample_ner --out models/sample_ner.lote
+  echo
+fi
+model=models/banca.lote
+if [[ ! -f $model || models/intents.lote -nt $model || models/sample_ner.lote -nt $model ]]; then
+  build/lote bundle --out "$model" --name banca models/intents.lote models/sample_ner.lote
   echo
 fi
 demo=build/quickstart
@@ -25,3 +39,7 @@ echo
 echo "== lote query: intents by language =="
 build/lote query --output "$demo/results" \
   "SELECT label, lang, count(*) AS n FROM results GROUP BY 1, 2 ORDER BY n DESC LIMIT 8"
+echo
+echo "== lote query: entities by type (personal data masked by config/quickstart.yaml) =="
+build/lote query --output "$demo/results" \
+  "SELECT type, count(*) AS n, min(text) AS example FROM entities GROUP BY 1 ORDER BY n DESC"

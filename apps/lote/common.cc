@@ -29,7 +29,8 @@ class StdinSource : public io::ByteSource {
     do {
       r = ::read(0, buf, n);
     } while (r < 0 && errno == EINTR);
-    if (r < 0) return UnavailableError("<stdin>: read failed: " + std::string(std::strerror(errno)));
+    if (r < 0)
+      return UnavailableError("<stdin>: read failed: " + std::string(std::strerror(errno)));
     return static_cast<size_t>(r);
   }
   const std::string& name() const override { return name_; }
@@ -68,6 +69,24 @@ Result<io::Format> ResolveFormat(const std::string& path, const std::string& for
     is_dir = *d;
   }
   return io::FormatFromPath(path, is_dir);
+}
+
+Result<std::vector<std::string>> ParseTypeList(const std::string& list, std::string_view flag) {
+  std::vector<std::string> out;
+  if (list.empty()) return out;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    if (comma == std::string::npos) comma = list.size();
+    const std::string t = list.substr(pos, comma - pos);
+    pos = comma + 1;
+    const size_t a = t.find_first_not_of(" \t"), b = t.find_last_not_of(" \t");
+    if (a == std::string::npos) {
+      return InvalidArgumentError(std::string(flag) + " has an empty type name");
+    }
+    out.push_back(t.substr(a, b - a + 1));
+  }
+  return out;
 }
 
 Result<std::unique_ptr<io::ByteSource>> OpenInput(const std::string& path) {

@@ -24,6 +24,10 @@ void FlushWarnings();
 // The format of `path`: from --format when given, else from its extension (a folder is brat).
 Result<io::Format> ResolveFormat(const std::string& path, const std::string& format_flag);
 
+// "PER, ORG,LOC" -> {"PER", "ORG", "LOC"} (blanks trimmed). An empty name is InvalidArgument
+// naming `flag`. An empty `list` gives an empty vector.
+Result<std::vector<std::string>> ParseTypeList(const std::string& list, std::string_view flag);
+
 // Opens `path` (or "-" for stdin) as a byte source, decompressing .gz / .zst.
 Result<std::unique_ptr<io::ByteSource>> OpenInput(const std::string& path);
 

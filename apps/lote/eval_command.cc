@@ -1,9 +1,8 @@
 // `lote eval`: scores a model on labelled data. csv/jsonl -> classification metrics;
-// conll/brat -> entity metrics (see eval_extract.cc).
-#include <nlohmann/json.hpp>
-
+// conll/brat, and jsonl with entities -> entity metrics (see eval_extract.cc).
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "command.h"
@@ -16,6 +15,8 @@ namespace {
 
 struct EvalFlags {
   std::string model, data, format, text_field = "text", label_field = "label";
+  std::string entities_field = "entities", types, encoding = "utf8";
+  bool entities_field_given = false, patterns = false;
   bool json = false;
   int threads = 0;
 };
@@ -45,8 +46,9 @@ Status RunEvalClassify(const EvalFlags& f, const bundle::Model& model, io::Forma
     Warn(f.data + ": label '" + label + "' (" + std::to_string(n) +
          " rows) was never seen in training; those rows count as errors");
   }
-  const int threads =
-      f.threads > 0 ? f.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = f.threads > 0
+                          ? f.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
@@ -76,8 +78,8 @@ Status RunEvalClassify(const EvalFlags& f, const bundle::Model& model, io::Forma
     }
     nlohmann::ordered_json per = nlohmann::ordered_json::object();
     for (const auto& m : r.per_label) {
-      per[m.label] = {{"precision", m.precision}, {"recall", m.recall}, {"f1", m.f1},
-                      {"support", m.support}};
+      per[m.label] = {
+          {"precision", m.precision}, {"recall", m.recall}, {"f1", m.f1}, {"support", m.support}};
     }
     j["per_label"] = per;
     nlohmann::ordered_json conf_j = nlohmann::ordered_json::array();
@@ -90,7 +92,8 @@ Status RunEvalClassify(const EvalFlags& f, const bundle::Model& model, io::Forma
   } else {
     std::printf("model      %s\n", model.version_id.c_str());
     std::printf("data       %s (%zu rows)\n", f.data.c_str(), r.n);
-    std::printf("accuracy   %.4f\nmacro-F1   %.4f\nECE        %.4f\n", r.accuracy, r.macro_f1, r.ece);
+    std::printf("accuracy   %.4f\nmacro-F1   %.4f\nECE        %.4f\n", r.accuracy, r.macro_f1,
+                r.ece);
     if (clf.oos_label() >= 0) {
       std::printf("in-scope accuracy %.4f\noos recall        %.4f\n", r.in_scope_accuracy,
                   r.oos_recall);
@@ -114,8 +117,24 @@ Status RunEvalClassify(const EvalFlags& f, const bundle::Model& model, io::Forma
 Status RunEval(const EvalFlags& f) {
   LOTE_ASSIGN_OR_RETURN(bundle::Model model, LoadModelFromPath(f.model));
   LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(f.data, f.format));
-  if (format == io::Format::kConll || format == io::Format::kBrat) {
-    return RunEvalExtract(f.model, model, f.data, format, f.json);
+  // JSONL holds classification labels or entities: entities when asked for with
+  // --entities-field, or when the model can only extract.
+  const bool entities = format == io::Format::kConll || format == io::Format::kBrat ||
+                        (format == io::Format::kJsonl && (f.entities_field_given || f.patterns ||
+                                                          (model.tagger && !model.classifier)));
+  if (entities) {
+    EntityDataOptions opt;
+    opt.encoding = f.encoding == "latin1" ? io::TextEncoding::kLatin1 : io::TextEncoding::kUtf8;
+    opt.jsonl.text_field = f.text_field;
+    opt.jsonl.entities_field = f.entities_field;
+    LOTE_ASSIGN_OR_RETURN(opt.types, ParseTypeList(f.types, "--types"));
+    opt.patterns = f.patterns;
+    return RunEvalExtract(f.model, model, f.data, format, opt, f.json);
+  }
+  if (!f.types.empty()) {
+    return InvalidArgumentError(
+        "--types applies to entity evaluation (conll, brat, or jsonl "
+        "with --entities-field)");
   }
   return RunEvalClassify(f, model, format);
 }
@@ -128,9 +147,22 @@ void SetupEval(CLI::App& root, int* exit_code) {
   cmd->add_option("--format", f->format, "csv | jsonl | conll | brat (default: from extension)");
   cmd->add_option("--text-field", f->text_field, "Text column/field")->capture_default_str();
   cmd->add_option("--label-field", f->label_field, "Label column/field")->capture_default_str();
+  auto* ents = cmd->add_option("--entities-field", f->entities_field,
+                               "Entity list field of JSONL data: scores the tagger on it (default "
+                               "for a model with a tagger and no classifier)")
+                   ->capture_default_str();
+  cmd->add_option("--types", f->types,
+                  "Entity evaluation: comma-separated types to score (default: every gold type)");
+  cmd->add_flag("--patterns", f->patterns,
+                "Entity evaluation on brat / jsonl: score tagger + pattern extractors, as "
+                "`lote extract` writes them (default: the tagger alone)");
+  cmd->add_option("--encoding", f->encoding, "CoNLL file encoding: utf8 | latin1")
+      ->check(CLI::IsMember({"utf8", "latin1"}))
+      ->capture_default_str();
   cmd->add_option("--threads", f->threads, "Threads (0 = all cores)");
   cmd->add_flag("--json", f->json, "Print one JSON object");
-  cmd->callback([f, exit_code] {
+  cmd->callback([f, exit_code, ents] {
+    f->entities_field_given = ents->count() > 0;
     Status s = RunEval(*f);
     FlushWarnings();
     *exit_code = s.ok() ? kExitOk : Fail(s);

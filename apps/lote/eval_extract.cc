@@ -4,10 +4,12 @@
 #include <atomic>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "common.h"
 #include "lote/extract/entity_eval.h"
+#include "lote/extract/patterns.h"
 #include "lote/io/file_source.h"
 #include "lote/text/tokenizer.h"
 
@@ -37,9 +39,19 @@ Result<std::vector<io::TaggedSentence>> ReadConllFile(const std::string& path,
   return out;
 }
 
-namespace {
-
-Result<std::vector<io::BratDocument>> ReadBrat(const std::string& path) {
+Result<std::vector<io::BratDocument>> ReadEntityDocuments(const std::string& path,
+                                                          io::Format format,
+                                                          const io::EntityJsonlOptions& jsonl) {
+  if (format == io::Format::kJsonl) {
+    LOTE_ASSIGN_OR_RETURN(auto source, OpenInput(path));
+    LOTE_ASSIGN_OR_RETURN(auto docs, io::ReadEntityJsonl(source.get(), jsonl));
+    if (docs.empty()) return InvalidArgumentError(path + ": no records (empty JSONL file?)");
+    return docs;
+  }
+  if (format != io::Format::kBrat) {
+    return InvalidArgumentError(path + ": entity data must be conll, brat or jsonl (got " +
+                                std::string(io::FormatName(format)) + ")");
+  }
   std::vector<std::string> warnings;
   auto docs = io::ReadBratFolder(path, &warnings);
   for (const auto& w : warnings) Warn(w);
@@ -48,29 +60,65 @@ Result<std::vector<io::BratDocument>> ReadBrat(const std::string& path) {
   return docs;
 }
 
+namespace {
+
+bool Kept(const std::vector<std::string>& types, std::string_view type) {
+  return types.empty() || std::find(types.begin(), types.end(), type) != types.end();
+}
+
+// Tags of types outside `types` become O (IOB2 in, IOB2 out: the kept chunks do not change).
+void KeepTypes(const std::vector<std::string>& types, std::vector<std::string>* tags) {
+  for (auto& t : *tags) {
+    if (t != "O" && !Kept(types, extract::ParseTag(t).type)) t = "O";
+  }
+}
+
+void KeepTypes(const std::vector<std::string>& types, std::vector<extract::LabeledSpan>* spans) {
+  std::erase_if(*spans, [&](const extract::LabeledSpan& s) { return !Kept(types, s.type); });
+}
+
 }  // namespace
 
-Result<std::vector<extract::TaggedSequence>> ReadEntityTrainingData(const std::string& path,
-                                                                    io::Format format,
-                                                                    io::TextEncoding encoding) {
+Result<std::vector<extract::TaggedSequence>> ReadEntityTrainingData(
+    const std::string& path, io::Format format, const EntityDataOptions& options,
+    std::vector<size_t>* doc_sentences) {
   std::vector<extract::TaggedSequence> out;
   if (format == io::Format::kConll) {
-    LOTE_ASSIGN_OR_RETURN(auto sentences, ReadConllFile(path, encoding));
+    LOTE_ASSIGN_OR_RETURN(auto sentences, ReadConllFile(path, options.encoding));
     out.reserve(sentences.size());
     for (const auto& s : sentences) out.push_back(extract::FromConll(s));
-    return out;
+    if (doc_sentences) doc_sentences->assign(1, out.size());
+  } else {
+    LOTE_ASSIGN_OR_RETURN(auto docs, ReadEntityDocuments(path, format, options.jsonl));
+    text::Tokenizer tokenizer;
+    extract::BratProjectionStats stats;
+    std::vector<std::string> warnings;
+    if (doc_sentences) doc_sentences->clear();
+    for (const auto& d : docs) {
+      const size_t before = out.size();
+      extract::ProjectBratDocument(d, tokenizer, &out, &stats, &warnings);
+      if (doc_sentences) doc_sentences->push_back(out.size() - before);
+    }
+    for (const auto& w : warnings) Warn(path + ": " + w);
+    if (out.empty()) return InvalidArgumentError(path + ": the documents hold no text");
   }
-  if (format != io::Format::kBrat) {
-    return InvalidArgumentError(path + ": entity data must be conll or brat (got " +
-                                std::string(io::FormatName(format)) + ")");
+  if (!options.types.empty() && options.require_types) {
+    std::set<std::string, std::less<>> seen;
+    for (const auto& s : out) {
+      for (const auto& t : s.tags) {
+        if (t != "O") seen.emplace(extract::ParseTag(t).type);
+      }
+    }
+    for (const auto& t : options.types) {
+      if (!seen.contains(t)) {
+        std::string all;
+        for (const auto& x : seen) all += (all.empty() ? "" : ", ") + x;
+        return InvalidArgumentError(path + ": type '" + t + "' of --types is not in the data (" +
+                                    (all.empty() ? "no entities" : "types: " + all) + ")");
+      }
+    }
   }
-  LOTE_ASSIGN_OR_RETURN(auto docs, ReadBrat(path));
-  text::Tokenizer tokenizer;
-  extract::BratProjectionStats stats;
-  std::vector<std::string> warnings;
-  for (const auto& d : docs) extract::ProjectBratDocument(d, tokenizer, &out, &stats, &warnings);
-  for (const auto& w : warnings) Warn(path + ": " + w);
-  if (out.empty()) return InvalidArgumentError(path + ": the BRAT documents hold no text");
+  for (auto& s : out) KeepTypes(options.types, &s.tags);
   return out;
 }
 
@@ -79,8 +127,7 @@ namespace {
 // Runs fn(i, evaluator, state) for i in [0, n) on all cores, one evaluator per thread, and
 // merges them. The first error wins.
 template <typename Fn>
-Result<extract::EntityEvaluator> EvaluateParallel(const extract::EntityTagger& tagger, size_t n,
-                                                  Fn fn) {
+Result<extract::EntityEvaluator> EvaluateParallel(size_t n, Fn fn) {
   const size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 64);
   std::vector<extract::EntityEvaluator> evals(threads);
   std::vector<Status> errors(threads);
@@ -90,7 +137,7 @@ Result<extract::EntityEvaluator> EvaluateParallel(const extract::EntityTagger& t
     pool.emplace_back([&, t] {
       extract::TaggerState state;
       for (size_t i = next++; i < n && errors[t].ok(); i = next++) {
-        errors[t] = fn(i, tagger, &state, &evals[t]);
+        errors[t] = fn(i, &state, &evals[t]);
       }
     });
   }
@@ -106,75 +153,105 @@ Result<extract::EntityEvaluator> EvaluateParallel(const extract::EntityTagger& t
 }  // namespace
 
 Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
-                      const std::string& data, io::Format format, bool json) {
-  if (!model.tagger) {
-    return InvalidArgumentError(model_path + ": model has no entity tagger to evaluate on " + data);
+                      const std::string& data, io::Format format, const EntityDataOptions& options,
+                      bool json) {
+  const bool docs_format = format == io::Format::kBrat || format == io::Format::kJsonl;
+  if (options.patterns && !docs_format) {
+    return InvalidArgumentError("--patterns needs brat or jsonl data (raw text)");
   }
-  const extract::EntityTagger& tagger = *model.tagger;
+  if (!model.tagger && !options.patterns) {
+    return InvalidArgumentError(model_path + ": model has no entity tagger to evaluate on " + data +
+                                " (--patterns scores the pattern extractors alone)");
+  }
+  const extract::EntityTagger* tagger = model.tagger ? &*model.tagger : nullptr;
+  const extract::PatternExtractor patterns;
   extract::EntityEvaluator eval;
   size_t units = 0;
   if (format == io::Format::kConll) {
     // conlleval: gold and predicted tag sequences are both chunked with ChunkTags.
-    LOTE_ASSIGN_OR_RETURN(auto sentences, ReadConllFile(data, io::TextEncoding::kUtf8));
+    LOTE_ASSIGN_OR_RETURN(auto sentences, ReadConllFile(data, options.encoding));
+    if (!options.types.empty()) {
+      for (auto& s : sentences) {
+        s.tags = extract::ToIob2(s.tags);
+        KeepTypes(options.types, &s.tags);
+      }
+    }
     units = sentences.size();
     // The file is one document in sentence order: a two-pass model's second pass reads the
     // first pass's tags of up to doc_window() sentences on each side. Blocks of kBlock sentences
     // are tagged in parallel, each with doc_window() sentences of context on both sides, which
     // gives exactly the tags of one TagDocument call over the whole file.
     constexpr size_t kBlock = 256;
-    const size_t window = static_cast<size_t>(std::max(0, tagger.doc_window()));
+    const size_t window = static_cast<size_t>(std::max(0, tagger->doc_window()));
     const size_t n = sentences.size();
     // The last block takes the remainder, so every call has at least kBlock sentences (the
     // second pass needs documents of 20 or more).
     const size_t blocks = std::max<size_t>(1, n / kBlock);
-    LOTE_ASSIGN_OR_RETURN(
-        eval, EvaluateParallel(
-                  tagger, blocks,
-                  [&](size_t b, const extract::EntityTagger& tg, extract::TaggerState* st,
-                      extract::EntityEvaluator* ev) {
-                    const size_t begin = b * kBlock;
-                    const size_t end = b + 1 == blocks ? n : begin + kBlock;
-                    const size_t from = begin > window ? begin - window : 0;
-                    const size_t to = std::min(n, end + window);
-                    std::vector<std::vector<std::string>> doc;
-                    doc.reserve(to - from);
-                    for (size_t i = from; i < to; ++i) doc.push_back(sentences[i].tokens);
-                    auto tags = tg.TagDocument(doc, st);
-                    for (size_t i = begin; i < end; ++i) {
-                      ev->AddTags(sentences[i].tags, tags[i - from]);
-                    }
-                    return Status::Ok();
-                  }));
-  } else if (format == io::Format::kBrat) {
+    LOTE_ASSIGN_OR_RETURN(eval, EvaluateParallel(blocks, [&](size_t b, extract::TaggerState* st,
+                                                             extract::EntityEvaluator* ev) {
+                            const size_t begin = b * kBlock;
+                            const size_t end = b + 1 == blocks ? n : begin + kBlock;
+                            const size_t from = begin > window ? begin - window : 0;
+                            const size_t to = std::min(n, end + window);
+                            std::vector<std::vector<std::string>> doc;
+                            doc.reserve(to - from);
+                            for (size_t i = from; i < to; ++i) doc.push_back(sentences[i].tokens);
+                            auto tags = tagger->TagDocument(doc, st);
+                            for (size_t i = begin; i < end; ++i) {
+                              KeepTypes(options.types, &tags[i - from]);
+                              ev->AddTags(sentences[i].tags, tags[i - from]);
+                            }
+                            return Status::Ok();
+                          }));
+  } else if (docs_format) {
     // Strict spans: the tagger reads each document's raw text, as `lote extract` does.
-    LOTE_ASSIGN_OR_RETURN(auto docs, ReadBrat(data));
+    LOTE_ASSIGN_OR_RETURN(auto docs, ReadEntityDocuments(data, format, options.jsonl));
     units = docs.size();
     LOTE_ASSIGN_OR_RETURN(
         eval, EvaluateParallel(
-                  tagger, docs.size(),
-                  [&](size_t i, const extract::EntityTagger& tg, extract::TaggerState* st,
-                      extract::EntityEvaluator* ev) -> Status {
-                    auto found = tg.Extract(docs[i].text, st);
+                  docs.size(),
+                  [&](size_t i, extract::TaggerState* st, extract::EntityEvaluator* ev) -> Status {
+                    Result<std::vector<extract::Entity>> found =
+                        tagger
+                            ? tagger->Extract(docs[i].text, st)
+                            : Result<std::vector<extract::Entity>>(std::vector<extract::Entity>{});
+                    if (found.ok() && options.patterns) {
+                      Status ps = patterns.Extract(docs[i].text, {}, &*found);
+                      if (ps.ok()) {
+                        *found = extract::ResolveOverlaps(std::move(*found));
+                      } else {
+                        found = ps;
+                      }
+                    }
                     if (!found.ok()) {
-                      return Status(found.status().code(), data + "/" + docs[i].name +
-                                                               ".txt: " + found.status().message());
+                      const std::string where = format == io::Format::kBrat
+                                                    ? data + "/" + docs[i].name + ".txt"
+                                                    : data + ": record " + docs[i].name;
+                      return Status(found.status().code(), where + ": " + found.status().message());
                     }
                     std::vector<extract::LabeledSpan> pred;
                     pred.reserve(found->size());
                     for (const auto& e : *found) pred.push_back({e.type, e.start, e.end});
-                    ev->AddSpans(extract::BratGoldSpans(docs[i]), pred);
+                    std::vector<extract::LabeledSpan> gold = extract::BratGoldSpans(docs[i]);
+                    KeepTypes(options.types, &gold);
+                    KeepTypes(options.types, &pred);
+                    ev->AddSpans(gold, pred);
                     return Status::Ok();
                   }));
   } else {
-    return InvalidArgumentError(data + ": entity evaluation needs conll or brat data");
+    return InvalidArgumentError(data + ": entity evaluation needs conll, brat or jsonl data");
   }
   const extract::EntityEvalReport r = eval.Report();
+  const char* unit_name = format == io::Format::kConll  ? "sentences"
+                          : format == io::Format::kBrat ? "documents"
+                                                        : "records";
   if (json) {
     nlohmann::ordered_json j;
     j["model_version"] = model.version_id;
     j["format"] = std::string(io::FormatName(format));
     j["units"] = units;
-    j[format == io::Format::kConll ? "n_sentences" : "n_documents"] = units;
+    j[std::string("n_") + unit_name] = units;
+    if (!options.types.empty()) j["types"] = options.types;
     j["precision"] = r.micro.precision;
     j["recall"] = r.micro.recall;
     j["f1"] = r.micro.f1;
@@ -191,8 +268,7 @@ Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("model      %s\n", model.version_id.c_str());
-    std::printf("data       %s (%zu %s)\n", data.c_str(), units,
-                format == io::Format::kConll ? "sentences" : "documents");
+    std::printf("data       %s (%zu %s)\n", data.c_str(), units, unit_name);
     std::printf("%s", r.ToString().c_str());
     if (r.ignored_predictions > 0) {
       std::printf("(%zu predicted entities of types absent from the gold data ignored)\n",

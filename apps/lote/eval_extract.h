@@ -1,5 +1,5 @@
-// Entity data for `lote train extract` and `lote eval` (CoNLL files, BRAT folders) and the
-// entity-level evaluation of a tagger on them.
+// Entity data for `lote train extract` and `lote eval` (CoNLL files, BRAT folders, entity
+// JSONL) and the entity-level evaluation of a tagger on them.
 #ifndef LOTE_APPS_LOTE_EVAL_EXTRACT_H_
 #define LOTE_APPS_LOTE_EVAL_EXTRACT_H_
 
@@ -18,17 +18,43 @@ namespace lote::cli {
 Result<std::vector<io::TaggedSentence>> ReadConllFile(const std::string& path,
                                                       io::TextEncoding encoding);
 
-// Training sentences (IOB2) from a CoNLL file or a BRAT folder. BRAT documents are tokenized
-// and projected (overlapping annotations: the longest is kept, with a warning).
-Result<std::vector<extract::TaggedSequence>> ReadEntityTrainingData(const std::string& path,
-                                                                    io::Format format,
-                                                                    io::TextEncoding encoding);
+// How `lote train extract` and `lote eval` read entity data.
+struct EntityDataOptions {
+  io::TextEncoding encoding = io::TextEncoding::kUtf8;  // CoNLL files
+  io::EntityJsonlOptions jsonl;                         // field names of entity JSONL
+  // Non-empty: only these entity types are used (training: others become O; evaluation: gold
+  // and predicted entities of other types are dropped before scoring).
+  std::vector<std::string> types;
+  // Training data: a type of `types` absent from the data is an error (see
+  // ReadEntityTrainingData).
+  bool require_types = true;
+  // Evaluation of brat / jsonl data: score what `lote extract` writes (tagger + pattern
+  // extractors, overlaps resolved) instead of the tagger alone.
+  bool patterns = false;
+};
 
-// `lote eval` on conll / brat data: entity-level exact match of the model's tagger, micro and
-// per type, only gold types scored. Prints a table, or one JSON object with `json`
-// {precision, recall, f1, per_type: {TYPE: {precision, recall, f1, support}}, model_version, ...}.
+// Documents of a BRAT folder or an entity JSONL file (one document per record). A folder or
+// file with no document is InvalidArgument.
+Result<std::vector<io::BratDocument>> ReadEntityDocuments(const std::string& path,
+                                                          io::Format format,
+                                                          const io::EntityJsonlOptions& jsonl);
+
+// Training sentences (IOB2) from a CoNLL file, a BRAT folder or an entity JSONL file. BRAT and
+// JSONL documents are tokenized and projected (overlapping annotations: the longest is kept,
+// with a warning). `doc_sentences`, when not null, gets the number of sentences of each document
+// (a CoNLL file is one document). With `options.require_types`, a type of `options.types` absent
+// from the data is InvalidArgument (a typo would otherwise train a model that never finds it).
+Result<std::vector<extract::TaggedSequence>> ReadEntityTrainingData(
+    const std::string& path, io::Format format, const EntityDataOptions& options,
+    std::vector<size_t>* doc_sentences);
+
+// `lote eval` on conll / brat / entity jsonl data: entity-level exact match of the model's
+// tagger, micro and per type, only gold types scored. Prints a table, or one JSON object with
+// `json` {precision, recall, f1, per_type: {TYPE: {precision, recall, f1, support}},
+// model_version, ...}.
 Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
-                      const std::string& data, io::Format format, bool json);
+                      const std::string& data, io::Format format, const EntityDataOptions& options,
+                      bool json);
 
 }  // namespace lote::cli
 

@@ -3,7 +3,6 @@
 // Nothing written (rows, warnings, errors) quotes a redacted value: error rows carry only the
 // position and the kind of problem.
 #include <algorithm>
-#include <sstream>
 #include <thread>
 
 #include "command.h"
@@ -35,15 +34,7 @@ Result<RedactSetup> CheckFlags(const RedactFlags& f) {
   RedactSetup s;
   LOTE_ASSIGN_OR_RETURN(s.mode, extract::ParseRedactionMode(f.mode));
   LOTE_ASSIGN_OR_RETURN(s.reference_date, ResolveReferenceDate(f.reference_date));
-  if (!f.types.empty()) {
-    std::stringstream ss(f.types);
-    std::string t;
-    while (std::getline(ss, t, ',')) {
-      const size_t a = t.find_first_not_of(" \t"), b = t.find_last_not_of(" \t");
-      if (a == std::string::npos) return InvalidArgumentError("--types has an empty type name");
-      s.types.push_back(t.substr(a, b - a + 1));
-    }
-  }
+  LOTE_ASSIGN_OR_RETURN(s.types, ParseTypeList(f.types, "--types"));
   if (s.mode == extract::RedactionMode::kHash) {
     if (!f.key_file.empty()) {
       auto key = io::ReadFileToString(f.key_file);

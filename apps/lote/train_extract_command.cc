@@ -1,5 +1,6 @@
-// `lote train extract`: trains the entity tagger from CoNLL files or BRAT folders and writes a
-// lote model file (the tagger's sections plus the bundle "meta" with parts {"tagger": ...}).
+// `lote train extract`: trains the entity tagger from CoNLL files, BRAT folders or entity JSONL
+// and writes a lote model file (the tagger's sections plus the bundle "meta" with parts
+// {"tagger": ...}).
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@ namespace {
 
 struct TrainExtractFlags {
   std::string train, dev, format, name, out, encoding = "utf8";
+  std::string text_field = "text", entities_field = "entities", types;
   int epochs = 0;      // 0: the library default
   int max_epochs = 0;  // 0: the library default
   uint64_t seed = 0;   // 0: the library default
@@ -23,15 +25,34 @@ struct TrainExtractFlags {
   bool no_gazetteer = false;
 };
 
+// The second pass reads documents of 20 or more sentences (EntityTagger::Extract): when most
+// training sentences are in shorter documents (chat messages, one record each), it would never
+// run on data like this, so the default is a one-pass model.
+bool MostlyShortDocuments(const std::vector<size_t>& doc_sentences) {
+  size_t total = 0, in_long = 0;
+  for (size_t n : doc_sentences) {
+    total += n;
+    if (n >= 20) in_long += n;
+  }
+  return in_long * 2 < total;
+}
+
 Status RunTrainExtract(const TrainExtractFlags& f) {
   LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(f.train, f.format));
-  const io::TextEncoding enc =
-      f.encoding == "latin1" ? io::TextEncoding::kLatin1 : io::TextEncoding::kUtf8;
-  LOTE_ASSIGN_OR_RETURN(auto train, ReadEntityTrainingData(f.train, format, enc));
+  EntityDataOptions data_opt;
+  data_opt.encoding = f.encoding == "latin1" ? io::TextEncoding::kLatin1 : io::TextEncoding::kUtf8;
+  data_opt.jsonl.text_field = f.text_field;
+  data_opt.jsonl.entities_field = f.entities_field;
+  LOTE_ASSIGN_OR_RETURN(data_opt.types, ParseTypeList(f.types, "--types"));
+  std::vector<size_t> doc_sentences;
+  LOTE_ASSIGN_OR_RETURN(auto train,
+                        ReadEntityTrainingData(f.train, format, data_opt, &doc_sentences));
   std::vector<extract::TaggedSequence> dev;
   if (!f.dev.empty()) {
     LOTE_ASSIGN_OR_RETURN(io::Format dev_format, ResolveFormat(f.dev, f.format));
-    LOTE_ASSIGN_OR_RETURN(dev, ReadEntityTrainingData(f.dev, dev_format, enc));
+    EntityDataOptions dev_opt = data_opt;
+    dev_opt.require_types = false;  // a small dev split may lack a rare type
+    LOTE_ASSIGN_OR_RETURN(dev, ReadEntityTrainingData(f.dev, dev_format, dev_opt, nullptr));
   }
   const std::string name = f.name.empty() ? std::filesystem::path(f.out).stem().string() : f.name;
   extract::TaggerTrainOptions opt;
@@ -40,7 +61,14 @@ Status RunTrainExtract(const TrainExtractFlags& f) {
   if (f.max_epochs > 0) opt.max_epochs = f.max_epochs;
   if (f.seed != 0) opt.seed = f.seed;
   opt.min_feature_count = f.min_feature_count;
-  if (f.doc_window >= 0) opt.doc_window = f.doc_window;
+  if (f.doc_window >= 0) {
+    opt.doc_window = f.doc_window;
+  } else if (MostlyShortDocuments(doc_sentences)) {
+    opt.doc_window = 0;
+    std::fprintf(stderr,
+                 "one-pass model: most training sentences are in documents shorter than 20 "
+                 "sentences, where the second pass does not run (--doc-window N to force it)\n");
+  }
   opt.system_gazetteer = !f.no_gazetteer;
   extract::TaggerTrainReport rep;
   auto tagger = extract::EntityTagger::Train(train, dev, opt, &rep);
@@ -55,6 +83,7 @@ Status RunTrainExtract(const TrainExtractFlags& f) {
   part["train_file"] = std::filesystem::path(f.train).filename().string();
   part["train_sha256"] = train_sha;
   part["format"] = std::string(io::FormatName(format));
+  if (!data_opt.types.empty()) part["types_kept"] = data_opt.types;
   if (!f.dev.empty()) {
     LOTE_ASSIGN_OR_RETURN(std::string dev_sha, FileSha256(f.dev));
     part["dev_file"] = std::filesystem::path(f.dev).filename().string();
@@ -103,11 +132,18 @@ void SetupTrainExtract(CLI::App& root, int* exit_code) {
   // "train" is created by train_command.cc (order 10); this runs after it.
   auto* train = root.get_subcommand("train");
   auto* cmd =
-      train->add_subcommand("extract", "Train an entity tagger from CoNLL files or BRAT folders");
+      train->add_subcommand("extract", "Train an entity tagger from CoNLL, BRAT or entity JSONL");
   auto f = std::make_shared<TrainExtractFlags>();
-  cmd->add_option("--train", f->train, "Training data (CoNLL file or BRAT folder)")->required();
+  cmd->add_option("--train", f->train, "Training data (CoNLL file, BRAT folder, entity JSONL)")
+      ->required();
   cmd->add_option("--dev", f->dev, "Development data: picks the epoch with the best entity F1");
-  cmd->add_option("--format", f->format, "conll | brat (default: from extension / folder)");
+  cmd->add_option("--format", f->format, "conll | brat | jsonl (default: from extension / folder)");
+  cmd->add_option("--text-field", f->text_field, "JSONL: text field")->capture_default_str();
+  cmd->add_option("--entities-field", f->entities_field,
+                  "JSONL: entity list field ({type,start,end} objects or [start,end,TYPE])")
+      ->capture_default_str();
+  cmd->add_option("--types", f->types,
+                  "Comma-separated entity types to learn; others are read as O (default: all)");
   cmd->add_option("--name", f->name, "Model name (default: the output file's stem)");
   cmd->add_option("--out", f->out, "Model file to write")->required();
   cmd->add_option("--encoding", f->encoding, "CoNLL file encoding: utf8 | latin1")

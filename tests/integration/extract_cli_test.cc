@@ -118,6 +118,55 @@ TEST_F(ExtractCli, EvalBratJsonUsesStrictSpans) {
   EXPECT_GT(j["f1"].get<double>(), 0.8);
 }
 
+TEST_F(ExtractCli, TrainsAndEvaluatesOnEntityJsonlWithATypeSubset) {
+  // The bundled sample: short chat messages with entity spans in code points.
+  const std::string model = tmp_ / "sample_ner.lote";
+  auto r = RunLote("train extract --train " + kSample + "/train.jsonl --dev " + kSample +
+                   "/dev.jsonl --types PER,ORG,LOC --out " + model);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("one-pass model"), std::string::npos) << r.err;  // short records
+
+  // Without --types every gold type is scored, and the tagger knows three of twelve.
+  r = RunLote("eval --json --model " + model + " --data " + kSample + "/test.jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto all = nlohmann::json::parse(r.out);
+  EXPECT_EQ(all["per_type"].size(), 12u);
+  EXPECT_EQ(all["per_type"]["MONEY"]["recall"], 0.0);
+
+  r = RunLote("eval --json --types PER,ORG,LOC --model " + model + " --data " + kSample +
+              "/test.jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto three = nlohmann::json::parse(r.out);
+  ExpectFractions(three);
+  EXPECT_EQ(three["per_type"].size(), 3u);
+  EXPECT_EQ(three["n_records"], 371);
+  EXPECT_GT(three["f1"].get<double>(), 0.85);
+
+  // --patterns scores what `lote extract` writes: the pattern types are found too.
+  r = RunLote("eval --json --patterns --model " + model + " --data " + kSample + "/test.jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto with_patterns = nlohmann::json::parse(r.out);
+  EXPECT_GT(with_patterns["per_type"]["EMAIL"]["f1"].get<double>(), 0.9);
+  EXPECT_GT(with_patterns["f1"].get<double>(), all["f1"].get<double>());
+}
+
+TEST_F(ExtractCli, EntityJsonlErrorsNameFileAndLine) {
+  WriteAll(tmp_ / "bad.jsonl",
+           "{\"text\": \"Ana paga\", \"entities\": [[0, 3, \"PER\"]]}\n"
+           "{\"text\": \"Ana paga\", \"entities\": [[0, 30, \"PER\"]]}\n");
+  auto r = RunLote("train extract --train " + (tmp_ / "bad.jsonl") + " --out " + (tmp_ / "m.lote"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("bad.jsonl:2: entity 1: span 0-30 out of range"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp_ / "m.lote"));
+
+  // A --types name the data does not have is a typo, not an empty model.
+  r = RunLote("train extract --train " + kSample + "/dev.jsonl --types PERS --out " +
+              (tmp_ / "m.lote"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("type 'PERS' of --types is not in the data"), std::string::npos) << r.err;
+}
+
 TEST_F(ExtractCli, ExtractSpansAreCodePointsAfterAccentsAndEmoji) {
   WriteAll(tmp_ / "in.jsonl",
            "{\"id\":\"m1\",\"text\":\"¡Señor! 😀👍 María Gómez pagó $50.000 ayer\"}\n");

@@ -147,6 +147,28 @@ Result<BratDocument> ParseBratDocument(std::string name, std::string text, std::
                                        std::string_view ann_name,
                                        std::vector<std::string>* warnings);
 
+// Entity-annotated JSON Lines: one object per line with the text and its entities, the way
+// annotation tools export them and `lote extract` writes them. Either element shape is read:
+//   {"text": "...", "entities": [{"type": "PER", "start": 11, "end": 22, "text": "..."}]}
+//     ("label" is accepted for "type"; "text" is optional and, when given, must match)
+//   {"text": "...", "label": [[11, 22, "PER"]]}       (doccano; entities_field = "label")
+// Offsets are code points of the text, end exclusive. Blank lines are skipped.
+struct EntityJsonlOptions {
+  std::string text_field = "text";
+  std::string entities_field = "entities";
+  std::string id_field = "id";  // names the document when present ("SOURCE:LINE" otherwise)
+};
+
+// Every record of `source` as a document (annotations sorted by (start, end); overlaps kept, as
+// in ParseBratDocument). The first bad line fails the whole call (labelled data with broken
+// lines must not be used silently): InvalidArgument "SOURCE:LINE: reason" for malformed JSON, a
+// missing or non-string text, invalid UTF-8 or NUL in the text, a missing entities field or one
+// that is not an array, an entity that is neither shape, offsets that are not integers, empty,
+// reversed or past the text's end, and an entity text that differs from the text at its span.
+// Over-long lines (ResourceExhausted) and source errors are returned as they are.
+Result<std::vector<BratDocument>> ReadEntityJsonl(ByteSource* source,
+                                                  const EntityJsonlOptions& options);
+
 }  // namespace lote::io
 
 #endif  // LOTE_IO_RECORDS_H_
