@@ -9,13 +9,14 @@
 #include "common.h"
 #include "eval_extract.h"
 #include "lote/classify/metrics.h"
+#include "predict_output.h"
 
 namespace lote::cli {
 namespace {
 
 struct EvalFlags {
   std::string model, data, format, text_field = "text", label_field = "label";
-  std::string entities_field = "entities", types, encoding = "utf8";
+  std::string entities_field = "entities", types, encoding = "utf8", reference_date;
   bool entities_field_given = false, patterns = false;
   bool json = false;
   int threads = 0;
@@ -129,6 +130,7 @@ Status RunEval(const EvalFlags& f) {
     opt.jsonl.entities_field = f.entities_field;
     LOTE_ASSIGN_OR_RETURN(opt.types, ParseTypeList(f.types, "--types"));
     opt.patterns = f.patterns;
+    LOTE_ASSIGN_OR_RETURN(opt.reference_date, ResolveReferenceDate(f.reference_date));
     return RunEvalExtract(f.model, model, f.data, format, opt, f.json);
   }
   if (!f.types.empty()) {
@@ -156,6 +158,8 @@ void SetupEval(CLI::App& root, int* exit_code) {
   cmd->add_flag("--patterns", f->patterns,
                 "Entity evaluation on brat / jsonl: score tagger + pattern extractors, as "
                 "`lote extract` writes them (default: the tagger alone)");
+  cmd->add_option("--reference-date", f->reference_date,
+                  "With --patterns: resolve relative dates against YYYY-MM-DD (default: today)");
   cmd->add_option("--encoding", f->encoding, "CoNLL file encoding: utf8 | latin1")
       ->check(CLI::IsMember({"utf8", "latin1"}))
       ->capture_default_str();

@@ -216,7 +216,9 @@ Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
                             ? tagger->Extract(docs[i].text, st)
                             : Result<std::vector<extract::Entity>>(std::vector<extract::Entity>{});
                     if (found.ok() && options.patterns) {
-                      Status ps = patterns.Extract(docs[i].text, {}, &*found);
+                      extract::ExtractOptions eo;
+                      eo.reference_date = options.reference_date;
+                      Status ps = patterns.Extract(docs[i].text, eo, &*found);
                       if (ps.ok()) {
                         *found = extract::ResolveOverlaps(std::move(*found));
                       } else {

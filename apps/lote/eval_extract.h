@@ -3,10 +3,12 @@
 #ifndef LOTE_APPS_LOTE_EVAL_EXTRACT_H_
 #define LOTE_APPS_LOTE_EVAL_EXTRACT_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "lote/bundle/model.h"
+#include "lote/extract/patterns.h"
 #include "lote/extract/tagger.h"
 #include "lote/io/records.h"
 
@@ -31,6 +33,8 @@ struct EntityDataOptions {
   // Evaluation of brat / jsonl data: score what `lote extract` writes (tagger + pattern
   // extractors, overlaps resolved) instead of the tagger alone.
   bool patterns = false;
+  // Relative dates ("ayer", "el lunes pasado") resolve against it; unset: not extracted.
+  std::optional<extract::CivilDate> reference_date;
 };
 
 // Documents of a BRAT folder or an entity JSONL file (one document per record). A folder or

@@ -457,6 +457,7 @@ Status PatternExtractor::Extract(std::string_view text, const ExtractOptions& op
     }
   }
   if (candidates.empty()) return Status::Ok();
+  if (options_.date) internal::ExtendDatesWithWeekday(t, &candidates);
   std::vector<Entity> resolved = ResolveOverlaps(std::move(candidates));
   for (Entity& e : resolved) out->push_back(std::move(e));
   return Status::Ok();

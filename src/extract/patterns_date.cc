@@ -210,6 +210,9 @@ void TryWeekday(const ScanState& s, int64_t pos) {
   } else {
     return;
   }
+  // The article belongs to the expression: "el lunes", "el lunes pasado", "el próximo lunes"
+  // ("on" in "on Monday" is a preposition and stays out).
+  if (int64_t el_start; PrevWord(t, start, &el_start) == "el") start = el_start;
   if (!s.options.reference_date) return;
   const CivilDate& r = *s.options.reference_date;
   int64_t ref = DaysFromCivil(r.year, r.month, r.day);
@@ -235,6 +238,29 @@ bool MorningContext(std::string_view prev) {
 }
 
 }  // namespace
+
+void ExtendDatesWithWeekday(const ScanText& t, std::vector<Entity>* candidates) {
+  for (Entity& e : *candidates) {
+    if (e.type != "DATE") continue;
+    const int64_t p = e.start;
+    int64_t unused;
+    if (!IsDigit(t.at(p)) && MatchMonth(t, p, &unused) == 0) continue;
+    if (t.at(p - 1) != ' ') continue;
+    const int64_t q = t.at(p - 2) == ',' ? p - 2 : p - 1;  // "martes, 12 de marzo"
+    int64_t start = -1;
+    for (std::string_view w : kWeekdays) {
+      const int64_t b = q - static_cast<int64_t>(w.size());
+      if (b >= 0 && StartsWithAt(t, b, w) && !IsAlnum(t.at(b - 1))) {
+        start = b;
+        break;
+      }
+    }
+    if (start < 0) continue;
+    if (int64_t el_start; PrevWord(t, start, &el_start) == "el") start = el_start;
+    e.start = static_cast<uint32_t>(start);
+    e.text = std::string(t.Original(e.start, e.end));
+  }
+}
 
 void ScanNumericDateAt(const ScanState& s, int64_t pos) {
   const ScanText& t = s.text;
@@ -344,6 +370,9 @@ void ScanDateWordAt(const ScanState& s, int64_t pos) {
       if (WordAt(t, pos, "ayer")) {
         EmitRelative(s, pos, pos + 4, -1);
         return;
+      } else if (WordAt(t, pos, "anoche")) {  // last night: the day before
+        EmitRelative(s, pos, pos + 6, -1);
+        return;
       } else if (WordAt(t, pos, "anteayer") || WordAt(t, pos, "antier") ||
                  WordAt(t, pos, "antiayer")) {
         int64_t len = t.at(pos + 4) == 'a' ? 8 : 6;
@@ -357,7 +386,12 @@ void ScanDateWordAt(const ScanState& s, int64_t pos) {
     case 'm':
       if (WordAt(t, pos, "manana")) {
         int64_t ps;
-        if (MorningContext(PrevWord(t, pos, &ps))) return;
+        const std::string_view prev = PrevWord(t, pos, &ps);
+        if (prev == "esta") {
+          EmitRelative(s, ps, pos + 6, 0);  // "esta mañana": this morning, today
+          return;
+        }
+        if (MorningContext(prev)) return;
         EmitRelative(s, pos, pos + 6, 1);
         return;
       }
@@ -377,6 +411,10 @@ void ScanDateWordAt(const ScanState& s, int64_t pos) {
         EmitRelative(s, pos, pos + 8, 1);
         return;
       }
+      if (StartsWithAt(t, pos, "this morning") && !IsAlnum(t.at(pos + 12))) {
+        EmitRelative(s, pos, pos + 12, 0);
+        return;
+      }
       break;
     case 'y':
       if (WordAt(t, pos, "yesterday")) {
@@ -386,7 +424,8 @@ void ScanDateWordAt(const ScanState& s, int64_t pos) {
       break;
     case 'd':
       if (StartsWithAt(t, pos, "day before yesterday") && !IsAlnum(t.at(pos + 20))) {
-        EmitRelative(s, pos, pos + 20, -2);
+        int64_t ps;
+        EmitRelative(s, PrevWord(t, pos, &ps) == "the" ? ps : pos, pos + 20, -2);
         return;
       }
       break;

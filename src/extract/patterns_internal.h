@@ -122,6 +122,9 @@ void ScanMoneyAt(const ScanState& s, int64_t pos);
 void ScanNumericDateAt(const ScanState& s, int64_t pos);
 // At the first letter of a word.
 void ScanDateWordAt(const ScanState& s, int64_t pos);
+// After scanning: an explicit date right after a weekday ("el martes 12 de marzo", "Monday,
+// March 3") takes the weekday (and its article) into its span; the value stays the date's.
+void ExtendDatesWithWeekday(const ScanText& t, std::vector<Entity>* candidates);
 void ScanMoneyWordAt(const ScanState& s, int64_t pos);
 void ScanUrlAt(const ScanState& s, int64_t pos);
 // At an '@'.

@@ -34,13 +34,23 @@ bool ValidColombianNational(const char* d) {
   return false;
 }
 
+// True if f[end - word.size(), end) == word and a word boundary precedes it.
+bool WordEndsAt(const ScanText& t, int64_t end, std::string_view word) {
+  int64_t b = end - static_cast<int64_t>(word.size());
+  return b >= 0 && StartsWithAt(t, b, word) && !IsAlnum(t.at(b - 1));
+}
+
 void TryPhone(const ScanState& s, int64_t pos, Context ctx) {
+  const ScanText& t = s.text;
   // Another identifier's keyword before a bare number makes it that identifier (or not personal
-  // data at all); only an explicit +57 overrides it.
+  // data at all); only an explicit +57 overrides it. A negative keyword further back does not
+  // hold against "al" / "del" right before the number: "ya intenté con el código y no me llega
+  // al 3172198050", "me llamaron del 3001234567".
+  const bool to_or_from =
+      t.at(pos - 1) == ' ' && (WordEndsAt(t, pos - 1, "al") || WordEndsAt(t, pos - 1, "del"));
   const bool other_context = ctx == Context::kCedula || ctx == Context::kNit ||
                              ctx == Context::kAccount || ctx == Context::kCard ||
-                             ctx == Context::kNegative;
-  const ScanText& t = s.text;
+                             (ctx == Context::kNegative && !to_or_from);
   int64_t start = pos;
   bool plus = false;
   bool open = false;
@@ -311,8 +321,8 @@ void TryCedula(const ScanState& s, int64_t pos, Context ctx) {
   int64_t len = RunLength(t, pos);
   int64_t end = pos + len;
   char sep = t.at(end);
-  if (len <= 3 && (sep == '.' || sep == ',') && IsDigit(t.at(end + 1))) {
-    // 1.020.345.678 / 52.123.456
+  if (len <= 3 && (sep == '.' || sep == ',' || sep == ' ') && IsDigit(t.at(end + 1))) {
+    // 1.020.345.678 / 52.123.456 / 1 020 345 678
     for (int64_t k = 0; k < len; ++k) digits[nd++] = t.at(pos + k);
     while (t.at(end) == sep && IsDigit(t.at(end + 1))) {
       if (RunLength(t, end + 1) != 3 || nd + 3 > 10) return;
@@ -351,12 +361,17 @@ void TryAccount(const ScanState& s, int64_t pos, Context ctx) {
   int lens[8];
   int ng = 0;
   int64_t i = pos;
+  char group_sep = 0;  // '-' or ' ', one kind per number
   while (ng < 8) {
     int64_t len = RunLength(t, i);
     digits.append(t.f, static_cast<size_t>(i), static_cast<size_t>(len));
     lens[ng++] = static_cast<int>(len);
     i += len;
-    if (t.at(i) == '-' && IsDigit(t.at(i + 1))) {
+    const char c = t.at(i);
+    // "123-456789-01"; "2341 6058 3465" only in groups of 3 or more ("cuenta 12345678 2 veces").
+    if ((c == '-' || (c == ' ' && RunLength(t, i + 1) >= 3)) && IsDigit(t.at(i + 1)) &&
+        (group_sep == 0 || group_sep == c)) {
+      group_sep = c;
       ++i;
       continue;
     }
@@ -376,12 +391,6 @@ void TryAccount(const ScanState& s, int64_t pos, Context ctx) {
 // MONEY
 
 enum class Currency : uint8_t { kUnknown, kCop, kUsd };
-
-// True if f[end - word.size(), end) == word and a word boundary precedes it.
-bool WordEndsAt(const ScanText& t, int64_t end, std::string_view word) {
-  int64_t b = end - static_cast<int64_t>(word.size());
-  return b >= 0 && StartsWithAt(t, b, word) && !IsAlnum(t.at(b - 1));
-}
 
 struct Amount {
   int64_t cents = 0;
@@ -464,6 +473,9 @@ constexpr WordValue kMultipliers[] = {
     {"millions", 1000000, Currency::kUnknown},
     {"million", 1000000, Currency::kUnknown},
     {"mil", 1000, Currency::kUnknown},
+    {"thousand", 1000, Currency::kUnknown},
+    {"palos", 1000000, Currency::kUnknown},  // Colombian slang: "5 palos" = 5 millones
+    {"palo", 1000000, Currency::kUnknown},
     {"lucas", 1000, Currency::kCop},
     {"luca", 1000, Currency::kCop},
     {"lukas", 1000, Currency::kCop},
@@ -495,13 +507,15 @@ bool AmountFollowerAt(const ScanText& t, int64_t i) {
   while (t.at(i) == ' ') ++i;
   if (!IsAlpha(t.at(i))) return true;
   static constexpr std::string_view kFollowers[] = {
-      "que",  "y",    "e",     "en",          "a",      "al",     "por",    "para",      "me",
-      "te",   "le",   "les",   "nos",         "se",     "no",     "del",    "el",        "la",
-      "los",  "las",  "con",   "mas",         "menos",  "pero",   "o",      "mensuales", "diarios",
-      "cada", "hace", "desde", "sin",         "ya",     "cuando", "porque", "pues",      "como",
-      "ni",   "son",  "es",    "fue",         "fueron", "eran",   "estan",  "esta",      "hay",
-      "of",   "and",  "to",    "for",         "from",   "in",     "on",     "but",       "was",
-      "were", "is",   "extra", "adicionales", "mensual"};
+      "que",       "y",           "e",       "en",   "a",      "al",    "por",      "para",
+      "me",        "te",          "le",      "les",  "nos",    "se",    "no",       "del",
+      "el",        "la",          "los",     "las",  "con",    "mas",   "menos",    "pero",
+      "o",         "mensuales",   "diarios", "cada", "hace",   "desde", "sin",      "ya",
+      "cuando",    "porque",      "pues",    "como", "ni",     "son",   "es",       "fue",
+      "fueron",    "eran",        "estan",   "esta", "hay",    "of",    "and",      "to",
+      "for",       "from",        "in",      "on",   "but",    "was",   "were",     "is",
+      "extra",     "adicionales", "mensual", "ayer", "anoche", "hoy",   "anteayer", "antier",
+      "yesterday", "today",       "last",    "this"};
   for (std::string_view w : kFollowers) {
     if (WordAt(t, i, w)) return true;
   }
@@ -592,8 +606,10 @@ void ScanMoneyAt(const ScanState& s, int64_t pos) {
   int64_t multiplier = 1;
   Currency suffix = Currency::kUnknown;
   bool has_multiplier = false;
-  if (dollar && t.at(end) == 'k' && !IsAlnum(t.at(end + 1))) {
-    multiplier = 1000;
+  int64_t k_end;
+  if (t.at(end) == 'k' && !IsAlnum(t.at(end + 1)) &&
+      (dollar || MatchWord(t, end + 1, kCurrencyWords, &k_end) >= 0)) {
+    multiplier = 1000;  // "$50k", "610k pesos"
     has_multiplier = true;
     ++end;
   } else {

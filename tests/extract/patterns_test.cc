@@ -124,8 +124,16 @@ TEST(PatternExtractor, NormalizesMoneyAmountsAndCurrencies) {
 TEST(PatternExtractor, ResolvesRelativeDatesAgainstTheReference) {
   // 2024-03-15 is a Friday.
   EXPECT_EQ(Describe(Find("ayer")), V({"DATE[0,4)=\"2024-03-14\""}));
-  EXPECT_EQ(Describe(Find("el lunes pasado")), V({"DATE[3,15)=\"2024-03-11\""}));
-  EXPECT_EQ(Describe(Find("el viernes")), V({"DATE[3,10)=\"2024-03-08\""}));
+  EXPECT_EQ(Describe(Find("el lunes pasado")), V({"DATE[0,15)=\"2024-03-11\""}));
+  EXPECT_EQ(Describe(Find("el viernes")), V({"DATE[0,10)=\"2024-03-08\""}));
+  EXPECT_EQ(Describe(Find("on Friday")), V({"DATE[3,9)=\"2024-03-08\""}));
+  EXPECT_EQ(Describe(Find("anoche")), V({"DATE[0,6)=\"2024-03-14\""}));
+  EXPECT_EQ(Describe(Find("esta mañana")), V({"DATE[0,11)=\"2024-03-15\""}));
+  EXPECT_EQ(Describe(Find("this morning")), V({"DATE[0,12)=\"2024-03-15\""}));
+  EXPECT_EQ(Describe(Find("the day before yesterday")), V({"DATE[0,24)=\"2024-03-13\""}));
+  // A weekday before an explicit date joins its span; the value is the date's.
+  EXPECT_EQ(Describe(Find("el martes, 12 de marzo")), V({"DATE[0,22)=\"2024-03-12\""}));
+  EXPECT_EQ(Describe(Find("Monday March 11")), V({"DATE[0,15)=\"2024-03-11\""}));
   EXPECT_EQ(Describe(Find("last Monday")), V({"DATE[0,11)=\"2024-03-11\""}));
   EXPECT_EQ(Describe(Find("hace 3 días")), V({"DATE[0,11)=\"2024-03-12\""}));
   EXPECT_EQ(Describe(Find("mañana", Ref("2024-12-31"))), V({"DATE[0,6)=\"2025-01-01\""}));

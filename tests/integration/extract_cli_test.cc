@@ -143,10 +143,13 @@ TEST_F(ExtractCli, TrainsAndEvaluatesOnEntityJsonlWithATypeSubset) {
   EXPECT_GT(three["f1"].get<double>(), 0.85);
 
   // --patterns scores what `lote extract` writes: the pattern types are found too.
-  r = RunLote("eval --json --patterns --model " + model + " --data " + kSample + "/test.jsonl");
+  r = RunLote("eval --json --patterns --reference-date 2024-03-15 --model " + model + " --data " +
+              kSample + "/test.jsonl");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto with_patterns = nlohmann::json::parse(r.out);
   EXPECT_GT(with_patterns["per_type"]["EMAIL"]["f1"].get<double>(), 0.9);
+  // Relative dates ("ayer", "el domingo pasado") need the reference date.
+  EXPECT_GT(with_patterns["per_type"]["DATE"]["recall"].get<double>(), 0.6);
   EXPECT_GT(with_patterns["f1"].get<double>(), all["f1"].get<double>());
 }
 
