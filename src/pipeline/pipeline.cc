@@ -1,11 +1,8 @@
 #include "lote/pipeline/pipeline.h"
 
 #include <pthread.h>
-
 #include <unistd.h>
 #include <xxhash.h>
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -18,6 +15,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "lote/base/digest.h"
@@ -25,6 +23,7 @@
 #include "lote/base/version.h"
 #include "lote/io/records.h"
 #include "lote/pipeline/stages.h"
+#include "lote/text/utf8.h"
 #include "pipeline/ledger.h"
 #include "pipeline/part_writer.h"
 #include "pipeline/stage_files.h"
@@ -57,12 +56,11 @@ std::string IsoTime(int64_t micros) {
 
 std::string DateOf(int64_t micros) { return IsoTime(micros).substr(0, 10); }
 
-
 bool IsPathSegment(std::string_view s) {
   if (s.empty() || s == "." || s == "..") return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
@@ -169,6 +167,16 @@ class Run {
   void Log(LogLevel level, const std::string& line) const {
     if (o_.log) o_.log(level, engine_->RedactText(line));
   }
+  // A line about one object: `before` + its URI + `after`. The URI names a file of the lake (the
+  // results' `source` column holds it in clear too) and is not put through the PII policy, so a
+  // date in a file name ("2024-03-15-app.jsonl") stays readable; the rest of the line is.
+  void LogObject(LogLevel level, const std::string& before, const std::string& uri,
+                 const std::string& after) const {
+    if (o_.log) {
+      o_.log(level, engine_->RedactText(before) + text::ReplaceInvalidUtf8(uri) +
+                        engine_->RedactText(after));
+    }
+  }
   void ReportProgress(bool force);
 
   Status AcquireLock();
@@ -176,9 +184,8 @@ class Run {
   Status RollForward(const PendingCommit& commit);
   Status ProcessObject(const storage::ObjectInfo& info, const StagedObject* staged,
                        uint64_t* skipped);
-  Result<ObjectOutcome> StreamObject(const std::string& uri, int64_t source_id,
-                                     int64_t attempt_id, const std::string& dt,
-                                     const StagedObject* staged);
+  Result<ObjectOutcome> StreamObject(const std::string& uri, int64_t source_id, int64_t attempt_id,
+                                     const std::string& dt, const StagedObject* staged);
   Status DeleteStageFiles(const StagedObject& staged);
   void PrepAndInfer(Item* item, InferenceState* state, int64_t* prep_ns, int64_t* infer_ns) const;
   Status WriteManifest(RunReport* report, const AttemptCounts& totals, bool reconciled,
@@ -201,8 +208,8 @@ class Run {
 };
 
 Status Run::AcquireLock() {
-  LOTE_ASSIGN_OR_RETURN(lock_, AcquireOutputLock(out_.get(), o_.output_uri, o_.lock_wait_seconds,
-                                                 IsoTime(Now())));
+  LOTE_ASSIGN_OR_RETURN(
+      lock_, AcquireOutputLock(out_.get(), o_.output_uri, o_.lock_wait_seconds, IsoTime(Now())));
   return Status::Ok();
 }
 
@@ -218,8 +225,8 @@ Status Run::RollForward(const PendingCommit& commit) {
       // Renamed before an interruption; the final object must then exist.
       auto done = out_->Stat(part.final_uri);
       if (!done.ok()) {
-        return DataLossError("committed part is neither staged nor published: " +
-                             part.final_uri + " (staged as " + part.staged_uri + ")");
+        return DataLossError("committed part is neither staged nor published: " + part.final_uri +
+                             " (staged as " + part.staged_uri + ")");
       }
     } else {
       return staged.status();
@@ -235,8 +242,8 @@ Status Run::RollForward(const PendingCommit& commit) {
 Status Run::RecoverPending() {
   LOTE_ASSIGN_OR_RETURN(auto pending, ledger_->PendingCommits());
   for (const PendingCommit& commit : pending) {
-    Log(LogLevel::kInfo, "completing the interrupted commit of attempt " +
-                             std::to_string(commit.attempt_id));
+    Log(LogLevel::kInfo,
+        "completing the interrupted commit of attempt " + std::to_string(commit.attempt_id));
     LOTE_RETURN_IF_ERROR(RollForward(commit));
   }
   // Whatever else is staged belongs to attempts that never committed: their transactions were
@@ -463,8 +470,8 @@ Result<ObjectOutcome> Run::StreamObject(const std::string& uri, int64_t source_i
         ::lote::AppendJsonString(&line, row.record_id);
         line += ",\"source\":";
         ::lote::AppendJsonString(&line, uri);
-        line += ",\"line\":" + std::to_string(row.line) + ",\"text_sha256\":\"" +
-                row.text_sha256 + "\",\"lang\":";
+        line += ",\"line\":" + std::to_string(row.line) + ",\"text_sha256\":\"" + row.text_sha256 +
+                "\",\"lang\":";
         ::lote::AppendJsonString(&line, row.lang);
         if (row.label.empty()) {
           line += ",\"label\":null,\"score\":null,\"top_k\":null";
@@ -667,8 +674,8 @@ Status Run::ProcessObject(const storage::ObjectInfo& info, const StagedObject* s
     if (done.has_value()) {
       // Done by an earlier run: skip (unless --force). Done by this run (an earlier invocation
       // of a resumed run, --force included): nothing left to do.
-      LOTE_ASSIGN_OR_RETURN(auto run_of, ledger_->db()->Prepare(
-                                             "SELECT run_id FROM attempts WHERE attempt_id = ?"));
+      LOTE_ASSIGN_OR_RETURN(
+          auto run_of, ledger_->db()->Prepare("SELECT run_id FROM attempts WHERE attempt_id = ?"));
       run_of.Bind(1, *done);
       LOTE_ASSIGN_OR_RETURN(bool row, run_of.Step());
       bool this_run = row && run_of.Text(0) == run_id_;
@@ -699,13 +706,12 @@ Status Run::ProcessObject(const storage::ObjectInfo& info, const StagedObject* s
         return AbortedError(info.uri + " kept changing while being read (" +
                             std::to_string(attempt_no + 1) + " attempts)");
       }
-      Log(LogLevel::kWarning, info.uri + " changed while being read; processing it again");
+      LogObject(LogLevel::kWarning, "", info.uri, " changed while being read; processing it again");
       continue;
     }
     Hook("parts_closed");
     LOTE_RETURN_IF_ERROR(ledger_->CommitAttempt(attempt_id, object_id, o_.output_uri,
-                                                outcome->counts, outcome->labels,
-                                                &outcome->parts));
+                                                outcome->counts, outcome->labels, &outcome->parts));
     Hook("committed");
     // The commit is durable: from here on a failure is completed by the next run.
     LOTE_ASSIGN_OR_RETURN(auto pending, ledger_->PendingCommits());
@@ -716,10 +722,10 @@ Status Run::ProcessObject(const storage::ObjectInfo& info, const StagedObject* s
     Hook("object_done");
     if (staged != nullptr) LOTE_RETURN_IF_ERROR(DeleteStageFiles(*staged));
     const AttemptCounts& c = outcome->counts;
-    Log(LogLevel::kInfo, info.uri + ": " + std::to_string(c.records_in) + " in, " +
-                             std::to_string(c.records_out) + " out, " +
-                             std::to_string(c.records_quarantined) + " quarantined, " +
-                             std::to_string(c.records_duplicate) + " duplicate");
+    LogObject(LogLevel::kInfo, "", info.uri,
+              ": " + std::to_string(c.records_in) + " in, " + std::to_string(c.records_out) +
+                  " out, " + std::to_string(c.records_quarantined) + " quarantined, " +
+                  std::to_string(c.records_duplicate) + " duplicate");
     return Status::Ok();
   }
 }
@@ -801,14 +807,14 @@ Result<RunReport> Run::Execute() {
   LOTE_RETURN_IF_ERROR(AcquireLock());
   if (from_stages_) {
     // PublishStaged listed the markers before the lock; an infer stage may have slipped in.
-    LOTE_ASSIGN_OR_RETURN(auto now_staged,
-                          ListMarkers(*out_, StageFolder(o_.output_uri, "infer")));
+    LOTE_ASSIGN_OR_RETURN(auto now_staged, ListMarkers(*out_, StageFolder(o_.output_uri, "infer")));
     std::vector<std::string> before, after;
     for (const auto& st : staged_) before.push_back(st.key + st.model_version);
     for (const auto& st : now_staged) after.push_back(st.key + st.model_version);
     if (before != after) {
-      return FailedPreconditionError("the infer stage changed its output while publish started; "
-                                     "run publish again");
+      return FailedPreconditionError(
+          "the infer stage changed its output while publish started; "
+          "run publish again");
     }
   }
   {
@@ -825,8 +831,7 @@ Result<RunReport> Run::Execute() {
   report.preprocess_version = prep_version_;
   report.catalog_path = catalog_path_;
   std::string run_key = Sha256Hex(o_.input_uri + "\n" + o_.output_uri + "\n" + model_version_ +
-                                  "\n" + prep_version_ + "\n" + o_.text_field + "\n" +
-                                  o_.id_field)
+                                  "\n" + prep_version_ + "\n" + o_.text_field + "\n" + o_.id_field)
                             .substr(0, 16);
   LOTE_ASSIGN_OR_RETURN(auto unfinished, ledger_->FindUnfinishedRun(run_key));
   if (unfinished.has_value()) {
@@ -872,14 +877,14 @@ Result<RunReport> Run::Execute() {
     }
     if (!io::FormatFromPath(info.uri, false).ok()) {
       ++report.objects_ignored;
-      Log(LogLevel::kWarning, "ignoring " + info.uri + ": not .jsonl, .ndjson, .csv or .txt");
+      LogObject(LogLevel::kWarning, "ignoring ", info.uri, ": not .jsonl, .ndjson, .csv or .txt");
       continue;
     }
     auto format = io::FormatFromPath(info.uri, false);
     if (*format != io::Format::kJsonl && *format != io::Format::kCsv &&
         *format != io::Format::kTxt) {
       ++report.objects_ignored;
-      Log(LogLevel::kWarning, "ignoring " + info.uri + ": not a text record format");
+      LogObject(LogLevel::kWarning, "ignoring ", info.uri, ": not a text record format");
       continue;
     }
     objects.push_back(std::move(info));
@@ -918,7 +923,8 @@ Result<RunReport> Run::Execute() {
   // The published files must hold exactly the rows the counts say, and the counts must add up.
   bool reconciled = totals.records_in == totals.records_out + totals.records_quarantined +
                                              totals.records_duplicate &&
-                    result_rows == totals.records_out && quarantine_rows == totals.records_quarantined;
+                    result_rows == totals.records_out &&
+                    quarantine_rows == totals.records_quarantined;
   LOTE_RETURN_IF_ERROR(WriteManifest(&report, totals, reconciled, skipped_uris));
   Hook("manifest_written");
   report.wall_s = SecondsSince(started_);
@@ -998,9 +1004,9 @@ Result<RunReport> PublishStaged(const PipelineOptions& options) {
                                      "): run infer again with one model");
     }
     if (st.preprocess_version != prep_version) {
-      return FailedPreconditionError(
-          st.uri + " was prepared with preprocess version " + st.preprocess_version +
-          ", this configuration is " + prep_version + ": give publish the prep stage's config");
+      return FailedPreconditionError(st.uri + " was prepared with preprocess version " +
+                                     st.preprocess_version + ", this configuration is " +
+                                     prep_version + ": give publish the prep stage's config");
     }
   }
   o.text_field = staged[0].text_field;

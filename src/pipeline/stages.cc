@@ -12,6 +12,7 @@
 
 #include "lote/base/digest.h"
 #include "lote/io/records.h"
+#include "lote/text/utf8.h"
 #include "pipeline/ledger.h"
 #include "pipeline/part_writer.h"
 #include "pipeline/stage_files.h"
@@ -46,6 +47,18 @@ class StageRunner {
   void Log(LogLevel level, const std::string& line) const {
     if (!o_.log) return;
     o_.log(level, engine_ ? engine_->RedactText(line) : line);
+  }
+  // A line about one object: its URI (a lake file name, in clear in the results too) is not put
+  // through the PII policy; `before` and `after` are. See Run::LogObject in pipeline.cc.
+  void LogObject(LogLevel level, const std::string& before, const std::string& uri,
+                 const std::string& after) const {
+    if (!o_.log) return;
+    if (!engine_) {
+      o_.log(level, before + text::ReplaceInvalidUtf8(uri) + after);
+      return;
+    }
+    o_.log(level, engine_->RedactText(before) + text::ReplaceInvalidUtf8(uri) +
+                      engine_->RedactText(after));
   }
   void Hook(std::string_view point) const {
     if (o_.fault_hook) o_.fault_hook(point);
@@ -116,7 +129,7 @@ Result<StagedObject> StageRunner::SnapshotObject(const std::string& uri, IngestL
         return AbortedError(uri + " kept changing while being read (" +
                             std::to_string(attempt + 1) + " attempts)");
       }
-      Log(LogLevel::kWarning, uri + " changed while being read; reading it again");
+      LogObject(LogLevel::kWarning, "", uri, " changed while being read; reading it again");
       continue;
     }
     StagedObject o;
@@ -160,7 +173,7 @@ Status StageRunner::Ingest() {
     auto format = io::FormatFromPath(info.uri, false);
     if (!format.ok() || (*format != io::Format::kJsonl && *format != io::Format::kCsv &&
                          *format != io::Format::kTxt)) {
-      Log(LogLevel::kWarning, "ignoring " + info.uri + ": not .jsonl, .ndjson, .csv or .txt");
+      LogObject(LogLevel::kWarning, "ignoring ", info.uri, ": not .jsonl, .ndjson, .csv or .txt");
       continue;
     }
     ++report_.objects_pending;
@@ -173,7 +186,7 @@ Status StageRunner::Ingest() {
     LOTE_RETURN_IF_ERROR(WriteMarker(out_.get(), folder, &o));
     ++report_.objects_done;
     report_.bytes += o.size;
-    Log(LogLevel::kInfo, "ingested " + o.uri + " (" + std::to_string(o.size) + " bytes)");
+    LogObject(LogLevel::kInfo, "ingested ", o.uri, " (" + std::to_string(o.size) + " bytes)");
   }
   return Status::Ok();
 }

@@ -377,6 +377,22 @@ TEST_F(PipelineTest, IgnoresFilesOfUnknownFormat) {
   EXPECT_TRUE(logged);
 }
 
+TEST_F(PipelineTest, LogLinesKeepObjectNamesAndRedactTheRest) {
+  // The fake engine redacts runs of 6+ digits: a date-stamped name stays readable in the log
+  // (the results' `source` column holds it in clear too); counts and messages are redacted.
+  Put("20240315-app.jsonl", "{\"id\":\"1\",\"text\":\"hola\"}\n");
+  std::vector<std::string> logs;
+  options_.log = [&](LogLevel, std::string_view line) { logs.emplace_back(line); };
+  auto report = RunPipeline(options_, engine_);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  bool named = false;
+  for (const auto& l : logs) {
+    named |= l.find("20240315-app.jsonl: 1 in, 1 out") != std::string::npos;
+    EXPECT_EQ(l.find("[NUMERO_CUENTA]-app"), std::string::npos) << l;
+  }
+  EXPECT_TRUE(named);
+}
+
 TEST_F(PipelineTest, DiskFullFailsClearlyAndTheSameRunThenCompletesExactlyOnce) {
   std::string data, half;
   for (int i = 0; i < 200; ++i) {
