@@ -1,10 +1,14 @@
 #include "lote/extract/tagger.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <map>
+#include <new>
 #include <nlohmann/json.hpp>
 
 #include "lote/base/digest.h"
@@ -28,6 +32,37 @@ constexpr uint32_t kDocFormat = 1;
 // full windows, and on 2-5 sentence documents it scored below the first pass (dev1/dev2 of
 // esp.testa cut into chunks), at 20 it was on par or above.
 constexpr size_t kMinDocSentences = 20;
+
+// Allocator for the inline weight table: tables of 2 MiB or more are 2 MiB-aligned and marked
+// MADV_HUGEPAGE, so that random probes over several MB of slots do not miss the TLB on nearly
+// every access (Linux's transparent huge pages are often in madvise-only mode). Smaller tables
+// use operator new.
+template <typename T>
+struct HugePageAllocator {
+  using value_type = T;
+  static constexpr size_t kHuge = size_t{2} << 20;
+  HugePageAllocator() = default;
+  template <typename U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}  // NOLINT: allocator rebind
+  static size_t Rounded(size_t n) { return (n * sizeof(T) + kHuge - 1) / kHuge * kHuge; }
+  T* allocate(size_t n) {
+    if (n * sizeof(T) < kHuge) return static_cast<T*>(::operator new(n * sizeof(T)));
+    void* p = std::aligned_alloc(kHuge, Rounded(n));
+    if (p == nullptr) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    (void)::madvise(p, Rounded(n), MADV_HUGEPAGE);  // advisory: small pages if refused
+#endif
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) {
+    if (n * sizeof(T) < kHuge) {
+      ::operator delete(p);
+    } else {
+      std::free(p);
+    }
+  }
+  friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) { return true; }
+};
 // Models with at most this many tags (O + B/I for up to 5 types, as CoNLL's 9) keep each
 // feature's int16 weight steps next to its key in one 32-byte slot (InlineSlot).
 constexpr size_t kInlineTags = 12;
@@ -89,7 +124,7 @@ struct EntityTagger::Model {
     int16_t w[kInlineTags] = {};
   };
   static_assert(sizeof(InlineSlot) == 32);
-  std::vector<InlineSlot> inline_slots;
+  std::vector<InlineSlot, HugePageAllocator<InlineSlot>> inline_slots;
   size_t inline_mask = 0;
   std::vector<uint64_t> inline_keys;  // keys by row (index and weights are freed)
   bool UsesInline() const { return T() <= kInlineTags && scale > 0; }
