@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "common.h"
+#include "lote/bundle/analyzer.h"
 #include "lote/extract/entity_eval.h"
-#include "lote/extract/patterns.h"
 #include "lote/io/file_source.h"
 #include "lote/text/tokenizer.h"
 
@@ -124,10 +124,11 @@ Result<std::vector<extract::TaggedSequence>> ReadEntityTrainingData(
 
 namespace {
 
-// Runs fn(i, evaluator, state) for i in [0, n) on all cores, one evaluator per thread, and
-// merges them. The first error wins.
+// Runs fn(i, state, evaluator) for i in [0, n) on all cores, one analyzer state and one
+// evaluator per thread, and merges them. The first error wins.
 template <typename Fn>
-Result<extract::EntityEvaluator> EvaluateParallel(size_t n, Fn fn) {
+Result<extract::EntityEvaluator> EvaluateParallel(const bundle::TextAnalyzer& analyzer, size_t n,
+                                                  Fn fn) {
   const size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 64);
   std::vector<extract::EntityEvaluator> evals(threads);
   std::vector<Status> errors(threads);
@@ -135,9 +136,9 @@ Result<extract::EntityEvaluator> EvaluateParallel(size_t n, Fn fn) {
   std::vector<std::thread> pool;
   for (size_t t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
-      extract::TaggerState state;
+      auto state = analyzer.NewState();
       for (size_t i = next++; i < n && errors[t].ok(); i = next++) {
-        errors[t] = fn(i, &state, &evals[t]);
+        errors[t] = fn(i, state.get(), &evals[t]);
       }
     });
   }
@@ -163,8 +164,14 @@ Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
     return InvalidArgumentError(model_path + ": model has no entity tagger to evaluate on " + data +
                                 " (--patterns scores the pattern extractors alone)");
   }
-  const extract::EntityTagger* tagger = model.tagger ? &*model.tagger : nullptr;
-  const extract::PatternExtractor patterns;
+  // What `lote extract` runs: the tagger, plus the pattern extractors with --patterns (overlaps
+  // resolved as there). The CoNLL branch calls the tagger directly (TagDocument over tokens).
+  bundle::AnalyzerOptions ao;
+  ao.classify = false;
+  ao.patterns = options.patterns;
+  ao.reference_date = options.reference_date;
+  LOTE_ASSIGN_OR_RETURN(auto analyzer, bundle::TextAnalyzer::Create(&model, ao));
+  const extract::EntityTagger* tagger = model.tagger.get();
   extract::EntityEvaluator eval;
   size_t units = 0;
   if (format == io::Format::kConll) {
@@ -187,53 +194,43 @@ Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
     // The last block takes the remainder, so every call has at least kBlock sentences (the
     // second pass needs documents of 20 or more).
     const size_t blocks = std::max<size_t>(1, n / kBlock);
-    LOTE_ASSIGN_OR_RETURN(eval, EvaluateParallel(blocks, [&](size_t b, extract::TaggerState* st,
-                                                             extract::EntityEvaluator* ev) {
-                            const size_t begin = b * kBlock;
-                            const size_t end = b + 1 == blocks ? n : begin + kBlock;
-                            const size_t from = begin > window ? begin - window : 0;
-                            const size_t to = std::min(n, end + window);
-                            std::vector<std::vector<std::string>> doc;
-                            doc.reserve(to - from);
-                            for (size_t i = from; i < to; ++i) doc.push_back(sentences[i].tokens);
-                            auto tags = tagger->TagDocument(doc, st);
-                            for (size_t i = begin; i < end; ++i) {
-                              KeepTypes(options.types, &tags[i - from]);
-                              ev->AddTags(sentences[i].tags, tags[i - from]);
-                            }
-                            return Status::Ok();
-                          }));
+    LOTE_ASSIGN_OR_RETURN(
+        eval,
+        EvaluateParallel(*analyzer, blocks,
+                         [&](size_t b, bundle::AnalyzerState* st, extract::EntityEvaluator* ev) {
+                           const size_t begin = b * kBlock;
+                           const size_t end = b + 1 == blocks ? n : begin + kBlock;
+                           const size_t from = begin > window ? begin - window : 0;
+                           const size_t to = std::min(n, end + window);
+                           std::vector<std::vector<std::string>> doc;
+                           doc.reserve(to - from);
+                           for (size_t i = from; i < to; ++i) doc.push_back(sentences[i].tokens);
+                           auto tags = tagger->TagDocument(doc, &st->tagger);
+                           for (size_t i = begin; i < end; ++i) {
+                             KeepTypes(options.types, &tags[i - from]);
+                             ev->AddTags(sentences[i].tags, tags[i - from]);
+                           }
+                           return Status::Ok();
+                         }));
   } else if (docs_format) {
     // Strict spans: the tagger reads each document's raw text, as `lote extract` does.
     LOTE_ASSIGN_OR_RETURN(auto docs, ReadEntityDocuments(data, format, options.jsonl));
     units = docs.size();
     LOTE_ASSIGN_OR_RETURN(
         eval, EvaluateParallel(
-                  docs.size(),
-                  [&](size_t i, extract::TaggerState* st, extract::EntityEvaluator* ev) -> Status {
-                    Result<std::vector<extract::Entity>> found =
-                        tagger
-                            ? tagger->Extract(docs[i].text, st)
-                            : Result<std::vector<extract::Entity>>(std::vector<extract::Entity>{});
-                    if (found.ok() && options.patterns) {
-                      extract::ExtractOptions eo;
-                      eo.reference_date = options.reference_date;
-                      Status ps = patterns.Extract(docs[i].text, eo, &*found);
-                      if (ps.ok()) {
-                        *found = extract::ResolveOverlaps(std::move(*found));
-                      } else {
-                        found = ps;
-                      }
-                    }
-                    if (!found.ok()) {
+                  *analyzer, docs.size(),
+                  [&](size_t i, bundle::AnalyzerState* st, extract::EntityEvaluator* ev) -> Status {
+                    bundle::Analysis found;
+                    Status status = analyzer->Analyze(docs[i].text, st, &found);
+                    if (!status.ok()) {
                       const std::string where = format == io::Format::kBrat
                                                     ? data + "/" + docs[i].name + ".txt"
                                                     : data + ": record " + docs[i].name;
-                      return Status(found.status().code(), where + ": " + found.status().message());
+                      return Status(status.code(), where + ": " + status.message());
                     }
                     std::vector<extract::LabeledSpan> pred;
-                    pred.reserve(found->size());
-                    for (const auto& e : *found) pred.push_back({e.type, e.start, e.end});
+                    pred.reserve(found.entities.size());
+                    for (const auto& e : found.entities) pred.push_back({e.type, e.start, e.end});
                     std::vector<extract::LabeledSpan> gold = extract::BratGoldSpans(docs[i]);
                     KeepTypes(options.types, &gold);
                     KeepTypes(options.types, &pred);
