@@ -11,18 +11,6 @@
 namespace lote::extract {
 namespace {
 
-// Byte offset of every code point of valid UTF-8 `s`, plus s.size() at the end.
-std::vector<uint32_t> CodePointOffsets(std::string_view s) {
-  std::vector<uint32_t> offsets;
-  offsets.reserve(s.size() + 1);
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80)
-      offsets.push_back(static_cast<uint32_t>(i));
-  }
-  offsets.push_back(static_cast<uint32_t>(s.size()));
-  return offsets;
-}
-
 std::string UnicodeLower(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -89,7 +77,7 @@ bool PiiRedactor::Redacts(std::string_view type) const {
 Result<Redaction> PiiRedactor::Redact(std::string_view text,
                                       std::span<const Entity> entities) const {
   LOTE_RETURN_IF_ERROR(text::ValidateUtf8(text));
-  std::vector<uint32_t> offsets = CodePointOffsets(text);
+  std::vector<uint32_t> offsets = text::CodePointOffsets(text);
   const uint32_t n = static_cast<uint32_t>(offsets.size() - 1);
 
   std::vector<Span> spans;

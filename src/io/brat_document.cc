@@ -45,15 +45,8 @@ Result<BratDocument> ParseBratDocument(std::string name, std::string text, std::
     return InvalidArgumentError(name + ": text longer than 4 GiB");
   }
   // Byte offset of every code point, plus the end: BRAT offsets count code points.
-  std::vector<uint32_t> cp_bytes;
-  cp_bytes.reserve(text.size() + 1);
-  for (size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-      cp_bytes.push_back(static_cast<uint32_t>(i));
-    }
-  }
-  const auto cp_count = static_cast<uint32_t>(cp_bytes.size());
-  cp_bytes.push_back(static_cast<uint32_t>(text.size()));
+  const std::vector<uint32_t> cp_bytes = lote::text::CodePointOffsets(text);
+  const auto cp_count = static_cast<uint32_t>(cp_bytes.size() - 1);
   auto slice = [&](uint32_t start, uint32_t end) {
     return std::string_view(text).substr(cp_bytes[start], cp_bytes[end] - cp_bytes[start]);
   };

@@ -34,18 +34,6 @@ bool AsOffset(const json& v, uint32_t* out) {
   return false;
 }
 
-// Byte offset of every code point of `text`, plus its size.
-std::vector<uint32_t> CodePointBytes(const std::string& text) {
-  std::vector<uint32_t> cp;
-  cp.reserve(text.size() + 1);
-  for (size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80)
-      cp.push_back(static_cast<uint32_t>(i));
-  }
-  cp.push_back(static_cast<uint32_t>(text.size()));
-  return cp;
-}
-
 // One line; `error(reason)` builds the "SOURCE:LINE: reason" status.
 template <typename ErrorFn>
 Result<BratDocument> ParseLine(const std::string& line, const EntityJsonlOptions& options,
@@ -88,7 +76,7 @@ Result<BratDocument> ParseLine(const std::string& line, const EntityJsonlOptions
     return error("field '" + options.entities_field + "' is a " + ents->type_name() +
                  ", not an array");
   }
-  const std::vector<uint32_t> cp = CodePointBytes(doc.text);
+  const std::vector<uint32_t> cp = text::CodePointOffsets(doc.text);
   const auto cp_count = static_cast<uint32_t>(cp.size() - 1);
   for (size_t k = 0; k < ents->size(); ++k) {
     const json& e = (*ents)[k];

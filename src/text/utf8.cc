@@ -81,6 +81,17 @@ size_t CodePointCount(std::string_view s) {
   return count;
 }
 
+std::vector<uint32_t> CodePointOffsets(std::string_view s) {
+  std::vector<uint32_t> offsets;
+  offsets.reserve(s.size() + 1);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80)
+      offsets.push_back(static_cast<uint32_t>(i));
+  }
+  offsets.push_back(static_cast<uint32_t>(s.size()));
+  return offsets;
+}
+
 std::string Excerpt(std::string_view s, size_t max_code_points) {
   std::string out;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());

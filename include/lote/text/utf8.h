@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lote/base/status.h"
 
@@ -37,6 +38,11 @@ void AppendUtf8(char32_t cp, std::string* out);
 
 // Number of code points in valid UTF-8 `s`.
 size_t CodePointCount(std::string_view s);
+
+// Byte offset of every code point of valid UTF-8 `s`, plus s.size() at the end: entry k is where
+// code point k starts, so code point offsets [a, b) are bytes [v[a], v[b]). `s` must be shorter
+// than 4 GiB.
+std::vector<uint32_t> CodePointOffsets(std::string_view s);
 
 // A short excerpt of `s` for error messages: at most `max_code_points` code points, "..." when
 // cut, invalid bytes shown as U+FFFD, control characters as spaces. Error messages never quote
