@@ -24,11 +24,12 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from ner_sklearn_peer import read_conll  # noqa: E402  (the peer reads CoNLL the same way)
 
 
 def timed(cmd):
@@ -37,22 +38,6 @@ def timed(cmd):
         sys.exit(f"failed: {' '.join(cmd)}\n{r.stderr[-2000:]}")
     secs, rss = r.stderr.strip().splitlines()[-1].split()
     return float(secs), int(rss) / 1024.0, r.stderr
-
-
-def read_sentences(path):
-    sents, cur = [], []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            cols = line.split()
-            if not cols:
-                if cur:
-                    sents.append(cur)
-                cur = []
-            elif cols[0] != "-DOCSTART-":
-                cur.append(cols[0])
-    if cur:
-        sents.append(cur)
-    return sents
 
 
 def main():
@@ -108,7 +93,7 @@ def main():
         for name, secs, rss, f1 in rows:
             print(f"| {name} | {secs:.1f} | {rss:.0f} | {f1:.4f} |")
 
-        sents = read_sentences(testa)
+        sents = [[w for w, _ in s] for s in read_conll(testa)]
         per_copy = sum(len(s) for s in sents)
         copies = -(-a.tokens // per_copy)
         k = a.sentences_per_record

@@ -16,11 +16,11 @@ import pickle
 import re
 import sys
 
-from sklearn.feature_extraction import DictVectorizer
-from sklearn.svm import LinearSVC
-
 
 def read_conll(path):
+    """Sentences of a CoNLL file as [(token, tag), ...] (token first, tag last; -DOCSTART- and
+    blank lines end sentences). bench/extract_throughput.py imports it, hence sklearn is imported
+    only where it is used."""
     sents, cur = [], []
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -88,6 +88,8 @@ def chunks(tags):
 def main():
     mode = sys.argv[1]
     if mode == "train":
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.svm import LinearSVC
         sents = read_conll(sys.argv[2])
         X, y = [], []
         for s in sents:
