@@ -357,7 +357,13 @@ def fill_date(rng, lang, mode="prep"):
     d = random_date(rng)
     if lang == "es":
         text = date_abs_es(rng, d)
-        return [("el ", None), (text, "DATE")] if mode == "prep" else [(text, "DATE")]
+        if mode != "prep":
+            return [(text, "DATE")]
+        # The article belongs to a weekday expression ("el lunes pasado", "el miércoles 14 de
+        # junio") and stays outside a plain date ("el 15 de marzo").
+        if text.split(" ")[0] in WEEKDAYS_ES:
+            return [("el " + text, "DATE")]
+        return [("el ", None), (text, "DATE")]
     text = date_abs_en(rng, d)
     return [("on ", None), (text, "DATE")] if mode == "prep" else [(text, "DATE")]
 
