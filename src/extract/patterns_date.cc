@@ -111,6 +111,116 @@ void EmitMaybeYearless(const ScanState& s, int64_t start, int64_t end, int y, in
   EmitDate(s, start, end, y, m, d);
 }
 
+// Calendar periods, written as ISO 8601 allows them: a month "2024-02", a year "2024", an ISO
+// week "2024-W10", a weekend as the interval "2024-03-09/2024-03-10".
+enum class Period { kWeek, kMonth, kYear, kWeekend };
+
+std::string TwoDigits(int v) {
+  std::string out(2, '0');
+  out[0] = static_cast<char>('0' + v / 10);
+  out[1] = static_cast<char>('0' + v % 10);
+  return out;
+}
+
+std::string IsoWeek(int64_t days) {
+  const int64_t thursday = days - WeekdayOf(days) + 3;  // the ISO week's year is its Thursday's
+  const CivilDate th = CivilFromDays(thursday);
+  const int64_t week = (thursday - DaysFromCivil(th.year, 1, 1)) / 7 + 1;
+  return std::to_string(th.year) + "-W" + TwoDigits(static_cast<int>(week));
+}
+
+// `offset` periods after the one holding the reference date (-1: the previous week, month...).
+// A weekend is the Saturday and Sunday of an ISO week; kWeekend with `bare` ("el fin de semana",
+// "the weekend") is the current one on a Saturday or Sunday and the last one before otherwise.
+void EmitPeriod(const ScanState& s, int64_t start, int64_t end, Period period, int offset,
+                bool bare = false) {
+  if (!s.options.reference_date) return;
+  const CivilDate& r = *s.options.reference_date;
+  const int64_t ref = DaysFromCivil(r.year, r.month, r.day);
+  std::string value;
+  switch (period) {
+    case Period::kWeek:
+      value = IsoWeek(ref + 7 * offset);
+      break;
+    case Period::kMonth: {
+      const int index = r.year * 12 + (r.month - 1) + offset;
+      value = std::to_string(index / 12) + "-" + TwoDigits(index % 12 + 1);
+      break;
+    }
+    case Period::kYear:
+      value = std::to_string(r.year + offset);
+      break;
+    case Period::kWeekend: {
+      if (bare) offset = WeekdayOf(ref) >= 5 ? 0 : -1;
+      const int64_t saturday = ref - WeekdayOf(ref) + 5 + 7 * offset;
+      value = CivilFromDays(saturday).ToIso() + "/" + CivilFromDays(saturday + 1).ToIso();
+      break;
+    }
+  }
+  Emit(s.text, "DATE", start, end, Quoted(value), s.out);
+}
+
+struct PeriodPhrase {
+  std::string_view words;  // folded: lower case, no accents
+  Period period;
+  int offset;
+  bool bare = false;
+};
+
+// Longest first where one phrase starts another ("el fin de semana pasado", "el fin de semana").
+constexpr PeriodPhrase kPeriodPhrases[] = {
+    {"la semana pasada", Period::kWeek, -1},
+    {"la semana anterior", Period::kWeek, -1},
+    {"semana pasada", Period::kWeek, -1},
+    {"esta semana", Period::kWeek, 0},
+    {"la proxima semana", Period::kWeek, 1},
+    {"proxima semana", Period::kWeek, 1},
+    {"la semana que viene", Period::kWeek, 1},
+    {"el mes pasado", Period::kMonth, -1},
+    {"el mes anterior", Period::kMonth, -1},
+    {"mes pasado", Period::kMonth, -1},
+    {"este mes", Period::kMonth, 0},
+    {"el proximo mes", Period::kMonth, 1},
+    {"proximo mes", Period::kMonth, 1},
+    {"el mes que viene", Period::kMonth, 1},
+    {"el ano pasado", Period::kYear, -1},
+    {"el ano anterior", Period::kYear, -1},
+    {"ano pasado", Period::kYear, -1},
+    {"este ano", Period::kYear, 0},
+    {"el proximo ano", Period::kYear, 1},
+    {"el ano que viene", Period::kYear, 1},
+    {"el fin de semana pasado", Period::kWeekend, -1},
+    {"el fin de semana", Period::kWeekend, 0, true},
+    {"fin de semana pasado", Period::kWeekend, -1},
+    {"este fin de semana", Period::kWeekend, 0},
+    {"el proximo fin de semana", Period::kWeekend, 1},
+    {"last week", Period::kWeek, -1},
+    {"this week", Period::kWeek, 0},
+    {"next week", Period::kWeek, 1},
+    {"last month", Period::kMonth, -1},
+    {"this month", Period::kMonth, 0},
+    {"next month", Period::kMonth, 1},
+    {"last year", Period::kYear, -1},
+    {"this year", Period::kYear, 0},
+    {"next year", Period::kYear, 1},
+    {"last weekend", Period::kWeekend, -1},
+    {"this weekend", Period::kWeekend, 0},
+    {"next weekend", Period::kWeekend, 1},
+    {"the weekend", Period::kWeekend, 0, true},
+};
+
+// "la semana pasada", "el mes pasado", "este año", "el fin de semana", "last week", "next month".
+bool TryPeriod(const ScanState& s, int64_t pos) {
+  for (const PeriodPhrase& p : kPeriodPhrases) {
+    if (StartsWithAt(s.text, pos, p.words) &&
+        !IsAlnum(s.text.at(pos + static_cast<int64_t>(p.words.size())))) {
+      EmitPeriod(s, pos, pos + static_cast<int64_t>(p.words.size()), p.period, p.offset, p.bare);
+      return true;
+    }
+  }
+  return false;
+}
+
 struct SmallNumber {
   std::string_view word;
   int value;
@@ -167,12 +277,37 @@ std::string_view PrevWord(const ScanText& t, int64_t pos, int64_t* start) {
   return std::string_view(t.f).substr(static_cast<size_t>(b), static_cast<size_t>(e - b));
 }
 
+// A year on its own after a preposition: "en 2024", "del 2023", "desde 2020", "for 2024",
+// "el año 2024". Not the last digits of a card or account ("terminada en 2024", "ending in 2024");
+// an amount ("en 2000 pesos") is a longer MONEY span and wins the overlap.
+void TryBareYear(const ScanState& s, int64_t pos) {
+  const ScanText& t = s.text;
+  if (!EndsCleanly(t, pos + 4)) return;
+  const int year = RunValue(t, pos, 4);
+  if (year < 1900 || year > 2100) return;
+  int64_t prev_start;
+  const std::string_view prev = PrevWord(t, pos, &prev_start);
+  bool preposition = false;
+  for (std::string_view w : {"en", "del", "durante", "desde", "hasta", "ano", "for", "in", "during",
+                             "since", "until", "year"}) {
+    preposition = preposition || prev == w;
+  }
+  if (!preposition) return;
+  int64_t unused;
+  const std::string_view before = PrevWord(t, prev_start, &unused);
+  for (std::string_view stem : {"termin", "finaliz", "acab", "end"}) {
+    if (before.substr(0, stem.size()) == stem) return;
+  }
+  Emit(t, "DATE", pos, pos + 4, Quoted(std::to_string(year)), s.out);
+}
+
 constexpr std::string_view kWeekdays[] = {
     "lunes",  "martes",  "miercoles", "jueves",   "viernes", "sabado",   "domingo",
     "monday", "tuesday", "wednesday", "thursday", "friday",  "saturday", "sunday"};
 
-// "el lunes", "lunes pasado", "el próximo lunes", "el lunes que viene", "last Monday",
-// "next Friday", "on Monday". Bare weekdays ("de lunes a viernes", "los lunes") are not dates.
+// "el lunes", "lunes pasado", "el próximo lunes", "el lunes que viene", "este lunes", "last
+// Monday", "next Friday", "this Friday", "on Monday". Bare weekdays ("de lunes a viernes", "los
+// lunes") are not dates.
 void TryWeekday(const ScanState& s, int64_t pos) {
   const ScanText& t = s.text;
   int weekday = -1;
@@ -189,7 +324,7 @@ void TryWeekday(const ScanState& s, int64_t pos) {
   if (t.at(end) == ' ' && IsDigit(t.at(end + 1))) return;
   if (t.at(end) == ',' && t.at(end + 1) == ' ' && IsDigit(t.at(end + 2))) return;
   int64_t start = pos;
-  int direction = 0;  // -1 past, +1 next
+  int direction = 0;  // -1 past, +1 next, 0 this week
   int64_t prev_start = 0;
   std::string_view prev = PrevWord(t, pos, &prev_start);
   if (t.at(end) == ' ' && WordAt(t, end + 1, "pasado")) {
@@ -207,6 +342,9 @@ void TryWeekday(const ScanState& s, int64_t pos) {
     start = prev_start;
   } else if (prev == "el" || prev == "on") {
     direction = -1;
+  } else if (prev == "este" || prev == "this") {
+    direction = 0;  // that day of the reference date's ISO week, before or after it
+    start = prev_start;
   } else {
     return;
   }
@@ -218,7 +356,9 @@ void TryWeekday(const ScanState& s, int64_t pos) {
   int64_t ref = DaysFromCivil(r.year, r.month, r.day);
   int ref_wd = WeekdayOf(ref);
   int64_t offset;
-  if (direction < 0) {
+  if (direction == 0) {
+    offset = weekday - ref_wd;
+  } else if (direction < 0) {
     offset = -((ref_wd - weekday + 7) % 7);
     if (offset == 0) offset = -7;
   } else {
@@ -266,6 +406,7 @@ void ScanNumericDateAt(const ScanState& s, int64_t pos) {
   const ScanText& t = s.text;
   if (!StartsCleanly(t, pos) || t.at(pos - 1) == '$') return;
   int64_t l1 = RunLength(t, pos);
+  if (l1 == 4) TryBareYear(s, pos);
   char sep = t.at(pos + l1);
   // Numeric: d/m/y, d-m-y, d.m.yyyy, yyyy-m-d, yyyy/m/d.
   if ((sep == '/' || sep == '-' || sep == '.') && IsDigit(t.at(pos + l1 + 1))) {
@@ -342,6 +483,7 @@ void ScanNumericDateAt(const ScanState& s, int64_t pos) {
 
 void ScanDateWordAt(const ScanState& s, int64_t pos) {
   const ScanText& t = s.text;
+  if (TryPeriod(s, pos)) return;
   switch (t.at(pos)) {
     case 'h':
       if (WordAt(t, pos, "hoy")) {
@@ -415,6 +557,16 @@ void ScanDateWordAt(const ScanState& s, int64_t pos) {
         EmitRelative(s, pos, pos + 12, 0);
         return;
       }
+      if (WordAt(t, pos, "tonight")) {
+        EmitRelative(s, pos, pos + 7, 0);
+        return;
+      }
+      break;
+    case 'l':
+      if (StartsWithAt(t, pos, "last night") && !IsAlnum(t.at(pos + 10))) {
+        EmitRelative(s, pos, pos + 10, -1);
+        return;
+      }
       break;
     case 'y':
       if (WordAt(t, pos, "yesterday")) {
@@ -437,7 +589,17 @@ void ScanDateWordAt(const ScanState& s, int64_t pos) {
   // Textual, month first: "March 3rd, 2024", "marzo 15 de 2024", "Mar. 3".
   int64_t month_end;
   int month = MatchMonth(t, pos, &month_end);
-  if (month == 0 || t.at(month_end) != ' ') return;
+  if (month == 0) return;
+  // A month and a year, no day: "marzo de 2024", "March 2024" -> "2024-03". Not after a day
+  // number: "31 de abril de 2024" is no date at all.
+  int64_t before = pos - 1;
+  if (t.at(before) == ' ' || t.at(before) == '-' || t.at(before) == '/') --before;
+  if (int64_t de_start; PrevWord(t, pos, &de_start) == "de") before = de_start - 2;
+  if (int64_t year_end; int year = IsDigit(t.at(before)) ? 0 : MatchYear(t, month_end, &year_end)) {
+    Emit(t, "DATE", pos, year_end, Quoted(std::to_string(year) + "-" + TwoDigits(month)), s.out);
+    return;
+  }
+  if (t.at(month_end) != ' ') return;
   int64_t d = month_end + 1;
   int64_t l = RunLength(t, d);
   if (l < 1 || l > 2) return;

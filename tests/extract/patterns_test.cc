@@ -141,15 +141,44 @@ TEST(PatternExtractor, ResolvesRelativeDatesAgainstTheReference) {
   EXPECT_TRUE(Find("ayer", ExtractOptions{}).empty());  // no reference: not resolvable
 }
 
+TEST(PatternExtractor, WritesCalendarPeriodsAsIso8601) {
+  // Weeks are ISO weeks: 2024-03-15 is in 2024-W11; 2024-01-03's previous week is 2023-W52 and
+  // 2021-01-04's is 2020-W53 (a 53-week year).
+  EXPECT_EQ(Describe(Find("la semana pasada")), V({"DATE[0,16)=\"2024-W10\""}));
+  EXPECT_EQ(Describe(Find("last week", Ref("2024-01-03"))), V({"DATE[0,9)=\"2023-W52\""}));
+  EXPECT_EQ(Describe(Find("last week", Ref("2021-01-04"))), V({"DATE[0,9)=\"2020-W53\""}));
+  EXPECT_EQ(Describe(Find("next week", Ref("2024-12-30"))), V({"DATE[0,9)=\"2025-W02\""}));
+  // Months and years roll over.
+  EXPECT_EQ(Describe(Find("el mes pasado", Ref("2024-01-20"))), V({"DATE[0,13)=\"2023-12\""}));
+  EXPECT_EQ(Describe(Find("el mes que viene", Ref("2024-12-02"))), V({"DATE[0,16)=\"2025-01\""}));
+  EXPECT_EQ(Describe(Find("este año")), V({"DATE[0,8)=\"2024\""}));
+  // A weekend is Saturday/Sunday; "el fin de semana" is the current one on a weekend and the
+  // last one on a weekday.
+  EXPECT_EQ(Describe(Find("el fin de semana")), V({"DATE[0,16)=\"2024-03-09/2024-03-10\""}));
+  EXPECT_EQ(Describe(Find("el fin de semana", Ref("2024-03-17"))),
+            V({"DATE[0,16)=\"2024-03-16/2024-03-17\""}));
+  EXPECT_EQ(Describe(Find("este fin de semana")), V({"DATE[0,18)=\"2024-03-16/2024-03-17\""}));
+  // "este lunes" / "this Sunday": that day of the reference week, before or after it.
+  EXPECT_EQ(Describe(Find("este lunes")), V({"DATE[0,10)=\"2024-03-11\""}));
+  EXPECT_EQ(Describe(Find("this Sunday")), V({"DATE[0,11)=\"2024-03-17\""}));
+  // A month with its year; a year after a preposition, not a card's last digits.
+  EXPECT_EQ(Describe(Find("el extracto de marzo del 2023")), V({"DATE[15,29)=\"2023-03\""}));
+  EXPECT_EQ(Describe(Find("desde 2019")), V({"DATE[6,10)=\"2019\""}));
+  EXPECT_TRUE(Find("tarjeta terminada en 2024").empty());
+  EXPECT_TRUE(Find("cada mes y los fines de semana").empty());
+  EXPECT_TRUE(Find("la semana pasada", ExtractOptions{}).empty());  // no reference
+}
+
 TEST(PatternExtractor, ValidatesCalendarDates) {
   EXPECT_EQ(Describe(Find("15/03/2024")), V({"DATE[0,10)=\"2024-03-15\""}));
   EXPECT_EQ(Describe(Find("03/15/2024")), V({"DATE[0,10)=\"2024-03-15\""}));  // only m/d fits
   EXPECT_EQ(Describe(Find("29/02/2024")), V({"DATE[0,10)=\"2024-02-29\""}));
   EXPECT_TRUE(Find("29/02/2023").empty());
   EXPECT_TRUE(Find("31 de abril de 2024").empty());
+  EXPECT_TRUE(Find("31-abr-2024").empty());
   EXPECT_EQ(Describe(Find("March 3rd, 2024")), V({"DATE[0,15)=\"2024-03-03\""}));
   EXPECT_TRUE(Find("10:30").empty());
-  EXPECT_TRUE(Find("en 2024").empty());
+  EXPECT_EQ(Describe(Find("en 2024")), V({"DATE[3,7)=\"2024\""}));  // a year, see below
 }
 
 TEST(PatternExtractor, FindsEmailsAndUrlsWithoutTrailingPunctuation) {
