@@ -24,10 +24,6 @@ std::string ParseErrorReason(const json::parse_error& e) {
   return "malformed JSON at byte " + std::to_string(e.byte) + ": " + text::Excerpt(what, 120);
 }
 
-bool IsBlank(const std::string& line) {
-  return line.find_first_not_of(" \t\r") == std::string::npos;
-}
-
 class JsonlReader : public TextRecordReader {
  public:
   JsonlReader(std::unique_ptr<ByteSource> source, TextReaderOptions options)
@@ -41,20 +37,9 @@ class JsonlReader : public TextRecordReader {
   Result<bool> Next(TextRecord* record) override {
     if (!fatal_.ok()) return fatal_;
     std::string line;
-    for (;;) {
-      auto more = lines_.Next(&line);
-      if (!more.ok()) {
-        if (more.status().code() == StatusCode::kResourceExhausted) {
-          ++row_;
-          return more.status();
-        }
-        fatal_ = more.status();
-        return fatal_;
-      }
-      if (!*more) return false;
-      if (!IsBlank(line)) break;
-    }
-    ++row_;
+    LOTE_ASSIGN_OR_RETURN(const bool more,
+                          NextRecordLine(&lines_, /*skip_blank=*/true, &line, &row_, &fatal_));
+    if (!more) return false;
     const uint64_t lineno = lines_.line_number();
     std::string problem = TextProblem(line);
     if (!problem.empty()) return Error(lineno, problem);

@@ -38,20 +38,9 @@ class TxtReader : public TextRecordReader {
   Result<bool> Next(TextRecord* record) override {
     if (!fatal_.ok()) return fatal_;
     std::string line;
-    for (;;) {
-      auto more = lines_.Next(&line);
-      if (!more.ok()) {
-        if (more.status().code() == StatusCode::kResourceExhausted) {
-          ++row_;
-          return more.status();
-        }
-        fatal_ = more.status();
-        return fatal_;
-      }
-      if (!*more) return false;
-      if (!line.empty()) break;
-    }
-    ++row_;
+    LOTE_ASSIGN_OR_RETURN(const bool more, internal::NextRecordLine(&lines_, /*skip_blank=*/false,
+                                                                    &line, &row_, &fatal_));
+    if (!more) return false;
     std::string problem = internal::TextProblem(line);
     if (!problem.empty())
       return internal::RecordError(source_->name(), lines_.line_number(), problem);

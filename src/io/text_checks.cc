@@ -26,4 +26,25 @@ Status RecordError(std::string_view source, uint64_t line, std::string_view reas
   return InvalidArgumentError(std::move(m));
 }
 
+Result<bool> NextRecordLine(LineReader* lines, bool skip_blank, std::string* line, uint64_t* row,
+                            Status* fatal) {
+  for (;;) {
+    auto more = lines->Next(line);
+    if (!more.ok()) {
+      if (more.status().code() == StatusCode::kResourceExhausted) {
+        ++*row;
+      } else {
+        *fatal = more.status();
+      }
+      return more.status();
+    }
+    if (!*more) return false;
+    const bool blank =
+        skip_blank ? line->find_first_not_of(" \t\r") == std::string::npos : line->empty();
+    if (!blank) break;
+  }
+  ++*row;
+  return true;
+}
+
 }  // namespace lote::io::internal

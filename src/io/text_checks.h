@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "lote/base/status.h"
+#include "lote/io/byte_source.h"
 
 namespace lote::io::internal {
 
@@ -20,6 +21,13 @@ std::string Latin1ToUtf8(std::string_view s);
 
 // "SOURCE:LINE: reason" as InvalidArgument.
 Status RecordError(std::string_view source, uint64_t line, std::string_view reason);
+
+// For the readers with one record per line (txt, jsonl): sets *line to the next line that
+// `skip_blank` does not drop and counts it in *row. An over-long line is counted too and its
+// ResourceExhausted returned (the reader stays usable); any other error is the source's and is
+// also kept in *fatal, which the caller checks first on every call.
+Result<bool> NextRecordLine(LineReader* lines, bool skip_blank, std::string* line, uint64_t* row,
+                            Status* fatal);
 
 }  // namespace lote::io::internal
 
