@@ -372,6 +372,9 @@ def fill_phone(rng, lang, kind="any"):
     if kind == "land" or (kind == "any" and rng.random() < 0.15):
         area = rng.choice(LAND_AREAS)
         a, b = digits(rng, 3), digits(rng, 4)
+        # Subscriber numbers start with 2-8 (the numbering plan assigns no 0, 1 or 9). Mapped
+        # rather than redrawn, so the random sequence and every other record stay as they were.
+        a = {"0": "2", "1": "3", "9": "4"}.get(a[0], a[0]) + a[1:]
         text = rng.choice(["(%s) %s %s" % (area, a, b), "%s %s%s" % (area, a, b),
                            "+57 %s %s %s" % (area, a, b), "%s%s%s" % (area, a, b),
                            "(%s) %s-%s" % (area, a, b)])
