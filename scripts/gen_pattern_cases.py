@@ -707,6 +707,17 @@ cases += [case(m) for m in [
     "I bank with you on weekends only",
 ]]
 
+# Sixth batch (session 5): misses on the sample's dev split, with their traps.
+cases += [case(m) for m in [
+    "Denuncio fraude: transfirieron [[MONEY:225 mil=225000 COP]] de mi cuenta sin mi permiso",
+    "me cobraron [[MONEY:80 mil=80000 COP]] sin autorización",
+    "el cobro llegó a 2 millones de clientes según la noticia",
+    "mi saldo es de 20 mil puntos",
+    "The verification code never arrives at [[PHONE:3145171567]] so I can't unlock my account",
+    "please send the code to [[PHONE:+57 300 123 4567]]",
+    "the code 3145171567 is not valid",
+]]
+
 out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/patterns/cases.jsonl"
 with open(out, "w", encoding="utf-8") as f:
     for c in cases:

@@ -44,10 +44,13 @@ void TryPhone(const ScanState& s, int64_t pos, Context ctx) {
   const ScanText& t = s.text;
   // Another identifier's keyword before a bare number makes it that identifier (or not personal
   // data at all); only an explicit +57 overrides it. A negative keyword further back does not
-  // hold against "al" / "del" right before the number: "ya intenté con el código y no me llega
-  // al 3172198050", "me llamaron del 3001234567".
+  // hold against "al" / "del" / "at" / "to" / "from" right before the number: "ya intenté con el
+  // código y no me llega al 3172198050", "me llamaron del 3001234567", "the code never arrives at
+  // 3145171567".
   const bool to_or_from =
-      t.at(pos - 1) == ' ' && (WordEndsAt(t, pos - 1, "al") || WordEndsAt(t, pos - 1, "del"));
+      t.at(pos - 1) == ' ' && (WordEndsAt(t, pos - 1, "al") || WordEndsAt(t, pos - 1, "del") ||
+                               WordEndsAt(t, pos - 1, "at") || WordEndsAt(t, pos - 1, "to") ||
+                               WordEndsAt(t, pos - 1, "from"));
   const bool other_context = ctx == Context::kCedula || ctx == Context::kNit ||
                              ctx == Context::kAccount || ctx == Context::kCard ||
                              (ctx == Context::kNegative && !to_or_from);
@@ -644,7 +647,17 @@ void ScanMoneyAt(const ScanState& s, int64_t pos) {
   bool explicit_unit = dollar || prefix != Currency::kUnknown || suffix != Currency::kUnknown;
   if (!explicit_unit) {
     if (has_multiplier) {
-      if (!AmountFollowerAt(t, end)) return;
+      // "50 mil clientes" is a count; "transfirieron 225 mil de mi cuenta" is an amount: after a
+      // money word any follower but another unit ("2 millones de usuarios") will do.
+      if (!AmountFollowerAt(t, end)) {
+        int64_t j = end;
+        while (t.at(j) == ' ') ++j;
+        if (WordAt(t, j, "de") || WordAt(t, j, "of")) j += 2;
+        if (OtherUnitAt(t, j) ||
+            NearestContext(t, start, s.config.context_window) != Context::kMoney) {
+          return;
+        }
+      }
     } else {
       // A bare "150.000" only after a money word ("me cobraron 150.000", "saldo: 1.200.000")
       // and not followed by another unit ("3.000 puntos").
