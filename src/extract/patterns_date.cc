@@ -1,6 +1,7 @@
 // DATE scanners: numeric ("15/03/2024", "2024-03-15"), textual in Spanish and English
 // ("15 de marzo de 2024", "March 3rd, 2024") and relative ("ayer", "el lunes pasado",
 // "hace 3 días", "last Monday"), the last ones resolved against ExtractOptions::reference_date.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,13 @@ int RunValue(const ScanText& t, int64_t pos, int64_t len) {
   int v = 0;
   for (int64_t k = 0; k < len; ++k) v = v * 10 + (t.at(pos + k) - '0');
   return v;
+}
+
+// Letters from pos on: the length a one-word table entry must have to match there.
+int64_t AlphaRunLength(const ScanText& t, int64_t pos) {
+  int64_t i = pos;
+  while (IsAlpha(t.at(i))) ++i;
+  return i - pos;
 }
 
 struct MonthName {
@@ -44,8 +52,9 @@ constexpr MonthName kMonths[] = {
 // sets *end, or 0.
 int MatchMonth(const ScanText& t, int64_t i, int64_t* end) {
   if (!IsAlpha(t.at(i)) || IsAlnum(t.at(i - 1))) return 0;
+  const size_t len = static_cast<size_t>(AlphaRunLength(t, i));
   for (const MonthName& m : kMonths) {
-    if (WordAt(t, i, m.word)) {
+    if (m.word.size() == len && WordAt(t, i, m.word)) {
       *end = i + static_cast<int64_t>(m.word.size());
       if (m.word.size() <= 4 && t.at(*end) == '.') ++*end;
       return m.month;
@@ -211,8 +220,10 @@ constexpr PeriodPhrase kPeriodPhrases[] = {
 
 // "la semana pasada", "el mes pasado", "este año", "el fin de semana", "last week", "next month".
 bool TryPeriod(const ScanState& s, int64_t pos) {
+  // Only phrases whose first word is as long as the word at pos.
+  const size_t len = static_cast<size_t>(AlphaRunLength(s.text, pos));
   for (const PeriodPhrase& p : kPeriodPhrases) {
-    if (StartsWithAt(s.text, pos, p.words) &&
+    if (p.words.size() > len && p.words[len] == ' ' && StartsWithAt(s.text, pos, p.words) &&
         !IsAlnum(s.text.at(pos + static_cast<int64_t>(p.words.size())))) {
       EmitPeriod(s, pos, pos + static_cast<int64_t>(p.words.size()), p.period, p.offset, p.bare);
       return true;
@@ -240,8 +251,9 @@ int MatchCount(const ScanText& t, int64_t i, int64_t* end) {
     *end = i + len;
     return RunValue(t, i, len);
   }
+  const size_t word_len = static_cast<size_t>(AlphaRunLength(t, i));
   for (const SmallNumber& n : kSmallNumbers) {
-    if (WordAt(t, i, n.word)) {
+    if (n.word.size() == word_len && WordAt(t, i, n.word)) {
       *end = i + static_cast<int64_t>(n.word.size());
       return n.value;
     }
@@ -312,8 +324,9 @@ void TryWeekday(const ScanState& s, int64_t pos) {
   const ScanText& t = s.text;
   int weekday = -1;
   int64_t end = 0;
+  const size_t len = static_cast<size_t>(AlphaRunLength(t, pos));
   for (int w = 0; w < 14; ++w) {
-    if (WordAt(t, pos, kWeekdays[w])) {
+    if (kWeekdays[w].size() == len && WordAt(t, pos, kWeekdays[w])) {
       weekday = w % 7;
       end = pos + static_cast<int64_t>(kWeekdays[w].size());
       break;
@@ -367,6 +380,37 @@ void TryWeekday(const ScanState& s, int64_t pos) {
   }
   EmitRelative(s, start, end, offset);
 }
+
+// First words of the relative expressions ScanDateWordAt's switch looks for at `pos`.
+constexpr std::string_view kRelativeStarts[] = {
+    "hoy",    "hace",  "ayer",     "anoche", "anteayer", "antier", "antiayer",  "antes", "manana",
+    "pasado", "today", "tomorrow", "this",   "tonight",  "last",   "yesterday", "day"};
+
+// (first letter, length) of every word a date expression can start with, from the tables the
+// scanners use: any other word (most of a text) is passed over after one lookup.
+class DateStarts {
+ public:
+  DateStarts() {
+    for (const MonthName& m : kMonths) Add(m.word);
+    for (std::string_view w : kWeekdays) Add(w);
+    for (const SmallNumber& n : kSmallNumbers) Add(n.word);
+    for (const PeriodPhrase& p : kPeriodPhrases) Add(p.words);
+    for (std::string_view w : kRelativeStarts) Add(w);
+  }
+  bool Maybe(const ScanText& t, int64_t pos) const {
+    const char c = t.at(pos);
+    if (!IsAlpha(c)) return false;
+    const int64_t len = AlphaRunLength(t, pos);
+    return len < 32 && ((bits_[c - 'a'] >> len) & 1u) != 0;
+  }
+
+ private:
+  void Add(std::string_view words) {
+    const size_t len = std::min(words.find(' '), words.size());
+    if (len > 0 && len < 32) bits_[words[0] - 'a'] |= 1u << len;
+  }
+  uint32_t bits_[26] = {};
+};
 
 // Words before "mañana" that make it "the morning" rather than "tomorrow".
 bool MorningContext(std::string_view prev) {
@@ -482,7 +526,9 @@ void ScanNumericDateAt(const ScanState& s, int64_t pos) {
 }
 
 void ScanDateWordAt(const ScanState& s, int64_t pos) {
+  static const DateStarts kStarts;
   const ScanText& t = s.text;
+  if (!kStarts.Maybe(t, pos)) return;
   if (TryPeriod(s, pos)) return;
   switch (t.at(pos)) {
     case 'h':
