@@ -1,7 +1,10 @@
 // JSON Lines with nlohmann::json. Its exceptions stop here: every parse failure becomes a
 // record error. See docs/adr/0003-json-nlohmann.md for the choice of parser.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "io/text_checks.h"
 #include "io/text_readers.h"
@@ -24,6 +27,85 @@ std::string ParseErrorReason(const json::parse_error& e) {
   return "malformed JSON at byte " + std::to_string(e.byte) + ": " + text::Excerpt(what, 120);
 }
 
+// One top-level field the reader wants, as the parser saw it.
+struct FieldValue {
+  bool present = false;
+  const char* type = "";  // JSON type name of the value: "string", "number", "object", ...
+  std::string text;       // a string as decoded; a number or boolean as its JSON text
+};
+
+// SAX handler for one line: keeps the text, label and id fields of the top-level object and
+// nothing else, so no document tree is built for the fields nobody reads. Duplicate keys: the
+// last one wins, as in nlohmann's DOM.
+class RecordSax {
+ public:
+  RecordSax(const TextReaderOptions& options, bool collect_keys)
+      : options_(options), collect_keys_(collect_keys) {}
+
+  FieldValue text, label, id;
+  const char* top = "";           // JSON type name of the line's value
+  std::vector<std::string> keys;  // the top-level object's keys, when collect_keys
+  std::string error;              // why the line is not JSON
+
+  bool null() { return Value("null", {}); }
+  bool boolean(bool v) { return Value("boolean", v ? "true" : "false"); }
+  bool number_integer(json::number_integer_t v) { return Value("number", std::to_string(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return Value("number", std::to_string(v)); }
+  bool number_float(json::number_float_t v, const json::string_t& /*raw*/) {
+    return Value("number", json(v).dump());
+  }
+  bool string(json::string_t& v) { return Value("string", std::move(v)); }
+  bool binary(json::binary_t& /*v*/) { return Value("binary", {}); }
+  bool start_object(std::size_t /*n*/) { return Open("object"); }
+  bool end_object() { return Close(); }
+  bool start_array(std::size_t /*n*/) { return Open("array"); }
+  bool end_array() { return Close(); }
+  bool key(json::string_t& k) {
+    if (depth_ != 1) return true;
+    roles_ = (k == options_.text_field ? 1 : 0) |
+             (!options_.label_field.empty() && k == options_.label_field ? 2 : 0) |
+             (!options_.id_field.empty() && k == options_.id_field ? 4 : 0);
+    if (collect_keys_) keys.push_back(k);
+    return true;
+  }
+  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& e) {
+    const auto* pe = dynamic_cast<const json::parse_error*>(&e);
+    error = pe ? ParseErrorReason(*pe) : "malformed JSON";
+    return false;
+  }
+
+ private:
+  bool Value(const char* type, std::string v) {
+    if (depth_ == 0) {
+      top = type;
+    } else if (depth_ == 1 && roles_ != 0) {
+      for (auto [bit, field] : {std::pair{1, &text}, {2, &label}, {4, &id}}) {
+        if ((roles_ & bit) == 0) continue;
+        field->present = true;
+        field->type = type;
+        field->text = roles_ == bit ? std::move(v) : v;
+      }
+      roles_ = 0;
+    }
+    return true;
+  }
+  bool Open(const char* type) {
+    Value(type, {});
+    ++depth_;
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    return true;
+  }
+
+  const TextReaderOptions& options_;
+  const bool collect_keys_;
+  int depth_ = 0;
+  int roles_ = 0;  // which wanted fields the current top-level key is: 1 text, 2 label, 4 id
+};
+
 class JsonlReader : public TextRecordReader {
  public:
   JsonlReader(std::unique_ptr<ByteSource> source, TextReaderOptions options)
@@ -43,37 +125,34 @@ class JsonlReader : public TextRecordReader {
     const uint64_t lineno = lines_.line_number();
     std::string problem = TextProblem(line);
     if (!problem.empty()) return Error(lineno, problem);
-    json obj;
+    RecordSax sax(options_, /*collect_keys=*/!checked_columns_);
     try {
-      obj = json::parse(line);
-    } catch (const json::parse_error& e) {
-      return Error(lineno, ParseErrorReason(e));
+      if (!json::sax_parse(line, &sax)) return Error(lineno, sax.error);
     } catch (const json::exception& e) {
       return Error(lineno, "malformed JSON");
     }
-    if (!obj.is_object()) {
-      return Error(lineno, std::string("expected a JSON object, found ") + obj.type_name());
+    if (std::string_view(sax.top) != "object") {
+      return Error(lineno, std::string("expected a JSON object, found ") + sax.top);
     }
     if (!checked_columns_) {
       checked_columns_ = true;
-      LOTE_RETURN_IF_ERROR(CheckColumns(obj, lineno));
+      LOTE_RETURN_IF_ERROR(CheckColumns(sax, lineno));
     }
 
-    auto text_it = obj.find(options_.text_field);
-    if (text_it == obj.end()) return Error(lineno, "missing field '" + options_.text_field + "'");
-    if (!text_it->is_string()) {
-      return Error(lineno, "field '" + options_.text_field + "' is a " + text_it->type_name() +
-                               ", not a string");
+    if (!sax.text.present) return Error(lineno, "missing field '" + options_.text_field + "'");
+    if (std::string_view(sax.text.type) != "string") {
+      return Error(lineno,
+                   "field '" + options_.text_field + "' is a " + sax.text.type + ", not a string");
     }
-    std::string text = text_it->get<std::string>();
     // "\u0000" escapes decode to NUL bytes the line check could not see.
-    problem = TextProblem(text);
+    problem = TextProblem(sax.text.text);
     if (!problem.empty()) return Error(lineno, problem + " of field '" + options_.text_field + "'");
 
     std::string label;
     bool has_label = false;
     if (!options_.label_field.empty()) {
-      LOTE_RETURN_IF_ERROR(ScalarField(obj, options_.label_field, lineno, &label, &has_label));
+      LOTE_RETURN_IF_ERROR(
+          ScalarField(&sax.label, options_.label_field, lineno, &label, &has_label));
       if (!has_label && options_.require_label) {
         return Error(lineno, "missing label field '" + options_.label_field + "'");
       }
@@ -81,9 +160,9 @@ class JsonlReader : public TextRecordReader {
     std::string id;
     if (!options_.id_field.empty()) {
       bool has_id = false;
-      LOTE_RETURN_IF_ERROR(ScalarField(obj, options_.id_field, lineno, &id, &has_id));
+      LOTE_RETURN_IF_ERROR(ScalarField(&sax.id, options_.id_field, lineno, &id, &has_id));
     }
-    record->text = std::move(text);
+    record->text = std::move(sax.text.text);
     record->label = std::move(label);
     record->has_label = has_label;
     record->id = std::move(id);
@@ -100,25 +179,28 @@ class JsonlReader : public TextRecordReader {
   }
 
   // The first object decides whether the configured fields exist at all.
-  Status CheckColumns(const json& obj, uint64_t line) {
+  Status CheckColumns(RecordSax& sax, uint64_t line) {
     const std::string* missing = nullptr;
-    if (!obj.contains(options_.text_field)) {
+    if (!sax.text.present) {
       missing = &options_.text_field;
-    } else if (options_.require_label && !obj.contains(options_.label_field)) {
+    } else if (options_.require_label && !sax.label.present) {
       missing = &options_.label_field;
     }
     if (missing == nullptr) return Status::Ok();
+    // Listed in the order of nlohmann's object (sorted by key), once each.
+    std::sort(sax.keys.begin(), sax.keys.end());
+    sax.keys.erase(std::unique(sax.keys.begin(), sax.keys.end()), sax.keys.end());
     std::string available;
     size_t n = 0;
     constexpr size_t kMaxListed = 20;
-    for (const auto& item : obj.items()) {
+    for (const std::string& key : sax.keys) {
       if (n == kMaxListed) {
         available += ", ...";
         break;
       }
       if (n++ > 0) available += ", ";
       // append(), not operator+: GCC 12 warns falsely (-Wrestrict) on "'" + std::string.
-      available.append("'").append(text::Excerpt(item.key(), 30)).append("'");
+      available.append("'").append(text::Excerpt(key, 30)).append("'");
     }
     if (n == 0) available = "(none)";
     fatal_ =
@@ -129,19 +211,16 @@ class JsonlReader : public TextRecordReader {
 
   // A label or id: strings as they are, numbers and booleans as their JSON text; missing or
   // null leaves *present false.
-  Status ScalarField(const json& obj, const std::string& name, uint64_t line, std::string* out,
+  Status ScalarField(FieldValue* field, const std::string& name, uint64_t line, std::string* out,
                      bool* present) const {
     *present = false;
-    auto it = obj.find(name);
-    if (it == obj.end() || it->is_null()) return Status::Ok();
-    if (it->is_string()) {
-      *out = it->get<std::string>();
-    } else if (it->is_number() || it->is_boolean()) {
-      *out = it->dump();
-    } else {
-      return Error(line, "field '" + name + "' is a " + it->type_name() +
-                             ", not a string, number or boolean");
+    const std::string_view type = field->type;
+    if (!field->present || type == "null") return Status::Ok();
+    if (type != "string" && type != "number" && type != "boolean") {
+      return Error(
+          line, "field '" + name + "' is a " + field->type + ", not a string, number or boolean");
     }
+    *out = std::move(field->text);
     std::string problem = TextProblem(*out);
     if (!problem.empty()) return Error(line, problem + " of field '" + name + "'");
     *present = true;
