@@ -224,6 +224,26 @@ TEST(JsonlReader, ReadsTextLabelIdConvertingNumbersAndSkippingBlankLines) {
   EXPECT_EQ(all[3].record.id, "true");
 }
 
+TEST(JsonlReader, OnlyTopLevelFieldsCountAndTheLastDuplicateWins) {
+  std::string data =
+      "{\"meta\":{\"text\":\"nested\",\"id\":\"n\"},\"text\":\"a\",\"text\":\"b\","
+      "\"id\":1e3,\"entities\":[{\"text\":\"e\"}]}\n"
+      "{\"text\":\"c\",\"text\":null}\n"
+      "{\"meta\":{\"text\":\"only nested\"}}\n";
+  TextReaderOptions o;
+  o.id_field = "id";
+  auto reader = Reader(Format::kJsonl, data, o, "d.jsonl");
+  auto all = ReadAll(reader.get());
+  ASSERT_EQ(all.size(), 3u);
+  ASSERT_TRUE(all[0].ok) << all[0].status.ToString();
+  EXPECT_EQ(all[0].record.text, "b");
+  EXPECT_EQ(all[0].record.id, "1000.0");  // a number's JSON text, as nlohmann writes it
+  ASSERT_FALSE(all[1].ok);
+  EXPECT_EQ(all[1].status.message(), "d.jsonl:2: field 'text' is a null, not a string");
+  ASSERT_FALSE(all[2].ok);
+  EXPECT_EQ(all[2].status.message(), "d.jsonl:3: missing field 'text'");
+}
+
 TEST(JsonlReader, MalformedLineIsRecordErrorAndFollowingLinesAreRead) {
   std::string data =
       "{\"text\":\"uno\"}\n"
