@@ -1,5 +1,6 @@
 // `lote eval`: scores a model on labelled data. csv/jsonl -> classification metrics;
-// conll/brat, and jsonl with entities -> entity metrics (see eval_extract.cc).
+// conll/brat, and jsonl with entities -> entity metrics (see eval_extract.cc); --task both on
+// jsonl -> both, in one JSON object.
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -17,12 +18,15 @@ namespace {
 struct EvalFlags {
   std::string model, data, format, text_field = "text", label_field = "label";
   std::string entities_field = "entities", types, encoding = "utf8", reference_date;
+  std::string task = "auto";
   bool entities_field_given = false, patterns = false;
   bool json = false;
   int threads = 0;
 };
 
-Status RunEvalClassify(const EvalFlags& f, const bundle::Model& model, io::Format format) {
+// With `out`, the JSON object goes there and nothing is printed.
+Status RunEvalClassify(const EvalFlags& f, const bundle::Model& model, io::Format format,
+                       nlohmann::ordered_json* out = nullptr) {
   if (!model.classifier) {
     return InvalidArgumentError(f.model + ": model has no classifier to evaluate on " + f.data);
   }
@@ -65,7 +69,7 @@ Status RunEvalClassify(const EvalFlags& f, const bundle::Model& model, io::Forma
   for (auto& th : pool) th.join();
   auto r = classify::Evaluate(gold, pred, conf, labels, clf.oos_label());
 
-  if (f.json) {
+  if (f.json || out != nullptr) {
     nlohmann::ordered_json j;
     j["model_version"] = model.version_id;
     j["n"] = r.n;
@@ -89,7 +93,11 @@ Status RunEvalClassify(const EvalFlags& f, const bundle::Model& model, io::Forma
     }
     j["confusions"] = conf_j;
     j["unknown_labels"] = unknown;
-    std::printf("%s\n", j.dump().c_str());
+    if (out != nullptr) {
+      *out = std::move(j);
+    } else {
+      std::printf("%s\n", j.dump().c_str());
+    }
   } else {
     std::printf("model      %s\n", model.version_id.c_str());
     std::printf("data       %s (%zu rows)\n", f.data.c_str(), r.n);
@@ -118,27 +126,56 @@ Status RunEvalClassify(const EvalFlags& f, const bundle::Model& model, io::Forma
 Status RunEval(const EvalFlags& f) {
   LOTE_ASSIGN_OR_RETURN(bundle::Model model, LoadModelFromPath(f.model));
   LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(f.data, f.format));
-  // JSONL holds classification labels or entities: entities when asked for with
-  // --entities-field, or when the model can only extract.
-  const bool entities = format == io::Format::kConll || format == io::Format::kBrat ||
-                        (format == io::Format::kJsonl && (f.entities_field_given || f.patterns ||
-                                                          (model.tagger && !model.classifier)));
+  const bool entity_format = format == io::Format::kConll || format == io::Format::kBrat;
+  // auto: JSONL holds classification labels or entities: entities when asked for with
+  // --entities-field or --patterns, or when the model can only extract.
+  bool classify = false, entities = false;
+  if (f.task == "auto") {
+    entities = entity_format ||
+               (format == io::Format::kJsonl &&
+                (f.entities_field_given || f.patterns || (model.tagger && !model.classifier)));
+    classify = !entities;
+  } else {
+    classify = f.task == "classify" || f.task == "both";
+    entities = f.task == "entities" || f.task == "both";
+  }
+  if (classify && entity_format) {
+    return InvalidArgumentError("--task " + f.task + ": " + f.data + " is " +
+                                std::string(io::FormatName(format)) +
+                                " data, which has no classification labels");
+  }
+  if (entities && !entity_format && format != io::Format::kJsonl) {
+    return InvalidArgumentError("--task " + f.task + ": entity evaluation needs conll, brat or " +
+                                "jsonl data, not " + std::string(io::FormatName(format)));
+  }
+  if (!entities && !f.types.empty()) {
+    return InvalidArgumentError(
+        "--types applies to entity evaluation (conll, brat, or jsonl "
+        "with --entities-field)");
+  }
+  EntityDataOptions opt;
   if (entities) {
-    EntityDataOptions opt;
     opt.encoding = f.encoding == "latin1" ? io::TextEncoding::kLatin1 : io::TextEncoding::kUtf8;
     opt.jsonl.text_field = f.text_field;
     opt.jsonl.entities_field = f.entities_field;
     LOTE_ASSIGN_OR_RETURN(opt.types, ParseTypeList(f.types, "--types"));
     opt.patterns = f.patterns;
     LOTE_ASSIGN_OR_RETURN(opt.reference_date, ResolveReferenceDate(f.reference_date));
-    return RunEvalExtract(f.model, model, f.data, format, opt, f.json);
   }
-  if (!f.types.empty()) {
-    return InvalidArgumentError(
-        "--types applies to entity evaluation (conll, brat, or jsonl "
-        "with --entities-field)");
+  if (!classify) return RunEvalExtract(f.model, model, f.data, format, opt, f.json);
+  if (!entities) return RunEvalClassify(f, model, format);
+  // Both from one labelled JSONL file: one JSON object, the entity scores under "entities".
+  if (!f.json) {
+    LOTE_RETURN_IF_ERROR(RunEvalClassify(f, model, format));
+    std::printf("\nentities\n");
+    return RunEvalExtract(f.model, model, f.data, format, opt, false);
   }
-  return RunEvalClassify(f, model, format);
+  nlohmann::ordered_json j, ents;
+  LOTE_RETURN_IF_ERROR(RunEvalClassify(f, model, format, &j));
+  LOTE_RETURN_IF_ERROR(RunEvalExtract(f.model, model, f.data, format, opt, true, &ents));
+  j["entities"] = std::move(ents);
+  std::printf("%s\n", j.dump().c_str());
+  return Status::Ok();
 }
 
 void SetupEval(CLI::App& root, int* exit_code) {
@@ -162,6 +199,11 @@ void SetupEval(CLI::App& root, int* exit_code) {
                   "With --patterns: resolve relative dates against YYYY-MM-DD (default: today)");
   cmd->add_option("--encoding", f->encoding, "CoNLL file encoding: utf8 | latin1")
       ->check(CLI::IsMember({"utf8", "latin1"}))
+      ->capture_default_str();
+  cmd->add_option("--task", f->task,
+                  "classify | entities | both (default auto: entities for conll, brat, jsonl "
+                  "with --entities-field or --patterns, or a tagger-only model; else classify)")
+      ->check(CLI::IsMember({"auto", "classify", "entities", "both"}))
       ->capture_default_str();
   cmd->add_option("--threads", f->threads, "Threads (0 = all cores)");
   cmd->add_flag("--json", f->json, "Print one JSON object");

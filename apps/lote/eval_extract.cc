@@ -155,7 +155,7 @@ Result<extract::EntityEvaluator> EvaluateParallel(const bundle::TextAnalyzer& an
 
 Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
                       const std::string& data, io::Format format, const EntityDataOptions& options,
-                      bool json) {
+                      bool json, nlohmann::ordered_json* out) {
   const bool docs_format = format == io::Format::kBrat || format == io::Format::kJsonl;
   if (options.patterns && !docs_format) {
     return InvalidArgumentError("--patterns needs brat or jsonl data (raw text)");
@@ -244,7 +244,7 @@ Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
   const char* unit_name = format == io::Format::kConll  ? "sentences"
                           : format == io::Format::kBrat ? "documents"
                                                         : "records";
-  if (json) {
+  if (json || out != nullptr) {
     nlohmann::ordered_json j;
     j["model_version"] = model.version_id;
     j["format"] = std::string(io::FormatName(format));
@@ -264,7 +264,11 @@ Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
           {"precision", s.precision}, {"recall", s.recall}, {"f1", s.f1}, {"support", s.gold}};
     }
     j["per_type"] = per;
-    std::printf("%s\n", j.dump().c_str());
+    if (out != nullptr) {
+      *out = std::move(j);
+    } else {
+      std::printf("%s\n", j.dump().c_str());
+    }
   } else {
     std::printf("model      %s\n", model.version_id.c_str());
     std::printf("data       %s (%zu %s)\n", data.c_str(), units, unit_name);

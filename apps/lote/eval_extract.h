@@ -3,6 +3,7 @@
 #ifndef LOTE_APPS_LOTE_EVAL_EXTRACT_H_
 #define LOTE_APPS_LOTE_EVAL_EXTRACT_H_
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,10 +56,10 @@ Result<std::vector<extract::TaggedSequence>> ReadEntityTrainingData(
 // `lote eval` on conll / brat / entity jsonl data: entity-level exact match of the model's
 // tagger, micro and per type, only gold types scored. Prints a table, or one JSON object with
 // `json` {precision, recall, f1, per_type: {TYPE: {precision, recall, f1, support}},
-// model_version, ...}.
+// model_version, ...}. With `out`, the JSON object goes there and nothing is printed.
 Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
                       const std::string& data, io::Format format, const EntityDataOptions& options,
-                      bool json);
+                      bool json, nlohmann::ordered_json* out = nullptr);
 
 }  // namespace lote::cli
 

@@ -153,6 +153,38 @@ TEST_F(ExtractCli, TrainsAndEvaluatesOnEntityJsonlWithATypeSubset) {
   EXPECT_GT(with_patterns["f1"].get<double>(), all["f1"].get<double>());
 }
 
+TEST_F(ExtractCli, EvalTaskBothScoresLabelsAndEntitiesInOneObject) {
+  const std::string clf = tmp_ / "intents.lote", ner = tmp_ / "ner.lote", both = tmp_ / "b.lote";
+  auto r = RunLote("train classify --train " + kSample + "/train.jsonl --out " + clf);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunLote("train extract --train " + kSample + "/train.jsonl --types PER,ORG,LOC --out " + ner);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunLote("bundle --out " + both + " " + clf + " " + ner);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  // auto on JSONL with a classifier: classification only, as before.
+  r = RunLote("eval --json --model " + both + " --data " + kSample + "/test.jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(nlohmann::json::parse(r.out).contains("entities"));
+
+  r = RunLote("eval --json --task both --patterns --reference-date 2024-03-15 --model " + both +
+              " --data " + kSample + "/test.jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["accuracy"].get<double>(), 0.9);
+  ASSERT_TRUE(j.contains("entities"));
+  ExpectFractions(j["entities"]);
+  EXPECT_EQ(j["entities"]["per_type"].size(), 12u);
+  EXPECT_GT(j["entities"]["f1"].get<double>(), 0.9);
+
+  // CoNLL data has no labels to classify.
+  r = RunLote("eval --task both --model " + both + " --data " + kData + "/dev.conll");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("no classification labels"), std::string::npos) << r.err;
+  r = RunLote("eval --task sideways --model " + both + " --data " + kSample + "/test.jsonl");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
 TEST_F(ExtractCli, EntityJsonlErrorsNameFileAndLine) {
   WriteAll(tmp_ / "bad.jsonl",
            "{\"text\": \"Ana paga\", \"entities\": [[0, 3, \"PER\"]]}\n"
