@@ -4,7 +4,10 @@
 //   MONEY    "$50.000", "50 mil pesos", "1,5 millones", "USD 20", "200 lucas"
 //            -> {"amount":50000,"currency":"COP"}
 //   DATE     "15 de marzo de 2024", "15/03/2024", "ayer", "el lunes pasado", "March 3rd, 2024"
-//            -> "2024-03-15" (relative and year-less dates need ExtractOptions::reference_date)
+//            -> "2024-03-15" (relative and year-less dates need ExtractOptions::reference_date);
+//            periods as ISO 8601 writes them: "la semana pasada" -> "2024-W10", "el mes
+//            pasado" -> "2024-02", "en 2023" -> "2023", "el fin de semana" ->
+//            "2024-03-09/2024-03-10"
 //   PHONE    Colombian mobiles (3xx) and landlines (60x) -> E.164 "+573001234567"
 //   EMAIL    -> lower-cased address          URL  http(s):// or www. -> the URL text
 //   CEDULA   6-10 digits after a context keyword ("cc", "cédula", ...) -> "1020345678"
