@@ -716,6 +716,8 @@ cases += [case(m) for m in [
     "The verification code never arrives at [[PHONE:3145171567]] so I can't unlock my account",
     "please send the code to [[PHONE:+57 300 123 4567]]",
     "the code 3145171567 is not valid",
+    "my ID number is wrong in your system, it's [[CEDULA:1 058 616 473]]",
+    "my ID number is wrong in your system and nobody at the office fixes it: 1058616473",
 ]]
 
 out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/patterns/cases.jsonl"

@@ -64,7 +64,7 @@ struct PatternExtractorOptions {
   bool account = true;
   // How far before a number (in code points, no digits in between) a context keyword such as
   // "cédula", "nit", "cuenta", "celular" or "pedido" is looked for.
-  int context_window = 32;
+  int context_window = 48;
 };
 
 // Per-call settings.
