@@ -716,6 +716,10 @@ cases += [case(m) for m in [
     "The verification code never arrives at [[PHONE:3145171567]] so I can't unlock my account",
     "please send the code to [[PHONE:+57 300 123 4567]]",
     "the code 3145171567 is not valid",
+    "El pago PSE de [[MONEY:195 mil=195000 COP]] quedó pendiente",
+    "Me aparece una compra de [[MONEY:2 millones=2000000 COP]] que yo no hice",
+    "el proveedor hizo una compra de 2 millones de unidades",
+    "a payment of [[MONEY:50 thousand=50000 COP]] shows twice",
     "my ID number is wrong in your system, it's [[CEDULA:1 058 616 473]]",
     "my ID number is wrong in your system and nobody at the office fixes it: 1058616473",
 ]]

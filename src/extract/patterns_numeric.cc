@@ -525,6 +525,36 @@ bool AmountFollowerAt(const ScanText& t, int64_t i) {
   return false;
 }
 
+// "pago de", "compra de", "payment of" (with at most one word between: "pago PSE de") right
+// before `start`: what follows is the payment's amount.
+bool PaymentNounBefore(const ScanText& t, int64_t start) {
+  int64_t i = start;
+  if (t.at(i - 1) != ' ') return false;
+  i -= 2;
+  int64_t b = i + 1;
+  while (IsAlpha(t.at(b - 1))) --b;
+  const std::string_view prep =
+      std::string_view(t.f).substr(static_cast<size_t>(b), static_cast<size_t>(i + 1 - b));
+  if (prep != "de" && prep != "of" && prep != "por" && prep != "for") return false;
+  static constexpr std::string_view kNouns[] = {
+      "pago",          "compra", "recarga",    "giro",    "abono",   "retiro",
+      "transferencia", "cobro",  "cargo",      "debito",  "payment", "purchase",
+      "transfer",      "charge", "withdrawal", "deposit", "top-up",  "topup"};
+  for (int words = 0; words < 2; ++words) {
+    int64_t e = b - 1;
+    if (t.at(e) != ' ') return false;
+    int64_t w = e;
+    while (IsAlpha(t.at(w - 1)) || t.at(w - 1) == '-') --w;
+    const std::string_view word =
+        std::string_view(t.f).substr(static_cast<size_t>(w), static_cast<size_t>(e - w));
+    for (std::string_view n : kNouns) {
+      if (word == n) return true;
+    }
+    b = w;
+  }
+  return false;
+}
+
 // A non-money unit after a number: "3.000 puntos", "1.500 millas", "2.000 clientes".
 bool OtherUnitAt(const ScanText& t, int64_t i) {
   while (t.at(i) == ' ') ++i;
@@ -647,14 +677,16 @@ void ScanMoneyAt(const ScanState& s, int64_t pos) {
   bool explicit_unit = dollar || prefix != Currency::kUnknown || suffix != Currency::kUnknown;
   if (!explicit_unit) {
     if (has_multiplier) {
-      // "50 mil clientes" is a count; "transfirieron 225 mil de mi cuenta" is an amount: after a
-      // money word any follower but another unit ("2 millones de usuarios") will do.
+      // "50 mil clientes" is a count; "transfirieron 225 mil de mi cuenta" and "el pago PSE de
+      // 195 mil quedó pendiente" are amounts: after a money word, or a payment noun + "de", any
+      // follower but another unit ("2 millones de usuarios") will do.
       if (!AmountFollowerAt(t, end)) {
         int64_t j = end;
         while (t.at(j) == ' ') ++j;
         if (WordAt(t, j, "de") || WordAt(t, j, "of")) j += 2;
         if (OtherUnitAt(t, j) ||
-            NearestContext(t, start, s.config.context_window) != Context::kMoney) {
+            (!PaymentNounBefore(t, start) &&
+             NearestContext(t, start, s.config.context_window) != Context::kMoney)) {
           return;
         }
       }
