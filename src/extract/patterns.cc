@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "extract/patterns_internal.h"
 
@@ -259,9 +260,30 @@ constexpr Keyword kKeywords[] = {
     {"case", Context::kNegative},
 };
 
+// True if `a` becomes `b` with one substitution, insertion, deletion or swap of two adjacent
+// letters.
+bool OneEditApart(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  if (b.size() - a.size() > 1) return false;
+  size_t i = 0;
+  while (i < a.size() && a[i] == b[i]) ++i;
+  if (i == b.size()) return false;  // equal
+  if (a.size() < b.size()) return a.substr(i) == b.substr(i + 1);
+  if (a.substr(i + 1) == b.substr(i + 1)) return true;  // substitution
+  return i + 1 < a.size() && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+         a.substr(i + 2) == b.substr(i + 2);  // swap
+}
+
+// A keyword as written, or misspelt by one edit when both are long enough that a one-letter
+// slip cannot turn another word into it ("documeto", "doxumento", "telefnoo").
 Context LookupKeyword(std::string_view word) {
   for (const Keyword& k : kKeywords) {
     if (k.word == word) return k.context;
+  }
+  constexpr size_t kMinFuzzy = 8;
+  if (word.size() + 1 < kMinFuzzy) return Context::kNone;
+  for (const Keyword& k : kKeywords) {
+    if (k.word.size() >= kMinFuzzy && OneEditApart(word, k.word)) return k.context;
   }
   return Context::kNone;
 }

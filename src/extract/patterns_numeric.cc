@@ -559,12 +559,14 @@ bool PaymentNounBefore(const ScanText& t, int64_t start) {
 bool OtherUnitAt(const ScanText& t, int64_t i) {
   while (t.at(i) == ' ') ++i;
   static constexpr std::string_view kUnits[] = {
-      "puntos",   "points",     "millas", "miles",    "unidades",
-      "units",    "gb",         "mb",     "kb",       "km",
-      "kg",       "metros",     "pasos",  "clientes", "usuarios",
-      "personas", "seguidores", "horas",  "minutos",  "dias",
-      "anos",     "veces",      "cuotas", "mensajes", "transacciones",
-      "registros"};
+      "puntos",    "points",     "millas", "miles",    "unidades",
+      "units",     "gb",         "mb",     "kb",       "km",
+      "kg",        "metros",     "pasos",  "clientes", "usuarios",
+      "personas",  "seguidores", "horas",  "minutos",  "dias",
+      "anos",      "veces",      "cuotas", "mensajes", "transacciones",
+      "registros", "ml",         "mg",     "g",        "gr",
+      "kcal",      "cm",         "mm",     "m",        "lt",
+      "litros",    "gramos",     "kilos",  "semanas",  "meses"};
   for (std::string_view u : kUnits) {
     if (WordAt(t, i, u)) return true;
   }
@@ -692,9 +694,21 @@ void ScanMoneyAt(const ScanState& s, int64_t pos) {
       }
     } else {
       // A bare "150.000" only after a money word ("me cobraron 150.000", "saldo: 1.200.000")
-      // and not followed by another unit ("3.000 puntos").
-      if (!a.thousands_dots || !EndsCleanly(t, end) || OtherUnitAt(t, end)) return;
-      if (NearestContext(t, start, s.config.context_window) != Context::kMoney) return;
+      // and not followed by another unit ("3.000 puntos"). So is a plain "362700" of 4 to 9
+      // digits ("me descontaron 362700", "una compra de 393100"), but not a year ("me cobraron
+      // en 2024": DATE) nor anything as long as a phone or an account.
+      if (!EndsCleanly(t, end) || OtherUnitAt(t, end)) return;
+      if (!a.thousands_dots) {
+        const int64_t digits = RunLength(t, pos);
+        if (digits != end - pos || digits < 4 || digits > 9) return;
+        if (digits == 4 && a.cents / 100 >= 1900 && a.cents / 100 <= 2100) return;
+        if (!PaymentNounBefore(t, start) &&
+            NearestContext(t, start, s.config.context_window) != Context::kMoney) {
+          return;
+        }
+      } else if (NearestContext(t, start, s.config.context_window) != Context::kMoney) {
+        return;
+      }
     }
   }
   Currency currency = suffix != Currency::kUnknown ? suffix : prefix;
