@@ -728,6 +728,10 @@ cases += [case(m) for m in [
     "volumen total 2500 ml en 24 horas",
     "mi número de documehto es [[CEDULA:73 683 321]]",
     "Mi num de documenot es [[CEDULA:1.092.601.978]] Dios le pague",
+    "me dijeron que entrara a [[URL:bono-solidario-col.example.com/validar?id=LZUyU7]] pa cancelar una compra",
+    "Me mandaron el link [[URL:actualiza-datos.co/validar]] x TikTok y ahí puse mis datos",
+    "gracias.buen dia, adjunto el extracto.pdf que me pidieron",
+    "la app versión 2.5/3 no abre",
     "my ID number is wrong in your system, it's [[CEDULA:1 058 616 473]]",
     "my ID number is wrong in your system and nobody at the office fixes it: 1058616473",
 ]]

@@ -127,6 +127,8 @@ void ScanDateWordAt(const ScanState& s, int64_t pos);
 void ExtendDatesWithWeekday(const ScanText& t, std::vector<Entity>* candidates);
 void ScanMoneyWordAt(const ScanState& s, int64_t pos);
 void ScanUrlAt(const ScanState& s, int64_t pos);
+// At the first '.' inside a token: a URL without scheme or "www." ("x.example.com/path").
+void ScanBareUrlAt(const ScanState& s, int64_t dot);
 // At an '@'.
 void ScanEmailAt(const ScanState& s, int64_t pos);
 

@@ -72,26 +72,33 @@ void ScanEmailAt(const ScanState& s, int64_t at) {
   Emit(t, "EMAIL", b, end, std::move(value), s.out);
 }
 
-void ScanUrlAt(const ScanState& s, int64_t pos) {
+namespace {
+
+// The URL starting at pos whose host starts at `host` (after the scheme, if any). `bare`: no
+// scheme and no "www.", so the host must end in a top-level domain of letters and a path must
+// follow.
+void ScanUrlFrom(const ScanState& s, int64_t pos, int64_t host, bool bare) {
   const ScanText& t = s.text;
-  int64_t host;
-  if (StartsWithAt(t, pos, "https://")) {
-    host = pos + 8;
-  } else if (StartsWithAt(t, pos, "http://")) {
-    host = pos + 7;
-  } else if (StartsWithAt(t, pos, "www.")) {
-    host = pos;
-  } else {
-    return;
-  }
   // Host: at least one dot with a label on each side.
   int64_t i = host;
+  int64_t last_label = host;
   bool dot = false;
   while (IsDomainChar(t.at(i)) || (t.at(i) == '.' && IsDomainChar(t.at(i + 1)))) {
-    dot = dot || t.at(i) == '.';
+    if (t.at(i) == '.') {
+      dot = true;
+      last_label = i + 1;
+    }
     ++i;
   }
   if (!dot || i == host) return;
+  if (bare) {
+    // ...and then only a host whose last label is letters (a top-level domain, not "1.5"),
+    // followed by a path: "gracias.buen dia" and "archivo.pdf" are not URLs.
+    if (i - last_label < 2 || t.at(i) != '/' || !IsUrlChar(t.at(i + 1))) return;
+    for (int64_t k = last_label; k < i; ++k) {
+      if (!IsAlpha(t.at(k))) return;
+    }
+  }
   while (IsUrlChar(t.at(i))) ++i;
   // Trailing punctuation belongs to the sentence; a closing bracket only if it closes one inside.
   int64_t end = i;
@@ -119,6 +126,36 @@ void ScanUrlAt(const ScanState& s, int64_t pos) {
   std::string value;
   AppendJsonString(t.Original(static_cast<uint32_t>(pos), static_cast<uint32_t>(end)), &value);
   Emit(t, "URL", pos, end, std::move(value), s.out);
+}
+
+}  // namespace
+
+void ScanUrlAt(const ScanState& s, int64_t pos) {
+  const ScanText& t = s.text;
+  int64_t host = pos;
+  if (StartsWithAt(t, pos, "https://")) {
+    host = pos + 8;
+  } else if (StartsWithAt(t, pos, "http://")) {
+    host = pos + 7;
+  } else if (!StartsWithAt(t, pos, "www.")) {
+    return;
+  }
+  ScanUrlFrom(s, pos, host, /*bare=*/false);
+}
+
+void ScanBareUrlAt(const ScanState& s, int64_t dot) {
+  // No scheme: "bono-solidario.example.com/validar?id=x", as phishing texts write them. Called at
+  // the first dot of a token; the host starts where the token does, not inside another URL, an
+  // e-mail or a word.
+  const ScanText& t = s.text;
+  int64_t b = dot;
+  while (IsDomainChar(t.at(b - 1))) --b;
+  const char p = t.at(b - 1);
+  if (b == dot || p == '.' || p == '/' || p == '@' || p == '_' || IsAlpha(t.at(b)) == false) {
+    return;
+  }
+  if (StartsWithAt(t, b, "www.")) return;  // ScanUrlAt's
+  ScanUrlFrom(s, b, b, /*bare=*/true);
 }
 
 }  // namespace lote::extract::internal
