@@ -54,7 +54,7 @@ class RecordSax {
   bool number_float(json::number_float_t v, const json::string_t& /*raw*/) {
     return Value("number", json(v).dump());
   }
-  bool string(json::string_t& v) { return Value("string", std::move(v)); }
+  bool string(json::string_t& v) { return Value("string", v); }
   bool binary(json::binary_t& /*v*/) { return Value("binary", {}); }
   bool start_object(std::size_t /*n*/) { return Open("object"); }
   bool end_object() { return Close(); }
@@ -76,15 +76,16 @@ class RecordSax {
   }
 
  private:
-  bool Value(const char* type, std::string v) {
+  bool Value(const char* type, const std::string& v) {
     if (depth_ == 0) {
       top = type;
     } else if (depth_ == 1 && roles_ != 0) {
+      // One key may be several of the fields (--text-field and --label-field both "x").
       for (auto [bit, field] : {std::pair{1, &text}, {2, &label}, {4, &id}}) {
         if ((roles_ & bit) == 0) continue;
         field->present = true;
         field->type = type;
-        field->text = roles_ == bit ? std::move(v) : v;
+        field->text = v;
       }
       roles_ = 0;
     }

@@ -95,6 +95,20 @@ TEST(PatternExtractor, FindsCedulaOnlyAfterAKeyword) {
   EXPECT_TRUE(Find("cc 2020345678").empty());  // ten-digit cédulas start with 1
 }
 
+TEST(PatternExtractor, KeywordsOfEightOrMoreLettersSurviveOneSlip) {
+  const auto cedula = V({"CEDULA[16,24)=\"52123456\""});
+  EXPECT_EQ(Describe(Find("mi documeto es: 52123456")), cedula);  // a letter dropped
+  EXPECT_EQ(Describe(Find("mi doxumento es 52123456")), cedula);  // substituted
+  EXPECT_EQ(Describe(Find("mi documenot es 52123456")), cedula);  // two swapped
+  EXPECT_EQ(Describe(Find("mi documentoo: 52123456")),
+            V({"CEDULA[15,23)=\"52123456\""}));          // one added
+  EXPECT_TRUE(Find("mi dcoumnto es 52123456").empty());  // two slips
+  EXPECT_TRUE(Find("mi cx es 52123456").empty());        // short keywords exact only
+  // The slip does not make a neighbour's keyword win over a nearer exact one.
+  EXPECT_EQ(Describe(Find("documeto viejo, celular 3001234567")),
+            V({"PHONE[24,34)=\"+573001234567\""}));
+}
+
 TEST(PatternExtractor, FindsAccountsAfterAKeyword) {
   EXPECT_EQ(Describe(Find("cuenta de ahorros 123-456789-01")),
             V({"ACCOUNT[18,31)=\"12345678901\""}));
