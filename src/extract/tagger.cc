@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -95,7 +96,41 @@ struct TaggerState::Buffers {
   internal::DocWindow window;
   std::vector<uint64_t> dkeys;
   std::vector<uint32_t> doff;
+  // Per-form sums of a model's static feature weights (FeatureExtractor::StaticFeatures; inline
+  // models only), since most tokens of a text are forms seen before. One cache per pass, keyed
+  // by the model's uid: a state used with another model (or with a model allocated where a freed
+  // one was) starts afresh.
+  struct FormCache {
+    struct Entry {
+      uint64_t form = 0;  // 0 = empty
+      int32_t acc[kInlineTags];
+    };
+    uint64_t model = 0;
+    size_t used = 0;
+    std::vector<Entry> slots;
+    void Reset(uint64_t uid) {
+      model = uid;
+      used = 0;
+      slots.assign(size_t{1} << 15, Entry{});
+    }
+  };
+  FormCache form_cache[2];
+  int form_cache_next = 0;  // the one to reset next
+  FormCache* CacheFor(uint64_t uid) {
+    for (FormCache& c : form_cache) {
+      if (c.model == uid) return &c;
+    }
+    FormCache* c = &form_cache[form_cache_next];
+    form_cache_next ^= 1;
+    c->Reset(uid);
+    return c;
+  }
 };
+
+uint64_t NextModelUid() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 TaggerState::TaggerState() : b_(std::make_unique<Buffers>()) {}
 TaggerState::~TaggerState() = default;
@@ -103,6 +138,7 @@ TaggerState::TaggerState(TaggerState&&) noexcept = default;
 TaggerState& TaggerState::operator=(TaggerState&&) noexcept = default;
 
 struct EntityTagger::Model {
+  const uint64_t uid = NextModelUid();  // tells TaggerState's form caches apart
   std::string name;
   std::vector<std::string> tags;  // tags[0] == "O", then B-X, I-X per type (sorted)
   std::vector<std::string> types;
@@ -133,6 +169,9 @@ struct EntityTagger::Model {
   void InitInline(std::vector<uint64_t> keys);  // empty slots for these keys
   InlineSlot* InsertInline(uint64_t key);       // nullptr when the key is already there
   const InlineSlot* FindInline(uint64_t key) const;
+  // acc[t] += the int16 steps of each of keys[0..k) found in the inline table (keys of 0 become
+  // 1, as stored).
+  void SumInline(uint64_t* keys, int k, int32_t* acc) const;
   size_t rows() const { return inline_slots.empty() ? index.size() : inline_keys.size(); }
   float margin_scale = 1;
   std::string meta_json;
@@ -245,6 +284,26 @@ const EntityTagger::Model::InlineSlot* EntityTagger::Model::FindInline(uint64_t 
   }
 }
 
+void EntityTagger::Model::SumInline(uint64_t* keys, int k, int32_t* acc) const {
+  // Touch every key's home slot first (independent misses the CPU overlaps), then probe.
+  const InlineSlot* slots = inline_slots.data();
+  for (int j = 0; j < k; ++j) {
+    if (keys[j] == 0) keys[j] = 1;
+    __builtin_prefetch(slots + (static_cast<size_t>(keys[j]) & inline_mask));
+  }
+  for (int j = 0; j < k; ++j) {
+    const uint64_t key = keys[j];
+    for (size_t pos = static_cast<size_t>(key) & inline_mask;; pos = (pos + 1) & inline_mask) {
+      const InlineSlot& s = slots[pos];
+      if (s.key == key) {
+        for (size_t t = 0; t < kInlineTags; ++t) acc[t] += s.w[t];
+        break;
+      }
+      if (s.key == 0) break;
+    }
+  }
+}
+
 void EntityTagger::Model::Emissions(const internal::TokenInfo* infos, size_t n,
                                     TaggerState::Buffers* b, const uint64_t* extra,
                                     const uint32_t* extra_off) const {
@@ -253,30 +312,38 @@ void EntityTagger::Model::Emissions(const internal::TokenInfo* infos, size_t n,
   b->emis.assign(n * nt, 0.0f);
   b->keys.resize(internal::kMaxFeatures + internal::kMaxDocFeatures);
   b->rows.resize(internal::kMaxFeatures + internal::kMaxDocFeatures);
+  const bool use_inline = !inline_slots.empty();
+  TaggerState::Buffers::FormCache* cache = use_inline ? b->CacheFor(uid) : nullptr;
+  uint64_t skeys[internal::kMaxFeatures];
   for (size_t i = 0; i < n; ++i) {
-    int k = fx.Features(infos, n, i, b->keys.data());
+    int k = fx.Features(infos, n, i, b->keys.data(), /*with_static=*/!use_inline);
     if (extra) {
       for (uint32_t j = extra_off[i]; j < extra_off[i + 1]; ++j) b->keys[k++] = extra[j];
     }
     if (!inline_slots.empty()) {
-      // Touch every key's home slot first (independent misses the CPU overlaps), then probe.
-      const InlineSlot* slots = inline_slots.data();
-      for (int j = 0; j < k; ++j) {
-        if (b->keys[j] == 0) b->keys[j] = 1;
-        __builtin_prefetch(slots + (static_cast<size_t>(b->keys[j]) & inline_mask));
-      }
       int32_t acc[kInlineTags] = {};
-      for (int j = 0; j < k; ++j) {
-        const uint64_t key = b->keys[j];
-        for (size_t pos = static_cast<size_t>(key) & inline_mask;; pos = (pos + 1) & inline_mask) {
-          const InlineSlot& s = slots[pos];
-          if (s.key == key) {
-            for (size_t t = 0; t < kInlineTags; ++t) acc[t] += s.w[t];
-            break;
-          }
-          if (s.key == 0) break;
+      // The token's own features: from the form cache, or summed once and remembered.
+      const uint64_t form = infos[i].form;
+      TaggerState::Buffers::FormCache::Entry* entry = nullptr;
+      if (form != 0) {
+        const size_t mask = cache->slots.size() - 1;
+        for (size_t pos = static_cast<size_t>(form) & mask;; pos = (pos + 1) & mask) {
+          entry = &cache->slots[pos];
+          if (entry->form == form || entry->form == 0) break;
         }
       }
+      if (entry != nullptr && entry->form == form) {
+        std::copy(entry->acc, entry->acc + kInlineTags, acc);
+      } else {
+        const int ks = internal::FeatureExtractor::StaticFeatures(infos[i], skeys);
+        SumInline(skeys, ks, acc);
+        if (entry != nullptr) {
+          entry->form = form;
+          std::copy(acc, acc + kInlineTags, entry->acc);
+          if (++cache->used * 10 > cache->slots.size() * 7) cache->Reset(uid);
+        }
+      }
+      SumInline(b->keys.data(), k, acc);
       float* e = b->emis.data() + i * nt;
       for (size_t t = 0; t < nt; ++t) e[t] = static_cast<float>(acc[t]) * scale;
       continue;

@@ -277,7 +277,8 @@ void EntityLexicon::Finish() {
 }
 
 void EntityLexicon::BuildIndex() {
-  mask_ = BuildSortedIndex(entries_.size(), [&](size_t i) { return entries_[i].first; }, &index_);
+  mask_ = BuildSortedIndex(
+      entries_.size(), [&](size_t i) { return entries_[i].first; }, &index_);
 }
 
 void EntityLexicon::Serialize(std::string* out) const {
@@ -310,7 +311,28 @@ Status EntityLexicon::Parse(std::string_view bytes) {
   return Status::Ok();
 }
 
-int FeatureExtractor::Features(const TokenInfo* infos, size_t n, size_t i, uint64_t* keys) const {
+int FeatureExtractor::StaticFeatures(const TokenInfo& t, uint64_t* keys) {
+  int k = 0;
+  keys[k++] = Key(0, 0);
+  keys[k++] = Key(1, t.lower);
+  keys[k++] = Key(2, t.form);
+  for (int j = 0; j < 4; ++j) {
+    if (t.prefix[j]) keys[k++] = Key(9 + j, t.prefix[j]);
+    if (t.suffix[j]) keys[k++] = Key(13 + j, t.suffix[j]);
+  }
+  keys[k++] = Key(17, t.shape);
+  keys[k++] = Key(18, t.short_shape);
+  keys[k++] = Key(24, t.flags);
+  keys[k++] = Key(32, t.cap_class);
+  keys[k++] = Key(38, t.length_bucket, t.flags & (kInitCap | kAllCaps | kHasDigit));
+  if (t.prefix[4]) keys[k++] = Key(51, t.prefix[4]);
+  if (t.suffix[4]) keys[k++] = Key(52, t.suffix[4]);
+  keys[k++] = Key(53, t.gaz);
+  return k;
+}
+
+int FeatureExtractor::Features(const TokenInfo* infos, size_t n, size_t i, uint64_t* keys,
+                               bool with_static) const {
   const TokenInfo& t = infos[i];
   auto lower_at = [&](ptrdiff_t j) -> uint64_t {
     if (j < 0) return j == -1 ? kBos1 : kBos2;
@@ -334,27 +356,31 @@ int FeatureExtractor::Features(const TokenInfo* infos, size_t n, size_t i, uint6
   const ptrdiff_t p = static_cast<ptrdiff_t>(i);
   const uint64_t position = i == 0 ? 1 : (i + 1 == n ? 2 : 0);
   int k = 0;
-  keys[k++] = Key(0, 0);
-  keys[k++] = Key(1, t.lower);
-  keys[k++] = Key(2, t.form);
+  if (with_static) {
+    keys[k++] = Key(0, 0);
+    keys[k++] = Key(1, t.lower);
+    keys[k++] = Key(2, t.form);
+  }
   keys[k++] = Key(3, lower_at(p - 1));
   keys[k++] = Key(4, lower_at(p + 1));
   keys[k++] = Key(5, lower_at(p - 2));
   keys[k++] = Key(6, lower_at(p + 2));
   keys[k++] = Key(7, lower_at(p - 1), t.lower);
   keys[k++] = Key(8, t.lower, lower_at(p + 1));
-  for (int j = 0; j < 4; ++j) {
-    if (t.prefix[j]) keys[k++] = Key(9 + j, t.prefix[j]);
-    if (t.suffix[j]) keys[k++] = Key(13 + j, t.suffix[j]);
+  if (with_static) {
+    for (int j = 0; j < 4; ++j) {
+      if (t.prefix[j]) keys[k++] = Key(9 + j, t.prefix[j]);
+      if (t.suffix[j]) keys[k++] = Key(13 + j, t.suffix[j]);
+    }
+    keys[k++] = Key(17, t.shape);
+    keys[k++] = Key(18, t.short_shape);
   }
-  keys[k++] = Key(17, t.shape);
-  keys[k++] = Key(18, t.short_shape);
   keys[k++] = Key(19, short_at(p - 1));
   keys[k++] = Key(20, short_at(p + 1));
   keys[k++] = Key(21, short_at(p - 1), t.short_shape);
   keys[k++] = Key(22, t.short_shape, short_at(p + 1));
   keys[k++] = Key(23, short_at(p - 1), t.short_shape, short_at(p + 1));
-  keys[k++] = Key(24, t.flags);
+  if (with_static) keys[k++] = Key(24, t.flags);
   keys[k++] = Key(25, t.flags, position);
   keys[k++] = Key(26, suffix3_at(p - 1));
   keys[k++] = Key(27, suffix3_at(p + 1));
@@ -362,13 +388,15 @@ int FeatureExtractor::Features(const TokenInfo* infos, size_t n, size_t i, uint6
   keys[k++] = Key(29, t.short_shape, lower_at(p + 1));
   keys[k++] = Key(30, t.cap_class, t.flags & (kInitCap | kAllCaps), position);
   keys[k++] = Key(31, cap_at(p - 1), cap_at(p + 1));
-  keys[k++] = Key(32, t.cap_class);
+  if (with_static) keys[k++] = Key(32, t.cap_class);
   keys[k++] = Key(33, position);
   keys[k++] = Key(34, short_at(p - 2));
   keys[k++] = Key(35, short_at(p + 2));
   keys[k++] = Key(36, lower_at(p - 2), lower_at(p - 1));
   keys[k++] = Key(37, lower_at(p + 1), lower_at(p + 2));
-  keys[k++] = Key(38, t.length_bucket, t.flags & (kInitCap | kAllCaps | kHasDigit));
+  if (with_static) {
+    keys[k++] = Key(38, t.length_bucket, t.flags & (kInitCap | kAllCaps | kHasDigit));
+  }
   for (uint32_t g = 0; g < t.n_gazetteer; ++g) keys[k++] = Key(39, t.gazetteer[g]);
   if (t.n_gazetteer == 0) keys[k++] = Key(40, 0);
   keys[k++] = Key(41, t.in_quotes, t.flags & kInitCap);
@@ -383,14 +411,14 @@ int FeatureExtractor::Features(const TokenInfo* infos, size_t n, size_t i, uint6
   keys[k++] = Key(46, t.lower, short_at(p - 1));
   keys[k++] = Key(47, t.lower, short_at(p + 1));
   // Feature version 3: 5-code-point prefix and suffix (+0.4 entity F1 on CoNLL-2002 dev).
-  if (t.prefix[4]) keys[k++] = Key(51, t.prefix[4]);
-  if (t.suffix[4]) keys[k++] = Key(52, t.suffix[4]);
+  if (with_static && t.prefix[4]) keys[k++] = Key(51, t.prefix[4]);
+  if (with_static && t.suffix[4]) keys[k++] = Key(52, t.suffix[4]);
   // Feature version 5: word lists from Debian packages (WordGazetteer).
   auto gaz_at = [&](ptrdiff_t j) -> uint64_t {
     if (j < 0 || static_cast<size_t>(j) >= n) return 99;
     return infos[j].gaz;
   };
-  keys[k++] = Key(53, t.gaz);
+  if (with_static) keys[k++] = Key(53, t.gaz);
   keys[k++] = Key(54, t.gaz, t.flags & (kInitCap | kAllCaps), position);
   keys[k++] = Key(55, gaz_at(p - 1), t.gaz, gaz_at(p + 1));
   return k;
@@ -455,7 +483,8 @@ void WordTable::Assign(std::vector<uint64_t> keys, std::vector<uint8_t> values) 
 }
 
 void WordTable::BuildIndex() {
-  mask_ = BuildSortedIndex(keys_.size(), [&](size_t i) { return keys_[i]; }, &slots_);
+  mask_ = BuildSortedIndex(
+      keys_.size(), [&](size_t i) { return keys_[i]; }, &slots_);
 }
 
 void WordTable::Serialize(std::string* out) const {

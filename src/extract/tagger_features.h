@@ -169,8 +169,14 @@ class FeatureExtractor {
   void AnalyzeSentence(TokenInfo* infos, size_t n, const EntityLexicon* lexicon) const;
 
   // Writes the feature keys of position i of a sentence of n analysed tokens into keys
-  // (capacity kMaxFeatures) and returns how many.
-  int Features(const TokenInfo* infos, size_t n, size_t i, uint64_t* keys) const;
+  // (capacity kMaxFeatures) and returns how many. Without `with_static`, only the keys that
+  // depend on more than the token itself (its neighbours, its position, the sentence); the
+  // others are StaticFeatures(infos[i]).
+  int Features(const TokenInfo* infos, size_t n, size_t i, uint64_t* keys,
+               bool with_static = true) const;
+  // The keys that depend on the token alone (its form: lower case, affixes, shapes, flags, word
+  // classes), so a tagger may add up their weights once per distinct form.
+  static int StaticFeatures(const TokenInfo& t, uint64_t* keys);
 
  private:
   const CapitalizationLexicon* lexicon_;

@@ -196,6 +196,33 @@ TEST(EntityTagger, LearnsASmallSyntheticSet) {
   EXPECT_EQ((*ents)[1].text, "Cali");
 }
 
+TEST(EntityTagger, OneStateServesSeveralModelsAsFreshStatesDo) {
+  // A state remembers per-form weight sums of the model it last served; another model (here one
+  // that learned the opposite labels) must not see them.
+  auto a = EntityTagger::Train(SyntheticCorpus(6), {}, FastOptions(), nullptr);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  std::vector<TaggedSequence> swapped = SyntheticCorpus(6);
+  for (auto& seq : swapped) {
+    for (auto& tag : seq.tags) {
+      if (tag.size() > 2 && tag.substr(2) == "PER") {
+        tag = tag.substr(0, 2) + "LOC";
+      } else if (tag.size() > 2 && tag.substr(2) == "LOC") {
+        tag = tag.substr(0, 2) + "PER";
+      }
+    }
+  }
+  auto b = EntityTagger::Train(swapped, {}, FastOptions(), nullptr);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  const std::vector<std::string> sentence = {"el",   "señor", "Ana",  "Ruiz",
+                                             "vive", "en",    "Lima", "."};
+  TaggerState shared, fresh_a, fresh_b;
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(a->Tag(sentence, &shared), a->Tag(sentence, &fresh_a)) << round;
+    EXPECT_EQ(b->Tag(sentence, &shared), b->Tag(sentence, &fresh_b)) << round;
+  }
+  EXPECT_NE(a->Tag(sentence, &shared), b->Tag(sentence, &shared));
+}
+
 TEST(EntityTagger, ExtractRejectsInvalidUtf8) {
   auto tagger = EntityTagger::Train(SyntheticCorpus(1), {}, FastOptions(), nullptr);
   ASSERT_TRUE(tagger.ok());
