@@ -477,12 +477,8 @@ Status PatternExtractor::Extract(std::string_view text, const ExtractOptions& op
     } else if (c == '@') {
       if (options_.email) internal::ScanEmailAt(s, i);
     } else if (c == '.') {
-      // The first dot of a token between letters or digits: maybe a host without a scheme.
-      if (options_.url && IsAlnum(prev) && IsAlpha(i + 1 < t.n ? f[i + 1] : '\0')) {
-        int64_t b = i - 1;
-        while (b > 0 && (IsAlnum(f[b - 1]) || f[b - 1] == '-')) --b;
-        if (b == 0 || f[b - 1] != '.') internal::ScanBareUrlAt(s, i);
-      }
+      // A dot between letters or digits: maybe a host without a scheme.
+      if (options_.url && IsAlnum(prev) && IsAlpha(t.at(i + 1))) internal::ScanBareUrlAt(s, i);
     }
   }
   if (candidates.empty()) return Status::Ok();

@@ -278,17 +278,6 @@ void TryDaysAgo(const ScanState& s, int64_t i) {
   EmitRelative(s, i, k + 4, -n);
 }
 
-// The word ending right before position `pos` (skipping one space). Sets *start.
-std::string_view PrevWord(const ScanText& t, int64_t pos, int64_t* start) {
-  int64_t e = pos;
-  if (t.at(e - 1) != ' ') return {};
-  --e;
-  int64_t b = e;
-  while (IsAlpha(t.at(b - 1))) --b;
-  *start = b;
-  return std::string_view(t.f).substr(static_cast<size_t>(b), static_cast<size_t>(e - b));
-}
-
 // A year on its own after a preposition: "en 2024", "del 2023", "desde 2020", "for 2024",
 // "el año 2024". Not the last digits of a card or account ("terminada en 2024", "ending in 2024");
 // an amount ("en 2000 pesos") is a longer MONEY span and wins the overlap.

@@ -70,6 +70,18 @@ inline bool EndsCleanly(const ScanText& t, int64_t end) {
   return true;
 }
 
+// The word (letters only) ending right before position `pos` after exactly one space, or "" if
+// there is none. Sets *start to where it begins (pos when there is none).
+inline std::string_view PrevWord(const ScanText& t, int64_t pos, int64_t* start) {
+  *start = pos;
+  if (t.at(pos - 1) != ' ') return {};
+  const int64_t e = pos - 1;
+  int64_t b = e;
+  while (IsAlpha(t.at(b - 1))) --b;
+  *start = b;
+  return std::string_view(t.f).substr(static_cast<size_t>(b), static_cast<size_t>(e - b));
+}
+
 // Class of the nearest context keyword before a number.
 enum class Context : uint8_t {
   kNone,

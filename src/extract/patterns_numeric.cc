@@ -528,29 +528,19 @@ bool AmountFollowerAt(const ScanText& t, int64_t i) {
 // "pago de", "compra de", "payment of" (with at most one word between: "pago PSE de") right
 // before `start`: what follows is the payment's amount.
 bool PaymentNounBefore(const ScanText& t, int64_t start) {
-  int64_t i = start;
-  if (t.at(i - 1) != ' ') return false;
-  i -= 2;
-  int64_t b = i + 1;
-  while (IsAlpha(t.at(b - 1))) --b;
-  const std::string_view prep =
-      std::string_view(t.f).substr(static_cast<size_t>(b), static_cast<size_t>(i + 1 - b));
+  int64_t at;
+  const std::string_view prep = PrevWord(t, start, &at);
   if (prep != "de" && prep != "of" && prep != "por" && prep != "for") return false;
   static constexpr std::string_view kNouns[] = {
       "pago",          "compra", "recarga",    "giro",    "abono",   "retiro",
       "transferencia", "cobro",  "cargo",      "debito",  "payment", "purchase",
-      "transfer",      "charge", "withdrawal", "deposit", "top-up",  "topup"};
+      "transfer",      "charge", "withdrawal", "deposit", "topup"};
   for (int words = 0; words < 2; ++words) {
-    int64_t e = b - 1;
-    if (t.at(e) != ' ') return false;
-    int64_t w = e;
-    while (IsAlpha(t.at(w - 1)) || t.at(w - 1) == '-') --w;
-    const std::string_view word =
-        std::string_view(t.f).substr(static_cast<size_t>(w), static_cast<size_t>(e - w));
+    const std::string_view word = PrevWord(t, at, &at);
+    if (word.empty()) return false;
     for (std::string_view n : kNouns) {
       if (word == n) return true;
     }
-    b = w;
   }
   return false;
 }

@@ -144,9 +144,9 @@ void ScanUrlAt(const ScanState& s, int64_t pos) {
 }
 
 void ScanBareUrlAt(const ScanState& s, int64_t dot) {
-  // No scheme: "bono-solidario.example.com/validar?id=x", as phishing texts write them. Called at
-  // the first dot of a token; the host starts where the token does, not inside another URL, an
-  // e-mail or a word.
+  // No scheme: "bono-solidario.example.com/validar?id=x", as phishing texts write them. Only at
+  // the first dot of a token (a later one is the same host); the host starts where the token
+  // does, not inside another URL, an e-mail or a word.
   const ScanText& t = s.text;
   int64_t b = dot;
   while (IsDomainChar(t.at(b - 1))) --b;

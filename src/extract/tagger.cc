@@ -320,7 +320,7 @@ void EntityTagger::Model::Emissions(const internal::TokenInfo* infos, size_t n,
     if (extra) {
       for (uint32_t j = extra_off[i]; j < extra_off[i + 1]; ++j) b->keys[k++] = extra[j];
     }
-    if (!inline_slots.empty()) {
+    if (use_inline) {
       int32_t acc[kInlineTags] = {};
       // The token's own features: from the form cache, or summed once and remembered.
       const uint64_t form = infos[i].form;

@@ -47,12 +47,18 @@ class RecordSax {
   std::vector<std::string> keys;  // the top-level object's keys, when collect_keys
   std::string error;              // why the line is not JSON
 
+  // A value's JSON text is only made for the fields kept (Wanted()), not for every number of
+  // the line.
   bool null() { return Value("null", {}); }
   bool boolean(bool v) { return Value("boolean", v ? "true" : "false"); }
-  bool number_integer(json::number_integer_t v) { return Value("number", std::to_string(v)); }
-  bool number_unsigned(json::number_unsigned_t v) { return Value("number", std::to_string(v)); }
+  bool number_integer(json::number_integer_t v) {
+    return Value("number", Wanted() ? std::to_string(v) : std::string());
+  }
+  bool number_unsigned(json::number_unsigned_t v) {
+    return Value("number", Wanted() ? std::to_string(v) : std::string());
+  }
   bool number_float(json::number_float_t v, const json::string_t& /*raw*/) {
-    return Value("number", json(v).dump());
+    return Value("number", Wanted() ? json(v).dump() : std::string());
   }
   bool string(json::string_t& v) { return Value("string", v); }
   bool binary(json::binary_t& /*v*/) { return Value("binary", {}); }
@@ -76,10 +82,11 @@ class RecordSax {
   }
 
  private:
+  bool Wanted() const { return depth_ == 1 && roles_ != 0; }
   bool Value(const char* type, const std::string& v) {
     if (depth_ == 0) {
       top = type;
-    } else if (depth_ == 1 && roles_ != 0) {
+    } else if (Wanted()) {
       // One key may be several of the fields (--text-field and --label-field both "x").
       for (auto [bit, field] : {std::pair{1, &text}, {2, &label}, {4, &id}}) {
         if ((roles_ & bit) == 0) continue;

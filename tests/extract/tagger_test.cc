@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -356,6 +357,31 @@ TEST(EntityTagger, ModelOfAnotherFeatureVersionIsRefusedWithAClearError) {
               std::string::npos)
         << r.status().ToString();
     EXPECT_NE(r.status().ToString().find("retrain"), std::string::npos) << r.status().ToString();
+  }
+}
+
+TEST(FeatureExtractor, StaticAndContextKeysTogetherAreExactlyTheFullSet) {
+  // The tagger caches the static keys' weights per form and probes only the others: the two
+  // parts must add up to Features(..., with_static=true), key for key, wherever the token is.
+  internal::FeatureExtractor fx(nullptr, nullptr);
+  const std::vector<std::string> tokens = {"El", "señor", "Ñandú", "pagó", "$50.000",
+                                           "a",  "«",     "BANCO", "S.A.", "»",
+                                           "el", "15/03", "!",     "x",    "1234567890ab"};
+  std::vector<internal::TokenInfo> infos(tokens.size());
+  std::string scratch;
+  for (size_t i = 0; i < tokens.size(); ++i) fx.Analyze(tokens[i], &infos[i], &scratch);
+  fx.AnalyzeSentence(infos.data(), infos.size(), nullptr);
+  for (size_t n : {size_t{1}, size_t{2}, tokens.size()}) {
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t all[internal::kMaxFeatures], parts[2 * internal::kMaxFeatures];
+      const int k_all = fx.Features(infos.data(), n, i, all);
+      int k = fx.Features(infos.data(), n, i, parts, /*with_static=*/false);
+      k += internal::FeatureExtractor::StaticFeatures(infos[i], parts + k);
+      std::vector<uint64_t> a(all, all + k_all), b(parts, parts + k);
+      std::sort(a.begin(), a.end());
+      std::sort(b.begin(), b.end());
+      EXPECT_EQ(a, b) << "token " << i << " of " << n;
+    }
   }
 }
 
