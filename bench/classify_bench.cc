@@ -26,8 +26,7 @@ std::vector<LabeledText> ReadSample(const std::string& name) {
 const IntentClassifier& Model() {
   static auto model = [] {
     ClassifierTrainOptions o;
-    return *IntentClassifier::Train(ReadSample("train.jsonl"), ReadSample("dev.jsonl"), o,
-                                    nullptr);
+    return *IntentClassifier::Train(ReadSample("train.jsonl"), ReadSample("dev.jsonl"), o, nullptr);
   }();
   return *model;
 }

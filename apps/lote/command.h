@@ -4,7 +4,6 @@
 #define LOTE_APPS_LOTE_COMMAND_H_
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
 #include <vector>
@@ -16,11 +15,11 @@ namespace lote::cli {
 // Exit codes, documented in README.md (CLI reference). One place maps Status to them.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitInternal = 1,      // a bug or an unexpected failure
-  kExitUsage = 2,         // bad flags or bad configuration
-  kExitInput = 3,         // input or model file missing, unreadable or malformed
-  kExitPartial = 4,       // partial success: records quarantined and --strict given
-  kExitUnavailable = 5,   // storage unreachable, disk full, lock held by another run
+  kExitInternal = 1,     // a bug or an unexpected failure
+  kExitUsage = 2,        // bad flags or bad configuration
+  kExitInput = 3,        // input or model file missing, unreadable or malformed
+  kExitPartial = 4,      // partial success: records quarantined and --strict given
+  kExitUnavailable = 5,  // storage unreachable, disk full, lock held by another run
 };
 
 // Maps a Status to the CLI exit code (OK -> 0).

@@ -42,16 +42,20 @@ Status RunQuery(const QueryFlags& f) {
 }
 
 void SetupQuery(CLI::App& root, int* exit_code) {
-  auto* cmd = root.add_subcommand("query", "SQL over published results (tables: results, "
-                                           "results_history, entities, quarantine, runs)");
+  auto* cmd = root.add_subcommand("query",
+                                  "SQL over published results (tables: results, "
+                                  "results_history, entities, quarantine, runs)");
   auto f = std::make_shared<QueryFlags>();
   cmd->add_option("sql", f->sql, "One read-only SQL statement");
   cmd->add_option("--catalog", f->catalog, "Catalog database");
-  cmd->add_option("--output", f->output, "Pipeline output (its catalog is OUTPUT/_catalog/lote.db)");
+  cmd->add_option("--output", f->output,
+                  "Pipeline output (its catalog is OUTPUT/_catalog/lote.db)");
   cmd->add_option("--format", f->format, "table | csv | json")->capture_default_str();
-  cmd->add_flag("--athena-ddl", f->athena_ddl, "Print Athena/Glue CREATE EXTERNAL TABLE statements");
+  cmd->add_flag("--athena-ddl", f->athena_ddl,
+                "Print Athena/Glue CREATE EXTERNAL TABLE statements");
   cmd->add_option("--location", f->location, "S3 location for --athena-ddl (s3://bucket/prefix)");
-  cmd->add_option("--database", f->database, "Athena database for --athena-ddl")->capture_default_str();
+  cmd->add_option("--database", f->database, "Athena database for --athena-ddl")
+      ->capture_default_str();
   cmd->callback([f, exit_code] {
     Status s = RunQuery(*f);
     *exit_code = s.ok() ? kExitOk : Fail(s);

@@ -42,7 +42,7 @@ struct RecordFileIo {
   std::string output;  // path, or "" / "-" for stdout
   std::string text_field = "text";
   std::string id_field;
-  int threads = 0;     // 0: all cores
+  int threads = 0;  // 0: all cores
 };
 
 // Opens the input and the output, runs the workers over every record in input order (bad

@@ -1,9 +1,8 @@
 // `lote train classify`: trains an intent classifier from labelled csv/jsonl.
 // (`lote train extract` lives in train_extract_command.cc.)
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "common.h"
@@ -33,7 +32,8 @@ Status RunTrainClassify(const TrainClassifyFlags& f) {
   std::vector<LabeledRow> dev_rows;
   if (!f.dev.empty()) {
     LOTE_ASSIGN_OR_RETURN(io::Format dev_format, ResolveFormat(f.dev, f.format));
-    LOTE_ASSIGN_OR_RETURN(dev_rows, ReadLabeledFile(f.dev, dev_format, f.text_field, f.label_field));
+    LOTE_ASSIGN_OR_RETURN(dev_rows,
+                          ReadLabeledFile(f.dev, dev_format, f.text_field, f.label_field));
   }
   std::vector<classify::LabeledText> train, dev;
   train.reserve(train_rows.size());
@@ -68,8 +68,7 @@ Status RunTrainClassify(const TrainClassifyFlags& f) {
 
   std::vector<std::string> inputs{f.train};
   if (!f.dev.empty()) inputs.push_back(f.dev);
-  const std::string name =
-      f.name.empty() ? std::filesystem::path(f.out).stem().string() : f.name;
+  const std::string name = f.name.empty() ? std::filesystem::path(f.out).stem().string() : f.name;
   model::ModelFile file;
   clf->Save(&file);
   std::string parts = "{\"classifier\":" + clf->MetadataJson() + "}";
@@ -78,10 +77,9 @@ Status RunTrainClassify(const TrainClassifyFlags& f) {
       bundle::FinishModelFile(&file, name, TrainingTimestamp(inputs), parts, &version_id);
   LOTE_RETURN_IF_ERROR(WriteFileAtomic(f.out, bytes));
 
-  std::fprintf(stderr,
-               "trained %s: %zu labels, %zu rows (%zu calibration), %zu features, %.1f s\n",
-               version_id.c_str(), clf->labels().size(), rep.train_rows, rep.dev_rows,
-               rep.features, rep.seconds);
+  std::fprintf(stderr, "trained %s: %zu labels, %zu rows (%zu calibration), %zu features, %.1f s\n",
+               version_id.c_str(), clf->labels().size(), rep.train_rows, rep.dev_rows, rep.features,
+               rep.seconds);
   std::fprintf(stderr, "calibration split: accuracy %.4f, macro-F1 %.4f, ECE %.4f, T=%.3f",
                rep.dev_accuracy, rep.dev_macro_f1, rep.dev_ece, rep.temperature);
   if (clf->oos_label() >= 0) {
@@ -95,10 +93,12 @@ Status RunTrainClassify(const TrainClassifyFlags& f) {
 void SetupTrain(CLI::App& root, int* exit_code) {
   auto* train = root.add_subcommand("train", "Train a model (classify | extract)");
   train->require_subcommand(1);
-  auto* cmd = train->add_subcommand("classify", "Train an intent classifier from labelled csv/jsonl");
+  auto* cmd =
+      train->add_subcommand("classify", "Train an intent classifier from labelled csv/jsonl");
   auto f = std::make_shared<TrainClassifyFlags>();
   cmd->add_option("--train", f->train, "Training data (csv or jsonl)")->required();
-  cmd->add_option("--dev", f->dev, "Development data: calibrates probabilities and the oos threshold");
+  cmd->add_option("--dev", f->dev,
+                  "Development data: calibrates probabilities and the oos threshold");
   cmd->add_option("--text-field", f->text_field, "Text column/field")->capture_default_str();
   cmd->add_option("--label-field", f->label_field, "Label column/field")->capture_default_str();
   cmd->add_option("--oos-label", f->oos_label, "Out-of-scope label: learn to abstain to it");
@@ -106,12 +106,15 @@ void SetupTrain(CLI::App& root, int* exit_code) {
   cmd->add_option("--out", f->out, "Model file to write")->required();
   cmd->add_option("--format", f->format, "Input format: csv | jsonl (default: from extension)");
   cmd->add_option("--c", f->c, "SVM regularization C")->capture_default_str();
-  cmd->add_option("--min-df", f->min_df, "Drop features seen in fewer texts")->capture_default_str();
-  cmd->add_option("--threads", f->threads, "Training threads (0 = all cores)")->capture_default_str();
+  cmd->add_option("--min-df", f->min_df, "Drop features seen in fewer texts")
+      ->capture_default_str();
+  cmd->add_option("--threads", f->threads, "Training threads (0 = all cores)")
+      ->capture_default_str();
   cmd->add_option("--seed", f->seed, "Shuffling seed")->capture_default_str();
   cmd->add_option("--word-ngrams", f->word_ngrams, "Word n-grams 1..N")->capture_default_str();
   cmd->add_option("--char-min", f->char_min, "Shortest character n-gram")->capture_default_str();
-  cmd->add_option("--char-max", f->char_max, "Longest character n-gram (0: none)")->capture_default_str();
+  cmd->add_option("--char-max", f->char_max, "Longest character n-gram (0: none)")
+      ->capture_default_str();
   cmd->add_flag("--keep-accents", f->keep_accents, "Do not fold accents before featurizing");
   cmd->add_flag("--no-refit", f->no_refit, "Do not refit on train+dev after calibration");
   cmd->callback([f, exit_code] {

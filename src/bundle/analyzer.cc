@@ -27,8 +27,7 @@ Result<std::unique_ptr<TextAnalyzer>> TextAnalyzer::Create(const Model* model,
   if (a->options_.classify) a->classifier_ = model->classifier.get();
   if (a->options_.extract) a->tagger_ = model->tagger.get();
   if (a->options_.patterns) a->patterns_ = std::make_unique<extract::PatternExtractor>();
-  a->personal_types_ =
-      a->options_.pii_types.empty() ? a->PersonalTypes() : a->options_.pii_types;
+  a->personal_types_ = a->options_.pii_types.empty() ? a->PersonalTypes() : a->options_.pii_types;
   std::sort(a->personal_types_.begin(), a->personal_types_.end());
   if (a->options_.pii != PiiPolicy::kNone) {
     extract::RedactorOptions ro;

@@ -64,7 +64,8 @@ Result<std::string> BundleModels(const std::vector<const Model*>& parts, std::st
     if (p->classifier && has_classifier) {
       return InvalidArgumentError("bundle: more than one part holds a classifier");
     }
-    if (p->tagger && has_tagger) return InvalidArgumentError("bundle: more than one part holds a tagger");
+    if (p->tagger && has_tagger)
+      return InvalidArgumentError("bundle: more than one part holds a tagger");
     has_classifier |= p->classifier != nullptr;
     has_tagger |= p->tagger != nullptr;
     for (const auto& [sec, data] : p->file.sections) {

@@ -89,7 +89,8 @@ void FeatureExtractor::Hash(std::string_view input, FeatureScratch* s) const {
     // Code point start offsets (capped for very long tokens such as URLs).
     size_t ncp = 0;
     for (size_t b = 0; b < p.size() && ncp < 256; ++b) {
-      if ((static_cast<unsigned char>(p[b]) & 0xC0) != 0x80) starts[ncp++] = static_cast<uint32_t>(b);
+      if ((static_cast<unsigned char>(p[b]) & 0xC0) != 0x80)
+        starts[ncp++] = static_cast<uint32_t>(b);
     }
     size_t limit_bytes = ncp < 256 ? p.size() : starts[ncp - 1];
     starts[ncp] = static_cast<uint32_t>(limit_bytes);

@@ -1,9 +1,8 @@
 #include "lote/classify/intent_classifier.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "lote/model/bytes.h"
@@ -149,8 +148,8 @@ void IntentClassifier::Scores(std::string_view text, ClassifierState* st,
   const size_t k = labels_.size();
   scores->assign(bias_.begin(), bias_.end());
   float* s = scores->data();
-  AccumulateScores(st->row.index.data(), st->row.value.data(), st->row.index.size(),
-                   scales_.data(), qweights_.data(), k, s);
+  AccumulateScores(st->row.index.data(), st->row.value.data(), st->row.index.size(), scales_.data(),
+                   qweights_.data(), k, s);
 }
 
 void IntentClassifier::Probabilities(std::string_view text, ClassifierState* st,
@@ -191,14 +190,16 @@ void IntentClassifier::Predict(std::string_view text, ClassifierState* st, int t
       ScoredLabel sl{j, p[j]};
       if (static_cast<int>(out->top_k.size()) < n) {
         out->top_k.push_back(sl);
-        std::push_heap(out->top_k.begin(), out->top_k.end(),
-                       [](const ScoredLabel& a, const ScoredLabel& b) { return a.score > b.score; });
+        std::push_heap(
+            out->top_k.begin(), out->top_k.end(),
+            [](const ScoredLabel& a, const ScoredLabel& b) { return a.score > b.score; });
       } else if (sl.score > out->top_k.front().score) {
         std::pop_heap(out->top_k.begin(), out->top_k.end(),
                       [](const ScoredLabel& a, const ScoredLabel& b) { return a.score > b.score; });
         out->top_k.back() = sl;
-        std::push_heap(out->top_k.begin(), out->top_k.end(),
-                       [](const ScoredLabel& a, const ScoredLabel& b) { return a.score > b.score; });
+        std::push_heap(
+            out->top_k.begin(), out->top_k.end(),
+            [](const ScoredLabel& a, const ScoredLabel& b) { return a.score > b.score; });
       }
     }
     std::sort(out->top_k.begin(), out->top_k.end(), [](const ScoredLabel& a, const ScoredLabel& b) {
@@ -244,8 +245,8 @@ void IntentClassifier::Save(model::ModelFile* file) const {
   file->sections["classifier.weights"] = w.Release();
 }
 
-Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Load(
-    const model::ModelFile& file, std::string_view source) {
+Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Load(const model::ModelFile& file,
+                                                                       std::string_view source) {
   const std::string src(source);
   auto section = [&](const char* name) -> const std::string* {
     auto it = file.sections.find(name);
@@ -313,14 +314,15 @@ Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Load(
 
   const size_t k = labels.size();
   if (k < 2 || idf.size() != hashes.size() || bias.size() != k ||
-      qweights.size() != hashes.size() * k || scales.size() != hashes.size() || oos < -1 || oos >= static_cast<int32_t>(k) ||
-      !(temperature > 0) || !std::is_sorted(hashes.begin(), hashes.end()) ||
+      qweights.size() != hashes.size() * k || scales.size() != hashes.size() || oos < -1 ||
+      oos >= static_cast<int32_t>(k) || !(temperature > 0) ||
+      !std::is_sorted(hashes.begin(), hashes.end()) ||
       std::adjacent_find(hashes.begin(), hashes.end()) != hashes.end()) {
     return DataLossError(src + ": classifier sections are inconsistent (corrupted model)");
   }
-  auto c = std::make_shared<IntentClassifier>(o, std::move(labels), std::move(hashes),
-                                              std::move(idf), std::vector<float>{},
-                                              std::move(bias));
+  auto c =
+      std::make_shared<IntentClassifier>(o, std::move(labels), std::move(hashes), std::move(idf),
+                                         std::vector<float>{}, std::move(bias));
   c->qweights_ = std::move(qweights);
   c->scales_ = std::move(scales);
   c->oos_label_ = oos;

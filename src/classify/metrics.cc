@@ -83,7 +83,8 @@ ClassificationReport Evaluate(const std::vector<int>& gold, const std::vector<in
     r.oos_precision = oos_pred ? static_cast<double>(oos_hit) / oos_pred : 0.0;
   }
   std::vector<Confusion> conf;
-  for (const auto& [gp, cnt] : confusion) conf.push_back({labels[gp.first], labels[gp.second], cnt});
+  for (const auto& [gp, cnt] : confusion)
+    conf.push_back({labels[gp.first], labels[gp.second], cnt});
   std::stable_sort(conf.begin(), conf.end(),
                    [](const Confusion& a, const Confusion& b) { return a.count > b.count; });
   if (conf.size() > 20) conf.resize(20);
@@ -96,9 +97,9 @@ double ChooseOosThreshold(const std::vector<std::vector<float>>& probs,
   // For each row: the best in-scope label and its probability, and whether the model without
   // abstention already predicts oos.
   struct Row {
-    float p;        // max in-scope probability (if argmax is in scope), else -1
-    bool is_oos;    // gold is oos
-    bool right;     // argmax == gold
+    float p;      // max in-scope probability (if argmax is in scope), else -1
+    bool is_oos;  // gold is oos
+    bool right;   // argmax == gold
   };
   std::vector<Row> rows;
   size_t n_in = 0, n_oos = 0;

@@ -1,14 +1,13 @@
 // Training of IntentClassifier: vocabulary, TF-IDF rows, one-vs-rest L2-loss SVMs by dual
 // coordinate descent (Hsieh et al., ICML 2008, as liblinear's solver 1 with shrinking),
 // temperature scaling and the abstention threshold on a calibration split.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <thread>
 #include <unordered_map>
@@ -217,8 +216,8 @@ std::shared_ptr<IntentClassifier> Fit(const std::vector<const LabeledText*>& row
     for (size_t j = 0; j < f; ++j) weights[j * k + cls] = w[j];
     bias[cls] = b;
   });
-  return std::make_shared<IntentClassifier>(opt.features, labels, std::move(hashes),
-                                            std::move(idf), std::move(weights), std::move(bias));
+  return std::make_shared<IntentClassifier>(opt.features, labels, std::move(hashes), std::move(idf),
+                                            std::move(weights), std::move(bias));
 }
 
 // Negative log-likelihood of softmax(scores / t) for the gold labels.
@@ -418,9 +417,8 @@ Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Train(
                   {"seed", opt.seed},
                   {"holdout_fraction", opt.holdout_fraction},
                   {"refit_on_dev", opt.refit_on_dev}};
-  nlohmann::ordered_json dm = {{"accuracy", rep.dev_accuracy},
-                               {"macro_f1", rep.dev_macro_f1},
-                               {"ece", rep.dev_ece}};
+  nlohmann::ordered_json dm = {
+      {"accuracy", rep.dev_accuracy}, {"macro_f1", rep.dev_macro_f1}, {"ece", rep.dev_ece}};
   if (oos >= 0) {
     dm["in_scope_accuracy"] = rep.dev_in_scope_accuracy;
     dm["oos_recall"] = rep.dev_oos_recall;

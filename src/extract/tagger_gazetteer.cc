@@ -99,7 +99,8 @@ bool IsLetter(int32_t cp) {
   }
 }
 
-// Words of a name: maximal runs of letters, of at least 3 code points, starting with a capital. `name` is valid UTF-8 or the word is skipped.
+// Words of a name: maximal runs of letters, of at least 3 code points, starting with a capital.
+// `name` is valid UTF-8 or the word is skipped.
 template <typename F>
 void ForEachNameWord(std::string_view name, F&& f) {
   size_t pos = 0, start = 0, letters = 0;

@@ -73,8 +73,8 @@ Result<ModelFile> ParseModelFile(std::string_view bytes, std::string_view source
   if (bytes.size() - header_len < payload_len ||
       bytes.size() - header_len - payload_len != kDigestLen) {
     return DataLossError(src + ": model file truncated or has trailing bytes (expected " +
-                         std::to_string(header_len + payload_len + kDigestLen) +
-                         " bytes, found " + std::to_string(bytes.size()) + ")");
+                         std::to_string(header_len + payload_len + kDigestLen) + " bytes, found " +
+                         std::to_string(bytes.size()) + ")");
   }
   std::string_view payload = bytes.substr(header_len, payload_len);
   Sha256 h;

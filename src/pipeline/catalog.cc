@@ -51,10 +51,17 @@ Result<QueryResult> QueryCatalog(const std::string& catalog_path, std::string_vi
     for (size_t i = 0; i < values.size(); ++i) {
       int col = static_cast<int>(i);
       switch (stmt.ColumnType(col)) {
-        case SQLITE_NULL: values[i].type = QueryValue::Type::kNull; break;
-        case SQLITE_INTEGER: values[i].type = QueryValue::Type::kInteger; break;
-        case SQLITE_FLOAT: values[i].type = QueryValue::Type::kReal; break;
-        default: values[i].type = QueryValue::Type::kText;
+        case SQLITE_NULL:
+          values[i].type = QueryValue::Type::kNull;
+          break;
+        case SQLITE_INTEGER:
+          values[i].type = QueryValue::Type::kInteger;
+          break;
+        case SQLITE_FLOAT:
+          values[i].type = QueryValue::Type::kReal;
+          break;
+        default:
+          values[i].type = QueryValue::Type::kText;
       }
       if (values[i].type != QueryValue::Type::kNull) values[i].text = stmt.Text(col);
     }
@@ -67,8 +74,7 @@ Result<QueryFormat> ParseQueryFormat(std::string_view name) {
   if (name == "table") return QueryFormat::kTable;
   if (name == "csv") return QueryFormat::kCsv;
   if (name == "json") return QueryFormat::kJson;
-  return InvalidArgumentError("format must be table, csv or json, not '" + std::string(name) +
-                              "'");
+  return InvalidArgumentError("format must be table, csv or json, not '" + std::string(name) + "'");
 }
 
 std::string FormatQueryResult(const QueryResult& result, QueryFormat format) {
@@ -95,10 +101,18 @@ std::string FormatQueryResult(const QueryResult& result, QueryFormat format) {
       for (size_t i = 0; i < row.size(); ++i) {
         const QueryValue& v = row[i];
         switch (v.type) {
-          case QueryValue::Type::kNull: obj[result.columns[i]] = nullptr; break;
-          case QueryValue::Type::kInteger: obj[result.columns[i]] = std::stoll(v.text); break;
-          case QueryValue::Type::kReal: obj[result.columns[i]] = std::stod(v.text); break;
-          case QueryValue::Type::kText: obj[result.columns[i]] = v.text; break;
+          case QueryValue::Type::kNull:
+            obj[result.columns[i]] = nullptr;
+            break;
+          case QueryValue::Type::kInteger:
+            obj[result.columns[i]] = std::stoll(v.text);
+            break;
+          case QueryValue::Type::kReal:
+            obj[result.columns[i]] = std::stod(v.text);
+            break;
+          case QueryValue::Type::kText:
+            obj[result.columns[i]] = v.text;
+            break;
         }
       }
       arr.push_back(std::move(obj));
@@ -136,7 +150,8 @@ std::string FormatQueryResult(const QueryResult& result, QueryFormat format) {
     for (const auto& v : row) cells.push_back(shown(v));
     line(cells);
   }
-  out += "(" + std::to_string(result.rows.size()) + (result.rows.size() == 1 ? " row)\n" : " rows)\n");
+  out +=
+      "(" + std::to_string(result.rows.size()) + (result.rows.size() == 1 ? " row)\n" : " rows)\n");
   return out;
 }
 
@@ -152,8 +167,8 @@ std::string AthenaDdl(const AthenaDdlOptions& o) {
       if (i) values += ",";
       values += o.model_versions[i];
     }
-    model_projection = "  'projection.model.type' = 'enum',\n  'projection.model.values' = '" +
-                       values + "',\n";
+    model_projection =
+        "  'projection.model.type' = 'enum',\n  'projection.model.values' = '" + values + "',\n";
   }
   auto table = [&](const std::string& name, const std::string& columns) {
     return "CREATE EXTERNAL TABLE IF NOT EXISTS " + o.database + "." + name + " (\n" + columns +
@@ -161,16 +176,19 @@ std::string AthenaDdl(const AthenaDdlOptions& o) {
            "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\n"
            "STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'\n"
            "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'\n"
-           "LOCATION '" + location + "/" + name + "/'\n"
+           "LOCATION '" +
+           location + "/" + name +
+           "/'\n"
            "TBLPROPERTIES (\n"
            "  'projection.enabled' = 'true',\n"
            "  'projection.dt.type' = 'date',\n"
            "  'projection.dt.format' = 'yyyy-MM-dd',\n"
-           "  'projection.dt.range' = '" + o.dt_from + ",NOW',\n"
+           "  'projection.dt.range' = '" +
+           o.dt_from +
+           ",NOW',\n"
            "  'projection.dt.interval' = '1',\n"
            "  'projection.dt.interval.unit' = 'DAYS',\n" +
-           model_projection +
-           "  'storage.location.template' = '" + location + "/" + name +
+           model_projection + "  'storage.location.template' = '" + location + "/" + name +
            "/dt=${dt}/model=${model}/'\n);\n";
   };
   // Athena reads .zst text files through Hadoop's ZStandard codec, picked by the extension.
@@ -189,10 +207,9 @@ std::string AthenaDdl(const AthenaDdlOptions& o) {
 }
 
 Result<std::vector<std::string>> CatalogModelVersions(const std::string& catalog_path) {
-  LOTE_ASSIGN_OR_RETURN(QueryResult r,
-                        QueryCatalog(catalog_path,
-                                     "SELECT DISTINCT model_version FROM runs WHERE "
-                                     "model_version IS NOT NULL ORDER BY 1"));
+  LOTE_ASSIGN_OR_RETURN(QueryResult r, QueryCatalog(catalog_path,
+                                                    "SELECT DISTINCT model_version FROM runs WHERE "
+                                                    "model_version IS NOT NULL ORDER BY 1"));
   std::vector<std::string> out;
   for (const auto& row : r.rows) out.push_back(row[0].text);
   return out;

@@ -1,12 +1,10 @@
 #include "pipeline/ledger.h"
 
-
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "lote/base/digest.h"
 #include "lote/base/version.h"
@@ -131,10 +129,9 @@ std::string ReasonClass(std::string_view reason) {
   std::string out;
   for (size_t i = 0; i < reason.size();) {
     const char c = reason[i];
-    const bool standalone =
-        c >= '0' && c <= '9' &&
-        (i == 0 || !(std::isalpha(static_cast<unsigned char>(reason[i - 1])) ||
-                     reason[i - 1] == '-'));
+    const bool standalone = c >= '0' && c <= '9' &&
+                            (i == 0 || !(std::isalpha(static_cast<unsigned char>(reason[i - 1])) ||
+                                         reason[i - 1] == '-'));
     if (!standalone) {
       out.push_back(c);
       ++i;
@@ -187,20 +184,18 @@ Status IngestLedger::Prepare() {
                         db_->Prepare("SELECT record_id FROM seen_content WHERE text_sha256 = ?"));
   LOTE_ASSIGN_OR_RETURN(content_put_,
                         db_->Prepare("INSERT OR REPLACE INTO seen_content VALUES (?, ?, ?)"));
-  LOTE_ASSIGN_OR_RETURN(stale_put_,
-                        db_->Prepare("INSERT OR IGNORE INTO stale_rows VALUES (?, ?)"));
-  LOTE_ASSIGN_OR_RETURN(add_result_,
-                        db_->Prepare("INSERT INTO result_rows VALUES "
-                                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  LOTE_ASSIGN_OR_RETURN(stale_put_, db_->Prepare("INSERT OR IGNORE INTO stale_rows VALUES (?, ?)"));
+  LOTE_ASSIGN_OR_RETURN(add_result_, db_->Prepare("INSERT INTO result_rows VALUES "
+                                                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   LOTE_ASSIGN_OR_RETURN(add_quarantine_,
                         db_->Prepare("INSERT INTO quarantine_rows VALUES (?, ?, ?, ?, ?, ?)"));
   return Status::Ok();
 }
 
 Result<std::optional<LedgerRun>> IngestLedger::FindUnfinishedRun(const std::string& run_key) {
-  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(
-                                    "SELECT run_id, started_at FROM runs WHERE run_key = ? AND "
-                                    "state = 'running' ORDER BY started_at DESC LIMIT 1"));
+  LOTE_ASSIGN_OR_RETURN(auto s,
+                        db_->Prepare("SELECT run_id, started_at FROM runs WHERE run_key = ? AND "
+                                     "state = 'running' ORDER BY started_at DESC LIMIT 1"));
   s.Bind(1, run_key);
   LOTE_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<LedgerRun>();
@@ -214,10 +209,10 @@ Result<std::optional<LedgerRun>> IngestLedger::FindUnfinishedRun(const std::stri
 }
 
 Status IngestLedger::CreateRun(const LedgerRun& run) {
-  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(
-                                    "INSERT INTO runs(run_id, run_key, state, input, output, "
-                                    "model_version, preprocess_version, started_at) VALUES "
-                                    "(?, ?, 'running', ?, ?, ?, ?, ?)"));
+  LOTE_ASSIGN_OR_RETURN(auto s,
+                        db_->Prepare("INSERT INTO runs(run_id, run_key, state, input, output, "
+                                     "model_version, preprocess_version, started_at) VALUES "
+                                     "(?, ?, 'running', ?, ?, ?, ?, ?)"));
   s.Bind(1, run.run_id).Bind(2, run.run_key).Bind(3, run.input).Bind(4, run.output);
   s.Bind(5, run.model_version).Bind(6, run.preprocess_version).Bind(7, run.started_at);
   return s.Run();
@@ -226,10 +221,10 @@ Status IngestLedger::CreateRun(const LedgerRun& run) {
 Status IngestLedger::FinishRun(const std::string& run_id, const std::string& state,
                                const std::string& finished_at, const AttemptCounts& totals,
                                const std::string& manifest_uri) {
-  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(
-                                    "UPDATE runs SET state = ?, finished_at = ?, records_in = ?, "
-                                    "records_out = ?, records_quarantined = ?, "
-                                    "records_duplicate = ?, manifest = ? WHERE run_id = ?"));
+  LOTE_ASSIGN_OR_RETURN(auto s,
+                        db_->Prepare("UPDATE runs SET state = ?, finished_at = ?, records_in = ?, "
+                                     "records_out = ?, records_quarantined = ?, "
+                                     "records_duplicate = ?, manifest = ? WHERE run_id = ?"));
   s.Bind(1, state).Bind(2, finished_at).Bind(3, totals.records_in).Bind(4, totals.records_out);
   s.Bind(5, totals.records_quarantined).Bind(6, totals.records_duplicate);
   s.Bind(7, manifest_uri).Bind(8, run_id);
@@ -321,8 +316,8 @@ Result<bool> IngestLedger::SeenRecord(const std::string& record_id, int64_t sour
 }
 
 // Dedup by content: a duplicate if another record already had the same clean text.
-Result<bool> IngestLedger::SeenContent(const std::string& text_sha256,
-                                       const std::string& record_id, int64_t attempt_id) {
+Result<bool> IngestLedger::SeenContent(const std::string& text_sha256, const std::string& record_id,
+                                       int64_t attempt_id) {
   content_get_.Bind(1, text_sha256);
   LOTE_ASSIGN_OR_RETURN(bool row, content_get_.Step());
   if (row) {
@@ -372,8 +367,9 @@ Status IngestLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
   };
   // Earlier done attempts of this object version (--force): superseded, files to delete.
   {
-    auto old = db_->Prepare("SELECT attempt_id FROM attempts WHERE object_id = ? AND state = "
-                            "'done' AND attempt_id <> ?");
+    auto old = db_->Prepare(
+        "SELECT attempt_id FROM attempts WHERE object_id = ? AND state = "
+        "'done' AND attempt_id <> ?");
     if (!old.ok()) return fail(old.status());
     old->Bind(1, object_id).Bind(2, attempt_id);
     std::vector<int64_t> ids;
@@ -385,14 +381,13 @@ Status IngestLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
     }
     for (int64_t id : ids) {
       std::string n = std::to_string(id);
-      Status s = db_->Exec(
-          "INSERT INTO part_deletes SELECT " + std::to_string(attempt_id) +
-          ", final_uri FROM parts WHERE attempt_id = " + n +
-          "; UPDATE attempts SET state = 'superseded' WHERE attempt_id = " + n +
-          "; DELETE FROM result_rows WHERE attempt_id = " + n +
-          "; DELETE FROM quarantine_rows WHERE attempt_id = " + n +
-          "; DELETE FROM stale_rows WHERE attempt_id = " + n +
-          "; DELETE FROM attempt_labels WHERE attempt_id = " + n + ";");
+      Status s = db_->Exec("INSERT INTO part_deletes SELECT " + std::to_string(attempt_id) +
+                           ", final_uri FROM parts WHERE attempt_id = " + n +
+                           "; UPDATE attempts SET state = 'superseded' WHERE attempt_id = " + n +
+                           "; DELETE FROM result_rows WHERE attempt_id = " + n +
+                           "; DELETE FROM quarantine_rows WHERE attempt_id = " + n +
+                           "; DELETE FROM stale_rows WHERE attempt_id = " + n +
+                           "; DELETE FROM attempt_labels WHERE attempt_id = " + n + ";");
       if (!s.ok()) return fail(s);
     }
   }
@@ -483,9 +478,8 @@ Status IngestLedger::MarkDone(int64_t attempt_id, int64_t now_us) {
 
 Result<AttemptCounts> IngestLedger::RunTotals(const std::string& run_id) {
   std::string sql = "SELECT ";
-  for (const char* col : {"records_in", "records_out", "records_quarantined",
-                          "records_duplicate", "bytes_in", "ingest_s", "prep_s", "infer_s",
-                          "publish_s"}) {
+  for (const char* col : {"records_in", "records_out", "records_quarantined", "records_duplicate",
+                          "bytes_in", "ingest_s", "prep_s", "infer_s", "publish_s"}) {
     sql += std::string(sql.size() > 7 ? ", " : "") + "coalesce(sum(" + col + "), 0)";
   }
   sql += " FROM attempts WHERE run_id = ? AND state <> 'open'";
@@ -518,11 +512,11 @@ Result<std::vector<IngestLedger::AttemptSummary>> IngestLedger::RunAttempts(
 }
 
 Result<std::vector<StagedPart>> IngestLedger::RunParts(const std::string& run_id) {
-  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(
-                                    "SELECT p.kind, p.partition, p.staged_uri, p.final_uri, "
-                                    "p.rows, p.bytes, p.sha256 FROM parts p JOIN attempts a "
-                                    "USING(attempt_id) WHERE a.run_id = ? AND a.state = 'done' "
-                                    "ORDER BY p.final_uri"));
+  LOTE_ASSIGN_OR_RETURN(auto s,
+                        db_->Prepare("SELECT p.kind, p.partition, p.staged_uri, p.final_uri, "
+                                     "p.rows, p.bytes, p.sha256 FROM parts p JOIN attempts a "
+                                     "USING(attempt_id) WHERE a.run_id = ? AND a.state = 'done' "
+                                     "ORDER BY p.final_uri"));
   s.Bind(1, run_id);
   std::vector<StagedPart> out;
   while (true) {
@@ -539,10 +533,10 @@ Result<std::vector<std::pair<std::string, uint64_t>>> IngestLedger::TopLabels(
     const std::string& run_id, int n) {
   // From the per-attempt counts the writer kept: scanning the run's result rows took seconds
   // at millions of rows.
-  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(
-                                    "SELECT l.label, sum(l.n) FROM attempt_labels l JOIN "
-                                    "attempts a USING(attempt_id) WHERE a.run_id = ? AND "
-                                    "a.state <> 'open' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?"));
+  LOTE_ASSIGN_OR_RETURN(auto s,
+                        db_->Prepare("SELECT l.label, sum(l.n) FROM attempt_labels l JOIN "
+                                     "attempts a USING(attempt_id) WHERE a.run_id = ? AND "
+                                     "a.state <> 'open' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?"));
   s.Bind(1, run_id).Bind(2, n);
   std::vector<std::pair<std::string, uint64_t>> out;
   while (true) {
@@ -555,10 +549,10 @@ Result<std::vector<std::pair<std::string, uint64_t>>> IngestLedger::TopLabels(
 
 Result<std::vector<std::pair<std::string, uint64_t>>> IngestLedger::TopQuarantineReasons(
     const std::string& run_id, int n) {
-  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(
-                                    "SELECT q.stage, q.reason, count(*) FROM quarantine_rows q "
-                                    "JOIN attempts a USING(attempt_id) WHERE a.run_id = ? "
-                                    "GROUP BY 1, 2"));
+  LOTE_ASSIGN_OR_RETURN(auto s,
+                        db_->Prepare("SELECT q.stage, q.reason, count(*) FROM quarantine_rows q "
+                                     "JOIN attempts a USING(attempt_id) WHERE a.run_id = ? "
+                                     "GROUP BY 1, 2"));
   s.Bind(1, run_id);
   std::map<std::string, uint64_t> classes;
   while (true) {

@@ -158,8 +158,7 @@ class IngestLedger {
   Result<std::vector<AttemptSummary>> RunAttempts(const std::string& run_id);
   Result<std::vector<StagedPart>> RunParts(const std::string& run_id);
   // Top `n` labels / quarantine reasons (digits folded to N) of a run, by count.
-  Result<std::vector<std::pair<std::string, uint64_t>>> TopLabels(const std::string& run_id,
-                                                                  int n);
+  Result<std::vector<std::pair<std::string, uint64_t>>> TopLabels(const std::string& run_id, int n);
   Result<std::vector<std::pair<std::string, uint64_t>>> TopQuarantineReasons(
       const std::string& run_id, int n);
 

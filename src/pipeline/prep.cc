@@ -27,16 +27,14 @@ struct NamedEntity {
 
 // The named entities found in Spanish and English texts; anything else stays as written.
 constexpr NamedEntity kEntities[] = {
-    {"amp", '&'},       {"lt", '<'},         {"gt", '>'},         {"quot", '"'},
-    {"apos", '\''},     {"nbsp", 0xA0},      {"aacute", 0xE1},    {"eacute", 0xE9},
-    {"iacute", 0xED},   {"oacute", 0xF3},    {"uacute", 0xFA},    {"Aacute", 0xC1},
-    {"Eacute", 0xC9},   {"Iacute", 0xCD},    {"Oacute", 0xD3},    {"Uacute", 0xDA},
-    {"ntilde", 0xF1},   {"Ntilde", 0xD1},    {"uuml", 0xFC},      {"Uuml", 0xDC},
-    {"iquest", 0xBF},   {"iexcl", 0xA1},     {"euro", 0x20AC},    {"copy", 0xA9},
-    {"reg", 0xAE},      {"deg", 0xB0},       {"ordf", 0xAA},      {"ordm", 0xBA},
-    {"laquo", 0xAB},    {"raquo", 0xBB},     {"hellip", 0x2026},  {"ndash", 0x2013},
-    {"mdash", 0x2014},  {"lsquo", 0x2018},   {"rsquo", 0x2019},   {"ldquo", 0x201C},
-    {"rdquo", 0x201D},  {"bull", 0x2022},    {"middot", 0xB7},
+    {"amp", '&'},       {"lt", '<'},       {"gt", '>'},       {"quot", '"'},     {"apos", '\''},
+    {"nbsp", 0xA0},     {"aacute", 0xE1},  {"eacute", 0xE9},  {"iacute", 0xED},  {"oacute", 0xF3},
+    {"uacute", 0xFA},   {"Aacute", 0xC1},  {"Eacute", 0xC9},  {"Iacute", 0xCD},  {"Oacute", 0xD3},
+    {"Uacute", 0xDA},   {"ntilde", 0xF1},  {"Ntilde", 0xD1},  {"uuml", 0xFC},    {"Uuml", 0xDC},
+    {"iquest", 0xBF},   {"iexcl", 0xA1},   {"euro", 0x20AC},  {"copy", 0xA9},    {"reg", 0xAE},
+    {"deg", 0xB0},      {"ordf", 0xAA},    {"ordm", 0xBA},    {"laquo", 0xAB},   {"raquo", 0xBB},
+    {"hellip", 0x2026}, {"ndash", 0x2013}, {"mdash", 0x2014}, {"lsquo", 0x2018}, {"rsquo", 0x2019},
+    {"ldquo", 0x201C},  {"rdquo", 0x201D}, {"bull", 0x2022},  {"middot", 0xB7},
 };
 
 // Decodes the entity starting at text[pos] == '&'. Returns its length (0 if not an entity).
@@ -96,8 +94,19 @@ bool IsControlOrFormat(char32_t cp) {
 
 bool IsWhite(char32_t cp) {
   switch (cp) {
-    case ' ': case '\t': case '\n': case '\r': case '\v': case '\f':
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+    case '\v':
+    case '\f':
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
     case 0x3000:
       return true;
     default:
@@ -108,15 +117,14 @@ bool IsWhite(char32_t cp) {
 // Text whose code points are all below U+0300 is already in NFC (no character there decomposes
 // or combines): all of Spanish and English. Its UTF-8 has no byte >= 0xCC.
 void NfcInPlace(std::string* text) {
-  const bool below_combining = std::none_of(text->begin(), text->end(), [](char c) {
-    return static_cast<unsigned char>(c) >= 0xCC;
-  });
+  const bool below_combining = std::none_of(
+      text->begin(), text->end(), [](char c) { return static_cast<unsigned char>(c) >= 0xCC; });
   if (below_combining) return;
   utf8proc_uint8_t* mapped = nullptr;
-  utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text->data()),
-                                    static_cast<utf8proc_ssize_t>(text->size()), &mapped,
-                                    static_cast<utf8proc_option_t>(UTF8PROC_STABLE |
-                                                                   UTF8PROC_COMPOSE));
+  utf8proc_ssize_t n =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text->data()),
+                   static_cast<utf8proc_ssize_t>(text->size()), &mapped,
+                   static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
   if (n < 0) return;  // cannot happen on valid UTF-8; keep the text then
   text->assign(reinterpret_cast<char*>(mapped), static_cast<size_t>(n));
   std::free(mapped);
@@ -125,23 +133,27 @@ void NfcInPlace(std::string* text) {
 // Function words only: frequent, short, and rarely shared between the two languages.
 const std::unordered_set<std::string>& SpanishWords() {
   static const auto* words = new std::unordered_set<std::string>{
-      "el", "la", "los", "las", "un", "una", "unos", "de", "del", "que", "y", "en", "por",
-      "para", "con", "sin", "es", "son", "esta", "está", "estoy", "mi", "mis", "tu", "su",
-      "sus", "me", "te", "se", "lo", "le", "les", "al", "como", "pero", "muy", "ya", "hay",
-      "quiero", "puedo", "necesito", "tengo", "cuenta", "tarjeta", "hola", "gracias", "buenos",
-      "buenas", "días", "dias", "qué", "cómo", "cuál", "dónde", "cuándo", "porque", "favor",
-      "no", "sí", "si", "pago", "mañana", "hoy", "ayer", "cuánto", "señor", "señora"};
+      "el",      "la",     "los",    "las",   "un",       "una",   "unos",   "de",      "del",
+      "que",     "y",      "en",     "por",   "para",     "con",   "sin",    "es",      "son",
+      "esta",    "está",   "estoy",  "mi",    "mis",      "tu",    "su",     "sus",     "me",
+      "te",      "se",     "lo",     "le",    "les",      "al",    "como",   "pero",    "muy",
+      "ya",      "hay",    "quiero", "puedo", "necesito", "tengo", "cuenta", "tarjeta", "hola",
+      "gracias", "buenos", "buenas", "días",  "dias",     "qué",   "cómo",   "cuál",    "dónde",
+      "cuándo",  "porque", "favor",  "no",    "sí",       "si",    "pago",   "mañana",  "hoy",
+      "ayer",    "cuánto", "señor",  "señora"};
   return *words;
 }
 
 const std::unordered_set<std::string>& EnglishWords() {
   static const auto* words = new std::unordered_set<std::string>{
-      "the", "a", "an", "of", "and", "to", "in", "is", "are", "was", "for", "with", "without",
-      "my", "your", "his", "her", "our", "their", "i", "you", "it", "this", "that", "on", "at",
-      "by", "from", "can", "could", "would", "will", "want", "need", "have", "has", "do",
-      "does", "did", "not", "please", "thanks", "thank", "hello", "hi", "what", "how", "where",
-      "when", "why", "account", "card", "payment", "today", "tomorrow", "yesterday", "be",
-      "been", "me", "we", "they", "is", "it's", "i'm", "don't", "can't"};
+      "the",      "a",         "an",    "of",      "and",    "to",      "in",    "is",      "are",
+      "was",      "for",       "with",  "without", "my",     "your",    "his",   "her",     "our",
+      "their",    "i",         "you",   "it",      "this",   "that",    "on",    "at",      "by",
+      "from",     "can",       "could", "would",   "will",   "want",    "need",  "have",    "has",
+      "do",       "does",      "did",   "not",     "please", "thanks",  "thank", "hello",   "hi",
+      "what",     "how",       "where", "when",    "why",    "account", "card",  "payment", "today",
+      "tomorrow", "yesterday", "be",    "been",    "me",     "we",      "they",  "is",      "it's",
+      "i'm",      "don't",     "can't"};
   return *words;
 }
 
@@ -178,8 +190,8 @@ int StopWordVote(std::string_view text) {
 
 std::string PrepOptions::Fingerprint() const {
   std::string f;
-  f += "utf8=" + std::string(invalid_utf8 == text::InvalidUtf8Policy::kReject ? "reject"
-                                                                                : "replace");
+  f += "utf8=" +
+       std::string(invalid_utf8 == text::InvalidUtf8Policy::kReject ? "reject" : "replace");
   f += ",html=" + std::to_string(strip_html);
   f += ",control=" + std::to_string(strip_control);
   f += ",nfc=" + std::to_string(unicode_nfc);
@@ -196,8 +208,8 @@ std::string PrepOptions::Fingerprint() const {
 Result<text::InvalidUtf8Policy> ParseInvalidUtf8Policy(std::string_view name) {
   if (name == "reject") return text::InvalidUtf8Policy::kReject;
   if (name == "replace") return text::InvalidUtf8Policy::kReplace;
-  return InvalidArgumentError("invalid_utf8 must be reject or replace, not '" +
-                              std::string(name) + "'");
+  return InvalidArgumentError("invalid_utf8 must be reject or replace, not '" + std::string(name) +
+                              "'");
 }
 
 Result<OverLongPolicy> ParseOverLongPolicy(std::string_view name) {
@@ -369,8 +381,7 @@ Status Preprocessor::Process(std::string_view raw, PrepResult* out) const {
   if (options_.max_chars > 0 && chars > options_.max_chars) {
     if (options_.over_long == OverLongPolicy::kReject) {
       return InvalidArgumentError("too long: " + std::to_string(chars) +
-                                  " code points > max_chars " +
-                                  std::to_string(options_.max_chars));
+                                  " code points > max_chars " + std::to_string(options_.max_chars));
     }
     size_t pos = 0;
     for (size_t i = 0; i < options_.max_chars; ++i) text::DecodeUtf8(text, &pos);

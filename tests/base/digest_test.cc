@@ -17,8 +17,8 @@ TEST(Digest, HexDecodeInvertsHexEncodeAndRejectsAnythingElse) {
   ASSERT_TRUE(HexDecode("aBf0", two, 2));
   EXPECT_EQ(two[0], 0xAB);
   EXPECT_EQ(two[1], 0xF0);
-  EXPECT_FALSE(HexDecode("abc", two, 2));    // wrong length
-  EXPECT_FALSE(HexDecode("abcg", two, 2));   // not a hex digit
+  EXPECT_FALSE(HexDecode("abc", two, 2));     // wrong length
+  EXPECT_FALSE(HexDecode("abcg", two, 2));    // not a hex digit
   EXPECT_FALSE(HexDecode("abcdef", two, 2));  // too long
 }
 

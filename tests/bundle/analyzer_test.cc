@@ -14,8 +14,8 @@ std::string TrainedModelBytes() {
                         "recargar minutos", "recarga claro", "top up my phone"}) {
     rows.push_back({t, "recarga"});
   }
-  for (const char* t : {"cual es mi saldo", "consultar saldo", "saldo disponible",
-                        "ver mi saldo", "what is my balance"}) {
+  for (const char* t : {"cual es mi saldo", "consultar saldo", "saldo disponible", "ver mi saldo",
+                        "what is my balance"}) {
     rows.push_back({t, "saldo"});
   }
   classify::ClassifierTrainOptions o;

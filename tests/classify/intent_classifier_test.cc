@@ -13,17 +13,25 @@ namespace {
 
 std::vector<LabeledText> Toy() {
   std::vector<LabeledText> rows;
-  const char* transfer[] = {"la transferencia no llegó", "mi transferencia fallo",
-                            "transferí plata y no aparece", "la transferencia está rechazada",
-                            "no me llega la transferencia de ayer", "transfer failed",
-                            "my transfer did not arrive", "transferencia pendiente hace días"};
-  const char* balance[] = {"cuál es mi saldo", "quiero consultar el saldo",
+  const char* transfer[] = {"la transferencia no llegó",
+                            "mi transferencia fallo",
+                            "transferí plata y no aparece",
+                            "la transferencia está rechazada",
+                            "no me llega la transferencia de ayer",
+                            "transfer failed",
+                            "my transfer did not arrive",
+                            "transferencia pendiente hace días"};
+  const char* balance[] = {"cuál es mi saldo",          "quiero consultar el saldo",
                            "cuanto tengo en la cuenta", "saldo disponible por favor",
-                           "what is my balance", "ver saldo de ahorros", "consultar saldo",
-                           "mi saldo actual"};
-  const char* card[] = {"perdí la tarjeta débito", "bloquear tarjeta de débito",
-                        "la tarjeta no funciona en el datáfono", "my debit card was stolen",
-                        "tarjeta debito vencida", "nueva tarjeta débito", "tarjeta rechazada",
+                           "what is my balance",        "ver saldo de ahorros",
+                           "consultar saldo",           "mi saldo actual"};
+  const char* card[] = {"perdí la tarjeta débito",
+                        "bloquear tarjeta de débito",
+                        "la tarjeta no funciona en el datáfono",
+                        "my debit card was stolen",
+                        "tarjeta debito vencida",
+                        "nueva tarjeta débito",
+                        "tarjeta rechazada",
                         "activar tarjeta débito"};
   for (auto* t : transfer) rows.push_back({t, "transferencia"});
   for (auto* t : balance) rows.push_back({t, "saldo"});
@@ -138,8 +146,9 @@ TEST(IntentClassifier, WarnsAboutLabelSeenOnceAndIgnoresUnknownDevLabels) {
 TEST(IntentClassifier, AbstainsToOosLabelWhenUnsure) {
   auto rows = Toy();
   const char* oos[] = {"cuál es la capital de francia", "recomiéndame una película",
-                       "qué hora es en tokio", "tell me a joke", "what's the weather like",
-                       "receta de arepas", "quién ganó el partido", "play some music"};
+                       "qué hora es en tokio",          "tell me a joke",
+                       "what's the weather like",       "receta de arepas",
+                       "quién ganó el partido",         "play some music"};
   for (auto* t : oos) rows.push_back({t, "oos"});
   std::vector<LabeledText> dev{{"transferencia fallida", "transferencia"},
                                {"consultar saldo ahorros", "saldo"},

@@ -40,8 +40,8 @@ TEST(Metrics, OosMetricsCountAbstentionAsWrongForInScopeRows) {
 
 TEST(Metrics, OosThresholdSeparatesConfidentInScopeFromUnsureOos) {
   // labels: a(0) b(1) oos(2). In-scope rows are confident, oos rows are unsure.
-  std::vector<std::vector<float>> p{{0.9f, 0.05f, 0.05f}, {0.1f, 0.8f, 0.1f},
-                                    {0.4f, 0.35f, 0.25f}, {0.3f, 0.45f, 0.25f}};
+  std::vector<std::vector<float>> p{
+      {0.9f, 0.05f, 0.05f}, {0.1f, 0.8f, 0.1f}, {0.4f, 0.35f, 0.25f}, {0.3f, 0.45f, 0.25f}};
   std::vector<int> gold{0, 1, 2, 2};
   double t = ChooseOosThreshold(p, gold, 2, 1.0);
   EXPECT_GT(t, 0.45);

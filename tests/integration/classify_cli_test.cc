@@ -1,6 +1,7 @@
 // End-to-end tests of `lote train classify`, `lote eval` and `lote predict`, including the bad
 // inputs issue 2 lists: each must give a clear error or warning naming file and line.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
@@ -76,8 +77,8 @@ TEST_F(ClassifyCli, PredictUsesIdFieldAndReportsBadRecordsWithoutStopping) {
            "{\"id\": \"a2\", \"text\": \"bad \xff\xfe bytes\"}\n"
            "not json at all\n"
            "{\"id\": \"a4\", \"text\": \"mi tarjeta debito no sirve\"}\n");
-  auto r = RunLote("predict --model " + Model() + " --input " + (tmp_ / "in.jsonl") +
-                   " --id-field id");
+  auto r =
+      RunLote("predict --model " + Model() + " --input " + (tmp_ / "in.jsonl") + " --id-field id");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::istringstream lines(r.out);
   std::string line;
@@ -139,9 +140,10 @@ TEST_F(ClassifyCli, TenMegabyteLineIsHandled) {
 }
 
 TEST_F(ClassifyCli, LabelSeenOnceIsAWarning) {
-  WriteAll(tmp_ / "once.jsonl",
-           "{\"text\":\"saldo\",\"label\":\"saldo\"}\n{\"text\":\"ver saldo\",\"label\":\"saldo\"}\n"
-           "{\"text\":\"un credito\",\"label\":\"credito\"}\n");
+  WriteAll(
+      tmp_ / "once.jsonl",
+      "{\"text\":\"saldo\",\"label\":\"saldo\"}\n{\"text\":\"ver saldo\",\"label\":\"saldo\"}\n"
+      "{\"text\":\"un credito\",\"label\":\"credito\"}\n");
   auto r = RunLote("train classify --train " + (tmp_ / "once.jsonl") + " --out " + (tmp_ / "m"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("'credito' has a single training example"), std::string::npos) << r.err;
@@ -162,8 +164,8 @@ TEST_F(ClassifyCli, UnknownLabelAtEvalIsWarnedAndCountedWrong) {
 TEST_F(ClassifyCli, TruncatedModelFileIsDataLossNamingTheFile) {
   std::string bytes = ReadAll(Model());
   WriteAll(tmp_ / "cut.lote", bytes.substr(0, bytes.size() / 2));
-  auto r = RunLote("predict --model " + (tmp_ / "cut.lote") + " --input " + kSample +
-                   "/test.jsonl");
+  auto r =
+      RunLote("predict --model " + (tmp_ / "cut.lote") + " --input " + kSample + "/test.jsonl");
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("cut.lote"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
@@ -172,9 +174,14 @@ TEST_F(ClassifyCli, TruncatedModelFileIsDataLossNamingTheFile) {
 
 TEST_F(ClassifyCli, OosModelReportsInScopeAccuracyAndOosRecall) {
   std::string train, dev;
-  const char* oos[] = {"cual es la capital de francia", "recomiendame una pelicula",
-                       "que hora es en tokio", "cuentame un chiste", "como esta el clima",
-                       "receta de arepas", "quien gano el partido", "pon musica"};
+  const char* oos[] = {"cual es la capital de francia",
+                       "recomiendame una pelicula",
+                       "que hora es en tokio",
+                       "cuentame un chiste",
+                       "como esta el clima",
+                       "receta de arepas",
+                       "quien gano el partido",
+                       "pon musica"};
   for (auto* t : oos) train += std::string("{\"text\":\"") + t + "\",\"label\":\"oos\"}\n";
   train += ReadAll(kSample + "/train.jsonl");
   dev = ReadAll(kSample + "/dev.jsonl") + "{\"text\":\"dime un chiste\",\"label\":\"oos\"}\n";

@@ -50,8 +50,8 @@ class TempDir {
 inline CliResult RunLote(const std::string& args, const std::string& env = "") {
   TempDir io;
   // ulimit -f: a runaway command must not fill the disk (1 GiB of output at most).
-  const std::string cmd = "ulimit -f 1048576; " + env + " " + LOTE_CLI_PATH + std::string(" ") + args + " >" + (io / "out") +
-                          " 2>" + (io / "err");
+  const std::string cmd = "ulimit -f 1048576; " + env + " " + LOTE_CLI_PATH + std::string(" ") +
+                          args + " >" + (io / "out") + " 2>" + (io / "err");
   int status = std::system(cmd.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -226,7 +226,8 @@ TEST_F(PipelineCli, StagesOneByOnePublishTheSameRowsAsRun) {
 
   // The catalog too: `run` stores the engine's entity structs, `publish` parses the staged JSON.
   const std::string sql =
-      " --format csv \"SELECT record_id, type, start, \\\"end\\\", text, value, score FROM entities "
+      " --format csv \"SELECT record_id, type, start, \\\"end\\\", text, value, score FROM "
+      "entities "
       "ORDER BY record_id, start, type\"";
   auto from_run = RunLote("query --output " + (tmp_ / "out") + sql);
   auto from_stages = RunLote("query --output " + (tmp_ / "staged") + sql);

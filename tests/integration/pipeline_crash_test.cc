@@ -40,8 +40,8 @@ class PipelineCrashTest : public ::testing::Test {
       std::string data;
       for (int i = 0; i < kRecordsPerFile; ++i) {
         std::string id = "f" + std::to_string(f) + "-" + std::to_string(i);
-        data += "{\"id\":\"" + id + "\",\"text\":\"" + (i % 2 ? "pagar" : "bloquear") +
-                " cuota " + std::to_string(i) + "\"}\n";
+        data += "{\"id\":\"" + id + "\",\"text\":\"" + (i % 2 ? "pagar" : "bloquear") + " cuota " +
+                std::to_string(i) + "\"}\n";
       }
       data += "{broken\n{\"id\":\"empty" + std::to_string(f) + "\",\"text\":\" \"}\n";
       data += "{\"id\":\"f0-0\",\"text\":\"duplicado\"}\n";

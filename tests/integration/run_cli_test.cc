@@ -1,6 +1,7 @@
 // End-to-end tests of `lote run` and `lote query` through the CLI: the quick start's flow on the
 // demo lake (good and bad records), reruns, --strict, bad configuration, Athena DDL.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
@@ -19,8 +20,8 @@ class RunCli : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete dir_; }
   void SetUp() override {
-    const std::string cmd = "python3 " + kSource + "/scripts/make_demo_inputs.py " +
-                            (tmp_ / "lake") + " >/dev/null";
+    const std::string cmd =
+        "python3 " + kSource + "/scripts/make_demo_inputs.py " + (tmp_ / "lake") + " >/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
   }
   std::string RunArgs(const std::string& extra = "") {
@@ -92,16 +93,16 @@ TEST_F(RunCli, BadConfigIsAUsageErrorNamingFileAndLine) {
 }
 
 TEST_F(RunCli, MissingModelIsAnInputError) {
-  auto r = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out") +
-                   " --model " + (tmp_ / "nope.lote"));
+  auto r = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out") + " --model " +
+                   (tmp_ / "nope.lote"));
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("nope.lote"), std::string::npos) << r.err;
 }
 
 TEST_F(RunCli, AthenaDdlDeclaresBothTablesWithPartitionProjection) {
   ASSERT_EQ(RunLote(RunArgs()).exit_code, 0);
-  auto r = RunLote("query --athena-ddl --output " + (tmp_ / "out") +
-                   " --location s3://bank-nlp/lote");
+  auto r =
+      RunLote("query --athena-ddl --output " + (tmp_ / "out") + " --location s3://bank-nlp/lote");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("CREATE EXTERNAL TABLE"), std::string::npos);
   EXPECT_NE(r.out.find("s3://bank-nlp/lote/results"), std::string::npos) << r.out;

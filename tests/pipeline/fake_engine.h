@@ -39,7 +39,8 @@ class FakeInferenceEngine : public InferenceEngine {
     }
     if (lower.find("pag") != std::string::npos || lower.find("pay") != std::string::npos) {
       out->label = "pago";
-    } else if (lower.find("bloq") != std::string::npos || lower.find("block") != std::string::npos) {
+    } else if (lower.find("bloq") != std::string::npos ||
+               lower.find("block") != std::string::npos) {
       out->label = "bloqueo";
     } else {
       out->label = "otro";

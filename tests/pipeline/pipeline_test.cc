@@ -13,8 +13,8 @@
 #include "lote/pipeline/catalog.h"
 #include "lote/storage/fault_injecting_storage.h"
 #include "pipeline/fake_engine.h"
-#include "pipeline/sqlite_db.h"
 #include "pipeline/pipeline_test_util.h"
+#include "pipeline/sqlite_db.h"
 
 namespace lote::pipeline {
 namespace {
@@ -136,8 +136,8 @@ TEST_F(PipelineTest, PublishesEveryFormatWithExactRowsAndReconciles) {
     EXPECT_EQ(f["sha256"], Sha256Hex(*bytes));
   }
   std::string day = rows[0]["processed_at"].get<std::string>().substr(0, 10);
-  EXPECT_TRUE(mem_->Stat("mem://t/out/results/dt=" + day + "/model=fake-1/part-00000.jsonl.zst")
-                  .ok());
+  EXPECT_TRUE(
+      mem_->Stat("mem://t/out/results/dt=" + day + "/model=fake-1/part-00000.jsonl.zst").ok());
 
   EXPECT_EQ(Scalar("SELECT count(*) FROM results"), "5");
   EXPECT_EQ(Scalar("SELECT count(*) FROM quarantine"), "3");
@@ -190,7 +190,8 @@ TEST_F(PipelineTest, DeduplicatesByContentOnlyWhenConfigured) {
 TEST_F(PipelineTest, ChangedObjectIsANewVersionAndTheCatalogShowsTheLatest) {
   Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"hola\"}\n");
   ASSERT_TRUE(RunPipeline(options_, engine_).ok());
-  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"bloquear tarjeta\"}\n{\"id\":\"2\",\"text\":\"hola\"}\n");
+  Put("a.jsonl",
+      "{\"id\":\"1\",\"text\":\"bloquear tarjeta\"}\n{\"id\":\"2\",\"text\":\"hola\"}\n");
   auto second = RunPipeline(options_, engine_);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_EQ(second->counts.records_out, 2u);
@@ -288,16 +289,17 @@ TEST_F(PipelineTest, CatalogEntitiesUnpackEveryValueKind) {
   Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n");
   auto report = RunPipeline(options_, std::make_shared<ValueKindsEngine>());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_EQ(FormatQueryResult(Query("SELECT record_id, type, start, \"end\", text, value, "
-                                    "typeof(value), score, run_id = '" + report->run_id +
-                                    "' FROM entities ORDER BY start"),
-                              QueryFormat::kCsv),
-            "record_id,type,start,end,text,value,typeof(value),score,run_id = '" +
-                report->run_id + "'\n"
-                "1,PHONE,0,1,300,+573001234567,text,0.75,1\n"
-                "1,NOTE,1,2,\"q\"\"uote\",\"say \"\"hi\"\"\n\",text,0.75,1\n"
-                "1,MONEY,2,3,$5,\"{\"\"amount\"\":50000,\"\"currency\"\":\"\"COP\"\"}\",text,0.75,1\n"
-                "1,PER,3,4,****,,null,0.75,1\n");
+  EXPECT_EQ(
+      FormatQueryResult(Query("SELECT record_id, type, start, \"end\", text, value, "
+                              "typeof(value), score, run_id = '" +
+                              report->run_id + "' FROM entities ORDER BY start"),
+                        QueryFormat::kCsv),
+      "record_id,type,start,end,text,value,typeof(value),score,run_id = '" + report->run_id +
+          "'\n"
+          "1,PHONE,0,1,300,+573001234567,text,0.75,1\n"
+          "1,NOTE,1,2,\"q\"\"uote\",\"say \"\"hi\"\"\n\",text,0.75,1\n"
+          "1,MONEY,2,3,$5,\"{\"\"amount\"\":50000,\"\"currency\"\":\"\"COP\"\"}\",text,0.75,1\n"
+          "1,PER,3,4,****,,null,0.75,1\n");
   // A replaced version's entities leave the view with its row.
   Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar ya\"}\n");
   ASSERT_TRUE(RunPipeline(options_, std::make_shared<ValueKindsEngine>()).ok());
@@ -471,9 +473,10 @@ TEST_F(PipelineTest, InputObjectReplacedDuringTheRunIsProcessedAsReadThenAsNewVe
   engine_->on_infer = [&](std::string_view) {
     if (!changed) {
       changed = true;
-      ASSERT_TRUE(mem_->Write("mem://t/in/a.jsonl",
-                              "{\"id\":\"1\",\"text\":\"bloquear\"}\n{\"id\":\"2\",\"text\":\"x\"}\n")
-                      .ok());
+      ASSERT_TRUE(
+          mem_->Write("mem://t/in/a.jsonl",
+                      "{\"id\":\"1\",\"text\":\"bloquear\"}\n{\"id\":\"2\",\"text\":\"x\"}\n")
+              .ok());
     }
   };
   options_.threads = 1;

@@ -21,7 +21,9 @@ TEST(Prep, LeavesTextThatOnlyLooksLikeHtmlAlone) {
 }
 
 TEST(Prep, RemovesControlAndInvisibleCharacters) {
-  EXPECT_EQ(StripControl("a\x01" "b\tc\u200bd\ufeffe\u202ef"), "ab cdef");
+  EXPECT_EQ(StripControl("a\x01"
+                         "b\tc\u200bd\ufeffe\u202ef"),
+            "ab cdef");
 }
 
 TEST(Prep, CollapsesUnicodeWhitespace) {
@@ -32,11 +34,11 @@ TEST(Prep, CollapsesUnicodeWhitespace) {
 // The fast paths skip texts with nothing to change; every character class they must not skip,
 // one at a time, inside otherwise clean Spanish text.
 TEST(Prep, FastPathsStillCatchEveryCharacterTheyChange) {
-  EXPECT_EQ(StripControl("añox"), "añox");       // C1 control
-  EXPECT_EQ(StripControl("año­x"), "añox");       // soft hyphen
-  EXPECT_EQ(StripControl("año⁠x"), "añox");       // word joiner
-  EXPECT_EQ(StripControl("año﻿x"), "añox");       // BOM
-  EXPECT_EQ(StripControl("añox"), "añox");         // DEL
+  EXPECT_EQ(StripControl("añox"), "añox");             // C1 control
+  EXPECT_EQ(StripControl("año­x"), "añox");               // soft hyphen
+  EXPECT_EQ(StripControl("año⁠x"), "añox");            // word joiner
+  EXPECT_EQ(StripControl("año﻿x"), "añox");            // BOM
+  EXPECT_EQ(StripControl("añox"), "añox");              // DEL
   EXPECT_EQ(StripControl("año señor ü"), "año señor ü");  // nothing to do
   EXPECT_EQ(CollapseWhitespace("año x"), "año x");
   EXPECT_EQ(CollapseWhitespace("año　x"), "año x");
@@ -66,12 +68,19 @@ TEST(Prep, RejectsInvalidUtf8ByDefaultAndReplacesWhenAsked) {
   PrepOptions options;
   Preprocessor reject(options);
   PrepResult r;
-  Status s = reject.Process("ab\xff" "cd", &r);
+  Status s = reject.Process(
+      "ab\xff"
+      "cd",
+      &r);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "invalid UTF-8 at byte 2");
   options.invalid_utf8 = text::InvalidUtf8Policy::kReplace;
   Preprocessor replace(options);
-  ASSERT_TRUE(replace.Process("ab\xff" "cd", &r).ok());
+  ASSERT_TRUE(replace
+                  .Process("ab\xff"
+                           "cd",
+                           &r)
+                  .ok());
   EXPECT_EQ(r.text, "ab\ufffdcd");
   EXPECT_TRUE(r.replaced_invalid_utf8);
 }

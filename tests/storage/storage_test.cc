@@ -36,9 +36,8 @@ class StorageContract : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     static std::atomic<int> counter{0};
     if (GetParam() == "file") {
-      root_ = (fs::temp_directory_path() /
-               ("lote_storage_test_" + std::to_string(::getpid()) + "_" +
-                std::to_string(counter++)))
+      root_ = (fs::temp_directory_path() / ("lote_storage_test_" + std::to_string(::getpid()) +
+                                            "_" + std::to_string(counter++)))
                   .string();
       fs::create_directories(root_);
       storage_ = NewLocalStorage();
@@ -229,9 +228,8 @@ TEST_P(StorageContract, RejectsUrisOfAnotherScheme) {
 INSTANTIATE_TEST_SUITE_P(Backends, StorageContract, ::testing::Values("file", "mem"));
 
 TEST(LocalStorage, LockIsFreedWhenTheHolderIsKilled) {
-  std::string path = (fs::temp_directory_path() /
-                      ("lote_lock_test_" + std::to_string(::getpid())))
-                         .string();
+  std::string path =
+      (fs::temp_directory_path() / ("lote_lock_test_" + std::to_string(::getpid()))).string();
   auto storage = NewLocalStorage();
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
@@ -260,9 +258,8 @@ TEST(LocalStorage, LockIsFreedWhenTheHolderIsKilled) {
 }
 
 TEST(LocalStorage, AcceptsFileUrisAndPlainPaths) {
-  std::string dir = (fs::temp_directory_path() /
-                     ("lote_uri_test_" + std::to_string(::getpid())))
-                        .string();
+  std::string dir =
+      (fs::temp_directory_path() / ("lote_uri_test_" + std::to_string(::getpid()))).string();
   auto storage = NewLocalStorage();
   ASSERT_TRUE(storage->Write("file://" + dir + "/a.txt", "x").ok());
   EXPECT_EQ(*storage->Read(dir + "/a.txt"), "x");

@@ -106,12 +106,14 @@ TEST(Tokenizer, KeepsEmailAddressesWhole) {
 }
 
 TEST(Tokenizer, KeepsEmojiClustersWhole) {
-  EXPECT_EQ(Tokens("👨‍👩‍👧 👍🏻👍 🇨🇴🇲🇽 ❤️ 1️⃣ #️⃣ 👩🏽‍💻 "
-                   "🏴\U000E0067\U000E0062\U000E0065"
-                   "\U000E006E\U000E0067\U000E007F"),
-            (V{"J:👨‍👩‍👧", "J:👍🏻", "J:👍", "J:🇨🇴", "J:🇲🇽", "J:❤️", "J:1️⃣",
-               "J:#️⃣", "J:👩🏽‍💻",
-               "J:🏴\U000E0067\U000E0062\U000E0065\U000E006E\U000E0067\U000E007F"}));
+  EXPECT_EQ(
+      Tokens(
+          "👨‍👩‍👧 👍🏻👍 🇨🇴🇲🇽 ❤️ 1️⃣ #️⃣ 👩🏽‍💻 "
+          "🏴\U000E0067\U000E0062\U000E0065"
+          "\U000E006E\U000E0067\U000E007F"),
+      (V{"J:👨‍👩‍👧", "J:👍🏻", "J:👍", "J:🇨🇴", "J:🇲🇽", "J:❤️", "J:1️⃣",
+         "J:#️⃣", "J:👩🏽‍💻",
+         "J:🏴\U000E0067\U000E0062\U000E0065\U000E006E\U000E0067\U000E007F"}));
   EXPECT_EQ(Tokens("gracias😊!"), (V{"W:gracias", "J:😊", "P:!"}));
 }
 

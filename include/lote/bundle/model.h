@@ -29,7 +29,7 @@ struct Model {
   std::string meta_json;   // the whole "meta" section
   std::shared_ptr<const classify::IntentClassifier> classifier;  // may be null
   std::shared_ptr<const extract::EntityTagger> tagger;           // may be null
-  model::ModelFile file;   // the sections as read (a bundle copies them)
+  model::ModelFile file;  // the sections as read (a bundle copies them)
 };
 
 // Parses, verifies and loads every part. Errors: see model::ParseModelFile, plus DataLoss for

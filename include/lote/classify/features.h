@@ -19,8 +19,8 @@
 namespace lote::classify {
 
 struct FeatureOptions {
-  int word_ngram_max = 2;   // word n-grams 1..word_ngram_max
-  int char_ngram_min = 2;   // character n-grams within padded words
+  int word_ngram_max = 2;  // word n-grams 1..word_ngram_max
+  int char_ngram_min = 2;  // character n-grams within padded words
   int char_ngram_max = 5;
   float word_block_weight = 1.0f;  // scale of the L2-normalized word block
   float char_block_weight = 1.0f;  // scale of the L2-normalized character block

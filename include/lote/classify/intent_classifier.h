@@ -28,13 +28,13 @@ struct LabeledText {
 
 struct ClassifierTrainOptions {
   FeatureOptions features;
-  double c = 1.0;                 // SVM regularization (larger: fit training data harder)
-  double tolerance = 0.1;         // dual coordinate descent stopping tolerance (liblinear's eps)
-  int max_iterations = 1000;      // passes over the data per class, at most
-  int min_df = 1;                 // drop features seen in fewer training texts
-  int threads = 0;                // 0: all hardware threads; results do not depend on it
-  uint64_t seed = 1;              // data shuffling; fixed for reproducibility
-  std::string oos_label;          // non-empty: out-of-scope label for abstention
+  double c = 1.0;             // SVM regularization (larger: fit training data harder)
+  double tolerance = 0.1;     // dual coordinate descent stopping tolerance (liblinear's eps)
+  int max_iterations = 1000;  // passes over the data per class, at most
+  int min_df = 1;             // drop features seen in fewer training texts
+  int threads = 0;            // 0: all hardware threads; results do not depend on it
+  uint64_t seed = 1;          // data shuffling; fixed for reproducibility
+  std::string oos_label;      // non-empty: out-of-scope label for abstention
   // The abstention threshold maximizes in-scope accuracy + oos_recall_weight * oos recall on
   // the calibration rows: below 1, a wrongly abstained in-scope row costs more than a missed
   // oos row (users see abstentions as failures).
@@ -56,7 +56,7 @@ struct ClassifierTrainReport {
   size_t features = 0;
   double temperature = 1.0;
   double oos_threshold = 0.0;
-  double dev_accuracy = 0.0;   // of the calibration model on the held-out/dev rows
+  double dev_accuracy = 0.0;  // of the calibration model on the held-out/dev rows
   double dev_macro_f1 = 0.0;
   double dev_ece = 0.0;
   double dev_in_scope_accuracy = -1.0;  // with an oos label only
@@ -71,8 +71,8 @@ struct ScoredLabel {
 };
 
 struct ClassifierPrediction {
-  int label = -1;          // index into labels(); the oos label when abstaining
-  float score = 0.0f;      // calibrated probability of `label` (abstention: 1 - max in-scope p)
+  int label = -1;      // index into labels(); the oos label when abstaining
+  float score = 0.0f;  // calibrated probability of `label` (abstention: 1 - max in-scope p)
   std::vector<ScoredLabel> top_k;  // highest probabilities first
 };
 
@@ -120,8 +120,8 @@ class IntentClassifier {
   // Internal (public for the trainer): constructs from parts; `weights` is feature-major float
   // (F x K) and is quantized to int8 per feature row.
   IntentClassifier(FeatureOptions features, std::vector<std::string> labels,
-                   std::vector<uint64_t> hashes, std::vector<float> idf,
-                   std::vector<float> weights, std::vector<float> bias);
+                   std::vector<uint64_t> hashes, std::vector<float> idf, std::vector<float> weights,
+                   std::vector<float> bias);
 
  private:
   friend class ClassifierTrainer;
@@ -137,7 +137,7 @@ class IntentClassifier {
   // Feature-major int8 weights: weight(f, k) = scales_[f] * qweights_[f * K + k].
   std::vector<int8_t> qweights_;
   std::vector<float> scales_;
-  std::vector<float> bias_;       // K
+  std::vector<float> bias_;  // K
   int oos_label_ = -1;
   double temperature_ = 1.0;
   double oos_threshold_ = 0.0;

@@ -23,8 +23,8 @@ struct Confusion {
 struct ClassificationReport {
   size_t n = 0;
   double accuracy = 0;
-  double macro_f1 = 0;    // over labels with gold support or predictions
-  double ece = 0;         // 15 equal-width confidence bins
+  double macro_f1 = 0;            // over labels with gold support or predictions
+  double ece = 0;                 // 15 equal-width confidence bins
   double in_scope_accuracy = -1;  // -1 when there is no oos label
   double oos_recall = -1;
   double oos_precision = -1;

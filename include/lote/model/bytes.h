@@ -18,7 +18,7 @@ namespace lote::model {
 class ByteWriter {
  public:
   template <typename T>
-    requires std::is_arithmetic_v<T>
+  requires std::is_arithmetic_v<T>
   void Put(T v) {
     // Model files are little-endian; lote only builds on little-endian hosts (checked in .cc).
     char buf[sizeof(T)];
@@ -30,7 +30,7 @@ class ByteWriter {
     out_.append(s.data(), s.size());
   }
   template <typename T>
-    requires std::is_arithmetic_v<T>
+  requires std::is_arithmetic_v<T>
   void PutVector(const std::vector<T>& v) {
     Put<uint64_t>(v.size());
     if (!v.empty()) out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
@@ -52,8 +52,7 @@ class ByteReader {
   ByteReader(std::string_view bytes, std::string what) : data_(bytes), what_(std::move(what)) {}
 
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  Status Get(T* v) {
+  requires std::is_arithmetic_v<T> Status Get(T* v) {
     if (data_.size() - pos_ < sizeof(T)) return Truncated();
     std::memcpy(v, data_.data() + pos_, sizeof(T));
     pos_ += sizeof(T);
@@ -68,8 +67,7 @@ class ByteReader {
     return Status::Ok();
   }
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  Status GetVector(std::vector<T>* v) {
+  requires std::is_arithmetic_v<T> Status GetVector(std::vector<T>* v) {
     uint64_t n = 0;
     LOTE_RETURN_IF_ERROR(Get(&n));
     if (n > (data_.size() - pos_) / sizeof(T)) return Truncated();
@@ -91,11 +89,14 @@ class ByteReader {
   // DataLoss unless every byte was consumed (catches format drift between writer and reader).
   Status ExpectEnd() const {
     if (AtEnd()) return Status::Ok();
-    return DataLossError(what_ + ": " + std::to_string(data_.size() - pos_) + " unexpected trailing bytes");
+    return DataLossError(what_ + ": " + std::to_string(data_.size() - pos_) +
+                         " unexpected trailing bytes");
   }
 
  private:
-  Status Truncated() const { return DataLossError(what_ + ": truncated at byte " + std::to_string(pos_)); }
+  Status Truncated() const {
+    return DataLossError(what_ + ": truncated at byte " + std::to_string(pos_));
+  }
   std::string_view data_;
   size_t pos_ = 0;
   std::string what_;

@@ -47,10 +47,10 @@ enum class LogLevel { kInfo, kWarning, kError };
 
 // A snapshot for progress displays; records counts are of the current invocation.
 struct Progress {
-  uint64_t objects_total = 0;    // objects listed
-  uint64_t objects_done = 0;     // processed or skipped so far
-  uint64_t bytes_total = 0;      // bytes of the listed objects
-  uint64_t bytes_done = 0;       // bytes of finished objects plus bytes read of the current one
+  uint64_t objects_total = 0;  // objects listed
+  uint64_t objects_done = 0;   // processed or skipped so far
+  uint64_t bytes_total = 0;    // bytes of the listed objects
+  uint64_t bytes_done = 0;     // bytes of finished objects plus bytes read of the current one
   uint64_t records_in = 0;
   uint64_t records_out = 0;
   uint64_t records_quarantined = 0;
@@ -70,14 +70,14 @@ struct PipelineOptions {
   std::string id_field = "id";      // JSONL key / CSV column of the record id ("" = none)
   PrepOptions prep;
 
-  int threads = 0;                   // inference workers; 0: std::thread::hardware_concurrency
-  size_t batch_records = 256;        // records per unit of work
-  size_t max_inflight_batches = 0;   // bound on batches between reader and writer; 0: 4 x threads
+  int threads = 0;                  // inference workers; 0: std::thread::hardware_concurrency
+  size_t batch_records = 256;       // records per unit of work
+  size_t max_inflight_batches = 0;  // bound on batches between reader and writer; 0: 4 x threads
   uint64_t max_part_bytes = 128ull << 20;  // uncompressed bytes per part before rolling
   int zstd_level = 3;
-  bool force = false;                // reprocess objects already done (replaces their outputs)
-  double lock_wait_seconds = 0;      // wait this long for another run's lock, then Unavailable
-  int max_changed_retries = 2;       // an object that changes while read is retried this often
+  bool force = false;            // reprocess objects already done (replaces their outputs)
+  double lock_wait_seconds = 0;  // wait this long for another run's lock, then Unavailable
+  int max_changed_retries = 2;   // an object that changes while read is retried this often
 
   // Storage overrides (tests: FaultInjectingStorage). Null: chosen by the URIs' schemes.
   std::shared_ptr<storage::Storage> input_storage;
@@ -112,10 +112,10 @@ struct StageTimes {
 
 struct RunReport {
   std::string run_id;
-  bool resumed = false;           // an unfinished run with the same command was continued
+  bool resumed = false;  // an unfinished run with the same command was continued
   std::string model_version;
   std::string preprocess_version;
-  RunCounts counts;               // the whole run, including work of interrupted invocations
+  RunCounts counts;  // the whole run, including work of interrupted invocations
   StageTimes stages;
   uint64_t objects_listed = 0;
   uint64_t objects_processed = 0;  // processed by this run (any invocation)

@@ -51,7 +51,7 @@ struct PrepOptions {
 
 // Policy names used in config files; InvalidArgument for anything else.
 Result<text::InvalidUtf8Policy> ParseInvalidUtf8Policy(std::string_view name);  // reject|replace
-Result<OverLongPolicy> ParseOverLongPolicy(std::string_view name);             // truncate|reject
+Result<OverLongPolicy> ParseOverLongPolicy(std::string_view name);              // truncate|reject
 
 // 12 hex digits of SHA-256 over the options' fingerprint and lote's version: changes whenever
 // prep could produce a different text for the same input.

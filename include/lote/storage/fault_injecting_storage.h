@@ -19,8 +19,9 @@ class FaultInjectingStorage : public Storage {
   explicit FaultInjectingStorage(std::shared_ptr<Storage> base);
 
   // The `n`th write operation from now (1-based; each Write, ObjectWriter::Append,
-  // ObjectWriter::Close, CreateIfAbsent, Rename, Delete and DeletePrefix counts one) and, if `sticky`, every
-  // later one, fails with `status` instead of reaching the base storage. n == 0 disables.
+  // ObjectWriter::Close, CreateIfAbsent, Rename, Delete and DeletePrefix counts one) and, if
+  // `sticky`, every later one, fails with `status` instead of reaching the base storage. n == 0
+  // disables.
   void FailNthWrite(uint64_t n, Status status, bool sticky = false);
 
   // Simulates a full disk: once `bytes` more bytes have been appended or written, writes fail

@@ -28,9 +28,9 @@ namespace lote::storage {
 
 // What List and Stat report about one object.
 struct ObjectInfo {
-  std::string uri;        // full URI, as accepted by the other methods
-  uint64_t size = 0;      // bytes
-  int64_t mtime_ns = 0;   // last modification, nanoseconds since the Unix epoch (0 if unknown)
+  std::string uri;       // full URI, as accepted by the other methods
+  uint64_t size = 0;     // bytes
+  int64_t mtime_ns = 0;  // last modification, nanoseconds since the Unix epoch (0 if unknown)
   // Cheap identifier that changes whenever the content changes as far as the backend can tell:
   // S3's ETag; local files: inode + mtime + size; mem://: a per-write generation. It is NOT a
   // content hash: the pipeline hashes content itself where exactly-once depends on it.
