@@ -1,5 +1,6 @@
 #include "lote/base/digest.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -60,6 +61,66 @@ std::string HmacSha256Hex(std::string_view key, std::string_view message) {
                   reinterpret_cast<const unsigned char*>(message.data()), message.size(), md,
                   &len) != nullptr);
   return HexEncode(md, len);
+}
+
+struct KeyedHash::Impl {
+  EVP_MD_CTX* inner = nullptr;  // SHA-256 state after (key ^ ipad)
+  EVP_MD_CTX* outer = nullptr;  // SHA-256 state after (key ^ opad)
+};
+
+KeyedHash::KeyedHash(const Secret& key, std::string_view purpose)
+    : impl_(std::make_unique<Impl>()) {
+  // RFC 2104 with the purpose's derived key (32 bytes, shorter than the 64-byte block, so it is
+  // zero-padded as is).
+  std::array<uint8_t, 64> block{};
+  {
+    unsigned int len = 0;
+    const std::string label = "lote/" + std::string(purpose);
+    const std::string_view k = key.Reveal();
+    LOTE_CHECK(HMAC(EVP_sha256(), k.data(), static_cast<int>(k.size()),
+                    reinterpret_cast<const unsigned char*>(label.data()), label.size(),
+                    block.data(), &len) != nullptr &&
+               len == 32);
+  }
+  std::array<uint8_t, 64> pad;
+  impl_->inner = EVP_MD_CTX_new();
+  impl_->outer = EVP_MD_CTX_new();
+  LOTE_CHECK(impl_->inner != nullptr && impl_->outer != nullptr);
+  for (size_t i = 0; i < pad.size(); ++i) pad[i] = block[i] ^ 0x36;
+  LOTE_CHECK(EVP_DigestInit_ex(impl_->inner, EVP_sha256(), nullptr) == 1);
+  LOTE_CHECK(EVP_DigestUpdate(impl_->inner, pad.data(), pad.size()) == 1);
+  for (size_t i = 0; i < pad.size(); ++i) pad[i] = block[i] ^ 0x5c;
+  LOTE_CHECK(EVP_DigestInit_ex(impl_->outer, EVP_sha256(), nullptr) == 1);
+  LOTE_CHECK(EVP_DigestUpdate(impl_->outer, pad.data(), pad.size()) == 1);
+  OPENSSL_cleanse(block.data(), block.size());
+  OPENSSL_cleanse(pad.data(), pad.size());
+}
+
+KeyedHash::~KeyedHash() {
+  EVP_MD_CTX_free(impl_->inner);
+  EVP_MD_CTX_free(impl_->outer);
+}
+
+std::array<uint8_t, 32> KeyedHash::Digest(std::string_view message) const {
+  // One scratch context per thread: copying a prepared state is cheaper than hashing the pad.
+  thread_local struct Scratch {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Scratch() { EVP_MD_CTX_free(ctx); }
+  } scratch;
+  std::array<uint8_t, 32> inner{}, out{};
+  unsigned int len = 0;
+  LOTE_CHECK(EVP_MD_CTX_copy_ex(scratch.ctx, impl_->inner) == 1);
+  LOTE_CHECK(EVP_DigestUpdate(scratch.ctx, message.data(), message.size()) == 1);
+  LOTE_CHECK(EVP_DigestFinal_ex(scratch.ctx, inner.data(), &len) == 1 && len == 32);
+  LOTE_CHECK(EVP_MD_CTX_copy_ex(scratch.ctx, impl_->outer) == 1);
+  LOTE_CHECK(EVP_DigestUpdate(scratch.ctx, inner.data(), inner.size()) == 1);
+  LOTE_CHECK(EVP_DigestFinal_ex(scratch.ctx, out.data(), &len) == 1 && len == 32);
+  return out;
+}
+
+std::string KeyedHash::HexDigest(std::string_view message) const {
+  const auto d = Digest(message);
+  return HexEncode(d.data(), d.size());
 }
 
 bool HexDecode(std::string_view hex, uint8_t* out, size_t n) {

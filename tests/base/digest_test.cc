@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "lote/base/secret.h"
+
 namespace lote {
 namespace {
 
@@ -20,6 +22,53 @@ TEST(Digest, HexDecodeInvertsHexEncodeAndRejectsAnythingElse) {
   EXPECT_FALSE(HexDecode("abc", two, 2));     // wrong length
   EXPECT_FALSE(HexDecode("abcg", two, 2));    // not a hex digit
   EXPECT_FALSE(HexDecode("abcdef", two, 2));  // too long
+}
+
+TEST(KeyedHash, IsHmacSha256UnderAKeyDerivedForItsPurpose) {
+  const Secret key(std::string(32, 'k'));
+  KeyedHash text(key, "text");
+  // RFC 2104 by hand: the purpose key is HMAC(key, "lote/text"), the digest HMAC(purpose key, m).
+  const std::string purpose_hex = HmacSha256Hex(key.Reveal(), "lote/text");
+  uint8_t purpose_key[32];
+  ASSERT_TRUE(HexDecode(purpose_hex, purpose_key, 32));
+  const std::string expected =
+      HmacSha256Hex(std::string_view(reinterpret_cast<const char*>(purpose_key), 32), "hola");
+  EXPECT_EQ(text.HexDigest("hola"), expected);
+  EXPECT_EQ(text.HexDigest("hola"), expected);  // the prepared state is reused, not consumed
+  EXPECT_EQ(text.HexDigest("").size(), 64u);
+  // Another purpose, another key, or the unkeyed hash: all different.
+  KeyedHash content(key, "content");
+  EXPECT_NE(content.HexDigest("hola"), expected);
+  KeyedHash other(Secret(std::string(32, 'j')), "text");
+  EXPECT_NE(other.HexDigest("hola"), expected);
+  EXPECT_NE(Sha256Hex("hola"), expected);
+  EXPECT_NE(HmacSha256Hex(key.Reveal(), "hola"), expected);  // not the redactor's pseudonym
+}
+
+TEST(Secret, ParseKeyStripsLineEndingsTheSameWayAndRefusesShortKeys) {
+  auto lf = ParseKey("0123456789abcdef0123\n", "a");
+  auto crlf = ParseKey("0123456789abcdef0123\r\n", "b");
+  auto bare = ParseKey("0123456789abcdef0123", "c");
+  ASSERT_TRUE(lf.ok() && crlf.ok() && bare.ok());
+  EXPECT_EQ(lf->Reveal(), "0123456789abcdef0123");
+  EXPECT_EQ(crlf->Reveal(), lf->Reveal());
+  EXPECT_EQ(bare->Reveal(), lf->Reveal());
+  auto short_key = ParseKey("short-key-12345\n", "--pii-key-file k.txt");  // 15 bytes
+  ASSERT_FALSE(short_key.ok());
+  EXPECT_EQ(short_key.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(short_key.status().message().find("--pii-key-file k.txt"), std::string::npos);
+  EXPECT_NE(short_key.status().message().find("15 bytes"), std::string::npos);
+  EXPECT_EQ(short_key.status().message().find("short-key"), std::string::npos);
+  EXPECT_FALSE(ParseKey("", "x").ok());
+  EXPECT_FALSE(ParseKey("\r\n\n", "x").ok());
+}
+
+TEST(Secret, DebugStringNeverShowsTheBytes) {
+  const Secret s(std::string("super-secret-value-123"));
+  EXPECT_EQ(s.DebugString().find("super"), std::string::npos);
+  EXPECT_EQ(Secret().DebugString(), "<no secret>");
+  Secret moved = std::move(const_cast<Secret&>(s));
+  EXPECT_EQ(moved.Reveal(), "super-secret-value-123");
 }
 
 }  // namespace

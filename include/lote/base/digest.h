@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "lote/base/secret.h"
+
 namespace lote {
 
 // Incremental SHA-256.
@@ -37,6 +39,29 @@ bool HexDecode(std::string_view hex, uint8_t* out, size_t n);
 std::string Sha256Hex(std::string_view data);
 // HMAC-SHA256(key, message) as lowercase hex (64 digits).
 std::string HmacSha256Hex(std::string_view key, std::string_view message);
+
+// HMAC-SHA256 under one key, prepared once (the padded key's hash states are computed in the
+// constructor) and applied to many messages: the per-record text fingerprints. Without the key
+// nobody can recompute a fingerprint, so a short text (a phone number, a cedula) cannot be found
+// by hashing guesses, as it could from an unkeyed SHA-256.
+// Thread-safety: Digest and HexDigest are const and thread-safe.
+class KeyedHash {
+ public:
+  // The hash for one purpose ("text", "content"...): keyed with HMAC-SHA256(key, "lote/" +
+  // purpose), so fingerprints made for different purposes with one key cannot be linked, and
+  // none equals a pseudonym the redactor writes with the key itself.
+  KeyedHash(const Secret& key, std::string_view purpose);
+  ~KeyedHash();
+  KeyedHash(const KeyedHash&) = delete;
+  KeyedHash& operator=(const KeyedHash&) = delete;
+
+  std::array<uint8_t, 32> Digest(std::string_view message) const;
+  std::string HexDigest(std::string_view message) const;  // 64 lowercase hex digits
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace lote
 
