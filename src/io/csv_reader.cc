@@ -26,6 +26,7 @@ class CsvReader : public TextRecordReader {
 
   uint64_t last_line() const override { return start_line_; }
   uint64_t last_row() const override { return row_; }
+  const io::RecordError& last_error() const override { return error_; }
 
   Result<bool> Next(TextRecord* record) override {
     if (!fatal_.ok()) return fatal_;
@@ -45,22 +46,24 @@ class CsvReader : public TextRecordReader {
     if (!more.ok()) {
       if (lines_failed_) return Fatal(more.status());
       ++row_;
+      error_.row = row_;
       return more.status();
     }
     if (!*more) return false;
     ++row_;
     if (fields_.size() != header_.size()) {
-      return RecordError(source_->name(), start_line_,
-                         "expected " + std::to_string(header_.size()) + " fields, found " +
-                             std::to_string(fields_.size()));
+      return BadRecord(&error_, source_->name(), RecordProblem::kFieldCount, start_line_, row_,
+                       "expected " + std::to_string(header_.size()) + " fields, found " +
+                           std::to_string(fields_.size()));
     }
     for (const auto& [idx, what] :
          {std::pair{text_col_, "text"}, std::pair{label_col_, "label"}, std::pair{id_col_, "id"}}) {
       if (!idx) continue;
-      std::string problem = TextProblem(fields_[*idx]);
+      RecordProblem kind;
+      std::string problem = TextProblem(fields_[*idx], &kind);
       if (!problem.empty()) {
-        return RecordError(source_->name(), start_line_,
-                           problem + " of column '" + header_[*idx] + "' (" + what + ")");
+        return BadRecord(&error_, source_->name(), kind, start_line_, row_,
+                         problem + " of column '" + header_[*idx] + "' (" + what + ")");
       }
     }
     record->label.clear();
@@ -68,8 +71,8 @@ class CsvReader : public TextRecordReader {
     if (label_col_) {
       if (fields_[*label_col_].empty()) {
         if (options_.require_label) {
-          return RecordError(source_->name(), start_line_,
-                             "empty label in column '" + options_.label_field + "'");
+          return BadRecord(&error_, source_->name(), RecordProblem::kMissingLabel, start_line_,
+                           row_, "empty label in column '" + options_.label_field + "'");
         }
       } else {
         record->label = std::move(fields_[*label_col_]);
@@ -92,7 +95,10 @@ class CsvReader : public TextRecordReader {
  private:
   Status Fatal(Status s) {
     fatal_ = std::move(s);
-    return fatal_;
+    return FatalRecordError(&error_, fatal_, start_line_, row_,
+                            fatal_.code() == StatusCode::kFailedPrecondition
+                                ? RecordProblem::kMissingField
+                                : RecordProblem::kUnreadable);
   }
 
   Status ResolveColumns() {
@@ -140,12 +146,12 @@ class CsvReader : public TextRecordReader {
       if (!more.ok()) {
         if (more.status().code() != StatusCode::kResourceExhausted) lines_failed_ = true;
         if (!started) start_line_ = lines_.line_number();
-        return more.status();
+        return LineFailure(&error_, more.status(), start_line_, row_, options_.max_record_bytes);
       }
       if (!*more) {
         if (!started) return false;
-        return RecordError(source_->name(), start_line_,
-                           "unterminated quoted field (end of data inside quotes)");
+        return BadRecord(&error_, source_->name(), RecordProblem::kMalformedCsv, start_line_, row_,
+                         "unterminated quoted field (end of data inside quotes)");
       }
       if (!started) {
         if (line.empty()) continue;  // blank line between records
@@ -199,10 +205,11 @@ class CsvReader : public TextRecordReader {
               field.clear();
               state = CsvState::kFieldStart;
             } else {
-              return RecordError(source_->name(), lines_.line_number(),
-                                 "unexpected character after closing quote at column " +
-                                     std::to_string(i + 1) + " (record starts at line " +
-                                     std::to_string(start_line_) + ")");
+              return BadRecord(&error_, source_->name(), RecordProblem::kMalformedCsv,
+                               lines_.line_number(), row_,
+                               "unexpected character after closing quote at column " +
+                                   std::to_string(i + 1) + " (record starts at line " +
+                                   std::to_string(start_line_) + ")");
             }
             break;
         }
@@ -212,10 +219,10 @@ class CsvReader : public TextRecordReader {
         continue;
       }
       if (overflow) {
-        return Status(StatusCode::kResourceExhausted,
-                      source_->name() + ":" + std::to_string(start_line_) +
-                          ": record longer than " + std::to_string(options_.max_record_bytes) +
-                          " bytes");
+        return BadRecord(
+            &error_, source_->name(), RecordProblem::kTooLong, start_line_, row_,
+            "record longer than " + std::to_string(options_.max_record_bytes) + " bytes",
+            StatusCode::kResourceExhausted);
       }
       fields_.push_back(std::move(field));
       return true;
@@ -234,6 +241,7 @@ class CsvReader : public TextRecordReader {
   uint64_t start_line_ = 0;
   uint64_t row_ = 0;
   Status fatal_;
+  io::RecordError error_;
 };
 
 }  // namespace

@@ -123,38 +123,51 @@ class JsonlReader : public TextRecordReader {
 
   uint64_t last_line() const override { return lines_.line_number(); }
   uint64_t last_row() const override { return row_; }
+  const io::RecordError& last_error() const override { return error_; }
 
   Result<bool> Next(TextRecord* record) override {
     if (!fatal_.ok()) return fatal_;
     std::string line;
-    LOTE_ASSIGN_OR_RETURN(const bool more,
-                          NextRecordLine(&lines_, /*skip_blank=*/true, &line, &row_, &fatal_));
-    if (!more) return false;
+    auto more = NextRecordLine(&lines_, /*skip_blank=*/true, &line, &row_, &fatal_);
+    if (!more.ok()) {
+      return LineFailure(&error_, more.status(), lines_.line_number(), row_,
+                         options_.max_record_bytes);
+    }
+    if (!*more) return false;
     const uint64_t lineno = lines_.line_number();
-    std::string problem = TextProblem(line);
-    if (!problem.empty()) return Error(lineno, problem);
+    RecordProblem kind;
+    std::string problem = TextProblem(line, &kind);
+    if (!problem.empty()) return Error(lineno, kind, std::move(problem));
     RecordSax sax(options_, /*collect_keys=*/!checked_columns_);
     try {
-      if (!json::sax_parse(line, &sax)) return Error(lineno, sax.error);
+      if (!json::sax_parse(line, &sax)) {
+        return Error(lineno, RecordProblem::kMalformedJson, std::move(sax.error));
+      }
     } catch (const json::exception& e) {
-      return Error(lineno, "malformed JSON");
+      return Error(lineno, RecordProblem::kMalformedJson, "malformed JSON");
     }
     if (std::string_view(sax.top) != "object") {
-      return Error(lineno, std::string("expected a JSON object, found ") + sax.top);
+      return Error(lineno, RecordProblem::kMalformedJson,
+                   std::string("expected a JSON object, found ") + sax.top);
     }
     if (!checked_columns_) {
       checked_columns_ = true;
       LOTE_RETURN_IF_ERROR(CheckColumns(sax, lineno));
     }
 
-    if (!sax.text.present) return Error(lineno, "missing field '" + options_.text_field + "'");
+    if (!sax.text.present) {
+      return Error(lineno, RecordProblem::kMissingField,
+                   "missing field '" + options_.text_field + "'");
+    }
     if (std::string_view(sax.text.type) != "string") {
-      return Error(lineno,
+      return Error(lineno, RecordProblem::kWrongType,
                    "field '" + options_.text_field + "' is a " + sax.text.type + ", not a string");
     }
     // "\u0000" escapes decode to NUL bytes the line check could not see.
-    problem = TextProblem(sax.text.text);
-    if (!problem.empty()) return Error(lineno, problem + " of field '" + options_.text_field + "'");
+    problem = TextProblem(sax.text.text, &kind);
+    if (!problem.empty()) {
+      return Error(lineno, kind, problem + " of field '" + options_.text_field + "'");
+    }
 
     std::string label;
     bool has_label = false;
@@ -162,7 +175,8 @@ class JsonlReader : public TextRecordReader {
       LOTE_RETURN_IF_ERROR(
           ScalarField(&sax.label, options_.label_field, lineno, &label, &has_label));
       if (!has_label && options_.require_label) {
-        return Error(lineno, "missing label field '" + options_.label_field + "'");
+        return Error(lineno, RecordProblem::kMissingField,
+                     "missing label field '" + options_.label_field + "'");
       }
     }
     std::string id;
@@ -182,8 +196,8 @@ class JsonlReader : public TextRecordReader {
   bool failed() const override { return !fatal_.ok(); }
 
  private:
-  Status Error(uint64_t line, std::string_view reason) const {
-    return RecordError(source_->name(), line, reason);
+  Status Error(uint64_t line, RecordProblem problem, std::string reason) {
+    return BadRecord(&error_, source_->name(), problem, line, row_, std::move(reason));
   }
 
   // The first object decides whether the configured fields exist at all.
@@ -214,23 +228,25 @@ class JsonlReader : public TextRecordReader {
     fatal_ =
         FailedPreconditionError(source_->name() + ":" + std::to_string(line) + ": field '" +
                                 *missing + "' not in the first object; available: " + available);
-    return fatal_;
+    return FatalRecordError(&error_, fatal_, line, row_, RecordProblem::kMissingField);
   }
 
   // A label or id: strings as they are, numbers and booleans as their JSON text; missing or
   // null leaves *present false.
   Status ScalarField(FieldValue* field, const std::string& name, uint64_t line, std::string* out,
-                     bool* present) const {
+                     bool* present) {
     *present = false;
     const std::string_view type = field->type;
     if (!field->present || type == "null") return Status::Ok();
     if (type != "string" && type != "number" && type != "boolean") {
       return Error(
-          line, "field '" + name + "' is a " + field->type + ", not a string, number or boolean");
+          line, RecordProblem::kWrongType,
+          "field '" + name + "' is a " + field->type + ", not a string, number or boolean");
     }
     *out = std::move(field->text);
-    std::string problem = TextProblem(*out);
-    if (!problem.empty()) return Error(line, problem + " of field '" + name + "'");
+    RecordProblem kind;
+    std::string problem = TextProblem(*out, &kind);
+    if (!problem.empty()) return Error(line, kind, problem + " of field '" + name + "'");
     *present = true;
     return Status::Ok();
   }
@@ -241,6 +257,7 @@ class JsonlReader : public TextRecordReader {
   bool checked_columns_ = false;
   uint64_t row_ = 0;
   Status fatal_;
+  io::RecordError error_;
 };
 
 }  // namespace

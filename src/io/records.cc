@@ -30,20 +30,28 @@ bool StripSuffix(std::string* s, std::string_view suffix) {
 class TxtReader : public TextRecordReader {
  public:
   TxtReader(std::unique_ptr<ByteSource> source, TextReaderOptions options)
-      : source_(std::move(source)), lines_(source_.get(), options.max_record_bytes) {}
+      : source_(std::move(source)),
+        max_bytes_(options.max_record_bytes),
+        lines_(source_.get(), options.max_record_bytes) {}
 
   uint64_t last_line() const override { return lines_.line_number(); }
   uint64_t last_row() const override { return row_; }
+  const RecordError& last_error() const override { return error_; }
 
   Result<bool> Next(TextRecord* record) override {
     if (!fatal_.ok()) return fatal_;
     std::string line;
-    LOTE_ASSIGN_OR_RETURN(const bool more, internal::NextRecordLine(&lines_, /*skip_blank=*/false,
-                                                                    &line, &row_, &fatal_));
-    if (!more) return false;
-    std::string problem = internal::TextProblem(line);
-    if (!problem.empty())
-      return internal::RecordError(source_->name(), lines_.line_number(), problem);
+    auto more = internal::NextRecordLine(&lines_, /*skip_blank=*/false, &line, &row_, &fatal_);
+    if (!more.ok()) {
+      return internal::LineFailure(&error_, more.status(), lines_.line_number(), row_, max_bytes_);
+    }
+    if (!*more) return false;
+    RecordProblem kind;
+    std::string problem = internal::TextProblem(line, &kind);
+    if (!problem.empty()) {
+      return internal::BadRecord(&error_, source_->name(), kind, lines_.line_number(), row_,
+                                 std::move(problem));
+    }
     record->id.clear();
     record->label.clear();
     record->has_label = false;
@@ -56,12 +64,42 @@ class TxtReader : public TextRecordReader {
 
  private:
   std::unique_ptr<ByteSource> source_;
+  size_t max_bytes_;
   LineReader lines_;
   uint64_t row_ = 0;
   Status fatal_;
+  RecordError error_;
 };
 
 }  // namespace
+
+std::string_view RecordProblemName(RecordProblem problem) {
+  switch (problem) {
+    case RecordProblem::kNone:
+      return "no problem";
+    case RecordProblem::kInvalidUtf8:
+      return "invalid UTF-8";
+    case RecordProblem::kNulByte:
+      return "NUL byte";
+    case RecordProblem::kMalformedJson:
+      return "malformed JSON";
+    case RecordProblem::kMissingField:
+      return "field missing";
+    case RecordProblem::kWrongType:
+      return "wrong field type";
+    case RecordProblem::kMissingLabel:
+      return "empty label";
+    case RecordProblem::kFieldCount:
+      return "wrong number of fields";
+    case RecordProblem::kMalformedCsv:
+      return "malformed CSV";
+    case RecordProblem::kTooLong:
+      return "record too long";
+    case RecordProblem::kUnreadable:
+      return "unreadable source";
+  }
+  return "unknown problem";
+}
 
 Result<Format> ParseFormat(std::string_view name) {
   std::string n = Lower(name);

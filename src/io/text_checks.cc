@@ -4,12 +4,24 @@
 
 namespace lote::io::internal {
 
-std::string TextProblem(std::string_view s) {
+std::string TextProblem(std::string_view s, RecordProblem* problem) {
   size_t bad = text::FindInvalidUtf8(s);
   size_t nul = s.find('\0');
-  if (bad == std::string_view::npos && nul == std::string_view::npos) return "";
-  if (nul < bad) return "NUL byte at byte " + std::to_string(nul);
+  if (bad == std::string_view::npos && nul == std::string_view::npos) {
+    *problem = RecordProblem::kNone;
+    return "";
+  }
+  if (nul < bad) {
+    *problem = RecordProblem::kNulByte;
+    return "NUL byte at byte " + std::to_string(nul);
+  }
+  *problem = RecordProblem::kInvalidUtf8;
   return "invalid UTF-8 at byte " + std::to_string(bad);
+}
+
+std::string TextProblem(std::string_view s) {
+  RecordProblem unused;
+  return TextProblem(s, &unused);
 }
 
 std::string Latin1ToUtf8(std::string_view s) {
@@ -24,6 +36,39 @@ Status RecordError(std::string_view source, uint64_t line, std::string_view reas
   m.reserve(source.size() + reason.size() + 24);
   m.append(source).append(":").append(std::to_string(line)).append(": ").append(reason);
   return InvalidArgumentError(std::move(m));
+}
+
+Status BadRecord(io::RecordError* error, std::string_view source, RecordProblem problem,
+                 uint64_t line, uint64_t row, std::string reason, StatusCode code) {
+  error->problem = problem;
+  error->line = line;
+  error->row = row;
+  std::string m;
+  m.reserve(source.size() + reason.size() + 24);
+  m.append(source).append(":").append(std::to_string(line)).append(": ").append(reason);
+  error->reason = std::move(reason);
+  return Status(code, std::move(m));
+}
+
+Status FatalRecordError(io::RecordError* error, const Status& status, uint64_t line, uint64_t row,
+                        RecordProblem problem) {
+  error->problem = problem;
+  error->line = line;
+  error->row = row;
+  error->reason = status.message();
+  return status;
+}
+
+Status LineFailure(io::RecordError* error, const Status& status, uint64_t line, uint64_t row,
+                   size_t max_bytes) {
+  if (status.code() != StatusCode::kResourceExhausted) {
+    return FatalRecordError(error, status, line, row);
+  }
+  error->problem = RecordProblem::kTooLong;
+  error->line = line;
+  error->row = row;
+  error->reason = "line longer than " + std::to_string(max_bytes) + " bytes";
+  return status;
 }
 
 Result<bool> NextRecordLine(LineReader* lines, bool skip_blank, std::string* line, uint64_t* row,

@@ -391,6 +391,57 @@ TEST(TxtReader, SourceErrorIsFatal) {
 
 // ---- factory and formats
 
+// Every bad record's facts are fields of last_error(): callers never parse the message.
+TEST(TextRecordReaders, LastErrorCarriesProblemLineRowAndReasonAsFields) {
+  struct Case {
+    Format format;
+    std::string data;
+    size_t max_bytes;
+    RecordProblem problem;
+    uint64_t line, row;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {Format::kJsonl, "{\"text\":\"a\"}\n\n{\"text\":\"b\"\n", 64 << 20,
+       RecordProblem::kMalformedJson, 3, 2, ""},
+      {Format::kJsonl, "{\"text\":\"a\"}\n{\"t\":1}\n", 64 << 20, RecordProblem::kMissingField, 2,
+       2, "missing field 'text'"},
+      {Format::kJsonl, "{\"text\":\"a\"}\n{\"text\":2}\n", 64 << 20, RecordProblem::kWrongType, 2,
+       2, "field 'text' is a number, not a string"},
+      {Format::kJsonl, "{\"text\":\"a\\u0000b\"}\n", 64 << 20, RecordProblem::kNulByte, 1, 1,
+       "NUL byte at byte 1 of field 'text'"},
+      {Format::kJsonl, "{\"text\":\"" + std::string(100, 'x') + "\"}\n", 64,
+       RecordProblem::kTooLong, 1, 1, "line longer than 64 bytes"},
+      {Format::kTxt, "ok\n\xff\n", 64 << 20, RecordProblem::kInvalidUtf8, 2, 2,
+       "invalid UTF-8 at byte 0"},
+      {Format::kCsv, "text,x\na,1\nb\n", 64 << 20, RecordProblem::kFieldCount, 3, 2,
+       "expected 2 fields, found 1"},
+      {Format::kCsv, "text\n\"a\"b\n", 64 << 20, RecordProblem::kMalformedCsv, 2, 1,
+       "unexpected character after closing quote at column 4 (record starts at line 2)"},
+      {Format::kCsv, "text\na\n\"" + std::string(100, 'y') + "\n" + std::string(100, 'y') + "\"\n",
+       150, RecordProblem::kTooLong, 3, 2, "record longer than 150 bytes"},
+  };
+  for (const Case& c : cases) {
+    TextReaderOptions o;
+    o.max_record_bytes = c.max_bytes;
+    auto reader = Reader(c.format, c.data, o, "f");
+    EXPECT_EQ(reader->last_error().problem, RecordProblem::kNone);
+    auto all = ReadAll(reader.get());
+    const Outcome* bad = nullptr;
+    for (const Outcome& x : all) {
+      if (!x.ok) bad = &x;
+    }
+    ASSERT_NE(bad, nullptr) << c.data;
+    const RecordError& e = reader->last_error();
+    EXPECT_EQ(e.problem, c.problem) << c.data;
+    EXPECT_EQ(e.line, c.line) << c.data;
+    EXPECT_EQ(e.row, c.row) << c.data;
+    if (!c.reason.empty()) EXPECT_EQ(e.reason, c.reason) << c.data;
+    // The message is "SOURCE:LINE: reason", built from the same facts.
+    EXPECT_EQ(bad->status.message(), "f:" + std::to_string(e.line) + ": " + e.reason) << c.data;
+  }
+}
+
 TEST(MakeTextRecordReader, RejectsFormatsAndOptionsItCannotServe) {
   auto src = [] { return MakeOwnedStringSource("", "x"); };
   EXPECT_EQ(MakeTextRecordReader(Format::kConll, src(), {}).status().code(),

@@ -46,6 +46,36 @@ struct TextRecord {
   bool has_label = false;
 };
 
+// The kind of problem of a bad record, for outputs that must not quote the record (redaction)
+// and for counting reasons.
+enum class RecordProblem {
+  kNone,
+  kInvalidUtf8,    // invalid UTF-8 in the record's text, label or id
+  kNulByte,        // a NUL byte (or a "\u0000" escape) in them
+  kMalformedJson,  // a JSONL line that is not valid JSON, or not an object
+  kMissingField,   // the text field (or a required label) is absent from this record
+  kWrongType,      // a field holds an object, array, or (text) a number
+  kMissingLabel,   // an empty label where one is required
+  kFieldCount,     // a CSV row with more or fewer fields than the header
+  kMalformedCsv,   // unbalanced quotes, text after a closing quote
+  kTooLong,        // longer than TextReaderOptions::max_record_bytes
+  kUnreadable,     // the source itself failed (fatal: see TextRecordReader::failed)
+};
+
+// "invalid UTF-8", "NUL byte", "malformed JSON", "field missing", "wrong field type", "empty
+// label", "wrong number of fields", "malformed CSV", "record too long", "unreadable source".
+std::string_view RecordProblemName(RecordProblem problem);
+
+// What a reader knows about the record it last reported bad, as fields: callers never parse
+// them back out of the Status message.
+struct RecordError {
+  RecordProblem problem = RecordProblem::kNone;
+  uint64_t line = 0;   // 1-based physical line where the record starts (csv: header is line 1)
+  uint64_t row = 0;    // as TextRecord::row
+  std::string reason;  // what is wrong, without the "SOURCE:LINE: " prefix of the Status message;
+                       // may quote a short excerpt of the record (never for kTooLong)
+};
+
 struct TextReaderOptions {
   std::string text_field = "text";
   std::string label_field;             // empty: do not read labels
@@ -68,6 +98,9 @@ class TextRecordReader {
   // its row (see TextRecord). Lets callers give a bad record its place in the output.
   virtual uint64_t last_line() const = 0;
   virtual uint64_t last_row() const = 0;
+  // The error Next() last returned, as fields (problem kNone before any error). For a fatal
+  // error, problem is kUnreadable (or kMissingField for a missing column) and reason the message.
+  virtual const RecordError& last_error() const = 0;
 };
 
 // For csv and jsonl, a missing text (or required label) column is reported by the first Next()
