@@ -148,6 +148,9 @@ class LocalLock : public StorageLock {
 
 class LocalStorage : public Storage {
  public:
+  LocalStorage() = default;
+  explicit LocalStorage(LocalStorageOptions options) : options_(std::move(options)) {}
+
   std::string_view scheme() const override { return "file"; }
   bool is_local() const override { return true; }
 
@@ -160,6 +163,17 @@ class LocalStorage : public Storage {
     return std::string(uri);
   }
 
+  Result<std::string> CanonicalUri(std::string_view uri) const override {
+    LOTE_ASSIGN_OR_RETURN(std::string path, LocalPath(uri));
+    std::error_code ec;
+    fs::path abs = fs::absolute(path, ec);
+    if (ec) return IoError("cannot resolve", path, ec.value());
+    // Resolves the symlinks of the part that exists; the rest is normalised lexically.
+    fs::path canonical = fs::weakly_canonical(abs, ec);
+    if (ec) return IoError("cannot resolve", path, ec.value());
+    return NormalizeUri(canonical.string());
+  }
+
   Result<std::vector<ObjectInfo>> List(std::string_view pattern) const override {
     LOTE_ASSIGN_OR_RETURN(std::string path, LocalPath(pattern));
     std::string prefix = pattern.starts_with("file://") ? "file://" : "";
@@ -168,6 +182,12 @@ class LocalStorage : public Storage {
       struct stat st;
       if (::stat(path.c_str(), &st) != 0) return IoError("cannot list", path, errno);
       if (S_ISREG(st.st_mode)) {
+        if (!Confined(path)) {
+          // Named on its own, it is refused rather than skipped: the caller asked for it.
+          return Status(StatusCode::kPermissionDenied,
+                        path + " resolves outside the input folder " + options_.confine_to +
+                            " (a symlink): not read unless symlinks may be followed");
+        }
         out.push_back(Info(prefix + path, st));
         return out;
       }
@@ -189,7 +209,18 @@ class LocalStorage : public Storage {
   Result<ObjectInfo> Stat(std::string_view uri) const override {
     LOTE_ASSIGN_OR_RETURN(std::string path, LocalPath(uri));
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return IoError("cannot stat", path, errno);
+    if (!options_.confine_to.empty()) {
+      int fd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
+      if (fd < 0) return IoError("cannot stat", path, errno);
+      Status confined = CheckConfined(fd, path);
+      const int rc = confined.ok() ? ::fstat(fd, &st) : 0;
+      const int err = errno;
+      ::close(fd);
+      LOTE_RETURN_IF_ERROR(confined);
+      if (rc != 0) return IoError("cannot stat", path, err);
+    } else if (::stat(path.c_str(), &st) != 0) {
+      return IoError("cannot stat", path, errno);
+    }
     if (!S_ISREG(st.st_mode)) return NotFoundError("not a file: " + path);
     return Info(std::string(uri), st);
   }
@@ -203,6 +234,10 @@ class LocalStorage : public Storage {
     LOTE_ASSIGN_OR_RETURN(std::string path, LocalPath(uri));
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return IoError("cannot open", path, errno);
+    if (Status s = CheckConfined(fd, path); !s.ok()) {
+      ::close(fd);
+      return s;
+    }
     std::string out;
     char buf[1 << 16];
     uint64_t pos = offset;
@@ -228,6 +263,10 @@ class LocalStorage : public Storage {
     LOTE_ASSIGN_OR_RETURN(std::string path, LocalPath(uri));
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return IoError("cannot open", path, errno);
+    if (Status s = CheckConfined(fd, path); !s.ok()) {
+      ::close(fd);
+      return s;
+    }
     return std::unique_ptr<io::ByteSource>(new FileByteSource(fd, std::string(uri)));
   }
 
@@ -314,6 +353,30 @@ class LocalStorage : public Storage {
   }
 
  private:
+  // Whether `path` resolves inside options_.confine_to (always, without confinement).
+  bool Confined(const std::string& path) const {
+    if (options_.confine_to.empty()) return true;
+    std::error_code ec;
+    fs::path real = fs::canonical(path, ec);
+    return !ec && UriWithin(real.string(), options_.confine_to);
+  }
+
+  // The opened file itself must lie inside options_.confine_to: its path as the kernel knows it
+  // (/proc/self/fd), so a symlink swapped in after listing is caught too.
+  Status CheckConfined(int fd, const std::string& path) const {
+    if (options_.confine_to.empty()) return Status::Ok();
+    char buf[4096];
+    const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    ssize_t n = ::readlink(proc.c_str(), buf, sizeof(buf) - 1);
+    if (n < 0) return IoError("cannot resolve", path, errno);
+    if (!UriWithin(std::string_view(buf, static_cast<size_t>(n)), options_.confine_to)) {
+      return Status(StatusCode::kPermissionDenied,
+                    path + " resolves outside the input folder " + options_.confine_to +
+                        " (a symlink): not read unless symlinks may be followed");
+    }
+    return Status::Ok();
+  }
+
   static ObjectInfo Info(std::string uri, const struct stat& st) {
     ObjectInfo info;
     info.uri = std::move(uri);
@@ -326,8 +389,8 @@ class LocalStorage : public Storage {
 
   // Appends the regular files below `dir` (recursively) to *out; with a non-empty `glob`, only
   // those whose path matches it.
-  static Status Walk(const std::string& dir, const std::string& prefix, const std::string& glob,
-                     std::vector<ObjectInfo>* out) {
+  Status Walk(const std::string& dir, const std::string& prefix, const std::string& glob,
+              std::vector<ObjectInfo>* out) const {
     std::error_code ec;
     fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
     if (ec) return IoError("cannot list", dir, ec.value());
@@ -343,16 +406,26 @@ class LocalStorage : public Storage {
       std::string path = p.string();
       if (dir == "." && path.starts_with("./")) path = path.substr(2);
       if (!glob.empty() && ::fnmatch(glob.c_str(), path.c_str(), FNM_PATHNAME) != 0) continue;
+      if (it->is_symlink(ec) && !Confined(path)) {
+        if (options_.on_escape) options_.on_escape(prefix + path);
+        continue;
+      }
       struct stat st;
       if (::stat(path.c_str(), &st) != 0) continue;  // vanished while listing
       out->push_back(Info(prefix + path, st));
     }
     return Status::Ok();
   }
+
+  LocalStorageOptions options_;
 };
 
 }  // namespace
 
 std::shared_ptr<Storage> NewLocalStorage() { return std::make_shared<LocalStorage>(); }
+
+std::shared_ptr<Storage> NewLocalStorage(LocalStorageOptions options) {
+  return std::make_shared<LocalStorage>(std::move(options));
+}
 
 }  // namespace lote::storage

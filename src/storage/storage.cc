@@ -2,6 +2,7 @@
 
 #include <map>
 #include <mutex>
+#include <vector>
 
 namespace lote::storage {
 
@@ -28,6 +29,59 @@ std::string JoinUri(std::string_view base, std::string_view relative) {
   out.append(relative);
   return out;
 }
+
+std::string NormalizeUri(std::string_view uri) {
+  std::string prefix;
+  size_t pos = uri.find("://");
+  if (pos != std::string_view::npos && UriScheme(uri) != "file") {
+    prefix = std::string(uri.substr(0, pos + 3));
+    uri.remove_prefix(pos + 3);
+  } else if (uri.starts_with("file://")) {
+    prefix = "file://";
+    uri.remove_prefix(7);
+  }
+  const bool absolute = !uri.empty() && uri.front() == '/';
+  std::vector<std::string_view> parts;
+  while (!uri.empty()) {
+    size_t slash = uri.find('/');
+    std::string_view seg = uri.substr(0, slash);
+    uri.remove_prefix(slash == std::string_view::npos ? uri.size() : slash + 1);
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") {
+      if (!parts.empty() && parts.back() != "..") {
+        parts.pop_back();
+      } else if (!absolute) {
+        parts.push_back(seg);
+      }
+      continue;
+    }
+    parts.push_back(seg);
+  }
+  std::string out = prefix;
+  if (absolute) out.push_back('/');
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out.push_back('/');
+    out.append(parts[i]);
+  }
+  if (out.empty()) out = ".";
+  return out;
+}
+
+std::string ListRoot(std::string_view pattern) {
+  size_t glob = pattern.find_first_of("*?[");
+  if (glob == std::string_view::npos) return std::string(pattern);
+  size_t slash = pattern.rfind('/', glob);
+  if (slash == std::string_view::npos) return ".";
+  return std::string(pattern.substr(0, slash == 0 ? 1 : slash));
+}
+
+bool UriWithin(std::string_view inner, std::string_view outer) {
+  if (inner == outer) return true;
+  if (outer == "/") return inner.starts_with("/");
+  return inner.size() > outer.size() && inner.starts_with(outer) && inner[outer.size()] == '/';
+}
+
+Result<std::string> Storage::CanonicalUri(std::string_view uri) const { return NormalizeUri(uri); }
 
 namespace {
 

@@ -325,5 +325,79 @@ TEST(FaultInjectingStorage, SimulatesADiskFilling) {
   EXPECT_EQ(storage.Stat("mem://f/big").status().code(), StatusCode::kNotFound);
 }
 
+TEST(StorageUri, NormalizesListRootsAndTellsWhatIsWithinWhat) {
+  EXPECT_EQ(NormalizeUri("mem://b//in/./x/../y/"), "mem://b/in/y");
+  EXPECT_EQ(NormalizeUri("/data//lake/./a/.."), "/data/lake");
+  EXPECT_EQ(NormalizeUri("file:///data/lake/"), "file:///data/lake");
+  EXPECT_EQ(NormalizeUri("rel/../.."), "..");
+  EXPECT_EQ(ListRoot("mem://b/in/2024-*/x.jsonl"), "mem://b/in");
+  EXPECT_EQ(ListRoot("/lake/*.jsonl"), "/lake");
+  EXPECT_EQ(ListRoot("/*.jsonl"), "/");
+  EXPECT_EQ(ListRoot("*.jsonl"), ".");
+  EXPECT_EQ(ListRoot("/lake/a.jsonl"), "/lake/a.jsonl");
+  EXPECT_TRUE(UriWithin("mem://b/a/x", "mem://b/a"));
+  EXPECT_TRUE(UriWithin("mem://b/a", "mem://b/a"));
+  EXPECT_FALSE(UriWithin("mem://b/ab", "mem://b/a"));
+  EXPECT_FALSE(UriWithin("mem://b/a", "mem://b/a/x"));
+  EXPECT_TRUE(UriWithin("/x", "/"));
+}
+
+TEST(LocalStorage, CanonicalUriResolvesSymlinksOfTheExistingPart) {
+  const fs::path root = fs::temp_directory_path() / ("lote_canon_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "real");
+  fs::create_directory_symlink(root / "real", root / "alias");
+  auto local = NewLocalStorage();
+  auto c = local->CanonicalUri((root / "alias/not/yet/../there").string());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*c, fs::canonical(root).string() + "/real/not/there");
+  auto plain = local->CanonicalUri("file://" + (root / "real").string() + "/");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(*plain, fs::canonical(root / "real").string());
+  fs::remove_all(root);
+}
+
+// A file swapped for a symlink after it was listed is still refused: the check is on the opened
+// file, not on the name.
+TEST(LocalStorage, ConfinedReadsRefuseFilesResolvingOutsideEvenAfterListing) {
+  const fs::path root = fs::temp_directory_path() / ("lote_confine_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "in");
+  fs::create_directories(root / "secret");
+  auto write = [](const fs::path& p, const std::string& data) {
+    std::FILE* f = std::fopen(p.c_str(), "w");
+    std::fputs(data.c_str(), f);
+    std::fclose(f);
+  };
+  write(root / "in/a.jsonl", "a");
+  write(root / "secret/s.jsonl", "secret");
+  LocalStorageOptions o;
+  o.confine_to = fs::canonical(root / "in").string();
+  std::vector<std::string> escaped;
+  o.on_escape = [&](std::string_view uri) { escaped.emplace_back(uri); };
+  auto confined = NewLocalStorage(o);
+  auto listed = confined->List((root / "in").string());
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  fs::remove(root / "in/a.jsonl");
+  fs::create_symlink(root / "secret/s.jsonl", root / "in/a.jsonl");
+  const std::string uri = (*listed)[0].uri;
+  auto opened = confined->OpenRead(uri);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(opened.status().message().find("outside the input folder"), std::string::npos);
+  EXPECT_EQ(confined->Read(uri).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(confined->Stat(uri).status().code(), StatusCode::kPermissionDenied);
+  // Listed again, the escaping symlink is left out and reported.
+  auto again = confined->List((root / "in").string());
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+  ASSERT_EQ(escaped.size(), 1u);
+  EXPECT_NE(escaped[0].find("a.jsonl"), std::string::npos);
+  // Unconfined storage reads it.
+  EXPECT_EQ(*NewLocalStorage()->Read(uri), "secret");
+  fs::remove_all(root);
+}
+
 }  // namespace
 }  // namespace lote::storage

@@ -123,7 +123,25 @@ class Storage {
   virtual Result<std::string> LocalPath(std::string_view uri) const {
     return InvalidArgumentError("not a local storage URI: " + std::string(uri));
   }
+
+  // A canonical form of `uri`, for telling whether two locations overlap: "." and ".." segments
+  // and repeated or trailing '/' removed; local storage also makes the path absolute and
+  // resolves the symlinks of its existing part. The object need not exist.
+  virtual Result<std::string> CanonicalUri(std::string_view uri) const;
 };
+
+// `uri` with "." and ".." segments and repeated or trailing '/' removed (after the scheme's
+// "://"); what Storage::CanonicalUri does for stores without symlinks.
+std::string NormalizeUri(std::string_view uri);
+
+// The folder or prefix a listing pattern starts from: the pattern itself without glob
+// characters, else everything before the last '/' that precedes the first glob character
+// ("mem://b/in/2024-*/x.jsonl" -> "mem://b/in").
+std::string ListRoot(std::string_view pattern);
+
+// True if canonical URI `inner` is `outer` or lies below it ("mem://b/a/x" is within
+// "mem://b/a", "mem://b/ab" is not).
+bool UriWithin(std::string_view inner, std::string_view outer);
 
 // The scheme of a URI: "file" for "file://..." and for plain paths, else the text before "://".
 std::string_view UriScheme(std::string_view uri);
@@ -148,6 +166,18 @@ void RegisterStorage(std::string scheme, StorageFactory factory);
 
 // A fresh local storage (no shared state besides the file system).
 std::shared_ptr<Storage> NewLocalStorage();
+
+struct LocalStorageOptions {
+  // When set (an absolute, symlink-free folder, e.g. from CanonicalUri): reads are confined to
+  // it. List leaves out files that resolve outside it (a symlink pointing out of the folder) and
+  // reports each to `on_escape` (a single file named by the pattern is refused instead:
+  // PermissionDenied); Stat, Read, ReadRange and OpenRead of such a file fail with
+  // PermissionDenied, checked on the opened file itself, so swapping a file for a symlink
+  // between listing and reading does not get around it.
+  std::string confine_to;
+  std::function<void(std::string_view uri)> on_escape;
+};
+std::shared_ptr<Storage> NewLocalStorage(LocalStorageOptions options);
 // A fresh, empty in-memory storage (scheme "mem").
 std::shared_ptr<Storage> NewMemStorage();
 
