@@ -14,8 +14,8 @@
 
 #include "lote/base/digest.h"
 #include "lote/base/status.h"
+#include "lote/pipeline/ledger.h"
 #include "lote/storage/storage.h"
-#include "pipeline/ledger.h"
 
 namespace lote::pipeline {
 

@@ -103,8 +103,8 @@ std::string EncodeStageRecord(const StageRecord& r) {
   }
   if (!r.text.empty()) j["text"] = r.text;
   if (!r.lang.empty()) j["lang"] = r.lang;
-  if (!r.text_sha256.empty()) j["sha"] = r.text_sha256;
-  if (!r.clean_sha256.empty()) j["csha"] = r.clean_sha256;
+  if (!r.text_hmac.empty()) j["hmac"] = r.text_hmac;
+  if (!r.content_key.empty()) j["ckey"] = r.content_key;
   if (r.has_label) {
     j["label"] = r.label;
     j["score"] = r.score;
@@ -128,8 +128,8 @@ Status DecodeStageRecord(std::string_view line, StageRecord* r) {
     }
     if (j.contains("text")) r->text = j["text"].get<std::string>();
     if (j.contains("lang")) r->lang = j["lang"].get<std::string>();
-    if (j.contains("sha")) r->text_sha256 = j["sha"].get<std::string>();
-    if (j.contains("csha")) r->clean_sha256 = j["csha"].get<std::string>();
+    if (j.contains("hmac")) r->text_hmac = j["hmac"].get<std::string>();
+    if (j.contains("ckey")) r->content_key = j["ckey"].get<std::string>();
     if (j.contains("label")) {
       r->has_label = true;
       r->label = j["label"].get<std::string>();
@@ -174,21 +174,39 @@ Result<bool> StageRecordReader::Next(StageRecord* record) {
   return true;
 }
 
+Status DeleteStageFiles(storage::Storage* storage, std::string_view output_uri,
+                        const StagedObject& object) {
+  for (const char* stage : {"ingest", "prep", "infer"}) {
+    const std::string folder = StageFolder(output_uri, stage);
+    auto marker = ReadMarker(*storage, folder, object.key);
+    if (!marker.ok()) {
+      if (marker.status().code() == StatusCode::kNotFound) continue;
+      return marker.status();
+    }
+    if (!marker->data_uri.empty()) {
+      Status s = storage->Delete(marker->data_uri);
+      if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+    }
+    Status s = storage->Delete(marker->marker_uri);
+    if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<storage::StorageLock>> AcquireOutputLock(storage::Storage* storage,
                                                                 std::string_view output_uri,
                                                                 double wait_seconds,
-                                                                std::string_view now_iso) {
+                                                                const Clock& clock) {
   std::string lock_uri = storage::JoinUri(output_uri, "_lock");
   char host[256] = {0};
   ::gethostname(host, sizeof(host) - 1);
   std::string owner = "pid=" + std::to_string(::getpid()) + " host=" + host +
-                      " since=" + std::string(now_iso) + "\n";
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
+                      " since=" + FormatTimestampMillis(clock.NowMicros()) + "\n";
+  const int64_t deadline = clock.MonotonicNanos() + static_cast<int64_t>(wait_seconds * 1e9);
   while (true) {
     auto lock = storage->TryLock(lock_uri, owner);
     if (lock.ok()) return lock;
-    if (lock.status().code() != StatusCode::kUnavailable ||
-        std::chrono::steady_clock::now() >= deadline) {
+    if (lock.status().code() != StatusCode::kUnavailable || clock.MonotonicNanos() >= deadline) {
       return lock.status().WithContext("another lote run is writing to " + std::string(output_uri));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

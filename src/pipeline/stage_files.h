@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "lote/base/clock.h"
 #include "lote/base/status.h"
 #include "lote/storage/storage.h"
 
@@ -52,7 +53,9 @@ struct StageRecord {
   std::string record_id;
   uint64_t line = 0;
   std::string stage, reason;
-  std::string text, lang, text_sha256, clean_sha256;
+  std::string text, lang;
+  std::string text_hmac;    // keyed fingerprint of the raw text (hex), "" without a key
+  std::string content_key;  // keyed fingerprint of the clean text, only with dedup by content
   bool has_label = false;
   std::string label;
   double score = 0;
@@ -79,12 +82,18 @@ class StageRecordReader {
   std::unique_ptr<Impl> impl_;
 };
 
-// Takes the exclusive lock OUTPUT/_lock, waiting up to `wait_seconds` for another holder.
-// Unavailable naming the holder when it stays taken.
+// Deletes the stage files of `object` (ingest, prep and infer: data and markers), earlier stages
+// first and each marker after its data, so that whatever a kill leaves behind still has its
+// infer marker, which the next publish skips (done) and deletes. Missing files are fine.
+Status DeleteStageFiles(storage::Storage* storage, std::string_view output_uri,
+                        const StagedObject& object);
+
+// Takes the exclusive lock OUTPUT/_lock, waiting up to `wait_seconds` (measured on `clock`) for
+// another holder. Unavailable naming the holder when it stays taken.
 Result<std::unique_ptr<storage::StorageLock>> AcquireOutputLock(storage::Storage* storage,
                                                                 std::string_view output_uri,
                                                                 double wait_seconds,
-                                                                std::string_view now_iso);
+                                                                const Clock& clock);
 
 }  // namespace lote::pipeline
 

@@ -1,79 +1,55 @@
 // ingest, prep and infer as separate, idempotent steps (see lote/pipeline/stages.h); publish is
-// in pipeline.cc, where it shares RunPipeline's commit protocol.
+// PublishStaged in pipeline.cc, which shares RunPipeline's commit protocol.
 #include "lote/pipeline/stages.h"
 
 #include <xxhash.h>
 
-#include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <limits>
-#include <thread>
 
 #include "lote/base/digest.h"
+#include "lote/base/ordered_executor.h"
 #include "lote/io/records.h"
-#include "lote/text/utf8.h"
-#include "pipeline/ledger.h"
 #include "pipeline/part_writer.h"
+#include "pipeline/run.h"
+#include "pipeline/run_log.h"
 #include "pipeline/stage_files.h"
 
 namespace lote::pipeline {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::string NowIso() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // The shared frame of the three stages: storages, lock, logging.
 class StageRunner {
  public:
   StageRunner(Stage stage, const PipelineOptions& o, std::shared_ptr<const InferenceEngine> e)
-      : stage_(stage), o_(o), engine_(std::move(e)) {}
+      : stage_(stage),
+        o_(o),
+        engine_(std::move(e)),
+        clock_(ClockOr(o.clock)),
+        log_(o.log, engine_ ? RunLog::Redact([engine = engine_](std::string_view t) {
+               return engine->RedactText(t);
+             })
+                            : RunLog::Redact()) {}
 
   Result<StageReport> Execute();
 
  private:
-  void Log(LogLevel level, const std::string& line) const {
-    if (!o_.log) return;
-    o_.log(level, engine_ ? engine_->RedactText(line) : line);
-  }
-  // A line about one object: its URI (a lake file name, in clear in the results too) is not put
-  // through the PII policy; `before` and `after` are. See Run::LogObject in pipeline.cc.
-  void LogObject(LogLevel level, const std::string& before, const std::string& uri,
-                 const std::string& after) const {
-    if (!o_.log) return;
-    if (!engine_) {
-      o_.log(level, before + text::ReplaceInvalidUtf8(uri) + after);
-      return;
-    }
-    o_.log(level, engine_->RedactText(before) + text::ReplaceInvalidUtf8(uri) +
-                      engine_->RedactText(after));
-  }
   void Hook(std::string_view point) const {
     if (o_.fault_hook) o_.fault_hook(point);
   }
   Status Ingest();
   Status Prep();
   Status Infer();
-  Result<StagedObject> SnapshotObject(const std::string& uri, IngestLedger* ledger);
-  // Writes `records` through `fill` into folder/KEY-00000.jsonl.zst; sets data_uri/records.
+  Result<StagedObject> SnapshotObject(const std::string& uri, Ledger* ledger);
+  // Writes what `fill` adds into folder/KEY-00000.jsonl.zst; sets data_uri/records.
   Status WriteData(const std::string& folder, StagedObject* object,
                    const std::function<Status(PartWriter*)>& fill);
 
   Stage stage_;
   const PipelineOptions& o_;
   std::shared_ptr<const InferenceEngine> engine_;
+  std::shared_ptr<const Clock> clock_;
+  RunLog log_;
   std::shared_ptr<storage::Storage> in_, out_;
   StageReport report_;
 };
@@ -93,11 +69,11 @@ Status StageRunner::WriteData(const std::string& folder, StagedObject* object,
 // Copies the object to the ingest folder while hashing it. The snapshot is what later stages
 // process, so its hash is the object version; a copy during which the object changed (its etag
 // moved) may mix two versions and is made again.
-Result<StagedObject> StageRunner::SnapshotObject(const std::string& uri, IngestLedger* ledger) {
+Result<StagedObject> StageRunner::SnapshotObject(const std::string& uri, Ledger* ledger) {
   const std::string folder = StageFolder(o_.output_uri, "ingest");
   const std::string tmp_uri = storage::JoinUri(folder, "incoming.raw");
   for (int attempt = 0;; ++attempt) {
-    auto t0 = Clock::now();
+    const int64_t t0 = clock_->MonotonicNanos();
     LOTE_ASSIGN_OR_RETURN(storage::ObjectInfo before, in_->Stat(uri));
     XXH3_state_t* state = XXH3_createState();
     XXH3_128bits_reset(state);
@@ -129,7 +105,7 @@ Result<StagedObject> StageRunner::SnapshotObject(const std::string& uri, IngestL
         return AbortedError(uri + " kept changing while being read (" +
                             std::to_string(attempt + 1) + " attempts)");
       }
-      LogObject(LogLevel::kWarning, "", uri, " changed while being read; reading it again");
+      log_.Object(LogLevel::kWarning, "", uri, " changed while being read; reading it again");
       continue;
     }
     StagedObject o;
@@ -152,28 +128,38 @@ Result<StagedObject> StageRunner::SnapshotObject(const std::string& uri, IngestL
         o.key + ".snapshot" + std::string(dot == std::string_view::npos ? "" : base.substr(dot)));
     LOTE_RETURN_IF_ERROR(out_->Rename(tmp_uri, o.data_uri));
     Hook("snapshot_written");
-    o.ingest_s = SecondsSince(t0);
+    o.ingest_s = clock_->SecondsSince(t0);
     return o;
   }
 }
 
 Status StageRunner::Ingest() {
   if (o_.input_uri.empty()) return InvalidArgumentError("no input URI");
-  LOTE_ASSIGN_OR_RETURN(std::string catalog, ResolveCatalogPath(o_));
-  {
+  uint64_t escaped = 0;
+  LOTE_ASSIGN_OR_RETURN(in_, OpenInputStorage(o_, [&](std::string_view uri) {
+                          ++escaped;
+                          log_.Object(LogLevel::kWarning, "ignoring ", uri,
+                                      ": a symlink to a file outside the input folder (set "
+                                      "follow_symlinks to read it)");
+                        }));
+  LOTE_RETURN_IF_ERROR(CheckSeparateLocations(*in_, *out_, o_));
+  std::shared_ptr<Ledger> ledger = o_.ledger;
+  if (!ledger) {
+    LOTE_ASSIGN_OR_RETURN(std::string catalog, ResolveCatalogPath(o_));
     std::error_code ec;
     auto parent = std::filesystem::path(catalog).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     if (ec) return UnavailableError("cannot create " + parent.string() + ": " + ec.message());
+    LOTE_ASSIGN_OR_RETURN(std::string canonical, out_->CanonicalUri(o_.output_uri));
+    LOTE_ASSIGN_OR_RETURN(ledger, OpenSqliteLedger(catalog, canonical));
   }
-  LOTE_ASSIGN_OR_RETURN(auto ledger, IngestLedger::Open(catalog));
   LOTE_ASSIGN_OR_RETURN(auto listed, in_->List(o_.input_uri));
   const std::string folder = StageFolder(o_.output_uri, "ingest");
   for (const auto& info : listed) {
     auto format = io::FormatFromPath(info.uri, false);
     if (!format.ok() || (*format != io::Format::kJsonl && *format != io::Format::kCsv &&
                          *format != io::Format::kTxt)) {
-      LogObject(LogLevel::kWarning, "ignoring ", info.uri, ": not .jsonl, .ndjson, .csv or .txt");
+      log_.Object(LogLevel::kWarning, "ignoring ", info.uri, ": not .jsonl, .ndjson, .csv or .txt");
       continue;
     }
     ++report_.objects_pending;
@@ -186,29 +172,28 @@ Status StageRunner::Ingest() {
     LOTE_RETURN_IF_ERROR(WriteMarker(out_.get(), folder, &o));
     ++report_.objects_done;
     report_.bytes += o.size;
-    LogObject(LogLevel::kInfo, "ingested ", o.uri, " (" + std::to_string(o.size) + " bytes)");
+    log_.Object(LogLevel::kInfo, "ingested ", o.uri, " (" + std::to_string(o.size) + " bytes)");
   }
   return Status::Ok();
 }
 
-// "URI:LINE: reason" (the readers' record errors) -> line and reason.
-void SplitReaderError(const std::string& name, const std::string& message, uint64_t* line,
-                      std::string* reason) {
-  *line = 0;
-  *reason = message;
-  if (!message.starts_with(name + ":")) return;
-  size_t pos = name.size() + 1, end = pos;
-  while (end < message.size() && message[end] >= '0' && message[end] <= '9') ++end;
-  if (end == pos || message.compare(end, 2, ": ") != 0) return;
-  *line = std::strtoull(message.substr(pos, end - pos).c_str(), nullptr, 10);
-  *reason = message.substr(end + 2);
-}
-
 Status StageRunner::Prep() {
+  if (o_.prep.dedup_content && o_.fingerprint_key.empty()) {
+    return InvalidArgumentError(
+        "dedup by content needs the PII key: content fingerprints are keyed so that nobody can "
+        "recover a text from them (give pii.key_file / --pii-key-file or LOTE_PII_KEY)");
+  }
   const std::string from = StageFolder(o_.output_uri, "ingest");
   const std::string to = StageFolder(o_.output_uri, "prep");
   const std::string prep_version = PreprocessVersion(o_.prep);
   Preprocessor prep(o_.prep);
+  std::unique_ptr<KeyedHash> text_hash, content_hash;
+  if (!o_.fingerprint_key.empty()) {
+    text_hash = std::make_unique<KeyedHash>(o_.fingerprint_key, "text");
+    if (o_.prep.dedup_content) {
+      content_hash = std::make_unique<KeyedHash>(o_.fingerprint_key, "content");
+    }
+  }
   LOTE_ASSIGN_OR_RETURN(auto pending, ListMarkers(*out_, from));
   for (StagedObject o : pending) {
     ++report_.objects_pending;
@@ -218,13 +203,13 @@ Status StageRunner::Prep() {
       ++report_.objects_skipped;
       continue;
     }
-    auto t0 = Clock::now();
+    const int64_t t0 = clock_->MonotonicNanos();
     LOTE_ASSIGN_OR_RETURN(io::Format format, io::FormatFromPath(o.uri, false));
     LOTE_ASSIGN_OR_RETURN(auto raw, out_->OpenRead(o.data_uri));
-    const std::string source_name = raw->name();
     io::TextReaderOptions ro;
     ro.text_field = o_.text_field;
     if (format != io::Format::kTxt) ro.id_field = o_.id_field;
+    ro.max_record_bytes = o_.max_record_bytes;
     LOTE_ASSIGN_OR_RETURN(
         auto reader, io::MakeTextRecordReader(format, io::MaybeDecompress(std::move(raw)), ro));
     o.text_field = o_.text_field;
@@ -245,7 +230,9 @@ Status StageRunner::Prep() {
               if (reader->failed() && next.status().code() == StatusCode::kUnavailable) {
                 return next.status();
               }
-              SplitReaderError(source_name, next.status().message(), &r.line, &r.reason);
+              const io::RecordError& error = reader->last_error();
+              r.line = error.line;
+              r.reason = error.reason;
               r.stage = "ingest";
               if (reader->failed()) {
                 r.record_id = o.uri;
@@ -258,7 +245,7 @@ Status StageRunner::Prep() {
             } else {
               r.line = rec.line;
               r.record_id = rec.id.empty() ? o.uri + ":" + std::to_string(rec.line) : rec.id;
-              r.text_sha256 = Sha256Hex(rec.text);
+              if (text_hash) r.text_hmac = text_hash->HexDigest(rec.text);
               Status s = prep.Process(rec.text, &pr);
               if (!s.ok()) {
                 r.stage = "prep";
@@ -266,7 +253,7 @@ Status StageRunner::Prep() {
               } else {
                 r.text = pr.text;
                 r.lang = pr.lang;
-                if (o_.prep.dedup_content) r.clean_sha256 = Sha256Hex(pr.text);
+                if (content_hash) r.content_key = content_hash->HexDigest(pr.text);
               }
             }
             if (!r.stage.empty()) ++quarantined;
@@ -275,7 +262,7 @@ Status StageRunner::Prep() {
           }
           return Status::Ok();
         }).WithContext(o.uri));
-    o.prep_s = SecondsSince(t0);
+    o.prep_s = clock_->SecondsSince(t0);
     LOTE_RETURN_IF_ERROR(WriteMarker(out_.get(), to, &o));
     ++report_.objects_done;
     report_.records += o.records;
@@ -284,18 +271,20 @@ Status StageRunner::Prep() {
   return Status::Ok();
 }
 
+// A batch of the infer stage.
+struct StageBatch {
+  std::vector<StageRecord> records;
+  size_t size = 0;
+};
+
 Status StageRunner::Infer() {
   if (!engine_) return InvalidArgumentError("the infer stage needs an inference engine");
   const std::string from = StageFolder(o_.output_uri, "prep");
   const std::string to = StageFolder(o_.output_uri, "infer");
   const std::string model_version = engine_->model_version();
-  const int threads = o_.threads > 0
-                          ? o_.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  std::vector<std::unique_ptr<InferenceState>> states;
-  for (int t = 0; t < threads; ++t) states.push_back(engine_->NewState());
-  // Records in memory at once: a bound independent of the object's size.
-  const size_t window = o_.batch_records * static_cast<size_t>(threads) * 4;
+  OrderedExecutorOptions eo;
+  eo.threads = o_.threads > 0 ? o_.threads : UsableCpuCount();
+  eo.max_inflight = o_.max_inflight_batches;
   LOTE_ASSIGN_OR_RETURN(auto pending, ListMarkers(*out_, from));
   for (StagedObject o : pending) {
     ++report_.objects_pending;
@@ -305,7 +294,7 @@ Status StageRunner::Infer() {
       ++report_.objects_skipped;
       continue;
     }
-    auto t0 = Clock::now();
+    const int64_t t0 = clock_->MonotonicNanos();
     std::unique_ptr<StageRecordReader> reader;
     if (!o.data_uri.empty()) {
       LOTE_ASSIGN_OR_RETURN(reader, StageRecordReader::Open(*out_, o.data_uri));
@@ -313,56 +302,63 @@ Status StageRunner::Infer() {
     uint64_t quarantined = 0;
     o.model_version = model_version;
     LOTE_RETURN_IF_ERROR(WriteData(to, &o, [&](PartWriter* w) -> Status {
-                           std::vector<StageRecord> batch;
-                           bool more = reader != nullptr;
-                           while (more) {
-                             batch.clear();
-                             while (batch.size() < window) {
-                               StageRecord r;
-                               LOTE_ASSIGN_OR_RETURN(more, reader->Next(&r));
-                               if (!more) break;
-                               batch.push_back(std::move(r));
-                             }
-                             // Threads take interleaved records; each keeps its own engine state.
-                             auto work = [&](int t) {
-                               InferenceOutput out;
-                               for (size_t i = t; i < batch.size(); i += threads) {
-                                 StageRecord& r = batch[i];
-                                 if (!r.stage.empty()) continue;
-                                 out.Clear();
-                                 Status s = engine_->Infer(r.text, states[t].get(), &out);
-                                 r.text.clear();
-                                 if (!s.ok()) {
-                                   r.stage = "infer";
-                                   r.reason = s.ToString();
-                                   continue;
+                           if (reader == nullptr) return Status::Ok();
+                           return RunOrdered<StageBatch>(
+                               eo,
+                               [&](StageBatch* b) -> Result<bool> {
+                                 b->size = 0;
+                                 size_t bytes = 0;
+                                 while (b->size < o_.batch_records && bytes < o_.batch_bytes) {
+                                   if (b->size == b->records.size()) b->records.emplace_back();
+                                   StageRecord& r = b->records[b->size];
+                                   LOTE_ASSIGN_OR_RETURN(bool more, reader->Next(&r));
+                                   if (!more) break;
+                                   bytes += r.text.size();
+                                   ++b->size;
                                  }
-                                 r.has_label = !out.label.empty();
-                                 r.label = std::move(out.label);
-                                 r.score = out.score;
-                                 r.top_k = std::move(out.top_k);
-                                 r.entities_json = out.entities_json.empty()
-                                                       ? "[]"
-                                                       : std::move(out.entities_json);
-                               }
-                             };
-                             std::vector<std::thread> pool;
-                             for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
-                             work(0);
-                             for (auto& th : pool) th.join();
-                             for (StageRecord& r : batch) {
-                               if (!r.stage.empty()) {
-                                 // Everything written from here on follows the PII policy.
-                                 r.reason = engine_->RedactText(r.reason);
-                                 ++quarantined;
-                               }
-                               LOTE_RETURN_IF_ERROR(w->AddRow(EncodeStageRecord(r)));
-                             }
-                             Hook("infer_batch_written");
-                           }
-                           return Status::Ok();
+                                 return b->size > 0;
+                               },
+                               [&]() -> std::function<Status(StageBatch*)> {
+                                 std::shared_ptr<InferenceState> state = engine_->NewState();
+                                 return [this, state](StageBatch* b) -> Status {
+                                   InferenceOutput out;
+                                   for (size_t i = 0; i < b->size; ++i) {
+                                     StageRecord& r = b->records[i];
+                                     if (!r.stage.empty()) continue;
+                                     out.Clear();
+                                     Status s = engine_->Infer(r.text, state.get(), &out);
+                                     r.text.clear();
+                                     if (!s.ok()) {
+                                       r.stage = "infer";
+                                       r.reason = s.ToString();
+                                       continue;
+                                     }
+                                     r.has_label = !out.label.empty();
+                                     r.label = std::move(out.label);
+                                     r.score = out.score;
+                                     r.top_k = std::move(out.top_k);
+                                     r.entities_json = out.entities_json.empty()
+                                                           ? "[]"
+                                                           : std::move(out.entities_json);
+                                   }
+                                   return Status::Ok();
+                                 };
+                               },
+                               [&](StageBatch* b) -> Status {
+                                 for (size_t i = 0; i < b->size; ++i) {
+                                   StageRecord& r = b->records[i];
+                                   if (!r.stage.empty()) {
+                                     // Everything written from here on follows the PII policy.
+                                     r.reason = engine_->RedactText(r.reason);
+                                     ++quarantined;
+                                   }
+                                   LOTE_RETURN_IF_ERROR(w->AddRow(EncodeStageRecord(r)));
+                                 }
+                                 Hook("infer_batch_written");
+                                 return Status::Ok();
+                               });
                          }).WithContext(o.uri));
-    o.infer_s = SecondsSince(t0);
+    o.infer_s = clock_->SecondsSince(t0);
     LOTE_RETURN_IF_ERROR(WriteMarker(out_.get(), to, &o));
     ++report_.objects_done;
     report_.records += o.records;
@@ -372,17 +368,18 @@ Status StageRunner::Infer() {
 }
 
 Result<StageReport> StageRunner::Execute() {
-  auto t0 = Clock::now();
+  const int64_t t0 = clock_->MonotonicNanos();
   if (o_.output_uri.empty()) return InvalidArgumentError("no output URI");
-  if (o_.batch_records == 0) return InvalidArgumentError("batch_records must be > 0");
-  if (o_.threads < 0) return InvalidArgumentError("threads must be >= 0");
-  report_.stage = stage_;
-  if (stage_ == Stage::kIngest) {
-    LOTE_ASSIGN_OR_RETURN(in_, storage::OpenStorageOr(o_.input_storage, o_.input_uri));
+  if (o_.batch_records == 0 || o_.batch_bytes == 0) {
+    return InvalidArgumentError("batch_records and batch_bytes must be > 0");
   }
+  if (o_.threads < 0 || o_.threads > kMaxThreads) {
+    return InvalidArgumentError("threads must be between 0 and " + std::to_string(kMaxThreads));
+  }
+  report_.stage = stage_;
   LOTE_ASSIGN_OR_RETURN(out_, storage::OpenStorageOr(o_.output_storage, o_.output_uri));
   LOTE_ASSIGN_OR_RETURN(
-      auto lock, AcquireOutputLock(out_.get(), o_.output_uri, o_.lock_wait_seconds, NowIso()));
+      auto lock, AcquireOutputLock(out_.get(), o_.output_uri, o_.lock_wait_seconds, *clock_));
   switch (stage_) {
     case Stage::kIngest:
       LOTE_RETURN_IF_ERROR(Ingest());
@@ -396,7 +393,7 @@ Result<StageReport> StageRunner::Execute() {
     case Stage::kPublish:
       return InvalidArgumentError("publish: use PublishStaged");
   }
-  report_.wall_s = SecondsSince(t0);
+  report_.wall_s = clock_->SecondsSince(t0);
   return report_;
 }
 

@@ -8,8 +8,11 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 
+#include "lote/base/clock.h"
 #include "lote/base/digest.h"
+#include "lote/base/metrics.h"
 #include "lote/pipeline/catalog.h"
 #include "lote/storage/fault_injecting_storage.h"
 #include "pipeline/fake_engine.h"
@@ -66,6 +69,7 @@ class PipelineTest : public ::testing::Test {
 };
 
 TEST_F(PipelineTest, PublishesEveryFormatWithExactRowsAndReconciles) {
+  options_.fingerprint_key = Secret(std::string("0123456789abcdef-test-key"));
   Put("a.jsonl",
       "{\"id\":\"m1\",\"text\":\"Quiero pagar mi tarjeta\"}\n"
       "{\"id\":\"m2\",\"text\":\"<b>bloquear</b> la cuenta 12345678\"}\n"
@@ -92,7 +96,12 @@ TEST_F(PipelineTest, PublishesEveryFormatWithExactRowsAndReconciles) {
   EXPECT_EQ(m2["line"], 2);
   EXPECT_EQ(m2["label"], "bloqueo");
   EXPECT_EQ(m2["lang"], "es");
-  EXPECT_EQ(m2["text_sha256"], Sha256Hex("<b>bloquear</b> la cuenta 12345678"));
+  // The text's fingerprint is keyed: HMAC-SHA256 under the key's "text" purpose key, not an
+  // unkeyed hash anyone could recompute from a guess.
+  EXPECT_EQ(
+      m2["text_hmac"],
+      KeyedHash(options_.fingerprint_key, "text").HexDigest("<b>bloquear</b> la cuenta 12345678"));
+  EXPECT_NE(m2["text_hmac"], Sha256Hex("<b>bloquear</b> la cuenta 12345678"));
   EXPECT_EQ(m2["entities"].size(), 1u);
   EXPECT_EQ(m2["entities"][0]["text"], "[NUMERO_CUENTA]");
   EXPECT_EQ(m2["entities"][0]["start"], 19);  // offsets in the clean text "bloquear la cuenta ..."
@@ -102,7 +111,7 @@ TEST_F(PipelineTest, PublishesEveryFormatWithExactRowsAndReconciles) {
   EXPECT_EQ(m2["top_k"][0]["label"], "bloqueo");
   std::set<std::string> keys;
   for (auto it = m2.begin(); it != m2.end(); ++it) keys.insert(it.key());
-  EXPECT_EQ(keys, (std::set<std::string>{"record_id", "source", "line", "text_sha256", "lang",
+  EXPECT_EQ(keys, (std::set<std::string>{"record_id", "source", "line", "text_hmac", "lang",
                                          "label", "score", "top_k", "entities", "model_version",
                                          "preprocess_version", "run_id", "processed_at"}));
   EXPECT_EQ(by_id["c2"]["label"], "pago");
@@ -176,15 +185,77 @@ TEST_F(PipelineTest, DeduplicatesByRecordIdAcrossFilesAndRuns) {
   EXPECT_EQ(Results().size(), 3u);
 }
 
-TEST_F(PipelineTest, DeduplicatesByContentOnlyWhenConfigured) {
+TEST_F(PipelineTest, DeduplicatesByContentOnlyWhenConfiguredAndOnlyWithAKey) {
   options_.prep.dedup_content = true;
   Put("a.jsonl",
       "{\"id\":\"1\",\"text\":\"hola\"}\n{\"id\":\"2\",\"text\":\"  hola \"}\n"
       "{\"id\":\"3\",\"text\":\"chao\"}\n");
+  // Content fingerprints kept across runs must be keyed: without a key, refused up front.
+  auto refused = RunPipeline(options_, engine_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("PII key"), std::string::npos);
+  EXPECT_FALSE(mem_->Stat("mem://t/out/_lock").ok());  // refused before anything ran
+  options_.fingerprint_key = Secret(std::string("0123456789abcdef-test-key"));
   auto report = RunPipeline(options_, engine_);
-  ASSERT_TRUE(report.ok());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->counts.records_out, 2u);
   EXPECT_EQ(report->counts.records_duplicate, 1u);
+  // What the catalog keeps for dedup is the keyed fingerprint, not a hash of "hola".
+  auto db = SqliteDb::Open(options_.catalog_path, true);
+  ASSERT_TRUE(db.ok());
+  auto stmt = (*db)->Prepare("SELECT lower(hex(content_key)) FROM seen_content ORDER BY 1");
+  ASSERT_TRUE(stmt.ok());
+  std::set<std::string> keys;
+  while (*stmt->Step()) keys.insert(stmt->Text(0));
+  KeyedHash content(options_.fingerprint_key, "content");
+  EXPECT_EQ(keys, (std::set<std::string>{content.HexDigest("hola"), content.HexDigest("chao")}));
+  EXPECT_FALSE(keys.count(Sha256Hex("hola")));
+}
+
+TEST_F(PipelineTest, WithoutAKeyResultsCarryNoTextFingerprintAtAll) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"mi cedula es 1020304050\"}\n");
+  auto report = RunPipeline(options_, engine_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  std::vector<json> rows = Results();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0]["text_hmac"].is_null());
+  EXPECT_EQ(Scalar("SELECT count(*) FROM results WHERE text_hmac IS NULL"), "1");
+  // Nothing in the output or the catalog is an unkeyed hash of the text (hex or raw bytes).
+  const std::string digest = Sha256Hex("mi cedula es 1020304050");
+  uint8_t raw[32];
+  ASSERT_TRUE(HexDecode(digest, raw, 32));
+  const std::string raw_digest(reinterpret_cast<char*>(raw), 32);
+  auto listed = mem_->List("mem://t/out/");
+  ASSERT_TRUE(listed.ok());
+  for (const auto& info : *listed) {
+    auto bytes = mem_->Read(info.uri);
+    ASSERT_TRUE(bytes.ok());
+    std::string text = *bytes;
+    if (info.uri.ends_with(".zst")) {
+      auto src = io::MakeZstdSource(io::MakeOwnedStringSource(*bytes, info.uri));
+      text.clear();
+      char buf[4096];
+      while (true) {
+        auto n = src->Read(buf, sizeof(buf));
+        ASSERT_TRUE(n.ok());
+        if (*n == 0) break;
+        text.append(buf, *n);
+      }
+    }
+    EXPECT_EQ(text.find(digest), std::string::npos) << info.uri;
+  }
+  for (const std::string& file : {options_.catalog_path, options_.catalog_path + "-wal"}) {
+    std::string catalog;
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (f == nullptr) continue;
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) catalog.append(buf, n);
+    std::fclose(f);
+    EXPECT_EQ(catalog.find(raw_digest), std::string::npos) << file;
+    EXPECT_EQ(catalog.find(digest), std::string::npos) << file;
+  }
 }
 
 TEST_F(PipelineTest, ChangedObjectIsANewVersionAndTheCatalogShowsTheLatest) {
@@ -220,6 +291,7 @@ TEST_F(PipelineTest, WithoutRecordIdDedupTheCatalogStillShowsTheLatestVersion) {
 }
 
 TEST_F(PipelineTest, CatalogRowsEqualThePublishedRows) {
+  options_.fingerprint_key = Secret(std::string("0123456789abcdef-test-key"));
   Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"bloquear\"}\n");
   Put("b.csv", "id,text\n3,<b>pagar</b> ya\n4,\n");
   auto report = RunPipeline(options_, engine_);
@@ -227,7 +299,7 @@ TEST_F(PipelineTest, CatalogRowsEqualThePublishedRows) {
   std::map<std::string, json> files;
   for (const json& row : Results()) files[row["record_id"].get<std::string>()] = row;
   QueryResult rows = Query(
-      "SELECT record_id, source, line, text_sha256, lang, label, score, model_version, "
+      "SELECT record_id, source, line, text_hmac, lang, label, score, model_version, "
       "preprocess_version, run_id, processed_at, dt, model FROM results ORDER BY record_id");
   ASSERT_EQ(rows.rows.size(), files.size());
   ASSERT_EQ(rows.rows.size(), 3u);
@@ -235,7 +307,7 @@ TEST_F(PipelineTest, CatalogRowsEqualThePublishedRows) {
     const json& f = files.at(r[0].text);
     EXPECT_EQ(r[1].text, f["source"].get<std::string>());
     EXPECT_EQ(r[2].text, std::to_string(f["line"].get<uint64_t>()));
-    EXPECT_EQ(r[3].text, f["text_sha256"].get<std::string>());
+    EXPECT_EQ(r[3].text, f["text_hmac"].get<std::string>());
     EXPECT_EQ(r[4].text, f["lang"].get<std::string>());
     EXPECT_EQ(r[5].text, f["label"].get<std::string>());
     EXPECT_NEAR(std::stod(r[6].text), f["score"].get<double>(), 1e-6);
@@ -523,6 +595,192 @@ TEST_F(PipelineTest, LocalOutputKeepsTheCatalogUnderTheOutputFolder) {
   EXPECT_EQ(FormatQueryResult(*labels, QueryFormat::kCsv), "label,n\nbloqueo,1\npago,1\n");
   EXPECT_TRUE(fs::exists(dir_ + "/out/_runs/" + report->run_id + "/manifest.json"));
   EXPECT_FALSE(fs::exists(dir_ + "/out/_staging"));
+}
+
+// ---- issue 12: one output per catalog, separate input and output, symlinks, clock, metrics.
+
+TEST_F(PipelineTest, ACatalogBelongsToOneOutputAndRefusesAnother) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n");
+  ASSERT_TRUE(RunPipeline(options_, engine_).ok());
+  // Same input, same catalog, another output: before, this silently published nothing (the
+  // ledger said "done"); now it is refused and names both outputs.
+  PipelineOptions other = options_;
+  other.output_uri = "mem://t/out2";
+  auto refused = RunPipeline(other, engine_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("belongs to output mem://t/out,"), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("mem://t/out2"), std::string::npos);
+  EXPECT_TRUE(ReadRows(*mem_, "mem://t/out2/results").empty());
+  // The same output, written as another spelling of the same place, is the same output.
+  PipelineOptions same = options_;
+  same.output_uri = "mem://t//out/";
+  EXPECT_TRUE(RunPipeline(same, engine_).ok());
+}
+
+TEST_F(PipelineTest, TwoConcurrentRunsOnDifferentOutputsSharingACatalogNeverBothPublish) {
+  for (int i = 0; i < 20; ++i) {
+    Put("f" + std::to_string(i) + ".jsonl",
+        "{\"id\":\"r" + std::to_string(i) + "\",\"text\":\"pagar\"}\n");
+  }
+  PipelineOptions a = options_, b = options_;
+  a.output_uri = "mem://t/outA";
+  b.output_uri = "mem://t/outB";
+  Result<RunReport> ra = InvalidArgumentError("not run"), rb = InvalidArgumentError("not run");
+  std::thread ta([&] { ra = RunPipeline(a, engine_); });
+  std::thread tb([&] { rb = RunPipeline(b, engine_); });
+  ta.join();
+  tb.join();
+  // Exactly one output owns the catalog; the other is refused (bound elsewhere, or the
+  // catalog busy while the owner binds it): no record is ever published twice.
+  EXPECT_NE(ra.ok(), rb.ok()) << ra.status().ToString() << " / " << rb.status().ToString();
+  const size_t rows_a = ReadRows(*mem_, "mem://t/outA/results").size();
+  const size_t rows_b = ReadRows(*mem_, "mem://t/outB/results").size();
+  EXPECT_EQ(rows_a + rows_b, 20u);
+}
+
+TEST_F(PipelineTest, AnOutputInsideTheInputOrTheReverseIsRefusedBeforeAnythingRuns) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n");
+  struct Case {
+    std::string input, output;
+  };
+  for (const Case& c : std::vector<Case>{{"mem://t/in", "mem://t/in/results"},
+                                         {"mem://t/in/", "mem://t/in/./x/../results"},
+                                         {"mem://t/in/*.jsonl", "mem://t/in/out"},
+                                         {"mem://t/in", "mem://t/in"},
+                                         {"mem://t/in/a.jsonl", "mem://t/in"},
+                                         {"mem://t/in", "mem://t"}}) {
+    PipelineOptions o = options_;
+    o.input_uri = c.input;
+    o.output_uri = c.output;
+    auto r = RunPipeline(o, engine_);
+    ASSERT_FALSE(r.ok()) << c.input << " -> " << c.output;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("inside"), std::string::npos) << r.status().message();
+    EXPECT_EQ(engine_->calls(), 0u);
+  }
+  EXPECT_FALSE(fs::exists(options_.catalog_path));
+  // A sibling whose name merely starts with the input's is fine.
+  PipelineOptions sibling = options_;
+  sibling.output_uri = "mem://t/in-results";
+  EXPECT_TRUE(RunPipeline(sibling, engine_).ok());
+}
+
+TEST_F(PipelineTest, LocalOutputReachedThroughASymlinkIntoTheInputIsRefused) {
+  const std::string in = dir_ + "/lake";
+  fs::create_directories(in);
+  std::FILE* f = std::fopen((in + "/a.jsonl").c_str(), "w");
+  std::fputs("{\"id\":\"1\",\"text\":\"pagar\"}\n", f);
+  std::fclose(f);
+  fs::create_directory_symlink(in, dir_ + "/alias");
+  PipelineOptions o;
+  o.input_uri = in;
+  o.output_uri = dir_ + "/alias/results";  // is lake/results
+  o.threads = 1;
+  auto r = RunPipeline(o, engine_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(in + "/results"));
+}
+
+TEST_F(PipelineTest, SymlinksOutOfTheInputFolderAreNotFollowedUnlessAllowed) {
+  const std::string in = dir_ + "/lake", outside = dir_ + "/private";
+  fs::create_directories(in);
+  fs::create_directories(outside);
+  auto write = [](const std::string& path, const std::string& data) {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    std::fputs(data.c_str(), f);
+    std::fclose(f);
+  };
+  write(in + "/a.jsonl", "{\"id\":\"a\",\"text\":\"pagar\"}\n");
+  write(outside + "/secret.jsonl", "{\"id\":\"s\",\"text\":\"bloquear 1234567890\"}\n");
+  fs::create_symlink(outside + "/secret.jsonl", in + "/leak.jsonl");
+  fs::create_symlink(in + "/a.jsonl", in + "/again.jsonl");  // inside: allowed
+  std::vector<std::string> warnings;
+  PipelineOptions o;
+  o.input_uri = in;
+  o.output_uri = dir_ + "/out";
+  o.threads = 1;
+  o.prep.dedup_record_id = false;
+  o.log = [&](LogLevel level, std::string_view line) {
+    if (level == LogLevel::kWarning) warnings.emplace_back(line);
+  };
+  auto r = RunPipeline(o, engine_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->objects_listed, 2u);  // a.jsonl and the symlink to it
+  EXPECT_EQ(r->objects_ignored, 1u);
+  EXPECT_EQ(r->counts.records_in, 2u);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("leak.jsonl"), std::string::npos);
+  EXPECT_NE(warnings[0].find("outside the input folder"), std::string::npos);
+  // A single named file that is such a symlink is refused, not silently skipped.
+  PipelineOptions one = o;
+  one.input_uri = in + "/leak.jsonl";
+  one.output_uri = dir_ + "/out_one";
+  auto single = RunPipeline(one, engine_);
+  ASSERT_FALSE(single.ok());
+  EXPECT_EQ(single.status().code(), StatusCode::kPermissionDenied) << single.status().ToString();
+  // Allowed by configuration, the file is read.
+  PipelineOptions follow = o;
+  follow.output_uri = dir_ + "/out_follow";
+  follow.follow_symlinks = true;
+  auto followed = RunPipeline(follow, engine_);
+  ASSERT_TRUE(followed.ok()) << followed.status().ToString();
+  EXPECT_EQ(followed->objects_listed, 3u);
+  EXPECT_EQ(followed->counts.records_in, 3u);
+}
+
+TEST_F(PipelineTest, TimeComesFromTheClockAndCountsGoToTheMetricsSink) {
+  auto clock = std::make_shared<ManualClock>(int64_t{1714566896} * 1000000);  // 2024-05-01
+  auto metrics = std::make_shared<InMemoryMetrics>();
+  options_.clock = clock;
+  options_.metrics = metrics;
+  Put("a.jsonl",
+      "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"1\",\"text\":\"pagar\"}\nbad\n"
+      "{\"id\":\"2\",\"text\":\"bloquear\"}\n");
+  Put("b.bin", "ignored");
+  auto report = RunPipeline(options_, engine_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->run_id.substr(0, 17), "20240501T123456Z-");
+  std::vector<json> rows = Results();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["processed_at"], "2024-05-01T12:34:56.000Z");
+  std::vector<std::string> parts;
+  ReadRows(*mem_, "mem://t/out/results", &parts);
+  EXPECT_NE(parts[0].find("/dt=2024-05-01/"), std::string::npos);
+  auto get = [&](const std::string& key) { return metrics->Get(key).value; };
+  EXPECT_EQ(get("lote_pipeline_records_total{outcome=\"out\"}"), 2);
+  EXPECT_EQ(get("lote_pipeline_records_total{outcome=\"quarantined\"}"), 1);
+  EXPECT_EQ(get("lote_pipeline_records_total{outcome=\"duplicate\"}"), 1);
+  EXPECT_EQ(get("lote_pipeline_objects_total{state=\"processed\"}"), 1);
+  EXPECT_EQ(get("lote_pipeline_objects_total{state=\"ignored\"}"), 1);
+  EXPECT_EQ(get("lote_pipeline_runs_total{state=\"succeeded\"}"), 1);
+  EXPECT_EQ(metrics->Get("lote_pipeline_object_seconds").count, 1u);
+  // No label value comes from the data: every series is one of the fixed names and labels.
+  for (const std::string& key : metrics->Keys()) {
+    EXPECT_EQ(key.find("mem://"), std::string::npos) << key;
+    EXPECT_EQ(key.find("pagar"), std::string::npos) << key;
+  }
+  // A second run skips the done object.
+  clock->Advance(1000000);
+  ASSERT_TRUE(RunPipeline(options_, engine_).ok());
+  EXPECT_EQ(get("lote_pipeline_objects_total{state=\"skipped\"}"), 1);
+}
+
+TEST_F(PipelineTest, ARecordOverTheSizeCapIsQuarantinedWithoutStoppingTheObject) {
+  options_.max_record_bytes = 64;
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"" +
+                     std::string(500, 'x') + "\"}\n{\"id\":\"3\",\"text\":\"bloquear\"}\n");
+  auto report = RunPipeline(options_, engine_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->counts.records_out, 2u);
+  EXPECT_EQ(report->counts.records_quarantined, 1u);
+  std::vector<json> q = Quarantine();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0]["stage"], "ingest");
+  EXPECT_EQ(q[0]["line"], 2);
+  EXPECT_EQ(q[0]["reason"], "line longer than 64 bytes");
 }
 
 }  // namespace

@@ -46,6 +46,10 @@ struct OrderedExecutorOptions {
 // keeps a mistyped --threads from exhausting the machine's pids.
 inline constexpr int kMaxThreads = 256;
 
+// The CPUs this process may run on (its affinity mask; at least 1). Callers that also honour a
+// container's CPU quota (cgroups) pass an explicit thread count instead of relying on this.
+int UsableCpuCount();
+
 // Runs the reader/workers/writer pipeline until the input ends or something fails.
 //   read(batch)  fills `batch` (new, or a written one handed back: clear it first) and returns
 //                true, or returns false at the end of the input (the batch then holds nothing).

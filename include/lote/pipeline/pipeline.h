@@ -2,28 +2,40 @@
 //
 //   ingest   lists the input objects (a folder, a single object or a glob) through Storage; the
 //            format comes from the extension (.jsonl/.ndjson, .csv, .txt, each optionally .gz or
-//            .zst); record_id is the id field's value or "SOURCE:LINE".
+//            .zst); record_id is the id field's value or "SOURCE:LINE". A record longer than
+//            max_record_bytes is quarantined without being held in memory.
 //   prep     see prep.h; then dedup against the ledger (by record_id across runs by default).
-//   infer    the InferenceEngine on N worker threads, bounded queues, output in source order.
+//   infer    the InferenceEngine on N worker threads (RunOrdered: bounded, output in order).
 //   publish  Hive-partitioned JSONL + zstd under the output:
 //              results/dt=YYYY-MM-DD/model=MODEL_VERSION/part-NNNNN.jsonl.zst
 //              quarantine/dt=YYYY-MM-DD/model=MODEL_VERSION/part-NNNNN.jsonl.zst
 //              _runs/RUN_ID/manifest.json
-//            plus the SQLite ledger + catalog (default OUTPUT/_catalog/lote.db).
+//            plus the ledger + catalog (default: SQLite at OUTPUT/_catalog/lote.db).
 //
 // Exactly once: each input object version (URI, size, XXH3-128 of its bytes) is processed in one
 // ledger transaction into staged parts, committed, then moved to its final names (see
-// src/pipeline/ledger.h for the protocol). Kill the process at any moment and run the same
+// lote/pipeline/ledger.h for the protocol). Kill the process at any moment and run the same
 // command again: the unfinished run resumes under the same run id, finished objects are skipped,
 // interrupted commits are completed, and no row is lost or written twice. A run holds an
 // exclusive lock on OUTPUT/_lock: a second run on the same output waits (lock_wait_seconds) or
-// fails with Unavailable.
+// fails with Unavailable. The ledger is bound to its output, so the lock covers it: a catalog
+// shared by two outputs is refused (FailedPrecondition).
+//
+// Before anything runs, an output inside the input (or the input inside the output) is refused:
+// each run would otherwise read the previous run's results. Local inputs are read without
+// following a symlink out of the input folder unless follow_symlinks is set.
 //
 // Every record has exactly one outcome: a results row, a quarantine row (stage ingest, prep or
 // infer, with a reason), or a duplicate; the run checks
 // records_in == records_out + records_quarantined + records_duplicate before reporting success.
 //
-// The library never prints: progress and log lines go to the callbacks in PipelineOptions.
+// Personal data: results carry `text_hmac`, a keyed fingerprint of the raw text
+// (HMAC-SHA256 under fingerprint_key), never an unkeyed hash: without the key nobody can
+// confirm a guess of a short text. Without a key the field is null. Dedup by content compares
+// keyed fingerprints too, so it needs the key.
+//
+// The library never prints: progress and log lines go to the callbacks in PipelineOptions,
+// numbers to its MetricsSink, time comes from its Clock.
 // Thread-safety: RunPipeline may be called from any thread; it starts and joins its own workers.
 #ifndef LOTE_PIPELINE_PIPELINE_H_
 #define LOTE_PIPELINE_PIPELINE_H_
@@ -36,8 +48,12 @@
 #include <utility>
 #include <vector>
 
+#include "lote/base/clock.h"
+#include "lote/base/metrics.h"
+#include "lote/base/secret.h"
 #include "lote/base/status.h"
 #include "lote/pipeline/inference.h"
+#include "lote/pipeline/ledger.h"
 #include "lote/pipeline/prep.h"
 #include "lote/storage/storage.h"
 
@@ -68,10 +84,21 @@ struct PipelineOptions {
 
   std::string text_field = "text";  // JSONL key / CSV column of the text
   std::string id_field = "id";      // JSONL key / CSV column of the record id ("" = none)
+  // A record longer than this (JSONL/txt: its line; CSV: all its lines) is quarantined at
+  // ingest ("line longer than N bytes") without being buffered: memory per record stays
+  // bounded by a small multiple of it.
+  size_t max_record_bytes = size_t{1} << 20;
+  // Local inputs: read files that are symlinks to somewhere outside the input folder. Off: such
+  // files are skipped with a warning (and counted as ignored).
+  bool follow_symlinks = false;
   PrepOptions prep;
+  // Keys text_hmac and dedup by content (see above). Empty: text_hmac is null, and
+  // prep.dedup_content is refused (InvalidArgument).
+  Secret fingerprint_key;
 
-  int threads = 0;                  // inference workers; 0: std::thread::hardware_concurrency
-  size_t batch_records = 256;       // records per unit of work
+  int threads = 0;             // inference workers; 0: the CPUs this process may run on (affinity)
+  size_t batch_records = 256;  // records per unit of work, at most
+  size_t batch_bytes = size_t{1} << 20;  // text bytes per unit of work, about (closes a batch)
   size_t max_inflight_batches = 0;  // bound on batches between reader and writer; 0: 4 x threads
   uint64_t max_part_bytes = 128ull << 20;  // uncompressed bytes per part before rolling
   int zstd_level = 3;
@@ -82,9 +109,14 @@ struct PipelineOptions {
   // Storage overrides (tests: FaultInjectingStorage). Null: chosen by the URIs' schemes.
   std::shared_ptr<storage::Storage> input_storage;
   std::shared_ptr<storage::Storage> output_storage;
+  // Ledger override (tests, other backends). Null: the SQLite ledger at catalog_path.
+  std::shared_ptr<Ledger> ledger;
 
-  // Current time in microseconds since the Unix epoch. Null: the system clock.
-  std::function<int64_t()> now_micros;
+  // Where time is read. Null: SystemClock().
+  std::shared_ptr<const Clock> clock;
+  // Where counts and timings go (lote_pipeline_* series; labels: stage, outcome, state). Null:
+  // nowhere.
+  std::shared_ptr<MetricsSink> metrics;
   // Called from the calling thread about every progress_interval_s, and once per object.
   std::function<void(const Progress&)> on_progress;
   double progress_interval_s = 1.0;
@@ -120,7 +152,7 @@ struct RunReport {
   uint64_t objects_listed = 0;
   uint64_t objects_processed = 0;  // processed by this run (any invocation)
   uint64_t objects_skipped = 0;    // already done by earlier runs
-  uint64_t objects_ignored = 0;    // unknown format (logged)
+  uint64_t objects_ignored = 0;    // unknown format, or a symlink out of the input (logged)
   double wall_s = 0;               // this invocation
   std::vector<std::pair<std::string, uint64_t>> top_labels;
   std::vector<std::pair<std::string, uint64_t>> quarantine_reasons;  // "stage: reason class"
@@ -129,7 +161,10 @@ struct RunReport {
 };
 
 // Runs (or resumes) the pipeline. Errors:
-//   InvalidArgument  bad options, input not found (NotFound), model_version unusable in a path;
+//   InvalidArgument  bad options, an output inside the input (or the reverse), dedup by content
+//                    without a fingerprint key, model_version unusable in a path;
+//   NotFound         input not found;
+//   FailedPrecondition  the catalog belongs to another output, or to another schema version;
 //   Unavailable      output locked by another run, or storage unreachable;
 //   ResourceExhausted  disk full: nothing half-published; the same command resumes;
 //   Aborted          an input object kept changing while being read;

@@ -1,21 +1,24 @@
-#include "pipeline/ledger.h"
-
+// The SQLite implementation of Ledger (lote/pipeline/ledger.h): ledger and catalog in one
+// database file, so that `lote query` reads exactly what was committed.
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "lote/base/digest.h"
 #include "lote/base/version.h"
+#include "lote/pipeline/ledger.h"
 #include "lote/storage/storage.h"
+#include "pipeline/sqlite_db.h"
 
 namespace lote::pipeline {
 namespace {
 
 // Schema version, in PRAGMA user_version. A catalog written by another version is refused (a
-// clear error naming the file) rather than misread.
-constexpr int kSchemaVersion = 3;
+// clear error naming the file) rather than misread. Version 4: keyed text fingerprints
+// (text_hmac) instead of unkeyed SHA-256 (version 3's catalogs and files hold those: they are
+// not migrated but refused, see Open), and the catalog bound to one output (catalog_meta).
+constexpr int kSchemaVersion = 4;
 
 // The catalog stores each result row once, compactly: what is the same for every row of an
 // attempt (source, run, model and preprocessing versions, dt) lives in `attempts` and `objects`
@@ -24,6 +27,7 @@ constexpr int kSchemaVersion = 3;
 // slow down as the catalog grew. Versions replaced by a changed object are listed in
 // `stale_rows` (usually empty) instead of being found by a window over all rows at query time.
 constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS catalog_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs(
   run_id TEXT PRIMARY KEY, run_key TEXT NOT NULL, state TEXT NOT NULL,
   input TEXT, output TEXT, model_version TEXT, preprocess_version TEXT,
@@ -56,7 +60,7 @@ CREATE TABLE IF NOT EXISTS seen_records(
   record_id TEXT PRIMARY KEY, source_id INTEGER NOT NULL, attempt_id INTEGER NOT NULL)
   WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS seen_content(
-  text_sha256 TEXT PRIMARY KEY, record_id TEXT NOT NULL, attempt_id INTEGER NOT NULL)
+  content_key BLOB PRIMARY KEY, record_id TEXT NOT NULL, attempt_id INTEGER NOT NULL)
   WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS attempt_labels(
   attempt_id INTEGER NOT NULL, label TEXT NOT NULL, n INTEGER NOT NULL,
@@ -65,7 +69,7 @@ CREATE TABLE IF NOT EXISTS stale_rows(
   attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, PRIMARY KEY(attempt_id, record_id))
   WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS result_rows(
-  attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, line INTEGER, text_sha256 BLOB,
+  attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, line INTEGER, text_hmac BLOB,
   lang TEXT, label TEXT, score REAL, top_k TEXT, entities TEXT, processed_at TEXT);
 CREATE INDEX IF NOT EXISTS result_rows_attempt ON result_rows(attempt_id);
 CREATE TABLE IF NOT EXISTS quarantine_rows(
@@ -73,7 +77,8 @@ CREATE TABLE IF NOT EXISTS quarantine_rows(
   processed_at TEXT);
 CREATE INDEX IF NOT EXISTS quarantine_rows_attempt ON quarantine_rows(attempt_id);
 CREATE VIEW IF NOT EXISTS results_history AS
-  SELECT r.record_id, o.uri AS source, r.line, lower(hex(r.text_sha256)) AS text_sha256,
+  SELECT r.record_id, o.uri AS source, r.line,
+         CASE WHEN r.text_hmac IS NULL THEN NULL ELSE lower(hex(r.text_hmac)) END AS text_hmac,
          r.lang, r.label, r.score, r.top_k, r.entities, a.model_version,
          a.preprocess_version, a.run_id, r.processed_at, a.dt, a.model_version AS model,
          r.attempt_id
@@ -81,7 +86,7 @@ CREATE VIEW IF NOT EXISTS results_history AS
     JOIN objects o ON o.object_id = a.object_id
   WHERE a.state = 'done';
 CREATE VIEW IF NOT EXISTS results AS
-  SELECT record_id, source, line, text_sha256, lang, label, score, top_k, entities,
+  SELECT record_id, source, line, text_hmac, lang, label, score, top_k, entities,
          model_version, preprocess_version, run_id, processed_at, dt, model
   FROM results_history h
   WHERE NOT EXISTS (SELECT 1 FROM stale_rows s
@@ -121,6 +126,51 @@ constexpr const char* kCountColumns =
     "records_in, records_out, records_quarantined, records_duplicate, bytes_in, ingest_s, "
     "prep_s, infer_s, publish_s";
 
+class SqliteLedger : public Ledger {
+ public:
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& path,
+                                              const std::string& output_uri);
+
+  Result<std::optional<LedgerRun>> FindUnfinishedRun(const std::string& run_key) override;
+  Status CreateRun(const LedgerRun& run) override;
+  Status FinishRun(const std::string& run_id, const std::string& state,
+                   const std::string& finished_at, const AttemptCounts& totals,
+                   const std::string& manifest_uri) override;
+  Result<int64_t> ObjectVersion(const std::string& uri, uint64_t size,
+                                const std::string& content_id) override;
+  Result<std::optional<std::pair<int64_t, std::string>>> DoneAttempt(int64_t object_id) override;
+  Result<int64_t> SourceId(const std::string& uri) override;
+  Result<int64_t> BeginAttempt(int64_t object_id, const AttemptInfo& info) override;
+  Status AbortAttempt() override;
+  Result<bool> SeenRecord(const std::string& record_id, int64_t source_id, int64_t attempt_id,
+                          bool dedup) override;
+  Result<bool> SeenContent(const std::string& content_key, const std::string& record_id,
+                           int64_t attempt_id) override;
+  Status AddResult(int64_t attempt_id, const ResultRow& row,
+                   const std::string& entities_json) override;
+  Status AddQuarantine(int64_t attempt_id, const QuarantineRow& row) override;
+  Status CommitAttempt(int64_t attempt_id, int64_t object_id, const std::string& output_uri,
+                       const AttemptCounts& counts, const LabelCounts& labels,
+                       std::vector<StagedPart>* parts) override;
+  Result<std::vector<PendingCommit>> PendingCommits() override;
+  Status MarkDone(int64_t attempt_id, int64_t now_us) override;
+  Result<AttemptCounts> RunTotals(const std::string& run_id) override;
+  Result<std::vector<AttemptSummary>> RunAttempts(const std::string& run_id) override;
+  Result<std::vector<StagedPart>> RunParts(const std::string& run_id) override;
+  Result<std::vector<std::pair<std::string, uint64_t>>> TopLabels(const std::string& run_id,
+                                                                  int n) override;
+  Result<std::vector<std::pair<std::string, uint64_t>>> TopQuarantineReasons(
+      const std::string& run_id, int n) override;
+
+ private:
+  explicit SqliteLedger(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  Status Prepare();
+  Status Bind(const std::string& path, const std::string& output_uri);
+  std::unique_ptr<SqliteDb> db_;
+  SqliteStmt seen_get_, seen_put_, content_get_, content_put_, stale_put_, add_result_,
+      add_quarantine_;
+};
+
 }  // namespace
 
 std::string ReasonClass(std::string_view reason) {
@@ -143,7 +193,8 @@ std::string ReasonClass(std::string_view reason) {
   return out;
 }
 
-Result<std::unique_ptr<IngestLedger>> IngestLedger::Open(const std::string& path) {
+Result<std::unique_ptr<Ledger>> SqliteLedger::Open(const std::string& path,
+                                                   const std::string& output_uri) {
   LOTE_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, /*read_only=*/false));
   // WAL: `lote query` reads while a run writes. synchronous=FULL: a commit that returned is on
   // disk, so files renamed after it are never ahead of the ledger (see the commit protocol).
@@ -160,28 +211,68 @@ Result<std::unique_ptr<IngestLedger>> IngestLedger::Open(const std::string& path
   const bool empty = !has_count || tables.Int(0) == 0;
   tables.Reset();
   if (!empty && found != kSchemaVersion) {
-    return FailedPreconditionError(
-        "catalog " + path + " has schema version " + std::to_string(found) + "; this lote (" +
-        std::string(Version()) + ") reads and writes version " + std::to_string(kSchemaVersion) +
-        ": publish to a new output folder");
+    std::string why;
+    if (found == 3) {
+      why =
+          " (version 3 kept unkeyed SHA-256 text hashes, in the catalog and in the published "
+          "files, from which short texts can be recovered by guessing: publish to a new output "
+          "folder and delete the old one)";
+    }
+    return FailedPreconditionError("catalog " + path + " has schema version " +
+                                   std::to_string(found) + "; this lote (" +
+                                   std::string(Version()) + ") reads and writes version " +
+                                   std::to_string(kSchemaVersion) + why);
   }
   LOTE_RETURN_IF_ERROR(db->Exec(kSchema));
   if (empty) {
     LOTE_RETURN_IF_ERROR(db->Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)));
   }
-  std::unique_ptr<IngestLedger> ledger(new IngestLedger(std::move(db)));
+  std::unique_ptr<SqliteLedger> ledger(new SqliteLedger(std::move(db)));
+  LOTE_RETURN_IF_ERROR(ledger->Bind(path, output_uri));
   LOTE_RETURN_IF_ERROR(ledger->Prepare());
-  return ledger;
+  return std::unique_ptr<Ledger>(std::move(ledger));
 }
 
-Status IngestLedger::Prepare() {
+// The first output to open the catalog owns it. Done in one immediate transaction, so that of
+// two runs creating a catalog at once exactly one binds it and the other is refused.
+Status SqliteLedger::Bind(const std::string& path, const std::string& output_uri) {
+  if (output_uri.empty()) return InvalidArgumentError("a ledger needs its output URI");
+  LOTE_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  Result<std::string> bound = [&]() -> Result<std::string> {
+    LOTE_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT OR IGNORE INTO catalog_meta "
+                                                 "VALUES ('output', ?)"));
+    ins.Bind(1, output_uri);
+    LOTE_RETURN_IF_ERROR(ins.Run());
+    LOTE_ASSIGN_OR_RETURN(auto sel,
+                          db_->Prepare("SELECT value FROM catalog_meta WHERE key = 'output'"));
+    LOTE_ASSIGN_OR_RETURN(bool row, sel.Step());
+    if (!row) return InternalError("catalog binding vanished: " + path);
+    std::string bound = sel.Text(0);
+    sel.Reset();
+    return bound;
+  }();
+  if (!bound.ok()) {
+    (void)db_->Exec("ROLLBACK");
+    return bound.status();
+  }
+  LOTE_RETURN_IF_ERROR(db_->Exec("COMMIT"));
+  if (*bound != output_uri) {
+    return FailedPreconditionError(
+        "catalog " + path + " belongs to output " + *bound + ", not " + output_uri +
+        ": a catalog holds one output's exactly-once state; give this output its own catalog "
+        "(the default, OUTPUT/_catalog/lote.db, or another --catalog)");
+  }
+  return Status::Ok();
+}
+
+Status SqliteLedger::Prepare() {
   LOTE_ASSIGN_OR_RETURN(seen_get_,
                         db_->Prepare("SELECT source_id, attempt_id FROM seen_records WHERE "
                                      "record_id = ?"));
   LOTE_ASSIGN_OR_RETURN(seen_put_,
                         db_->Prepare("INSERT OR REPLACE INTO seen_records VALUES (?, ?, ?)"));
   LOTE_ASSIGN_OR_RETURN(content_get_,
-                        db_->Prepare("SELECT record_id FROM seen_content WHERE text_sha256 = ?"));
+                        db_->Prepare("SELECT record_id FROM seen_content WHERE content_key = ?"));
   LOTE_ASSIGN_OR_RETURN(content_put_,
                         db_->Prepare("INSERT OR REPLACE INTO seen_content VALUES (?, ?, ?)"));
   LOTE_ASSIGN_OR_RETURN(stale_put_, db_->Prepare("INSERT OR IGNORE INTO stale_rows VALUES (?, ?)"));
@@ -192,7 +283,7 @@ Status IngestLedger::Prepare() {
   return Status::Ok();
 }
 
-Result<std::optional<LedgerRun>> IngestLedger::FindUnfinishedRun(const std::string& run_key) {
+Result<std::optional<LedgerRun>> SqliteLedger::FindUnfinishedRun(const std::string& run_key) {
   LOTE_ASSIGN_OR_RETURN(auto s,
                         db_->Prepare("SELECT run_id, started_at FROM runs WHERE run_key = ? AND "
                                      "state = 'running' ORDER BY started_at DESC LIMIT 1"));
@@ -208,7 +299,7 @@ Result<std::optional<LedgerRun>> IngestLedger::FindUnfinishedRun(const std::stri
   return std::optional<LedgerRun>(run);
 }
 
-Status IngestLedger::CreateRun(const LedgerRun& run) {
+Status SqliteLedger::CreateRun(const LedgerRun& run) {
   LOTE_ASSIGN_OR_RETURN(auto s,
                         db_->Prepare("INSERT INTO runs(run_id, run_key, state, input, output, "
                                      "model_version, preprocess_version, started_at) VALUES "
@@ -218,7 +309,7 @@ Status IngestLedger::CreateRun(const LedgerRun& run) {
   return s.Run();
 }
 
-Status IngestLedger::FinishRun(const std::string& run_id, const std::string& state,
+Status SqliteLedger::FinishRun(const std::string& run_id, const std::string& state,
                                const std::string& finished_at, const AttemptCounts& totals,
                                const std::string& manifest_uri) {
   LOTE_ASSIGN_OR_RETURN(auto s,
@@ -231,7 +322,7 @@ Status IngestLedger::FinishRun(const std::string& run_id, const std::string& sta
   return s.Run();
 }
 
-Result<int64_t> IngestLedger::ObjectVersion(const std::string& uri, uint64_t size,
+Result<int64_t> SqliteLedger::ObjectVersion(const std::string& uri, uint64_t size,
                                             const std::string& content_id) {
   LOTE_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT OR IGNORE INTO objects(uri, size, "
                                                "content_id) VALUES (?, ?, ?)"));
@@ -247,18 +338,20 @@ Result<int64_t> IngestLedger::ObjectVersion(const std::string& uri, uint64_t siz
   return id;
 }
 
-Result<std::optional<int64_t>> IngestLedger::DoneAttempt(int64_t object_id) {
-  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT attempt_id FROM attempts WHERE object_id = "
-                                             "? AND state = 'done' ORDER BY attempt_id DESC"));
+Result<std::optional<std::pair<int64_t, std::string>>> SqliteLedger::DoneAttempt(
+    int64_t object_id) {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT attempt_id, run_id FROM attempts WHERE "
+                                             "object_id = ? AND state = 'done' ORDER BY "
+                                             "attempt_id DESC"));
   s.Bind(1, object_id);
   LOTE_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::optional<int64_t>();
-  int64_t id = s.Int(0);
+  if (!row) return std::optional<std::pair<int64_t, std::string>>();
+  std::pair<int64_t, std::string> done(s.Int(0), s.Text(1));
   s.Reset();
-  return std::optional<int64_t>(id);
+  return std::optional<std::pair<int64_t, std::string>>(std::move(done));
 }
 
-Result<int64_t> IngestLedger::SourceId(const std::string& uri) {
+Result<int64_t> SqliteLedger::SourceId(const std::string& uri) {
   LOTE_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT OR IGNORE INTO sources(uri) VALUES (?)"));
   ins.Bind(1, uri);
   LOTE_RETURN_IF_ERROR(ins.Run());
@@ -271,7 +364,7 @@ Result<int64_t> IngestLedger::SourceId(const std::string& uri) {
   return id;
 }
 
-Result<int64_t> IngestLedger::BeginAttempt(int64_t object_id, const AttemptInfo& info) {
+Result<int64_t> SqliteLedger::BeginAttempt(int64_t object_id, const AttemptInfo& info) {
   LOTE_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
   LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO attempts(object_id, run_id, state, "
                                              "started_us, dt, model_version, "
@@ -287,14 +380,14 @@ Result<int64_t> IngestLedger::BeginAttempt(int64_t object_id, const AttemptInfo&
   return db_->LastInsertId();
 }
 
-Status IngestLedger::AbortAttempt() { return db_->Exec("ROLLBACK"); }
+Status SqliteLedger::AbortAttempt() { return db_->Exec("ROLLBACK"); }
 
 // Dedup by record_id: a record is a duplicate if its id was already published from another
 // source (delivered twice), or earlier in this same attempt (twice in one file). The same id
 // from the same source in an earlier attempt is a new version of the record (a changed object, or
 // --force): it is processed again and the earlier version becomes stale. With `dedup` false only
 // the versions are tracked.
-Result<bool> IngestLedger::SeenRecord(const std::string& record_id, int64_t source_id,
+Result<bool> SqliteLedger::SeenRecord(const std::string& record_id, int64_t source_id,
                                       int64_t attempt_id, bool dedup) {
   seen_get_.Bind(1, record_id);
   LOTE_ASSIGN_OR_RETURN(bool row, seen_get_.Step());
@@ -315,27 +408,32 @@ Result<bool> IngestLedger::SeenRecord(const std::string& record_id, int64_t sour
   return false;
 }
 
-// Dedup by content: a duplicate if another record already had the same clean text.
-Result<bool> IngestLedger::SeenContent(const std::string& text_sha256, const std::string& record_id,
+// Dedup by content: a duplicate if another record already had the same clean text (compared by
+// its keyed fingerprint, stored as 32 bytes).
+Result<bool> SqliteLedger::SeenContent(const std::string& content_key, const std::string& record_id,
                                        int64_t attempt_id) {
-  content_get_.Bind(1, text_sha256);
+  uint8_t key[32];
+  if (!HexDecode(content_key, key, sizeof(key))) {
+    return InternalError("content fingerprint is not 64 hex digits");
+  }
+  content_get_.BindBlob(1, key, sizeof(key));
   LOTE_ASSIGN_OR_RETURN(bool row, content_get_.Step());
   if (row) {
     bool dup = content_get_.Text(0) != record_id;
     content_get_.Reset();
     if (dup) return true;
   }
-  content_put_.Bind(1, text_sha256).Bind(2, record_id).Bind(3, attempt_id);
+  content_put_.BindBlob(1, key, sizeof(key)).Bind(2, record_id).Bind(3, attempt_id);
   LOTE_RETURN_IF_ERROR(content_put_.Run());
   return false;
 }
 
-Status IngestLedger::AddResult(int64_t attempt_id, const ResultRow& r,
+Status SqliteLedger::AddResult(int64_t attempt_id, const ResultRow& r,
                                const std::string& entities_json) {
   auto& s = add_result_;
   s.Bind(1, attempt_id).Bind(2, r.record_id).Bind(3, r.line);
   uint8_t digest[32];
-  if (HexDecode(r.text_sha256, digest, sizeof(digest))) {
+  if (HexDecode(r.text_hmac, digest, sizeof(digest))) {
     s.BindBlob(4, digest, sizeof(digest));
   } else {
     s.BindNull(4);
@@ -351,14 +449,14 @@ Status IngestLedger::AddResult(int64_t attempt_id, const ResultRow& r,
   return s.Run();
 }
 
-Status IngestLedger::AddQuarantine(int64_t attempt_id, const QuarantineRow& r) {
+Status SqliteLedger::AddQuarantine(int64_t attempt_id, const QuarantineRow& r) {
   auto& s = add_quarantine_;
   s.Bind(1, attempt_id).Bind(2, r.record_id).Bind(3, r.line).Bind(4, r.stage);
   s.Bind(5, r.reason).Bind(6, r.processed_at);
   return s.Run();
 }
 
-Status IngestLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
+Status SqliteLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
                                    const std::string& output_uri, const AttemptCounts& c,
                                    const LabelCounts& labels, std::vector<StagedPart>* parts) {
   auto fail = [this](Status s) {
@@ -434,7 +532,7 @@ Status IngestLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
   return Status::Ok();
 }
 
-Result<std::vector<PendingCommit>> IngestLedger::PendingCommits() {
+Result<std::vector<PendingCommit>> SqliteLedger::PendingCommits() {
   std::vector<PendingCommit> out;
   LOTE_ASSIGN_OR_RETURN(auto a, db_->Prepare("SELECT attempt_id FROM attempts WHERE state = "
                                              "'committing' ORDER BY attempt_id"));
@@ -466,7 +564,7 @@ Result<std::vector<PendingCommit>> IngestLedger::PendingCommits() {
   return out;
 }
 
-Status IngestLedger::MarkDone(int64_t attempt_id, int64_t now_us) {
+Status SqliteLedger::MarkDone(int64_t attempt_id, int64_t now_us) {
   LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE attempts SET state = 'done', finished_us = "
                                              "? WHERE attempt_id = ?; "));
   s.Bind(1, now_us).Bind(2, attempt_id);
@@ -476,7 +574,7 @@ Status IngestLedger::MarkDone(int64_t attempt_id, int64_t now_us) {
   return d.Run();
 }
 
-Result<AttemptCounts> IngestLedger::RunTotals(const std::string& run_id) {
+Result<AttemptCounts> SqliteLedger::RunTotals(const std::string& run_id) {
   std::string sql = "SELECT ";
   for (const char* col : {"records_in", "records_out", "records_quarantined", "records_duplicate",
                           "bytes_in", "ingest_s", "prep_s", "infer_s", "publish_s"}) {
@@ -492,8 +590,7 @@ Result<AttemptCounts> IngestLedger::RunTotals(const std::string& run_id) {
   return c;
 }
 
-Result<std::vector<IngestLedger::AttemptSummary>> IngestLedger::RunAttempts(
-    const std::string& run_id) {
+Result<std::vector<AttemptSummary>> SqliteLedger::RunAttempts(const std::string& run_id) {
   LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string("SELECT a.attempt_id, o.uri, "
                                                          "o.content_id, o.size, ") +
                                              kCountColumns +
@@ -511,7 +608,7 @@ Result<std::vector<IngestLedger::AttemptSummary>> IngestLedger::RunAttempts(
   return out;
 }
 
-Result<std::vector<StagedPart>> IngestLedger::RunParts(const std::string& run_id) {
+Result<std::vector<StagedPart>> SqliteLedger::RunParts(const std::string& run_id) {
   LOTE_ASSIGN_OR_RETURN(auto s,
                         db_->Prepare("SELECT p.kind, p.partition, p.staged_uri, p.final_uri, "
                                      "p.rows, p.bytes, p.sha256 FROM parts p JOIN attempts a "
@@ -529,7 +626,7 @@ Result<std::vector<StagedPart>> IngestLedger::RunParts(const std::string& run_id
   return out;
 }
 
-Result<std::vector<std::pair<std::string, uint64_t>>> IngestLedger::TopLabels(
+Result<std::vector<std::pair<std::string, uint64_t>>> SqliteLedger::TopLabels(
     const std::string& run_id, int n) {
   // From the per-attempt counts the writer kept: scanning the run's result rows took seconds
   // at millions of rows.
@@ -547,7 +644,7 @@ Result<std::vector<std::pair<std::string, uint64_t>>> IngestLedger::TopLabels(
   return out;
 }
 
-Result<std::vector<std::pair<std::string, uint64_t>>> IngestLedger::TopQuarantineReasons(
+Result<std::vector<std::pair<std::string, uint64_t>>> SqliteLedger::TopQuarantineReasons(
     const std::string& run_id, int n) {
   LOTE_ASSIGN_OR_RETURN(auto s,
                         db_->Prepare("SELECT q.stage, q.reason, count(*) FROM quarantine_rows q "
@@ -565,6 +662,11 @@ Result<std::vector<std::pair<std::string, uint64_t>>> IngestLedger::TopQuarantin
                    [](const auto& a, const auto& b) { return a.second > b.second; });
   if (out.size() > static_cast<size_t>(n)) out.resize(static_cast<size_t>(n));
   return out;
+}
+
+Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path,
+                                                 const std::string& output_uri) {
+  return SqliteLedger::Open(path, output_uri);
 }
 
 }  // namespace lote::pipeline

@@ -1,0 +1,182 @@
+// Ledger: the pipeline's source of truth for exactly-once processing, behind an interface so
+// that where it lives can change (today: SQLite next to the catalog; the S3 issue adds one kept
+// on the object store itself).
+//
+// What it records:
+//   runs        one row per run: identity, state (running/succeeded/failed), totals
+//   objects     one row per object version: (uri, size, content_id) -> object_id
+//   attempts    one processing of one object version in one run; state:
+//                 open        being written (inside the attempt's transaction)
+//                 committing  parts are staged and the final names fixed, renames may be pending
+//                 done        files published
+//                 superseded  replaced by a later attempt (--force); its files were deleted
+//   parts       staged and final URI, rows, bytes and SHA-256 of every output file of an attempt
+//   dedup state record ids (and, with dedup by content, keyed fingerprints of clean texts) seen
+//               by earlier attempts, and which attempt holds each record's latest version
+//   catalog rows  the published rows, for `lote query` (see catalog.h)
+//
+// Commit protocol, per object: BeginAttempt opens the object's write transaction; dedup state and
+// catalog rows go into it as records are written; CommitAttempt records the parts with their
+// final names and state 'committing' and commits. Only then are the staged files renamed (the
+// caller's RollForward), and MarkDone makes the attempt 'done'. A crash before the commit rolls
+// the transaction back, leaving staged files the next run deletes; a crash after it leaves
+// 'committing' attempts, which the next run finishes first (renames are idempotent).
+//
+// A ledger belongs to one output: Open binds it to the output it is first opened for and refuses
+// any other (FailedPrecondition), so two outputs can never share dedup state. The output lock
+// (OUTPUT/_lock) therefore covers the ledger too: one writer per output, hence per ledger.
+//
+// Thread-safety: one thread at a time (the pipeline's writer thread).
+#ifndef LOTE_PIPELINE_LEDGER_H_
+#define LOTE_PIPELINE_LEDGER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lote/base/status.h"
+
+namespace lote::pipeline {
+
+struct LedgerRun {
+  std::string run_id;
+  std::string state;    // running / succeeded / failed
+  std::string run_key;  // same key = same command: an unfinished run with it is resumed
+  std::string input, output, model_version, preprocess_version;
+  std::string started_at;  // ISO 8601 UTC
+};
+
+struct StagedPart {
+  std::string kind;       // "results" or "quarantine"
+  std::string partition;  // "results/dt=2024-05-01/model=m1" (relative to the output)
+  std::string staged_uri;
+  std::string final_uri;  // filled by CommitAttempt
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  std::string sha256;
+};
+
+struct AttemptCounts {
+  uint64_t records_in = 0;
+  uint64_t records_out = 0;
+  uint64_t records_quarantined = 0;
+  uint64_t records_duplicate = 0;
+  uint64_t bytes_in = 0;
+  double ingest_s = 0, prep_s = 0, infer_s = 0, publish_s = 0;
+};
+
+struct PendingCommit {
+  int64_t attempt_id = 0;
+  std::vector<StagedPart> parts;
+  std::vector<std::string> deletes;
+};
+
+// Result rows per label ("(none)" for rows without one) of one attempt.
+using LabelCounts = std::map<std::string, uint64_t>;
+
+// What is the same for every row of an attempt.
+struct AttemptInfo {
+  std::string run_id;
+  int64_t now_us = 0;
+  std::string dt;  // partition date, YYYY-MM-DD
+  std::string model_version, preprocess_version;
+};
+
+struct ResultRow {
+  std::string record_id;
+  uint64_t line = 0;
+  std::string text_hmac;  // hex keyed fingerprint of the raw text; empty without a key
+  std::string lang, label;
+  double score = 0;
+  std::string top_k_json, processed_at;
+};
+
+struct QuarantineRow {
+  std::string record_id;
+  uint64_t line = 0;
+  std::string stage, reason, processed_at;
+};
+
+struct AttemptSummary {
+  int64_t attempt_id = 0;
+  std::string uri, content_id;
+  uint64_t size = 0;
+  AttemptCounts counts;
+};
+
+class Ledger {
+ public:
+  virtual ~Ledger() = default;
+
+  // --- runs ---
+  // The newest run with `run_key` whose state is 'running' (its process died: the caller holds
+  // the output lock), to be resumed.
+  virtual Result<std::optional<LedgerRun>> FindUnfinishedRun(const std::string& run_key) = 0;
+  virtual Status CreateRun(const LedgerRun& run) = 0;
+  virtual Status FinishRun(const std::string& run_id, const std::string& state,
+                           const std::string& finished_at, const AttemptCounts& totals,
+                           const std::string& manifest_uri) = 0;
+
+  // --- objects and attempts ---
+  virtual Result<int64_t> ObjectVersion(const std::string& uri, uint64_t size,
+                                        const std::string& content_id) = 0;
+  // The done attempt of this object version and the run it belongs to, if any.
+  virtual Result<std::optional<std::pair<int64_t, std::string>>> DoneAttempt(int64_t object_id) = 0;
+  // The id of an object URI (any version), created on first use.
+  virtual Result<int64_t> SourceId(const std::string& uri) = 0;
+  // Opens the object's write transaction and inserts its attempt row.
+  virtual Result<int64_t> BeginAttempt(int64_t object_id, const AttemptInfo& info) = 0;
+  // Rolls the open transaction back (attempt, dedup state and catalog rows vanish).
+  virtual Status AbortAttempt() = 0;
+  // True if this record is a duplicate: its id was already published from another source
+  // (delivered twice), or earlier in this same attempt. The same id from the same source in an
+  // earlier attempt is a new version of the record (a changed object, or --force): processed
+  // again, the earlier version becomes stale. With `dedup` false only versions are tracked.
+  virtual Result<bool> SeenRecord(const std::string& record_id, int64_t source_id,
+                                  int64_t attempt_id, bool dedup) = 0;
+  // True if another record already had this clean-text fingerprint (keyed: see
+  // PipelineOptions::fingerprint_key); else records it.
+  virtual Result<bool> SeenContent(const std::string& content_key, const std::string& record_id,
+                                   int64_t attempt_id) = 0;
+  // Catalog rows (inside the open transaction). `entities_json` is the row's entities array.
+  virtual Status AddResult(int64_t attempt_id, const ResultRow& row,
+                           const std::string& entities_json) = 0;
+  virtual Status AddQuarantine(int64_t attempt_id, const QuarantineRow& row) = 0;
+  // Allocates final part names under `output_uri`, marks earlier done attempts of the same
+  // object version as superseded (their files listed for deletion, their catalog rows deleted),
+  // and commits. `parts` get their final_uri.
+  virtual Status CommitAttempt(int64_t attempt_id, int64_t object_id, const std::string& output_uri,
+                               const AttemptCounts& counts, const LabelCounts& labels,
+                               std::vector<StagedPart>* parts) = 0;
+  // Attempts in state 'committing', with what remains to do.
+  virtual Result<std::vector<PendingCommit>> PendingCommits() = 0;
+  virtual Status MarkDone(int64_t attempt_id, int64_t now_us) = 0;
+
+  // --- totals and manifest inputs for a run ---
+  virtual Result<AttemptCounts> RunTotals(const std::string& run_id) = 0;
+  virtual Result<std::vector<AttemptSummary>> RunAttempts(const std::string& run_id) = 0;
+  virtual Result<std::vector<StagedPart>> RunParts(const std::string& run_id) = 0;
+  // Top `n` labels / quarantine reasons (digits folded to N) of a run, by count.
+  virtual Result<std::vector<std::pair<std::string, uint64_t>>> TopLabels(const std::string& run_id,
+                                                                          int n) = 0;
+  virtual Result<std::vector<std::pair<std::string, uint64_t>>> TopQuarantineReasons(
+      const std::string& run_id, int n) = 0;
+};
+
+// The SQLite ledger (and catalog) at `path`, created if absent (WAL, synchronous=FULL), bound to
+// `output_uri` (the canonical output URI: see storage::Storage::CanonicalUri). Errors:
+// FailedPrecondition (bound to another output, or another schema version), Unavailable, DataLoss.
+Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path,
+                                                 const std::string& output_uri);
+
+// Name of the quarantine reason class: digits replaced by N ("invalid UTF-8 at byte N").
+std::string ReasonClass(std::string_view reason);
+
+}  // namespace lote::pipeline
+
+#endif  // LOTE_PIPELINE_LEDGER_H_

@@ -1,0 +1,81 @@
+// ObjectPublisher: the writer side of one object's attempt. Takes processed batches in record
+// order and gives every record its one outcome: a duplicate (against the ledger's dedup state),
+// a quarantine row, or a results row, each row written to a staged zstd part and to the ledger's
+// catalog inside the attempt's transaction.
+// Thread-safety: one thread (the executor's writer); the live counters are atomics that the
+// reader thread may read for progress.
+#ifndef LOTE_SRC_PIPELINE_PUBLISHER_H_
+#define LOTE_SRC_PIPELINE_PUBLISHER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lote/base/clock.h"
+#include "lote/base/status.h"
+#include "lote/pipeline/ledger.h"
+#include "lote/pipeline/prep.h"
+#include "lote/storage/storage.h"
+#include "pipeline/part_writer.h"
+#include "pipeline/record_source.h"
+
+namespace lote::pipeline {
+
+// Counts of the current invocation, for progress displays.
+struct LiveCounts {
+  std::atomic<uint64_t> in{0}, out{0}, quarantined{0}, duplicate{0};
+};
+
+// What is the same for every object of a run.
+struct PublishContext {
+  Ledger* ledger = nullptr;
+  storage::Storage* out = nullptr;
+  std::string output_uri, model_version, preprocess_version, run_id;
+  bool dedup_record_id = true;
+  bool dedup_content = false;
+  uint64_t max_part_bytes = 128ull << 20;
+  int zstd_level = 3;
+  const Clock* clock = nullptr;
+  // Applies the PII policy to a quarantine reason.
+  std::function<std::string(std::string_view)> redact;
+  LiveCounts* live = nullptr;
+};
+
+class ObjectPublisher {
+ public:
+  // Stages parts under OUTPUT/_staging/a<attempt_id>/ for partition date `dt`.
+  ObjectPublisher(const PublishContext& context, std::string uri, int64_t source_id,
+                  int64_t attempt_id, const std::string& dt);
+
+  // Writes the outcomes of batch->items[0, size). Errors: storage and ledger errors (fatal for
+  // the attempt).
+  Status Write(Batch* batch);
+  // Closes the parts (they become visible at their staged names).
+  Status Finish();
+
+  std::vector<StagedPart> parts() const;
+  const AttemptCounts& counts() const { return counts_; }
+  const LabelCounts& labels() const { return labels_; }
+  double publish_seconds() const { return publish_s_; }
+
+ private:
+  Status WriteItem(Item& item, const std::string& processed_at);
+
+  const PublishContext& c_;
+  std::string uri_;
+  int64_t source_id_, attempt_id_;
+  PartWriter results_, quarantine_;
+  AttemptCounts counts_;
+  LabelCounts labels_;
+  double publish_s_ = 0;
+  std::string line_;
+  ResultRow row_;
+  QuarantineRow qrow_;
+};
+
+}  // namespace lote::pipeline
+
+#endif  // LOTE_SRC_PIPELINE_PUBLISHER_H_
