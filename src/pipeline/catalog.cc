@@ -193,7 +193,7 @@ std::string AthenaDdl(const AthenaDdlOptions& o) {
   };
   // Athena reads .zst text files through Hadoop's ZStandard codec, picked by the extension.
   return table("results",
-               "  record_id string,\n  source string,\n  line bigint,\n  text_sha256 string,\n"
+               "  record_id string,\n  source string,\n  line bigint,\n  text_hmac string,\n"
                "  lang string,\n  label string,\n  score double,\n"
                "  top_k array<struct<label:string,score:double>>,\n"
                "  entities array<struct<type:string,start:int,`end`:int,text:string,"
