@@ -12,6 +12,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "lote/base/ordered_executor.h"
+#include "lote/base/parallel_for.h"
 #include "lote/classify/intent_classifier.h"
 #include "lote/classify/metrics.h"
 
@@ -40,24 +42,12 @@ void Shuffle(std::vector<T>* v, Rng* rng, size_t n) {
   for (size_t i = n; i > 1; --i) std::swap((*v)[i - 1], (*v)[rng->Uniform(i)]);
 }
 
-int ResolveThreads(int threads) {
-  if (threads > 0) return threads;
-  unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : static_cast<int>(hw);
-}
+int ResolveThreads(int threads) { return threads > 0 ? threads : UsableCpuCount(); }
 
-// Runs fn(i) for i in [0, n) on `threads` threads; each index exactly once.
+// Runs fn(i) for i in [0, n) on up to `threads` threads; each index exactly once.
 template <typename Fn>
 void ParallelFor(size_t n, int threads, Fn fn) {
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) fn(i);
-  };
-  std::vector<std::thread> pool;
-  const int extra = std::min<int>(threads, static_cast<int>(n)) - 1;
-  for (int t = 0; t < extra; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool) th.join();
+  lote::ParallelFor(n, threads, [&](int, size_t i) { fn(i); });
 }
 
 struct Csr {

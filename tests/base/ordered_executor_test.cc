@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "lote/base/parallel_for.h"
+
 namespace lote {
 namespace {
 
@@ -184,6 +186,53 @@ TEST(OrderedExecutorDeathTest, AThreadThatCannotStartIsResourceExhausted) {
                       : 1);
       },
       ::testing::ExitedWithCode(0), "ResourceExhausted: could not start thread");
+}
+
+TEST(ThreadCount, FollowsTheCgroupQuotaRoundedUpAndTheAffinity) {
+  EXPECT_EQ(ParseCgroupCpuMax("max 100000\n"), std::nullopt);
+  EXPECT_DOUBLE_EQ(*ParseCgroupCpuMax("150000 100000\n"), 1.5);
+  EXPECT_DOUBLE_EQ(*ParseCgroupCpuMax("50000 100000"), 0.5);
+  EXPECT_EQ(ParseCgroupCpuMax("garbage"), std::nullopt);
+  EXPECT_EQ(ParseCgroupV1Quota("-1\n", "100000\n"), std::nullopt);
+  EXPECT_DOUBLE_EQ(*ParseCgroupV1Quota("200000\n", "100000\n"), 2.0);
+  EXPECT_EQ(ParseCgroupV1Quota("x", "100000"), std::nullopt);
+  const int cpus = UsableCpuCount();
+  EXPECT_GE(cpus, 1);
+  EXPECT_EQ(DefaultThreadCount(std::nullopt), std::min(cpus, kMaxThreads));
+  EXPECT_EQ(DefaultThreadCount(0.5), 1);
+  EXPECT_EQ(DefaultThreadCount(1.5), std::min(cpus, 2));
+  EXPECT_EQ(DefaultThreadCount(1000.0), std::min(cpus, kMaxThreads));
+}
+
+TEST(ParallelFor, CallsEveryIndexOnceWithWorkerIdsBelowTheThreadCount) {
+  std::vector<std::atomic<int>> seen(1000);
+  std::atomic<int> bad_worker{0};
+  const int ran = ParallelFor(seen.size(), 3, [&](int worker, size_t i) {
+    if (worker < 0 || worker >= 3) ++bad_worker;
+    ++seen[i];
+  });
+  EXPECT_EQ(ran, 3);
+  EXPECT_EQ(bad_worker.load(), 0);
+  for (const auto& s : seen) ASSERT_EQ(s.load(), 1);
+  EXPECT_EQ(ParallelFor(0, 4, [](int, size_t) {}), 0);
+  EXPECT_EQ(ParallelFor(2, 8, [](int, size_t) {}), 2);  // never more workers than items
+}
+
+TEST(ParallelForDeathTest, ThreadsThatCannotStartLeaveTheWorkToTheCaller) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, size_t{1} << 46);
+        pthread_setattr_default_np(&attr);
+        std::vector<int> seen(100);
+        const int ran = ParallelFor(seen.size(), 4, [&](int, size_t i) { ++seen[i]; });
+        bool all = true;
+        for (int v : seen) all = all && v == 1;
+        std::exit(ran == 1 && all ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

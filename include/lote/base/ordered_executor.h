@@ -25,7 +25,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -49,6 +51,16 @@ inline constexpr int kMaxThreads = 256;
 // The CPUs this process may run on (its affinity mask; at least 1). Callers that also honour a
 // container's CPU quota (cgroups) pass an explicit thread count instead of relying on this.
 int UsableCpuCount();
+
+// The CPUs a cgroup's quota allows: from cgroup v2's cpu.max ("150000 100000" -> 1.5; "max
+// 100000" -> unlimited) or cgroup v1's cpu.cfs_quota_us and cpu.cfs_period_us ("-1" ->
+// unlimited). nullopt when unlimited or unparsable. (Parsing only: the caller reads the files.)
+std::optional<double> ParseCgroupCpuMax(std::string_view cpu_max);
+std::optional<double> ParseCgroupV1Quota(std::string_view quota_us, std::string_view period_us);
+
+// Worker threads by default: the usable CPUs, capped by the quota rounded up (a container given
+// 1.5 CPUs gets 2 threads), at least 1 and at most kMaxThreads.
+int DefaultThreadCount(std::optional<double> cpu_quota);
 
 // Runs the reader/workers/writer pipeline until the input ends or something fails.
 //   read(batch)  fills `batch` (new, or a written one handed back: clear it first) and returns
