@@ -135,7 +135,7 @@ Result<Redaction> PiiRedactor::Redact(std::string_view text,
         std::string_view span_text =
             text.substr(offsets[m.start], offsets[m.end] - offsets[m.start]);
         bool exact = m.start == e.start && m.end == e.end;
-        std::string digest = HmacSha256Hex(options_.key, HashInput(e, exact, span_text));
+        std::string digest = HmacSha256Hex(options_.key.Reveal(), HashInput(e, exact, span_text));
         std::string token = "[" + e.type + "_" + digest.substr(0, 16) + "]";
         out.text.append(token);
         cp_out += static_cast<uint32_t>(text::CodePointCount(token));

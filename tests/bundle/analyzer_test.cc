@@ -74,7 +74,7 @@ TEST(TextAnalyzer, HashPolicyNeedsAKeyAndGivesStableTokens) {
   AnalyzerOptions o;
   o.pii = PiiPolicy::kHash;
   EXPECT_EQ(TextAnalyzer::Create(&*m, o).status().code(), StatusCode::kInvalidArgument);
-  o.pii_key = "secret";
+  o.pii_key = Secret(std::string("secret-key-0123456789"));
   auto a = TextAnalyzer::Create(&*m, o);
   ASSERT_TRUE(a.ok());
   auto st = (*a)->NewState();

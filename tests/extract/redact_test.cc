@@ -22,7 +22,7 @@ Entity Make(std::string type, uint32_t start, uint32_t end, std::string value_js
 PiiRedactor MakeRedactor(RedactionMode mode, std::string key = "") {
   RedactorOptions o;
   o.mode = mode;
-  o.key = std::move(key);
+  o.key = Secret(std::move(key));
   auto r = PiiRedactor::Create(std::move(o));
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return std::move(r).value();

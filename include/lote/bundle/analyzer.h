@@ -43,7 +43,7 @@ struct AnalyzerOptions {
   // Relative dates ("ayer") resolve against this; unset: they are not extracted.
   std::optional<extract::CivilDate> reference_date;
   PiiPolicy pii = PiiPolicy::kNone;
-  std::string pii_key;                 // for kHash
+  Secret pii_key;                      // for kHash (see lote/base/secret.h)
   std::vector<std::string> pii_types;  // empty: PersonalTypes()
 };
 

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "lote/base/secret.h"
 #include "lote/base/status.h"
 #include "lote/extract/entity.h"
 
@@ -44,7 +45,7 @@ struct RedactorOptions {
   RedactionMode mode = RedactionMode::kType;
   // HMAC key bytes for kHash (required there, ignored otherwise). Keep it secret: with the key,
   // tokens of guessable values (phones, cédulas) can be reversed by enumeration.
-  std::string key;
+  Secret key;
   std::vector<std::string> types = DefaultPiiTypes();
 };
 

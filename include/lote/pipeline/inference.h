@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "lote/base/secret.h"
 #include "lote/base/status.h"
 
 namespace lote::pipeline {
@@ -75,7 +76,7 @@ struct EngineOptions {
   int top_k = 3;                       // how many labels in InferenceOutput::top_k
   std::vector<std::string> pii_types;  // entity types treated as personal data; empty: all PII
   std::string pii_mode = "mask";       // how PII is written: "none", "mask", "type", "hash" (keyed)
-  std::string pii_key;                 // HMAC key for pii_mode "hash"
+  Secret pii_key;                      // HMAC key for pii_mode "hash"
   bool classify = true;                // run the classifier if the model has one
   bool extract = true;                 // run the tagger / patterns if the model has them
   std::string reference_date;          // YYYY-MM-DD for "ayer"; empty: relative dates not resolved
