@@ -28,6 +28,10 @@ int ExitCodeFor(const Status& status);
 // Prints "lote: <message>" to stderr and returns ExitCodeFor(status).
 int Fail(const Status& status);
 
+// For a bad flag value found after parsing: prints "lote: <message>" to stderr and returns
+// kExitUsage (2).
+int FailUsage(const std::string& message);
+
 // A subcommand adds itself under `root` and sets `*exit_code` from its callback.
 using CommandSetup = std::function<void(CLI::App& root, int* exit_code)>;
 

@@ -195,52 +195,44 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
 
 Result<std::unique_ptr<Output>> Output::Open(const std::string& path) {
   std::unique_ptr<Output> o(new Output());
-  if (path.empty() || path == "-") {
-    o->f_ = stdout;
-    o->is_stdout_ = true;
-    return o;
+  if (!path.empty() && path != "-") {
+    static const std::shared_ptr<storage::Storage> local = storage::NewLocalStorage();
+    LOTE_ASSIGN_OR_RETURN(o->writer_, local->NewWriter(path));
   }
-  o->path_ = path;
-  o->tmp_ = path + ".tmp-" + std::to_string(::getpid());
-  o->f_ = std::fopen(o->tmp_.c_str(), "wb");
-  if (!o->f_) {
-    return UnavailableError(path + ": cannot open for writing: " + std::strerror(errno));
-  }
-  std::setvbuf(o->f_, nullptr, _IOFBF, 1 << 16);
   return o;
 }
 
-Output::~Output() {
-  if (f_ && !is_stdout_) {
-    std::fclose(f_);
-    std::remove(tmp_.c_str());
+// A writer never closed discards its temporary file (ObjectWriter's contract).
+Output::~Output() = default;
+
+void Output::Write(std::string_view data) {
+  buffer_.append(data);
+  if (buffer_.size() >= (1 << 16)) {
+    Status s = Flush();
+    if (error_.ok()) error_ = std::move(s);
   }
 }
 
-void Output::Write(std::string_view data) {
-  if (!failed_ && std::fwrite(data.data(), 1, data.size(), f_) != data.size()) failed_ = true;
+Status Output::Flush() {
+  if (buffer_.empty()) return Status::Ok();
+  Status s;
+  if (writer_) {
+    s = writer_->Append(buffer_);
+  } else if (std::fwrite(buffer_.data(), 1, buffer_.size(), stdout) != buffer_.size()) {
+    s = UnavailableError("<stdout>: write failed: " + std::string(std::strerror(errno)));
+  }
+  buffer_.clear();
+  return s;
 }
 
 Status Output::Commit() {
-  if (is_stdout_) {
-    if (std::fflush(stdout) != 0 || failed_) return UnavailableError("<stdout>: write failed");
+  if (error_.ok()) error_ = Flush();
+  LOTE_RETURN_IF_ERROR(error_);
+  if (!writer_) {
+    if (std::fflush(stdout) != 0) return UnavailableError("<stdout>: write failed");
     return Status::Ok();
   }
-  std::string why;
-  if (failed_ || std::fflush(f_) != 0) why = std::strerror(errno);
-  if (why.empty() && ::fsync(fileno(f_)) != 0) why = std::strerror(errno);
-  if (std::fclose(f_) != 0 && why.empty()) why = std::strerror(errno);
-  f_ = nullptr;
-  if (!why.empty()) {
-    std::remove(tmp_.c_str());
-    return UnavailableError(path_ + ": write failed: " + why);
-  }
-  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    std::string e = std::strerror(errno);
-    std::remove(tmp_.c_str());
-    return UnavailableError(path_ + ": cannot rename into place: " + e);
-  }
-  return Status::Ok();
+  return writer_->Close();
 }
 
 }  // namespace lote::cli

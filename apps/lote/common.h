@@ -13,6 +13,7 @@
 #include "lote/base/status.h"
 #include "lote/bundle/model.h"
 #include "lote/io/records.h"
+#include "lote/storage/storage.h"
 
 namespace lote::cli {
 
@@ -54,24 +55,27 @@ std::string TrainingTimestamp(const std::vector<std::string>& inputs);
 // SHA-256 hex of a file's bytes (a folder: of its files' names and bytes in name order).
 Result<std::string> FileSha256(const std::string& path);
 
-// Writes `data` to `path` atomically (temporary file in the same folder, fsync, rename).
+// Writes `data` to `path` atomically (storage's local writer: temporary file in the same folder,
+// fsync, rename).
 Status WriteFileAtomic(const std::string& path, std::string_view data);
 
-// An output stream to a file (written to PATH.tmp-PID and renamed on Commit) or stdout ("-" or
-// empty path). Nothing half-written is left under the final name.
+// An output stream to a file or stdout ("-" or empty path). A file is written through the
+// storage layer's atomic local writer: nothing half-written is ever visible under its name.
 class Output {
  public:
   static Result<std::unique_ptr<Output>> Open(const std::string& path);
   ~Output();
+  // Buffered; the first error is kept and returned by Commit.
   void Write(std::string_view data);
+  // Flushes and publishes the file (or flushes stdout).
   Status Commit();
 
  private:
   Output() = default;
-  std::FILE* f_ = nullptr;
-  std::string path_, tmp_;
-  bool is_stdout_ = false;
-  bool failed_ = false;
+  Status Flush();
+  std::unique_ptr<storage::ObjectWriter> writer_;  // null for stdout
+  std::string buffer_;
+  Status error_;
 };
 
 // JSON text helpers live in the library (lote/base/json_writer.h).

@@ -9,8 +9,9 @@
 #include "command.h"
 #include "common.h"
 #include "eval_extract.h"
+#include "flags.h"
+#include "lote/base/parallel_for.h"
 #include "lote/classify/metrics.h"
-#include "predict_output.h"
 
 namespace lote::cli {
 namespace {
@@ -51,22 +52,15 @@ Status RunEvalClassify(const EvalFlags& f, const bundle::Model& model, io::Forma
     Warn(f.data + ": label '" + label + "' (" + std::to_string(n) +
          " rows) was never seen in training; those rows count as errors");
   }
-  const int threads = f.threads > 0
-                          ? f.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      auto st = clf.NewState();
-      classify::ClassifierPrediction p;
-      for (size_t i = t; i < rows.size(); i += threads) {
-        clf.Predict(rows[i].text, st.get(), 0, &p);
-        pred[i] = p.label;
-        conf[i] = p.score;
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
+  const int threads = ResolveThreads(f.threads);
+  std::vector<std::unique_ptr<classify::ClassifierState>> states(static_cast<size_t>(threads));
+  for (auto& st : states) st = clf.NewState();
+  ParallelFor(rows.size(), threads, [&](int worker, size_t i) {
+    classify::ClassifierPrediction p;
+    clf.Predict(rows[i].text, states[static_cast<size_t>(worker)].get(), 0, &p);
+    pred[i] = p.label;
+    conf[i] = p.score;
+  });
   auto r = classify::Evaluate(gold, pred, conf, labels, clf.oos_label());
 
   if (f.json || out != nullptr) {
@@ -160,7 +154,7 @@ Status RunEval(const EvalFlags& f) {
     opt.jsonl.entities_field = f.entities_field;
     LOTE_ASSIGN_OR_RETURN(opt.types, ParseTypeList(f.types, "--types"));
     opt.patterns = f.patterns;
-    LOTE_ASSIGN_OR_RETURN(opt.reference_date, ResolveReferenceDate(f.reference_date));
+    opt.reference_date = ReferenceDateOrToday(f.reference_date);
   }
   if (!classify) return RunEvalExtract(f.model, model, f.data, format, opt, f.json);
   if (!entities) return RunEvalClassify(f, model, format);
@@ -195,8 +189,7 @@ void SetupEval(CLI::App& root, int* exit_code) {
   cmd->add_flag("--patterns", f->patterns,
                 "Entity evaluation on brat / jsonl: score tagger + pattern extractors, as "
                 "`lote extract` writes them (default: the tagger alone)");
-  cmd->add_option("--reference-date", f->reference_date,
-                  "With --patterns: resolve relative dates against YYYY-MM-DD (default: today)");
+  AddReferenceDateFlag(cmd, &f->reference_date);
   cmd->add_option("--encoding", f->encoding, "CoNLL file encoding: utf8 | latin1")
       ->check(CLI::IsMember({"utf8", "latin1"}))
       ->capture_default_str();
@@ -205,7 +198,7 @@ void SetupEval(CLI::App& root, int* exit_code) {
                   "with --entities-field or --patterns, or a tagger-only model; else classify)")
       ->check(CLI::IsMember({"auto", "classify", "entities", "both"}))
       ->capture_default_str();
-  cmd->add_option("--threads", f->threads, "Threads (0 = all cores)");
+  AddThreadsFlag(cmd, &f->threads, "Threads");
   cmd->add_flag("--json", f->json, "Print one JSON object");
   cmd->callback([f, exit_code, ents] {
     f->entities_field_given = ents->count() > 0;

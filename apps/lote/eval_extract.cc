@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "common.h"
+#include "flags.h"
+#include "lote/base/parallel_for.h"
 #include "lote/bundle/analyzer.h"
 #include "lote/extract/entity_eval.h"
 #include "lote/io/file_source.h"
@@ -129,22 +131,17 @@ namespace {
 template <typename Fn>
 Result<extract::EntityEvaluator> EvaluateParallel(const bundle::TextAnalyzer& analyzer, size_t n,
                                                   Fn fn) {
-  const size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 64);
-  std::vector<extract::EntityEvaluator> evals(threads);
-  std::vector<Status> errors(threads);
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> pool;
-  for (size_t t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      auto state = analyzer.NewState();
-      for (size_t i = next++; i < n && errors[t].ok(); i = next++) {
-        errors[t] = fn(i, state.get(), &evals[t]);
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
+  const int threads = ResolveThreads(0);
+  std::vector<extract::EntityEvaluator> evals(static_cast<size_t>(threads));
+  std::vector<Status> errors(static_cast<size_t>(threads));
+  std::vector<std::unique_ptr<bundle::AnalyzerState>> states(static_cast<size_t>(threads));
+  for (auto& st : states) st = analyzer.NewState();
+  ParallelFor(n, threads, [&](int worker, size_t i) {
+    const size_t w = static_cast<size_t>(worker);
+    if (errors[w].ok()) errors[w] = fn(i, states[w].get(), &evals[w]);
+  });
   extract::EntityEvaluator all;
-  for (size_t t = 0; t < threads; ++t) {
+  for (size_t t = 0; t < evals.size(); ++t) {
     LOTE_RETURN_IF_ERROR(errors[t]);
     all.Merge(evals[t]);
   }

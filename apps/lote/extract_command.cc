@@ -1,11 +1,10 @@
 // `lote extract`: the entities (tagger + pattern extractors) of every record of a csv/jsonl/txt
-// file; JSONL out, one object per input record, in input order.
-#include <algorithm>
-#include <thread>
-
+// file; JSONL out, one object per input record, in input order, with the same PII policy options
+// as `lote run`.
 #include "command.h"
 #include "common.h"
-#include "predict_output.h"
+#include "flags.h"
+#include "lote/bundle/prediction_row.h"
 #include "record_runner.h"
 
 namespace lote::cli {
@@ -16,22 +15,26 @@ struct ExtractFlags {
   int threads = 0;
   bool no_patterns = false;
   std::string reference_date;
+  size_t max_record_bytes = kDefaultMaxRecordBytes;
+  PiiFlags pii;
 };
 
-Status RunExtract(const ExtractFlags& f) {
+Status RunExtract(const ExtractFlags& f, const PiiSettings& pii) {
   LOTE_ASSIGN_OR_RETURN(bundle::Model model, LoadModelFromPath(f.model));
   LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(f.input, f.format));
-  RecordPredictorOptions po;
+  bundle::PredictionRowOptions po;
   po.classify = false;
   po.entities = true;
   po.always_entities = true;
   po.patterns = !f.no_patterns;
-  po.reference_date = f.reference_date;
+  po.reference_date = ReferenceDateOrToday(f.reference_date);
   po.record_id_is_row = format == io::Format::kCsv;
-  // Checked before any input is opened, so a bad flag leaves no output behind.
-  LOTE_ASSIGN_OR_RETURN(auto predictor, RecordPredictor::Create(&model, po));
-  return RunRecordFile({f.input, format, f.output, f.text_field, f.id_field, f.threads},
-                       [&] { return predictor->NewWorker(); });
+  po.pii = pii.policy;
+  po.pii_types = pii.types;
+  po.pii_key = pii.key;
+  LOTE_ASSIGN_OR_RETURN(auto rows, bundle::PredictionRowWriter::Create(&model, std::move(po)));
+  return WritePredictionRows(
+      *rows, {f.input, format, f.output, f.text_field, f.id_field, f.threads, f.max_record_bytes});
 }
 
 void SetupExtract(CLI::App& root, int* exit_code) {
@@ -45,16 +48,15 @@ void SetupExtract(CLI::App& root, int* exit_code) {
   cmd->add_option("--output", f->output, "Output JSONL file (default: stdout)");
   cmd->add_option("--text-field", f->text_field, "Text column/field")->capture_default_str();
   cmd->add_option("--id-field", f->id_field, "Id column/field (default: line/row number)");
-  cmd->add_option("--threads", f->threads, "Worker threads (0 = all cores)")->capture_default_str();
+  AddThreadsFlag(cmd, &f->threads, "Worker threads");
   cmd->add_flag("--no-patterns", f->no_patterns, "Do not run the pattern extractors");
-  cmd->add_option("--reference-date", f->reference_date,
-                  "Resolve relative dates against YYYY-MM-DD (default: today, UTC)");
+  AddReferenceDateFlag(cmd, &f->reference_date);
+  AddMaxRecordBytesFlag(cmd, &f->max_record_bytes);
+  AddPiiFlags(cmd, &f->pii);
   cmd->callback([f, exit_code] {
-    if (auto d = ResolveReferenceDate(f->reference_date); !d.ok()) {
-      *exit_code = FailUsage(d.status().message());
-      return;
-    }
-    Status s = RunExtract(*f);
+    PiiSettings pii;
+    if (!ResolvePiiOrFail(f->pii, "mask", &pii, exit_code)) return;
+    Status s = RunExtract(*f, pii);
     FlushWarnings();
     *exit_code = s.ok() ? kExitOk : Fail(s);
   });

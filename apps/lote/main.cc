@@ -44,6 +44,11 @@ int Fail(const Status& status) {
   return ExitCodeFor(status);
 }
 
+int FailUsage(const std::string& message) {
+  std::fprintf(stderr, "lote: %s\n", message.c_str());
+  return kExitUsage;
+}
+
 }  // namespace lote::cli
 
 int main(int argc, char** argv) {

@@ -10,6 +10,9 @@
 
 #include "command.h"
 #include "common.h"
+#include "flags.h"
+#include "lote/base/clock.h"
+#include "lote/base/ordered_executor.h"
 #include "lote/io/file_source.h"
 #include "lote/text/utf8.h"
 
@@ -60,10 +63,11 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
     return InvalidArgumentError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   if (root.IsNull()) return Status::Ok();
-  LOTE_RETURN_IF_ERROR(CheckKeys(
-      path, root, "the config",
-      {"input", "output", "model", "catalog", "text_field", "id_field", "threads", "log_format",
-       "strict", "force", "lock_wait_seconds", "prep", "infer", "pii", "publish"}));
+  LOTE_RETURN_IF_ERROR(
+      CheckKeys(path, root, "the config",
+                {"input", "output", "model", "catalog", "text_field", "id_field", "threads",
+                 "log_format", "strict", "force", "lock_wait_seconds", "max_record_bytes",
+                 "follow_symlinks", "prep", "infer", "pii", "publish"}));
   auto& p = c->pipeline;
   LOTE_RETURN_IF_ERROR(Get(path, root, "input", &c->input));
   LOTE_RETURN_IF_ERROR(Get(path, root, "output", &c->output));
@@ -76,6 +80,21 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
   LOTE_RETURN_IF_ERROR(Get(path, root, "strict", &c->strict));
   LOTE_RETURN_IF_ERROR(Get(path, root, "force", &p.force));
   LOTE_RETURN_IF_ERROR(Get(path, root, "lock_wait_seconds", &p.lock_wait_seconds));
+  LOTE_RETURN_IF_ERROR(Get(path, root, "max_record_bytes", &p.max_record_bytes));
+  LOTE_RETURN_IF_ERROR(Get(path, root, "follow_symlinks", &p.follow_symlinks));
+  if (root["threads"] && (p.threads < 0 || p.threads > kMaxThreads)) {
+    return InvalidArgumentError(Where(path, root["threads"]) + ": threads must be between 0 and " +
+                                std::to_string(kMaxThreads));
+  }
+  if (root["max_record_bytes"] &&
+      (p.max_record_bytes < (size_t{1} << 10) || p.max_record_bytes > (size_t{1} << 30))) {
+    return InvalidArgumentError(Where(path, root["max_record_bytes"]) +
+                                ": max_record_bytes must be between 1024 and 1073741824");
+  }
+  if (root["lock_wait_seconds"] && p.lock_wait_seconds < 0) {
+    return InvalidArgumentError(Where(path, root["lock_wait_seconds"]) +
+                                ": lock_wait_seconds must be >= 0");
+  }
   if (const YAML::Node prep = root["prep"]) {
     LOTE_RETURN_IF_ERROR(
         CheckKeys(path, prep, "prep",
@@ -117,12 +136,28 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
     LOTE_RETURN_IF_ERROR(Get(path, infer, "extract", &c->engine.extract));
     LOTE_RETURN_IF_ERROR(Get(path, infer, "reference_date", &c->engine.reference_date));
     LOTE_RETURN_IF_ERROR(Get(path, infer, "batch_records", &p.batch_records));
+    if (infer["top_k"] && (c->engine.top_k < 1 || c->engine.top_k > 1000)) {
+      return InvalidArgumentError(Where(path, infer["top_k"]) +
+                                  ": top_k must be between 1 and 1000");
+    }
+    if (infer["batch_records"] && p.batch_records == 0) {
+      return InvalidArgumentError(Where(path, infer["batch_records"]) +
+                                  ": batch_records must be > 0");
+    }
+    if (infer["reference_date"] && !extract::CivilDate::FromIso(c->engine.reference_date).ok()) {
+      return InvalidArgumentError(Where(path, infer["reference_date"]) +
+                                  ": reference_date must be a date YYYY-MM-DD");
+    }
   }
   if (const YAML::Node pii = root["pii"]) {
     LOTE_RETURN_IF_ERROR(CheckKeys(path, pii, "pii", {"mode", "types", "key_file"}));
     LOTE_RETURN_IF_ERROR(Get(path, pii, "mode", &c->engine.pii_mode));
     LOTE_RETURN_IF_ERROR(Get(path, pii, "types", &c->engine.pii_types));
     LOTE_RETURN_IF_ERROR(Get(path, pii, "key_file", &c->pii_key_file));
+    if (pii["mode"] && !bundle::ParsePiiPolicy(c->engine.pii_mode).ok()) {
+      return InvalidArgumentError(Where(path, pii["mode"]) +
+                                  ": pii mode must be none, mask, type or hash");
+    }
   }
   if (const YAML::Node pub = root["publish"]) {
     LOTE_RETURN_IF_ERROR(CheckKeys(path, pub, "publish", {"max_part_bytes", "zstd_level"}));
@@ -133,15 +168,6 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
 }
 
 namespace {
-
-std::string TodayUtc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm;
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-  return buf;
-}
 
 std::string FormatDuration(double s) {
   char buf[32];
@@ -164,14 +190,26 @@ void AddPipelineFlags(CLI::App* cmd, const FlagSet& set, PipelineFlags* f) {
   cmd->add_option("--config", f->config, "YAML config (see config/pipeline.yaml)");
   cmd->add_option("--catalog", f->catalog, "SQLite catalog (default OUTPUT/_catalog/lote.db)");
   cmd->add_option("--log-format", f->log_format, "text | json");
-  cmd->add_option("--lock-wait", f->lock_wait, "Seconds to wait for another run's lock");
+  cmd->add_option("--lock-wait", f->lock_wait, "Seconds to wait for another run's lock")
+      ->check(CLI::Range(0.0, 86400.0));
   cmd->add_flag("--force", f->force, "Reprocess objects already done");
   if (set.model) {
     cmd->add_option("--model", f->model, "Model file");
-    cmd->add_option("--threads", f->threads, "Inference threads (0 = all cores)");
-    cmd->add_option("--pii-mode", f->pii_mode, "How personal data is written: none|mask|type|hash");
-    cmd->add_option("--pii-key-file", f->pii_key_file, "HMAC key for --pii-mode hash");
-    cmd->add_option("--reference-date", f->reference_date, "YYYY-MM-DD for relative dates");
+    AddThreadsFlag(cmd, &f->threads, "Inference threads");
+    cmd->add_option("--pii-mode", f->pii_mode,
+                    "How personal data is written: none | mask | type | hash (keyed)")
+        ->check(CLI::IsMember({"none", "mask", "type", "hash"}));
+    AddReferenceDateFlag(cmd, &f->reference_date);
+  }
+  if (set.model || set.prep) {
+    cmd->add_option("--pii-key-file", f->pii_key_file,
+                    "Secret key (>= 16 bytes) for --pii-mode hash and for the keyed text "
+                    "fingerprints text_hmac (default: the LOTE_PII_KEY environment variable)");
+  }
+  if (set.prep || (set.input && set.model)) AddMaxRecordBytesFlag(cmd, &f->max_record_bytes);
+  if (set.input) {
+    cmd->add_flag("--follow-symlinks", f->follow_symlinks,
+                  "Read files that are symlinks to somewhere outside the input folder");
   }
 }
 
@@ -191,7 +229,9 @@ int ResolveRunConfig(const PipelineFlags& f, const FlagSet& set, RunConfig* c) {
   if (!f.pii_mode.empty()) c->engine.pii_mode = f.pii_mode;
   if (!f.pii_key_file.empty()) c->pii_key_file = f.pii_key_file;
   if (!f.reference_date.empty()) c->engine.reference_date = f.reference_date;
-  if (f.threads >= 0) c->pipeline.threads = f.threads;
+  if (f.threads > 0) c->pipeline.threads = f.threads;
+  if (f.max_record_bytes > 0) c->pipeline.max_record_bytes = f.max_record_bytes;
+  c->pipeline.follow_symlinks |= f.follow_symlinks;
   if (f.lock_wait >= 0) c->pipeline.lock_wait_seconds = f.lock_wait;
   c->pipeline.force |= f.force;
   c->strict |= f.strict;
@@ -207,24 +247,23 @@ int ResolveRunConfig(const PipelineFlags& f, const FlagSet& set, RunConfig* c) {
   c->pipeline.input_uri = c->input;
   c->pipeline.output_uri = c->output;
   c->pipeline.catalog_path = c->catalog;
+  c->pipeline.threads = ResolveThreads(c->pipeline.threads);
+  if (set.model || set.prep) {
+    // One key for both uses: the pseudonyms of --pii-mode hash and the text fingerprints.
+    auto key = LoadPiiKey(c->pii_key_file);
+    if (!key.ok()) {
+      return key.status().code() == StatusCode::kInvalidArgument ? FailUsage(key.status().message())
+                                                                 : Fail(key.status());
+    }
+    c->pipeline.fingerprint_key = *key;
+    c->engine.pii_key = *key;
+  }
   if (!set.model) return kExitOk;
-  if (c->engine.reference_date.empty()) c->engine.reference_date = TodayUtc();
-  if (c->engine.pii_mode == "hash") {
-    if (!c->pii_key_file.empty()) {
-      auto key = io::ReadFileToString(c->pii_key_file);
-      if (!key.ok()) return Fail(key.status());
-      c->engine.pii_key = *key;
-      while (!c->engine.pii_key.empty() && c->engine.pii_key.back() == '\n') {
-        c->engine.pii_key.pop_back();
-      }
-    } else {
-      c->engine.pii_key = EnvOr("LOTE_PII_KEY", "");
-    }
-    if (c->engine.pii_key.empty()) {
-      std::fprintf(stderr,
-                   "lote: pii mode hash needs a key: --pii-key-file FILE or LOTE_PII_KEY\n");
-      return kExitUsage;
-    }
+  if (c->engine.reference_date.empty()) {
+    c->engine.reference_date = FormatDate(SystemClock()->NowMicros());
+  }
+  if (c->engine.pii_mode == "hash" && c->engine.pii_key.empty()) {
+    return FailUsage("pii mode hash needs a key: --pii-key-file FILE or LOTE_PII_KEY");
   }
   return kExitOk;
 }

@@ -33,15 +33,17 @@ Status LoadRunConfig(const std::string& path, RunConfig* config);
 struct PipelineFlags {
   std::string config, input, output, model, catalog, log_format, pii_mode, pii_key_file;
   std::string reference_date;
-  int threads = -1;
-  bool force = false, strict = false;
+  int threads = 0;
+  size_t max_record_bytes = 0;  // 0: unset
+  bool force = false, strict = false, follow_symlinks = false;
   double lock_wait = -1;
 };
 
 // Which flags a subcommand takes (and requires).
 struct FlagSet {
-  bool input = false;  // --input (required)
+  bool input = false;  // --input (required), --max-record-bytes, --follow-symlinks
   bool model = false;  // --model, --pii-*, --reference-date, --threads (required: --model)
+  bool prep = false;   // --pii-key-file (the prep stage computes keyed fingerprints)
 };
 void AddPipelineFlags(CLI::App* cmd, const FlagSet& set, PipelineFlags* flags);
 

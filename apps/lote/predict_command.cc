@@ -1,11 +1,10 @@
 // `lote predict`: classifies (and, with a bundled tagger, extracts from) every record of a
-// csv/jsonl/txt file; JSONL out, one object per input record, in input order.
-#include <thread>
-
+// csv/jsonl/txt file; JSONL out, one object per input record, in input order (the rows of
+// lote/bundle/prediction_row.h), with the same PII policy options as `lote run`.
 #include "command.h"
 #include "common.h"
-#include "lote/text/utf8.h"
-#include "predict_output.h"
+#include "flags.h"
+#include "lote/bundle/prediction_row.h"
 #include "record_runner.h"
 
 namespace lote::cli {
@@ -17,19 +16,24 @@ struct PredictFlags {
   int top_k = 3;
   bool no_patterns = false;
   std::string reference_date;
+  size_t max_record_bytes = kDefaultMaxRecordBytes;
+  PiiFlags pii;
 };
 
-Status RunPredict(const PredictFlags& f) {
+Status RunPredict(const PredictFlags& f, const PiiSettings& pii) {
   LOTE_ASSIGN_OR_RETURN(bundle::Model model, LoadModelFromPath(f.model));
   LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(f.input, f.format));
-  RecordPredictorOptions po;
+  bundle::PredictionRowOptions po;
   po.top_k = f.top_k;
   po.patterns = !f.no_patterns;
-  po.reference_date = f.reference_date;
+  po.reference_date = ReferenceDateOrToday(f.reference_date);
   po.record_id_is_row = format == io::Format::kCsv;
-  LOTE_ASSIGN_OR_RETURN(auto predictor, RecordPredictor::Create(&model, po));
-  return RunRecordFile({f.input, format, f.output, f.text_field, f.id_field, f.threads},
-                       [&] { return predictor->NewWorker(); });
+  po.pii = pii.policy;
+  po.pii_types = pii.types;
+  po.pii_key = pii.key;
+  LOTE_ASSIGN_OR_RETURN(auto rows, bundle::PredictionRowWriter::Create(&model, std::move(po)));
+  return WritePredictionRows(
+      *rows, {f.input, format, f.output, f.text_field, f.id_field, f.threads, f.max_record_bytes});
 }
 
 void SetupPredict(CLI::App& root, int* exit_code) {
@@ -42,13 +46,18 @@ void SetupPredict(CLI::App& root, int* exit_code) {
   cmd->add_option("--output", f->output, "Output JSONL file (default: stdout)");
   cmd->add_option("--text-field", f->text_field, "Text column/field")->capture_default_str();
   cmd->add_option("--id-field", f->id_field, "Id column/field (default: line/row number)");
-  cmd->add_option("--threads", f->threads, "Worker threads (0 = all cores)")->capture_default_str();
-  cmd->add_option("--top-k", f->top_k, "Labels listed in top_k")->capture_default_str();
+  AddThreadsFlag(cmd, &f->threads, "Worker threads");
+  cmd->add_option("--top-k", f->top_k, "Labels listed in top_k")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   cmd->add_flag("--no-patterns", f->no_patterns, "Do not run the pattern extractors");
-  cmd->add_option("--reference-date", f->reference_date,
-                  "Resolve relative dates against YYYY-MM-DD (default: today)");
+  AddReferenceDateFlag(cmd, &f->reference_date);
+  AddMaxRecordBytesFlag(cmd, &f->max_record_bytes);
+  AddPiiFlags(cmd, &f->pii);
   cmd->callback([f, exit_code] {
-    Status s = RunPredict(*f);
+    PiiSettings pii;
+    if (!ResolvePiiOrFail(f->pii, "mask", &pii, exit_code)) return;
+    Status s = RunPredict(*f, pii);
     FlushWarnings();
     *exit_code = s.ok() ? kExitOk : Fail(s);
   });

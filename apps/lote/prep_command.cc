@@ -10,7 +10,7 @@
 namespace lote::cli {
 namespace {
 
-constexpr FlagSet kFlags{.input = false, .model = false};
+constexpr FlagSet kFlags{.input = false, .model = false, .prep = true};
 
 void SetupPrep(CLI::App& root, int* exit_code) {
   auto* cmd = root.add_subcommand(

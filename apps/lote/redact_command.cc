@@ -7,10 +7,12 @@
 
 #include "command.h"
 #include "common.h"
+#include "flags.h"
 #include "lote/bundle/analyzer.h"
+#include "lote/bundle/prediction_row.h"
 #include "lote/extract/redactor.h"
 #include "lote/io/file_source.h"
-#include "predict_output.h"
+#include "lote/text/utf8.h"
 #include "record_runner.h"
 
 namespace lote::cli {
@@ -20,38 +22,38 @@ struct RedactFlags {
   std::string input, format, model, mode, types, key_file, output, text_field = "text", id_field;
   std::string reference_date;
   int threads = 0;
+  size_t max_record_bytes = kDefaultMaxRecordBytes;
 };
 
 // What the flags resolve to once checked (bad values are usage errors, exit 2).
 struct RedactSetup {
   extract::RedactionMode mode = extract::RedactionMode::kType;
-  std::string key;
+  Secret key;
   std::vector<std::string> types;  // empty: the analyzer's PersonalTypes()
-  extract::CivilDate reference_date;
 };
 
 Result<RedactSetup> CheckFlags(const RedactFlags& f) {
   RedactSetup s;
   LOTE_ASSIGN_OR_RETURN(s.mode, extract::ParseRedactionMode(f.mode));
-  LOTE_ASSIGN_OR_RETURN(s.reference_date, ResolveReferenceDate(f.reference_date));
   LOTE_ASSIGN_OR_RETURN(s.types, ParseTypeList(f.types, "--types"));
   if (s.mode == extract::RedactionMode::kHash) {
-    if (!f.key_file.empty()) {
-      auto key = io::ReadFileToString(f.key_file);
-      if (!key.ok()) return InvalidArgumentError("--key-file: " + key.status().message());
-      s.key = std::move(*key);
-      // A key file written by `echo` or an editor ends with a newline: not part of the key.
-      while (!s.key.empty() && (s.key.back() == '\n' || s.key.back() == '\r')) s.key.pop_back();
-      if (s.key.empty()) return InvalidArgumentError("--key-file " + f.key_file + " is empty");
-    } else {
-      s.key = EnvOr("LOTE_PII_KEY", "");
-    }
+    // The same key reader as `lote run`'s --pii-key-file, so pseudonyms of both join.
+    LOTE_ASSIGN_OR_RETURN(s.key, LoadPiiKey(f.key_file));
     if (s.key.empty()) {
       return InvalidArgumentError(
           "--mode hash needs a secret key: give --key-file FILE or set LOTE_PII_KEY");
     }
   }
   return s;
+}
+
+// A bad record reduced to "SOURCE:LINE: <kind of problem>", quoting nothing of the record: a
+// redacted output must never contain a clear value, and reader messages may quote an excerpt.
+std::string SafeRecordErrorReason(const std::string& source, const InputRecord& in) {
+  const std::string kind = in.problem.problem == io::RecordProblem::kNone
+                               ? std::string("record could not be read")
+                               : std::string(io::RecordProblemName(in.problem.problem));
+  return text::ReplaceInvalidUtf8(source) + ":" + std::to_string(in.record.line) + ": " + kind;
 }
 
 Status RunRedact(const RedactFlags& f, const RedactSetup& setup) {
@@ -63,7 +65,7 @@ Status RunRedact(const RedactFlags& f, const RedactSetup& setup) {
   ao.classify = false;
   ao.extract = true;
   ao.patterns = true;
-  ao.reference_date = setup.reference_date;
+  ao.reference_date = ReferenceDateOrToday(f.reference_date);
   LOTE_ASSIGN_OR_RETURN(auto analyzer, bundle::TextAnalyzer::Create(&model, ao));
   extract::RedactorOptions ro;
   ro.mode = setup.mode;
@@ -74,15 +76,17 @@ Status RunRedact(const RedactFlags& f, const RedactSetup& setup) {
   LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(f.input, f.format));
   const bool use_row = format == io::Format::kCsv;
   const std::string version = model.version_id;
+  const std::string source = f.input == "-" ? "<stdin>" : f.input;
 
   auto make_worker = [&]() -> RecordFn {
     std::shared_ptr<bundle::AnalyzerState> state = analyzer->NewState();
     auto analysis = std::make_shared<bundle::Analysis>();
     const bundle::TextAnalyzer* an = analyzer.get();
     const extract::PiiRedactor* rd = &redactor;
-    return [an, rd, state, analysis, use_row, version](const InputRecord& in, std::string* out) {
+    return [an, rd, state, analysis, use_row, version, source](const InputRecord& in,
+                                                               std::string* out) {
       out->append("{\"record_id\":");
-      AppendRecordId(out, in.record, use_row);
+      bundle::AppendRecordId(out, in.record, use_row);
       Status s = in.error;
       Result<extract::Redaction> red = s;
       if (s.ok()) s = an->Analyze(in.record.text, state.get(), analysis.get());
@@ -91,7 +95,8 @@ Status RunRedact(const RedactFlags& f, const RedactSetup& setup) {
         out->append(",\"error\":");
         // Library messages name positions and types, reader messages may quote an excerpt:
         // only the reason is written.
-        AppendJsonString(out, SafeRecordErrorReason(s.ok() ? red.status() : s));
+        AppendJsonString(out, !in.error.ok() ? SafeRecordErrorReason(source, in)
+                                             : "record could not be redacted");
       } else {
         out->append(",\"text\":");
         AppendJsonString(out, red->text);
@@ -113,8 +118,9 @@ Status RunRedact(const RedactFlags& f, const RedactSetup& setup) {
       out->append("}\n");
     };
   };
-  return RunRecordFile({f.input, format, f.output, f.text_field, f.id_field, f.threads},
-                       make_worker);
+  return RunRecordFile(
+      {f.input, format, f.output, f.text_field, f.id_field, f.threads, f.max_record_bytes},
+      make_worker);
 }
 
 void SetupRedact(CLI::App& root, int* exit_code) {
@@ -131,13 +137,14 @@ void SetupRedact(CLI::App& root, int* exit_code) {
                   "Comma-separated types to redact (default: pattern types, PER and the "
                   "model's personal types)");
   cmd->add_option("--key-file", f->key_file,
-                  "HMAC key for --mode hash (default: the LOTE_PII_KEY environment variable)");
+                  "Secret key for --mode hash, at least 16 bytes (default: the LOTE_PII_KEY "
+                  "environment variable)");
   cmd->add_option("--output", f->output, "Output JSONL file (default: stdout)");
   cmd->add_option("--text-field", f->text_field, "Text column/field")->capture_default_str();
   cmd->add_option("--id-field", f->id_field, "Id column/field (default: line/row number)");
-  cmd->add_option("--threads", f->threads, "Worker threads (0 = all cores)")->capture_default_str();
-  cmd->add_option("--reference-date", f->reference_date,
-                  "Resolve relative dates against YYYY-MM-DD (default: today, UTC)");
+  AddThreadsFlag(cmd, &f->threads, "Worker threads");
+  AddReferenceDateFlag(cmd, &f->reference_date);
+  AddMaxRecordBytesFlag(cmd, &f->max_record_bytes);
   cmd->callback([f, exit_code] {
     auto setup = CheckFlags(*f);
     if (!setup.ok()) {

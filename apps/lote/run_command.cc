@@ -8,7 +8,7 @@
 namespace lote::cli {
 namespace {
 
-constexpr FlagSet kRunFlags{.input = true, .model = true};
+constexpr FlagSet kRunFlags{.input = true, .model = true, .prep = true};
 
 int Run(const PipelineFlags& f) {
   RunConfig c;

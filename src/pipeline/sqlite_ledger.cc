@@ -163,9 +163,18 @@ class SqliteLedger : public Ledger {
       const std::string& run_id, int n) override;
 
  private:
+  // What Open checks before using a catalog.
+  struct State {
+    bool empty = true;    // no tables yet
+    int64_t version = 0;  // PRAGMA user_version
+    std::string bound;    // the output it belongs to ("" before it is bound)
+  };
+
   explicit SqliteLedger(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status Prepare();
-  Status Bind(const std::string& path, const std::string& output_uri);
+  Result<State> ReadState();
+  static Status CheckState(const State& state, const std::string& path,
+                           const std::string& output_uri);
   std::unique_ptr<SqliteDb> db_;
   SqliteStmt seen_get_, seen_put_, content_get_, content_put_, stale_put_, add_result_,
       add_quarantine_;
@@ -195,6 +204,7 @@ std::string ReasonClass(std::string_view reason) {
 
 Result<std::unique_ptr<Ledger>> SqliteLedger::Open(const std::string& path,
                                                    const std::string& output_uri) {
+  if (output_uri.empty()) return InvalidArgumentError("a ledger needs its output URI");
   LOTE_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, /*read_only=*/false));
   // WAL: `lote query` reads while a run writes. synchronous=FULL: a commit that returned is on
   // disk, so files renamed after it are never ahead of the ledger (see the commit protocol).
@@ -202,63 +212,81 @@ Result<std::unique_ptr<Ledger>> SqliteLedger::Open(const std::string& path,
   // and the default 2 MiB cache makes inserts page in and out of the OS cache.
   LOTE_RETURN_IF_ERROR(
       db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"));
-  LOTE_ASSIGN_OR_RETURN(auto version, db->Prepare("PRAGMA user_version"));
+  std::unique_ptr<SqliteLedger> ledger(new SqliteLedger(std::move(db)));
+  // First without a write lock, so that a catalog another output's run is writing to is refused
+  // at once with the reason, instead of after waiting for that run's transaction.
+  LOTE_ASSIGN_OR_RETURN(State state, ledger->ReadState());
+  LOTE_RETURN_IF_ERROR(CheckState(state, path, output_uri));
+  if (state.empty || state.bound.empty()) {
+    // A new catalog: schema, version and binding in one transaction, so that a crash leaves
+    // either nothing or all three, and of two runs creating it at once exactly one binds it (the
+    // other sees the binding when its turn comes).
+    SqliteDb* d = ledger->db_.get();
+    LOTE_RETURN_IF_ERROR(d->Exec("BEGIN IMMEDIATE"));
+    Status created = [&]() -> Status {
+      LOTE_ASSIGN_OR_RETURN(State now, ledger->ReadState());
+      LOTE_RETURN_IF_ERROR(CheckState(now, path, output_uri));
+      LOTE_RETURN_IF_ERROR(d->Exec(kSchema));
+      if (now.empty) {
+        LOTE_RETURN_IF_ERROR(d->Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)));
+      }
+      if (now.bound.empty()) {
+        LOTE_ASSIGN_OR_RETURN(auto ins,
+                              d->Prepare("INSERT INTO catalog_meta VALUES ('output', ?)"));
+        ins.Bind(1, output_uri);
+        LOTE_RETURN_IF_ERROR(ins.Run());
+      }
+      return d->Exec("COMMIT");
+    }();
+    if (!created.ok()) {
+      (void)d->Exec("ROLLBACK");
+      return created;
+    }
+  }
+  LOTE_RETURN_IF_ERROR(ledger->Prepare());
+  return std::unique_ptr<Ledger>(std::move(ledger));
+}
+
+Result<SqliteLedger::State> SqliteLedger::ReadState() {
+  State st;
+  LOTE_ASSIGN_OR_RETURN(auto version, db_->Prepare("PRAGMA user_version"));
   LOTE_ASSIGN_OR_RETURN(bool has_version, version.Step());
-  const int64_t found = has_version ? version.Int(0) : 0;
+  st.version = has_version ? version.Int(0) : 0;
   version.Reset();
-  LOTE_ASSIGN_OR_RETURN(auto tables, db->Prepare("SELECT count(*) FROM sqlite_master"));
+  LOTE_ASSIGN_OR_RETURN(auto tables, db_->Prepare("SELECT count(*), count(*) FILTER (WHERE name "
+                                                  "= 'catalog_meta') FROM sqlite_master"));
   LOTE_ASSIGN_OR_RETURN(bool has_count, tables.Step());
-  const bool empty = !has_count || tables.Int(0) == 0;
+  st.empty = !has_count || tables.Int(0) == 0;
+  const bool has_meta = has_count && tables.Int(1) > 0;
   tables.Reset();
-  if (!empty && found != kSchemaVersion) {
+  if (has_meta) {
+    LOTE_ASSIGN_OR_RETURN(auto sel,
+                          db_->Prepare("SELECT value FROM catalog_meta WHERE key = 'output'"));
+    LOTE_ASSIGN_OR_RETURN(bool row, sel.Step());
+    if (row) st.bound = sel.Text(0);
+    sel.Reset();
+  }
+  return st;
+}
+
+Status SqliteLedger::CheckState(const State& st, const std::string& path,
+                                const std::string& output_uri) {
+  if (!st.empty && st.version != kSchemaVersion) {
     std::string why;
-    if (found == 3) {
+    if (st.version == 3) {
       why =
           " (version 3 kept unkeyed SHA-256 text hashes, in the catalog and in the published "
           "files, from which short texts can be recovered by guessing: publish to a new output "
           "folder and delete the old one)";
     }
     return FailedPreconditionError("catalog " + path + " has schema version " +
-                                   std::to_string(found) + "; this lote (" +
+                                   std::to_string(st.version) + "; this lote (" +
                                    std::string(Version()) + ") reads and writes version " +
                                    std::to_string(kSchemaVersion) + why);
   }
-  LOTE_RETURN_IF_ERROR(db->Exec(kSchema));
-  if (empty) {
-    LOTE_RETURN_IF_ERROR(db->Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)));
-  }
-  std::unique_ptr<SqliteLedger> ledger(new SqliteLedger(std::move(db)));
-  LOTE_RETURN_IF_ERROR(ledger->Bind(path, output_uri));
-  LOTE_RETURN_IF_ERROR(ledger->Prepare());
-  return std::unique_ptr<Ledger>(std::move(ledger));
-}
-
-// The first output to open the catalog owns it. Done in one immediate transaction, so that of
-// two runs creating a catalog at once exactly one binds it and the other is refused.
-Status SqliteLedger::Bind(const std::string& path, const std::string& output_uri) {
-  if (output_uri.empty()) return InvalidArgumentError("a ledger needs its output URI");
-  LOTE_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
-  Result<std::string> bound = [&]() -> Result<std::string> {
-    LOTE_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT OR IGNORE INTO catalog_meta "
-                                                 "VALUES ('output', ?)"));
-    ins.Bind(1, output_uri);
-    LOTE_RETURN_IF_ERROR(ins.Run());
-    LOTE_ASSIGN_OR_RETURN(auto sel,
-                          db_->Prepare("SELECT value FROM catalog_meta WHERE key = 'output'"));
-    LOTE_ASSIGN_OR_RETURN(bool row, sel.Step());
-    if (!row) return InternalError("catalog binding vanished: " + path);
-    std::string bound = sel.Text(0);
-    sel.Reset();
-    return bound;
-  }();
-  if (!bound.ok()) {
-    (void)db_->Exec("ROLLBACK");
-    return bound.status();
-  }
-  LOTE_RETURN_IF_ERROR(db_->Exec("COMMIT"));
-  if (*bound != output_uri) {
+  if (!st.bound.empty() && st.bound != output_uri) {
     return FailedPreconditionError(
-        "catalog " + path + " belongs to output " + *bound + ", not " + output_uri +
+        "catalog " + path + " belongs to output " + st.bound + ", not " + output_uri +
         ": a catalog holds one output's exactly-once state; give this output its own catalog "
         "(the default, OUTPUT/_catalog/lote.db, or another --catalog)");
   }

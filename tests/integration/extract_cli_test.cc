@@ -206,7 +206,7 @@ TEST_F(ExtractCli, ExtractSpansAreCodePointsAfterAccentsAndEmoji) {
   WriteAll(tmp_ / "in.jsonl",
            "{\"id\":\"m1\",\"text\":\"¡Señor! 😀👍 María Gómez pagó $50.000 ayer\"}\n");
   auto r = RunLote("extract --model " + Ner() + " --input " + (tmp_ / "in.jsonl") +
-                   " --id-field id --reference-date 2024-03-15");
+                   " --id-field id --reference-date 2024-03-15 --pii-mode none");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto rows = JsonLines(r.out);
   ASSERT_EQ(rows.size(), 1u);
@@ -327,7 +327,7 @@ TEST_F(ExtractCli, RedactHashGivesTheSameTokenForTheSameValueWithEnvOrKeyFile) {
   WriteAll(tmp_ / "in.jsonl", kPii);
   auto env = RunLote(
       "redact --mode hash --model " + Ner() + " --id-field id --input " + (tmp_ / "in.jsonl"),
-      "LOTE_PII_KEY=s3cret");
+      "LOTE_PII_KEY=s3cret-0123456789");
   ASSERT_EQ(env.exit_code, 0) << env.err;
   ExpectNoClearValues(env);
   auto rows = JsonLines(env.out);
@@ -340,7 +340,7 @@ TEST_F(ExtractCli, RedactHashGivesTheSameTokenForTheSameValueWithEnvOrKeyFile) {
   EXPECT_EQ(t0.substr(p0, 24), t1.substr(p1, 24));
   EXPECT_EQ(t0[p0 + 23], ']');
 
-  WriteAll(tmp_ / "key", "s3cret\n");  // the trailing newline is not part of the key
+  WriteAll(tmp_ / "key", "s3cret-0123456789\r\n");  // the line ending is not part of the key
   auto file = RunLote("redact --mode hash --key-file " + (tmp_ / "key") + " --model " + Ner() +
                       " --id-field id --input " + (tmp_ / "in.jsonl"));
   ASSERT_EQ(file.exit_code, 0) << file.err;
@@ -348,7 +348,7 @@ TEST_F(ExtractCli, RedactHashGivesTheSameTokenForTheSameValueWithEnvOrKeyFile) {
 
   auto other = RunLote(
       "redact --mode hash --model " + Ner() + " --id-field id --input " + (tmp_ / "in.jsonl"),
-      "LOTE_PII_KEY=another");
+      "LOTE_PII_KEY=another-0123456789");
   ASSERT_EQ(other.exit_code, 0) << other.err;
   EXPECT_NE(other.out, env.out);
 }
@@ -360,6 +360,100 @@ TEST_F(ExtractCli, RedactHashWithoutKeyIsAUsageError) {
   EXPECT_NE(r.err.find("LOTE_PII_KEY"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--key-file"), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty());
+}
+
+TEST_F(ExtractCli, AKeyShorterThanSixteenBytesIsRefusedByEveryCommand) {
+  WriteAll(tmp_ / "in.jsonl", kPii);
+  WriteAll(tmp_ / "short", "fifteen-bytes!!\n");
+  for (const std::string& cmd :
+       {"redact --mode hash --key-file " + (tmp_ / "short"),
+        "predict --model " + Ner() + " --pii-mode hash --pii-key-file " + (tmp_ / "short"),
+        "extract --model " + Ner() + " --pii-mode hash --pii-key-file " + (tmp_ / "short")}) {
+    auto r = RunLote(cmd + " --input " + (tmp_ / "in.jsonl"));
+    EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.err;
+    EXPECT_NE(r.err.find("15 bytes"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("fifteen"), std::string::npos) << r.err;  // never the key itself
+    EXPECT_TRUE(r.out.empty());
+  }
+  auto env = RunLote("redact --mode hash --input " + (tmp_ / "in.jsonl"), "LOTE_PII_KEY=short");
+  EXPECT_EQ(env.exit_code, 2);
+  EXPECT_NE(env.err.find("LOTE_PII_KEY"), std::string::npos) << env.err;
+}
+
+// predict and extract take `lote run`'s PII options and write what the server will return:
+// masked by default, pseudonyms with hash that join with `lote redact`'s.
+TEST_F(ExtractCli, PredictAndExtractApplyThePiiPolicyLikeRun) {
+  WriteAll(tmp_ / "in.jsonl", kPii);
+  for (const std::string& cmd : {std::string("extract"), std::string("predict")}) {
+    auto masked =
+        RunLote(cmd + " --model " + Ner() + " --id-field id --input " + (tmp_ / "in.jsonl"));
+    ASSERT_EQ(masked.exit_code, 0) << masked.err;
+    ExpectNoClearValues(masked);
+    bool saw_phone = false;
+    for (const auto& row : JsonLines(masked.out)) {
+      for (const auto& e : row["entities"]) {
+        if (e["type"] == "PHONE") {
+          saw_phone = true;
+          const std::string t = e["text"];
+          EXPECT_EQ(t.find_first_not_of('*'), std::string::npos) << t;
+          EXPECT_FALSE(e.contains("value"));
+        }
+      }
+    }
+    EXPECT_TRUE(saw_phone) << cmd;
+    auto typed = RunLote(cmd + " --model " + Ner() + " --pii-mode type --pii-types EMAIL" +
+                         " --id-field id --input " + (tmp_ / "in.jsonl"));
+    ASSERT_EQ(typed.exit_code, 0) << typed.err;
+    EXPECT_NE(typed.out.find("[EMAIL]"), std::string::npos);
+    EXPECT_NE(typed.out.find("3001234567"), std::string::npos);  // not a listed type
+  }
+  WriteAll(tmp_ / "key", "s3cret-0123456789\r\n");
+  auto hashed = RunLote("extract --model " + Ner() + " --pii-mode hash --pii-key-file " +
+                        (tmp_ / "key") + " --id-field id --input " + (tmp_ / "in.jsonl"));
+  ASSERT_EQ(hashed.exit_code, 0) << hashed.err;
+  ExpectNoClearValues(hashed);
+  auto redacted = RunLote("redact --mode hash --key-file " + (tmp_ / "key") + " --model " + Ner() +
+                          " --id-field id --input " + (tmp_ / "in.jsonl"));
+  ASSERT_EQ(redacted.exit_code, 0) << redacted.err;
+  // The phone's pseudonym is the same token in both outputs: the key file was read the same way.
+  const std::string text = JsonLines(redacted.out)[0]["text"];
+  const size_t p = text.find("[PHONE_");
+  ASSERT_NE(p, std::string::npos) << text;
+  EXPECT_NE(hashed.out.find(text.substr(p, 24)), std::string::npos) << hashed.out;
+}
+
+TEST_F(ExtractCli, BadFlagValuesAreUsageErrors) {
+  WriteAll(tmp_ / "in.jsonl", kPii);
+  for (const std::string& flags :
+       {"predict --top-k -1", "predict --top-k 0", "predict --reference-date 2024-13-45",
+        "extract --reference-date yesterday", "predict --threads -2", "extract --threads 100000",
+        "redact --mode type --threads -1", "predict --pii-mode scramble",
+        "predict --max-record-bytes 10", "redact --mode type --reference-date 2024-02-30"}) {
+    const bool needs_model = flags.rfind("redact", 0) != 0;
+    auto r = RunLote(flags + (needs_model ? " --model " + Ner() : std::string()) + " --input " +
+                     (tmp_ / "in.jsonl"));
+    EXPECT_EQ(r.exit_code, 2) << flags << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << flags;
+  }
+}
+
+// A record over the cap is one error row and memory stays bounded by the cap: a 40 MiB line is
+// never buffered.
+TEST_F(ExtractCli, ARecordOverTheCapIsAnErrorRowAndTheRestIsRead) {
+  std::string big = "{\"id\":\"big\",\"text\":\"" + std::string(40 << 20, 'a') + "\"}\n";
+  WriteAll(tmp_ / "in.jsonl",
+           "{\"id\":\"a\",\"text\":\"hola\"}\n" + big + "{\"id\":\"c\",\"text\":\"chao\"}\n");
+  // 1 GB of address space: before the cap, this line alone took 4.7 GB in `lote predict`.
+  auto r = RunLote(
+      "predict --model " + Ner() + " --id-field id --input " + (tmp_ / "in.jsonl") + " --threads 1",
+      "ulimit -v 1000000;");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = JsonLines(r.out);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_TRUE(rows[1].contains("error"));
+  EXPECT_NE(rows[1]["error"].get<std::string>().find("longer than 1048576 bytes"),
+            std::string::npos);
+  EXPECT_EQ(rows[2]["record_id"], "c");
 }
 
 TEST_F(ExtractCli, RedactUnknownModeIsAUsageError) {
