@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lote/text/utf8.h"
+#include "pipeline/read_only_query.h"
 #include "pipeline/sqlite_db.h"
 
 namespace lote::pipeline {
@@ -32,42 +33,10 @@ Result<std::unique_ptr<SqliteDb>> OpenCatalog(const std::string& path) {
 
 }  // namespace
 
-Result<QueryResult> QueryCatalog(const std::string& catalog_path, std::string_view sql) {
+Result<QueryResult> QueryCatalog(const std::string& catalog_path, std::string_view sql,
+                                 const QueryOptions& options) {
   LOTE_ASSIGN_OR_RETURN(auto db, OpenCatalog(catalog_path));
-  LOTE_ASSIGN_OR_RETURN(auto stmt, db->Prepare(sql));
-  QueryResult result;
-  for (int i = 0; i < stmt.ColumnCount(); ++i) result.columns.push_back(stmt.ColumnName(i));
-  while (true) {
-    auto row = stmt.Step();
-    if (!row.ok()) {
-      // A write on the read-only connection, or a runtime error: the caller's SQL is at fault.
-      if (row.status().code() == StatusCode::kInternal) {
-        return InvalidArgumentError(row.status().message());
-      }
-      return row.status();
-    }
-    if (!*row) break;
-    std::vector<QueryValue> values(result.columns.size());
-    for (size_t i = 0; i < values.size(); ++i) {
-      int col = static_cast<int>(i);
-      switch (stmt.ColumnType(col)) {
-        case SQLITE_NULL:
-          values[i].type = QueryValue::Type::kNull;
-          break;
-        case SQLITE_INTEGER:
-          values[i].type = QueryValue::Type::kInteger;
-          break;
-        case SQLITE_FLOAT:
-          values[i].type = QueryValue::Type::kReal;
-          break;
-        default:
-          values[i].type = QueryValue::Type::kText;
-      }
-      if (values[i].type != QueryValue::Type::kNull) values[i].text = stmt.Text(col);
-    }
-    result.rows.push_back(std::move(values));
-  }
-  return result;
+  return RunReadOnlyQuery(*db, sql, options);
 }
 
 Result<QueryFormat> ParseQueryFormat(std::string_view name) {
