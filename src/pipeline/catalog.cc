@@ -88,17 +88,23 @@ std::string FormatQueryResult(const QueryResult& result, QueryFormat format) {
     }
     return arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
-  // Table: widths in code points so Spanish text lines up.
-  std::vector<size_t> width(result.columns.size());
-  auto shown = [](const QueryValue& v) {
-    return v.type == QueryValue::Type::kNull ? std::string("NULL") : v.text;
-  };
-  auto cps = [](const std::string& s) {
-    return text::IsValidUtf8(s) ? text::CodePointCount(s) : s.size();
-  };
-  for (size_t i = 0; i < width.size(); ++i) width[i] = cps(result.columns[i]);
+  // Table: for a terminal, so every name and value is escaped (a value could hold ESC [ ...);
+  // widths in code points so Spanish text lines up (escaped text is valid UTF-8).
+  std::vector<std::string> names;
+  for (const auto& c : result.columns) names.push_back(text::EscapeControl(c));
+  std::vector<std::vector<std::string>> cells;
   for (const auto& row : result.rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], cps(shown(row[i])));
+    std::vector<std::string>& shown = cells.emplace_back();
+    for (const auto& v : row) {
+      shown.push_back(v.type == QueryValue::Type::kNull ? std::string("NULL")
+                                                        : text::EscapeControl(v.text));
+    }
+  }
+  std::vector<size_t> width(names.size());
+  auto cps = [](const std::string& s) { return text::CodePointCount(s); };
+  for (size_t i = 0; i < width.size(); ++i) width[i] = cps(names[i]);
+  for (const auto& row : cells) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], cps(row[i]));
   }
   auto line = [&](const std::vector<std::string>& cells) {
     for (size_t i = 0; i < cells.size(); ++i) {
@@ -108,17 +114,13 @@ std::string FormatQueryResult(const QueryResult& result, QueryFormat format) {
     }
     out += "\n";
   };
-  line(result.columns);
+  line(names);
   for (size_t i = 0; i < width.size(); ++i) {
     if (i) out += "-+-";
     out.append(width[i], '-');
   }
   out += "\n";
-  for (const auto& row : result.rows) {
-    std::vector<std::string> cells;
-    for (const auto& v : row) cells.push_back(shown(v));
-    line(cells);
-  }
+  for (const auto& row : cells) line(row);
   out +=
       "(" + std::to_string(result.rows.size()) + (result.rows.size() == 1 ? " row)\n" : " rows)\n");
   return out;

@@ -1,9 +1,14 @@
-// Hostile input through the CLI: SQL that tries to write through `lote query` is refused with
-// exit code 3 and nothing written.
+// Hostile input through the CLI: file names and record ids holding a newline and terminal escape
+// sequences must not forge a log line or reach the terminal raw (`lote run`, warnings, errors,
+// `lote query --format table`), and SQL that tries to write through `lote query` is refused
+// with exit code 3 and nothing written.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "cli_runner.h"
 
@@ -14,6 +19,26 @@ namespace fs = std::filesystem;
 
 // A name that, printed raw, would end the log line, start a forged one and colour the terminal.
 const std::string kHostileName = "llamadas\nlote: error: forged \x1b[31mred\x1b[0m";
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Every line is one of lote's own and carries no raw escape character.
+void ExpectOnlyLoteLines(const std::string& err) {
+  EXPECT_FALSE(err.empty());
+  for (const std::string& line : Lines(err)) {
+    EXPECT_EQ(line.rfind("lote:", 0), 0u) << "a line lote did not write: " << line;
+  }
+  EXPECT_EQ(err.find('\x1b'), std::string::npos) << err;
+  EXPECT_EQ(err.find('\r'), std::string::npos) << err;
+}
+
+// Single-quoted for the shell (the names hold no single quote).
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 class UntrustedInputCli : public ::testing::Test {
  protected:
@@ -44,6 +69,58 @@ class UntrustedInputCli : public ::testing::Test {
 };
 TempDir* UntrustedInputCli::dir_ = nullptr;
 CliResult* UntrustedInputCli::run_ = nullptr;
+
+TEST_F(UntrustedInputCli, RunTextLogEscapesControlCharactersInFileNames) {
+  ASSERT_EQ(run_->exit_code, 0) << run_->err;
+  ExpectOnlyLoteLines(run_->err);
+  // The name is there, visibly escaped, in the line about the object and in the warning.
+  const std::string shown = "llamadas\\nlote: error: forged \\x1b[31mred\\x1b[0m";
+  EXPECT_NE(run_->err.find(shown + ".jsonl: 2 in, 2 out"), std::string::npos) << run_->err;
+  EXPECT_NE(run_->err.find("lote: warning: ignoring "), std::string::npos) << run_->err;
+  EXPECT_NE(run_->err.find(shown + ".bin: not"), std::string::npos) << run_->err;
+}
+
+TEST_F(UntrustedInputCli, ErrorAndWarningMessagesEscapeFileNames) {
+  // Fail(): a missing model named with a newline and ESC.
+  auto missing = RunLote("run --input " + (*dir_ / "lake") + " --output " + (*dir_ / "out2") +
+                         " --model " + Quote(*dir_ / "nada\n\x1b[2J.lote"));
+  EXPECT_EQ(missing.exit_code, 3) << missing.err;
+  ExpectOnlyLoteLines(missing.err);
+  EXPECT_EQ(Lines(missing.err).size(), 1u) << missing.err;
+  EXPECT_NE(missing.err.find("nada\\n\\x1b[2J"), std::string::npos) << missing.err;
+
+  // Warn(): a record without a label in a labelled file with a hostile name.
+  const std::string data = *dir_ / (kHostileName + "-eval.jsonl");
+  WriteAll(data,
+           "{\"text\":\"quiero pagar mi tarjeta\",\"label\":\"pago_tarjeta\"}\n"
+           "{\"text\":\"sin etiqueta\",\"label\":\"\"}\n");
+  auto eval = RunLote("eval --model " + (*dir_ / "intents.lote") + " --data " + Quote(data));
+  ExpectOnlyLoteLines(eval.err);
+  EXPECT_NE(eval.err.find("lote: warning: "), std::string::npos) << eval.err;
+  EXPECT_NE(eval.err.find("llamadas\\nlote: error: forged \\x1b[31mred"), std::string::npos)
+      << eval.err;
+}
+
+TEST_F(UntrustedInputCli, QueryTableEscapesValuesWhileCsvAndJsonKeepThem) {
+  ASSERT_EQ(run_->exit_code, 0) << run_->err;
+  auto table = Query("\"SELECT record_id, source FROM results ORDER BY record_id\"");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(table.out.find('\x1b'), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("r1\\x1b[2J"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("llamadas\\nlote: error: forged \\x1b[31mred\\x1b[0m.jsonl"),
+            std::string::npos)
+      << table.out;
+  // Header, rule, two rows, count: no value broke a line.
+  EXPECT_EQ(Lines(table.out).size(), 5u) << table.out;
+
+  auto csv = Query("--format csv \"SELECT record_id FROM results ORDER BY record_id\"");
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out, "record_id\nr1\x1b[2J\nr2\n");
+  auto json = Query("--format json \"SELECT record_id FROM results ORDER BY record_id\"");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(nlohmann::json::parse(json.out)[0]["record_id"], "r1\x1b[2J");
+  EXPECT_NE(json.out.find("r1\\u001b[2J"), std::string::npos) << json.out;
+}
 
 TEST_F(UntrustedInputCli, QueryRefusesASecondStatementAndAttach) {
   ASSERT_EQ(run_->exit_code, 0) << run_->err;

@@ -94,8 +94,10 @@ Result<QueryResult> QueryCatalog(const std::string& catalog_path, std::string_vi
 enum class QueryFormat { kTable, kCsv, kJson };
 Result<QueryFormat> ParseQueryFormat(std::string_view name);  // table | csv | json
 
-// Renders a result: an aligned text table (NULL shown as NULL), RFC 4180 CSV with a header, or
-// a JSON array of objects (numbers as numbers, NULL as null). Ends with a newline.
+// Renders a result: an aligned text table (NULL shown as NULL; names and values through
+// text::EscapeControl, so that no value can move the cursor or send a terminal escape sequence),
+// RFC 4180 CSV with a header, or a JSON array of objects (numbers as numbers, NULL as null); CSV
+// and JSON are data formats and keep every value as it is. Ends with a newline.
 std::string FormatQueryResult(const QueryResult& result, QueryFormat format);
 
 struct AthenaDdlOptions {
