@@ -294,8 +294,10 @@ bool ViewsCompile(sqlite3* db) {
   bool ok = sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'view'", -1, &list,
                                nullptr) == SQLITE_OK;
   while (ok && sqlite3_step(list) == SQLITE_ROW) {
+    const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(list, 0));
+    if (name == nullptr) continue;  // a damaged schema row: the query that meets it will fail
     std::string sql = "SELECT * FROM \"";
-    for (const char* c = reinterpret_cast<const char*>(sqlite3_column_text(list, 0)); *c; ++c) {
+    for (const char* c = name; *c; ++c) {
       if (*c == '"') sql += '"';
       sql += *c;
     }
