@@ -42,7 +42,7 @@ class StdinSource : public io::ByteSource {
 
 void Warn(const std::string& message) {
   if (g_warnings++ < kMaxWarnings) {
-    std::fprintf(stderr, "lote: warning: %s\n", message.c_str());
+    std::fprintf(stderr, "lote: warning: %s\n", text::EscapeControl(message).c_str());
   } else {
     ++g_suppressed;
   }

@@ -7,6 +7,7 @@
 
 #include "command.h"
 #include "lote/base/version.h"
+#include "lote/text/utf8.h"
 
 namespace lote::cli {
 
@@ -40,7 +41,7 @@ int ExitCodeFor(const Status& status) {
 }
 
 int Fail(const Status& status) {
-  std::fprintf(stderr, "lote: %s\n", status.ToString().c_str());
+  std::fprintf(stderr, "lote: %s\n", text::EscapeControl(status.ToString()).c_str());
   return ExitCodeFor(status);
 }
 
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   } catch (const std::exception& e) {
     // Library code returns Status; this only catches what third-party code threw.
-    std::fprintf(stderr, "lote: internal error: %s\n", e.what());
+    std::fprintf(stderr, "lote: internal error: %s\n", lote::text::EscapeControl(e.what()).c_str());
     return kExitInternal;
   }
   std::cout.flush();

@@ -291,7 +291,7 @@ PipelineConsole::PipelineConsole(RunConfig* c)
       std::fputs(line.c_str(), stderr);
     } else {
       if (tty_) std::fputs("\r\033[K", stderr);
-      std::fprintf(stderr, "lote: %s: %.*s\n", lv, static_cast<int>(msg.size()), msg.data());
+      std::fprintf(stderr, "lote: %s: %s\n", lv, text::EscapeControl(msg).c_str());
     }
   };
   p.progress_interval_s = tty_ ? 0.25 : 1.0;

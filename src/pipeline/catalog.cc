@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lote/text/utf8.h"
+#include "pipeline/read_only_query.h"
 #include "pipeline/sqlite_db.h"
 
 namespace lote::pipeline {
@@ -32,42 +33,10 @@ Result<std::unique_ptr<SqliteDb>> OpenCatalog(const std::string& path) {
 
 }  // namespace
 
-Result<QueryResult> QueryCatalog(const std::string& catalog_path, std::string_view sql) {
+Result<QueryResult> QueryCatalog(const std::string& catalog_path, std::string_view sql,
+                                 const QueryOptions& options) {
   LOTE_ASSIGN_OR_RETURN(auto db, OpenCatalog(catalog_path));
-  LOTE_ASSIGN_OR_RETURN(auto stmt, db->Prepare(sql));
-  QueryResult result;
-  for (int i = 0; i < stmt.ColumnCount(); ++i) result.columns.push_back(stmt.ColumnName(i));
-  while (true) {
-    auto row = stmt.Step();
-    if (!row.ok()) {
-      // A write on the read-only connection, or a runtime error: the caller's SQL is at fault.
-      if (row.status().code() == StatusCode::kInternal) {
-        return InvalidArgumentError(row.status().message());
-      }
-      return row.status();
-    }
-    if (!*row) break;
-    std::vector<QueryValue> values(result.columns.size());
-    for (size_t i = 0; i < values.size(); ++i) {
-      int col = static_cast<int>(i);
-      switch (stmt.ColumnType(col)) {
-        case SQLITE_NULL:
-          values[i].type = QueryValue::Type::kNull;
-          break;
-        case SQLITE_INTEGER:
-          values[i].type = QueryValue::Type::kInteger;
-          break;
-        case SQLITE_FLOAT:
-          values[i].type = QueryValue::Type::kReal;
-          break;
-        default:
-          values[i].type = QueryValue::Type::kText;
-      }
-      if (values[i].type != QueryValue::Type::kNull) values[i].text = stmt.Text(col);
-    }
-    result.rows.push_back(std::move(values));
-  }
-  return result;
+  return RunReadOnlyQuery(*db, sql, options);
 }
 
 Result<QueryFormat> ParseQueryFormat(std::string_view name) {
@@ -119,17 +88,23 @@ std::string FormatQueryResult(const QueryResult& result, QueryFormat format) {
     }
     return arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
-  // Table: widths in code points so Spanish text lines up.
-  std::vector<size_t> width(result.columns.size());
-  auto shown = [](const QueryValue& v) {
-    return v.type == QueryValue::Type::kNull ? std::string("NULL") : v.text;
-  };
-  auto cps = [](const std::string& s) {
-    return text::IsValidUtf8(s) ? text::CodePointCount(s) : s.size();
-  };
-  for (size_t i = 0; i < width.size(); ++i) width[i] = cps(result.columns[i]);
+  // Table: for a terminal, so every name and value is escaped (a value could hold ESC [ ...);
+  // widths in code points so Spanish text lines up (escaped text is valid UTF-8).
+  std::vector<std::string> names;
+  for (const auto& c : result.columns) names.push_back(text::EscapeControl(c));
+  std::vector<std::vector<std::string>> cells;
   for (const auto& row : result.rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], cps(shown(row[i])));
+    std::vector<std::string>& shown = cells.emplace_back();
+    for (const auto& v : row) {
+      shown.push_back(v.type == QueryValue::Type::kNull ? std::string("NULL")
+                                                        : text::EscapeControl(v.text));
+    }
+  }
+  std::vector<size_t> width(names.size());
+  auto cps = [](const std::string& s) { return text::CodePointCount(s); };
+  for (size_t i = 0; i < width.size(); ++i) width[i] = cps(names[i]);
+  for (const auto& row : cells) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], cps(row[i]));
   }
   auto line = [&](const std::vector<std::string>& cells) {
     for (size_t i = 0; i < cells.size(); ++i) {
@@ -139,17 +114,13 @@ std::string FormatQueryResult(const QueryResult& result, QueryFormat format) {
     }
     out += "\n";
   };
-  line(result.columns);
+  line(names);
   for (size_t i = 0; i < width.size(); ++i) {
     if (i) out += "-+-";
     out.append(width[i], '-');
   }
   out += "\n";
-  for (const auto& row : result.rows) {
-    std::vector<std::string> cells;
-    for (const auto& v : row) cells.push_back(shown(v));
-    line(cells);
-  }
+  for (const auto& row : cells) line(row);
   out +=
       "(" + std::to_string(result.rows.size()) + (result.rows.size() == 1 ? " row)\n" : " rows)\n");
   return out;

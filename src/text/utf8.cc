@@ -120,4 +120,63 @@ std::string Excerpt(std::string_view s, size_t max_code_points) {
   return out;
 }
 
+std::string EscapeControl(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  auto append_byte_escape = [&](unsigned char b) {
+    out += "\\x";
+    out += kHex[b >> 4];
+    out += kHex[b & 0xF];
+  };
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char b = p[i];
+    if (b < 0x80) {
+      ++i;
+      switch (b) {
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        default:
+          if (b < 0x20 || b == 0x7F) {
+            append_byte_escape(b);
+          } else {
+            out += static_cast<char>(b);
+          }
+      }
+      continue;
+    }
+    char32_t cp;
+    const int len = internal::ClassifyUtf8(p + i, n - i, &cp);
+    if (len < 0) {
+      // Each byte of the maximal invalid subpart, so that nothing is lost.
+      for (int k = 0; k < -len; ++k) append_byte_escape(p[i + k]);
+      i += -len;
+      continue;
+    }
+    const bool escape = (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+                        (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+    if (escape) {
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(cp >> shift) & 0xF];
+    } else {
+      out.append(s.data() + i, len);
+    }
+    i += len;
+  }
+  return out;
+}
+
 }  // namespace lote::text

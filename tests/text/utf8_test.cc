@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 namespace lote::text {
@@ -80,6 +81,100 @@ TEST(Utf8, ExcerptCutsLongTextAndNeutralizesControls) {
             "b");
   EXPECT_EQ(Excerpt("abc", 3), "abc");
   EXPECT_EQ(Excerpt("x\u202Ey"), "x y");  // right-to-left override
+}
+
+// Inverse of EscapeControl, to check that nothing is lost.
+std::string Unescape(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\') {
+      out += s[i];
+      continue;
+    }
+    const char kind = s[++i];
+    if (kind == 'n') out += '\n';
+    if (kind == 'r') out += '\r';
+    if (kind == 't') out += '\t';
+    if (kind == '\\') out += '\\';
+    if (kind == 'x') {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    }
+    if (kind == 'u') {
+      AppendUtf8(static_cast<char32_t>(std::stoi(std::string(s.substr(i + 1, 4)), nullptr, 16)),
+                 &out);
+      i += 4;
+    }
+  }
+  return out;
+}
+
+bool HasControlByte(std::string_view s) {
+  for (const char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7F) return true;
+  }
+  return false;
+}
+
+TEST(Utf8, EscapeControlKeepsPrintableTextUnchanged) {
+  const std::string text = std::string("Señor, ¿cuánto cobran? ÁÉÍÓÚ üÜ ñÑ € «hola» 100%") +
+                           "😡🙏🏽 👨‍👩‍👧 🇨🇴";
+  EXPECT_EQ(EscapeControl(text), text);
+  EXPECT_EQ(EscapeControl(""), "");
+  EXPECT_EQ(EscapeControl("\u00A0"), "\u00A0");  // NBSP: the first code point after C1
+  EXPECT_EQ(EscapeControl("\u200D"), "\u200D");  // ZWJ joins emoji: not a control
+}
+
+TEST(Utf8, EscapeControlMakesForgedLogLinesAndTerminalSequencesVisible) {
+  EXPECT_EQ(EscapeControl("a.jsonl\nlote: error: forged"), "a.jsonl\\nlote: error: forged");
+  EXPECT_EQ(EscapeControl("x\r\n\ty"), "x\\r\\n\\ty");
+  EXPECT_EQ(EscapeControl("\x1B[31mrojo\x1B[0m"), "\\x1b[31mrojo\\x1b[0m");
+  EXPECT_EQ(EscapeControl("\r\x1B[K\x1B]0;title\x07"), "\\r\\x1b[K\\x1b]0;title\\x07");
+  EXPECT_EQ(EscapeControl(std::string("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(EscapeControl("\x7F\x08\x0B\x0C\x1F"), "\\x7f\\x08\\x0b\\x0c\\x1f");
+  // C1 controls, encoded as UTF-8: NEL (a line break to some viewers) and CSI.
+  EXPECT_EQ(EscapeControl("a\u0085b\u009B2J"), "a\\u0085b\\u009b2J");
+  EXPECT_EQ(EscapeControl("a\u2028b\u2029c"), "a\\u2028b\\u2029c");
+  EXPECT_EQ(EscapeControl("pago\u202Eoxe.txt"), "pago\\u202eoxe.txt");
+  EXPECT_EQ(EscapeControl("\u2066x\u2069"), "\\u2066x\\u2069");
+}
+
+TEST(Utf8, EscapeControlEscapesBackslashSoEscapesCannotBeForged) {
+  EXPECT_EQ(EscapeControl("C:\\new"), "C:\\\\new");
+  EXPECT_EQ(EscapeControl("\\x1b[31m"), "\\\\x1b[31m");
+  EXPECT_NE(EscapeControl("\\n"), EscapeControl("\n"));
+}
+
+TEST(Utf8, EscapeControlShowsEveryInvalidByte) {
+  EXPECT_EQ(EscapeControl("\xFF"), "\\xff");
+  EXPECT_EQ(EscapeControl("a\x9B"
+                          "2J"),
+            "a\\x9b2J");  // 8-bit CSI, not UTF-8
+  EXPECT_EQ(EscapeControl("año\xC3"), "año\\xc3");
+  EXPECT_EQ(EscapeControl("\xC0\xAF"), "\\xc0\\xaf");                    // overlong '/'
+  EXPECT_EQ(EscapeControl("\xED\xA0\x80"), "\\xed\\xa0\\x80");           // surrogate
+  EXPECT_EQ(EscapeControl("\xF4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // > U+10FFFF
+  EXPECT_EQ(EscapeControl("\xE2\x82"
+                          "x"),
+            "\\xe2\\x82x");  // truncated €
+}
+
+TEST(Utf8, EscapeControlOfRandomBytesIsPrintableValidAndReversible) {
+  std::mt19937 rng(12);
+  // Bytes that matter most: controls, backslash, lead and continuation bytes, C1 as UTF-8.
+  const std::string interesting = "\n\r\t\x1B\x7F\\\x80\x85\x9B\xBF\xC2\xC3\xE2\x80\xF0\xFF x";
+  for (int round = 0; round < 20000; ++round) {
+    std::string s;
+    const int len = static_cast<int>(rng() % 12);
+    for (int k = 0; k < len; ++k) {
+      s += rng() % 2 ? interesting[rng() % interesting.size()] : static_cast<char>(rng() % 256);
+    }
+    const std::string escaped = EscapeControl(s);
+    ASSERT_TRUE(IsValidUtf8(escaped)) << escaped;
+    ASSERT_FALSE(HasControlByte(escaped)) << escaped;
+    ASSERT_EQ(Unescape(escaped), s) << escaped;
+  }
 }
 
 }  // namespace

@@ -12,10 +12,13 @@
 //               finished_at, records_in, records_out, records_quarantined, records_duplicate,
 //               manifest
 // Thread-safety: free functions, thread-safe; queries open their own read-only connection and
-// see a consistent snapshot even while a run writes (WAL).
+// see a consistent snapshot even while a run writes (WAL). A query can only read, whatever its
+// SQL says (see QueryCatalog).
 #ifndef LOTE_PIPELINE_CATALOG_H_
 #define LOTE_PIPELINE_CATALOG_H_
 
+#include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,16 +38,66 @@ struct QueryResult {
   std::vector<std::vector<QueryValue>> rows;
 };
 
-// Runs one read-only SQL statement against the catalog at `catalog_path`.
-// Errors: NotFound (no catalog there), InvalidArgument (SQL error, or a statement that writes:
-// the connection is read-only), Unavailable.
-Result<QueryResult> QueryCatalog(const std::string& catalog_path, std::string_view sql);
+// Bounds on one query. The SQL is untrusted (the dashboard will pass it from HTTP requests): each
+// bound stops a query that would hold the process too long or take too much memory, with
+// InvalidArgument naming the bound. The defaults suit the CLI on a large catalog; a server
+// passes tighter ones.
+struct QueryOptions {
+  // Wall-clock time the statement may run, checked every 1000 SQLite VM steps (a single function
+  // call is not interrupted; max_value_bytes bounds how long one can take).
+  std::chrono::milliseconds time_budget{60'000};
+  // The result is built in memory: at most this many rows...
+  size_t max_rows = 1'000'000;
+  // ...and this many bytes, counting each value's text plus sizeof(QueryValue).
+  size_t max_result_bytes = size_t{256} << 20;
+  // Longest SQL text accepted (SQLITE_LIMIT_SQL_LENGTH).
+  int max_sql_bytes = 100'000;
+  // Longest string or blob a query may read or build (SQLITE_LIMIT_LENGTH): bounds the memory
+  // of zeroblob(), printf('%.*c', ...), group_concat() and the like.
+  int max_value_bytes = 32 << 20;
+  // Parser bounds: nesting depth of an expression (SQLITE_LIMIT_EXPR_DEPTH) and terms of a
+  // compound SELECT (SQLITE_LIMIT_COMPOUND_SELECT).
+  int max_expr_depth = 200;
+  int max_compound_select = 100;
+};
+
+// Runs one SQL statement against the catalog at `catalog_path` and returns its whole result. The
+// statement can only read, whatever it says: it cannot write, create or attach anything anywhere
+// (the catalog, a temp table or view, another file), change the connection's state, or load
+// code. Layered guards, each of SQLite's own making, enforce it:
+//   - the connection is opened read-only, in defensive mode (SQLITE_DBCONFIG_DEFENSIVE), with
+//     extension loading, triggers and the FTS3 tokenizer override off, no attached database
+//     allowed (SQLITE_LIMIT_ATTACHED 0, which also stops VACUUM INTO), and the schema untrusted
+//     (SQLITE_DBCONFIG_TRUSTED_SCHEMA off) unless the catalog's views need it trusted: SQLite
+//     3.40 (Debian 12) does not mark its JSON functions innocuous, so `entities` needs it;
+//   - an authorizer allows only SELECT, reading columns, recursive CTEs, the built-in scalar,
+//     aggregate, window, date, math and JSON functions (an allowlist: load_extension(),
+//     fts3_tokenizer(), sqlite_log() and the like are refused, in views too), the json_each and
+//     json_tree table-valued functions and the schema pragmas table_info, table_xinfo,
+//     table_list, index_list, index_info and index_xinfo (also as pragma_table_info(...) and so
+//     on); everything else (INSERT, UPDATE, DELETE, CREATE incl. TEMP, DROP, ALTER, ATTACH,
+//     DETACH, BEGIN, SAVEPOINT, ANALYZE, REINDEX, any other PRAGMA, ...) is refused;
+//   - the prepared statement must be read-only (sqlite3_stmt_readonly: this catches VACUUM,
+//     which has no authorizer code) and return columns;
+//   - exactly one statement: SQL after the first one other than spaces, comments and `;` is
+//     refused, never silently dropped;
+//   - the bounds of `options` (time, rows, bytes, SQL length, value length, parser depth).
+// Errors: NotFound (no catalog there); InvalidArgument for the caller's SQL: it does not compile,
+// it was refused (the message says what was refused), or it hit a bound of `options` (the
+// message names it and suggests LIMIT); Unavailable (the catalog is locked), DataLoss
+// (corrupt). Reading a catalog in WAL mode creates its -wal and -shm files if they are missing,
+// as any SQLite reader does; nothing else is written. Thread-safe: each call opens its own
+// connection.
+Result<QueryResult> QueryCatalog(const std::string& catalog_path, std::string_view sql,
+                                 const QueryOptions& options = {});
 
 enum class QueryFormat { kTable, kCsv, kJson };
 Result<QueryFormat> ParseQueryFormat(std::string_view name);  // table | csv | json
 
-// Renders a result: an aligned text table (NULL shown as NULL), RFC 4180 CSV with a header, or
-// a JSON array of objects (numbers as numbers, NULL as null). Ends with a newline.
+// Renders a result: an aligned text table (NULL shown as NULL; names and values through
+// text::EscapeControl, so that no value can move the cursor or send a terminal escape sequence),
+// RFC 4180 CSV with a header, or a JSON array of objects (numbers as numbers, NULL as null); CSV
+// and JSON are data formats and keep every value as it is. Ends with a newline.
 std::string FormatQueryResult(const QueryResult& result, QueryFormat format);
 
 struct AthenaDdlOptions {

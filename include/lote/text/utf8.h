@@ -49,6 +49,22 @@ std::vector<uint32_t> CodePointOffsets(std::string_view s);
 // more than this.
 std::string Excerpt(std::string_view s, size_t max_code_points = 40);
 
+// Copy of `s` that is safe to print as part of one line of a text log or a terminal, with nothing
+// dropped: what could break the line, move the cursor, run a terminal escape sequence or reorder
+// the text on screen becomes a visible escape, and everything else (Spanish letters, emoji, any
+// other printable character) is copied unchanged.
+//   \n \r \t           line feed, carriage return, tab
+//   \\                 a backslash, so that the escapes above cannot be forged and the
+//                      original bytes can be recovered
+//   \xHH               any other C0 control (U+0000-U+001F, ESC is \x1b), DEL (U+007F), and
+//                      each byte of an invalid UTF-8 sequence (\x80-\xff); HH is lowercase hex
+//   \uHHHH             C1 controls (U+0080-U+009F, NEL is \u0085), the line and paragraph
+//                      separators U+2028 and U+2029, and the bidirectional embeddings,
+//                      overrides and isolates U+202A-U+202E and U+2066-U+2069 (which could make
+//                      a line read differently from what it holds)
+// The result is valid UTF-8 with no control characters. Thread-safe.
+std::string EscapeControl(std::string_view s);
+
 }  // namespace lote::text
 
 #endif  // LOTE_TEXT_UTF8_H_
