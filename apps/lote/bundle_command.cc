@@ -6,6 +6,7 @@
 #include "command.h"
 #include "common.h"
 #include "lote/bundle/model.h"
+#include "lote/text/utf8.h"
 
 namespace lote::cli {
 namespace {
@@ -31,7 +32,8 @@ Status RunBundle(const BundleFlags& f) {
   LOTE_RETURN_IF_ERROR(WriteFileAtomic(f.out, bytes));
   std::fprintf(stderr, "bundled %s from", version_id.c_str());
   for (const auto& m : models) std::fprintf(stderr, " %s", m.version_id.c_str());
-  std::fprintf(stderr, "\nwrote %s (%zu bytes)\n", f.out.c_str(), bytes.size());
+  std::fprintf(stderr, "\nwrote %s (%zu bytes)\n", text::EscapeControl(f.out).c_str(),
+               bytes.size());
   return Status::Ok();
 }
 

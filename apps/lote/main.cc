@@ -46,7 +46,7 @@ int Fail(const Status& status) {
 }
 
 int FailUsage(const std::string& message) {
-  std::fprintf(stderr, "lote: %s\n", message.c_str());
+  std::fprintf(stderr, "lote: %s\n", text::EscapeControl(message).c_str());
   return kExitUsage;
 }
 

@@ -217,7 +217,7 @@ int ResolveRunConfig(const PipelineFlags& f, const FlagSet& set, RunConfig* c) {
   if (!f.config.empty()) {
     Status s = LoadRunConfig(f.config, c);
     if (!s.ok()) {
-      std::fprintf(stderr, "lote: bad config: %s\n", s.message().c_str());
+      std::fprintf(stderr, "lote: bad config: %s\n", text::EscapeControl(s.message()).c_str());
       return kExitUsage;
     }
   }

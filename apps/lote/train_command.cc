@@ -8,6 +8,7 @@
 #include "common.h"
 #include "lote/bundle/model.h"
 #include "lote/classify/intent_classifier.h"
+#include "lote/text/utf8.h"
 
 namespace lote::cli {
 namespace {
@@ -86,7 +87,8 @@ Status RunTrainClassify(const TrainClassifyFlags& f) {
     std::fprintf(stderr, ", in-scope accuracy %.4f, oos recall %.4f, threshold %.3f",
                  rep.dev_in_scope_accuracy, rep.dev_oos_recall, rep.oos_threshold);
   }
-  std::fprintf(stderr, "\nwrote %s (%zu bytes)\n", f.out.c_str(), bytes.size());
+  std::fprintf(stderr, "\nwrote %s (%zu bytes)\n", text::EscapeControl(f.out).c_str(),
+               bytes.size());
   return Status::Ok();
 }
 
