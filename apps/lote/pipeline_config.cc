@@ -348,7 +348,8 @@ void PrintRunSummary(const pipeline::RunReport& r, bool json) {
     j["stages_s"] = {{"ingest", r.stages.ingest_s},
                      {"prep", r.stages.prep_s},
                      {"infer", r.stages.infer_s},
-                     {"publish", r.stages.publish_s}};
+                     {"publish", r.stages.publish_s},
+                     {"catalog", r.stages.catalog_s}};
     j["top_labels"] = r.top_labels;
     j["quarantine_reasons"] = r.quarantine_reasons;
     j["manifest"] = r.manifest_uri;
@@ -375,8 +376,9 @@ void PrintRunSummary(const pipeline::RunReport& r, bool json) {
               static_cast<unsigned long long>(r.counts.records_duplicate));
   std::printf(
       "time: %.2f s (%.0f records/s); ingest %.2f s, prep %.2f s, infer %.2f s, "
-      "publish %.2f s\n",
-      r.wall_s, rate, r.stages.ingest_s, r.stages.prep_s, r.stages.infer_s, r.stages.publish_s);
+      "publish %.2f s, catalog %.2f s\n",
+      r.wall_s, rate, r.stages.ingest_s, r.stages.prep_s, r.stages.infer_s, r.stages.publish_s,
+      r.stages.catalog_s);
   if (!r.top_labels.empty()) {
     std::printf("top labels:");
     const size_t n = std::min<size_t>(5, r.top_labels.size());

@@ -44,6 +44,14 @@ struct PublishContext {
   LiveCounts* live = nullptr;
 };
 
+// `,"source":"URI"` as every row of the object has it.
+std::string SourceJson(std::string_view uri);
+
+// Encodes the head of a results row (record_id up to entities, without the closing members that
+// are the same for a whole batch) into item->result_json, and item->top_k_json. Called by the
+// workers, so the writer only concatenates.
+void EncodeResultHead(std::string_view source_json, Item* item);
+
 class ObjectPublisher {
  public:
   // Stages parts under OUTPUT/_staging/a<attempt_id>/ for partition date `dt`.
@@ -60,9 +68,12 @@ class ObjectPublisher {
   const AttemptCounts& counts() const { return counts_; }
   const LabelCounts& labels() const { return labels_; }
   double publish_seconds() const { return publish_s_; }
+  double catalog_seconds() const { return catalog_s_; }
 
  private:
-  Status WriteItem(Item& item, const std::string& processed_at);
+  Status Dedup(Item* item);
+  Status WriteRow(Item* item, const std::string& processed_at);
+  Status AddCatalogRow(const Item& item, const std::string& processed_at);
 
   const PublishContext& c_;
   std::string uri_;
@@ -71,9 +82,10 @@ class ObjectPublisher {
   AttemptCounts counts_;
   LabelCounts labels_;
   double publish_s_ = 0;
+  double catalog_s_ = 0;     // inside the ledger (dedup, catalog rows)
+  std::string source_json_;  // ,"source":"URI"
+  std::string tail_json_;    // ,"model_version":..,"run_id":..,"processed_at":"
   std::string line_;
-  ResultRow row_;
-  QuarantineRow qrow_;
 };
 
 }  // namespace lote::pipeline

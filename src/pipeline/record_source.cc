@@ -20,6 +20,9 @@ void Item::Reset() {
   content_key.clear();
   out.Clear();
   complete = false;
+  duplicate = false;
+  top_k_json.clear();
+  result_json.clear();
 }
 
 Item* Batch::Add() {

@@ -31,7 +31,10 @@ struct Item {
   std::string text_hmac;    // keyed fingerprint of `raw` (hex), "" without a key
   std::string content_key;  // keyed fingerprint of the clean text, only with dedup by content
   InferenceOutput out;
-  bool complete = false;  // handed over by the infer stage: nothing left to compute
+  bool complete = false;    // handed over by the infer stage: nothing left to compute
+  bool duplicate = false;   // found a duplicate by the publisher
+  std::string top_k_json;   // encoded by the workers (see publisher.h)
+  std::string result_json;  // the results row's head, encoded by the workers
 
   // Empties every field, keeping the strings' capacity (batches are reused).
   void Reset();

@@ -57,7 +57,8 @@ class Run {
   Status StartOrResumeRun(RunReport* report);
   Status ProcessObject(ObjectTask* task, uint64_t* skipped);
   // Streams `source` through prep + inference into `publisher`; adds its seconds to *seconds.
-  Status Stream(RecordSource* source, ObjectPublisher* publisher, AttemptCounts* seconds);
+  Status Stream(const std::string& uri, RecordSource* source, ObjectPublisher* publisher,
+                AttemptCounts* seconds);
   void Process(Item* item, InferenceState* state, WorkerTimes* times) const;
   void EmitObjectMetrics(const AttemptCounts& c, double seconds);
   Status WriteManifest(RunReport* report, const AttemptCounts& totals, bool reconciled,
@@ -172,7 +173,9 @@ void Run::Process(Item* item, InferenceState* state, WorkerTimes* times) const {
   }
 }
 
-Status Run::Stream(RecordSource* source, ObjectPublisher* publisher, AttemptCounts* seconds) {
+Status Run::Stream(const std::string& uri, RecordSource* source, ObjectPublisher* publisher,
+                   AttemptCounts* seconds) {
+  auto source_json = std::make_shared<const std::string>(SourceJson(uri));
   // Reader (this thread) -> workers -> writer thread, in batches; RunOrdered bounds the batches
   // in flight, so memory does not grow with the input.
   OrderedExecutorOptions eo;
@@ -198,8 +201,13 @@ Status Run::Stream(RecordSource* source, ObjectPublisher* publisher, AttemptCoun
         times.push_back(t);
         std::shared_ptr<InferenceState> state;
         if (spec_.engine) state = spec_.engine->NewState();
-        return [this, t, state](Batch* batch) -> Status {
-          for (size_t i = 0; i < batch->size; ++i) Process(&batch->items[i], state.get(), t.get());
+        return [this, t, state, source_json](Batch* batch) -> Status {
+          for (size_t i = 0; i < batch->size; ++i) {
+            Item* item = &batch->items[i];
+            Process(item, state.get(), t.get());
+            // The results row's head is encoded here, on the workers, not by the writer.
+            if (item->stage.empty()) EncodeResultHead(*source_json, item);
+          }
           return Status::Ok();
         };
       },
@@ -237,6 +245,7 @@ void Run::EmitObjectMetrics(const AttemptCounts& c, double seconds) {
   Count("lote_pipeline_stage_seconds_total", "stage", "prep", c.prep_s);
   Count("lote_pipeline_stage_seconds_total", "stage", "infer", c.infer_s);
   Count("lote_pipeline_stage_seconds_total", "stage", "publish", c.publish_s);
+  Count("lote_pipeline_stage_seconds_total", "stage", "catalog", c.catalog_s);
   o_.metrics->Observe("lote_pipeline_object_seconds", {}, seconds);
 }
 
@@ -277,7 +286,7 @@ Status Run::ProcessObject(ObjectTask* task, uint64_t* skipped) {
     AttemptCounts seconds;
     Result<Consumed> consumed = [&]() -> Result<Consumed> {
       LOTE_ASSIGN_OR_RETURN(auto source, task->Open());
-      LOTE_RETURN_IF_ERROR(Stream(source.get(), &publisher, &seconds));
+      LOTE_RETURN_IF_ERROR(Stream(uri, source.get(), &publisher, &seconds));
       LOTE_ASSIGN_OR_RETURN(Consumed c, source->Finish());
       LOTE_RETURN_IF_ERROR(publisher.Finish());
       return c;
@@ -296,6 +305,7 @@ Status Run::ProcessObject(ObjectTask* task, uint64_t* skipped) {
     AttemptCounts counts = publisher.counts();
     counts.bytes_in = consumed->bytes;
     counts.publish_s = publisher.publish_seconds();
+    counts.catalog_s = publisher.catalog_seconds();
     if (consumed->handed_over) {
       // Reading the handed-over records is publish work; the earlier stages timed themselves.
       counts.publish_s += seconds.ingest_s;
@@ -353,7 +363,8 @@ Status Run::WriteManifest(RunReport* report, const AttemptCounts& totals, bool r
   m["stages_seconds"] = {{"ingest", totals.ingest_s},
                          {"prep", totals.prep_s},
                          {"infer", totals.infer_s},
-                         {"publish", totals.publish_s}};
+                         {"publish", totals.publish_s},
+                         {"catalog", totals.catalog_s}};
   LOTE_ASSIGN_OR_RETURN(auto attempts, ledger_->RunAttempts(run_id_));
   json objects = json::array();
   for (const auto& a : attempts) {
@@ -496,7 +507,8 @@ Result<RunReport> Run::Execute() {
   report.objects_processed = attempts.size();
   report.counts = RunCounts{totals.records_in, totals.records_out, totals.records_quarantined,
                             totals.records_duplicate, totals.bytes_in};
-  report.stages = StageTimes{totals.ingest_s, totals.prep_s, totals.infer_s, totals.publish_s};
+  report.stages = StageTimes{totals.ingest_s, totals.prep_s, totals.infer_s, totals.publish_s,
+                             totals.catalog_s};
   LOTE_ASSIGN_OR_RETURN(report.top_labels, ledger_->TopLabels(run_id_, 10));
   LOTE_ASSIGN_OR_RETURN(report.quarantine_reasons, ledger_->TopQuarantineReasons(run_id_, 10));
   // The published files must hold exactly the rows the counts say, and the counts must add up.

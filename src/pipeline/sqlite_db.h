@@ -31,6 +31,12 @@ class SqliteStmt {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  // Binds text the caller keeps alive and unchanged until the statement is stepped and reset
+  // (no copy).
+  SqliteStmt& BindStatic(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
   SqliteStmt& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
   SqliteStmt& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
   SqliteStmt& Bind(int i, int64_t v) {

@@ -20,6 +20,11 @@ namespace {
 // not migrated but refused, see Open), and the catalog bound to one output (catalog_meta).
 constexpr int kSchemaVersion = 4;
 
+// result_rows' key is (attempt_id << kRowKeyBits) | the row's number in the attempt: an
+// attempt's rows are one key range (deleted as one, found without a second index), and rows are
+// appended in key order, which is SQLite's cheapest insert.
+constexpr int kRowKeyBits = 32;
+
 // The catalog stores each result row once, compactly: what is the same for every row of an
 // attempt (source, run, model and preprocessing versions, dt) lives in `attempts` and `objects`
 // and the views join it back. No index is keyed by record_id except the dedup table: indexes
@@ -47,7 +52,7 @@ CREATE TABLE IF NOT EXISTS attempts(
   records_in INTEGER DEFAULT 0, records_out INTEGER DEFAULT 0,
   records_quarantined INTEGER DEFAULT 0, records_duplicate INTEGER DEFAULT 0,
   bytes_in INTEGER DEFAULT 0, ingest_s REAL DEFAULT 0, prep_s REAL DEFAULT 0,
-  infer_s REAL DEFAULT 0, publish_s REAL DEFAULT 0);
+  infer_s REAL DEFAULT 0, publish_s REAL DEFAULT 0, catalog_s REAL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS attempts_object ON attempts(object_id, state);
 CREATE INDEX IF NOT EXISTS attempts_run ON attempts(run_id);
 CREATE TABLE IF NOT EXISTS parts(
@@ -69,9 +74,9 @@ CREATE TABLE IF NOT EXISTS stale_rows(
   attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, PRIMARY KEY(attempt_id, record_id))
   WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS result_rows(
-  attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, line INTEGER, text_hmac BLOB,
-  lang TEXT, label TEXT, score REAL, top_k TEXT, entities TEXT, processed_at TEXT);
-CREATE INDEX IF NOT EXISTS result_rows_attempt ON result_rows(attempt_id);
+  row_key INTEGER PRIMARY KEY, attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL,
+  line INTEGER, text_hmac BLOB, lang TEXT, label TEXT, score REAL, top_k TEXT, entities TEXT,
+  processed_at TEXT);
 CREATE TABLE IF NOT EXISTS quarantine_rows(
   attempt_id INTEGER NOT NULL, record_id TEXT, line INTEGER, stage TEXT, reason TEXT,
   processed_at TEXT);
@@ -119,12 +124,13 @@ AttemptCounts CountsFrom(const SqliteStmt& s, int first) {
   c.prep_s = s.Double(first + 6);
   c.infer_s = s.Double(first + 7);
   c.publish_s = s.Double(first + 8);
+  c.catalog_s = s.Double(first + 9);
   return c;
 }
 
 constexpr const char* kCountColumns =
     "records_in, records_out, records_quarantined, records_duplicate, bytes_in, ingest_s, "
-    "prep_s, infer_s, publish_s";
+    "prep_s, infer_s, publish_s, catalog_s";
 
 class SqliteLedger : public Ledger {
  public:
@@ -176,8 +182,29 @@ class SqliteLedger : public Ledger {
   static Status CheckState(const State& state, const std::string& path,
                            const std::string& output_uri);
   std::unique_ptr<SqliteDb> db_;
-  SqliteStmt seen_get_, seen_put_, content_get_, content_put_, stale_put_, add_result_,
-      add_quarantine_;
+  Status FlushResults();
+
+  // A results row waiting for the next multi-row INSERT.
+  struct PendingResult {
+    int64_t row_key = 0, attempt_id = 0;
+    std::string record_id;
+    uint64_t line = 0;
+    bool has_hmac = false;
+    uint8_t hmac[32];
+    std::string lang;
+    bool has_label = false;
+    std::string label;
+    double score = 0;
+    std::string top_k, entities, processed_at;
+  };
+  static constexpr size_t kResultBatch = 32;
+  static constexpr int kResultColumns = 11;
+
+  SqliteStmt seen_get_, seen_put_, seen_add_, content_get_, content_put_, stale_put_, add_result_,
+      add_results_, add_quarantine_;
+  uint64_t result_seq_ = 0;  // result rows of the open attempt so far
+  PendingResult pending_[kResultBatch];
+  size_t pending_size_ = 0;
 };
 
 }  // namespace
@@ -299,13 +326,18 @@ Status SqliteLedger::Prepare() {
                                      "record_id = ?"));
   LOTE_ASSIGN_OR_RETURN(seen_put_,
                         db_->Prepare("INSERT OR REPLACE INTO seen_records VALUES (?, ?, ?)"));
+  LOTE_ASSIGN_OR_RETURN(seen_add_, db_->Prepare("INSERT INTO seen_records VALUES (?, ?, ?) ON "
+                                                "CONFLICT(record_id) DO NOTHING"));
   LOTE_ASSIGN_OR_RETURN(content_get_,
                         db_->Prepare("SELECT record_id FROM seen_content WHERE content_key = ?"));
   LOTE_ASSIGN_OR_RETURN(content_put_,
                         db_->Prepare("INSERT OR REPLACE INTO seen_content VALUES (?, ?, ?)"));
   LOTE_ASSIGN_OR_RETURN(stale_put_, db_->Prepare("INSERT OR IGNORE INTO stale_rows VALUES (?, ?)"));
-  LOTE_ASSIGN_OR_RETURN(add_result_, db_->Prepare("INSERT INTO result_rows VALUES "
-                                                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  const std::string one_row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  std::string many = "INSERT INTO result_rows VALUES " + one_row;
+  for (size_t i = 1; i < kResultBatch; ++i) many += ", " + one_row;
+  LOTE_ASSIGN_OR_RETURN(add_result_, db_->Prepare("INSERT INTO result_rows VALUES " + one_row));
+  LOTE_ASSIGN_OR_RETURN(add_results_, db_->Prepare(many));
   LOTE_ASSIGN_OR_RETURN(add_quarantine_,
                         db_->Prepare("INSERT INTO quarantine_rows VALUES (?, ?, ?, ?, ?, ?)"));
   return Status::Ok();
@@ -394,6 +426,7 @@ Result<int64_t> SqliteLedger::SourceId(const std::string& uri) {
 
 Result<int64_t> SqliteLedger::BeginAttempt(int64_t object_id, const AttemptInfo& info) {
   LOTE_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  result_seq_ = 0;
   LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO attempts(object_id, run_id, state, "
                                              "started_us, dt, model_version, "
                                              "preprocess_version) VALUES "
@@ -408,7 +441,10 @@ Result<int64_t> SqliteLedger::BeginAttempt(int64_t object_id, const AttemptInfo&
   return db_->LastInsertId();
 }
 
-Status SqliteLedger::AbortAttempt() { return db_->Exec("ROLLBACK"); }
+Status SqliteLedger::AbortAttempt() {
+  pending_size_ = 0;
+  return db_->Exec("ROLLBACK");
+}
 
 // Dedup by record_id: a record is a duplicate if its id was already published from another
 // source (delivered twice), or earlier in this same attempt (twice in one file). The same id
@@ -417,7 +453,12 @@ Status SqliteLedger::AbortAttempt() { return db_->Exec("ROLLBACK"); }
 // the versions are tracked.
 Result<bool> SqliteLedger::SeenRecord(const std::string& record_id, int64_t source_id,
                                       int64_t attempt_id, bool dedup) {
-  seen_get_.Bind(1, record_id);
+  // Most ids are new: one insert that does nothing when the id is known settles them, and only
+  // the known ones are looked up.
+  seen_add_.BindStatic(1, record_id).Bind(2, source_id).Bind(3, attempt_id);
+  LOTE_RETURN_IF_ERROR(seen_add_.Run());
+  if (db_->Changes() == 1) return false;
+  seen_get_.BindStatic(1, record_id);
   LOTE_ASSIGN_OR_RETURN(bool row, seen_get_.Step());
   if (row) {
     const int64_t seen_source = seen_get_.Int(0);
@@ -458,23 +499,56 @@ Result<bool> SqliteLedger::SeenContent(const std::string& content_key, const std
 
 Status SqliteLedger::AddResult(int64_t attempt_id, const ResultRow& r,
                                const std::string& entities_json) {
-  auto& s = add_result_;
-  s.Bind(1, attempt_id).Bind(2, r.record_id).Bind(3, r.line);
-  uint8_t digest[32];
-  if (HexDecode(r.text_hmac, digest, sizeof(digest))) {
-    s.BindBlob(4, digest, sizeof(digest));
-  } else {
-    s.BindNull(4);
+  // Rows are buffered and inserted kResultBatch at a time by one multi-row INSERT: one statement
+  // run per batch instead of per row. The buffer is part of the open transaction's state:
+  // flushed before the commit, dropped by a rollback.
+  PendingResult& p = pending_[pending_size_++];
+  p.row_key = (attempt_id << kRowKeyBits) | static_cast<int64_t>(result_seq_++);
+  p.attempt_id = attempt_id;
+  p.record_id.assign(r.record_id);
+  p.line = r.line;
+  p.has_hmac = HexDecode(r.text_hmac, p.hmac, sizeof(p.hmac));
+  p.lang.assign(r.lang);
+  p.has_label = !r.label.empty();
+  p.label.assign(r.label);
+  p.score = r.score;
+  p.top_k.assign(r.top_k_json);
+  p.entities.assign(entities_json.empty() ? std::string_view("[]")
+                                          : std::string_view(entities_json));
+  p.processed_at.assign(r.processed_at);
+  if (pending_size_ == kResultBatch) return FlushResults();
+  return Status::Ok();
+}
+
+Status SqliteLedger::FlushResults() {
+  size_t done = 0;
+  while (done < pending_size_) {
+    const bool batch = pending_size_ - done == kResultBatch;
+    SqliteStmt& s = batch ? add_results_ : add_result_;
+    const size_t n = batch ? kResultBatch : 1;
+    for (size_t k = 0; k < n; ++k) {
+      const PendingResult& p = pending_[done + k];
+      const int c = static_cast<int>(k) * kResultColumns;
+      s.Bind(c + 1, p.row_key).Bind(c + 2, p.attempt_id).BindStatic(c + 3, p.record_id);
+      s.Bind(c + 4, p.line);
+      if (p.has_hmac) {
+        s.BindBlob(c + 5, p.hmac, sizeof(p.hmac));
+      } else {
+        s.BindNull(c + 5);
+      }
+      s.BindStatic(c + 6, p.lang);
+      if (!p.has_label) {
+        s.BindNull(c + 7).BindNull(c + 8).BindNull(c + 9);
+      } else {
+        s.BindStatic(c + 7, p.label).Bind(c + 8, p.score).BindStatic(c + 9, p.top_k);
+      }
+      s.BindStatic(c + 10, p.entities).BindStatic(c + 11, p.processed_at);
+    }
+    LOTE_RETURN_IF_ERROR(s.Run());
+    done += n;
   }
-  s.Bind(5, r.lang);
-  if (r.label.empty()) {
-    s.BindNull(6).BindNull(7).BindNull(8);
-  } else {
-    s.Bind(6, r.label).Bind(7, r.score).Bind(8, r.top_k_json);
-  }
-  s.Bind(9, entities_json.empty() ? std::string_view("[]") : std::string_view(entities_json));
-  s.Bind(10, r.processed_at);
-  return s.Run();
+  pending_size_ = 0;
+  return Status::Ok();
 }
 
 Status SqliteLedger::AddQuarantine(int64_t attempt_id, const QuarantineRow& r) {
@@ -488,9 +562,11 @@ Status SqliteLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
                                    const std::string& output_uri, const AttemptCounts& c,
                                    const LabelCounts& labels, std::vector<StagedPart>* parts) {
   auto fail = [this](Status s) {
+    pending_size_ = 0;
     (void)db_->Exec("ROLLBACK");
     return s;
   };
+  if (Status s = FlushResults(); !s.ok()) return fail(s);
   // Earlier done attempts of this object version (--force): superseded, files to delete.
   {
     auto old = db_->Prepare(
@@ -510,7 +586,9 @@ Status SqliteLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
       Status s = db_->Exec("INSERT INTO part_deletes SELECT " + std::to_string(attempt_id) +
                            ", final_uri FROM parts WHERE attempt_id = " + n +
                            "; UPDATE attempts SET state = 'superseded' WHERE attempt_id = " + n +
-                           "; DELETE FROM result_rows WHERE attempt_id = " + n +
+                           "; DELETE FROM result_rows WHERE row_key BETWEEN " +
+                           std::to_string(id << kRowKeyBits) + " AND " +
+                           std::to_string(((id + 1) << kRowKeyBits) - 1) +
                            "; DELETE FROM quarantine_rows WHERE attempt_id = " + n +
                            "; DELETE FROM stale_rows WHERE attempt_id = " + n +
                            "; DELETE FROM attempt_labels WHERE attempt_id = " + n + ";");
@@ -548,11 +626,11 @@ Status SqliteLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
   auto upd = db_->Prepare(
       "UPDATE attempts SET state = 'committing', records_in = ?, records_out = ?, "
       "records_quarantined = ?, records_duplicate = ?, bytes_in = ?, ingest_s = ?, prep_s = ?, "
-      "infer_s = ?, publish_s = ? WHERE attempt_id = ?");
+      "infer_s = ?, publish_s = ?, catalog_s = ? WHERE attempt_id = ?");
   if (!upd.ok()) return fail(upd.status());
   upd->Bind(1, c.records_in).Bind(2, c.records_out).Bind(3, c.records_quarantined);
   upd->Bind(4, c.records_duplicate).Bind(5, c.bytes_in).Bind(6, c.ingest_s).Bind(7, c.prep_s);
-  upd->Bind(8, c.infer_s).Bind(9, c.publish_s).Bind(10, attempt_id);
+  upd->Bind(8, c.infer_s).Bind(9, c.publish_s).Bind(10, c.catalog_s).Bind(11, attempt_id);
   Status s = upd->Run();
   if (!s.ok()) return fail(s);
   s = db_->Exec("COMMIT");
@@ -605,7 +683,7 @@ Status SqliteLedger::MarkDone(int64_t attempt_id, int64_t now_us) {
 Result<AttemptCounts> SqliteLedger::RunTotals(const std::string& run_id) {
   std::string sql = "SELECT ";
   for (const char* col : {"records_in", "records_out", "records_quarantined", "records_duplicate",
-                          "bytes_in", "ingest_s", "prep_s", "infer_s", "publish_s"}) {
+                          "bytes_in", "ingest_s", "prep_s", "infer_s", "publish_s", "catalog_s"}) {
     sql += std::string(sql.size() > 7 ? ", " : "") + "coalesce(sum(" + col + "), 0)";
   }
   sql += " FROM attempts WHERE run_id = ? AND state <> 'open'";

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
+#include "lote/text/utf8.h"
+
 namespace lote::pipeline {
 namespace {
 
@@ -142,6 +147,72 @@ TEST(Prep, ParsesPolicyNames) {
   EXPECT_EQ(*ParseOverLongPolicy("reject"), OverLongPolicy::kReject);
   EXPECT_EQ(*ParseInvalidUtf8Policy("replace"), text::InvalidUtf8Policy::kReplace);
   EXPECT_EQ(ParseOverLongPolicy("cut").status().code(), StatusCode::kInvalidArgument);
+}
+
+// The fast path: whatever IsAlreadyClean accepts, every step leaves as it is. Random strings
+// from pieces each step cares about (HTML, entities, controls, white space of every kind,
+// Latin-1 letters, NBSP, soft hyphen, zero-width and bidi marks, combining marks, emoji, bad
+// UTF-8); Process on an accepted string returns it unchanged.
+TEST(Prep, TheAlreadyCleanFastPathAcceptsOnlyWhatEveryStepLeavesUnchanged) {
+  const std::vector<std::string> pieces = {"hola",
+                                           "pay",
+                                           " ",
+                                           "  ",
+                                           "<b>",
+                                           "&amp;",
+                                           "&",
+                                           "<",
+                                           "\t",
+                                           "\n",
+                                           "\r",
+                                           "\x01",
+                                           "\x7f",
+                                           "\xc3\xb1",
+                                           "\xc3\x81",
+                                           "\xc2\xbf",
+                                           "\xc2\xa1",
+                                           "\xc2\xa0",
+                                           "\xc2\xad",
+                                           "\xc2\x85",
+                                           "\xe2\x80\x8b",
+                                           "\xe2\x80\xae",
+                                           "n\xcc\x83",
+                                           "\xf0\x9f\x98\x80",
+                                           "\xc3",
+                                           "\xff",
+                                           "1.000",
+                                           "$",
+                                           "x",
+                                           "\xc3\x97",
+                                           "\xc3\xbf"};
+  uint64_t state = 20241206;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<size_t>(state >> 33);
+  };
+  Preprocessor prep{PrepOptions{}};
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    const size_t n = 1 + next() % 8;
+    for (size_t k = 0; k < n; ++k) s += pieces[next() % pieces.size()];
+    if (!IsAlreadyClean(s)) continue;
+    ++accepted;
+    ASSERT_TRUE(text::IsValidUtf8(s)) << s;
+    EXPECT_EQ(s.find_first_of("<&"), std::string::npos) << s;
+    EXPECT_EQ(StripControl(s), s) << s;
+    EXPECT_EQ(CollapseWhitespace(s), s) << s;
+    for (unsigned char c : s) EXPECT_LT(c, 0xCC) << s;  // no code point >= U+0300: NFC as is
+    PrepResult r;
+    ASSERT_TRUE(prep.Process(s, &r).ok()) << s;
+    EXPECT_EQ(r.text, s);
+  }
+  EXPECT_GT(accepted, 1000);  // the generator does reach the fast path
+  EXPECT_TRUE(IsAlreadyClean("Señor, ¿cuánto debo? 1.000 pesos"));
+  EXPECT_FALSE(IsAlreadyClean("dos  espacios"));
+  EXPECT_FALSE(IsAlreadyClean(" borde"));
+  EXPECT_FALSE(IsAlreadyClean("nbsp\xc2\xa0aqui"));
+  EXPECT_FALSE(IsAlreadyClean(""));
 }
 
 }  // namespace

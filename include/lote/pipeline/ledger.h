@@ -67,7 +67,9 @@ struct AttemptCounts {
   uint64_t records_quarantined = 0;
   uint64_t records_duplicate = 0;
   uint64_t bytes_in = 0;
-  double ingest_s = 0, prep_s = 0, infer_s = 0, publish_s = 0;
+  // Seconds per stage (summed over threads); catalog: dedup lookups, catalog rows and the
+  // ledger commit, which publish_s does not include.
+  double ingest_s = 0, prep_s = 0, infer_s = 0, publish_s = 0, catalog_s = 0;
 };
 
 struct PendingCommit {
@@ -77,7 +79,7 @@ struct PendingCommit {
 };
 
 // Result rows per label ("(none)" for rows without one) of one attempt.
-using LabelCounts = std::map<std::string, uint64_t>;
+using LabelCounts = std::map<std::string, uint64_t, std::less<>>;
 
 // What is the same for every row of an attempt.
 struct AttemptInfo {
@@ -87,13 +89,15 @@ struct AttemptInfo {
   std::string model_version, preprocess_version;
 };
 
+// A results row as the catalog keeps it. Views into the caller's strings, valid for the
+// AddResult call (a row is written millions of times: no copies).
 struct ResultRow {
-  std::string record_id;
+  std::string_view record_id;
   uint64_t line = 0;
-  std::string text_hmac;  // hex keyed fingerprint of the raw text; empty without a key
-  std::string lang, label;
+  std::string_view text_hmac;  // hex keyed fingerprint of the raw text; empty without a key
+  std::string_view lang, label;
   double score = 0;
-  std::string top_k_json, processed_at;
+  std::string_view top_k_json, processed_at;
 };
 
 struct QuarantineRow {

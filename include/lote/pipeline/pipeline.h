@@ -139,7 +139,8 @@ struct RunCounts {
 // Seconds spent per stage, summed over the threads doing that stage (so with 4 workers, infer
 // may exceed wall time).
 struct StageTimes {
-  double ingest_s = 0, prep_s = 0, infer_s = 0, publish_s = 0;
+  // catalog: dedup lookups, catalog rows and the ledger commit (not in publish).
+  double ingest_s = 0, prep_s = 0, infer_s = 0, publish_s = 0, catalog_s = 0;
 };
 
 struct RunReport {

@@ -10,9 +10,11 @@
 //   5. Whitespace: runs of Unicode white space become one space, trimmed.
 //   6. Length: empty (after cleaning) rejects; longer than max_chars code points truncates (at a
 //      code point boundary) or rejects, by policy.
-//   7. Language: cld2 on texts of at least short_text_chars code points; shorter texts, or texts
-//      cld2 is not sure of, by a vote of Spanish vs English stop words and Spanish-only letters.
-//      Result "es", "en", "other" (cld2 is sure of another language) or "und" (undetermined).
+//   7. Language: a vote of Spanish vs English function words and Spanish-only letters
+//      (StopWordVote). On texts of at least short_text_chars code points, a vote of 3 or more
+//      either way decides; otherwise cld2 does, and where cld2 is not sure (and on short texts)
+//      the vote's sign does. Result "es", "en", "other" (cld2 is sure of another language) or
+//      "und" (undetermined).
 // Dedup is not done here: it needs the ledger (see pipeline.h).
 // Thread-safety: Preprocessor is immutable; Process is const and thread-safe.
 #ifndef LOTE_PIPELINE_PREP_H_
@@ -64,6 +66,10 @@ struct PrepResult {
   bool replaced_invalid_utf8 = false;
 };
 
+// Spanish minus English evidence in `text`: function words of each language, and letters only
+// Spanish uses (ñ ¿ ¡). Positive: Spanish; negative: English; 0: no signal.
+int StopWordVote(std::string_view text);
+
 // Language of clean text, as described above. Thread-safe.
 std::string DetectLanguage(std::string_view text, size_t short_text_chars);
 
@@ -80,6 +86,10 @@ class Preprocessor {
  private:
   PrepOptions options_;
 };
+
+// True when steps 1-5 would leave `raw` unchanged, judged in one pass (printable ASCII but '<'
+// and '&', single inner spaces, Latin-1 letters and punctuation): Process's fast path.
+bool IsAlreadyClean(std::string_view raw);
 
 // The individual steps, exposed for tests and for callers that need only one. Input must be
 // valid UTF-8; output is valid UTF-8.
