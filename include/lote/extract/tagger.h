@@ -157,6 +157,11 @@ struct TaggerTrainReport {
 
 class EntityTagger;
 
+namespace internal {
+struct TaggerBuffers;  // src/extract/tagger_model.h
+struct TaggerModel;
+}  // namespace internal
+
 // Per-thread scratch for tagging. Not thread-safe; cheap to create, grows to the longest
 // sentence and is then reused without allocating.
 class TaggerState {
@@ -168,8 +173,7 @@ class TaggerState {
 
  private:
   friend class EntityTagger;
-  struct Buffers;
-  std::unique_ptr<Buffers> b_;
+  std::unique_ptr<internal::TaggerBuffers> b_;
 };
 
 class EntityTagger {
@@ -227,15 +231,8 @@ class EntityTagger {
   const std::string& version_id() const;
 
  private:
-  struct Model;
-  struct DocInput;
-  struct WordLists;  // the gazetteer, read once per Train for every model it trains
-  explicit EntityTagger(std::unique_ptr<Model> model);
-  static Result<EntityTagger> TrainOne(const std::vector<TaggedSequence>& train,
-                                       const std::vector<TaggedSequence>& dev,
-                                       const TaggerTrainOptions& options, TaggerTrainReport* report,
-                                       const DocInput* doc, const WordLists& lists);
-  std::unique_ptr<Model> m_;
+  explicit EntityTagger(std::unique_ptr<internal::TaggerModel> model);
+  std::unique_ptr<internal::TaggerModel> m_;
 };
 
 }  // namespace lote::extract
