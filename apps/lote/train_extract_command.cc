@@ -70,6 +70,7 @@ Status RunTrainExtract(const TrainExtractFlags& f) {
                  "sentences, where the second pass does not run (--doc-window N to force it)\n");
   }
   opt.system_gazetteer = !f.no_gazetteer;
+  LOTE_ASSIGN_OR_RETURN(const std::string created_at, ModelTimestamp());
   extract::TaggerTrainReport rep;
   auto tagger = extract::EntityTagger::Train(train, dev, opt, &rep);
   if (!tagger.ok()) {
@@ -94,11 +95,9 @@ Status RunTrainExtract(const TrainExtractFlags& f) {
 
   model::ModelFile file = tagger->ToModelFile();
   file.sections.erase("meta");  // the tagger's meta goes into parts.tagger
-  std::vector<std::string> inputs{f.train};
-  if (!f.dev.empty()) inputs.push_back(f.dev);
   std::string version_id;
   const std::string bytes =
-      bundle::FinishModelFile(&file, name, TrainingTimestamp(inputs), parts.dump(), &version_id);
+      bundle::FinishModelFile(&file, name, created_at, parts.dump(), &version_id);
   LOTE_RETURN_IF_ERROR(WriteFileAtomic(f.out, bytes));
 
   std::fprintf(stderr,
