@@ -65,11 +65,10 @@ Status ValidateTags(const TaggedSequence& s, size_t index, const char* what) {
   return Status::Ok();
 }
 
-// The gazetteer, read once per Train for every model it trains, and where it came from.
+// The gazetteer, built once per Train for every model it trains, and the lists it came from.
 struct WordLists {
   internal::WordGazetteer gazetteer;
   std::vector<internal::GazetteerSource> used;
-  std::vector<std::string> missing;
 };
 
 // First-pass tags of the second pass's training sentences (ids in the model's tag space).
@@ -547,11 +546,13 @@ void WriteTrainingMeta(const TaggerTrainReport& rep, const TaggerTrainOptions& o
         {"min_feature_count", options.min_feature_count}}},
   };
   {
-    nlohmann::json gaz = {{"words", m->gazetteer.size()},
-                          {"sources", nlohmann::json::array()},
-                          {"missing", lists.missing}};
+    // Exactly which lists: same names and hashes, same gazetteer section.
+    nlohmann::json gaz = {{"words", m->gazetteer.size()}, {"sources", nlohmann::json::array()}};
     for (const auto& s : lists.used) {
-      gaz["sources"].push_back({{"path", s.path}, {"sha256", s.sha256}, {"words", s.words}});
+      gaz["sources"].push_back({{"name", s.name},
+                                {"kind", std::string(WordListKindName(s.kind))},
+                                {"sha256", s.sha256},
+                                {"words", s.words}});
     }
     meta["training"]["gazetteer"] = std::move(gaz);
   }
@@ -670,13 +671,9 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
                                          const std::vector<TaggedSequence>& dev,
                                          const TaggerTrainOptions& options,
                                          TaggerTrainReport* report) {
-  // Word lists from the machine's Debian packages, read once for every model trained below and
-  // stored in each (see TaggerTrainOptions::system_gazetteer).
+  // The caller's word lists, parsed once for every model trained below and stored in each.
   WordLists lists;
-  if (options.system_gazetteer) {
-    LOTE_RETURN_IF_ERROR(internal::LoadSystemGazetteer(options.gazetteer_root, &lists.gazetteer,
-                                                       &lists.used, &lists.missing));
-  }
+  LOTE_RETURN_IF_ERROR(internal::AddWordLists(options.word_lists, &lists.gazetteer, &lists.used));
   lists.gazetteer.Finish();
   if (options.doc_window <= 0) {
     LOTE_ASSIGN_OR_RETURN(std::unique_ptr<TaggerModel> m,

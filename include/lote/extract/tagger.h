@@ -6,8 +6,8 @@
 // capitalisation / digit / punctuation flags, word bigrams, shape n-grams, sentence position,
 // one distributional feature learned from the training text itself (how often a word is
 // written capitalised inside a sentence), and which reference word lists (Spanish proper
-// nouns, country and region names, given names and surnames, from Debian packages) hold the
-// word and its neighbours. Only features seen in training get a weight row.
+// nouns, country and region names, given names and surnames: word_list.h, supplied by the
+// caller) hold the word and its neighbours. Only features seen in training get a weight row.
 //
 // Two-pass models (TaggerTrainOptions::doc_window > 0, the default) add a second perceptron that
 // re-tags documents of 20 or more sentences. It has the same features plus how the first pass
@@ -34,6 +34,7 @@
 #include "lote/base/status.h"
 #include "lote/extract/entity.h"
 #include "lote/extract/entity_eval.h"
+#include "lote/extract/word_list.h"
 #include "lote/io/records.h"
 #include "lote/model/model_file.h"
 #include "lote/text/tokenizer.h"
@@ -132,14 +133,12 @@ struct TaggerTrainOptions {
   // than 20 sentences (and Tag / TagTokens, which see one sentence) use the first pass alone.
   int doc_window = 40;
   int doc_folds = 10;
-  // Word lists from Debian packages, when installed: capitalised entries of the Spanish
-  // spelling dictionary (hunspell-es, /usr/share/hunspell/es_ES.dic), country names in Spanish
-  // and country subdivision names (iso-codes), Spanish, Mexican and US given names and surnames
-  // (python3-fake-factory). Each token gets its lists as features; the lists
-  // are stored in the model, so tagging does not need the files. Missing files are skipped and
-  // named in the model's meta (training.gazetteer).
-  bool system_gazetteer = true;
-  std::string gazetteer_root;  // prefix for /usr/share/... (tests); empty: "/"
+  // Reference word lists read by the caller (word_list.h; lote's CLI gives Debian's hunspell-es,
+  // iso-codes and python3-fake-factory files). Each token gets the classes of the lists that
+  // hold it as features. The words are stored in the model (tagging needs no lists), and the
+  // model's meta (training.gazetteer) names every list with its kind, the SHA-256 of its bytes
+  // and the words it gave. Empty: no word lists. Not owned: the lists must outlive Train.
+  std::span<const WordList> word_lists;
 };
 
 // What training did, also stored in the model's meta JSON.
@@ -183,9 +182,11 @@ class EntityTagger {
   ~EntityTagger();
 
   // Trains on `train` (IOB2 tags; see FromConll / ProjectBratDocument). `dev` may be empty.
-  // Deterministic: the same data and options give byte-identical model sections.
+  // Deterministic: the same data, options and word-list bytes give byte-identical model
+  // sections. Reads no file: the word lists come in options.word_lists.
   // Errors: InvalidArgument (no sentences, a tags/tokens length mismatch, a tag that is not O,
-  // B-X or I-X, an I-X that does not follow B-X/I-X, more than 255 tags).
+  // B-X or I-X, an I-X that does not follow B-X/I-X, more than 255 tags); DataLoss naming the
+  // list when a word list does not parse as its kind.
   static Result<EntityTagger> Train(const std::vector<TaggedSequence>& train,
                                     const std::vector<TaggedSequence>& dev,
                                     const TaggerTrainOptions& options, TaggerTrainReport* report);
