@@ -159,13 +159,15 @@ void internal::ForEachDocSentence(const std::vector<DocToken>& dtoks,
                                   const std::vector<uint32_t>& flags, const uint16_t* tags1,
                                   const std::vector<uint32_t>& sent_off, size_t nt, size_t n_labels,
                                   size_t window, DocWindow* win, std::vector<uint64_t>* dkeys,
-                                  std::vector<uint32_t>* doff, FunctionRef<void(size_t)> f) {
+                                  std::vector<uint32_t>* doff, FunctionRef<void(size_t)> prepare,
+                                  FunctionRef<void(size_t)> f) {
   const size_t S = sent_off.size() - 1;
   win->Reset(n_labels);
   size_t added = 0, removed = 0;
   uint64_t keys[internal::kMaxDocFeatures];
   for (size_t s = 0; s < S; ++s) {
     for (; added < S && added <= s + window; ++added) {
+      prepare(added);
       for (uint32_t u = sent_off[added]; u < sent_off[added + 1]; ++u) win->Add(dtoks[u], 1);
     }
     for (; removed + window < s; ++removed) {
@@ -196,51 +198,88 @@ internal::DocToken internal::MakeDocToken(const TokenInfo& info, uint32_t i, uin
   return d;
 }
 
-void internal::TaggerModel::TagDoc(TaggerBuffers* b, bool margins,
-                                   FunctionRef<void(size_t, uint32_t, uint32_t)> emit) const {
-  const size_t S = b->sent_off.size() - 1;
-  const size_t N = b->sent_off[S];
-  internal::FeatureExtractor fx(&lexicon, &gazetteer);
-  b->all_infos.resize(N);
-  for (size_t u = 0; u < N; ++u) fx.Analyze(b->views[u], &b->all_infos[u], &b->scratch);
-  b->tags1.resize(N);
-  const TaggerModel* second = S >= kMinDocSentences ? doc.get() : nullptr;
-  for (size_t s = 0; s < S; ++s) {
-    const uint32_t off = b->sent_off[s], n = b->sent_off[s + 1] - off;
-    internal::TokenInfo* infos = b->all_infos.data() + off;
-    fx.AnalyzeSentence(infos, n, &entities);
-    Emissions(infos, n, b, nullptr, nullptr);
-    Decode(n, b->emis.data(), masked.data(), b, margins && !second);
-    if (!second) {
-      emit(s, off, n);
-    } else {
-      std::copy(b->path.begin(), b->path.begin() + n, b->tags1.begin() + off);
+void internal::CapSentences(const std::vector<uint32_t>& sent_off, std::vector<uint32_t>* pieces,
+                            std::vector<uint32_t>* piece_sentence) {
+  pieces->clear();
+  piece_sentence->clear();
+  for (size_t s = 0; s + 1 < sent_off.size(); ++s) {
+    // An empty sentence stays one (empty) piece: the second pass counts it in its window.
+    uint32_t p = sent_off[s];
+    pieces->push_back(p);
+    piece_sentence->push_back(static_cast<uint32_t>(s));
+    while (sent_off[s + 1] - p > kMaxSentenceTokens) {
+      p += static_cast<uint32_t>(kMaxSentenceTokens);
+      pieces->push_back(p);
+      piece_sentence->push_back(static_cast<uint32_t>(s));
     }
   }
-  if (!second) return;
-  b->dtoks.resize(N);
-  b->flags.resize(N);
-  for (size_t s = 0; s < S; ++s) {
-    for (uint32_t u = b->sent_off[s]; u < b->sent_off[s + 1]; ++u) {
-      const uint16_t y = b->tags1[u];
-      b->dtoks[u] = MakeDocToken(b->all_infos[u], u - b->sent_off[s],
-                                 y == 0 ? 0 : static_cast<uint16_t>(1 + tag_type[y]));
-      b->flags[u] = b->all_infos[u].flags;
-    }
-  }
-  ForEachDocSentence(b->dtoks, b->flags, b->tags1.data(), b->sent_off, T(), types.size() + 1,
-                     doc_window, &b->window, &b->dkeys, &b->doff, [&](size_t s) {
-                       const uint32_t off = b->sent_off[s], n = b->sent_off[s + 1] - off;
-                       doc->Emissions(b->all_infos.data() + off, n, b, b->dkeys.data(),
-                                      b->doff.data());
-                       doc->Decode(n, b->emis.data(), doc->masked.data(), b, margins);
-                       emit(s, off, n);
-                     });
+  pieces->push_back(sent_off.back());
 }
 
-void internal::TaggerModel::TagViews(std::span<const std::string_view> tokens,
-                                     internal::TaggerBuffers* b, bool margins) const {
-  // One sentence: below kMinDocSentences, so the first pass alone.
+void internal::TaggerModel::TagDoc(TaggerBuffers* b, bool margins,
+                                   FunctionRef<void(size_t, uint32_t, uint32_t)> emit) const {
+  // The decoder sees pieces of at most kMaxSentenceTokens tokens (the sentences themselves,
+  // unless one is longer).
+  CapSentences(b->sent_off, &b->piece_off, &b->piece_sentence);
+  const std::vector<uint32_t>& piece_off = b->piece_off;
+  const size_t S = piece_off.size() - 1;
+  const size_t N = piece_off[S];
+  internal::FeatureExtractor fx(&lexicon, &gazetteer);
+  // Token analyses (TokenInfo, by far the largest per-token state) are kept for a few pieces at
+  // a time, never for the whole input: a record may be megabytes of text. This analyses piece s
+  // into `infos` and puts its first-pass emission scores in b->emis.
+  auto analyze_and_score = [&](size_t s, internal::TokenInfo* infos) {
+    const uint32_t off = piece_off[s], n = piece_off[s + 1] - off;
+    for (uint32_t i = 0; i < n; ++i) fx.Analyze(b->views[off + i], &infos[i], &b->scratch);
+    fx.AnalyzeSentence(infos, n, &entities);
+    Emissions(infos, n, b, nullptr, nullptr);
+  };
+  const TaggerModel* second = S >= kMinDocSentences ? doc.get() : nullptr;
+  if (!second) {
+    for (size_t s = 0; s < S; ++s) {
+      const uint32_t off = piece_off[s], n = piece_off[s + 1] - off;
+      b->infos.resize(n);
+      analyze_and_score(s, b->infos.data());
+      Decode(n, b->emis.data(), masked.data(), b, margins);
+      emit(b->piece_sentence[s], off, n);
+    }
+    return;
+  }
+  // Two passes, interleaved: the first pass tags piece k when it enters the second pass's
+  // window, doc_window pieces ahead of it, so the analyses of doc_window + 1 pieces are all that
+  // is kept (in a ring of per-piece buffers: piece k's slot is free again once the second pass
+  // has done piece k - doc_window - 1).
+  b->tags1.resize(N);
+  b->dtoks.resize(N);
+  b->flags.resize(N);
+  const size_t ring = static_cast<size_t>(doc_window) + 1;
+  if (b->piece_infos.size() < ring) b->piece_infos.resize(ring);
+  auto first_pass = [&](size_t k) {
+    const uint32_t off = piece_off[k], n = piece_off[k + 1] - off;
+    std::vector<internal::TokenInfo>& infos = b->piece_infos[k % ring];
+    infos.resize(n);
+    analyze_and_score(k, infos.data());
+    Decode(n, b->emis.data(), masked.data(), b, false);
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint16_t y = b->path[i];
+      b->tags1[off + i] = y;
+      b->dtoks[off + i] =
+          MakeDocToken(infos[i], i, y == 0 ? 0 : static_cast<uint16_t>(1 + tag_type[y]));
+      b->flags[off + i] = infos[i].flags;
+    }
+  };
+  auto second_pass = [&](size_t s) {
+    const uint32_t off = piece_off[s], n = piece_off[s + 1] - off;
+    doc->Emissions(b->piece_infos[s % ring].data(), n, b, b->dkeys.data(), b->doff.data());
+    doc->Decode(n, b->emis.data(), doc->masked.data(), b, margins);
+    emit(b->piece_sentence[s], off, n);
+  };
+  ForEachDocSentence(b->dtoks, b->flags, b->tags1.data(), piece_off, T(), types.size() + 1,
+                     doc_window, &b->window, &b->dkeys, &b->doff, first_pass, second_pass);
+}
+
+void internal::TaggerModel::TagPiece(std::span<const std::string_view> tokens, TaggerBuffers* b,
+                                     bool margins) const {
   const size_t n = tokens.size();
   internal::FeatureExtractor fx(&lexicon, &gazetteer);
   b->infos.resize(n);
@@ -248,6 +287,27 @@ void internal::TaggerModel::TagViews(std::span<const std::string_view> tokens,
   fx.AnalyzeSentence(b->infos.data(), n, &entities);
   Emissions(b->infos.data(), n, b, nullptr, nullptr);
   Decode(n, b->emis.data(), masked.data(), b, margins);
+}
+
+void internal::TaggerModel::TagViews(std::span<const std::string_view> tokens,
+                                     internal::TaggerBuffers* b, bool margins) const {
+  // One sentence: below kMinDocSentences, so the first pass alone.
+  if (tokens.size() <= kMaxSentenceTokens) {
+    TagPiece(tokens, b, margins);
+    return;
+  }
+  // Too long to decode as one: consecutive pieces, each a sentence of its own.
+  b->long_path.clear();
+  b->long_margins.clear();
+  for (size_t at = 0; at < tokens.size(); at += kMaxSentenceTokens) {
+    const size_t n = std::min(kMaxSentenceTokens, tokens.size() - at);
+    TagPiece(tokens.subspan(at, n), b, margins);
+    b->long_path.insert(b->long_path.end(), b->path.begin(), b->path.begin() + n);
+    if (margins)
+      b->long_margins.insert(b->long_margins.end(), b->margins.begin(), b->margins.begin() + n);
+  }
+  b->path.swap(b->long_path);
+  if (margins) b->margins.swap(b->long_margins);
 }
 
 void EntityTagger::TagTokens(std::span<const std::string_view> tokens, TaggerState* state,
@@ -279,7 +339,7 @@ std::vector<std::vector<std::string>> EntityTagger::TagDocument(
     b->sent_off.push_back(static_cast<uint32_t>(b->views.size()));
   }
   m_->TagDoc(b, false, [&](size_t s, uint32_t, uint32_t n) {
-    out[s].reserve(n);
+    // Appends: a sentence longer than kMaxSentenceTokens comes in several pieces, in order.
     for (uint32_t i = 0; i < n; ++i) out[s].push_back(m_->tags[b->path[i]]);
   });
   return out;

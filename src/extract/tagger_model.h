@@ -102,10 +102,14 @@ struct TaggerBuffers {
   std::vector<uint16_t> back, path;
   std::vector<std::string_view> views;
   SegmentedText seg;
-  // Documents (TagDoc): views of all sentences, sentence offsets into views, their analyses,
-  // first-pass tags, and the second pass's window and keys.
+  // Documents (TagDoc): views of all sentences, sentence offsets into views, the analyses of the
+  // pieces between the two passes, first-pass tags, and the second pass's window and keys.
   std::vector<uint32_t> sent_off;
-  std::vector<TokenInfo> all_infos;
+  // The pieces the decoder sees (CapSentences of sent_off) and the sentence of each.
+  std::vector<uint32_t> piece_off, piece_sentence;
+  std::vector<uint16_t> long_path;  // TagViews on a sentence longer than kMaxSentenceTokens
+  std::vector<float> long_margins;
+  std::vector<std::vector<TokenInfo>> piece_infos;  // a ring of doc_window + 1 pieces
   std::vector<uint16_t> tags1;
   std::vector<DocToken> dtoks;
   std::vector<uint32_t> flags;
@@ -209,26 +213,40 @@ struct TaggerModel {
   void Emissions(const TokenInfo* infos, size_t n, TaggerBuffers* b, const uint64_t* extra,
                  const uint32_t* extra_off) const;
   // Tags the document in b->views / b->sent_off; calls emit(sentence, offset, n) with the final
-  // path (and margins) of each sentence in b->path / b->margins.
+  // path (and margins) of each sentence in b->path / b->margins: once per sentence, or once per
+  // piece, in order, for a sentence longer than kMaxSentenceTokens (CapSentences).
   void TagDoc(TaggerBuffers* b, bool margins,
               FunctionRef<void(size_t, uint32_t, uint32_t)> emit) const;
   // Viterbi best path into b->path; with margins, b->margins[i] is the max-marginal margin of
   // token i's tag.
   void Decode(size_t n, const float* emis, const float* trans_masked, TaggerBuffers* b,
               bool margins) const;
+  // Tags one sentence (first pass) into b->path (and b->margins), in pieces of at most
+  // kMaxSentenceTokens tokens.
   void TagViews(std::span<const std::string_view> tokens, TaggerBuffers* b, bool margins) const;
+  // TagViews of at most kMaxSentenceTokens tokens.
+  void TagPiece(std::span<const std::string_view> tokens, TaggerBuffers* b, bool margins) const;
 };
+
+// Cuts the sentences of `sent_off` (offsets, last = token count) longer than kMaxSentenceTokens
+// into consecutive pieces of at most that many tokens: *pieces are the pieces' offsets in the
+// same form, (*piece_sentence)[k] the sentence piece k belongs to. Shorter sentences, empty ones
+// included, are one piece each.
+void CapSentences(const std::vector<uint32_t>& sent_off, std::vector<uint32_t>* pieces,
+                  std::vector<uint32_t>* piece_sentence);
 
 // The model's sections (see EntityTagger::ToModelFile), meta included.
 model::ModelFile ToModelFile(const TaggerModel& m);
 
 // Second-pass keys of every sentence of a document: for sentence s, the window holds the
-// sentences [s - window, s + window]. Calls f(s) with *dkeys / *doff filled.
+// sentences [s - window, s + window]. Calls prepare(k) just before sentence k enters the window
+// (its dtoks, flags and tags1 are read after that; in order, k up to s + window before f(s)),
+// then f(s) with *dkeys / *doff filled.
 void ForEachDocSentence(const std::vector<DocToken>& dtoks, const std::vector<uint32_t>& flags,
                         const uint16_t* tags1, const std::vector<uint32_t>& sent_off, size_t nt,
                         size_t n_labels, size_t window, DocWindow* win,
                         std::vector<uint64_t>* dkeys, std::vector<uint32_t>* doff,
-                        FunctionRef<void(size_t)> f);
+                        FunctionRef<void(size_t)> prepare, FunctionRef<void(size_t)> f);
 
 // A token as the second pass's window counts it: `i` is its position in its sentence, `label`
 // 0 for O, else 1 + the entity type of its first-pass tag.

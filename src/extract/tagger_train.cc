@@ -220,11 +220,13 @@ Result<DocKeys> SecondPassKeys(const std::vector<TaggedSequence>& train, const D
   DocKeys out;
   out.keys.resize(train.size());
   out.off.resize(train.size());
-  internal::ForEachDocSentence(dtoks, flags, tags1.data(), sent_off, m.T(), m.types.size() + 1,
-                               doc.window, &b->window, &b->dkeys, &b->doff, [&](size_t s) {
-                                 out.keys[s] = b->dkeys;
-                                 out.off[s] = b->doff;
-                               });
+  internal::ForEachDocSentence(
+      dtoks, flags, tags1.data(), sent_off, m.T(), m.types.size() + 1, doc.window, &b->window,
+      &b->dkeys, &b->doff, [](size_t) {},
+      [&](size_t s) {
+        out.keys[s] = b->dkeys;
+        out.off[s] = b->doff;
+      });
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "extract/tagger_features.h"
+#include "extract/tagger_model.h"
 #include "lote/model/model_file.h"
 
 namespace lote::extract {
@@ -485,6 +486,119 @@ TEST(EntityTagger, BlocksWithWindowContextTagLikeTheWholeDocument) {
     const auto part = tagger->TagDocument({doc.begin() + from, doc.begin() + to}, &st);
     for (size_t i = begin; i < end; ++i) EXPECT_EQ(part[i - from], whole[i]) << "sentence " << i;
   }
+}
+
+// ------------------------------------------------------------------------------------------
+// Sentences longer than kMaxSentenceTokens.
+
+TEST(CapSentences, CutsOnlySentencesLongerThanTheCapAndKeepsEmptyOnes) {
+  const uint32_t k = static_cast<uint32_t>(kMaxSentenceTokens);
+  // An empty sentence, one of exactly k tokens, one of k + 1, one of 3k.
+  const std::vector<uint32_t> sent_off = {0, 0, k, 2 * k + 1, 5 * k + 1};
+  std::vector<uint32_t> pieces, piece_sentence;
+  internal::CapSentences(sent_off, &pieces, &piece_sentence);
+  EXPECT_EQ(pieces,
+            (std::vector<uint32_t>{0, 0, k, 2 * k, 2 * k + 1, 3 * k + 1, 4 * k + 1, 5 * k + 1}));
+  EXPECT_EQ(piece_sentence, (std::vector<uint32_t>{0, 1, 2, 2, 3, 3, 3}));
+  internal::CapSentences({0}, &pieces, &piece_sentence);  // no sentences
+  EXPECT_EQ(pieces, (std::vector<uint32_t>{0}));
+  EXPECT_TRUE(piece_sentence.empty());
+}
+
+// The tokens of the synthetic corpus, one after the other, until there are n.
+std::vector<std::string> RunOnTokens(size_t n, bool letters_only) {
+  const auto corpus = SyntheticCorpus(1);
+  std::vector<std::string> out;
+  while (out.size() < n) {
+    for (const auto& s : corpus) {
+      for (const auto& t : s.tokens) {
+        const bool word = std::all_of(t.begin(), t.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c & 0x80);
+        });
+        if (out.size() < n && (word || !letters_only)) out.push_back(t);
+      }
+    }
+  }
+  return out;
+}
+
+TEST(EntityTagger, ASentenceLongerThanTheCapIsTaggedAsPiecesOfTheCap) {
+  auto tagger = EntityTagger::Train(SyntheticCorpus(3), {}, FastOptions(), nullptr);
+  ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
+  const size_t k = kMaxSentenceTokens;
+  std::vector<std::string> tokens = RunOnTokens(2 * k + 100, false);
+  // A name across the first cut: "Ana" ends the first piece, "Gómez" starts the second.
+  const std::vector<std::string> around = {"el", "señor", "Ana", "Gómez", "vive", "en"};
+  std::copy(around.begin(), around.end(), tokens.begin() + (k - 3));
+  TaggerState st;
+  std::vector<std::string> pieces;
+  for (size_t at = 0; at < tokens.size(); at += k) {
+    const std::vector<std::string> piece(tokens.begin() + at,
+                                         tokens.begin() + std::min(tokens.size(), at + k));
+    const auto tags = tagger->Tag(piece, &st);
+    pieces.insert(pieces.end(), tags.begin(), tags.end());
+  }
+  EXPECT_EQ(tagger->Tag(tokens, &st), pieces);
+  // Each piece is a sentence of its own: the name cannot continue across the cut.
+  EXPECT_EQ(pieces[k - 1], "B-PER");
+  EXPECT_NE(pieces[k], "I-PER");
+  const auto doc = tagger->TagDocument({{"el", "señor", "Luis"}, tokens, {}}, &st);
+  ASSERT_EQ(doc.size(), 3u);
+  EXPECT_EQ(doc[1], pieces);
+  EXPECT_EQ(doc[0], tagger->Tag({"el", "señor", "Luis"}, &st));
+  EXPECT_TRUE(doc[2].empty());
+  EXPECT_NE(std::count(pieces.begin(), pieces.end(), "B-PER"), 0);
+}
+
+TEST(EntityTagger, ExtractCutsARunOnTextAtTheCapAsALineBreakWould) {
+  auto tagger = EntityTagger::Train(SyntheticCorpus(3), {}, FastOptions(), nullptr);
+  ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
+  const size_t k = kMaxSentenceTokens;
+  const std::vector<std::string> words = RunOnTokens(2 * k + 50, true);
+  std::string run_on, broken;  // no punctuation, no line break; the same broken at the cap
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) {
+      run_on += ' ';
+      broken += i % k == 0 ? '\n' : ' ';
+    }
+    run_on += words[i];
+    broken += words[i];
+  }
+  TaggerState st;
+  auto a = tagger->Extract(run_on, &st);
+  auto b = tagger->Extract(broken, &st);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_FALSE(a->empty());
+  ASSERT_EQ(a->size(), b->size());
+  for (size_t i = 0; i < a->size(); ++i) {
+    EXPECT_EQ((*a)[i].type, (*b)[i].type);
+    EXPECT_EQ((*a)[i].start, (*b)[i].start);
+    EXPECT_EQ((*a)[i].end, (*b)[i].end);
+    EXPECT_EQ((*a)[i].score, (*b)[i].score);
+  }
+}
+
+TEST(EntityTagger, PiecesOfALongSentenceCountAsSentencesForTheSecondPass) {
+  TaggerTrainOptions o = FastOptions();
+  o.doc_window = 5;
+  o.doc_folds = 3;
+  auto tagger = EntityTagger::Train(SyntheticCorpus(3), {}, o, nullptr);
+  ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
+  const size_t k = kMaxSentenceTokens;
+  // 21 pieces: enough for the second pass, as 21 sentences would be.
+  const std::vector<std::string> tokens = RunOnTokens(20 * k + 7, false);
+  std::vector<std::vector<std::string>> pieces;
+  for (size_t at = 0; at < tokens.size(); at += k) {
+    pieces.emplace_back(tokens.begin() + at, tokens.begin() + std::min(tokens.size(), at + k));
+  }
+  ASSERT_EQ(pieces.size(), 21u);
+  TaggerState st;
+  const auto whole = tagger->TagDocument({tokens}, &st);
+  const auto parts = tagger->TagDocument(pieces, &st);
+  std::vector<std::string> joined;
+  for (const auto& p : parts) joined.insert(joined.end(), p.begin(), p.end());
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole[0], joined);
 }
 
 TEST(EntityTagger, TrainingIsDeterministic) {

@@ -154,6 +154,14 @@ struct TaggerTrainReport {
   double seconds = 0;
 };
 
+// Longest sentence, in tokens, that the tagger decodes as one. A longer one (a text without
+// punctuation or line breaks, a long token list) is cut into consecutive pieces of at most this
+// many tokens, each tagged as a sentence of its own (an entity across a cut becomes two), so
+// that tagging memory per sentence is bounded: decoding keeps about 14 bytes per token and tag.
+// Real text stays far below it: the longest sentences of data/sample, esp.testa (as raw text)
+// and MEDDOCAN dev are 37, 164 and 156 tokens, the longest CoNLL sentence of esp.train 1,238.
+inline constexpr size_t kMaxSentenceTokens = 4096;
+
 class EntityTagger;
 
 namespace internal {
@@ -201,7 +209,8 @@ class EntityTagger {
   model::ModelFile ToModelFile() const;
 
   // Tags a sentence of tokens; writes one tag id per token to *tags (see tag_names()).
-  // Empty input gives empty output. Thread-safe given distinct states.
+  // Empty input gives empty output. A sentence longer than kMaxSentenceTokens is tagged in
+  // pieces. Thread-safe given distinct states.
   void TagTokens(std::span<const std::string_view> tokens, TaggerState* state,
                  std::vector<uint16_t>* tags) const;
 
@@ -212,15 +221,20 @@ class EntityTagger {
   // Tags consecutive sentences of one input. A two-pass model's second pass (documents of 20 or
   // more sentences) sees, for each sentence, the first pass's tags of up to doc_window()
   // sentences before and after it. Extract does the same over the sentences of its text.
+  // Sentences longer than kMaxSentenceTokens are tagged as consecutive sentences of at most
+  // that many tokens (and counted so).
   std::vector<std::vector<std::string>> TagDocument(
       const std::vector<std::vector<std::string>>& sentences, TaggerState* state) const;
   // Document window of the second pass (0: one-pass model).
   int doc_window() const;
 
-  // Finds entities in raw text: segments it (SegmentText), tags every sentence and decodes the
-  // tags into entities with code point offsets into `text`. score = m / (m + s) where m is the
-  // smallest max-marginal margin of the entity's tokens and s the model's margin scale (the
-  // median entity-token margin measured after training), so 0.5 is a typical entity.
+  // Finds entities in raw text: segments it (SegmentText), tags every sentence (in pieces of at
+  // most kMaxSentenceTokens tokens) and decodes the tags into entities with code point offsets
+  // into `text`. State memory: per token of the text about 45 bytes (one pass) or 70 (two
+  // passes), plus the token analyses of at most doc_window() + 1 pieces at a time (see
+  // docs/extraction.md). score = m / (m + s) where m is the smallest max-marginal margin of the
+  // entity's tokens and s the model's margin scale (the median entity-token margin measured
+  // after training), so 0.5 is a typical entity.
   // source = Entity::Source::kModel, value_json empty. Errors: InvalidArgument for invalid UTF-8.
   Result<std::vector<Entity>> Extract(std::string_view text, TaggerState* state) const;
 
