@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev libxxhash-dev libcld2-dev
   libgtest-dev libgmock-dev
   python3 zstd
-  # word lists the entity tagger learns from (src/extract/tagger_gazetteer.h)
+  # word lists `lote train extract` gives the entity tagger (apps/lote/word_lists.cc)
   hunspell-es iso-codes python3-fake-factory
 )
 if [[ "${1:-}" == "--bench" ]]; then

@@ -26,9 +26,10 @@ Status RunBundle(const BundleFlags& f) {
   std::vector<const bundle::Model*> ptrs;
   for (const auto& m : models) ptrs.push_back(&m);
   const std::string name = f.name.empty() ? std::filesystem::path(f.out).stem().string() : f.name;
+  LOTE_ASSIGN_OR_RETURN(const std::string created_at, ModelTimestamp());
   std::string version_id;
   LOTE_ASSIGN_OR_RETURN(std::string bytes,
-                        bundle::BundleModels(ptrs, name, TrainingTimestamp(f.parts), &version_id));
+                        bundle::BundleModels(ptrs, name, created_at, &version_id));
   LOTE_RETURN_IF_ERROR(WriteFileAtomic(f.out, bytes));
   std::fprintf(stderr, "bundled %s from", version_id.c_str());
   for (const auto& m : models) std::fprintf(stderr, " %s", m.version_id.c_str());

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -145,22 +146,27 @@ Result<bundle::Model> LoadModelFromPath(const std::string& path) {
   return bundle::LoadModel(bytes, path);
 }
 
-std::string TrainingTimestamp(const std::vector<std::string>& inputs) {
-  time_t t = 0;
+Result<std::string> ModelTimestamp() {
   const std::string sde = EnvOr("SOURCE_DATE_EPOCH", "");
-  if (!sde.empty()) {
-    t = static_cast<time_t>(std::strtoll(sde.c_str(), nullptr, 10));
-  } else {
-    for (const auto& p : inputs) {
-      struct stat st;
-      if (::stat(p.c_str(), &st) == 0) t = std::max(t, st.st_mtime);
-    }
+  if (sde.empty()) return std::string();
+  // The reproducible-builds spec asks to fail on a malformed value rather than guess.
+  constexpr long long kYear9999 = 253402300799;  // 9999-12-31T23:59:59Z
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(sde.c_str(), &end, 10);
+  if (errno != 0 || end == sde.c_str() || *end != '\0' || v < 0 || v > kYear9999 ||
+      !std::isdigit(static_cast<unsigned char>(sde[0]))) {
+    return InvalidArgumentError(
+        "SOURCE_DATE_EPOCH must be a whole number of seconds since "
+        "1970-01-01 UTC (got \"" +
+        text::Excerpt(sde, 40) + "\")");
   }
+  const time_t t = static_cast<time_t>(v);
   char buf[32];
   struct tm tm;
   gmtime_r(&t, &tm);
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return std::string(buf);
 }
 
 Result<std::string> FileSha256(const std::string& path) {

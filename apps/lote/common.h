@@ -47,10 +47,12 @@ Result<std::vector<LabeledRow>> ReadLabeledFile(const std::string& path, io::For
 // Reads and loads a model file. Errors name the path.
 Result<bundle::Model> LoadModelFromPath(const std::string& path);
 
-// The training timestamp recorded in a model: SOURCE_DATE_EPOCH when set (reproducible
-// builds convention), else the newest modification time of `inputs`. Either way the same data
-// gives the same model file, byte for byte. ISO 8601 UTC.
-std::string TrainingTimestamp(const std::vector<std::string>& inputs);
+// The `created_at` of a model file that `lote train` or `lote bundle` writes: SOURCE_DATE_EPOCH
+// (the reproducible-builds convention) as ISO 8601 UTC when set, else empty. Neither the clock
+// nor a file's modification time decides a model's bytes: the same inputs give the same file on
+// any machine (a fresh clone has other mtimes). Errors: InvalidArgument when SOURCE_DATE_EPOCH
+// is set but not a whole number of seconds (0 to year 9999).
+Result<std::string> ModelTimestamp();
 
 // SHA-256 hex of a file's bytes (a folder: of its files' names and bytes in name order).
 Result<std::string> FileSha256(const std::string& path);

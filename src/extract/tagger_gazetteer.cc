@@ -4,11 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "lote/base/digest.h"
-#include "lote/io/file_source.h"
 #include "tagger_features.h"
 
 namespace lote::extract::internal {
@@ -174,127 +172,150 @@ size_t ForEachFakerName(std::string_view src, F&& f) {
 
 }  // namespace
 
-Status LoadSystemGazetteer(const std::string& root, WordGazetteer* g,
-                           std::vector<GazetteerSource>* used, std::vector<std::string>* missing) {
-  const std::filesystem::path base(root.empty() ? std::string("/") : root);
-  auto read = [&](const char* rel, std::string* bytes, bool* found) -> Status {
-    const std::string path = (base / rel).string();
-    *found = std::filesystem::is_regular_file(path);
-    if (!*found) {
-      missing->push_back(path);
-      return Status::Ok();
-    }
-    LOTE_ASSIGN_OR_RETURN(*bytes, io::ReadFileToString(path));
-    return Status::Ok();
-  };
-  auto record = [&](const char* rel, const std::string& bytes, size_t words) {
-    used->push_back({(base / rel).string(), Sha256Hex(bytes), words});
-  };
+namespace {
 
-  // Spanish spelling dictionary: "Abejorral/S" -> proper noun "Abejorral".
-  {
-    constexpr const char* kDic = "usr/share/hunspell/es_ES.dic";
-    std::string bytes;
-    bool found = false;
-    LOTE_RETURN_IF_ERROR(read(kDic, &bytes, &found));
-    if (found) {
-      size_t words = 0, pos = bytes.find('\n');  // the first line is the entry count
-      while (pos != std::string::npos && pos < bytes.size()) {
-        const size_t end = std::min(bytes.find('\n', pos + 1), bytes.size());
-        std::string_view line(bytes.data() + pos + 1, end - pos - 1);
-        line = line.substr(0, line.find_first_of("/\t\r "));
-        bool whole = !line.empty();
-        ForEachNameWord(line,
-                        [&](std::string_view w) { whole = whole && w.size() == line.size(); });
-        if (whole) {
-          size_t n = 0;
-          ForEachNameWord(line, [&](std::string_view w) {
-            g->Add(w, kGazProperNoun);
-            ++n;
-          });
-          words += n;
-        }
-        pos = end < bytes.size() ? end : std::string::npos;
-      }
-      record(kDic, bytes, words);
+// Spanish spelling dictionary: "Abejorral/S" -> proper noun "Abejorral".
+size_t AddSpellingDictionary(std::string_view bytes, WordGazetteer* g) {
+  size_t words = 0, pos = bytes.find('\n');  // the first line is the entry count
+  while (pos != std::string_view::npos && pos < bytes.size()) {
+    const size_t end = std::min(bytes.find('\n', pos + 1), bytes.size());
+    std::string_view line(bytes.data() + pos + 1, end - pos - 1);
+    line = line.substr(0, line.find_first_of("/\t\r "));
+    bool whole = !line.empty();
+    ForEachNameWord(line, [&](std::string_view w) { whole = whole && w.size() == line.size(); });
+    if (whole) {
+      size_t n = 0;
+      ForEachNameWord(line, [&](std::string_view w) {
+        g->Add(w, kGazProperNoun);
+        ++n;
+      });
+      words += n;
     }
+    pos = end < bytes.size() ? end : std::string_view::npos;
   }
+  return words;
+}
 
-  // Country names (ISO 3166-1), translated with iso-codes' Spanish catalog.
-  {
-    constexpr const char* kJson = "usr/share/iso-codes/json/iso_3166-1.json";
-    constexpr const char* kMo = "usr/share/locale/es/LC_MESSAGES/iso_3166-1.mo";
-    std::string json_bytes, mo_bytes;
-    bool json_found = false, mo_found = false;
-    LOTE_RETURN_IF_ERROR(read(kJson, &json_bytes, &json_found));
-    LOTE_RETURN_IF_ERROR(read(kMo, &mo_bytes, &mo_found));
-    if (json_found && mo_found) {
-      LOTE_ASSIGN_OR_RETURN(auto catalog, ParseMoCatalog(mo_bytes, (base / kMo).string()));
-      const auto j = nlohmann::json::parse(json_bytes, nullptr, /*allow_exceptions=*/false);
-      if (!j.is_object() || !j.contains("3166-1") || !j["3166-1"].is_array()) {
-        return DataLossError((base / kJson).string() + ": no \"3166-1\" array");
-      }
-      size_t words = 0;
-      for (const auto& c : j["3166-1"]) {
-        for (const char* key : {"name", "common_name", "official_name"}) {
-          if (!c.is_object() || !c.contains(key) || !c[key].is_string()) continue;
-          const std::string english = c[key].get<std::string>();
-          auto it = catalog.find(english);
-          const std::string& spanish =
-              it != catalog.end() && !it->second.empty() ? it->second : english;
-          ForEachNameWord(spanish, [&](std::string_view w) {
-            g->Add(w, kGazCountry);
-            ++words;
-          });
-        }
-      }
-      record(kJson, json_bytes, words);
-      record(kMo, mo_bytes, 0);
-    }
+// Country names (ISO 3166-1), translated with `catalog` where it has them.
+Result<size_t> AddCountryNames(std::string_view bytes, const std::string& origin,
+                               const std::map<std::string, std::string>& catalog,
+                               WordGazetteer* g) {
+  const auto j = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("3166-1") || !j["3166-1"].is_array()) {
+    return DataLossError(origin + ": no \"3166-1\" array");
   }
-
-  // Country subdivisions (ISO 3166-2): departments, provinces, states, in their own languages.
-  {
-    constexpr const char* kJson = "usr/share/iso-codes/json/iso_3166-2.json";
-    std::string bytes;
-    bool found = false;
-    LOTE_RETURN_IF_ERROR(read(kJson, &bytes, &found));
-    if (found) {
-      const auto j = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
-      if (!j.is_object() || !j.contains("3166-2") || !j["3166-2"].is_array()) {
-        return DataLossError((base / kJson).string() + ": no \"3166-2\" array");
-      }
-      size_t words = 0;
-      for (const auto& c : j["3166-2"]) {
-        if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
-        ForEachNameWord(c["name"].get<std::string>(), [&](std::string_view w) {
-          g->Add(w, kGazRegion);
-          ++words;
-        });
-      }
-      record(kJson, bytes, words);
-    }
-  }
-
-  // Given names and surnames (python3-fake-factory's person providers).
-  for (const char* rel :
-       {"usr/lib/python3/dist-packages/faker/providers/person/es_ES/__init__.py",
-        "usr/lib/python3/dist-packages/faker/providers/person/es_MX/__init__.py",
-        "usr/lib/python3/dist-packages/faker/providers/person/en_US/__init__.py"}) {
-    std::string bytes;
-    bool found = false;
-    LOTE_RETURN_IF_ERROR(read(rel, &bytes, &found));
-    if (!found) continue;
-    size_t words = 0;
-    ForEachFakerName(bytes, [&](std::string_view name) {
-      ForEachNameWord(name, [&](std::string_view w) {
-        g->Add(w, kGazPersonName);
+  size_t words = 0;
+  for (const auto& c : j["3166-1"]) {
+    for (const char* key : {"name", "common_name", "official_name"}) {
+      if (!c.is_object() || !c.contains(key) || !c[key].is_string()) continue;
+      const std::string english = c[key].get<std::string>();
+      auto it = catalog.find(english);
+      const std::string& spanish =
+          it != catalog.end() && !it->second.empty() ? it->second : english;
+      ForEachNameWord(spanish, [&](std::string_view w) {
+        g->Add(w, kGazCountry);
         ++words;
       });
+    }
+  }
+  return words;
+}
+
+// Country subdivisions (ISO 3166-2): departments, provinces, states, in their own languages.
+Result<size_t> AddSubdivisionNames(std::string_view bytes, const std::string& origin,
+                                   WordGazetteer* g) {
+  const auto j = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("3166-2") || !j["3166-2"].is_array()) {
+    return DataLossError(origin + ": no \"3166-2\" array");
+  }
+  size_t words = 0;
+  for (const auto& c : j["3166-2"]) {
+    if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
+    ForEachNameWord(c["name"].get<std::string>(), [&](std::string_view w) {
+      g->Add(w, kGazRegion);
+      ++words;
     });
-    record(rel, bytes, words);
+  }
+  return words;
+}
+
+// Given names and surnames (a Faker person provider).
+size_t AddPersonNames(std::string_view bytes, WordGazetteer* g) {
+  size_t words = 0;
+  ForEachFakerName(bytes, [&](std::string_view name) {
+    ForEachNameWord(name, [&](std::string_view w) {
+      g->Add(w, kGazPersonName);
+      ++words;
+    });
+  });
+  return words;
+}
+
+}  // namespace
+
+Status AddWordLists(std::span<const WordList> lists, WordGazetteer* g,
+                    std::vector<GazetteerSource>* used) {
+  auto origin_of = [](const WordList& l) { return l.origin.empty() ? l.name : l.origin; };
+  // Translations first, so that the result does not depend on the order of the lists.
+  std::map<std::string, std::string> catalog;
+  for (const WordList& l : lists) {
+    if (l.kind != WordListKind::kCountryNameTranslations) continue;
+    LOTE_ASSIGN_OR_RETURN(auto entries, ParseMoCatalog(l.bytes, origin_of(l)));
+    catalog.merge(entries);  // the first catalog's translation wins
+  }
+  for (const WordList& l : lists) {
+    size_t words = 0;
+    switch (l.kind) {
+      case WordListKind::kSpellingDictionary:
+        words = AddSpellingDictionary(l.bytes, g);
+        break;
+      case WordListKind::kCountryNames: {
+        LOTE_ASSIGN_OR_RETURN(words, AddCountryNames(l.bytes, origin_of(l), catalog, g));
+        break;
+      }
+      case WordListKind::kCountryNameTranslations:
+        break;  // parsed above; contributes no words of its own
+      case WordListKind::kSubdivisionNames: {
+        LOTE_ASSIGN_OR_RETURN(words, AddSubdivisionNames(l.bytes, origin_of(l), g));
+        break;
+      }
+      case WordListKind::kPersonNames:
+        words = AddPersonNames(l.bytes, g);
+        break;
+    }
+    used->push_back({l.name, l.kind, Sha256Hex(l.bytes), words});
   }
   return Status::Ok();
 }
 
 }  // namespace lote::extract::internal
+
+namespace lote::extract {
+
+namespace {
+
+constexpr std::pair<WordListKind, std::string_view> kKindNames[] = {
+    {WordListKind::kSpellingDictionary, "spelling-dictionary"},
+    {WordListKind::kCountryNames, "country-names"},
+    {WordListKind::kCountryNameTranslations, "country-name-translations"},
+    {WordListKind::kSubdivisionNames, "subdivision-names"},
+    {WordListKind::kPersonNames, "person-names"},
+};
+
+}  // namespace
+
+std::string_view WordListKindName(WordListKind kind) {
+  for (const auto& [k, name] : kKindNames) {
+    if (k == kind) return name;
+  }
+  return "unknown";
+}
+
+std::optional<WordListKind> ParseWordListKind(std::string_view name) {
+  for (const auto& [k, n] : kKindNames) {
+    if (n == name) return k;
+  }
+  return std::nullopt;
+}
+
+}  // namespace lote::extract

@@ -1,18 +1,18 @@
-// Private to the tagger: word lists from reference data that Debian ships (Spanish proper nouns
-// of the hunspell-es dictionary, country names in Spanish and country subdivisions from
-// iso-codes, given names and surnames from python3-fake-factory). They tell the tagger what the
-// training data cannot: that "Abejorral" is a place name although it never occurs in the training
-// text.
+// Private to the tagger: the word gazetteer built from the reference word lists the caller
+// supplies (lote/extract/word_list.h), and the parsers of those lists' formats. Bytes in, words
+// out: nothing here opens a file.
 #ifndef LOTE_SRC_EXTRACT_TAGGER_GAZETTEER_H_
 #define LOTE_SRC_EXTRACT_TAGGER_GAZETTEER_H_
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "lote/base/status.h"
+#include "lote/extract/word_list.h"
 #include "tagger_features.h"
 
 namespace lote::extract::internal {
@@ -26,7 +26,7 @@ enum GazetteerBit : uint8_t {
 };
 
 // Lower-cased word hash -> class bits. Stored in the model (section "tagger.gazetteer"), so a
-// model tags the same on machines without the source files.
+// model tags the same without the lists it was trained with.
 class WordGazetteer {
  public:
   // `word`: UTF-8 as written; it is lower-cased and hashed as the tagger hashes tokens.
@@ -48,25 +48,22 @@ class WordGazetteer {
   std::string scratch_;
 };
 
-// A file a gazetteer was built from.
+// A word list a gazetteer was built from, as the model's meta records it.
 struct GazetteerSource {
-  std::string path;
-  std::string sha256;
-  size_t words = 0;  // words it contributed (before merging)
+  std::string name;
+  WordListKind kind = WordListKind::kSpellingDictionary;
+  std::string sha256;  // of the list's bytes
+  size_t words = 0;    // words it contributed (before merging)
 };
 
-// Adds the word lists found under `root` (normally "/": the files live in /usr/share) to *g:
-//   usr/share/hunspell/es_ES.dic                  capitalised, all-letter entries (hunspell-es)
-//   usr/share/iso-codes/json/iso_3166-1.json  +   country names, translated to Spanish with
-//   usr/share/locale/es/LC_MESSAGES/iso_3166-1.mo
-//   usr/share/iso-codes/json/iso_3166-2.json      subdivision names (iso-codes)
-//   usr/lib/python3/dist-packages/faker/providers/person/{es_ES,es_MX,en_US}/__init__.py
-//                                                 given names and surnames (python3-fake-factory)
-// Names are split into words at spaces and punctuation; words of one or two letters are skipped.
-// Missing files are skipped and listed in *missing; files that exist but cannot be parsed are a
-// DataLoss error naming the file. Does not call Finish.
-Status LoadSystemGazetteer(const std::string& root, WordGazetteer* g,
-                           std::vector<GazetteerSource>* used, std::vector<std::string>* missing);
+// Adds the words of `lists` (see WordListKind for what each kind gives) to *g and describes each
+// list, in the order given, in *used. Names are split into words at spaces and punctuation;
+// words of one or two letters are skipped. Country names are translated with every
+// kCountryNameTranslations catalog of `lists`, whatever their order. Does not call Finish.
+// Errors: DataLoss naming the list's origin (its name when origin is empty) when its bytes do
+// not parse as its kind.
+Status AddWordLists(std::span<const WordList> lists, WordGazetteer* g,
+                    std::vector<GazetteerSource>* used);
 
 // Parses a GNU gettext message catalog (.mo, either byte order) into msgid -> msgstr.
 // Errors: DataLoss naming `name` for a bad magic number or offsets outside the file.

@@ -6,8 +6,8 @@
 // capitalisation / digit / punctuation flags, word bigrams, shape n-grams, sentence position,
 // one distributional feature learned from the training text itself (how often a word is
 // written capitalised inside a sentence), and which reference word lists (Spanish proper
-// nouns, country and region names, given names and surnames, from Debian packages) hold the
-// word and its neighbours. Only features seen in training get a weight row.
+// nouns, country and region names, given names and surnames: word_list.h, supplied by the
+// caller) hold the word and its neighbours. Only features seen in training get a weight row.
 //
 // Two-pass models (TaggerTrainOptions::doc_window > 0, the default) add a second perceptron that
 // re-tags documents of 20 or more sentences. It has the same features plus how the first pass
@@ -34,6 +34,7 @@
 #include "lote/base/status.h"
 #include "lote/extract/entity.h"
 #include "lote/extract/entity_eval.h"
+#include "lote/extract/word_list.h"
 #include "lote/io/records.h"
 #include "lote/model/model_file.h"
 #include "lote/text/tokenizer.h"
@@ -132,14 +133,12 @@ struct TaggerTrainOptions {
   // than 20 sentences (and Tag / TagTokens, which see one sentence) use the first pass alone.
   int doc_window = 40;
   int doc_folds = 10;
-  // Word lists from Debian packages, when installed: capitalised entries of the Spanish
-  // spelling dictionary (hunspell-es, /usr/share/hunspell/es_ES.dic), country names in Spanish
-  // and country subdivision names (iso-codes), Spanish, Mexican and US given names and surnames
-  // (python3-fake-factory). Each token gets its lists as features; the lists
-  // are stored in the model, so tagging does not need the files. Missing files are skipped and
-  // named in the model's meta (training.gazetteer).
-  bool system_gazetteer = true;
-  std::string gazetteer_root;  // prefix for /usr/share/... (tests); empty: "/"
+  // Reference word lists read by the caller (word_list.h; lote's CLI gives Debian's hunspell-es,
+  // iso-codes and python3-fake-factory files). Each token gets the classes of the lists that
+  // hold it as features. The words are stored in the model (tagging needs no lists), and the
+  // model's meta (training.gazetteer) names every list with its kind, the SHA-256 of its bytes
+  // and the words it gave. Empty: no word lists. Not owned: the lists must outlive Train.
+  std::span<const WordList> word_lists;
 };
 
 // What training did, also stored in the model's meta JSON.
@@ -155,7 +154,20 @@ struct TaggerTrainReport {
   double seconds = 0;
 };
 
+// Longest sentence, in tokens, that the tagger decodes as one. A longer one (a text without
+// punctuation or line breaks, a long token list) is cut into consecutive pieces of at most this
+// many tokens, each tagged as a sentence of its own (an entity across a cut becomes two), so
+// that tagging memory per sentence is bounded: decoding keeps about 14 bytes per token and tag.
+// Real text stays far below it: the longest sentences of data/sample, esp.testa (as raw text)
+// and MEDDOCAN dev are 37, 164 and 156 tokens, the longest CoNLL sentence of esp.train 1,238.
+inline constexpr size_t kMaxSentenceTokens = 4096;
+
 class EntityTagger;
+
+namespace internal {
+struct TaggerBuffers;  // src/extract/tagger_model.h
+struct TaggerModel;
+}  // namespace internal
 
 // Per-thread scratch for tagging. Not thread-safe; cheap to create, grows to the longest
 // sentence and is then reused without allocating.
@@ -168,8 +180,7 @@ class TaggerState {
 
  private:
   friend class EntityTagger;
-  struct Buffers;
-  std::unique_ptr<Buffers> b_;
+  std::unique_ptr<internal::TaggerBuffers> b_;
 };
 
 class EntityTagger {
@@ -179,9 +190,11 @@ class EntityTagger {
   ~EntityTagger();
 
   // Trains on `train` (IOB2 tags; see FromConll / ProjectBratDocument). `dev` may be empty.
-  // Deterministic: the same data and options give byte-identical model sections.
+  // Deterministic: the same data, options and word-list bytes give byte-identical model
+  // sections. Reads no file: the word lists come in options.word_lists.
   // Errors: InvalidArgument (no sentences, a tags/tokens length mismatch, a tag that is not O,
-  // B-X or I-X, an I-X that does not follow B-X/I-X, more than 255 tags).
+  // B-X or I-X, an I-X that does not follow B-X/I-X, more than 255 tags); DataLoss naming the
+  // list when a word list does not parse as its kind.
   static Result<EntityTagger> Train(const std::vector<TaggedSequence>& train,
                                     const std::vector<TaggedSequence>& dev,
                                     const TaggerTrainOptions& options, TaggerTrainReport* report);
@@ -196,7 +209,8 @@ class EntityTagger {
   model::ModelFile ToModelFile() const;
 
   // Tags a sentence of tokens; writes one tag id per token to *tags (see tag_names()).
-  // Empty input gives empty output. Thread-safe given distinct states.
+  // Empty input gives empty output. A sentence longer than kMaxSentenceTokens is tagged in
+  // pieces. Thread-safe given distinct states.
   void TagTokens(std::span<const std::string_view> tokens, TaggerState* state,
                  std::vector<uint16_t>* tags) const;
 
@@ -207,15 +221,20 @@ class EntityTagger {
   // Tags consecutive sentences of one input. A two-pass model's second pass (documents of 20 or
   // more sentences) sees, for each sentence, the first pass's tags of up to doc_window()
   // sentences before and after it. Extract does the same over the sentences of its text.
+  // Sentences longer than kMaxSentenceTokens are tagged as consecutive sentences of at most
+  // that many tokens (and counted so).
   std::vector<std::vector<std::string>> TagDocument(
       const std::vector<std::vector<std::string>>& sentences, TaggerState* state) const;
   // Document window of the second pass (0: one-pass model).
   int doc_window() const;
 
-  // Finds entities in raw text: segments it (SegmentText), tags every sentence and decodes the
-  // tags into entities with code point offsets into `text`. score = m / (m + s) where m is the
-  // smallest max-marginal margin of the entity's tokens and s the model's margin scale (the
-  // median entity-token margin measured after training), so 0.5 is a typical entity.
+  // Finds entities in raw text: segments it (SegmentText), tags every sentence (in pieces of at
+  // most kMaxSentenceTokens tokens) and decodes the tags into entities with code point offsets
+  // into `text`. State memory: per token of the text about 45 bytes (one pass) or 70 (two
+  // passes), plus the token analyses of at most doc_window() + 1 pieces at a time (see
+  // docs/extraction.md). score = m / (m + s) where m is the smallest max-marginal margin of the
+  // entity's tokens and s the model's margin scale (the median entity-token margin measured
+  // after training), so 0.5 is a typical entity.
   // source = Entity::Source::kModel, value_json empty. Errors: InvalidArgument for invalid UTF-8.
   Result<std::vector<Entity>> Extract(std::string_view text, TaggerState* state) const;
 
@@ -227,15 +246,8 @@ class EntityTagger {
   const std::string& version_id() const;
 
  private:
-  struct Model;
-  struct DocInput;
-  struct WordLists;  // the gazetteer, read once per Train for every model it trains
-  explicit EntityTagger(std::unique_ptr<Model> model);
-  static Result<EntityTagger> TrainOne(const std::vector<TaggedSequence>& train,
-                                       const std::vector<TaggedSequence>& dev,
-                                       const TaggerTrainOptions& options, TaggerTrainReport* report,
-                                       const DocInput* doc, const WordLists& lists);
-  std::unique_ptr<Model> m_;
+  explicit EntityTagger(std::unique_ptr<internal::TaggerModel> model);
+  std::unique_ptr<internal::TaggerModel> m_;
 };
 
 }  // namespace lote::extract
