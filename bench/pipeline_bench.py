@@ -1,22 +1,20 @@
 #!/usr/bin/env python3
-"""End-to-end `lote run` throughput and memory on generated JSONL messages (issue 4), compared
-in the same run with `lote predict` over the same records.
+"""What `lote run` adds over `lote predict`, measured side by side in one run (issue 12).
 
-Generates --mb megabytes of JSONL messages (about 100 bytes each, texts from the bundled
-sample, unique ids) under --work (default build/bench-data), then times, each --repeat times
-(the table shows the median run):
-  1. `lote run` with the classifier only (no extraction, no PII policy);
-  2. `lote run` with classifier + tagger + patterns (a model bundling --model with a tagger
-     trained from --tagger-train, default CoNLL-2002 Spanish when ../shared/datasets has it),
-     PII masked as by default;
-  3. the job of 1 as four stage commands (ingest, prep, infer, publish: the hand-over cost);
-  4. `lote predict` over the same file with each model (no prep, dedup, catalog or manifest).
-Prints records/s, MB/s, peak RSS (/usr/bin/time %M) and the per-stage seconds from the run's
-manifest (summed over threads). Deletes what it generated. Needs about 5x --mb of free disk
-(the catalog holds a compact copy of every row).
+Generates --records JSONL messages (texts from the bundled sample, unique ids) under --work
+(default build/bench-data), then runs, alternately, --repeat times each:
+  predict  `lote predict` with the classifier (reads, classifies, writes JSONL);
+  run      `lote run` with the same classifier (no extraction, no PII policy): ingest, prep
+           (cleaning, language), infer, dedup, results parts, catalog, manifest.
+Alternating the two keeps a machine's drift out of the ratio. Prints, for each: the median wall
+seconds, records/s, CPU seconds (user + sys), peak RSS; the ratio run / predict of the medians
+and the median of the per-pair ratios; then where the run's time goes, from its manifest's
+stage timers (seconds summed over threads; a thread that waits for a core is still timed, so the
+shares, not the absolute numbers, are what to read). With --with-tagger the same for a model
+bundling a CoNLL-2002 tagger (entities, PII masked). Deletes what it generated.
 
-Usage: bench/pipeline_bench.py [--mb 100] [--repeat 3] [--model models/intents.lote]
-                               [--tagger-train FILE] [--lote build/lote] [--work DIR]
+Usage: bench/pipeline_bench.py [--records 200000] [--repeat 5] [--model models/intents.lote]
+                               [--threads 0] [--lote build/lote] [--work DIR] [--with-tagger]
 """
 import argparse
 import json
@@ -28,124 +26,118 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONLL = os.path.join(ROOT, "..", "shared", "datasets", "conll2002_es", "esp.train")
+STAGES = ("ingest", "prep", "infer", "publish", "catalog")
 
 
 def timed(cmd):
-    r = subprocess.run(["/usr/bin/time", "-f", "%e %M"] + cmd, capture_output=True, text=True)
+    """(wall s, cpu s, peak RSS MiB, stdout) of one command."""
+    r = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M"] + cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{r.stderr[-2000:]}")
-    secs, rss = r.stderr.strip().splitlines()[-1].split()
-    return float(secs), int(rss) / 1024.0, r.stdout
+    wall, user, sys_, rss = r.stderr.strip().splitlines()[-1].split()
+    return float(wall), float(user) + float(sys_), int(rss) / 1024.0, r.stdout
 
 
 def manifest_stages(summary_json):
-    """Per-stage seconds of a run, from its manifest (named in the JSON run summary)."""
-    try:
-        manifest = json.loads(summary_json.strip().splitlines()[-1])["manifest"]
-        st = json.load(open(manifest))["stages_seconds"]
-        return " / ".join(f"{st[k]:.1f}" for k in ("ingest", "prep", "infer", "publish"))
-    except (ValueError, KeyError, IndexError, OSError):
-        return "?"
+    summary = json.loads(summary_json.strip().splitlines()[-1])
+    with open(summary["manifest"]) as f:
+        return json.load(f)["stages_seconds"]
 
 
-def median_run(repeat, once):
-    """Runs once() `repeat` times; returns the (secs, rss, extra) of the median-time run."""
-    runs = sorted((once() for _ in range(repeat)), key=lambda r: r[0])
-    return runs[len(runs) // 2], [r[0] for r in runs]
+def ensure_model(a, work):
+    if os.path.exists(a.model):
+        return a.model
+    model = os.path.join(work, "intents.lote")
+    subprocess.run([a.lote, "train", "classify", "--train",
+                    os.path.join(ROOT, "data", "sample", "train.jsonl"), "--dev",
+                    os.path.join(ROOT, "data", "sample", "dev.jsonl"), "--name", "intents",
+                    "--out", model], check=True, capture_output=True)
+    return model
+
+
+def compare(a, work, data, n, size, name, model, config):
+    cfg = os.path.join(work, "cfg.yaml")
+    with open(cfg, "w") as f:
+        f.write(config)
+    out = os.path.join(work, "out")
+    threads = ["--threads", str(a.threads)] if a.threads > 0 else []
+    runs = {"predict": [], "run": []}
+    stages = []
+    for _ in range(a.repeat):
+        runs["predict"].append(timed([a.lote, "predict", "--model", model, "--input", data,
+                                      "--output", os.path.join(work, "pred.jsonl"),
+                                      "--pii-mode", "none"] + threads)[:3])
+        shutil.rmtree(out, ignore_errors=True)
+        wall, cpu, rss, stdout = timed([a.lote, "run", "--input", data, "--output", out, "--model",
+                                        model, "--config", cfg, "--log-format", "json"] + threads)
+        runs["run"].append((wall, cpu, rss))
+        stages.append(manifest_stages(stdout))
+    shutil.rmtree(out, ignore_errors=True)
+
+    print(f"\n### {name}: {n:,} records, {size / 2**20:.1f} MiB of JSONL, "
+          f"{os.cpu_count()} cores, median of {a.repeat} alternating runs\n")
+    print("| command | wall s (all runs) | records/s | CPU s | peak RSS MiB |")
+    print("|---|---|---|---|---|")
+    med = {}
+    for cmd in ("predict", "run"):
+        walls = [r[0] for r in runs[cmd]]
+        med[cmd] = statistics.median(walls)
+        cpu = statistics.median(r[1] for r in runs[cmd])
+        rss = max(r[2] for r in runs[cmd])
+        print(f"| lote {cmd} | {med[cmd]:.2f} ({', '.join(f'{w:.2f}' for w in walls)}) | "
+              f"{n / med[cmd]:,.0f} | {cpu:.2f} | {rss:.0f} |")
+    pairs = [r[0] / p[0] for p, r in zip(runs["predict"], runs["run"])]
+    cpu_pairs = [r[1] / p[1] for p, r in zip(runs["predict"], runs["run"])]
+    print(f"\nrun / predict: wall {med['run'] / med['predict']:.2f}x (median of pair ratios "
+          f"{statistics.median(pairs):.2f}x), CPU {statistics.median(cpu_pairs):.2f}x\n")
+    totals = {s: statistics.median(st.get(s, 0.0) for st in stages) for s in STAGES}
+    all_s = sum(totals.values()) or 1.0
+    print("| stage of lote run | thread-seconds (median) | share |")
+    print("|---|---|---|")
+    for s in STAGES:
+        print(f"| {s} | {totals[s]:.2f} | {100 * totals[s] / all_s:.0f} % |")
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mb", type=int, default=100)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--records", type=int, default=200000)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "intents.lote"))
-    ap.add_argument("--tagger-train", default=CONLL,
-                    help="CoNLL file to train the tagger of the full model (skipped if absent)")
+    ap.add_argument("--threads", type=int, default=0, help="0: lote's default")
     ap.add_argument("--lote", default=os.path.join(ROOT, "build", "lote"))
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench-data"))
+    ap.add_argument("--with-tagger", action="store_true",
+                    help="also compare with a classifier + CoNLL-2002 tagger bundle")
     a = ap.parse_args()
-    work = os.path.join(a.work, f"pipeline-{a.mb}mb")
+    if a.records < 100000:
+        sys.exit("--records: at least 100,000 (issue 12 measures on 100,000 or more)")
+    work = os.path.join(a.work, "pipeline")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    if shutil.disk_usage(work).free < a.mb * 2**20 * 5:
-        sys.exit("not enough free disk for this size")
-    texts = [json.loads(l)["text"] for l in open(os.path.join(ROOT, "data", "sample", "train.jsonl"))]
+    texts = [json.loads(line)["text"]
+             for line in open(os.path.join(ROOT, "data", "sample", "train.jsonl"))]
     data = os.path.join(work, "msgs.jsonl")
-    n = size = 0
+    size = 0
     with open(data, "w") as f:
-        while size < a.mb * 2**20:
-            line = json.dumps({"id": f"m{n}", "text": texts[n % len(texts)]}, ensure_ascii=False) + "\n"
+        for n in range(a.records):
+            line = json.dumps({"id": f"m{n}", "text": texts[n % len(texts)]},
+                              ensure_ascii=False) + "\n"
             f.write(line)
             size += len(line.encode())
-            n += 1
-
-    models = {"classifier only": a.model}
-    if os.path.exists(a.tagger_train):
+    model = ensure_model(a, work)
+    compare(a, work, data, a.records, size, "classifier only", model,
+            "infer:\n  extract: false\npii:\n  mode: none\n")
+    if a.with_tagger:
+        if not os.path.exists(CONLL):
+            sys.exit(f"--with-tagger needs {CONLL}")
         tagger = os.path.join(work, "tagger.lote")
         full = os.path.join(work, "full.lote")
-        subprocess.run([a.lote, "train", "extract", "--train", a.tagger_train, "--format", "conll",
+        subprocess.run([a.lote, "train", "extract", "--train", CONLL, "--format", "conll",
                         "--name", "bench-ner", "--out", tagger], check=True, capture_output=True)
-        subprocess.run([a.lote, "bundle", "--out", full, a.model, tagger], check=True,
+        subprocess.run([a.lote, "bundle", "--out", full, model, tagger], check=True,
                        capture_output=True)
-        models["classifier + tagger + patterns"] = full
-    else:
-        print(f"(no {a.tagger_train}: classifier + tagger + patterns skipped)")
-    configs = {
-        "classifier only": "infer:\n  extract: false\npii:\n  mode: none\n",
-        "classifier + tagger + patterns": "pii:\n  mode: mask\n",
-    }
-    cfg_path = os.path.join(work, "cfg.yaml")
-    out = os.path.join(work, "out")
-
-    print(f"{n:,} records, {size / 2**20:.0f} MiB of JSONL, {os.cpu_count()} cores, "
-          f"median of {a.repeat} runs")
-    print("| run | seconds (all runs) | records/s | MB/s | peak RSS (MiB) | "
-          "ingest / prep / infer / publish (s, summed over threads) |")
-    print("|---|---|---|---|---|---|")
-
-    def row(name, best, all_secs, stages=""):
-        secs, rss = best[0], best[1]
-        print(f"| {name} | {secs:.1f} ({', '.join(f'{s:.1f}' for s in all_secs)}) | "
-              f"{n / secs:,.0f} | {size / 2**20 / secs:.1f} | {rss:.0f} | {stages} |")
-
-    for name, model in models.items():
-        open(cfg_path, "w").write(configs[name])
-
-        def run_once():
-            shutil.rmtree(out, ignore_errors=True)
-            secs, rss, stdout = timed([a.lote, "run", "--input", data, "--output", out, "--model",
-                                       model, "--config", cfg_path, "--log-format", "json"])
-            return secs, rss, manifest_stages(stdout)  # read now: the next run deletes it
-        best, all_secs = median_run(a.repeat, run_once)
-        row(f"lote run, {name}", best, all_secs, best[2])
-
-    # The classifier-only job again, one stage command at a time (hand-over through files).
-    open(cfg_path, "w").write(configs["classifier only"])
-
-    def stages_once():
-        shutil.rmtree(out, ignore_errors=True)
-        total, peak, parts = 0.0, 0.0, []
-        for stage in ("ingest", "prep", "infer", "publish"):
-            cmd = [a.lote, stage, "--output", out, "--config", cfg_path, "--log-format", "json"]
-            if stage == "ingest":
-                cmd += ["--input", data]
-            if stage == "infer":
-                cmd += ["--model", a.model]
-            secs, rss, _ = timed(cmd)
-            total += secs
-            peak = max(peak, rss)
-            parts.append(f"{secs:.1f}")
-        return total, peak, " / ".join(parts) + " (wall per command)"
-    best, all_secs = median_run(a.repeat, stages_once)
-    row("lote ingest + prep + infer + publish, classifier only", best, all_secs, best[2])
-    shutil.rmtree(out, ignore_errors=True)
-
-    for name, model in models.items():
-        def predict_once():
-            return timed([a.lote, "predict", "--model", model, "--input", data, "--output",
-                          os.path.join(work, "pred.jsonl")])
-        best, all_secs = median_run(a.repeat, predict_once)
-        row(f"lote predict, {name} (same records)", best, all_secs)
+        compare(a, work, data, a.records, size, "classifier + tagger + patterns", full,
+                "pii:\n  mode: none\n")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
