@@ -12,6 +12,7 @@
 #include <ctime>
 #include <map>
 
+#include "lote/base/clock.h"
 #include "lote/base/digest.h"
 #include "lote/io/file_source.h"
 #include "lote/text/utf8.h"
@@ -161,12 +162,7 @@ Result<std::string> ModelTimestamp() {
         "1970-01-01 UTC (got \"" +
         text::Excerpt(sde, 40) + "\")");
   }
-  const time_t t = static_cast<time_t>(v);
-  char buf[32];
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf);
+  return FormatTimestampSeconds(static_cast<int64_t>(v) * 1000000);
 }
 
 Result<std::string> FileSha256(const std::string& path) {

@@ -274,7 +274,7 @@ Result<std::shared_ptr<const pipeline::InferenceEngine>> LoadEngine(const RunCon
 }
 
 PipelineConsole::PipelineConsole(RunConfig* c)
-    : json_(c->log_format == "json"), last_plain_(std::chrono::steady_clock::now()) {
+    : json_(c->log_format == "json"), last_plain_(SystemClock()->MonotonicNanos()) {
   tty_ = !json_ && ::isatty(2);
   auto& p = c->pipeline;
   p.log = [this](pipeline::LogLevel level, std::string_view msg) {
@@ -316,8 +316,8 @@ PipelineConsole::PipelineConsole(RunConfig* c)
                    FormatDuration(eta).c_str());
       return;
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_plain_ < std::chrono::seconds(10)) return;
+    const int64_t now = SystemClock()->MonotonicNanos();
+    if (now - last_plain_ < int64_t{10} * 1000000000) return;
     last_plain_ = now;
     std::fprintf(stderr, "lote: progress %.0f%% %llu records %.0f rec/s ETA %s\n", frac * 100,
                  static_cast<unsigned long long>(pr.records_in), rate, FormatDuration(eta).c_str());

@@ -66,7 +66,7 @@ class PipelineConsole {
  private:
   bool json_ = false, tty_ = false;
   std::mutex mu_;
-  std::chrono::steady_clock::time_point last_plain_;
+  int64_t last_plain_ = 0;  // monotonic nanoseconds of the last plain progress line
 };
 
 // Prints the run summary (counts, throughput, per-stage seconds, top labels, quarantine

@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "lote/base/clock.h"
 #include "lote/base/ordered_executor.h"
 #include "lote/base/parallel_for.h"
 #include "lote/classify/intent_classifier.h"
@@ -267,7 +268,7 @@ class ClassifierTrainer {
 Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Train(
     const std::vector<LabeledText>& train, const std::vector<LabeledText>& dev,
     const ClassifierTrainOptions& opt, ClassifierTrainReport* report) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t t0 = SystemClock()->MonotonicNanos();
   ClassifierTrainReport local;
   ClassifierTrainReport& rep = report ? *report : local;
   rep = ClassifierTrainReport();
@@ -415,7 +416,7 @@ Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Train(
   }
   tj["dev_metrics"] = dm;
   ClassifierTrainer::SetCalibration(model.get(), oos, temperature, threshold, tj.dump());
-  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.seconds = SystemClock()->SecondsSince(t0);
   return std::shared_ptr<const IntentClassifier>(std::move(model));
 }
 

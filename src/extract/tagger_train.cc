@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "lote/base/clock.h"
 #include "lote/base/digest.h"
 #include "lote/extract/tagger.h"
 #include "lote/text/utf8.h"
@@ -574,7 +575,7 @@ Result<std::unique_ptr<TaggerModel>> TrainWithRefit(const std::vector<TaggedSequ
                                                     const TaggerTrainOptions& options,
                                                     TaggerTrainReport* report,
                                                     const WordLists& lists) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t t0 = SystemClock()->MonotonicNanos();
   TaggerTrainOptions select = options;
   select.refit_on_dev = false;
   TaggerTrainReport selection;
@@ -604,7 +605,7 @@ Result<std::unique_ptr<TaggerModel>> TrainWithRefit(const std::vector<TaggedSequ
     report->dev_f1 = selection.dev_f1;  // of the selection model, on data it did not see
     report->dev_f1_per_epoch = selection.dev_f1_per_epoch;
     report->epochs = selection.epochs;
-    report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    report->seconds = SystemClock()->SecondsSince(t0);
   }
   return m;
 }
@@ -616,7 +617,7 @@ Result<std::unique_ptr<TaggerModel>> TrainOne(const std::vector<TaggedSequence>&
                                               const TaggerTrainOptions& options,
                                               TaggerTrainReport* report, const DocInput* doc,
                                               const WordLists& lists) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t t0 = SystemClock()->MonotonicNanos();
   if (train.empty()) return InvalidArgumentError("tagger: no training sentences");
   if (!dev.empty() && options.refit_on_dev) {
     return TrainWithRefit(train, dev, options, report, lists);
@@ -661,7 +662,7 @@ Result<std::unique_ptr<TaggerModel>> TrainOne(const std::vector<TaggedSequence>&
   rep.epochs = best.epochs;
   rep.dev_f1 = dev.empty() ? 0 : best.dev_f1;
   rep.dev_f1_per_epoch = std::move(best.dev_f1_per_epoch);
-  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.seconds = SystemClock()->SecondsSince(t0);
   WriteTrainingMeta(rep, options, lists, m.get());
   if (report) *report = rep;
   return m;
@@ -682,7 +683,7 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
                           TrainOne(train, dev, options, report, nullptr, lists));
     return EntityTagger(std::move(m));
   }
-  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t t0 = SystemClock()->MonotonicNanos();
   TaggerTrainOptions one = options;
   one.doc_window = 0;
   TaggerTrainReport rep1;
@@ -755,7 +756,7 @@ Result<EntityTagger> EntityTagger::Train(const std::vector<TaggedSequence>& trai
   m.meta_json = meta.dump();
   if (report) {
     *report = rep1;
-    report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    report->seconds = SystemClock()->SecondsSince(t0);
   }
   return tagger;
 }

@@ -347,14 +347,15 @@ TEST(JsonlReader, ReadsThroughZstd) {
   EXPECT_EQ(all[1].record.label, "2");
 }
 
-TEST(JsonlReader, TenMegabyteLineWorksByDefaultAndFailsUnderSmallLimitThenContinues) {
+TEST(JsonlReader, ALineOverTheOneMebibyteDefaultFailsAloneAndALargerLimitReadsIt) {
   std::string big = "{\"text\":\"" + std::string(10 << 20, 'a') + "\"}\n{\"text\":\"next\"}\n";
-  auto fine = Reader(Format::kJsonl, big, {});
+  TextReaderOptions larger;
+  larger.max_record_bytes = 16 << 20;
+  auto fine = Reader(Format::kJsonl, big, larger);
   auto all = ReadAll(fine.get());
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].record.text.size(), size_t{10 << 20});
-  TextReaderOptions o;
-  o.max_record_bytes = 1 << 20;
+  TextReaderOptions o;  // the default: 1 MiB
   auto limited = Reader(Format::kJsonl, big, o, "big.jsonl");
   all = ReadAll(limited.get());
   ASSERT_EQ(all.size(), 2u);

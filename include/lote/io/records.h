@@ -78,10 +78,14 @@ struct RecordError {
 
 struct TextReaderOptions {
   std::string text_field = "text";
-  std::string label_field;             // empty: do not read labels
-  std::string id_field;                // empty: no ids
-  bool require_label = false;          // a record without the label field is an error
-  size_t max_record_bytes = 64 << 20;  // longer records (csv: all their lines) are skipped
+  std::string label_field;     // empty: do not read labels
+  std::string id_field;        // empty: no ids
+  bool require_label = false;  // a record without the label field is an error
+  // A longer record (jsonl, txt: its line; csv: all its lines) is a ResourceExhausted record
+  // error and is skipped without being buffered. 1 MiB by default: the policy every command
+  // applies unless told otherwise (--max-record-bytes), so one hostile line cannot take the
+  // memory of a whole process.
+  size_t max_record_bytes = size_t{1} << 20;
 };
 
 // Reads text records from csv, jsonl or txt.
