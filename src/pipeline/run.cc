@@ -59,7 +59,9 @@ class Run {
   // Streams `source` through prep + inference into `publisher`; adds its seconds to *seconds.
   Status Stream(const std::string& uri, RecordSource* source, ObjectPublisher* publisher,
                 AttemptCounts* seconds);
-  void Process(Item* item, InferenceState* state, WorkerTimes* times) const;
+  // Prep, inference and the results row's head for every record of `batch` that needs them.
+  void ProcessBatch(Batch* batch, InferenceState* state, const std::string& source_json,
+                    WorkerTimes* times) const;
   void EmitObjectMetrics(const AttemptCounts& c, double seconds);
   Status WriteManifest(RunReport* report, const AttemptCounts& totals, bool reconciled,
                        const std::vector<std::string>& skipped_uris);
@@ -150,27 +152,44 @@ void Run::ReportProgress(bool force) {
   o_.on_progress(p);
 }
 
-void Run::Process(Item* item, InferenceState* state, WorkerTimes* times) const {
-  if (!item->stage.empty() || item->complete) return;  // ingest error, or handed over
+void Run::ProcessBatch(Batch* batch, InferenceState* state, const std::string& source_json,
+                       WorkerTimes* times) const {
+  // Phase by phase over the whole batch rather than record by record: the classifier's and the
+  // tagger's tables stay in the core's cache for the batch's inference instead of being evicted
+  // by prep's between records (measured with perf: the classifier ran up to 25 % slower
+  // interleaved).
   const int64_t t0 = clock_->MonotonicNanos();
-  Status s = prep_.Process(item->raw, &item->prep);
-  if (text_hash_) item->text_hmac = text_hash_->HexDigest(item->raw);
-  if (s.ok() && content_hash_) item->content_key = content_hash_->HexDigest(item->prep.text);
+  for (size_t i = 0; i < batch->size; ++i) {
+    Item* item = &batch->items[i];
+    if (!item->stage.empty() || item->complete) continue;  // ingest error, or handed over
+    Status s = prep_.Process(item->raw, &item->prep);
+    if (text_hash_) item->text_hmac = text_hash_->HexDigest(item->raw);
+    if (s.ok() && content_hash_) item->content_key = content_hash_->HexDigest(item->prep.text);
+    // The raw text is no longer needed: free it before the batch waits for the writer.
+    item->raw.clear();
+    if (!s.ok()) {
+      item->stage = "prep";
+      item->reason = s.message();
+    }
+  }
   const int64_t t1 = clock_->MonotonicNanos();
+  for (size_t i = 0; i < batch->size; ++i) {
+    Item* item = &batch->items[i];
+    if (!item->stage.empty() || item->complete) continue;
+    Status s = spec_.engine->Infer(item->prep.text, state, &item->out);
+    if (!s.ok()) {
+      item->stage = "infer";
+      item->reason = s.ToString();
+    }
+  }
+  const int64_t t2 = clock_->MonotonicNanos();
+  // The results row's head is encoded here, on the workers, not by the writer.
+  for (size_t i = 0; i < batch->size; ++i) {
+    Item* item = &batch->items[i];
+    if (item->stage.empty()) EncodeResultHead(source_json, item);
+  }
   times->prep_ns += t1 - t0;
-  // The raw text is no longer needed: free it before the batch waits for the writer.
-  item->raw.clear();
-  if (!s.ok()) {
-    item->stage = "prep";
-    item->reason = s.message();
-    return;
-  }
-  s = spec_.engine->Infer(item->prep.text, state, &item->out);
-  times->infer_ns += clock_->MonotonicNanos() - t1;
-  if (!s.ok()) {
-    item->stage = "infer";
-    item->reason = s.ToString();
-  }
+  times->infer_ns += t2 - t1;
 }
 
 Status Run::Stream(const std::string& uri, RecordSource* source, ObjectPublisher* publisher,
@@ -202,12 +221,7 @@ Status Run::Stream(const std::string& uri, RecordSource* source, ObjectPublisher
         std::shared_ptr<InferenceState> state;
         if (spec_.engine) state = spec_.engine->NewState();
         return [this, t, state, source_json](Batch* batch) -> Status {
-          for (size_t i = 0; i < batch->size; ++i) {
-            Item* item = &batch->items[i];
-            Process(item, state.get(), t.get());
-            // The results row's head is encoded here, on the workers, not by the writer.
-            if (item->stage.empty()) EncodeResultHead(*source_json, item);
-          }
+          ProcessBatch(batch, state.get(), *source_json, t.get());
           return Status::Ok();
         };
       },
