@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs exactly the Debian 12 packages lote needs that are missing on this machine.
 # Both quick-start commands call it; it is a no-op on a machine that has everything.
-# Usage: scripts/bootstrap.sh [--bench]   (--bench adds the peers the benchmarks compare with)
+# Usage: scripts/bootstrap.sh [--bench] [--checks]
+#   --bench   adds the peers the benchmarks compare with
+#   --checks  adds what scripts/test.sh's check phases use: clang-format, clang 14 with its
+#             sanitizer and libFuzzer runtimes, llvm-symbolizer for readable stack traces
 set -euo pipefail
 
 packages=(
@@ -14,9 +17,16 @@ packages=(
   # word lists `lote train extract` gives the entity tagger (apps/lote/word_lists.cc)
   hunspell-es iso-codes python3-fake-factory
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libbenchmark-dev fasttext time python3-sklearn)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(libbenchmark-dev fasttext time python3-sklearn) ;;
+    --checks) packages+=(clang-format-14 clang-14 libclang-rt-14-dev llvm-14) ;;
+    *)
+      echo "bootstrap: unknown option $arg (expected --bench or --checks)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

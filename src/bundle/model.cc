@@ -34,6 +34,13 @@ Result<Model> LoadModel(std::string_view bytes, std::string_view source) {
   if (!meta.is_object() || !meta.contains("name") || !meta["name"].is_string()) {
     return DataLossError(src + ": model meta section is not valid");
   }
+  // nlohmann's value() throws on a field of another type: a file with a valid checksum but a
+  // hand-edited meta must be an error, not an exception.
+  for (const char* key : {"created_at", "version_id"}) {
+    if (meta.contains(key) && !meta[key].is_string()) {
+      return DataLossError(src + ": model meta field '" + key + "' is not a string");
+    }
+  }
   m.name = meta["name"].get<std::string>();
   m.created_at = meta.value("created_at", "");
   m.version_id = model::VersionId(m.name, file);
@@ -74,7 +81,7 @@ Result<std::string> BundleModels(const std::vector<const Model*>& parts, std::st
     auto meta = nlohmann::ordered_json::parse(p->meta_json, nullptr, false);
     if (meta.contains("parts") && meta["parts"].is_object()) {
       for (auto& [k, v] : meta["parts"].items()) {
-        v["from_model"] = p->version_id;
+        if (v.is_object()) v["from_model"] = p->version_id;  // operator[] throws on a non-object
         parts_meta[k] = v;
       }
     }

@@ -23,6 +23,17 @@ Status LoadTaggerPart(const model::ModelFile& file, std::string_view source, Mod
       meta = j["parts"]["tagger"].dump();
     }
   }
+  // The tagger reads "name" and "version_id" from its meta with nlohmann's value(), which throws
+  // on another type (src/extract/tagger.cc): a hand-edited file must be DataLoss instead.
+  const auto view_meta = nlohmann::json::parse(meta, nullptr, /*allow_exceptions=*/false);
+  if (view_meta.is_object()) {
+    for (const char* key : {"name", "version_id"}) {
+      if (view_meta.contains(key) && !view_meta[key].is_string()) {
+        return DataLossError(std::string(source) + ": tagger meta field '" + key +
+                             "' is not a string");
+      }
+    }
+  }
   view.sections["meta"] = std::move(meta);
   auto tagger = extract::EntityTagger::FromModelFile(view);
   if (!tagger.ok()) {

@@ -22,12 +22,28 @@ inline uint64_t Mix(uint64_t h) {
   return h;
 }
 
+// ThreadSanitizer instruments the ifunc resolver that target_clones generates, and the dynamic
+// loader runs that resolver before TSan's runtime is set up: the binary crashes before main()
+// (clang 14). TSan builds keep the default clone only.
+#if defined(__SANITIZE_THREAD__)
+#define LOTE_NO_TARGET_CLONES
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LOTE_NO_TARGET_CLONES
+#endif
+#endif
+#ifdef LOTE_NO_TARGET_CLONES
+#define LOTE_AVX2_CLONES
+#else
+#define LOTE_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+
 // scores[0..k) += sum_i value[i] * scale[index[i]] * q[index[i] * k + j]. The hot loop of
 // prediction; cloned for AVX2 (picked at run time) so int8 -> float widening is one instruction
 // without building the whole project for a newer CPU.
-__attribute__((target_clones("avx2", "default"))) void AccumulateScores(
-    const uint32_t* index, const float* value, size_t n, const float* scale, const int8_t* q,
-    size_t k, float* scores) {
+LOTE_AVX2_CLONES void AccumulateScores(const uint32_t* index, const float* value, size_t n,
+                                       const float* scale, const int8_t* q, size_t k,
+                                       float* scores) {
   for (size_t i = 0; i < n; ++i) {
     const uint32_t f = index[i];
     const float v = value[i] * scale[f];

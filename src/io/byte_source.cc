@@ -225,15 +225,16 @@ Status LineReader::Fill() {
     buf_.erase(0, pos_);
     pos_ = 0;
   }
-  size_t old = buf_.size();
-  buf_.resize(old + kLineChunk);
-  auto got = source_->Read(buf_.data() + old, kLineChunk);
+  // Read into a chunk that is never cleared, then append what arrived: growing buf_ by a whole
+  // chunk for each read zero-filled 64 KiB per call, whatever the source returned (a source that
+  // hands out a few bytes at a time made reading a file cost 64 KiB of writes per read).
+  if (!chunk_) chunk_ = std::make_unique_for_overwrite<char[]>(kLineChunk);
+  auto got = source_->Read(chunk_.get(), kLineChunk);
   if (!got.ok()) {
-    buf_.resize(old);
     error_ = got.status();
     return error_;
   }
-  buf_.resize(old + *got);
+  buf_.append(chunk_.get(), *got);
   if (*got == 0) eof_ = true;
   return Status::Ok();
 }

@@ -5,6 +5,7 @@
 
 #include "lote/base/digest.h"
 #include "lote/model/bytes.h"
+#include "lote/text/utf8.h"
 
 namespace lote::model {
 
@@ -91,7 +92,14 @@ Result<ModelFile> ParseModelFile(std::string_view bytes, std::string_view source
     std::string name, data;
     LOTE_RETURN_IF_ERROR(r.GetString(&name));
     LOTE_RETURN_IF_ERROR(r.GetString(&data));
-    file.sections.emplace(std::move(name), std::move(data));
+    // The writer emits each name once, in byte order. A duplicate would otherwise be dropped
+    // silently (and which copy wins would depend on this reader), so any other order is corrupt.
+    if (!file.sections.empty() && name <= file.sections.rbegin()->first) {
+      return DataLossError(
+          src + ": section '" + text::Excerpt(name, 40) + "' " +
+          (name == file.sections.rbegin()->first ? "appears twice" : "is out of order"));
+    }
+    file.sections.emplace_hint(file.sections.end(), std::move(name), std::move(data));
   }
   LOTE_RETURN_IF_ERROR(r.ExpectEnd());
   return file;

@@ -303,7 +303,8 @@ TEST(PatternCorpus, PrecisionAndRecallPerType) {
       }
     }
   }
-  EXPECT_GE(cases, 300);
+  // Every committed case runs (510 today): deleting cases must be a visible change here.
+  EXPECT_GE(cases, 510);
   std::cout << "type      gold  tp  fp  fn  precision  recall\n";
   for (const auto& [type, k] : counts) {
     double p = k.tp + k.fp == 0 ? 1.0 : static_cast<double>(k.tp) / (k.tp + k.fp);
@@ -312,8 +313,12 @@ TEST(PatternCorpus, PrecisionAndRecallPerType) {
               << std::setw(4) << k.tp << std::setw(4) << k.fp << std::setw(4) << k.fn << std::fixed
               << std::setprecision(3) << std::setw(11) << p << std::setw(8) << r << "\n";
     EXPECT_GT(k.tp + k.fn, 0) << type << " has no gold cases";
-    EXPECT_GE(p, 0.99) << type;
-    EXPECT_GE(r, 0.95) << type;
+    // Measured: no miss and nothing spurious for any type. The rules are deterministic, so the
+    // floors count cases, not ratios: one miss per type is the hair (recall >= 0.95 let DATE
+    // lose 5 of its 106 cases), and no spurious match (precision >= 0.99 already allowed none
+    // for types under 100 cases; a floor of one would loosen it).
+    EXPECT_LE(k.fn, 1) << type << ": " << k.fn << " missed of " << k.tp + k.fn;
+    EXPECT_EQ(k.fp, 0) << type << ": " << k.fp << " spurious, " << k.tp << " found";
   }
 }
 

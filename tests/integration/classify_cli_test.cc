@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
+#include "quality_floor.h"
 
 namespace lote::testing {
 namespace {
@@ -16,11 +17,12 @@ class ClassifyCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    auto r = TrainSampleModel(*dir_ / "intents.lote");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    setup_error_ = SetupProblem(TrainSampleModel(*dir_ / "intents.lote"), "training on the sample");
   }
   static void TearDownTestSuite() { delete dir_; }
+  void SetUp() override { ASSERT_EQ(setup_error_, ""); }
   static std::string Model() { return *dir_ / "intents.lote"; }
+  static inline std::string setup_error_;
   static TempDir* dir_;
   TempDir tmp_;
 };
@@ -43,7 +45,7 @@ TEST_F(ClassifyCli, EvalJsonHasEveryRequiredFieldAsFractions) {
     EXPECT_GE(j[k].get<double>(), 0.0);
     EXPECT_LE(j[k].get<double>(), 1.0);
   }
-  EXPECT_GT(j["accuracy"].get<double>(), 0.9);
+  EXPECT_TRUE(quality::AtLeast("sample test accuracy", j["accuracy"].get<double>(), 0.99));
   ASSERT_TRUE(j["per_label"].contains("consulta_saldo"));
   for (const char* k : {"precision", "recall", "f1", "support"}) {
     EXPECT_TRUE(j["per_label"]["consulta_saldo"].contains(k)) << k;
@@ -195,7 +197,8 @@ TEST_F(ClassifyCli, OosModelReportsInScopeAccuracyAndOosRecall) {
   auto j = nlohmann::json::parse(r.out);
   ASSERT_TRUE(j.contains("in_scope_accuracy"));
   ASSERT_TRUE(j.contains("oos_recall"));
-  EXPECT_GT(j["in_scope_accuracy"].get<double>(), 0.9);
+  EXPECT_TRUE(
+      quality::AtLeast("oos model in-scope accuracy", j["in_scope_accuracy"].get<double>(), 0.99));
 }
 
 TEST_F(ClassifyCli, MissingInputFileExitsWithInputErrorCode) {

@@ -60,6 +60,18 @@ inline CliResult RunLote(const std::string& args, const std::string& env = "") {
   return r;
 }
 
+// gtest answers a fatal failure in SetUpTestSuite by skipping every test of the suite, and CTest
+// counts those as skipped, not failed: a suite whose model did not train would pass. Suites keep
+// what went wrong in their setup instead (this returns "" for a command that succeeded), and
+// each test's SetUp asserts it is empty.
+inline std::string SetupProblem(const CliResult& r, const std::string& what) {
+  if (r.exit_code == 0) return "";
+  // append(), not operator+: GCC 12 warns falsely (-Wrestrict) on a literal + std::string.
+  std::string problem = what;
+  problem.append(" exited with ").append(std::to_string(r.exit_code)).append(": ").append(r.err);
+  return problem;
+}
+
 // Trains the default intent classifier on the bundled sample into `path` (about a second), as
 // the quick start does. The suites that need a model call it once in SetUpTestSuite.
 inline CliResult TrainSampleModel(const std::string& path) {

@@ -57,10 +57,11 @@ class PipelineCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    auto r = TrainSampleModel(*dir_ / "intents.lote");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    setup_error_ = SetupProblem(TrainSampleModel(*dir_ / "intents.lote"), "training on the sample");
   }
   static void TearDownTestSuite() { delete dir_; }
+  void SetUp() override { ASSERT_EQ(setup_error_, ""); }
+  static inline std::string setup_error_;
 
   static std::string Model() { return *dir_ / "intents.lote"; }
 

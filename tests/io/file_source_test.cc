@@ -1,11 +1,15 @@
 #include "lote/io/file_source.h"
 
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io_test_util.h"
@@ -64,16 +68,49 @@ TEST(FileSource, DirectoryIsFailedPrecondition) {
   EXPECT_EQ(source.status().code(), StatusCode::kFailedPrecondition);
 }
 
+// Opens `path` as an unprivileged user when running as root, who reads any file: a forked child
+// drops to uid/gid 65534 (nobody) first. Returns the status code and whether the message named
+// the path; nullopt when the child could not drop privileges.
+std::optional<std::pair<StatusCode, bool>> OpenAsUnprivileged(const std::string& path) {
+  if (::geteuid() != 0) {
+    auto source = OpenFileSource(path);
+    return std::pair{source.status().code(),
+                     source.status().message().find(path) != std::string::npos};
+  }
+  int fds[2];
+  if (::pipe(fds) != 0) return std::nullopt;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    unsigned char reply[2] = {0xff, 0};
+    if (::setgroups(0, nullptr) == 0 && ::setgid(65534) == 0 && ::setuid(65534) == 0) {
+      auto source = OpenFileSource(path);
+      reply[0] = static_cast<unsigned char>(source.status().code());
+      reply[1] = source.status().message().find(path) != std::string::npos;
+    }
+    (void)!::write(fds[1], reply, sizeof(reply));
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  unsigned char reply[2] = {0xff, 0};
+  const bool got = ::read(fds[0], reply, sizeof(reply)) == 2;
+  ::close(fds[0]);
+  int wstatus = 0;
+  ::waitpid(pid, &wstatus, 0);
+  if (!got || reply[0] == 0xff) return std::nullopt;
+  return std::pair{static_cast<StatusCode>(reply[0]), reply[1] != 0};
+}
+
+// As root (CI, containers) the check runs in a child that has given up root.
 TEST(FileSource, UnreadableFileIsPermissionDenied) {
-  if (::geteuid() == 0) GTEST_SKIP() << "running as root: permissions are not enforced";
   std::string path = TempPath("secret.txt");
   std::ofstream(path) << "x";
   ::chmod(path.c_str(), 0);
-  auto source = OpenFileSource(path);
-  ASSERT_FALSE(source.ok());
-  EXPECT_EQ(source.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_NE(source.status().message().find(path), std::string::npos);
+  const auto result = OpenAsUnprivileged(path);
   ::unlink(path.c_str());
+  if (!result) GTEST_SKIP() << "running as root and cannot drop privileges to test permissions";
+  EXPECT_EQ(result->first, StatusCode::kPermissionDenied);
+  EXPECT_TRUE(result->second) << "the message names the path";
 }
 
 TEST(ListDirectory, ReturnsSortedNamesWithoutDots) {

@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lote/base/digest.h"
+#include "lote/model/bytes.h"
+
 namespace lote::model {
 namespace {
 
@@ -55,6 +62,41 @@ TEST(ModelFile, RejectsWrongMagicAndVersion) {
   bytes[8] = 99;  // format version
   auto wrong = ParseModelFile(bytes, "m.lote");
   EXPECT_EQ(wrong.status().code(), StatusCode::kFailedPrecondition);
+}
+
+// A file framed by hand, the way SerializeModelFile does, around sections in the given order.
+std::string Framed(const std::vector<std::pair<std::string, std::string>>& sections) {
+  ByteWriter payload;
+  payload.Put<uint32_t>(static_cast<uint32_t>(sections.size()));
+  for (const auto& [name, data] : sections) {
+    payload.PutString(name);
+    payload.PutString(data);
+  }
+  ByteWriter header;
+  header.Put<uint32_t>(kModelFormatVersion);
+  header.Put<uint64_t>(payload.bytes().size());
+  Sha256 h;
+  h.Update(payload.bytes());
+  const auto md = h.Final();
+  return std::string(kModelMagic, sizeof(kModelMagic)) + header.bytes() + payload.bytes() +
+         std::string(reinterpret_cast<const char*>(md.data()), md.size());
+}
+
+// Found by tests/fuzz/model_file_fuzz.cc (corpus/model_file/duplicate_sections,
+// unsorted_sections): a repeated section used to be dropped silently, the first copy winning.
+TEST(ModelFile, RepeatedOrReorderedSectionsAreDataLoss) {
+  EXPECT_EQ(Framed({{"a", "1"}, {"meta", "{}"}}),
+            SerializeModelFile(ModelFile{{{"a", "1"}, {"meta", "{}"}}}));
+  auto twice = ParseModelFile(Framed({{"a", "1"}, {"a", "2"}}), "m.lote");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(twice.status().message().find("'a' appears twice"), std::string::npos)
+      << twice.status().message();
+  auto reordered = ParseModelFile(Framed({{"meta", "{}"}, {"a", "1"}}), "m.lote");
+  ASSERT_FALSE(reordered.ok());
+  EXPECT_EQ(reordered.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(reordered.status().message().find("'a' is out of order"), std::string::npos)
+      << reordered.status().message();
 }
 
 }  // namespace

@@ -64,8 +64,9 @@ class LineReader {
   ByteSource* source_;
   size_t max_line_bytes_;
   std::string buf_;
-  size_t pos_ = 0;   // start of the unconsumed bytes in buf_
-  size_t scan_ = 0;  // bytes after pos_ already known to hold no '\n'
+  std::unique_ptr<char[]> chunk_;  // what one Read() fills, allocated on first use
+  size_t pos_ = 0;                 // start of the unconsumed bytes in buf_
+  size_t scan_ = 0;                // bytes after pos_ already known to hold no '\n'
   bool eof_ = false;
   bool at_start_ = true;  // nothing returned yet: a BOM may still be dropped
   bool had_crlf_ = false;

@@ -43,7 +43,8 @@ std::string SerializeModelFile(const ModelFile& file);
 
 // Parses and verifies magic, version and checksum. `source` names the file in messages.
 // Errors: InvalidArgument (not a lote model: bad magic), FailedPrecondition (unknown format
-// version), DataLoss (truncated or checksum mismatch).
+// version), DataLoss (truncated, checksum mismatch, or a section name repeated or out of the
+// byte order the writer uses).
 Result<ModelFile> ParseModelFile(std::string_view bytes, std::string_view source);
 
 }  // namespace lote::model
