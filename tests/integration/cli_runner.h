@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -72,12 +73,56 @@ inline std::string SetupProblem(const CliResult& r, const std::string& what) {
   return problem;
 }
 
+// Runs `lote TRAIN_ARGS --out PATH` for a suite's SetUpTestSuite, training each model once per
+// build of lote: CTest runs every test in a process of its own, so without this each test would
+// retrain its suite's models (seconds each under the sanitizers). The model is kept in
+// LOTE_TEST_CACHE_DIR under a key of the arguments, the binary (size and mtime) and the files
+// the arguments name (size and mtime, recursively for folders); training is deterministic, so a
+// cached model is the model the command would write. Concurrent suites may train the same key:
+// each writes a temporary file and renames it, and both write the same bytes.
+inline CliResult TrainCached(const std::string& train_args, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::string key = train_args;
+  auto stamp = [&key](const fs::path& p) {
+    std::error_code ec;
+    const auto size = fs::is_regular_file(p, ec) ? fs::file_size(p, ec) : 0;
+    const auto time = fs::last_write_time(p, ec).time_since_epoch().count();
+    key += "|" + p.string() + ":" + std::to_string(size) + ":" + std::to_string(time);
+  };
+  stamp(LOTE_CLI_PATH);
+  std::istringstream words(train_args);
+  std::string word;
+  while (words >> word) {
+    std::error_code ec;
+    if (fs::is_directory(word, ec)) {
+      for (const auto& e : fs::recursive_directory_iterator(word, ec)) stamp(e.path());
+    } else if (fs::exists(word, ec)) {
+      stamp(word);
+    }
+  }
+  const std::string cached = std::string(LOTE_TEST_CACHE_DIR) + "/" +
+                             std::to_string(std::hash<std::string>{}(key)) + ".lote";
+  std::error_code ec;
+  if (!fs::exists(cached, ec)) {
+    fs::create_directories(LOTE_TEST_CACHE_DIR, ec);
+    const std::string tmp = cached + ".tmp-" + std::to_string(::getpid());
+    CliResult r = RunLote(train_args + " --out " + tmp);
+    if (r.exit_code != 0) return r;
+    fs::rename(tmp, cached, ec);
+    if (ec) return CliResult{1, "", "cannot keep the trained model: " + ec.message()};
+  }
+  fs::copy_file(cached, path, fs::copy_options::overwrite_existing, ec);
+  if (ec) return CliResult{1, "", "cannot copy the cached model: " + ec.message()};
+  return CliResult{0, "", ""};
+}
+
 // Trains the default intent classifier on the bundled sample into `path` (about a second), as
 // the quick start does. The suites that need a model call it once in SetUpTestSuite.
 inline CliResult TrainSampleModel(const std::string& path) {
   const std::string sample = LOTE_SAMPLE_DIR;
-  return RunLote("train classify --train " + sample + "/train.jsonl --dev " + sample +
-                 "/dev.jsonl --name intents --out " + path);
+  return TrainCached("train classify --train " + sample + "/train.jsonl --dev " + sample +
+                         "/dev.jsonl --name intents",
+                     path);
 }
 
 }  // namespace lote::testing

@@ -30,11 +30,12 @@ class ExtractCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    auto r = RunLote("train extract --train " + kData + "/train.conll --dev " + kData +
-                     "/dev.conll --format conll --name ner --out " + (*dir_ / "ner.lote"));
+    auto r = TrainCached("train extract --train " + kData + "/train.conll --dev " + kData +
+                             "/dev.conll --format conll --name ner",
+                         *dir_ / "ner.lote");
     setup_error_ = SetupProblem(r, "training on train.conll");
-    r = RunLote("train extract --train " + kData + "/brat_train --format brat --out " +
-                (*dir_ / "brat.lote"));
+    r = TrainCached("train extract --train " + kData + "/brat_train --format brat",
+                    *dir_ / "brat.lote");
     if (setup_error_.empty()) setup_error_ = SetupProblem(r, "training on brat_train");
   }
   static void TearDownTestSuite() { delete dir_; }
