@@ -211,7 +211,9 @@ TEST(Prep, TheAlreadyCleanFastPathAcceptsOnlyWhatEveryStepLeavesUnchanged) {
   EXPECT_TRUE(IsAlreadyClean("Señor, ¿cuánto debo? 1.000 pesos"));
   EXPECT_FALSE(IsAlreadyClean("dos  espacios"));
   EXPECT_FALSE(IsAlreadyClean(" borde"));
-  EXPECT_FALSE(IsAlreadyClean("nbsp\xc2\xa0aqui"));
+  EXPECT_FALSE(
+      IsAlreadyClean("nbsp\xc2\xa0"
+                     "aqui"));
   EXPECT_FALSE(IsAlreadyClean(""));
 }
 

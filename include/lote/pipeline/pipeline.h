@@ -96,8 +96,8 @@ struct PipelineOptions {
   // prep.dedup_content is refused (InvalidArgument).
   Secret fingerprint_key;
 
-  int threads = 0;             // inference workers; 0: the CPUs this process may run on (affinity)
-  size_t batch_records = 256;  // records per unit of work, at most
+  int threads = 0;              // inference workers; 0: the CPUs this process may run on (affinity)
+  size_t batch_records = 1024;  // records per unit of work, at most
   size_t batch_bytes = size_t{1} << 20;  // text bytes per unit of work, about (closes a batch)
   size_t max_inflight_batches = 0;  // bound on batches between reader and writer; 0: 4 x threads
   uint64_t max_part_bytes = 128ull << 20;  // uncompressed bytes per part before rolling
