@@ -342,6 +342,13 @@ Result<EntityTagger> EntityTagger::FromModelFile(const model::ModelFile& file) {
   m->meta_json.assign(meta);
   const nlohmann::json j = nlohmann::json::parse(meta, nullptr, /*allow_exceptions=*/false);
   if (j.is_object()) {
+    // Checked before reading: nlohmann throws on a field of another type.
+    for (const char* field : {"name", "version_id"}) {
+      auto it = j.find(field);
+      if (it != j.end() && !it->is_string()) {
+        return DataLossError(std::string("tagger meta: '") + field + "' is not a string");
+      }
+    }
     m->name = j.value("name", std::string("tagger"));
     m->version_id = j.value("version_id", std::string());
   }

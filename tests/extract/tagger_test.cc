@@ -333,6 +333,19 @@ TEST(EntityTagger, TruncatedWeightsSectionIsDataLoss) {
   EXPECT_EQ(EntityTagger::FromModelFile(missing).status().code(), StatusCode::kNotFound);
 }
 
+TEST(EntityTagger, AMetaFieldOfTheWrongTypeIsDataLossNotAnException) {
+  auto tagger = EntityTagger::Train(SyntheticCorpus(1), {}, FastOptions(), nullptr);
+  ASSERT_TRUE(tagger.ok());
+  const model::ModelFile file = tagger->ToModelFile();
+  for (const char* meta : {R"({"name": 7})", R"({"version_id": ["x"]})", R"({"name": null})"}) {
+    model::ModelFile broken = file;
+    broken.sections["meta"] = meta;
+    auto r = EntityTagger::FromModelFile(broken);
+    ASSERT_FALSE(r.ok()) << meta;
+    EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << meta;
+  }
+}
+
 TEST(EntityTagger, ModelOfAnotherFeatureVersionIsRefusedWithAClearError) {
   auto tagger = EntityTagger::Train(SyntheticCorpus(1), {}, FastOptions(), nullptr);
   ASSERT_TRUE(tagger.ok());
