@@ -383,7 +383,7 @@ void PrintRunSummary(const pipeline::RunReport& r, bool json) {
     std::printf("top labels:");
     const size_t n = std::min<size_t>(5, r.top_labels.size());
     for (size_t i = 0; i < n; ++i) {
-      std::printf(" %s %llu%s", r.top_labels[i].first.c_str(),
+      std::printf(" %s %llu%s", text::EscapeControl(r.top_labels[i].first).c_str(),
                   static_cast<unsigned long long>(r.top_labels[i].second), i + 1 < n ? "," : "");
     }
     std::printf("\n");
@@ -391,10 +391,12 @@ void PrintRunSummary(const pipeline::RunReport& r, bool json) {
   if (!r.quarantine_reasons.empty()) {
     std::printf("quarantine reasons:\n");
     for (const auto& [reason, n] : r.quarantine_reasons) {
-      std::printf("  %6llu  %s\n", static_cast<unsigned long long>(n), reason.c_str());
+      std::printf("  %6llu  %s\n", static_cast<unsigned long long>(n),
+                  text::EscapeControl(reason).c_str());
     }
   }
-  std::printf("manifest: %s\ncatalog: %s\n", r.manifest_uri.c_str(), r.catalog_path.c_str());
+  std::printf("manifest: %s\ncatalog: %s\n", text::EscapeControl(r.manifest_uri).c_str(),
+              text::EscapeControl(r.catalog_path).c_str());
   std::fflush(stdout);
 }
 
