@@ -199,6 +199,9 @@ void AddPipelineFlags(CLI::App* cmd, const FlagSet& set, PipelineFlags* f) {
     cmd->add_option("--pii-mode", f->pii_mode,
                     "How personal data is written: none | mask | type | hash (keyed)")
         ->check(CLI::IsMember({"none", "mask", "type", "hash"}));
+    cmd->add_option("--pii-types", f->pii_types,
+                    "Comma-separated entity types treated as personal (default: the pattern "
+                    "types, PER and the model's personal types)");
     AddReferenceDateFlag(cmd, &f->reference_date);
   }
   if (set.model || set.prep) {
@@ -227,6 +230,11 @@ int ResolveRunConfig(const PipelineFlags& f, const FlagSet& set, RunConfig* c) {
   if (!f.catalog.empty()) c->catalog = f.catalog;
   if (!f.log_format.empty()) c->log_format = f.log_format;
   if (!f.pii_mode.empty()) c->engine.pii_mode = f.pii_mode;
+  if (!f.pii_types.empty()) {
+    auto types = ParseTypeList(f.pii_types, "--pii-types");
+    if (!types.ok()) return FailUsage(types.status().message());
+    c->engine.pii_types = *types;
+  }
   if (!f.pii_key_file.empty()) c->pii_key_file = f.pii_key_file;
   if (!f.reference_date.empty()) c->engine.reference_date = f.reference_date;
   if (f.threads > 0) c->pipeline.threads = f.threads;

@@ -31,7 +31,7 @@ Status LoadRunConfig(const std::string& path, RunConfig* config);
 
 // The flags `lote run` and the stage subcommands share; unset values leave the config's.
 struct PipelineFlags {
-  std::string config, input, output, model, catalog, log_format, pii_mode, pii_key_file;
+  std::string config, input, output, model, catalog, log_format, pii_mode, pii_types, pii_key_file;
   std::string reference_date;
   int threads = 0;
   size_t max_record_bytes = 0;  // 0: unset

@@ -86,6 +86,19 @@ TEST_F(RunCli, PersonalDataIsMaskedInResultsByDefault) {
   EXPECT_EQ(q.out.find("ana@example.com"), std::string::npos) << q.out;
 }
 
+TEST_F(RunCli, PiiTypesFlagLimitsWhatIsMasked) {
+  WriteAll(tmp_ / "lake/extra.jsonl",
+           "{\"id\":\"p1\",\"text\":\"llamenme al 3001234567 o a ana@example.com\"}\n");
+  ASSERT_EQ(RunLote(RunArgs("--pii-types EMAIL")).exit_code, 0);
+  auto q = RunLote("query --format csv --output " + (tmp_ / "out") +
+                   " \"SELECT entities FROM results WHERE record_id = 'p1'\"");
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_NE(q.out.find("3001234567"), std::string::npos) << q.out;
+  EXPECT_EQ(q.out.find("ana@example.com"), std::string::npos) << q.out;
+  auto bad = RunLote(RunArgs("--pii-types 'EMAIL,,PHONE'"));
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+}
+
 TEST_F(RunCli, TwoConcurrentRunsOnDifferentOutputsSharingACatalogNeverBothPublish) {
   // Before, both succeeded and published every record twice (or, one after the other, the second
   // output silently got nothing). A catalog now belongs to one output.
