@@ -12,9 +12,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -30,7 +32,7 @@ using nlohmann::json;
 
 const std::string kSample = LOTE_SAMPLE_DIR;
 constexpr int kFiles = 3;
-constexpr int kRecordsPerFile = 15000;  // ~1.5 MB each: a run lasts long enough to be killed
+constexpr int kRecordsPerFile = 15000;  // ~1.5 MB each
 
 // Starts `lote ARGS` in the background (output capped like RunLote); returns its pid.
 pid_t SpawnLote(const std::string& args, const std::string& log) {
@@ -50,6 +52,39 @@ bool WaitKilled(pid_t pid) {
   ::waitpid(pid, &status, 0);
   if (WIFSIGNALED(status)) return WTERMSIG(status) == SIGKILL;
   EXPECT_EQ(WEXITSTATUS(status), 0) << "a run that was not killed failed";
+  return false;
+}
+
+// Files under `folder` (recursively) whose name ends with `suffix`; 0 if it does not exist yet.
+int CountFiles(const std::string& folder, std::string_view suffix) {
+  std::error_code ec;
+  int n = 0;
+  for (fs::recursive_directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename().string().ends_with(suffix)) ++n;
+  }
+  return n;
+}
+
+// Kills `pid` with SIGKILL as soon as `progressed()` holds (polled every millisecond), so the
+// kill lands between two commits whatever the machine's speed, where a fixed delay lands after
+// the end on a fast machine. True if it was killed, false if it exited first.
+bool KillOnceProgressed(pid_t pid, const std::function<bool()>& progressed) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a run not killed failed";
+      return false;
+    }
+    if (progressed()) {
+      ::kill(pid, SIGKILL);
+      return WaitKilled(pid);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ::kill(pid, SIGKILL);
+  WaitKilled(pid);
+  ADD_FAILURE() << "no progress in 5 minutes";
   return false;
 }
 
@@ -76,14 +111,16 @@ class PipelineCli : public ::testing::Test {
     fs::create_directories(tmp_ / "in");
     std::set<std::string> ids;
     for (int f = 0; f < kFiles; ++f) {
+      // (a prefix appended, not "f" + string: GCC 12 reports a false -Wrestrict on the latter)
+      const std::string prefix = std::string(1, 'f').append(std::to_string(f)).append("-");
       std::ofstream out(tmp_ / ("in/feed-" + std::to_string(f) + ".jsonl"));
       for (int i = 0; i < kRecordsPerFile; ++i) {
-        std::string id = "f" + std::to_string(f) + "-" + std::to_string(i);
+        std::string id = prefix + std::to_string(i);
         ids.insert(id);
         out << json{{"id", id}, {"text", texts[(f * 7919 + i) % texts.size()]}}.dump() << "\n";
       }
       out << "{\"id\": \"broken\n";
-      out << json{{"id", "f" + std::to_string(f) + "-0"}, {"text", "otra vez"}}.dump() << "\n";
+      out << json{{"id", prefix + "0"}, {"text", "otra vez"}}.dump() << "\n";
     }
     return ids;
   }
@@ -146,14 +183,15 @@ TempDir* PipelineCli::dir_ = nullptr;
 TEST_F(PipelineCli, RunKilledAgainAndAgainThenRerunPublishesEveryRecordOnce) {
   std::set<std::string> ids = WriteBigInput();
   int killed = 0;
-  // Each invocation resumes the previous one's run and is killed a little later in it.
-  for (int delay_ms : {200, 500, 900, 1400}) {
+  // Each invocation resumes the previous one's run and is killed once it has committed one more
+  // object's results, or as soon as it has started on the first.
+  const std::string results = tmp_ / "out/results";
+  for (int i = 0; i < kFiles; ++i) {
+    const int parts = CountFiles(results, ".jsonl.zst");
     pid_t pid = SpawnLote(RunArgs(), tmp_ / "log");
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    ::kill(pid, SIGKILL);
-    killed += WaitKilled(pid);
+    killed += KillOnceProgressed(pid, [&] { return CountFiles(results, ".jsonl.zst") > parts; });
   }
-  EXPECT_GE(killed, 2) << "the runs finished before they could be killed";
+  EXPECT_GE(killed, kFiles - 1) << "the runs finished before they could be killed";
   auto r = RunLote(RunArgs("--log-format json"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ExpectExactlyOnce(ids);
@@ -162,26 +200,23 @@ TEST_F(PipelineCli, RunKilledAgainAndAgainThenRerunPublishesEveryRecordOnce) {
 TEST_F(PipelineCli, StagesKilledMidWayThenRerunPublishEveryRecordOnce) {
   std::set<std::string> ids = WriteBigInput();
   const std::string out = " --output " + (tmp_ / "out");
+  const std::string stages = tmp_ / "out/_stages/";
   ASSERT_EQ(RunLote("ingest --input " + (tmp_ / "in") + out).exit_code, 0);
+  // Each stage is killed once it has handed over its first object (its marker written) and
+  // before its last; publish once it has released the first object's staged files.
   int killed = 0;
   pid_t pid = SpawnLote("prep" + out, tmp_ / "log");
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  ::kill(pid, SIGKILL);
-  killed += WaitKilled(pid);
+  killed += KillOnceProgressed(pid, [&] { return CountFiles(stages + "prep", ".json") > 0; });
   ASSERT_EQ(RunLote("prep" + out).exit_code, 0);
   pid = SpawnLote("infer --threads 2 --model " + Model() + out, tmp_ / "log");
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
-  ::kill(pid, SIGKILL);
-  killed += WaitKilled(pid);
+  killed += KillOnceProgressed(pid, [&] { return CountFiles(stages + "infer", ".json") > 0; });
   auto infer = RunLote("infer --log-format json --threads 2 --model " + Model() + out);
   ASSERT_EQ(infer.exit_code, 0) << infer.err;
   pid = SpawnLote("publish" + out, tmp_ / "log");
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
-  ::kill(pid, SIGKILL);
-  killed += WaitKilled(pid);
+  killed += KillOnceProgressed(pid, [&] { return CountFiles(stages + "infer", ".json") < kFiles; });
   auto pub = RunLote("publish --log-format json" + out);
   ASSERT_EQ(pub.exit_code, 0) << pub.err;
-  EXPECT_GE(killed, 2) << "the stages finished before they could be killed";
+  EXPECT_EQ(killed, 3) << "a stage finished before it could be killed";
   ExpectExactlyOnce(ids);
   // Everything handed over was published and cleaned up; running the chain again does nothing.
   auto again = RunLote("ingest --log-format json --input " + (tmp_ / "in") + out);
