@@ -5,6 +5,9 @@
 #   --bench   adds the peers the benchmarks compare with
 #   --checks  adds what scripts/test.sh's check phases use: clang-format, clang 14 with its
 #             sanitizer and libFuzzer runtimes, llvm-symbolizer for readable stack traces
+#   --services  checks that the services the tests start are there: moto_server (moto with its
+#             server extra, an S3 API on loopback). It is not a Debian package; when it is missing
+#             this fails and says how to install it.
 set -euo pipefail
 
 packages=(
@@ -12,21 +15,30 @@ packages=(
   libicu-dev libutf8proc-dev libstemmer-dev
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
   libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev libxxhash-dev libcld2-dev
+  libcurl4-openssl-dev libexpat1-dev
   libgtest-dev libgmock-dev
   python3 zstd
   # word lists `lote train extract` gives the entity tagger (apps/lote/word_lists.cc)
   hunspell-es iso-codes python3-fake-factory
 )
+check_services=
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(libbenchmark-dev fasttext time python3-sklearn) ;;
     --checks) packages+=(clang-format-14 clang-14 libclang-rt-14-dev llvm-14) ;;
+    --services) check_services=1 ;;
     *)
-      echo "bootstrap: unknown option $arg (expected --bench or --checks)" >&2
+      echo "bootstrap: unknown option $arg (expected --bench, --checks or --services)" >&2
       exit 2
       ;;
   esac
 done
+
+if [[ -n "${check_services:-}" ]] && ! command -v moto_server >/dev/null; then
+  echo "bootstrap: moto_server is not on PATH; the S3 tests start it on a loopback port." >&2
+  echo "  install it with: pip install 'moto[server]==5.2.1'" >&2
+  exit 1
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -68,9 +68,9 @@ wants() { [[ " ${phases[*]} " == *" $1 "* ]]; }
 needs_checks=0
 for p in "${phases[@]}"; do [[ $p != release && $p != slow ]] && needs_checks=1; done
 if ((needs_checks)); then
-  scripts/bootstrap.sh --checks || exit 1
+  scripts/bootstrap.sh --checks --services || exit 1
 else
-  scripts/bootstrap.sh || exit 1
+  scripts/bootstrap.sh --services || exit 1
 fi
 
 header() {
