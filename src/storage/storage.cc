@@ -1,5 +1,7 @@
 #include "lote/storage/storage.h"
 
+#include "lote/storage/s3_storage.h"
+
 #include <map>
 #include <mutex>
 #include <vector>
@@ -63,7 +65,7 @@ std::string NormalizeUri(std::string_view uri) {
     if (i > 0) out.push_back('/');
     out.append(parts[i]);
   }
-  if (out.empty()) out = ".";
+  if (out.empty()) out.push_back('.');
   return out;
 }
 
@@ -103,8 +105,15 @@ Registry& GetRegistry() {
       return mem;
     };
     r->factories["s3"] = []() -> Result<std::shared_ptr<Storage>> {
-      return UnimplementedError(
-          "s3:// storage is not implemented yet; use a local path or file:// URI");
+      // One S3 storage for the process (its connection pool and credentials cache are shared),
+      // configured from the environment as the AWS CLI is. A failure is not cached.
+      static std::mutex mu;
+      static std::shared_ptr<Storage> s3;
+      std::lock_guard<std::mutex> lock(mu);
+      if (!s3) {
+        LOTE_ASSIGN_OR_RETURN(s3, NewS3Storage({}));
+      }
+      return s3;
     };
     return r;
   }();
@@ -134,7 +143,7 @@ Result<std::shared_ptr<Storage>> OpenStorage(std::string_view uri) {
     auto it = r.factories.find(scheme);
     if (it == r.factories.end()) {
       return NotFoundError("no storage for scheme '" + std::string(scheme) + "' (URI " +
-                           std::string(uri) + "); known: file://, plain paths, mem://");
+                           std::string(uri) + "); known: file://, plain paths, mem://, s3://");
     }
     factory = it->second;
   }

@@ -2,9 +2,7 @@
 // (as duckdb routes paths to registered file systems). Implementations:
 //   - file:// URIs and plain paths: LocalStorage (POSIX files; atomic writes by temp + rename).
 //   - mem://: MemStorage, an in-process object store for tests.
-//   - s3://: not implemented yet (OpenStorage returns Unimplemented); the interface is shaped so an
-//     S3 backend fits it: listing by prefix, ranged reads, single-PUT atomic writes, conditional
-//     create (If-None-Match: *), server-side copy + delete for Rename.
+//   - s3://: S3Storage (s3_storage.h), Amazon S3 or any S3-compatible endpoint.
 // FaultInjectingStorage (fault_injecting_storage.h) wraps any Storage to make writes fail.
 //
 // URIs are passed whole ("file:///data/in/a.jsonl", "/data/in/a.jsonl", "mem://t/in/a.jsonl");
@@ -151,8 +149,9 @@ std::string_view UriScheme(std::string_view uri);
 std::string JoinUri(std::string_view base, std::string_view relative);
 
 // A Storage for `scheme`, built by the factory registered for it. The built-in schemes are
-// "file" and "mem" (one MemStorage shared by the whole process, so tests can write with one
-// handle and read with another). NotFound for an unknown scheme; Unimplemented for "s3".
+// "file", "mem" (one MemStorage shared by the whole process, so tests can write with one
+// handle and read with another) and "s3" (one S3Storage configured from the environment).
+// NotFound for an unknown scheme.
 using StorageFactory = std::function<Result<std::shared_ptr<Storage>>()>;
 Result<std::shared_ptr<Storage>> OpenStorage(std::string_view uri);
 // `given` when set (a caller's own storage, e.g. a test's fault-injecting one), else
