@@ -235,9 +235,17 @@ Result<std::unique_ptr<MotoServer>> MotoServer::Start(MotoServerOptions options)
   return UnavailableError("moto_server could not bind a free port: " + problems);
 }
 
+MotoServer::MotoServer(MotoServerOptions options, pid_t pid, int port, std::string log_path)
+    : options_(std::move(options)),
+      pid_(pid),
+      port_(port),
+      log_path_(std::move(log_path)),
+      owner_(::getpid()) {}
+
 MotoServer::~MotoServer() { Stop(); }
 
 void MotoServer::Stop() {
+  if (::getpid() != owner_) return;
   if (pid_ > 0) {
     Terminate(pid_, options_.stop_timeout_seconds);
     pid_ = -1;

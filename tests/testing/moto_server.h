@@ -84,18 +84,21 @@ class MotoServer {
   // the call has one. The answer whatever its status; Unavailable on transport errors.
   Result<HttpReply> Request(HttpCall call) const;
 
-  // Stops the server (see the file comment); idempotent.
+  // Stops the server (see the file comment); idempotent, and a no-op in any process but the one
+  // that started it.
   void Stop();
 
  private:
-  MotoServer(MotoServerOptions options, pid_t pid, int port, std::string log_path)
-      : options_(std::move(options)), pid_(pid), port_(port), log_path_(std::move(log_path)) {}
+  MotoServer(MotoServerOptions options, pid_t pid, int port, std::string log_path);
 
   MotoServerOptions options_;
   pid_t pid_;
   int port_;
   std::string log_path_;
   bool keep_log_ = false;  // a failed start: the error names the log
+  // The process that started the server: a forked child of the test that exits normally runs
+  // the destructors of the statics too, and must not stop its parent's server.
+  pid_t owner_;
 };
 
 // This binary's shared server, started on first use with default options and stopped at exit.
