@@ -19,7 +19,10 @@ namespace lote::aws {
 struct S3Client::Call {
   Call(std::string op_name, std::string_view bucket_name, std::string_view object_key,
        std::string http_method = "GET")
-      : op(std::move(op_name)), bucket(bucket_name), key(object_key), method(std::move(http_method)) {}
+      : op(std::move(op_name)),
+        bucket(bucket_name),
+        key(object_key),
+        method(std::move(http_method)) {}
 
   std::string op;  // "GetObject": names the operation in messages
   std::string_view bucket;
@@ -41,7 +44,8 @@ namespace {
 
 std::string Base64(const uint8_t* data, size_t n) {
   std::string out(4 * ((n + 2) / 3), '\0');
-  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
+  int len =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
   out.resize(static_cast<size_t>(len));
   return out;
 }
@@ -89,8 +93,8 @@ int64_t ParseIsoTime(const std::string& s) {
   size_t dot = s.find('.');
   if (dot != std::string::npos) {
     int64_t frac = 0, scale = 100000000;
-    for (size_t i = dot + 1; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) &&
-                             scale > 0;
+    for (size_t i = dot + 1;
+         i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && scale > 0;
          ++i, scale /= 10) {
       frac += (s[i] - '0') * scale;
     }
@@ -108,7 +112,11 @@ int64_t ParseHttpTime(const std::string& s) {
 
 bool Retryable(int status, std::string_view code) {
   switch (status) {
-    case 500: case 502: case 503: case 504: case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+    case 429:
       return true;
     case 400:
       return code == "RequestTimeout";
@@ -148,10 +156,12 @@ Result<S3Location> ParseS3Uri(std::string_view uri) {
   if (!uri.starts_with("s3://")) return InvalidArgumentError("not an s3:// URI");
   std::string_view rest = uri.substr(5);
   size_t slash = rest.find('/');
-  S3Location loc{std::string(rest.substr(0, slash)),
-                 slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash + 1))};
+  S3Location loc{std::string(rest.substr(0, slash)), slash == std::string_view::npos
+                                                         ? std::string()
+                                                         : std::string(rest.substr(slash + 1))};
   const std::string& b = loc.bucket;
-  bool ok = b.size() >= 3 && b.size() <= 63 && std::isalnum(static_cast<unsigned char>(b.front())) &&
+  bool ok = b.size() >= 3 && b.size() <= 63 &&
+            std::isalnum(static_cast<unsigned char>(b.front())) &&
             std::isalnum(static_cast<unsigned char>(b.back()));
   for (char c : b) {
     ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-');
@@ -279,8 +289,9 @@ Result<HttpResponse> S3Client::Execute(Call& call) {
     if (retry) {
       if (call.method != "GET" && call.method != "HEAD") call.ambiguous = true;
       const double elapsed = config_.clock->SecondsSince(start);
-      const double cap = std::min(config_.max_backoff_seconds,
-                                  config_.base_backoff_seconds * static_cast<double>(1ull << std::min(attempt, 30)));
+      const double cap = std::min(
+          config_.max_backoff_seconds,
+          config_.base_backoff_seconds * static_cast<double>(1ull << std::min(attempt, 30)));
       const double sleep = std::uniform_real_distribution<double>(0, cap)(rng);
       if (attempt + 1 >= config_.max_attempts || elapsed + sleep > config_.max_retry_seconds) {
         return UnavailableError(what + ": gave up after " + std::to_string(attempt + 1) +
@@ -343,11 +354,11 @@ Result<std::string> S3Client::GetObject(std::string_view bucket, std::string_vie
                                         uint64_t offset, std::optional<uint64_t> length,
                                         std::string_view if_match, uint64_t max_bytes) {
   Call call("GetObject", bucket, key);
-  if (length) {
-    if (*length == 0) return std::string();
-    call.headers.emplace_back("range", "bytes=" + std::to_string(offset) + "-" +
-                                           std::to_string(offset + *length - 1));
-  } else if (offset > 0) {
+  if (length && *length == 0) return std::string();
+  if (length && *length <= UINT64_MAX - offset) {
+    call.headers.emplace_back(
+        "range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + *length - 1));
+  } else if (offset > 0) {  // to the end (also a length reaching past 2^64)
     call.headers.emplace_back("range", "bytes=" + std::to_string(offset) + "-");
   }
   if (!if_match.empty()) call.headers.emplace_back("if-match", std::string(if_match));
@@ -404,7 +415,8 @@ Status S3Client::DeleteObject(std::string_view bucket, std::string_view key) {
 Status S3Client::DeleteObjects(std::string_view bucket, const std::vector<std::string>& keys) {
   if (keys.empty()) return Status::Ok();
   if (keys.size() > 1000) return InvalidArgumentError("DeleteObjects takes at most 1,000 keys");
-  std::string body = "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>";
+  std::string body =
+      "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>";
   for (const std::string& k : keys) body += "<Object><Key>" + XmlEscape(k) + "</Key></Object>";
   body += "</Delete>";
   Call call("DeleteObjects", bucket, "", "POST");
@@ -421,8 +433,9 @@ Status S3Client::DeleteObjects(std::string_view bucket, const std::vector<std::s
   }
   for (const XmlElement& e : xml->children) {
     if (e.name != "Error") continue;
-    return UnavailableError("S3 DeleteObjects " + Describe(bucket, e.ChildText("Key")) + ": " +
-                            text::EscapeControl(e.ChildText("Code") + ": " + e.ChildText("Message")));
+    return UnavailableError(
+        "S3 DeleteObjects " + Describe(bucket, e.ChildText("Key")) + ": " +
+        text::EscapeControl(e.ChildText("Code") + ": " + e.ChildText("Message")));
   }
   return Status::Ok();
 }
@@ -431,14 +444,13 @@ Status S3Client::CopyObject(std::string_view src_bucket, std::string_view src_ke
                             std::string_view dst_bucket, std::string_view dst_key) {
   Call call("CopyObject", dst_bucket, dst_key, "PUT");
   call.error_in_200 = true;
-  call.headers.emplace_back("x-amz-copy-source", "/" + std::string(src_bucket) + "/" +
-                                                     UriEncode(src_key, true));
+  call.headers.emplace_back("x-amz-copy-source",
+                            "/" + std::string(src_bucket) + "/" + UriEncode(src_key, true));
   AddEncryption(config_, call.headers);
   return Execute(call).status();
 }
 
-Result<std::string> S3Client::CreateMultipartUpload(std::string_view bucket,
-                                                    std::string_view key) {
+Result<std::string> S3Client::CreateMultipartUpload(std::string_view bucket, std::string_view key) {
   Call call("CreateMultipartUpload", bucket, key, "POST");
   call.query = "uploads=";
   call.headers.emplace_back("content-type", "application/octet-stream");
@@ -458,8 +470,8 @@ Result<S3CompletedPart> S3Client::UploadPart(std::string_view bucket, std::strin
                                              std::string_view upload_id, int part_number,
                                              std::string_view body) {
   Call call("UploadPart", bucket, key, "PUT");
-  call.query = "partNumber=" + std::to_string(part_number) +
-               "&uploadId=" + UriEncode(upload_id, false);
+  call.query =
+      "partNumber=" + std::to_string(part_number) + "&uploadId=" + UriEncode(upload_id, false);
   call.body = body;
   const std::string checksum = HashBody(body).base64;
   call.headers.emplace_back("content-type", "application/octet-stream");
@@ -475,10 +487,10 @@ Result<S3CompletedPart> S3Client::UploadPartCopy(std::string_view bucket, std::s
                                                  uint64_t last) {
   Call call("UploadPartCopy", bucket, key, "PUT");
   call.error_in_200 = true;
-  call.query = "partNumber=" + std::to_string(part_number) +
-               "&uploadId=" + UriEncode(upload_id, false);
-  call.headers.emplace_back("x-amz-copy-source", "/" + std::string(src_bucket) + "/" +
-                                                     UriEncode(src_key, true));
+  call.query =
+      "partNumber=" + std::to_string(part_number) + "&uploadId=" + UriEncode(upload_id, false);
+  call.headers.emplace_back("x-amz-copy-source",
+                            "/" + std::string(src_bucket) + "/" + UriEncode(src_key, true));
   call.headers.emplace_back("x-amz-copy-source-range",
                             "bytes=" + std::to_string(first) + "-" + std::to_string(last));
   LOTE_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
@@ -489,13 +501,11 @@ Result<S3CompletedPart> S3Client::UploadPartCopy(std::string_view bucket, std::s
   return S3CompletedPart{part_number, xml->ChildText("ETag"), xml->ChildText("ChecksumSHA256")};
 }
 
-Result<S3PutResult> S3Client::CompleteMultipartUpload(std::string_view bucket,
-                                                      std::string_view key,
+Result<S3PutResult> S3Client::CompleteMultipartUpload(std::string_view bucket, std::string_view key,
                                                       std::string_view upload_id,
                                                       const std::vector<S3CompletedPart>& parts,
                                                       const S3PutOptions& options) {
-  std::string body =
-      "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+  std::string body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
   for (const S3CompletedPart& p : parts) {
     body += "<Part><PartNumber>" + std::to_string(p.number) + "</PartNumber><ETag>" +
             XmlEscape(p.etag) + "</ETag>";

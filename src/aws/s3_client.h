@@ -89,9 +89,8 @@ class S3Client {
   Result<S3ObjectInfo> HeadObject(std::string_view bucket, std::string_view key);
   // The whole object, or `length` bytes from `offset` when `length` is set (an offset at or past
   // the end gives an empty string). With `if_match`, FailedPrecondition if the object changed.
-  Result<std::string> GetObject(std::string_view bucket, std::string_view key,
-                                uint64_t offset = 0, std::optional<uint64_t> length = {},
-                                std::string_view if_match = {},
+  Result<std::string> GetObject(std::string_view bucket, std::string_view key, uint64_t offset = 0,
+                                std::optional<uint64_t> length = {}, std::string_view if_match = {},
                                 uint64_t max_bytes = UINT64_MAX);
   // Conditional failures: AlreadyExists (If-None-Match) or FailedPrecondition (If-Match).
   Result<S3PutResult> PutObject(std::string_view bucket, std::string_view key,

@@ -83,14 +83,13 @@ Result<XmlElement> ParseXml(std::string_view xml) {
   XML_SetStartDoctypeDeclHandler(parser.get(), OnDoctype);
   const XML_Status st = XML_Parse(parser.get(), xml.data(), static_cast<int>(xml.size()), 1);
   if (!b.error.empty()) {
-    return InvalidArgumentError("XML line " +
-                                std::to_string(XML_GetCurrentLineNumber(parser.get())) + ": " +
-                                b.error);
+    return InvalidArgumentError(
+        "XML line " + std::to_string(XML_GetCurrentLineNumber(parser.get())) + ": " + b.error);
   }
   if (st != XML_STATUS_OK) {
-    return InvalidArgumentError(
-        "XML line " + std::to_string(XML_GetCurrentLineNumber(parser.get())) + ": " +
-        XML_ErrorString(XML_GetErrorCode(parser.get())));
+    return InvalidArgumentError("XML line " +
+                                std::to_string(XML_GetCurrentLineNumber(parser.get())) + ": " +
+                                XML_ErrorString(XML_GetErrorCode(parser.get())));
   }
   if (!b.have_root) return InvalidArgumentError("XML: no root element");
   return std::move(b.root);
@@ -101,12 +100,23 @@ std::string XmlEscape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;

@@ -305,14 +305,14 @@ class S3Storage : public Storage {
       } else if (loc.key.empty() || loc.key.back() == '/') {
         match = true;
       } else {
-        match = o.key == loc.key ||
-                (o.key.size() > loc.key.size() && o.key.starts_with(loc.key) &&
-                 o.key[loc.key.size()] == '/');
+        match = o.key == loc.key || (o.key.size() > loc.key.size() && o.key.starts_with(loc.key) &&
+                                     o.key[loc.key.size()] == '/');
       }
       if (match && !Hidden(o.key)) out.push_back(ToInfo(loc.bucket, o));
       return Status::Ok();
     }));
-    if (out.empty() && !glob) return NotFoundError("nothing at " + S3Client::Describe(loc.bucket, loc.key));
+    if (out.empty() && !glob)
+      return NotFoundError("nothing at " + S3Client::Describe(loc.bucket, loc.key));
     return out;
   }
 
@@ -336,8 +336,8 @@ class S3Storage : public Storage {
   Result<std::unique_ptr<io::ByteSource>> OpenRead(std::string_view uri) const override {
     LOTE_ASSIGN_OR_RETURN(S3Location loc, aws::ParseS3Uri(uri));
     LOTE_ASSIGN_OR_RETURN(aws::S3ObjectInfo o, client_->HeadObject(loc.bucket, loc.key));
-    return std::unique_ptr<io::ByteSource>(new S3Source(
-        client_, std::move(loc), std::string(uri), o.size, o.etag, options_.read_part_bytes));
+    return std::unique_ptr<io::ByteSource>(new S3Source(client_, std::move(loc), std::string(uri),
+                                                        o.size, o.etag, options_.read_part_bytes));
   }
 
   Status Write(std::string_view uri, std::string_view data) override {
@@ -400,6 +400,7 @@ class S3Storage : public Storage {
     LOTE_ASSIGN_OR_RETURN(S3Location src, aws::ParseS3Uri(from));
     LOTE_ASSIGN_OR_RETURN(S3Location dst, aws::ParseS3Uri(to));
     LOTE_ASSIGN_OR_RETURN(aws::S3ObjectInfo o, client_->HeadObject(src.bucket, src.key));
+    if (src.bucket == dst.bucket && src.key == dst.key) return Status::Ok();
     if (o.size <= kMaxCopyBytes) {
       LOTE_RETURN_IF_ERROR(client_->CopyObject(src.bucket, src.key, dst.bucket, dst.key));
     } else {
@@ -420,7 +421,8 @@ class S3Storage : public Storage {
     if (!put.ok() && put.status().code() == StatusCode::kAlreadyExists) {
       // Held, or left behind by a holder that died: take it over once it has expired.
       LOTE_ASSIGN_OR_RETURN(aws::S3ObjectInfo head, client_->HeadObject(loc.bucket, loc.key));
-      LOTE_ASSIGN_OR_RETURN(std::string held, client_->GetObject(loc.bucket, loc.key, 0, {}, head.etag));
+      LOTE_ASSIGN_OR_RETURN(std::string held,
+                            client_->GetObject(loc.bucket, loc.key, 0, {}, head.etag));
       auto j = nlohmann::json::parse(held, nullptr, false);
       const int64_t expires = j.is_object() && j["expires_at_micros"].is_number_integer()
                                   ? j["expires_at_micros"].get<int64_t>()
@@ -465,8 +467,9 @@ class S3Storage : public Storage {
     const uint64_t step = 1ull << 30;
     Status s;
     for (uint64_t at = 0; at < size && s.ok(); at += step) {
-      auto part = client_->UploadPartCopy(dst.bucket, dst.key, id, static_cast<int>(parts.size() + 1),
-                                          src.bucket, src.key, at, std::min(size, at + step) - 1);
+      auto part =
+          client_->UploadPartCopy(dst.bucket, dst.key, id, static_cast<int>(parts.size() + 1),
+                                  src.bucket, src.key, at, std::min(size, at + step) - 1);
       if (part.ok()) parts.push_back(std::move(*part));
       s = part.status();
     }
@@ -495,18 +498,19 @@ Result<std::shared_ptr<Storage>> NewS3Storage(S3StorageOptions options) {
     return InvalidArgumentError("storage.s3.max_attempts must be 1..100");
   }
   if (!(options.lock_renew_seconds > 0 && options.lock_renew_seconds < options.lock_ttl_seconds)) {
-    return InvalidArgumentError("storage.s3.lock_renew_seconds must be > 0 and under lock_ttl_seconds");
+    return InvalidArgumentError(
+        "storage.s3.lock_renew_seconds must be > 0 and under lock_ttl_seconds");
   }
-  const auto env = options.env ? options.env
-                               : std::make_shared<const aws::AwsEnvironment>(
-                                     aws::AwsEnvironment::FromProcess());
+  const auto env =
+      options.env ? options.env
+                  : std::make_shared<const aws::AwsEnvironment>(aws::AwsEnvironment::FromProcess());
   options.clock = ClockOr(options.clock);
   if (!options.http) options.http = aws::NewCurlHttpClient();
   aws::S3ClientConfig config;
-  config.endpoint = options.endpoint.empty() ? aws::ResolveEndpoint(*env, "s3").value_or("")
-                                             : options.endpoint;
-  config.region = options.region.empty() ? aws::ResolveRegion(*env).value_or("us-east-1")
-                                         : options.region;
+  config.endpoint =
+      options.endpoint.empty() ? aws::ResolveEndpoint(*env, "s3").value_or("") : options.endpoint;
+  config.region =
+      options.region.empty() ? aws::ResolveRegion(*env).value_or("us-east-1") : options.region;
   if (options.addressing == "path") {
     config.path_style = true;
   } else if (options.addressing == "auto") {

@@ -1,10 +1,10 @@
 #include "lote/storage/storage.h"
 
-#include "lote/storage/s3_storage.h"
-
 #include <map>
 #include <mutex>
 #include <vector>
+
+#include "lote/storage/s3_storage.h"
 
 namespace lote::storage {
 

@@ -36,7 +36,8 @@ class ScriptedHttp : public HttpClient {
     if (script_.empty()) return InternalError("script exhausted");
     HttpResponse r = std::move(script_.front());
     script_.pop_front();
-    if (r.status == 0) return UnavailableError(request.method + " " + "http://x/: connection reset");
+    if (r.status == 0)
+      return UnavailableError(request.method + " " + "http://x/: connection reset");
     return r;
   }
   std::vector<HttpRequest> requests;
@@ -110,8 +111,9 @@ TEST_F(S3ClientTest, GivesUpAfterMaxAttemptsNamingOperationBucketAndKey) {
 }
 
 TEST_F(S3ClientTest, ForbiddenAndMissingAreFinalAndNeverShowSigningMaterial) {
-  http_->Answer(403, ErrorXml("SignatureDoesNotMatch", "The request signature we calculated "
-                                                       "does not match the signature you provided."));
+  http_->Answer(403, ErrorXml("SignatureDoesNotMatch",
+                              "The request signature we calculated "
+                              "does not match the signature you provided."));
   auto denied = Client().GetObject("bucket", "k");
   EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
   EXPECT_THAT(denied.status().message(), HasSubstr("403 SignatureDoesNotMatch"));

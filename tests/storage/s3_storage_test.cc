@@ -17,23 +17,20 @@
 namespace lote::storage {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using lote::testing::FaultKind;
 using lote::testing::FaultProxy;
 using lote::testing::FaultProxyOptions;
 using lote::testing::MotoServer;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kSecret[] = "s3cr3t-EXAMPLE-KEY-value-0123456789";
 constexpr char kToken[] = "session-TOKEN-EXAMPLE-0123456789";
 
 MotoServer* Moto() {
-  static MotoServer* moto = [] {
-    auto started = MotoServer::Start();
-    EXPECT_TRUE(started.ok()) << started.status().ToString();
-    return started.ok() ? started->release() : nullptr;
-  }();
-  return moto;
+  auto moto = lote::testing::SharedMotoServer();
+  EXPECT_TRUE(moto.ok()) << moto.status().ToString();
+  return moto.ok() ? *moto : nullptr;
 }
 
 // Records every request's method, URL and headers on its way to the real client.
@@ -63,8 +60,7 @@ class S3StorageTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NE(Moto(), nullptr);
-    static std::atomic<int> n{0};
-    bucket_ = "lote-s3-" + std::to_string(n++);
+    bucket_ = lote::testing::UniqueBucketName("s3");
     ASSERT_TRUE(Moto()->CreateBucket(bucket_).ok());
   }
   S3StorageOptions Options(const std::string& endpoint = "") {
@@ -217,9 +213,9 @@ TEST_F(S3StorageTest, WrongCredentialsArePermissionDeniedAndNoMessageHoldsASecre
   auto strict = MotoServer::Start(mo);
   ASSERT_TRUE(strict.ok()) << strict.status().ToString();
   auto s3 = Open(Options((*strict)->endpoint()));
-  for (const Status& s : {s3->Read("s3://any-bucket/in/a.jsonl").status(),
-                          s3->Write("s3://any-bucket/out/b", "x"),
-                          s3->List("s3://any-bucket/in/").status()}) {
+  for (const Status& s :
+       {s3->Read("s3://any-bucket/in/a.jsonl").status(), s3->Write("s3://any-bucket/out/b", "x"),
+        s3->List("s3://any-bucket/in/").status()}) {
     EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s.ToString();
     EXPECT_THAT(s.message(), HasSubstr("403"));
     EXPECT_THAT(s.message(), HasSubstr("s3://any-bucket/"));
@@ -238,8 +234,9 @@ TEST_F(S3StorageTest, EncryptionSettingsAreSentWithEveryWrite) {
   ASSERT_TRUE(s3->Rename(U("enc/small"), U("enc/moved")).ok());
   int writes = 0;
   for (const auto& r : recording->seen()) {
-    const bool starts_object = (r.method == "PUT" && r.url.find("partNumber=") == std::string::npos) ||
-                               (r.method == "POST" && r.url.find("?uploads") != std::string::npos);
+    const bool starts_object =
+        (r.method == "PUT" && r.url.find("partNumber=") == std::string::npos) ||
+        (r.method == "POST" && r.url.find("?uploads") != std::string::npos);
     if (!starts_object) continue;
     ++writes;
     const std::string* sse = aws::FindHeader(r.headers, "x-amz-server-side-encryption");
