@@ -14,6 +14,7 @@
 #include "lote/base/clock.h"
 #include "lote/base/ordered_executor.h"
 #include "lote/io/file_source.h"
+#include "lote/storage/storage.h"
 #include "lote/text/utf8.h"
 
 namespace lote::cli {
@@ -67,7 +68,7 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
       CheckKeys(path, root, "the config",
                 {"input", "output", "model", "catalog", "text_field", "id_field", "threads",
                  "log_format", "strict", "force", "lock_wait_seconds", "max_record_bytes",
-                 "follow_symlinks", "prep", "infer", "pii", "publish"}));
+                 "follow_symlinks", "prep", "infer", "pii", "publish", "storage"}));
   auto& p = c->pipeline;
   LOTE_RETURN_IF_ERROR(Get(path, root, "input", &c->input));
   LOTE_RETURN_IF_ERROR(Get(path, root, "output", &c->output));
@@ -144,7 +145,8 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
       return InvalidArgumentError(Where(path, infer["batch_records"]) +
                                   ": batch_records must be > 0");
     }
-    if (infer["reference_date"] && !extract::CivilDate::FromIso(c->engine.reference_date).ok()) {
+    if (!c->engine.reference_date.empty() &&
+        !extract::CivilDate::FromIso(c->engine.reference_date).ok()) {
       return InvalidArgumentError(Where(path, infer["reference_date"]) +
                                   ": reference_date must be a date YYYY-MM-DD");
     }
@@ -163,6 +165,37 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
     LOTE_RETURN_IF_ERROR(CheckKeys(path, pub, "publish", {"max_part_bytes", "zstd_level"}));
     LOTE_RETURN_IF_ERROR(Get(path, pub, "max_part_bytes", &p.max_part_bytes));
     LOTE_RETURN_IF_ERROR(Get(path, pub, "zstd_level", &p.zstd_level));
+  }
+  if (const YAML::Node st = root["storage"]) {
+    LOTE_RETURN_IF_ERROR(CheckKeys(path, st, "storage", {"s3"}));
+    if (const YAML::Node s3 = st["s3"]) {
+      LOTE_RETURN_IF_ERROR(
+          CheckKeys(path, s3, "storage.s3",
+                    {"endpoint", "region", "addressing", "sse", "kms_key_id",
+                     "multipart_threshold_bytes", "part_bytes", "upload_concurrency",
+                     "read_part_bytes", "max_attempts", "max_retry_seconds",
+                     "request_timeout_seconds", "lock_ttl_seconds", "lock_renew_seconds"}));
+      storage::S3StorageOptions o;
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "endpoint", &o.endpoint));
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "region", &o.region));
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "addressing", &o.addressing));
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "sse", &o.sse));
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "kms_key_id", &o.kms_key_id));
+      LOTE_RETURN_IF_ERROR(
+          Get(path, s3, "multipart_threshold_bytes", &o.multipart_threshold_bytes));
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "part_bytes", &o.part_bytes));
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "upload_concurrency", &o.upload_concurrency));
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "read_part_bytes", &o.read_part_bytes));
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "max_attempts", &o.max_attempts));
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "max_retry_seconds", &o.max_retry_seconds));
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "request_timeout_seconds", &o.request_timeout_seconds));
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "lock_ttl_seconds", &o.lock_ttl_seconds));
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "lock_renew_seconds", &o.lock_renew_seconds));
+      // Checked here so a bad value names the file; the storage itself is built on first use.
+      Status valid = storage::NewS3Storage(o).status();
+      if (!valid.ok()) return InvalidArgumentError(Where(path, s3) + ": " + valid.message());
+      c->s3 = std::move(o);
+    }
   }
   return Status::Ok();
 }
@@ -223,6 +256,20 @@ int ResolveRunConfig(const PipelineFlags& f, const FlagSet& set, RunConfig* c) {
       std::fprintf(stderr, "lote: bad config: %s\n", text::EscapeControl(s.message()).c_str());
       return kExitUsage;
     }
+  }
+  if (c->s3) {
+    // s3:// URIs of this process use the config's settings (credentials still come from the
+    // standard chain).
+    storage::RegisterStorage("s3",
+                             [options = *c->s3]() -> Result<std::shared_ptr<storage::Storage>> {
+                               static std::mutex mu;
+                               static std::shared_ptr<storage::Storage> s3;
+                               std::lock_guard<std::mutex> lock(mu);
+                               if (!s3) {
+                                 LOTE_ASSIGN_OR_RETURN(s3, storage::NewS3Storage(options));
+                               }
+                               return s3;
+                             });
   }
   if (!f.input.empty()) c->input = f.input;
   if (!f.output.empty()) c->output = f.output;

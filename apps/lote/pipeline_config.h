@@ -7,12 +7,14 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "lote/base/status.h"
 #include "lote/pipeline/inference.h"
 #include "lote/pipeline/pipeline.h"
 #include "lote/pipeline/stages.h"
+#include "lote/storage/s3_storage.h"
 
 namespace lote::cli {
 
@@ -23,6 +25,8 @@ struct RunConfig {
   bool strict = false;
   pipeline::PipelineOptions pipeline;
   pipeline::EngineOptions engine;
+  // storage.s3.* from the config; when set, s3:// URIs use these options (else the environment's).
+  std::optional<storage::S3StorageOptions> s3;
 };
 
 // Applies the YAML file at `path` onto *config. InvalidArgument naming the file and line for

@@ -27,6 +27,7 @@ struct S3Client::Call {
   std::string op;  // "GetObject": names the operation in messages
   std::string_view bucket;
   std::string_view key;
+  std::string_view subject;  // what messages name after the bucket when not `key` (a prefix)
   std::string method;
   std::string query;  // encoded, without '?'
   HttpHeaders headers;
@@ -203,7 +204,8 @@ std::string S3Client::Url(std::string_view bucket, std::string_view key,
 }
 
 Result<HttpResponse> S3Client::Execute(Call& call) {
-  const std::string what = "S3 " + call.op + " " + Describe(call.bucket, call.key);
+  const std::string what =
+      "S3 " + call.op + " " + Describe(call.bucket, call.subject.empty() ? call.key : call.subject);
   if (!config_.credentials) {
     return FailedPreconditionError(what + ": no AWS credentials provider configured");
   }
@@ -306,6 +308,7 @@ Result<S3ListPage> S3Client::ListObjectsV2(std::string_view bucket, std::string_
                                            std::string_view continuation_token,
                                            std::string_view start_after, int max_keys) {
   Call call("ListObjectsV2", bucket, "");
+  call.subject = prefix;
   call.query = "list-type=2&encoding-type=url&max-keys=" + std::to_string(max_keys) +
                "&prefix=" + UriEncode(prefix, false);
   if (!continuation_token.empty()) {

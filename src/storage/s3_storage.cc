@@ -415,8 +415,10 @@ class S3Storage : public Storage {
     const auto clock = ClockOr(options_.clock);
     const int64_t ttl_micros = static_cast<int64_t>(options_.lock_ttl_seconds * 1e6);
     const std::string body = LockBody(owner, clock->NowMicros() + ttl_micros);
+    bool ambiguous = false;
     aws::S3PutOptions create;
     create.if_none_match = true;
+    create.ambiguous = &ambiguous;
     auto put = client_->PutObject(loc.bucket, loc.key, body, create);
     if (!put.ok() && put.status().code() == StatusCode::kAlreadyExists) {
       // Held, or left behind by a holder that died: take it over once it has expired.
@@ -430,15 +432,18 @@ class S3Storage : public Storage {
       const std::string holder = j.is_object() && j["owner"].is_string()
                                      ? j["owner"].get<std::string>()
                                      : std::string("unknown");
-      if (expires > clock->NowMicros()) {
+      if (ambiguous && held == body) {
+        put = aws::S3PutResult{head.etag};  // created by this call's attempt whose answer was lost
+      } else if (expires > clock->NowMicros()) {
         return UnavailableError("locked by " + holder + " (" + std::string(uri) + ")");
-      }
-      aws::S3PutOptions takeover;
-      takeover.if_match = head.etag;
-      put = client_->PutObject(loc.bucket, loc.key, body, takeover);
-      if (!put.ok() && put.status().code() == StatusCode::kFailedPrecondition) {
-        return UnavailableError("locked by another holder that took over the expired lock of " +
-                                holder + " (" + std::string(uri) + ")");
+      } else {
+        aws::S3PutOptions takeover;
+        takeover.if_match = head.etag;
+        put = client_->PutObject(loc.bucket, loc.key, body, takeover);
+        if (!put.ok() && put.status().code() == StatusCode::kFailedPrecondition) {
+          return UnavailableError("locked by another holder that took over the expired lock of " +
+                                  holder + " (" + std::string(uri) + ")");
+        }
       }
     }
     LOTE_RETURN_IF_ERROR(put.status());

@@ -2,15 +2,19 @@
 #ifndef LOTE_TESTS_INTEGRATION_CLI_RUNNER_H_
 #define LOTE_TESTS_INTEGRATION_CLI_RUNNER_H_
 
+#include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace lote::testing {
 
@@ -59,6 +63,53 @@ inline CliResult RunLote(const std::string& args, const std::string& env = "") {
   r.out = ReadAll(io / "out");
   r.err = ReadAll(io / "err");
   return r;
+}
+
+// Starts `ENV lote ARGS` in the background (output capped like RunLote, stdout and stderr to
+// `log`); returns its pid.
+inline pid_t SpawnLote(const std::string& args, const std::string& log,
+                       const std::string& env = "") {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::string cmd = "ulimit -f 1048576; exec " + env + " " + std::string(LOTE_CLI_PATH) + " " +
+                      args + " >" + log + " 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Waits for `pid`; true if it died of SIGKILL, false if it exited (0 expected).
+inline bool WaitKilled(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status)) return WTERMSIG(status) == SIGKILL;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "a run that was not killed failed";
+  return false;
+}
+
+// Kills `pid` with SIGKILL as soon as `progressed()` holds (polled every `poll_ms`), so the
+// kill lands between two commits whatever the machine's speed, where a fixed delay lands after
+// the end on a fast machine. True if it was killed, false if it exited first.
+inline bool KillOnceProgressed(pid_t pid, const std::function<bool()>& progressed,
+                               int poll_ms = 1) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a run not killed failed";
+      return false;
+    }
+    if (progressed()) {
+      ::kill(pid, SIGKILL);
+      return WaitKilled(pid);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+  }
+  ::kill(pid, SIGKILL);
+  WaitKilled(pid);
+  ADD_FAILURE() << "no progress in 5 minutes";
+  return false;
 }
 
 // gtest answers a fatal failure in SetUpTestSuite by skipping every test of the suite, and CTest

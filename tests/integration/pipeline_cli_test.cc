@@ -34,27 +34,6 @@ const std::string kSample = LOTE_SAMPLE_DIR;
 constexpr int kFiles = 3;
 constexpr int kRecordsPerFile = 15000;  // ~1.5 MB each
 
-// Starts `lote ARGS` in the background (output capped like RunLote); returns its pid.
-pid_t SpawnLote(const std::string& args, const std::string& log) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    std::string cmd =
-        "ulimit -f 1048576; exec " + std::string(LOTE_CLI_PATH) + " " + args + " >" + log + " 2>&1";
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// Waits for `pid`; true if it died of SIGKILL, false if it exited (0 expected).
-bool WaitKilled(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (WIFSIGNALED(status)) return WTERMSIG(status) == SIGKILL;
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "a run that was not killed failed";
-  return false;
-}
-
 // Files under `folder` (recursively) whose name ends with `suffix`; 0 if it does not exist yet.
 int CountFiles(const std::string& folder, std::string_view suffix) {
   std::error_code ec;
@@ -63,29 +42,6 @@ int CountFiles(const std::string& folder, std::string_view suffix) {
     if (it->path().filename().string().ends_with(suffix)) ++n;
   }
   return n;
-}
-
-// Kills `pid` with SIGKILL as soon as `progressed()` holds (polled every millisecond), so the
-// kill lands between two commits whatever the machine's speed, where a fixed delay lands after
-// the end on a fast machine. True if it was killed, false if it exited first.
-bool KillOnceProgressed(pid_t pid, const std::function<bool()>& progressed) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a run not killed failed";
-      return false;
-    }
-    if (progressed()) {
-      ::kill(pid, SIGKILL);
-      return WaitKilled(pid);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ::kill(pid, SIGKILL);
-  WaitKilled(pid);
-  ADD_FAILURE() << "no progress in 5 minutes";
-  return false;
 }
 
 class PipelineCli : public ::testing::Test {

@@ -299,6 +299,12 @@ TEST_F(S3StorageTest, AConditionalCreateWhoseAnswerWasLostIsStillOurs) {
   EXPECT_TRUE(s3->CreateIfAbsent(U("marker"), "run-1").ok());
   EXPECT_EQ(s3->CreateIfAbsent(U("marker"), "run-2").code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(*s3->Read(U("marker")), "run-1");
+  // The same for the lock object: the holder whose answer was lost holds it.
+  (*proxy)->FailNext(1, FaultKind::kResetAfterUpstream, "PUT", "/_lock");
+  auto lock = s3->TryLock(U("out/_lock"), "pid 9");
+  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+  EXPECT_EQ((*proxy)->PendingRuleFaults(), 0);
+  EXPECT_EQ(s3->TryLock(U("out/_lock"), "pid 10").status().code(), StatusCode::kUnavailable);
 }
 
 TEST_F(S3StorageTest, RefusesContradictoryOptions) {
