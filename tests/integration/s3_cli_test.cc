@@ -39,15 +39,7 @@ class S3Cli : public ::testing::Test {
     moto_ = *moto;
     bucket_ = UniqueBucketName("cli");
     ASSERT_TRUE(moto_->CreateBucket(bucket_).ok());
-    storage::S3StorageOptions o;
-    o.endpoint = moto_->endpoint();
-    o.region = "us-east-1";
-    aws::Credentials c;
-    c.access_key_id = "testing";
-    c.secret_access_key = Secret("testing");
-    o.credentials = aws::NewStaticCredentials(c);
-    o.env = std::make_shared<const aws::AwsEnvironment>();
-    auto s3 = storage::NewS3Storage(o);
+    auto s3 = storage::NewS3Storage(MotoS3Options(moto_->endpoint()));
     ASSERT_TRUE(s3.ok()) << s3.status().ToString();
     s3_ = *s3;
   }

@@ -126,15 +126,8 @@ Result<BackendUnderTest> MakeBackend(const std::string& name) {
     LOTE_ASSIGN_OR_RETURN(lote::testing::MotoServer * moto, lote::testing::SharedMotoServer());
     const std::string bucket = lote::testing::UniqueBucketName("contract");
     LOTE_RETURN_IF_ERROR(moto->CreateBucket(bucket));
-    S3StorageOptions options;
-    options.endpoint = moto->endpoint();
-    options.region = "us-east-1";
+    S3StorageOptions options = lote::testing::MotoS3Options(moto->endpoint());
     options.read_part_bytes = 1 << 20;  // streaming reads cross several ranges
-    aws::Credentials credentials;
-    credentials.access_key_id = "testing";
-    credentials.secret_access_key = Secret("testing");
-    options.credentials = aws::NewStaticCredentials(std::move(credentials));
-    options.env = std::make_shared<const aws::AwsEnvironment>();
     LOTE_ASSIGN_OR_RETURN(auto storage, NewS3Storage(std::move(options)));
     return BackendUnderTest{storage, "s3://" + bucket + "/t", [] {}};
   }

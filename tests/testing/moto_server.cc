@@ -20,6 +20,8 @@
 #include <sstream>
 #include <thread>
 
+#include "lote/aws/credentials.h"
+
 extern char** environ;
 
 namespace lote::testing {
@@ -336,6 +338,18 @@ std::string UniqueBucketName(std::string_view tag) {
   std::string name = "lote-" + clean;
   if (name.size() + suffix.size() > 63) name.resize(63 - suffix.size());
   return name + suffix;
+}
+
+storage::S3StorageOptions MotoS3Options(const std::string& endpoint) {
+  storage::S3StorageOptions o;
+  o.endpoint = endpoint;
+  o.region = "us-east-1";
+  aws::Credentials credentials;
+  credentials.access_key_id = "testing";
+  credentials.secret_access_key = Secret("testing");
+  o.credentials = aws::NewStaticCredentials(std::move(credentials));
+  o.env = std::make_shared<const aws::AwsEnvironment>();
+  return o;
 }
 
 }  // namespace lote::testing

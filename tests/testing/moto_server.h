@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "lote/base/status.h"
+#include "lote/storage/s3_storage.h"
 #include "testing/http_wire.h"
 
 namespace lote::testing {
@@ -110,6 +111,11 @@ Result<MotoServer*> SharedMotoServer();
 // A bucket name no other test of this process uses: "lote-<tag>-<pid>-<n>", lower-cased, with
 // characters S3 does not allow in bucket names replaced by '-', at most 63 characters.
 std::string UniqueBucketName(std::string_view tag);
+
+// S3StorageOptions for `endpoint` (a MotoServer's or a FaultProxy's): region us-east-1, static
+// credentials testing/testing with no session token, and an empty environment, so nothing of the
+// test machine's AWS set-up is read.
+storage::S3StorageOptions MotoS3Options(const std::string& endpoint);
 
 }  // namespace lote::testing
 
