@@ -7,7 +7,7 @@
 #            libFuzzer coverage), CTest labels unit and integration (no slow)
 #   fuzz     every libFuzzer target of build-asan/ for LOTE_FUZZ_SECONDS (default 20) seconds
 #   tsan     clang build in build-tsan/ (-O1, TSan) of the CLI and the threaded suites, CTest
-#            label threads (tests/pipeline and tests/integration)
+#            label threads (tests/pipeline, tests/storage and tests/integration)
 # and, only when asked for (not in the default run: minutes of training on ../shared/datasets),
 #   slow     CTest label slow (tests/slow) in build/
 # Every phase runs even after one fails; a summary with each phase's time closes the run, and the
@@ -215,9 +215,10 @@ tests/fuzz/corpus/NAME; new inputs and crashes go to build-asan/fuzz/NAME/"
 }
 
 phase_tsan() {
-  header tsan "clang -O1 build in build-tsan/ with TSan: the CLI, tests/pipeline and
-tests/integration; CTest label threads"
-  build_clang_tree build-tsan -DLOTE_SANITIZE=thread -- lote_cli pipeline_test integration_test ||
+  header tsan "clang -O1 build in build-tsan/ with TSan: the CLI, tests/pipeline, tests/storage
+and tests/integration; CTest label threads"
+  build_clang_tree build-tsan -DLOTE_SANITIZE=thread -- lote_cli pipeline_test storage_test \
+    integration_test ||
     return 1
   run_ctest build-tsan -L threads
 }
