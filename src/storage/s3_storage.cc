@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "aws/s3_client.h"
+#include "lote/text/utf8.h"
 
 namespace lote::storage {
 namespace {
@@ -23,6 +24,15 @@ using aws::S3Location;
 constexpr uint64_t kMinPartBytes = 5ull << 20;
 constexpr uint64_t kMaxCopyBytes = 5ull << 30;  // CopyObject's limit; above it UploadPartCopy
 constexpr size_t kDeleteBatch = 1000;
+
+// The bucket and key of a URI that names an object (a key, not a prefix ending in '/').
+Result<S3Location> ObjectLocation(std::string_view uri) {
+  LOTE_ASSIGN_OR_RETURN(S3Location loc, aws::ParseS3Uri(uri));
+  if (loc.key.empty() || loc.key.back() == '/') {
+    return InvalidArgumentError("not an object key: " + text::EscapeControl(uri));
+  }
+  return loc;
+}
 
 bool HasGlob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
@@ -143,16 +153,22 @@ class S3Writer : public ObjectWriter {
   Status Append(std::string_view data) override {
     if (closed_) return FailedPreconditionError(uri_ + ": Append after Close");
     LOTE_RETURN_IF_ERROR(error_);
-    buffer_.append(data);
-    if (upload_id_.empty() && buffer_.size() > threshold_) {
-      auto id = client_->CreateMultipartUpload(loc_.bucket, loc_.key);
-      if (!id.ok()) return error_ = id.status();
-      upload_id_ = *id;
-    }
-    while (!upload_id_.empty() && buffer_.size() >= part_bytes_) {
-      std::string part = buffer_.substr(0, part_bytes_);
-      buffer_.erase(0, part_bytes_);
-      LOTE_RETURN_IF_ERROR(error_ = SendPart(std::move(part)));
+    // A part at a time, so that a large `data` is never copied whole: the buffer holds at most
+    // the threshold plus one part.
+    while (!data.empty()) {
+      const size_t take = std::min<uint64_t>(data.size(), part_bytes_);
+      buffer_.append(data.substr(0, take));
+      data.remove_prefix(take);
+      if (upload_id_.empty() && buffer_.size() > threshold_) {
+        auto id = client_->CreateMultipartUpload(loc_.bucket, loc_.key);
+        if (!id.ok()) return error_ = id.status();
+        upload_id_ = *id;
+      }
+      while (!upload_id_.empty() && buffer_.size() >= part_bytes_) {
+        std::string part = buffer_.substr(0, part_bytes_);
+        buffer_.erase(0, part_bytes_);
+        LOTE_RETURN_IF_ERROR(error_ = SendPart(std::move(part)));
+      }
     }
     return Status::Ok();
   }
@@ -341,16 +357,17 @@ class S3Storage : public Storage {
   }
 
   Status Write(std::string_view uri, std::string_view data) override {
+    if (data.size() <= options_.multipart_threshold_bytes) {  // one PUT, without a copy
+      LOTE_ASSIGN_OR_RETURN(S3Location loc, ObjectLocation(uri));
+      return client_->PutObject(loc.bucket, loc.key, data).status();
+    }
     LOTE_ASSIGN_OR_RETURN(auto writer, NewWriter(uri));
     LOTE_RETURN_IF_ERROR(writer->Append(data));
     return writer->Close();
   }
 
   Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view uri) override {
-    LOTE_ASSIGN_OR_RETURN(S3Location loc, aws::ParseS3Uri(uri));
-    if (loc.key.empty() || loc.key.back() == '/') {
-      return InvalidArgumentError("not an object key: " + std::string(uri));
-    }
+    LOTE_ASSIGN_OR_RETURN(S3Location loc, ObjectLocation(uri));
     return std::unique_ptr<ObjectWriter>(
         new S3Writer(client_, std::move(loc), std::string(uri), options_));
   }
