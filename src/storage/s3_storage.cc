@@ -527,7 +527,12 @@ Result<std::shared_ptr<Storage>> NewS3Storage(S3StorageOptions options) {
       options.env ? options.env
                   : std::make_shared<const aws::AwsEnvironment>(aws::AwsEnvironment::FromProcess());
   options.clock = ClockOr(options.clock);
-  if (!options.http) options.http = aws::NewCurlHttpClient();
+  if (!options.http) {
+    aws::CurlHttpClientOptions http;
+    // A private CA for https endpoints, as the AWS CLI and SDKs take it.
+    if (auto ca = env->Get("AWS_CA_BUNDLE")) http.ca_file = *ca;
+    options.http = aws::NewCurlHttpClient(std::move(http));
+  }
   aws::S3ClientConfig config;
   config.endpoint =
       options.endpoint.empty() ? aws::ResolveEndpoint(*env, "s3").value_or("") : options.endpoint;
