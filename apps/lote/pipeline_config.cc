@@ -249,6 +249,19 @@ void AddPipelineFlags(CLI::App* cmd, const FlagSet& set, PipelineFlags* f) {
   }
 }
 
+void UseS3Options(const storage::S3StorageOptions& options) {
+  // Credentials still come from the standard chain.
+  storage::RegisterStorage("s3", [options]() -> Result<std::shared_ptr<storage::Storage>> {
+    static std::mutex mu;
+    static std::shared_ptr<storage::Storage> s3;
+    std::lock_guard<std::mutex> lock(mu);
+    if (!s3) {
+      LOTE_ASSIGN_OR_RETURN(s3, storage::NewS3Storage(options));
+    }
+    return s3;
+  });
+}
+
 int ResolveRunConfig(const PipelineFlags& f, const FlagSet& set, RunConfig* c) {
   if (!f.config.empty()) {
     Status s = LoadRunConfig(f.config, c);
@@ -257,20 +270,7 @@ int ResolveRunConfig(const PipelineFlags& f, const FlagSet& set, RunConfig* c) {
       return kExitUsage;
     }
   }
-  if (c->s3) {
-    // s3:// URIs of this process use the config's settings (credentials still come from the
-    // standard chain).
-    storage::RegisterStorage("s3",
-                             [options = *c->s3]() -> Result<std::shared_ptr<storage::Storage>> {
-                               static std::mutex mu;
-                               static std::shared_ptr<storage::Storage> s3;
-                               std::lock_guard<std::mutex> lock(mu);
-                               if (!s3) {
-                                 LOTE_ASSIGN_OR_RETURN(s3, storage::NewS3Storage(options));
-                               }
-                               return s3;
-                             });
-  }
+  if (c->s3) UseS3Options(*c->s3);
   if (!f.input.empty()) c->input = f.input;
   if (!f.output.empty()) c->output = f.output;
   if (!f.model.empty()) c->model = f.model;

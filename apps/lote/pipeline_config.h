@@ -33,6 +33,10 @@ struct RunConfig {
 // unknown keys, wrong types or bad values.
 Status LoadRunConfig(const std::string& path, RunConfig* config);
 
+// From now on, s3:// URIs of this process use `options` (storage.s3.* of a config file) instead
+// of the environment's settings.
+void UseS3Options(const storage::S3StorageOptions& options);
+
 // The flags `lote run` and the stage subcommands share; unset values leave the config's.
 struct PipelineFlags {
   std::string config, input, output, model, catalog, log_format, pii_mode, pii_types, pii_key_file;
