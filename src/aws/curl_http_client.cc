@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <mutex>
 #include <vector>
 
@@ -52,6 +53,12 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
     value.remove_suffix(1);
+  }
+  // Room for the whole body at once (when it is collected and within the cap): growing a string
+  // by doubling would hold up to twice a large range answer.
+  if (name == "content-length" && !*t->sink) {
+    const uint64_t n = std::strtoull(std::string(value).c_str(), nullptr, 10);
+    if (n <= t->max_body_bytes) t->response->body.reserve(n);
   }
   t->response->headers.emplace_back(std::move(name), std::string(value));
   return line.size();

@@ -32,6 +32,7 @@ struct S3Client::Call {
   std::string query;  // encoded, without '?'
   HttpHeaders headers;
   std::string_view body;
+  std::string body_sha256_hex;  // the body's hash when the caller has it already (else computed)
   uint64_t max_body_bytes = 16 << 20;
   // CopyObject, UploadPartCopy and CompleteMultipartUpload can fail after their 200 status line:
   // the body is then an <Error> document.
@@ -209,7 +210,8 @@ Result<HttpResponse> S3Client::Execute(Call& call) {
   if (!config_.credentials) {
     return FailedPreconditionError(what + ": no AWS credentials provider configured");
   }
-  const BodyHash hash = HashBody(call.body);
+  const std::string payload_hash =
+      call.body_sha256_hex.empty() ? HashBody(call.body).hex : call.body_sha256_hex;
   const int64_t start = config_.clock->MonotonicNanos();
   thread_local std::mt19937_64 rng{std::random_device{}()};
   Status last;
@@ -223,7 +225,7 @@ Result<HttpResponse> S3Client::Execute(Call& call) {
     request.body = call.body;
     request.timeout_seconds = config_.request_timeout_seconds;
     request.max_body_bytes = call.max_body_bytes;
-    SigningParams params{config_.region, "s3", config_.clock->NowMicros(), hash.hex, false};
+    SigningParams params{config_.region, "s3", config_.clock->NowMicros(), payload_hash, false};
     LOTE_RETURN_IF_ERROR(Sign(request, *credentials, params).WithContext(what));
 
     auto response = config_.http->Send(request);
@@ -394,8 +396,10 @@ Result<S3PutResult> S3Client::PutObject(std::string_view bucket, std::string_vie
                                         std::string_view body, const S3PutOptions& options) {
   Call call("PutObject", bucket, key, "PUT");
   call.body = body;
+  const BodyHash hash = HashBody(body);  // S3's integrity check and the signed payload hash
+  call.body_sha256_hex = hash.hex;
   call.headers.emplace_back("content-type", "application/octet-stream");
-  call.headers.emplace_back("x-amz-checksum-sha256", HashBody(body).base64);
+  call.headers.emplace_back("x-amz-checksum-sha256", hash.base64);
   if (options.if_none_match) call.headers.emplace_back("if-none-match", "*");
   if (!options.if_match.empty()) call.headers.emplace_back("if-match", options.if_match);
   AddEncryption(config_, call.headers);
@@ -476,7 +480,9 @@ Result<S3CompletedPart> S3Client::UploadPart(std::string_view bucket, std::strin
   call.query =
       "partNumber=" + std::to_string(part_number) + "&uploadId=" + UriEncode(upload_id, false);
   call.body = body;
-  const std::string checksum = HashBody(body).base64;
+  const BodyHash hash = HashBody(body);
+  const std::string checksum = hash.base64;
+  call.body_sha256_hex = hash.hex;
   call.headers.emplace_back("content-type", "application/octet-stream");
   call.headers.emplace_back("x-amz-checksum-sha256", checksum);
   LOTE_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
