@@ -218,8 +218,8 @@ std::string FormatDuration(double s) {
 
 void AddPipelineFlags(CLI::App* cmd, const FlagSet& set, PipelineFlags* f) {
   if (set.input)
-    cmd->add_option("--input", f->input, "Input folder, object or glob (file:// or a path)");
-  cmd->add_option("--output", f->output, "Output folder (file:// or a path)");
+    cmd->add_option("--input", f->input, "Input folder, prefix, object or glob (a path, file:// or s3://)");
+  cmd->add_option("--output", f->output, "Output folder or prefix (a path, file:// or s3://)");
   cmd->add_option("--config", f->config, "YAML config (see config/pipeline.yaml)");
   cmd->add_option("--catalog", f->catalog, "SQLite catalog (default OUTPUT/_catalog/lote.db)");
   cmd->add_option("--log-format", f->log_format, "text | json");

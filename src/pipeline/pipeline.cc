@@ -132,6 +132,7 @@ Result<RunReport> RunPipeline(const PipelineOptions& options,
     TaskList list;
     list.ignored = *escaped;
     for (auto& info : listed) {
+      if (options.object_filter && !options.object_filter(info)) continue;
       if (!IsTextRecordFormat(info.uri)) {
         ++list.ignored;
         log.Object(LogLevel::kWarning, "ignoring ", info.uri,

@@ -65,14 +65,14 @@ inline CliResult RunLote(const std::string& args, const std::string& env = "") {
   return r;
 }
 
-// Starts `ENV lote ARGS` in the background (output capped like RunLote, stdout and stderr to
-// `log`); returns its pid.
-inline pid_t SpawnLote(const std::string& args, const std::string& log,
-                       const std::string& env = "") {
+// Starts `ENV lote ARGS` in the background (output capped like RunLote; stdout to `log`, stderr
+// to `err_log`, or to `log` too when that is empty); returns its pid.
+inline pid_t SpawnLote(const std::string& args, const std::string& log, const std::string& env = "",
+                       const std::string& err_log = "") {
   pid_t pid = ::fork();
   if (pid == 0) {
     std::string cmd = "ulimit -f 1048576; exec " + env + " " + std::string(LOTE_CLI_PATH) + " " +
-                      args + " >" + log + " 2>&1";
+                      args + " >" + log + (err_log.empty() ? " 2>&1" : " 2>" + err_log);
     ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }

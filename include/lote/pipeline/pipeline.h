@@ -76,8 +76,11 @@ struct Progress {
 };
 
 struct PipelineOptions {
-  std::string input_uri;   // folder, object or glob; file://, plain path or mem://
-  std::string output_uri;  // folder; file://, plain path or mem://
+  std::string input_uri;   // folder, object or glob; file://, plain path, s3:// or mem://
+  std::string output_uri;  // folder; file://, plain path, s3:// or mem://
+  // When set, only the listed input objects for which it returns true are run; the others are
+  // left alone (not ignored, not counted): `lote watch` runs the objects that have settled.
+  std::function<bool(const storage::ObjectInfo&)> object_filter;
   // SQLite ledger + catalog. Empty: OUTPUT/_catalog/lote.db when the output is local, else an
   // error (FailedPrecondition) since object stores cannot hold a live SQLite file.
   std::string catalog_path;

@@ -1,0 +1,136 @@
+// `lote watch`: the trigger on new input files (the S3-event-to-Lambda step of the architecture,
+// on one machine). It polls the input (a folder, an S3 prefix or a glob) every --interval
+// seconds and runs the pipeline on each batch of objects that are new and have settled (size and
+// ETag unchanged for --settle seconds), until SIGTERM or SIGINT: then it finishes the run in
+// hand and exits 0. Exactly once across restarts is the pipeline's ledger: an object version
+// already done is skipped. The watching itself is pipeline::Watch; this file only decides what a
+// batch is run with (the orchestration issue swaps it for a state-machine execution).
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <set>
+#include <utility>
+
+#include "command.h"
+#include "common.h"
+#include "lote/pipeline/watch.h"
+#include "lote/text/utf8.h"
+#include "pipeline_config.h"
+
+namespace lote::cli {
+namespace {
+
+constexpr FlagSet kWatchFlags{.input = true, .model = true, .prep = true};
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnStopSignal(int) { g_stop.store(true); }
+
+struct WatchFlags {
+  PipelineFlags pipeline;
+  double interval = 30;
+  double settle = 10;
+  size_t max_batch_objects = 1000;
+};
+
+// Failures a later poll may get past (the store or the lock is busy); anything else stops the
+// watch instead of failing the same way every interval.
+bool Transient(const Status& s) {
+  return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kResourceExhausted ||
+         s.code() == StatusCode::kAborted;
+}
+
+std::string FormatSeconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", s);
+  return buf;
+}
+
+std::string ObjectList(const std::vector<storage::ObjectInfo>& batch) {
+  std::string out;
+  for (size_t i = 0; i < batch.size() && i < 10; ++i) {
+    if (i > 0) out += ", ";
+    out += batch[i].uri;
+  }
+  if (batch.size() > 10) out += " and " + std::to_string(batch.size() - 10) + " more";
+  return out;
+}
+
+int Watch(const WatchFlags& f) {
+  if (!(f.interval > 0) || f.interval > 86400 || !(f.settle >= 0) || f.settle > 86400) {
+    return FailUsage("--interval must be in (0, 86400] and --settle in [0, 86400] seconds");
+  }
+  if (f.max_batch_objects == 0) return FailUsage("--max-batch-objects must be > 0");
+  RunConfig c;
+  if (int code = ResolveRunConfig(f.pipeline, kWatchFlags, &c); code != kExitOk) return code;
+  auto engine = LoadEngine(c);
+  if (!engine.ok()) return Fail(engine.status());
+  PipelineConsole console(&c);
+
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
+
+  pipeline::WatchOptions w;
+  w.input_uri = c.input;
+  w.interval_seconds = f.interval;
+  w.settle_seconds = f.settle;
+  w.max_batch_objects = f.max_batch_objects;
+  w.stop = &g_stop;
+  w.log = c.pipeline.log;
+  c.pipeline.log(pipeline::LogLevel::kInfo, "watching " + c.input + " every " +
+                                                FormatSeconds(f.interval) + " s (settle " +
+                                                FormatSeconds(f.settle) + " s)");
+  Status fatal;
+  Status s = pipeline::Watch(w, [&](const std::vector<storage::ObjectInfo>& batch) -> Status {
+    std::set<std::pair<std::string, std::string>> wanted;
+    for (const auto& o : batch) wanted.emplace(o.uri, o.etag);
+    pipeline::PipelineOptions options = c.pipeline;
+    options.object_filter = [&wanted](const storage::ObjectInfo& o) {
+      return wanted.count({o.uri, o.etag}) > 0;
+    };
+    c.pipeline.log(pipeline::LogLevel::kInfo, "starting a run on " + std::to_string(batch.size()) +
+                                                  " object(s): " + ObjectList(batch));
+    auto report = pipeline::RunPipeline(options, *engine);
+    if (!report.ok()) {
+      if (!Transient(report.status())) {
+        fatal = report.status();
+        g_stop = true;
+      }
+      return report.status();
+    }
+    c.pipeline.log(pipeline::LogLevel::kInfo,
+                   "run " + report->run_id + " done: " + std::to_string(report->objects_processed) +
+                       " processed, " + std::to_string(report->objects_skipped) +
+                       " already done: " + ObjectList(batch));
+    PrintRunSummary(*report, console.json());
+    std::fflush(stdout);
+    return Status::Ok();
+  });
+  console.Finish();
+  if (!fatal.ok()) return Fail(fatal);
+  if (!s.ok()) return Fail(s);
+  return kExitOk;
+}
+
+void SetupWatch(CLI::App& root, int* exit_code) {
+  auto* cmd = root.add_subcommand(
+      "watch", "Run the pipeline on new input files as they settle, until SIGTERM");
+  auto f = std::make_shared<WatchFlags>();
+  AddPipelineFlags(cmd, kWatchFlags, &f->pipeline);
+  cmd->add_option("--interval", f->interval, "Seconds between two listings of the input")
+      ->capture_default_str();
+  cmd->add_option("--settle", f->settle,
+                  "Seconds an object's size and ETag must stay unchanged before it is taken")
+      ->capture_default_str();
+  cmd->add_option("--max-batch-objects", f->max_batch_objects, "Objects per run, at most")
+      ->capture_default_str();
+  cmd->callback([f, exit_code] { *exit_code = Watch(*f); });
+}
+
+}  // namespace
+LOTE_REGISTER_COMMAND(55, SetupWatch);
+}  // namespace lote::cli

@@ -1,0 +1,172 @@
+// `lote watch` through the CLI: new files are run once they settle (a file still being written
+// is not taken half-way), SIGTERM finishes the run in hand and exits 0, a restarted watch runs
+// nothing twice (the ledger), and an S3 prefix on moto is watched the same way.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_runner.h"
+#include "lote/storage/s3_storage.h"
+#include "testing/moto_server.h"
+
+namespace lote::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// `n` JSONL records with ids PREFIX-i and sample texts.
+std::string Records(const std::string& prefix, int n) {
+  std::vector<std::string> texts;
+  std::ifstream in(std::string(LOTE_SAMPLE_DIR) + "/train.jsonl");
+  for (std::string line; std::getline(in, line);) texts.push_back(json::parse(line)["text"]);
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    out += json{{"id", prefix + "-" + std::to_string(i)}, {"text", texts[i % texts.size()]}}.dump();
+    out += "\n";
+  }
+  return out;
+}
+
+// The JSON run summaries `lote watch` printed so far (one per line of its stdout).
+std::vector<json> Summaries(const std::string& path) {
+  std::vector<json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    auto j = json::parse(line, nullptr, false);
+    if (j.is_object()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// Waits (bounded) until `done()` holds.
+bool WaitFor(const std::function<bool()>& done, int seconds = 120) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+// Sends SIGTERM and expects exit 0.
+void Terminate(pid_t pid) {
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status)) << "killed by a signal instead of exiting";
+  if (WIFEXITED(status)) EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+class WatchCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    setup_error_ = SetupProblem(TrainSampleModel(*dir_ / "intents.lote"), "training on the sample");
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  void SetUp() override { ASSERT_EQ(setup_error_, ""); }
+  static std::string Model() { return *dir_ / "intents.lote"; }
+
+  // Starts `lote watch` (stdout: the run summaries; stderr: the log).
+  pid_t StartWatch(const std::string& input, const std::string& output, const std::string& extra,
+                   const std::string& env = "", const std::string& settle = "1") {
+    const std::string cmd = "watch --input " + input + " --output " + output + " --model " +
+                            Model() + " --interval 0.2 --log-format json --settle " + settle + " " +
+                            extra;
+    return SpawnLote(cmd, tmp_ / "summaries", env, tmp_ / "watch.log");
+  }
+  std::string Log() const { return ReadAll(tmp_ / "watch.log"); }
+
+  static inline TempDir* dir_ = nullptr;
+  static inline std::string setup_error_;
+  TempDir tmp_;
+};
+
+TEST_F(WatchCli, RunsSettledFilesOnceAndARestartRunsNothingTwice) {
+  fs::create_directories(tmp_ / "in");
+  const std::string out = tmp_ / "out";
+  pid_t pid = StartWatch(tmp_ / "in", out, "");
+  WriteAll(tmp_ / "in/a.jsonl", Records("a", 100));
+  ASSERT_TRUE(WaitFor([&] { return Summaries(tmp_ / "summaries").size() == 1; })) << Log();
+  // b is written in two steps, well within the settle time: it must be run whole.
+  const std::string b = Records("b", 200);
+  {
+    std::ofstream f(tmp_ / "in/b.jsonl");
+    f << b.substr(0, b.size() / 2) << std::flush;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    f << b.substr(b.size() / 2);
+  }
+  ASSERT_TRUE(WaitFor([&] { return Summaries(tmp_ / "summaries").size() == 2; })) << Log();
+  Terminate(pid);
+  auto runs = Summaries(tmp_ / "summaries");
+  EXPECT_EQ(runs[0]["records_out"], 100);
+  EXPECT_EQ(runs[1]["records_out"], 200) << "b was taken before it had settled";
+  EXPECT_NE(Log().find("starting a run on 1 object(s): " + (tmp_ / "in/b.jsonl")),
+            std::string::npos)
+      << Log();
+
+  // A new watch process sees both files as new; the ledger knows they are done.
+  fs::remove(tmp_ / "summaries");
+  pid = StartWatch(tmp_ / "in", out, "");
+  ASSERT_TRUE(WaitFor([&] { return Summaries(tmp_ / "summaries").size() == 1; })) << Log();
+  Terminate(pid);
+  json again = Summaries(tmp_ / "summaries")[0];
+  EXPECT_EQ(again["objects_skipped"], 2);
+  EXPECT_EQ(again["records_in"], 0);
+  auto q = RunLote("query --format json --output " + out +
+                   " \"SELECT count(*) AS n, count(DISTINCT record_id) AS ids FROM results\"");
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_EQ(json::parse(q.out)[0]["n"], 300);
+  EXPECT_EQ(json::parse(q.out)[0]["ids"], 300);
+}
+
+TEST_F(WatchCli, SigtermFinishesTheRunInHandAndExitsZero) {
+  fs::create_directories(tmp_ / "in");
+  pid_t pid = StartWatch(tmp_ / "in", tmp_ / "out", "", "", "0");
+  WriteAll(tmp_ / "big.jsonl", Records("big", 40000));  // whole before it appears: settle is 0
+  fs::rename(tmp_ / "big.jsonl", tmp_ / "in/big.jsonl");
+  ASSERT_TRUE(WaitFor([&] { return Log().find("starting a run") != std::string::npos; })) << Log();
+  Terminate(pid);  // while the run is going on, most likely: it takes a good fraction of a second
+  auto runs = Summaries(tmp_ / "summaries");
+  ASSERT_EQ(runs.size(), 1u) << Log();
+  EXPECT_EQ(runs[0]["records_out"], 40000);
+}
+
+TEST_F(WatchCli, WatchesAnS3Prefix) {
+  auto moto = SharedMotoServer();
+  ASSERT_TRUE(moto.ok()) << moto.status().ToString();
+  const std::string bucket = UniqueBucketName("watch");
+  ASSERT_TRUE((*moto)->CreateBucket(bucket).ok());
+  auto s3 = storage::NewS3Storage(MotoS3Options((*moto)->endpoint()));
+  ASSERT_TRUE(s3.ok());
+  const std::string env =
+      "env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL_S3 HOME=" + (tmp_ / "home") +
+      " AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 "
+      "AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=" +
+      (*moto)->endpoint();
+  pid_t pid = StartWatch("s3://" + bucket + "/incoming/", "s3://" + bucket + "/results",
+                         "--catalog " + (tmp_ / "catalog.db"), env);
+  ASSERT_TRUE((*s3)->Write("s3://" + bucket + "/incoming/2024/x.jsonl", Records("x", 50)).ok());
+  ASSERT_TRUE(WaitFor([&] { return Summaries(tmp_ / "summaries").size() == 1; })) << Log();
+  Terminate(pid);
+  EXPECT_EQ(Summaries(tmp_ / "summaries")[0]["records_out"], 50);
+  auto parts = (*s3)->List("s3://" + bucket + "/results/results/");
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  EXPECT_FALSE(parts->empty());
+}
+
+TEST_F(WatchCli, RefusesBadTimings) {
+  auto r = RunLote("watch --input " + (tmp_ / "in") + " --output " + (tmp_ / "out") + " --model " +
+                   Model() + " --interval 0");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+}  // namespace
+}  // namespace lote::testing
