@@ -13,20 +13,10 @@ namespace {
 const std::string kSample = LOTE_SAMPLE_DIR;
 
 // One trained sample model shared by the tests of this file (training takes about a second).
-class ClassifyCli : public ::testing::Test {
+class ClassifyCli : public SampleModelTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    setup_error_ = SetupProblem(TrainSampleModel(*dir_ / "intents.lote"), "training on the sample");
-  }
-  static void TearDownTestSuite() { delete dir_; }
-  void SetUp() override { ASSERT_EQ(setup_error_, ""); }
-  static std::string Model() { return *dir_ / "intents.lote"; }
-  static inline std::string setup_error_;
-  static TempDir* dir_;
   TempDir tmp_;
 };
-TempDir* ClassifyCli::dir_ = nullptr;
 
 TEST_F(ClassifyCli, TrainingTwiceGivesByteIdenticalModels) {
   auto r = RunLote("train classify --train " + kSample + "/train.jsonl --dev " + kSample +

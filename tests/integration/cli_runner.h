@@ -176,6 +176,25 @@ inline CliResult TrainSampleModel(const std::string& path) {
                      path);
 }
 
+// A suite whose tests share the sample's intent classifier, trained once per build
+// (TrainSampleModel). A fixture that overrides SetUp calls SampleModelTest::SetUp() first.
+class SampleModelTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    setup_error_ = SetupProblem(TrainSampleModel(*dir_ / "intents.lote"), "training on the sample");
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  void SetUp() override { ASSERT_EQ(setup_error_, ""); }
+  static std::string Model() { return *dir_ / "intents.lote"; }
+
+  static inline TempDir* dir_ = nullptr;
+  static inline std::string setup_error_;
+};
+
 }  // namespace lote::testing
 
 #endif  // LOTE_TESTS_INTEGRATION_CLI_RUNNER_H_

@@ -44,18 +44,8 @@ int CountFiles(const std::string& folder, std::string_view suffix) {
   return n;
 }
 
-class PipelineCli : public ::testing::Test {
+class PipelineCli : public SampleModelTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    setup_error_ = SetupProblem(TrainSampleModel(*dir_ / "intents.lote"), "training on the sample");
-  }
-  static void TearDownTestSuite() { delete dir_; }
-  void SetUp() override { ASSERT_EQ(setup_error_, ""); }
-  static inline std::string setup_error_;
-
-  static std::string Model() { return *dir_ / "intents.lote"; }
-
   // kFiles JSONL files of sample texts with unique ids, plus per file one malformed line and
   // one id delivered again. Returns the ids that must be published.
   std::set<std::string> WriteBigInput() {
@@ -131,10 +121,8 @@ class PipelineCli : public ::testing::Test {
            " --threads 2 " + extra;
   }
 
-  static TempDir* dir_;
   TempDir tmp_;
 };
-TempDir* PipelineCli::dir_ = nullptr;
 
 TEST_F(PipelineCli, RunKilledAgainAndAgainThenRerunPublishesEveryRecordOnce) {
   std::set<std::string> ids = WriteBigInput();

@@ -12,28 +12,21 @@ namespace {
 
 const std::string kSource = LOTE_SOURCE_DIR;
 
-class RunCli : public ::testing::Test {
+class RunCli : public SampleModelTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    setup_error_ = SetupProblem(TrainSampleModel(*dir_ / "intents.lote"), "training on the sample");
-  }
-  static void TearDownTestSuite() { delete dir_; }
   void SetUp() override {
-    ASSERT_EQ(setup_error_, "");
+    SampleModelTest::SetUp();
+    if (HasFatalFailure()) return;
     const std::string cmd =
         "python3 " + kSource + "/scripts/make_demo_inputs.py " + (tmp_ / "lake") + " >/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
   }
   std::string RunArgs(const std::string& extra = "") {
     return "run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out") + " --model " +
-           (*dir_ / "intents.lote") + " " + extra;
+           Model() + " " + extra;
   }
-  static inline std::string setup_error_;
-  static TempDir* dir_;
   TempDir tmp_;
 };
-TempDir* RunCli::dir_ = nullptr;
 
 TEST_F(RunCli, ProcessesTheDemoLakeAndReconcilesEveryRecord) {
   auto r = RunLote(RunArgs("--log-format json"));
@@ -104,7 +97,7 @@ TEST_F(RunCli, TwoConcurrentRunsOnDifferentOutputsSharingACatalogNeverBothPublis
   // output silently got nothing). A catalog now belongs to one output.
   const std::string catalog = tmp_ / "shared.db";
   const std::string base = std::string(LOTE_CLI_PATH) + " run --input " + (tmp_ / "lake") +
-                           " --model " + (*dir_ / "intents.lote") + " --catalog " + catalog;
+                           " --model " + Model() + " --catalog " + catalog;
   const std::string script = "(" + base + " --output " + (tmp_ / "outA") + " >/dev/null 2>" +
                              (tmp_ / "errA") + "; echo $? >" + (tmp_ / "rcA") + ") & (" + base +
                              " --output " + (tmp_ / "outB") + " >/dev/null 2>" + (tmp_ / "errB") +
@@ -118,7 +111,7 @@ TEST_F(RunCli, TwoConcurrentRunsOnDifferentOutputsSharingACatalogNeverBothPublis
   // One after the other: the second output is refused, not silently empty.
   const std::string winner = a == 0 ? "outA" : "outB", loser = a == 0 ? "outB" : "outA";
   auto again = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / loser) +
-                       " --model " + (*dir_ / "intents.lote") + " --catalog " + catalog);
+                       " --model " + Model() + " --catalog " + catalog);
   EXPECT_EQ(again.exit_code, 3) << again.err;
   EXPECT_NE(again.err.find("belongs to output"), std::string::npos) << again.err;
   auto q = RunLote("query --catalog " + catalog + " \"SELECT count(*) FROM results\"");
@@ -127,19 +120,19 @@ TEST_F(RunCli, TwoConcurrentRunsOnDifferentOutputsSharingACatalogNeverBothPublis
 
 TEST_F(RunCli, AnOutputInsideTheInputIsRefusedBeforeAnythingRuns) {
   auto r = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "lake/results") +
-                   " --model " + (*dir_ / "intents.lote"));
+                   " --model " + Model());
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("is inside input"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(tmp_ / "lake/results"));
   auto reverse = RunLote("run --input " + (tmp_ / "lake") + " --output " + tmp_.path() +
-                         " --model " + (*dir_ / "intents.lote"));
+                         " --model " + Model());
   EXPECT_EQ(reverse.exit_code, 3) << reverse.err;
   EXPECT_FALSE(std::filesystem::exists(tmp_ / "_catalog"));
 }
 
 TEST_F(RunCli, AMissingInputFolderIsAnInputError) {
   auto r = RunLote("run --input " + (tmp_ / "no-such-lake") + " --output " + (tmp_ / "out") +
-                   " --model " + (*dir_ / "intents.lote"));
+                   " --model " + Model());
   EXPECT_EQ(r.exit_code, 3) << r.err << r.out;
   EXPECT_NE(r.err.find("no-such-lake"), std::string::npos) << r.err;
 }
@@ -166,9 +159,9 @@ TEST_F(RunCli, RunAndRedactShareOneKeyReaderAndResultsCarryKeyedFingerprints) {
   ASSERT_EQ(red.exit_code, 0) << red.err;
   EXPECT_NE(red.out.find(entities.substr(p, 24)), std::string::npos) << red.out;
   // Without a key there is no fingerprint at all.
-  auto plain = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out2") +
-                           " --model " + (*dir_ / "intents.lote"),
-                       "env -u LOTE_PII_KEY");
+  auto plain = RunLote(
+      "run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out2") + " --model " + Model(),
+      "env -u LOTE_PII_KEY");
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   auto n = RunLote("query --format csv --output " + (tmp_ / "out2") +
                    " \"SELECT count(*) FROM results WHERE text_hmac IS NOT NULL\"");

@@ -25,15 +25,11 @@ using nlohmann::json;
 constexpr int kFiles = 3;
 constexpr int kRecordsPerFile = 4000;
 
-class S3Cli : public ::testing::Test {
+class S3Cli : public SampleModelTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    setup_error_ = SetupProblem(TrainSampleModel(*dir_ / "intents.lote"), "training on the sample");
-  }
-  static void TearDownTestSuite() { delete dir_; }
   void SetUp() override {
-    ASSERT_EQ(setup_error_, "");
+    SampleModelTest::SetUp();
+    if (HasFatalFailure()) return;
     auto moto = SharedMotoServer();
     ASSERT_TRUE(moto.ok()) << moto.status().ToString();
     moto_ = *moto;
@@ -43,7 +39,6 @@ class S3Cli : public ::testing::Test {
     ASSERT_TRUE(s3.ok()) << s3.status().ToString();
     s3_ = *s3;
   }
-  static std::string Model() { return *dir_ / "intents.lote"; }
 
   // The environment lote runs with: credentials and endpoint as the AWS CLI takes them, no
   // profile, no instance metadata, an empty HOME.
@@ -110,8 +105,6 @@ class S3Cli : public ::testing::Test {
     }
   }
 
-  static inline TempDir* dir_ = nullptr;
-  static inline std::string setup_error_;
   TempDir tmp_;
   MotoServer* moto_ = nullptr;
   std::string bucket_;

@@ -64,16 +64,8 @@ void Terminate(pid_t pid) {
   if (WIFEXITED(status)) EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
-class WatchCli : public ::testing::Test {
+class WatchCli : public SampleModelTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    setup_error_ = SetupProblem(TrainSampleModel(*dir_ / "intents.lote"), "training on the sample");
-  }
-  static void TearDownTestSuite() { delete dir_; }
-  void SetUp() override { ASSERT_EQ(setup_error_, ""); }
-  static std::string Model() { return *dir_ / "intents.lote"; }
-
   // Starts `lote watch` (stdout: the run summaries; stderr: the log).
   pid_t StartWatch(const std::string& input, const std::string& output, const std::string& extra,
                    const std::string& env = "", const std::string& settle = "1") {
@@ -84,8 +76,6 @@ class WatchCli : public ::testing::Test {
   }
   std::string Log() const { return ReadAll(tmp_ / "watch.log"); }
 
-  static inline TempDir* dir_ = nullptr;
-  static inline std::string setup_error_;
   TempDir tmp_;
 };
 
