@@ -173,7 +173,7 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
           CheckKeys(path, s3, "storage.s3",
                     {"endpoint", "region", "addressing", "sse", "kms_key_id",
                      "multipart_threshold_bytes", "part_bytes", "upload_concurrency",
-                     "read_part_bytes", "max_attempts", "max_retry_seconds",
+                     "read_part_bytes", "read_ahead_ranges", "max_attempts", "max_retry_seconds",
                      "request_timeout_seconds", "lock_ttl_seconds", "lock_renew_seconds"}));
       storage::S3StorageOptions o;
       LOTE_RETURN_IF_ERROR(Get(path, s3, "endpoint", &o.endpoint));
@@ -186,6 +186,7 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
       LOTE_RETURN_IF_ERROR(Get(path, s3, "part_bytes", &o.part_bytes));
       LOTE_RETURN_IF_ERROR(Get(path, s3, "upload_concurrency", &o.upload_concurrency));
       LOTE_RETURN_IF_ERROR(Get(path, s3, "read_part_bytes", &o.read_part_bytes));
+      LOTE_RETURN_IF_ERROR(Get(path, s3, "read_ahead_ranges", &o.read_ahead_ranges));
       LOTE_RETURN_IF_ERROR(Get(path, s3, "max_attempts", &o.max_attempts));
       LOTE_RETURN_IF_ERROR(Get(path, s3, "max_retry_seconds", &o.max_retry_seconds));
       LOTE_RETURN_IF_ERROR(Get(path, s3, "request_timeout_seconds", &o.request_timeout_seconds));

@@ -62,41 +62,53 @@ Result<std::future<T>> Spawn(Fn fn) {
   }
 }
 
-// Streams an object in ranges of `part` bytes with one range read ahead. Every range is read
-// with If-Match on the ETag seen at open, so an object replaced mid-read is an error, not a mix.
+// Streams an object in ranges of `part` bytes with up to `read_ahead` ranges in flight. Every
+// range is read with If-Match on the ETag seen at open, so an object replaced mid-read is an
+// error, not a mix.
+//
+// One std::async per range rather than a pool of workers: starting a thread costs microseconds
+// against a GET of megabytes, at most `read_ahead` (<= 16) are alive per source at once, and a
+// source that is not being read holds no idle threads (the writer does the same for its parts).
+// A fetch captures the client and the range by value, never `this`; the destructor still waits
+// for every fetch in flight (a std::async future waits anyway), so nothing outlives the source
+// unjoined: dropping a source mid-object costs at most the ranges already requested.
 class S3Source : public io::ByteSource {
  public:
   S3Source(std::shared_ptr<S3Client> client, S3Location loc, std::string name, uint64_t size,
-           std::string etag, uint64_t part)
+           std::string etag, uint64_t part, int read_ahead)
       : client_(std::move(client)),
-        loc_(std::move(loc)),
+        object_(std::make_shared<const Object>(Object{std::move(loc), std::move(etag)})),
         name_(std::move(name)),
         size_(size),
-        etag_(std::move(etag)),
-        part_(part) {}
+        part_(part),
+        read_ahead_(static_cast<size_t>(std::max(read_ahead, 1))) {}
   ~S3Source() override {
-    if (ahead_.valid()) ahead_.wait();
+    for (auto& f : in_flight_) f.wait();
   }
 
   Result<size_t> Read(char* buf, size_t n) override {
     LOTE_RETURN_IF_ERROR(error_);
     if (pos_ == chunk_.size()) {
       if (next_ >= size_) return size_t{0};
-      Result<std::string> chunk = ahead_.valid() ? ahead_.get() : Fetch(next_);
+      // The first call starts the read-ahead. The range at next_ is the oldest in flight, or
+      // read here when no thread could be started for it.
+      FillAhead();
+      Result<std::string> chunk =
+          in_flight_.empty() ? Fetch(client_, object_, next_, Length(next_)) : TakeOldest();
       if (!chunk.ok()) return error_ = Fail(chunk.status());
-      const uint64_t expected = std::min<uint64_t>(part_, size_ - next_);
+      const uint64_t expected = Length(next_);
       if (chunk->size() != expected) {
         return error_ = DataLossError(name_ + ": range at " + std::to_string(next_) + " gave " +
                                       std::to_string(chunk->size()) + " bytes, expected " +
                                       std::to_string(expected) + " (object truncated?)");
       }
+      // The previous range is released before more are requested: at most read_ahead + 1 held
+      // (the range being consumed and those in flight or done but not yet taken).
       chunk_ = std::move(*chunk);
       pos_ = 0;
       next_ += chunk_.size();
-      if (next_ < size_) {
-        auto spawned = Spawn<Result<std::string>>([this, at = next_] { return Fetch(at); });
-        if (spawned.ok()) ahead_ = std::move(*spawned);  // else the next call reads inline
-      }
+      if (requested_ < next_) requested_ = next_;  // that range was read inline
+      FillAhead();
     }
     size_t k = std::min(n, chunk_.size() - pos_);
     std::copy_n(chunk_.data() + pos_, k, buf);
@@ -106,10 +118,39 @@ class S3Source : public io::ByteSource {
   const std::string& name() const override { return name_; }
 
  private:
-  Result<std::string> Fetch(uint64_t at) const {
-    return client_->GetObject(loc_.bucket, loc_.key, at, std::min<uint64_t>(part_, size_ - at),
-                              etag_);
+  struct Object {
+    S3Location loc;
+    std::string etag;
+  };
+
+  static Result<std::string> Fetch(const std::shared_ptr<S3Client>& client,
+                                   const std::shared_ptr<const Object>& object, uint64_t at,
+                                   uint64_t length) {
+    return client->GetObject(object->loc.bucket, object->loc.key, at, length, object->etag);
   }
+  uint64_t Length(uint64_t at) const { return std::min<uint64_t>(part_, size_ - at); }
+
+  Result<std::string> TakeOldest() {
+    Result<std::string> chunk = in_flight_.front().get();
+    in_flight_.pop_front();
+    return chunk;
+  }
+
+  // Requests the ranges after the last one requested until `read_ahead_` are in flight. A thread
+  // that cannot start stops the read-ahead there; Read then takes that range inline.
+  void FillAhead() {
+    while (in_flight_.size() < read_ahead_ && requested_ < size_) {
+      const uint64_t at = requested_;
+      auto spawned =
+          Spawn<Result<std::string>>([client = client_, object = object_, at, length = Length(at)] {
+            return Fetch(client, object, at, length);
+          });
+      if (!spawned.ok()) return;
+      in_flight_.push_back(std::move(*spawned));
+      requested_ += Length(at);
+    }
+  }
+
   Status Fail(const Status& s) const {
     if (s.code() == StatusCode::kFailedPrecondition) {
       return DataLossError(name_ + ": the object changed while it was being read");
@@ -118,15 +159,17 @@ class S3Source : public io::ByteSource {
   }
 
   std::shared_ptr<S3Client> client_;
-  S3Location loc_;
+  std::shared_ptr<const Object> object_;  // shared with the fetches in flight
   std::string name_;
   uint64_t size_;
-  std::string etag_;
   uint64_t part_;
+  size_t read_ahead_;
   std::string chunk_;
   size_t pos_ = 0;
-  uint64_t next_ = 0;  // offset of the first byte not yet fetched
-  std::future<Result<std::string>> ahead_;
+  uint64_t next_ = 0;       // offset of the next range to take (where chunk_ ends)
+  uint64_t requested_ = 0;  // offset of the first byte not yet requested
+  // The ranges from next_ up to requested_, oldest first.
+  std::deque<std::future<Result<std::string>>> in_flight_;
   Status error_;
 };
 
@@ -353,7 +396,8 @@ class S3Storage : public Storage {
     LOTE_ASSIGN_OR_RETURN(S3Location loc, aws::ParseS3Uri(uri));
     LOTE_ASSIGN_OR_RETURN(aws::S3ObjectInfo o, client_->HeadObject(loc.bucket, loc.key));
     return std::unique_ptr<io::ByteSource>(new S3Source(client_, std::move(loc), std::string(uri),
-                                                        o.size, o.etag, options_.read_part_bytes));
+                                                        o.size, o.etag, options_.read_part_bytes,
+                                                        options_.read_ahead_ranges));
   }
 
   Status Write(std::string_view uri, std::string_view data) override {
@@ -515,6 +559,9 @@ Result<std::shared_ptr<Storage>> NewS3Storage(S3StorageOptions options) {
   }
   if (options.read_part_bytes == 0 || options.read_part_bytes > (1ull << 30)) {
     return InvalidArgumentError("storage.s3.read_part_bytes must be 1 byte..1 GiB");
+  }
+  if (options.read_ahead_ranges < 1 || options.read_ahead_ranges > 16) {
+    return InvalidArgumentError("storage.s3.read_ahead_ranges must be 1..16");
   }
   if (options.max_attempts < 1 || options.max_attempts > 100) {
     return InvalidArgumentError("storage.s3.max_attempts must be 1..100");

@@ -1,14 +1,18 @@
 // S3Storage against a real S3 API (moto_server, started by the test on a loopback port), beyond
 // the contract every storage meets (storage_test.cc): multipart uploads, streaming reads of an
-// object replaced mid-read, the lock object and its takeover, a missing bucket, wrong
-// credentials, server-side encryption headers, and retries through a fault-injecting proxy.
+// object replaced mid-read, ranges read ahead concurrently and bounded, the lock object and its
+// takeover, a missing bucket, wrong credentials, server-side encryption headers, and retries
+// through a fault-injecting proxy.
 #include "lote/storage/s3_storage.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "lote/aws/credentials.h"
 #include "testing/fault_proxy.h"
@@ -54,6 +58,49 @@ class RecordingHttp : public aws::HttpClient {
   std::shared_ptr<aws::HttpClient> inner_;
   std::mutex mu_;
   std::vector<aws::HttpRequest> seen_;
+};
+
+// Holds every ranged GET (a streaming read's range) for `delay` before passing it on, as a
+// distant S3 would, and counts how many are in flight at once and what If-Match they carry.
+class SlowRangeGets : public aws::HttpClient {
+ public:
+  SlowRangeGets(std::shared_ptr<aws::HttpClient> inner, std::chrono::milliseconds delay)
+      : inner_(std::move(inner)), delay_(delay) {}
+  Result<aws::HttpResponse> Send(const aws::HttpRequest& r, const aws::BodySink& sink) override {
+    if (r.method != "GET" || aws::FindHeader(r.headers, "range") == nullptr) {
+      return inner_->Send(r, sink);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const std::string* if_match = aws::FindHeader(r.headers, "if-match");
+      if_match_.push_back(if_match ? *if_match : "");
+    }
+    ++started_;
+    const int now = ++in_flight_;
+    int seen = max_in_flight_.load();
+    while (now > seen && !max_in_flight_.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(delay_);
+    auto response = inner_->Send(r, sink);
+    --in_flight_;
+    return response;
+  }
+  int started() const { return started_; }
+  int in_flight() const { return in_flight_; }
+  int max_in_flight() const { return max_in_flight_; }
+  std::vector<std::string> if_match() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return if_match_;
+  }
+
+ private:
+  std::shared_ptr<aws::HttpClient> inner_;
+  std::chrono::milliseconds delay_;
+  std::atomic<int> started_{0};
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> max_in_flight_{0};
+  std::mutex mu_;
+  std::vector<std::string> if_match_;
 };
 
 class S3StorageTest : public ::testing::Test {
@@ -154,21 +201,95 @@ TEST_F(S3StorageTest, AWriterDroppedBeforeCloseLeavesNothing) {
   EXPECT_THAT(uploads->body, Not(HasSubstr("<UploadId>"))) << "the upload was not aborted";
 }
 
+TEST_F(S3StorageTest, StreamsAMultiRangeObjectWithSeveralRangesInFlightAndBounded) {
+  const std::string data = Pattern((9 << 20) + 123);  // 10 ranges of 1 MiB, the last one short
+  ASSERT_TRUE(Open(Options())->Write(U("many.bin"), data).ok());
+  for (int read_ahead : {1, 4, 16}) {
+    SCOPED_TRACE("read_ahead_ranges " + std::to_string(read_ahead));
+    auto slow =
+        std::make_shared<SlowRangeGets>(aws::NewCurlHttpClient(), std::chrono::milliseconds(50));
+    S3StorageOptions o = Options();
+    o.http = slow;
+    o.read_ahead_ranges = read_ahead;
+    auto s3 = Open(o);
+    auto info = s3->Stat(U("many.bin"));
+    ASSERT_TRUE(info.ok());
+    auto source = s3->OpenRead(U("many.bin"));
+    ASSERT_TRUE(source.ok());
+    std::string back;
+    std::string buf(1 << 20, '\0');
+    const size_t sizes[] = {1, 77777, 1 << 20, 333331, 3, (1 << 20) + 17};
+    for (size_t i = 0;; ++i) {
+      auto n = (*source)->Read(buf.data(), sizes[i % std::size(sizes)]);
+      ASSERT_TRUE(n.ok()) << n.status().ToString();
+      if (*n == 0) break;
+      back.append(buf.data(), *n);
+      // Never more requested than the range being consumed and read_ahead after it.
+      const int consuming = static_cast<int>((back.size() - 1) >> 20);
+      EXPECT_LE(slow->started(), consuming + 1 + read_ahead) << "at " << back.size();
+    }
+    EXPECT_TRUE(back == data) << back.size() << " bytes read back of " << data.size();
+    EXPECT_EQ(slow->started(), 10);
+    EXPECT_LE(slow->max_in_flight(), read_ahead);
+    if (read_ahead > 1) {
+      EXPECT_GT(slow->max_in_flight(), 1);
+    }
+    for (const std::string& etag : slow->if_match()) EXPECT_EQ(etag, info->etag);
+  }
+}
+
 TEST_F(S3StorageTest, AnObjectReplacedWhileStreamingIsAnErrorNotAMix) {
-  auto s3 = Open(Options());
-  ASSERT_TRUE(s3->Write(U("feed.jsonl"), Pattern(3 << 20)).ok());
+  auto s3 = Open(Options());  // 1 MiB ranges, 4 read ahead
+  const std::string before = Pattern(8 << 20);
+  ASSERT_TRUE(s3->Write(U("feed.jsonl"), before).ok());
   auto source = s3->OpenRead(U("feed.jsonl"));
   ASSERT_TRUE(source.ok());
   std::string buf(1 << 20, '\0');
-  ASSERT_TRUE((*source)->Read(buf.data(), buf.size()).ok());
-  ASSERT_TRUE(s3->Write(U("feed.jsonl"), std::string(3 << 20, 'x')).ok());
+  auto first = (*source)->Read(buf.data(), buf.size());
+  ASSERT_TRUE(first.ok());
+  std::string back(buf.data(), *first);
+  // Ranges 1-4 may have been read already; 5-7 have not been asked for.
+  ASSERT_TRUE(s3->Write(U("feed.jsonl"), std::string(8 << 20, 'x')).ok());
   Status error;
-  for (int i = 0; i < 4 && error.ok(); ++i) {
-    auto n = (*source)->Read(buf.data(), buf.size());
-    if (!n.ok()) error = n.status();
+  while (error.ok()) {
+    auto n = (*source)->Read(buf.data(), 300007);
+    if (!n.ok()) {
+      error = n.status();
+    } else if (*n == 0) {
+      break;
+    } else {
+      back.append(buf.data(), *n);
+    }
   }
   EXPECT_EQ(error.code(), StatusCode::kDataLoss);
   EXPECT_THAT(error.message(), HasSubstr("changed while it was being read"));
+  EXPECT_LT(back.size(), before.size());
+  EXPECT_TRUE(back == before.substr(0, back.size())) << "bytes of the new object were returned";
+  // Errors are sticky.
+  EXPECT_EQ((*source)->Read(buf.data(), buf.size()).status().code(), StatusCode::kDataLoss);
+}
+
+TEST_F(S3StorageTest, AStreamDroppedWithRangesInFlightWaitsForThem) {
+  const std::string data = Pattern(9 << 20);
+  ASSERT_TRUE(Open(Options())->Write(U("dropped.bin"), data).ok());
+  auto slow =
+      std::make_shared<SlowRangeGets>(aws::NewCurlHttpClient(), std::chrono::milliseconds(200));
+  S3StorageOptions o = Options();
+  o.http = slow;
+  o.read_ahead_ranges = 4;
+  auto s3 = Open(o);
+  auto source = s3->OpenRead(U("dropped.bin"));
+  ASSERT_TRUE(source.ok());
+  std::string buf(1000, '\0');
+  auto n = (*source)->Read(buf.data(), buf.size());
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  ASSERT_EQ(*n, buf.size());
+  EXPECT_EQ(buf, data.substr(0, buf.size()));
+  s3.reset();  // the source outlives its storage
+  source->reset();
+  // Range 0 and the 4 read ahead of it were all sent, and none is still running.
+  EXPECT_EQ(slow->started(), 5);
+  EXPECT_EQ(slow->in_flight(), 0);
 }
 
 TEST_F(S3StorageTest, ALockIsExclusiveAndAnExpiredOneIsTakenOver) {
@@ -317,6 +438,16 @@ TEST_F(S3StorageTest, RefusesContradictoryOptions) {
   o = Options();
   o.kms_key_id = "arn:aws:kms:us-east-1:123456789012:key/x";
   EXPECT_EQ(NewS3Storage(o).status().code(), StatusCode::kInvalidArgument);
+  for (int read_ahead : {0, 17, -1}) {
+    o = Options();
+    o.read_ahead_ranges = read_ahead;
+    EXPECT_EQ(NewS3Storage(o).status().code(), StatusCode::kInvalidArgument) << read_ahead;
+  }
+  for (int read_ahead : {1, 16}) {
+    o = Options();
+    o.read_ahead_ranges = read_ahead;
+    EXPECT_TRUE(NewS3Storage(o).ok()) << read_ahead;
+  }
 }
 
 }  // namespace

@@ -7,7 +7,8 @@
 //   List        ListObjectsV2, paginated (a glob lists from its literal prefix and filters)
 //   Stat        HeadObject
 //   Read/ReadRange/OpenRead   GetObject (Range); OpenRead streams ranges of `read_part_bytes`
-//               with one range read ahead, so memory is bounded whatever the object's size
+//               with up to `read_ahead_ranges` of them in flight (each with If-Match on the
+//               ETag seen at open), so memory is bounded whatever the object's size
 //   Write/NewWriter  PutObject up to `multipart_threshold_bytes`, else a multipart upload whose
 //               parts go up concurrently (at most `upload_concurrency` in flight) and which is
 //               aborted on any failure; every body carries x-amz-checksum-sha256
@@ -57,6 +58,10 @@ struct S3StorageOptions {
   uint64_t part_bytes = 8ull << 20;  // multipart part size (S3's minimum is 5 MiB)
   int upload_concurrency = 4;
   uint64_t read_part_bytes = 8ull << 20;  // OpenRead's range size
+  // OpenRead's ranges in flight (requested ahead of the reader, one thread each), 1..16. A
+  // streaming read holds at most read_ahead_ranges + 1 ranges; dropping a source waits for those
+  // in flight.
+  int read_ahead_ranges = 4;
 
   int max_attempts = 5;
   double max_retry_seconds = 60;
