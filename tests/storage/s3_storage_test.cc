@@ -305,13 +305,16 @@ TEST_F(S3StorageTest, ALockIsExclusiveAndAnExpiredOneIsTakenOver) {
   ASSERT_EQ(second.status().code(), StatusCode::kUnavailable);
   EXPECT_THAT(second.status().message(), HasSubstr("pid 1 on host-a"));
   first->reset();  // released: the lock object is deleted
-  auto third = s3->TryLock(U("out/_lock"), "pid 3 on host-c");
-  ASSERT_TRUE(third.ok()) << third.status().ToString();
-  // pid 3 dies without releasing (the object stays); once its expiry has passed, it is taken over.
-  auto held = s3->Read(U("out/_lock"));
-  ASSERT_TRUE(held.ok());
-  third->release();  // leaked on purpose: a killed holder runs no destructor (nor its renewer)
-  EXPECT_EQ(s3->TryLock(U("out/_lock"), "pid 4").status().code(), StatusCode::kUnavailable);
+  // pid 3 took the lock and was killed: its lock object stays, as it wrote it (owner and expiry
+  // in wall-clock microseconds), and nobody renews it. Once the expiry has passed, it is taken
+  // over.
+  const int64_t expires = clock->NowMicros() + 30'000'000;
+  ASSERT_TRUE(s3->Write(U("out/_lock"), "{\"expires_at_micros\":" + std::to_string(expires) +
+                                            ",\"owner\":\"pid 3 on host-c\"}\n")
+                  .ok());
+  auto refused = s3->TryLock(U("out/_lock"), "pid 4");
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(refused.status().message(), HasSubstr("pid 3 on host-c"));
   clock->Advance(31'000'000);
   auto fourth = s3->TryLock(U("out/_lock"), "pid 4 on host-d");
   ASSERT_TRUE(fourth.ok()) << fourth.status().ToString();
