@@ -219,7 +219,8 @@ std::string FormatDuration(double s) {
 
 void AddPipelineFlags(CLI::App* cmd, const FlagSet& set, PipelineFlags* f) {
   if (set.input)
-    cmd->add_option("--input", f->input, "Input folder, prefix, object or glob (a path, file:// or s3://)");
+    cmd->add_option("--input", f->input,
+                    "Input folder, prefix, object or glob (a path, file:// or s3://)");
   cmd->add_option("--output", f->output, "Output folder or prefix (a path, file:// or s3://)");
   cmd->add_option("--config", f->config, "YAML config (see config/pipeline.yaml)");
   cmd->add_option("--catalog", f->catalog, "SQLite catalog (default OUTPUT/_catalog/lote.db)");
