@@ -240,8 +240,6 @@ void RemoveHeader(HttpHeaders& headers, std::string_view lower_name) {
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view data) { return ::lote::Sha256Hex(data); }
-
 std::string CanonicalRequest(const HttpRequest& request, std::string_view payload_sha256,
                              bool double_encode_path, std::string* signed_headers) {
   auto url = ParseUrl(request.url);

@@ -34,12 +34,6 @@ Status IoError(std::string_view what, const std::string& path, int err) {
   return UnavailableError(msg);
 }
 
-bool HasGlob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
-
-bool IsSkippedName(std::string_view name) {
-  return name.empty() || name.front() == '.' || name.find(kTempMarker) != std::string_view::npos;
-}
-
 std::string TempSuffix() {
   static std::atomic<uint64_t> counter{0};
   return std::string(kTempMarker) + std::to_string(::getpid()) + "-" +
@@ -398,7 +392,7 @@ class LocalStorage : public Storage {
       if (ec) return IoError("cannot list", dir, ec.value());
       const fs::path& p = it->path();
       std::string name = p.filename().string();
-      if (IsSkippedName(name)) {
+      if (HiddenFromListing(name)) {
         if (it->is_directory(ec)) it.disable_recursion_pending();
         continue;
       }

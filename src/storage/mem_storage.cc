@@ -85,12 +85,6 @@ class MemLock : public StorageLock {
   std::string uri_;
 };
 
-bool Skipped(std::string_view uri) {
-  size_t slash = uri.rfind('/');
-  std::string_view name = slash == std::string_view::npos ? uri : uri.substr(slash + 1);
-  return name.empty() || name.front() == '.' || name.find(".lote-tmp-") != std::string_view::npos;
-}
-
 class MemStorage : public Storage {
  public:
   MemStorage() : state_(std::make_shared<MemState>()) {}
@@ -100,14 +94,14 @@ class MemStorage : public Storage {
     LOTE_RETURN_IF_ERROR(CheckUri(pattern));
     std::lock_guard<std::mutex> lock(state_->mu);
     std::vector<ObjectInfo> out;
-    bool glob = pattern.find_first_of("*?[") != std::string_view::npos;
+    bool glob = HasGlob(pattern);
     std::string pat(pattern);
     std::string dir = pat;
     if (!dir.empty() && dir.back() != '/') dir.push_back('/');
     for (const auto& [uri, obj] : state_->objects) {
       bool match = glob ? ::fnmatch(pat.c_str(), uri.c_str(), FNM_PATHNAME) == 0
                         : (uri == pat || uri.starts_with(dir));
-      if (match && !Skipped(uri)) out.push_back(Info(uri, obj));
+      if (match && !HiddenFromListing(uri)) out.push_back(Info(uri, obj));
     }
     if (out.empty() && !glob) return NotFoundError("nothing at " + pat);
     return out;

@@ -34,16 +34,6 @@ Result<S3Location> ObjectLocation(std::string_view uri) {
   return loc;
 }
 
-bool HasGlob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
-
-// As the other stores: names starting with "." and temp files of unfinished writes are not
-// listed (an S3 writer has none: an object appears whole when its PUT or upload completes).
-bool Hidden(std::string_view key) {
-  size_t slash = key.rfind('/');
-  std::string_view name = slash == std::string_view::npos ? key : key.substr(slash + 1);
-  return name.empty() || name.front() == '.' || name.find(".lote-tmp-") != std::string_view::npos;
-}
-
 std::string Uri(std::string_view bucket, std::string_view key) {
   return "s3://" + std::string(bucket) + "/" + std::string(key);
 }
@@ -367,7 +357,7 @@ class S3Storage : public Storage {
         match = o.key == loc.key || (o.key.size() > loc.key.size() && o.key.starts_with(loc.key) &&
                                      o.key[loc.key.size()] == '/');
       }
-      if (match && !Hidden(o.key)) out.push_back(ToInfo(loc.bucket, o));
+      if (match && !HiddenFromListing(o.key)) out.push_back(ToInfo(loc.bucket, o));
       return Status::Ok();
     }));
     if (out.empty() && !glob)

@@ -69,6 +69,16 @@ std::string NormalizeUri(std::string_view uri) {
   return out;
 }
 
+bool HiddenFromListing(std::string_view uri) {
+  const size_t slash = uri.rfind('/');
+  const std::string_view name = slash == std::string_view::npos ? uri : uri.substr(slash + 1);
+  return name.empty() || name.front() == '.' || name.find(".lote-tmp-") != std::string_view::npos;
+}
+
+bool HasGlob(std::string_view pattern) {
+  return pattern.find_first_of("*?[") != std::string_view::npos;
+}
+
 std::string ListRoot(std::string_view pattern) {
   size_t glob = pattern.find_first_of("*?[");
   if (glob == std::string_view::npos) return std::string(pattern);

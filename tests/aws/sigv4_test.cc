@@ -5,6 +5,7 @@
 #include <string>
 
 #include "lote/aws/http.h"
+#include "lote/base/digest.h"
 
 namespace lote::aws {
 namespace {

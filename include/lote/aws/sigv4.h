@@ -49,9 +49,6 @@ struct SigningParams {
 // never hold a header value, a secret or the URL's query.
 Status Sign(HttpRequest& request, const Credentials& credentials, const SigningParams& params);
 
-// Hex SHA-256 of `data` (lower case).
-std::string Sha256Hex(std::string_view data);
-
 // The pieces, exposed for tests against AWS's published examples. CanonicalRequest signs the
 // request's headers as they are (plus `host` from the URL when absent) and returns "" for a URL
 // that Sign would refuse; `signed_headers` (optional) receives "host;x-amz-date;...".

@@ -128,6 +128,13 @@ class Storage {
   virtual Result<std::string> CanonicalUri(std::string_view uri) const;
 };
 
+// True for what List leaves out, by the last path segment of `uri` (or a bare name): names
+// starting with "." and temp files of unfinished writes (".lote-tmp-" in the name).
+bool HiddenFromListing(std::string_view uri);
+
+// True if a listing pattern holds glob characters (* ? [).
+bool HasGlob(std::string_view pattern);
+
 // `uri` with "." and ".." segments and repeated or trailing '/' removed (after the scheme's
 // "://"); what Storage::CanonicalUri does for stores without symlinks.
 std::string NormalizeUri(std::string_view uri);
