@@ -6,6 +6,8 @@
 #include "common.h"
 #include "lote/pipeline/catalog.h"
 #include "lote/pipeline/pipeline.h"
+#include "lote/storage/storage.h"
+#include "lote/text/utf8.h"
 
 namespace lote::cli {
 namespace {
@@ -17,7 +19,26 @@ struct QueryFlags {
 
 Status RunQuery(const QueryFlags& f) {
   std::string catalog = f.catalog;
-  if (catalog.empty() && !f.output.empty()) {
+  bool object_store = false;
+  if (!f.output.empty()) {
+    LOTE_ASSIGN_OR_RETURN(auto out, storage::OpenStorage(f.output));
+    object_store = !out->is_local();
+  }
+  if (object_store && !f.athena_ddl) {
+    // For an output on an object store this brings its local cache up to date from the ledger
+    // there first (--catalog then names the cache).
+    pipeline::PipelineOptions o;
+    o.output_uri = f.output;
+    o.catalog_path = f.catalog;
+    LOTE_ASSIGN_OR_RETURN(auto ledger, pipeline::OpenOutputLedger(
+                                           o, /*writer=*/false,
+                                           [](const std::string& line) {
+                                             std::fprintf(stderr, "lote: %s\n",
+                                                          text::EscapeControl(line).c_str());
+                                           },
+                                           &catalog));
+    (void)ledger;
+  } else if (catalog.empty() && !f.output.empty()) {
     pipeline::PipelineOptions o;
     o.output_uri = f.output;
     LOTE_ASSIGN_OR_RETURN(catalog, pipeline::ResolveCatalogPath(o));
@@ -47,9 +68,11 @@ void SetupQuery(CLI::App& root, int* exit_code) {
                                   "results_history, entities, quarantine, runs)");
   auto f = std::make_shared<QueryFlags>();
   cmd->add_option("sql", f->sql, "One read-only SQL statement");
-  cmd->add_option("--catalog", f->catalog, "Catalog database");
+  cmd->add_option("--catalog", f->catalog,
+                  "Catalog database (with an s3:// --output: where its local cache is kept)");
   cmd->add_option("--output", f->output,
-                  "Pipeline output (its catalog is OUTPUT/_catalog/lote.db)");
+                  "Pipeline output: a folder's catalog is OUTPUT/_catalog/lote.db; an s3:// "
+                  "output's catalog is a local cache brought up to date from its ledger first");
   cmd->add_option("--format", f->format, "table | csv | json")->capture_default_str();
   cmd->add_flag("--athena-ddl", f->athena_ddl,
                 "Print Athena/Glue CREATE EXTERNAL TABLE statements");

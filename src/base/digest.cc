@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "lote/base/check.h"
 
@@ -46,6 +47,12 @@ std::string HexEncode(const uint8_t* d, size_t n) {
     s[2 * i + 1] = kHex[d[i] & 15];
   }
   return s;
+}
+
+std::string RandomHex(size_t n) {
+  std::string bytes(n, '\0');
+  LOTE_CHECK(RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)) == 1);
+  return HexEncode(reinterpret_cast<const uint8_t*>(bytes.data()), n);
 }
 
 std::string Sha256Hex(std::string_view data) {

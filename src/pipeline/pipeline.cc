@@ -3,6 +3,12 @@
 // the infer stage's hand-over.
 #include "lote/pipeline/pipeline.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "lote/base/digest.h"
 #include "lote/io/records.h"
 #include "lote/pipeline/stages.h"
 #include "pipeline/record_source.h"
@@ -152,11 +158,53 @@ Result<std::string> ResolveCatalogPath(const PipelineOptions& options) {
   if (!out) {
     LOTE_ASSIGN_OR_RETURN(out, storage::OpenStorage(options.output_uri));
   }
-  if (!out->is_local()) {
-    return FailedPreconditionError("output " + options.output_uri +
-                                   " is not local: give a catalog path (--catalog)");
+  if (out->is_local()) {
+    return out->LocalPath(storage::JoinUri(options.output_uri, "_catalog/lote.db"));
   }
-  return out->LocalPath(storage::JoinUri(options.output_uri, "_catalog/lote.db"));
+  // An object store's ledger lives on the store; locally only a cache, one per output.
+  LOTE_ASSIGN_OR_RETURN(std::string canonical, out->CanonicalUri(options.output_uri));
+  std::filesystem::path base;
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  if (xdg != nullptr && xdg[0] == '/') {
+    base = xdg;
+  } else if (home != nullptr && home[0] == '/') {
+    base = std::filesystem::path(home) / ".cache";
+  } else {
+    std::error_code ec;
+    base = std::filesystem::temp_directory_path(ec) / ("lote-" + std::to_string(::getuid()));
+    if (ec) return UnavailableError("no cache folder: HOME is not set and " + ec.message());
+  }
+  return (base / "lote" / "catalogs" / (Sha256Hex(canonical).substr(0, 32) + ".db")).string();
+}
+
+Result<std::shared_ptr<Ledger>> OpenOutputLedger(const PipelineOptions& options, bool writer,
+                                                 const std::function<void(const std::string&)>& log,
+                                                 std::string* catalog_path) {
+  if (options.ledger) return options.ledger;
+  LOTE_ASSIGN_OR_RETURN(auto out,
+                        storage::OpenStorageOr(options.output_storage, options.output_uri));
+  PipelineOptions o = options;
+  o.output_storage = out;
+  LOTE_ASSIGN_OR_RETURN(*catalog_path, ResolveCatalogPath(o));
+  std::error_code ec;
+  auto parent = std::filesystem::path(*catalog_path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return UnavailableError("cannot create " + parent.string() + ": " + ec.message());
+  LOTE_ASSIGN_OR_RETURN(std::string canonical, out->CanonicalUri(options.output_uri));
+  if (out->is_local()) {
+    LOTE_ASSIGN_OR_RETURN(auto ledger, OpenSqliteLedger(*catalog_path, canonical));
+    return std::shared_ptr<Ledger>(std::move(ledger));
+  }
+  ObjectStoreLedgerOptions lo;
+  lo.store = out;
+  lo.output_uri = options.output_uri;
+  lo.canonical_uri = canonical;
+  lo.cache_path = *catalog_path;
+  lo.writer = writer;
+  lo.log = log;
+  LOTE_ASSIGN_OR_RETURN(auto ledger, OpenObjectStoreLedger(lo));
+  return std::shared_ptr<Ledger>(std::move(ledger));
 }
 
 Result<RunReport> PublishStaged(const PipelineOptions& options) {

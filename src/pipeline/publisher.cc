@@ -61,22 +61,23 @@ void EncodeResultHead(std::string_view source_json, Item* item) {
   line.append(o.entities_json);
 }
 
+std::string StagingUri(const PublishContext& context, int64_t attempt_id) {
+  return storage::JoinUri(context.output_uri,
+                          "_staging/" + context.staging_tag + "-a" + std::to_string(attempt_id));
+}
+
 ObjectPublisher::ObjectPublisher(const PublishContext& context, std::string uri, int64_t source_id,
                                  int64_t attempt_id, const std::string& dt)
     : c_(context),
       uri_(std::move(uri)),
       source_id_(source_id),
       attempt_id_(attempt_id),
-      results_(context.out,
-               storage::JoinUri(context.output_uri,
-                                "_staging/a" + std::to_string(attempt_id) + "/results"),
-               "results", "results/dt=" + dt + "/model=" + context.model_version,
-               context.max_part_bytes, context.zstd_level),
-      quarantine_(context.out,
-                  storage::JoinUri(context.output_uri,
-                                   "_staging/a" + std::to_string(attempt_id) + "/quarantine"),
-                  "quarantine", "quarantine/dt=" + dt + "/model=" + context.model_version,
-                  context.max_part_bytes, context.zstd_level),
+      results_(context.out, StagingUri(context, attempt_id) + "/results", "results",
+               "results/dt=" + dt + "/model=" + context.model_version, context.max_part_bytes,
+               context.zstd_level),
+      quarantine_(context.out, StagingUri(context, attempt_id) + "/quarantine", "quarantine",
+                  "quarantine/dt=" + dt + "/model=" + context.model_version, context.max_part_bytes,
+                  context.zstd_level),
       source_json_(SourceJson(uri_)) {
   // What every results row of the object ends with, escaped once.
   tail_json_ = ",\"model_version\":";

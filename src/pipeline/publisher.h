@@ -34,6 +34,9 @@ struct PublishContext {
   Ledger* ledger = nullptr;
   storage::Storage* out = nullptr;
   std::string output_uri, model_version, preprocess_version, run_id;
+  // Unique to the process: staged files of two processes never share a name, even with the
+  // same attempt ids (two machines' caches of one object-store ledger).
+  std::string staging_tag;
   bool dedup_record_id = true;
   bool dedup_content = false;
   uint64_t max_part_bytes = 128ull << 20;
@@ -43,6 +46,9 @@ struct PublishContext {
   std::function<std::string(std::string_view)> redact;
   LiveCounts* live = nullptr;
 };
+
+// Where an attempt's parts are staged: OUTPUT/_staging/<staging_tag>-a<attempt_id>.
+std::string StagingUri(const PublishContext& context, int64_t attempt_id);
 
 // `,"source":"URI"` as every row of the object has it.
 std::string SourceJson(std::string_view uri);
@@ -54,7 +60,7 @@ void EncodeResultHead(std::string_view source_json, Item* item);
 
 class ObjectPublisher {
  public:
-  // Stages parts under OUTPUT/_staging/a<attempt_id>/ for partition date `dt`.
+  // Stages parts under StagingUri(context, attempt_id) for partition date `dt`.
   ObjectPublisher(const PublishContext& context, std::string uri, int64_t source_id,
                   int64_t attempt_id, const std::string& dt);
 

@@ -85,17 +85,13 @@ class Run {
 };
 
 Status Run::OpenLedger() {
-  if (o_.ledger) {
-    ledger_ = o_.ledger;
-    return Status::Ok();
-  }
-  LOTE_ASSIGN_OR_RETURN(catalog_path_, ResolveCatalogPath(o_));
-  std::error_code ec;
-  auto parent = std::filesystem::path(catalog_path_).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) return UnavailableError("cannot create " + parent.string() + ": " + ec.message());
-  LOTE_ASSIGN_OR_RETURN(auto ledger, OpenSqliteLedger(catalog_path_, spec_.canonical_output));
-  ledger_ = std::move(ledger);
+  PipelineOptions o = o_;
+  o.output_storage = out_;
+  LOTE_ASSIGN_OR_RETURN(
+      ledger_,
+      OpenOutputLedger(
+          o, /*writer=*/true, [this](const std::string& line) { log_.Line(LogLevel::kInfo, line); },
+          &catalog_path_));
   return Status::Ok();
 }
 
@@ -294,8 +290,7 @@ Status Run::ProcessObject(ObjectTask* task, uint64_t* skipped) {
     LOTE_ASSIGN_OR_RETURN(int64_t attempt_id, ledger_->BeginAttempt(object_id, attempt));
     Hook("attempt_begun");
     live_bytes_ = 0;
-    const std::string staging =
-        storage::JoinUri(o_.output_uri, "_staging/a" + std::to_string(attempt_id));
+    const std::string staging = StagingUri(publish_, attempt_id);
     ObjectPublisher publisher(publish_, uri, source_id, attempt_id, attempt.dt);
     AttemptCounts seconds;
     Result<Consumed> consumed = [&]() -> Result<Consumed> {
@@ -485,6 +480,7 @@ Result<RunReport> Run::Execute() {
   publish_.model_version = spec_.model_version;
   publish_.preprocess_version = spec_.preprocess_version;
   publish_.run_id = run_id_;
+  publish_.staging_tag = RandomHex(6);
   publish_.dedup_record_id = o_.prep.dedup_record_id;
   publish_.dedup_content = o_.prep.dedup_content;
   publish_.max_part_bytes = o_.max_part_bytes;

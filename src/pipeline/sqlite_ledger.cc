@@ -1,5 +1,7 @@
 // The SQLite implementation of Ledger (lote/pipeline/ledger.h): ledger and catalog in one
 // database file, so that `lote query` reads exactly what was committed.
+#include "pipeline/sqlite_ledger.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -9,7 +11,6 @@
 #include "lote/base/version.h"
 #include "lote/pipeline/ledger.h"
 #include "lote/storage/storage.h"
-#include "pipeline/sqlite_db.h"
 
 namespace lote::pipeline {
 namespace {
@@ -132,81 +133,6 @@ constexpr const char* kCountColumns =
     "records_in, records_out, records_quarantined, records_duplicate, bytes_in, ingest_s, "
     "prep_s, infer_s, publish_s, catalog_s";
 
-class SqliteLedger : public Ledger {
- public:
-  static Result<std::unique_ptr<Ledger>> Open(const std::string& path,
-                                              const std::string& output_uri);
-
-  Result<std::optional<LedgerRun>> FindUnfinishedRun(const std::string& run_key) override;
-  Status CreateRun(const LedgerRun& run) override;
-  Status FinishRun(const std::string& run_id, const std::string& state,
-                   const std::string& finished_at, const AttemptCounts& totals,
-                   const std::string& manifest_uri) override;
-  Result<int64_t> ObjectVersion(const std::string& uri, uint64_t size,
-                                const std::string& content_id) override;
-  Result<std::optional<std::pair<int64_t, std::string>>> DoneAttempt(int64_t object_id) override;
-  Result<int64_t> SourceId(const std::string& uri) override;
-  Result<int64_t> BeginAttempt(int64_t object_id, const AttemptInfo& info) override;
-  Status AbortAttempt() override;
-  Result<bool> SeenRecord(const std::string& record_id, int64_t source_id, int64_t attempt_id,
-                          bool dedup) override;
-  Result<bool> SeenContent(const std::string& content_key, const std::string& record_id,
-                           int64_t attempt_id) override;
-  Status AddResult(int64_t attempt_id, const ResultRow& row,
-                   const std::string& entities_json) override;
-  Status AddQuarantine(int64_t attempt_id, const QuarantineRow& row) override;
-  Status CommitAttempt(int64_t attempt_id, int64_t object_id, const std::string& output_uri,
-                       const AttemptCounts& counts, const LabelCounts& labels,
-                       std::vector<StagedPart>* parts) override;
-  Result<std::vector<PendingCommit>> PendingCommits() override;
-  Status MarkDone(int64_t attempt_id, int64_t now_us) override;
-  Result<AttemptCounts> RunTotals(const std::string& run_id) override;
-  Result<std::vector<AttemptSummary>> RunAttempts(const std::string& run_id) override;
-  Result<std::vector<StagedPart>> RunParts(const std::string& run_id) override;
-  Result<std::vector<std::pair<std::string, uint64_t>>> TopLabels(const std::string& run_id,
-                                                                  int n) override;
-  Result<std::vector<std::pair<std::string, uint64_t>>> TopQuarantineReasons(
-      const std::string& run_id, int n) override;
-
- private:
-  // What Open checks before using a catalog.
-  struct State {
-    bool empty = true;    // no tables yet
-    int64_t version = 0;  // PRAGMA user_version
-    std::string bound;    // the output it belongs to ("" before it is bound)
-  };
-
-  explicit SqliteLedger(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
-  Status Prepare();
-  Result<State> ReadState();
-  static Status CheckState(const State& state, const std::string& path,
-                           const std::string& output_uri);
-  std::unique_ptr<SqliteDb> db_;
-  Status FlushResults();
-
-  // A results row waiting for the next multi-row INSERT.
-  struct PendingResult {
-    int64_t row_key = 0, attempt_id = 0;
-    std::string record_id;
-    uint64_t line = 0;
-    bool has_hmac = false;
-    uint8_t hmac[32];
-    std::string lang;
-    bool has_label = false;
-    std::string label;
-    double score = 0;
-    std::string top_k, entities, processed_at;
-  };
-  static constexpr size_t kResultBatch = 32;
-  static constexpr int kResultColumns = 11;
-
-  SqliteStmt seen_get_, seen_put_, seen_add_, content_get_, content_put_, stale_put_, add_result_,
-      add_results_, add_quarantine_;
-  uint64_t result_seq_ = 0;  // result rows of the open attempt so far
-  PendingResult pending_[kResultBatch];
-  size_t pending_size_ = 0;
-};
-
 }  // namespace
 
 std::string ReasonClass(std::string_view reason) {
@@ -229,8 +155,8 @@ std::string ReasonClass(std::string_view reason) {
   return out;
 }
 
-Result<std::unique_ptr<Ledger>> SqliteLedger::Open(const std::string& path,
-                                                   const std::string& output_uri) {
+Result<std::unique_ptr<SqliteLedger>> SqliteLedger::Open(const std::string& path,
+                                                         const std::string& output_uri) {
   if (output_uri.empty()) return InvalidArgumentError("a ledger needs its output URI");
   LOTE_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, /*read_only=*/false));
   // WAL: `lote query` reads while a run writes. synchronous=FULL: a commit that returned is on
@@ -271,7 +197,7 @@ Result<std::unique_ptr<Ledger>> SqliteLedger::Open(const std::string& path,
     }
   }
   LOTE_RETURN_IF_ERROR(ledger->Prepare());
-  return std::unique_ptr<Ledger>(std::move(ledger));
+  return ledger;
 }
 
 Result<SqliteLedger::State> SqliteLedger::ReadState() {
@@ -559,14 +485,29 @@ Status SqliteLedger::AddQuarantine(int64_t attempt_id, const QuarantineRow& r) {
 }
 
 Status SqliteLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
-                                   const std::string& output_uri, const AttemptCounts& c,
+                                   const std::string& output_uri, const AttemptCounts& counts,
                                    const LabelCounts& labels, std::vector<StagedPart>* parts) {
+  return CommitOpen(attempt_id, object_id, output_uri, counts, labels, parts, false);
+}
+
+Status SqliteLedger::CommitReplayed(int64_t attempt_id, int64_t object_id,
+                                    const AttemptCounts& counts, const LabelCounts& labels,
+                                    const std::vector<StagedPart>& parts) {
+  std::vector<StagedPart> named = parts;
+  return CommitOpen(attempt_id, object_id, "", counts, labels, &named, true);
+}
+
+Status SqliteLedger::CommitOpen(int64_t attempt_id, int64_t object_id,
+                                const std::string& output_uri, const AttemptCounts& c,
+                                const LabelCounts& labels, std::vector<StagedPart>* parts,
+                                bool replayed) {
   auto fail = [this](Status s) {
     pending_size_ = 0;
     (void)db_->Exec("ROLLBACK");
     return s;
   };
   if (Status s = FlushResults(); !s.ok()) return fail(s);
+  std::vector<std::string> deletes;  // for the commit hook
   // Earlier done attempts of this object version (--force): superseded, files to delete.
   {
     auto old = db_->Prepare(
@@ -583,6 +524,16 @@ Status SqliteLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
     }
     for (int64_t id : ids) {
       std::string n = std::to_string(id);
+      if (commit_hook_ && !replayed) {
+        auto files = db_->Prepare("SELECT final_uri FROM parts WHERE attempt_id = " + n);
+        if (!files.ok()) return fail(files.status());
+        while (true) {
+          auto row = files->Step();
+          if (!row.ok()) return fail(row.status());
+          if (!*row) break;
+          deletes.push_back(files->Text(0));
+        }
+      }
       Status s = db_->Exec("INSERT INTO part_deletes SELECT " + std::to_string(attempt_id) +
                            ", final_uri FROM parts WHERE attempt_id = " + n +
                            "; UPDATE attempts SET state = 'superseded' WHERE attempt_id = " + n +
@@ -598,19 +549,35 @@ Status SqliteLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
   auto next = db_->Prepare(
       "INSERT INTO partitions VALUES (?, 1) ON CONFLICT(partition) DO UPDATE SET next_part = "
       "next_part + 1 RETURNING next_part - 1");
+  // A replayed part keeps its number; later allocations start after it.
+  auto past = db_->Prepare(
+      "INSERT INTO partitions VALUES (?1, ?2) ON CONFLICT(partition) DO UPDATE SET next_part = "
+      "max(next_part, ?2)");
+  if (!past.ok()) return fail(past.status());
   if (!next.ok()) return fail(next.status());
   auto add = db_->Prepare("INSERT INTO parts VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   if (!add.ok()) return fail(add.status());
   for (StagedPart& p : *parts) {
-    next->Bind(1, p.partition);
-    auto row = next->Step();
-    if (!row.ok()) return fail(row.status());
-    if (!*row) return fail(InternalError("part number allocation returned nothing"));
-    int64_t number = next->Int(0);
-    next->Reset();
-    char name[48];
-    std::snprintf(name, sizeof(name), "part-%05lld.jsonl.zst", static_cast<long long>(number));
-    p.final_uri = storage::JoinUri(output_uri, p.partition + "/" + name);
+    if (replayed) {
+      long long number = 0;
+      const size_t slash = p.final_uri.rfind('/');
+      if (slash == std::string::npos ||
+          std::sscanf(p.final_uri.c_str() + slash + 1, "part-%lld.", &number) != 1) {
+        return fail(DataLossError("replayed part has no part number: " + p.final_uri));
+      }
+      past->Bind(1, p.partition).Bind(2, static_cast<int64_t>(number) + 1);
+      if (Status s = past->Run(); !s.ok()) return fail(s);
+    } else {
+      next->Bind(1, p.partition);
+      auto row = next->Step();
+      if (!row.ok()) return fail(row.status());
+      if (!*row) return fail(InternalError("part number allocation returned nothing"));
+      int64_t number = next->Int(0);
+      next->Reset();
+      char name[48];
+      std::snprintf(name, sizeof(name), "part-%05lld.jsonl.zst", static_cast<long long>(number));
+      p.final_uri = storage::JoinUri(output_uri, p.partition + "/" + name);
+    }
     add->Bind(1, attempt_id).Bind(2, p.kind).Bind(3, p.partition).Bind(4, p.staged_uri);
     add->Bind(5, p.final_uri).Bind(6, p.rows).Bind(7, p.bytes).Bind(8, p.sha256);
     Status s = add->Run();
@@ -633,6 +600,10 @@ Status SqliteLedger::CommitAttempt(int64_t attempt_id, int64_t object_id,
   upd->Bind(8, c.infer_s).Bind(9, c.publish_s).Bind(10, c.catalog_s).Bind(11, attempt_id);
   Status s = upd->Run();
   if (!s.ok()) return fail(s);
+  if (commit_hook_ && !replayed) {
+    s = commit_hook_(attempt_id, *parts, deletes);
+    if (!s.ok()) return fail(s);
+  }
   s = db_->Exec("COMMIT");
   if (!s.ok()) return fail(s);
   return Status::Ok();
@@ -770,9 +741,44 @@ Result<std::vector<std::pair<std::string, uint64_t>>> SqliteLedger::TopQuarantin
   return out;
 }
 
+Result<std::string> SqliteLedger::Meta(std::string_view key) {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT value FROM catalog_meta WHERE key = ?"));
+  s.Bind(1, key);
+  LOTE_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::string();
+  std::string value = s.Text(0);
+  s.Reset();
+  return value;
+}
+
+Status SqliteLedger::SetMeta(std::string_view key, std::string_view value) {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT OR REPLACE INTO catalog_meta VALUES (?, ?)"));
+  s.Bind(1, key).Bind(2, value);
+  return s.Run();
+}
+
+Result<bool> SqliteLedger::HasRuns() {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT EXISTS (SELECT 1 FROM runs)"));
+  LOTE_ASSIGN_OR_RETURN(bool row, s.Step());
+  const bool any = row && s.Int(0) != 0;
+  if (row) s.Reset();
+  return any;
+}
+
+Status SqliteLedger::InsertRunIfAbsent(const LedgerRun& run) {
+  LOTE_ASSIGN_OR_RETURN(auto s,
+                        db_->Prepare("INSERT OR IGNORE INTO runs(run_id, run_key, state, input, "
+                                     "output, model_version, preprocess_version, started_at) "
+                                     "VALUES (?, ?, 'running', ?, ?, ?, ?, ?)"));
+  s.Bind(1, run.run_id).Bind(2, run.run_key).Bind(3, run.input).Bind(4, run.output);
+  s.Bind(5, run.model_version).Bind(6, run.preprocess_version).Bind(7, run.started_at);
+  return s.Run();
+}
+
 Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path,
                                                  const std::string& output_uri) {
-  return SqliteLedger::Open(path, output_uri);
+  LOTE_ASSIGN_OR_RETURN(auto ledger, SqliteLedger::Open(path, output_uri));
+  return std::unique_ptr<Ledger>(std::move(ledger));
 }
 
 }  // namespace lote::pipeline

@@ -143,16 +143,16 @@ Status StageRunner::Ingest() {
                                       "follow_symlinks to read it)");
                         }));
   LOTE_RETURN_IF_ERROR(CheckSeparateLocations(*in_, *out_, o_));
-  std::shared_ptr<Ledger> ledger = o_.ledger;
-  if (!ledger) {
-    LOTE_ASSIGN_OR_RETURN(std::string catalog, ResolveCatalogPath(o_));
-    std::error_code ec;
-    auto parent = std::filesystem::path(catalog).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    if (ec) return UnavailableError("cannot create " + parent.string() + ": " + ec.message());
-    LOTE_ASSIGN_OR_RETURN(std::string canonical, out_->CanonicalUri(o_.output_uri));
-    LOTE_ASSIGN_OR_RETURN(ledger, OpenSqliteLedger(catalog, canonical));
-  }
+  // Read only here (which objects are done): the lock is not held, so an object-store ledger is
+  // opened as a reader.
+  PipelineOptions lo = o_;
+  lo.output_storage = out_;
+  std::string catalog;
+  LOTE_ASSIGN_OR_RETURN(
+      std::shared_ptr<Ledger> ledger,
+      OpenOutputLedger(
+          lo, /*writer=*/false,
+          [this](const std::string& line) { log_.Line(LogLevel::kInfo, line); }, &catalog));
   LOTE_ASSIGN_OR_RETURN(auto listed, in_->List(o_.input_uri));
   const std::string folder = StageFolder(o_.output_uri, "ingest");
   for (const auto& info : listed) {

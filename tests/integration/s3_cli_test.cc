@@ -1,7 +1,9 @@
 // `lote run` on S3 through the CLI, against moto_server started by the test: s3 -> s3 exactly
-// once (with a local catalog: the object-store ledger is not built yet), the same through a proxy
-// failing 10 % of requests, a run killed with SIGKILL and run again, storage.s3 settings from the
-// config file, and clear errors for a missing bucket and an unreachable endpoint.
+// once with no local state (each process runs as a new machine would: its own working directory
+// and an empty HOME, so its catalog cache starts empty), the same through a proxy failing 10 % of
+// requests, runs killed with SIGKILL at several points and resumed elsewhere, two runs started
+// at once, storage.s3 settings from the config file, and clear errors for a missing bucket and
+// an unreachable endpoint.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -41,11 +43,16 @@ class S3Cli : public SampleModelTest {
   }
 
   // The environment lote runs with: credentials and endpoint as the AWS CLI takes them, no
-  // profile, no instance metadata, an empty HOME.
-  std::string Env(const std::string& endpoint = "") const {
-    return "env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_CONFIG_FILE "
-           "-u AWS_SHARED_CREDENTIALS_FILE -u AWS_ENDPOINT_URL_S3 HOME=" +
-           (tmp_ / "home") +
+  // profile, no instance metadata; a new working directory and an empty HOME each time (a new
+  // machine: no catalog cache), no XDG_CACHE_HOME.
+  std::string Env(const std::string& endpoint = "") {
+    const std::string machine = tmp_ / ("machine-" + std::to_string(machines_++));
+    fs::create_directories(machine + "/home");
+    fs::create_directories(machine + "/work");
+    return "env -C " + machine +
+           "/work -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_CONFIG_FILE "
+           "-u AWS_SHARED_CREDENTIALS_FILE -u AWS_ENDPOINT_URL_S3 -u XDG_CACHE_HOME HOME=" +
+           machine + "/home" +
            " AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 "
            "AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=" +
            (endpoint.empty() ? moto_->endpoint() : endpoint);
@@ -53,8 +60,16 @@ class S3Cli : public SampleModelTest {
   std::string In() const { return "s3://" + bucket_ + "/raw/"; }
   std::string Out() const { return "s3://" + bucket_ + "/results"; }
   std::string RunArgs(const std::string& extra = "") const {
-    return "run --input " + In() + " --output " + Out() + " --model " + Model() + " --catalog " +
-           (tmp_ / "catalog.db") + " --threads 2 " + extra;
+    return "run --input " + In() + " --output " + Out() + " --model " + Model() + " --threads 2 " +
+           extra;
+  }
+  // Entries of the output's ledger log of one type.
+  int LogEntries(const std::string& type) {
+    int n = 0;
+    auto listed = s3_->List(Out() + "/_ledger/log/");
+    if (!listed.ok()) return 0;
+    for (const auto& e : *listed) n += json::parse(*s3_->Read(e.uri))["type"] == type ? 1 : 0;
+    return n;
   }
 
   // kFiles JSONL objects of sample texts with unique ids (one key with a space and a non-ASCII
@@ -90,8 +105,10 @@ class S3Cli : public SampleModelTest {
     }
     EXPECT_EQ(seen.size(), ids.size()) << "rows in the part files";
     EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), ids);
-    auto q = RunLote("query --format json --catalog " + (tmp_ / "catalog.db") +
-                     " \"SELECT count(*) AS n, count(DISTINCT record_id) AS ids FROM results\"");
+    // The catalog of a new machine, rebuilt from the ledger on the bucket.
+    auto q = RunLote("query --format json --output " + Out() +
+                         " \"SELECT count(*) AS n, count(DISTINCT record_id) AS ids FROM results\"",
+                     Env());
     ASSERT_EQ(q.exit_code, 0) << q.err;
     json n = json::parse(q.out);
     EXPECT_EQ(n[0]["n"], ids.size());
@@ -107,6 +124,7 @@ class S3Cli : public SampleModelTest {
 
   TempDir tmp_;
   MotoServer* moto_ = nullptr;
+  int machines_ = 0;
   std::string bucket_;
   std::shared_ptr<storage::Storage> s3_;
 };
@@ -149,22 +167,64 @@ TEST_F(S3Cli, ARunKilledMidWayAndRunAgainPublishesEveryRecordOnce) {
   const std::string config = tmp_ / "lock.yaml";
   std::ofstream(config) << "storage:\n  s3:\n    lock_ttl_seconds: 2\n    lock_renew_seconds: 1\n";
   const std::string args = RunArgs("--config " + config + " --lock-wait 30");
+  auto count = [&](const std::string& prefix) {
+    auto listed = s3_->List(prefix);
+    return listed.ok() ? listed->size() : size_t{0};
+  };
+  // Killed once the run is in the ledger, once an object's commit entry is written (its parts
+  // may not be moved yet), once more parts are published; each time the next process runs as a
+  // new machine.
+  const std::string log = Out() + "/_ledger/log/";
+  const std::vector<std::function<bool(size_t)>> points = {
+      [&](size_t) { return LogEntries("run") > 0; },
+      [&](size_t before) { return count(log) > before; },
+      [&](size_t) { return count(Out() + "/results/") > 0 && count(log) > 0; },
+  };
   int killed = 0;
-  for (int i = 0; i < 2; ++i) {
-    auto parts = [&] {
-      auto listed = s3_->List(Out() + "/results/");
-      return listed.ok() ? listed->size() : size_t{0};
-    };
-    const size_t before = parts();
+  for (const auto& progressed : points) {
+    const size_t before = count(log);
     pid_t pid = SpawnLote(args, tmp_ / "log", Env());
     killed += KillOnceProgressed(
-        pid, [&] { return parts() > before; }, 5);
+        pid, [&] { return progressed(before); }, 5);
   }
-  EXPECT_GE(killed, 1) << "the runs finished before they could be killed";
+  EXPECT_GE(killed, 2) << "the runs finished before they could be killed";
   auto r = RunLote(args + " --log-format json", Env());
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  json summary = json::parse(r.out);
+  EXPECT_TRUE(summary["resumed"].get<bool>()) << "the killed run is resumed, not a new one";
+  EXPECT_EQ(summary["records_out"], ids.size());
+  EXPECT_EQ(summary["records_quarantined"], kFiles);
   ExpectExactlyOnce(ids);
+  EXPECT_EQ(LogEntries("commit"), kFiles) << "each object committed once";
+  EXPECT_EQ(count(Out() + "/_staging/"), 0u);
   EXPECT_EQ(s3_->Stat(Out() + "/_lock").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(S3Cli, TwoRunsStartedAtOnceOnTwoMachinesNeverBothCommit) {
+  std::set<std::string> ids = WriteInput();
+  // Without waiting: the loser refuses (exit 5, naming the lock). With waiting: it runs after
+  // the winner and finds everything done.
+  for (const char* wait : {"0", "60"}) {
+    SCOPED_TRACE(std::string("--lock-wait ") + wait);
+    const std::string args = RunArgs(std::string("--log-format json --lock-wait ") + wait);
+    pid_t a = SpawnLote(args, tmp_ / "a.out", Env(), tmp_ / "a.err");
+    pid_t b = SpawnLote(args, tmp_ / "b.out", Env(), tmp_ / "b.err");
+    int status_a = 0, status_b = 0;
+    ::waitpid(a, &status_a, 0);
+    ::waitpid(b, &status_b, 0);
+    const int code_a = WIFEXITED(status_a) ? WEXITSTATUS(status_a) : -1;
+    const int code_b = WIFEXITED(status_b) ? WEXITSTATUS(status_b) : -1;
+    std::vector<int> codes = {code_a, code_b};
+    std::sort(codes.begin(), codes.end());
+    EXPECT_EQ(codes[0], 0) << ReadAll(tmp_ / "a.err") << ReadAll(tmp_ / "b.err");
+    if (codes[1] != 0) {
+      EXPECT_EQ(codes[1], 5);
+      const std::string err = ReadAll(code_a != 0 ? tmp_ / "a.err" : tmp_ / "b.err");
+      EXPECT_NE(err.find("lock"), std::string::npos) << err;
+    }
+    ExpectExactlyOnce(ids);
+    EXPECT_EQ(LogEntries("commit"), kFiles) << "each object committed once";
+  }
 }
 
 TEST_F(S3Cli, TakesS3SettingsFromTheConfigFile) {
@@ -183,9 +243,8 @@ TEST_F(S3Cli, TakesS3SettingsFromTheConfigFile) {
 }
 
 TEST_F(S3Cli, AMissingBucketOrAnUnreachableEndpointIsAClearError) {
-  auto missing = RunLote("run --input s3://no-such-bucket-1/raw/ --output " + Out() + " --model " +
-                             Model() + " --catalog " + (tmp_ / "c.db"),
-                         Env());
+  auto missing = RunLote(
+      "run --input s3://no-such-bucket-1/raw/ --output " + Out() + " --model " + Model(), Env());
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.err.find("bucket no-such-bucket-1 does not exist"), std::string::npos)
       << missing.err;

@@ -37,6 +37,9 @@ std::string HexEncode(const uint8_t* data, size_t n);
 // Decodes exactly 2*n hex digits (either case) into out[0..n); false for anything else.
 bool HexDecode(std::string_view hex, uint8_t* out, size_t n);
 std::string Sha256Hex(std::string_view data);
+// `n` random bytes from OpenSSL's CSPRNG, as 2n hex digits (unique ids: lock owners, ledger ids,
+// staging names).
+std::string RandomHex(size_t n);
 // HMAC-SHA256(key, message) as lowercase hex (64 digits).
 std::string HmacSha256Hex(std::string_view key, std::string_view message);
 

@@ -1,6 +1,7 @@
 // Ledger: the pipeline's source of truth for exactly-once processing, behind an interface so
-// that where it lives can change (today: SQLite next to the catalog; the S3 issue adds one kept
-// on the object store itself).
+// that where it lives can change: SQLite next to the catalog for a local output
+// (OpenSqliteLedger), a log on the object store with a SQLite cache for an s3:// or mem://
+// output (OpenObjectStoreLedger).
 //
 // What it records:
 //   runs        one row per run: identity, state (running/succeeded/failed), totals
@@ -31,6 +32,7 @@
 #define LOTE_PIPELINE_LEDGER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +42,10 @@
 #include <vector>
 
 #include "lote/base/status.h"
+
+namespace lote::storage {
+class Storage;
+}
 
 namespace lote::pipeline {
 
@@ -177,6 +183,34 @@ class Ledger {
 // FailedPrecondition (bound to another output, or another schema version), Unavailable, DataLoss.
 Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path,
                                                  const std::string& output_uri);
+
+// The ledger of an output on an object store (s3://, mem://), where no local file may be needed
+// for correctness: the truth is a log of immutable entries under OUTPUT/_ledger/log/, numbered
+// 00000000000000000000.json, 00000000000000000001.json, ..., each created with a conditional
+// write (Storage::CreateIfAbsent, S3's If-None-Match: *), so that of two writers only one can
+// append a given entry. Entry 0 names the ledger (a random id and the output); then one entry per
+// run started, per object attempt committed (object version, counts, parts with staged and final
+// names, superseded files, content fingerprints when deduplicating by content) and per run
+// finished. Writing a commit's entry is the commit: the SQLite cache commits the attempt only
+// after it, and a process that finds its entry number taken has lost the output lock and stops
+// (Aborted) without publishing.
+//
+// `cache_path` is a SQLite ledger + catalog (OpenSqliteLedger's format) brought up to date from
+// the log when opened: entries it has not seen are replayed, reading each committed attempt's
+// rows back from its part files (dedup state, catalog rows); a cache of another ledger (the
+// output was deleted and written anew) or ahead of the log is rebuilt from scratch. It can be
+// deleted at any time. `writer` (the caller holds the output lock) creates entry 0 of a new
+// ledger; a reader (`lote query`) only reads the store.
+struct ObjectStoreLedgerOptions {
+  std::shared_ptr<storage::Storage> store;
+  std::string output_uri;     // as the pipeline writes it (part URIs are under it)
+  std::string canonical_uri;  // storage::Storage::CanonicalUri(output_uri)
+  std::string cache_path;
+  bool writer = true;
+  // Told about each entry replayed ("replaying ledger entry 7 of 12"); may be empty.
+  std::function<void(const std::string&)> log;
+};
+Result<std::unique_ptr<Ledger>> OpenObjectStoreLedger(const ObjectStoreLedgerOptions& options);
 
 // Name of the quarantine reason class: digits replaced by N ("invalid UTF-8 at byte N").
 std::string ReasonClass(std::string_view reason);

@@ -81,8 +81,10 @@ struct PipelineOptions {
   // When set, only the listed input objects for which it returns true are run; the others are
   // left alone (not ignored, not counted): `lote watch` runs the objects that have settled.
   std::function<bool(const storage::ObjectInfo&)> object_filter;
-  // SQLite ledger + catalog. Empty: OUTPUT/_catalog/lote.db when the output is local, else an
-  // error (FailedPrecondition) since object stores cannot hold a live SQLite file.
+  // SQLite ledger + catalog. Local output: the ledger itself; empty means
+  // OUTPUT/_catalog/lote.db. Output on an object store: only the local cache of the ledger kept
+  // on the store (see OpenObjectStoreLedger), which can be deleted at any time; empty means
+  // $XDG_CACHE_HOME (or $HOME/.cache, else the temp folder)/lote/catalogs/<hash of the output>.db.
   std::string catalog_path;
 
   std::string text_field = "text";  // JSONL key / CSV column of the text
@@ -179,6 +181,15 @@ Result<RunReport> RunPipeline(const PipelineOptions& options,
 
 // The catalog path RunPipeline uses for `options` (see catalog_path above).
 Result<std::string> ResolveCatalogPath(const PipelineOptions& options);
+
+// The ledger of options.output_uri (options.ledger if set): the SQLite ledger at the catalog path
+// for a local output; for an output on an object store, the ledger kept there with the catalog
+// path as its cache, brought up to date. `writer`: the caller holds the output lock (a new
+// object-store ledger is created). `log` hears about cache rebuilds and replays (may be empty).
+// Sets *catalog_path to the SQLite file, which `lote query` then reads.
+Result<std::shared_ptr<Ledger>> OpenOutputLedger(const PipelineOptions& options, bool writer,
+                                                 const std::function<void(const std::string&)>& log,
+                                                 std::string* catalog_path);
 
 }  // namespace lote::pipeline
 
