@@ -1,12 +1,14 @@
 // `lote watch`: the trigger on new input files (the S3-event-to-Lambda step of the architecture,
 // on one machine). It polls the input (a folder, an S3 prefix or a glob) every --interval
 // seconds and runs the pipeline on each batch of objects that are new and have settled (size and
-// ETag unchanged for --settle seconds), until SIGTERM or SIGINT: then it finishes the run in
-// hand and exits 0. Exactly once across restarts is the pipeline's ledger: an object version
+// ETag unchanged for --settle seconds), or, with --queue, runs on the objects the S3 event
+// notifications in an SQS queue name; until SIGTERM or SIGINT: then it finishes the run in hand
+// and exits 0. Exactly once across restarts is the pipeline's ledger: an object version
 // already done is skipped. The watching itself is pipeline::Watch; this file only decides what a
 // batch is run with (the orchestration issue swaps it for a state-machine execution).
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <set>
@@ -14,6 +16,7 @@
 
 #include "command.h"
 #include "common.h"
+#include "lote/aws/sqs.h"
 #include "lote/pipeline/watch.h"
 #include "lote/text/utf8.h"
 #include "pipeline_config.h"
@@ -32,6 +35,9 @@ struct WatchFlags {
   double interval = 30;
   double settle = 10;
   size_t max_batch_objects = 1000;
+  int full_listing_every = 20;
+  std::string queue;
+  int visibility_timeout = 900;
 };
 
 // Failures a later poll may get past (the store or the lock is busy); anything else stops the
@@ -62,6 +68,10 @@ int Watch(const WatchFlags& f) {
     return FailUsage("--interval must be in (0, 86400] and --settle in [0, 86400] seconds");
   }
   if (f.max_batch_objects == 0) return FailUsage("--max-batch-objects must be > 0");
+  if (f.full_listing_every < 1) return FailUsage("--full-listing-every must be >= 1");
+  if (f.visibility_timeout < 30 || f.visibility_timeout > 43200) {
+    return FailUsage("--visibility-timeout must be in [30, 43200] seconds");
+  }
   RunConfig c;
   if (int code = ResolveRunConfig(f.pipeline, kWatchFlags, &c); code != kExitOk) return code;
   auto engine = LoadEngine(c);
@@ -79,19 +89,38 @@ int Watch(const WatchFlags& f) {
   w.interval_seconds = f.interval;
   w.settle_seconds = f.settle;
   w.max_batch_objects = f.max_batch_objects;
+  w.full_listing_every = f.full_listing_every;
   w.stop = &g_stop;
   w.log = c.pipeline.log;
-  c.pipeline.log(pipeline::LogLevel::kInfo, "watching " + c.input + " every " +
-                                                FormatSeconds(f.interval) + " s (settle " +
-                                                FormatSeconds(f.settle) + " s)");
+  std::unique_ptr<aws::SqsQueue> queue;
+  if (!f.queue.empty()) {
+    if (!c.input.starts_with("s3://")) {
+      return FailUsage("--queue takes S3 event notifications: the input must be an s3:// prefix");
+    }
+    auto opened = aws::OpenSqsQueue(f.queue);
+    if (!opened.ok()) return FailUsage(opened.status().message());
+    queue = std::move(*opened);
+    c.pipeline.log(pipeline::LogLevel::kInfo,
+                   "watching " + c.input + " through the S3 events of queue " + f.queue);
+  } else {
+    c.pipeline.log(pipeline::LogLevel::kInfo, "watching " + c.input + " every " +
+                                                  FormatSeconds(f.interval) + " s (settle " +
+                                                  FormatSeconds(f.settle) + " s)");
+  }
   Status fatal;
-  Status s = pipeline::Watch(w, [&](const std::vector<storage::ObjectInfo>& batch) -> Status {
+  auto run_batch = [&](const std::vector<storage::ObjectInfo>& batch,
+                       const std::string& listed_after) -> Status {
     std::set<std::pair<std::string, std::string>> wanted;
     for (const auto& o : batch) wanted.emplace(o.uri, o.etag);
     pipeline::PipelineOptions options = c.pipeline;
-    options.object_filter = [&wanted](const storage::ObjectInfo& o) {
-      return wanted.count({o.uri, o.etag}) > 0;
-    };
+    if (queue) {
+      options.input_objects = batch;  // named by the events: no listing
+    } else {
+      options.list_after = listed_after;
+      options.object_filter = [&wanted](const storage::ObjectInfo& o) {
+        return wanted.count({o.uri, o.etag}) > 0;
+      };
+    }
     c.pipeline.log(pipeline::LogLevel::kInfo, "starting a run on " + std::to_string(batch.size()) +
                                                   " object(s): " + ObjectList(batch));
     auto report = pipeline::RunPipeline(options, *engine);
@@ -109,7 +138,22 @@ int Watch(const WatchFlags& f) {
     PrintRunSummary(*report, console.json());
     std::fflush(stdout);
     return Status::Ok();
-  });
+  };
+  Status s;
+  if (queue) {
+    pipeline::QueueWatchOptions q;
+    q.input_uri = c.input;
+    q.queue = queue.get();
+    q.wait_seconds = static_cast<int>(std::min(20.0, std::max(1.0, f.interval)));
+    q.visibility_timeout_seconds = f.visibility_timeout;
+    q.retry_seconds = static_cast<int>(std::max(1.0, f.interval));
+    q.max_batch_objects = f.max_batch_objects;
+    q.stop = &g_stop;
+    q.log = c.pipeline.log;
+    s = pipeline::WatchQueue(q, run_batch);
+  } else {
+    s = pipeline::Watch(w, run_batch);
+  }
   console.Finish();
   if (!fatal.ok()) return Fail(fatal);
   if (!s.ok()) return Fail(s);
@@ -127,6 +171,16 @@ void SetupWatch(CLI::App& root, int* exit_code) {
                   "Seconds an object's size and ETag must stay unchanged before it is taken")
       ->capture_default_str();
   cmd->add_option("--max-batch-objects", f->max_batch_objects, "Objects per run, at most")
+      ->capture_default_str();
+  cmd->add_option("--queue", f->queue,
+                  "SQS queue URL receiving the input bucket's S3 event notifications (directly "
+                  "or through EventBridge): runs on the objects they name instead of polling");
+  cmd->add_option("--visibility-timeout", f->visibility_timeout,
+                  "With --queue: seconds a batch's messages stay hidden while it runs")
+      ->capture_default_str();
+  cmd->add_option("--full-listing-every", f->full_listing_every,
+                  "List the whole input every Nth poll; the others list only the objects after "
+                  "the last one handled (S3: start-after)")
       ->capture_default_str();
   cmd->callback([f, exit_code] { *exit_code = Watch(*f); });
 }

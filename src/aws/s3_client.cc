@@ -6,9 +6,9 @@
 #include <cctype>
 #include <chrono>
 #include <ctime>
-#include <random>
 #include <thread>
 
+#include "aws/retry.h"
 #include "aws/xml.h"
 #include "lote/aws/sigv4.h"
 #include "lote/base/digest.h"
@@ -213,7 +213,6 @@ Result<HttpResponse> S3Client::Execute(Call& call) {
   const std::string payload_hash =
       call.body_sha256_hex.empty() ? HashBody(call.body).hex : call.body_sha256_hex;
   const int64_t start = config_.clock->MonotonicNanos();
-  thread_local std::mt19937_64 rng{std::random_device{}()};
   Status last;
   for (int attempt = 0;; ++attempt) {
     auto credentials = config_.credentials->Get();
@@ -292,16 +291,14 @@ Result<HttpResponse> S3Client::Execute(Call& call) {
     }
     if (retry) {
       if (call.method != "GET" && call.method != "HEAD") call.ambiguous = true;
-      const double elapsed = config_.clock->SecondsSince(start);
-      const double cap = std::min(
-          config_.max_backoff_seconds,
-          config_.base_backoff_seconds * static_cast<double>(1ull << std::min(attempt, 30)));
-      const double sleep = std::uniform_real_distribution<double>(0, cap)(rng);
-      if (attempt + 1 >= config_.max_attempts || elapsed + sleep > config_.max_retry_seconds) {
+      const RetryPolicy policy{config_.max_attempts, config_.max_retry_seconds,
+                               config_.base_backoff_seconds, config_.max_backoff_seconds};
+      auto sleep = NextBackoff(policy, attempt, config_.clock->SecondsSince(start));
+      if (!sleep) {
         return UnavailableError(what + ": gave up after " + std::to_string(attempt + 1) +
                                 " attempts: " + last.message());
       }
-      std::this_thread::sleep_for(std::chrono::duration<double>(sleep));
+      std::this_thread::sleep_for(std::chrono::duration<double>(*sleep));
     }
   }
 }

@@ -520,24 +520,11 @@ Status RemoveCache(const std::string& path) {
   return Status::Ok();
 }
 
-// Brings `cache` up to date with the log; returns the number of the next entry to write.
+// Brings `cache` up to date with the log; returns the number of the next entry to write. Costs
+// a read of entry 0, a HEAD of the last entry the cache holds and a listing of the entries
+// after it (not of the whole log), plus the replay of what is new.
 Result<int64_t> Sync(const ObjectStoreLedgerOptions& o, std::unique_ptr<SqliteLedger>* cache) {
   const std::string folder = storage::JoinUri(o.output_uri, std::string(kLogFolder));
-  auto listed = o.store->List(folder);
-  if (!listed.ok() && listed.status().code() != StatusCode::kNotFound) return listed.status();
-  int64_t last = -1;
-  if (listed.ok()) {
-    for (const auto& info : *listed) {
-      auto seq = EntrySeq(info.uri);
-      if (!seq) continue;  // not an entry: ignored
-      // Entries are listed in order and numbered from 0 without gaps.
-      if (*seq != last + 1) {
-        return DataLossError("ledger log " + folder + " misses entry " + std::to_string(last + 1) +
-                             " (next listed: " + info.uri + ")");
-      }
-      last = *seq;
-    }
-  }
   auto reopen = [&](const std::string& why) -> Status {
     if (o.log) o.log("rebuilding catalog cache " + o.cache_path + ": " + why);
     cache->reset();
@@ -556,46 +543,52 @@ Result<int64_t> Sync(const ObjectStoreLedgerOptions& o, std::unique_ptr<SqliteLe
           "ledger in the local catalog only; publish to a new output");
     }
   }
+  LogReplayer replayer(o, cache->get());
   std::string ledger_id;
-  if (last < 0) {
+  auto first = replayer.ReadEntry(0);
+  if (!first.ok() && first.status().code() != StatusCode::kNotFound) return first.status();
+  if (!first.ok()) {
     if (!cached_id.empty()) LOTE_RETURN_IF_ERROR(reopen("the output has no ledger log any more"));
     if (!o.writer) return int64_t{0};
     ledger_id = RandomHex(16);
-    json first{{"lote_ledger", kLogFormat},
+    json entry{{"lote_ledger", kLogFormat},
                {"type", "ledger"},
                {"seq", 0},
                {"ledger_id", ledger_id},
                {"output", o.canonical_uri}};
-    Status s = o.store->CreateIfAbsent(EntryUri(o.output_uri, 0), first.dump() + "\n");
+    Status s = o.store->CreateIfAbsent(EntryUri(o.output_uri, 0), entry.dump() + "\n");
     if (s.code() == StatusCode::kAlreadyExists) {
       return AbortedError("another process created the ledger of " + o.canonical_uri +
                           " at the same moment (the output lock is not held?); run again");
     }
     LOTE_RETURN_IF_ERROR(s);
-    last = 0;
+    cached_id.clear();
   } else {
-    LogReplayer reader(o, cache->get());
-    LOTE_ASSIGN_OR_RETURN(json first, reader.ReadEntry(0));
-    if (first["type"] != "ledger" || !first.contains("ledger_id") ||
-        !first["ledger_id"].is_string()) {
+    if ((*first)["type"] != "ledger" || !first->contains("ledger_id") ||
+        !(*first)["ledger_id"].is_string()) {
       return DataLossError("ledger entry " + EntryUri(o.output_uri, 0) + " does not name a ledger");
     }
-    const std::string owner = StringOr(first, "output");
+    const std::string owner = StringOr(*first, "output");
     if (owner != o.canonical_uri) {
       return FailedPreconditionError("the ledger under " + folder + " belongs to output " + owner +
                                      ", not " + o.canonical_uri +
                                      " (copied from there?): its entries name that output's files");
     }
-    ledger_id = first["ledger_id"].get<std::string>();
-    const int64_t applied = cached_seq.empty() ? -1 : std::stoll(cached_seq);
+    ledger_id = (*first)["ledger_id"].get<std::string>();
+    const int64_t applied = cached_seq.empty() ? 0 : std::stoll(cached_seq);
     if (!cached_id.empty() && cached_id != ledger_id) {
       LOTE_RETURN_IF_ERROR(reopen("it replays another ledger (the output was written anew)"));
-    } else if (applied > last) {
-      LOTE_RETURN_IF_ERROR(reopen("it is ahead of the ledger log"));
+      cached_id.clear();
+    } else if (!cached_id.empty() && applied > 0) {
+      auto held = o.store->Stat(EntryUri(o.output_uri, applied));
+      if (!held.ok() && held.status().code() != StatusCode::kNotFound) return held.status();
+      if (!held.ok()) {
+        LOTE_RETURN_IF_ERROR(reopen("it is ahead of the ledger log"));
+        cached_id.clear();
+      }
     }
   }
   SqliteLedger* c = cache->get();
-  LOTE_ASSIGN_OR_RETURN(cached_id, c->Meta(kMetaLedgerId));
   if (cached_id.empty()) {
     LOTE_RETURN_IF_ERROR(c->Begin());
     Status s = c->SetMeta(kMetaLedgerId, ledger_id);
@@ -608,25 +601,35 @@ Result<int64_t> Sync(const ObjectStoreLedgerOptions& o, std::unique_ptr<SqliteLe
   }
   LOTE_ASSIGN_OR_RETURN(cached_seq, c->Meta(kMetaLedgerSeq));
   const int64_t applied = cached_seq.empty() ? 0 : std::stoll(cached_seq);
-  if (applied < last) {
-    LogReplayer replayer(o, c);
-    // First the files later entries delete (superseded attempts): those may be gone.
-    std::set<std::string> deleted_later;
-    for (int64_t seq = applied + 1; seq <= last; ++seq) {
-      LOTE_ASSIGN_OR_RETURN(json e, replayer.ReadEntry(seq));
-      if (auto d = e.find("deletes"); d != e.end() && d->is_array()) {
-        for (const json& uri : *d) {
-          if (uri.is_string()) deleted_later.insert(uri.get<std::string>());
-        }
+  // The entries after the last one the cache holds: numbered on from it, without gaps.
+  LOTE_ASSIGN_OR_RETURN(auto listed, o.store->ListAfter(folder, EntryUri(o.output_uri, applied)));
+  int64_t last = applied;
+  for (const auto& info : listed) {
+    auto seq = EntrySeq(info.uri);
+    if (!seq) continue;  // not an entry: ignored
+    if (*seq != last + 1) {
+      return DataLossError("ledger log " + folder + " misses entry " + std::to_string(last + 1) +
+                           " (next listed: " + info.uri + ")");
+    }
+    last = *seq;
+  }
+  LogReplayer replay(o, c);
+  // First the files later entries delete (superseded attempts): those may be gone.
+  std::set<std::string> deleted_later;
+  for (int64_t seq = applied + 1; seq <= last; ++seq) {
+    LOTE_ASSIGN_OR_RETURN(json e, replay.ReadEntry(seq));
+    if (auto d = e.find("deletes"); d != e.end() && d->is_array()) {
+      for (const json& uri : *d) {
+        if (uri.is_string()) deleted_later.insert(uri.get<std::string>());
       }
     }
-    for (int64_t seq = applied + 1; seq <= last; ++seq) {
-      if (o.log) {
-        o.log("replaying ledger entry " + std::to_string(seq) + " of " + std::to_string(last));
-      }
-      LOTE_ASSIGN_OR_RETURN(json e, replayer.ReadEntry(seq));
-      LOTE_RETURN_IF_ERROR(replayer.Replay(seq, e, deleted_later));
+  }
+  for (int64_t seq = applied + 1; seq <= last; ++seq) {
+    if (o.log) {
+      o.log("replaying ledger entry " + std::to_string(seq) + " of " + std::to_string(last));
     }
+    LOTE_ASSIGN_OR_RETURN(json e, replay.ReadEntry(seq));
+    LOTE_RETURN_IF_ERROR(replay.Replay(seq, e, deleted_later));
   }
   return last + 1;
 }

@@ -134,9 +134,28 @@ Result<RunReport> RunPipeline(const PipelineOptions& options,
   ro.id_field = options.id_field;
   ro.max_record_bytes = options.max_record_bytes;
   spec.list_tasks = [&](storage::Storage*) -> Result<TaskList> {
-    LOTE_ASSIGN_OR_RETURN(auto listed, in->List(options.input_uri));
     TaskList list;
-    list.ignored = *escaped;
+    std::vector<storage::ObjectInfo> listed;
+    if (options.input_objects.empty()) {
+      LOTE_ASSIGN_OR_RETURN(listed, in->ListAfter(options.input_uri, options.list_after));
+    } else {
+      // Named objects (event notifications): each must be one the input's listing could hold,
+      // and is looked up as it is now.
+      for (const storage::ObjectInfo& named : options.input_objects) {
+        if (!storage::MatchesPattern(options.input_uri, named.uri)) {
+          return InvalidArgumentError(named.uri + " is not under the input " + options.input_uri);
+        }
+        auto now = in->Stat(named.uri);
+        if (!now.ok() && now.status().code() == StatusCode::kNotFound) {
+          ++list.ignored;
+          log.Object(LogLevel::kWarning, "ignoring ", named.uri, ": gone before it was read");
+          continue;
+        }
+        LOTE_RETURN_IF_ERROR(now.status());
+        listed.push_back(std::move(*now));
+      }
+    }
+    list.ignored += *escaped;
     for (auto& info : listed) {
       if (options.object_filter && !options.object_filter(info)) continue;
       if (!IsTextRecordFormat(info.uri)) {

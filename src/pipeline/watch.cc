@@ -10,7 +10,8 @@
 namespace lote::pipeline {
 
 std::vector<storage::ObjectInfo> SettleTracker::Poll(
-    const std::vector<storage::ObjectInfo>& listing, int64_t now_nanos, size_t max_objects) {
+    const std::vector<storage::ObjectInfo>& listing, int64_t now_nanos, size_t max_objects,
+    std::string_view listed_after) {
   std::set<std::string_view> present;
   std::vector<storage::ObjectInfo> settled;
   for (const storage::ObjectInfo& o : listing) {
@@ -24,7 +25,7 @@ std::vector<storage::ObjectInfo> SettleTracker::Poll(
       settled.push_back(o);
     }
   }
-  for (auto it = seen_.begin(); it != seen_.end();) {
+  for (auto it = seen_.upper_bound(listed_after); it != seen_.end();) {
     it = present.count(it->first) ? std::next(it) : seen_.erase(it);
   }
   std::sort(settled.begin(), settled.end(),
@@ -41,10 +42,22 @@ void SettleTracker::Handled(const std::vector<storage::ObjectInfo>& batch) {
   }
 }
 
+std::string SettleTracker::HandledThrough() const {
+  std::string through;
+  for (const auto& [uri, seen] : seen_) {
+    if (!seen.handled) break;
+    through = uri;
+  }
+  return through;
+}
+
 Status Watch(const WatchOptions& o, const WatchBatchHandler& handle) {
   if (o.input_uri.empty()) return InvalidArgumentError("no input URI to watch");
   if (!(o.interval_seconds > 0) || !(o.settle_seconds >= 0)) {
     return InvalidArgumentError("watch: the interval must be > 0 and settle >= 0 seconds");
+  }
+  if (o.full_listing_every < 1) {
+    return InvalidArgumentError("watch: full_listing_every must be >= 1");
   }
   const auto clock = ClockOr(o.clock);
   std::shared_ptr<storage::Storage> in = o.input_storage;
@@ -62,8 +75,10 @@ Status Watch(const WatchOptions& o, const WatchBatchHandler& handle) {
     if (o.log) o.log(level, text::EscapeControl(line));
   };
   SettleTracker tracker(o.settle_seconds);
-  while (!stopped()) {
-    auto listed = in->List(o.input_uri);
+  for (int64_t poll = 0; !stopped(); ++poll) {
+    const std::string after =
+        poll % o.full_listing_every == 0 ? std::string() : tracker.HandledThrough();
+    auto listed = in->ListAfter(o.input_uri, after);
     std::vector<storage::ObjectInfo> listing;
     if (listed.ok()) {
       listing = std::move(*listed);
@@ -76,9 +91,9 @@ Status Watch(const WatchOptions& o, const WatchBatchHandler& handle) {
     }
     if (listed.ok() || listed.status().code() == StatusCode::kNotFound) {
       std::vector<storage::ObjectInfo> batch =
-          tracker.Poll(listing, clock->MonotonicNanos(), o.max_batch_objects);
+          tracker.Poll(listing, clock->MonotonicNanos(), o.max_batch_objects, after);
       if (!batch.empty()) {
-        Status s = handle(batch);
+        Status s = handle(batch, after);
         if (s.ok()) {
           tracker.Handled(batch);
           continue;  // more may have settled meanwhile: poll again at once
@@ -87,6 +102,69 @@ Status Watch(const WatchOptions& o, const WatchBatchHandler& handle) {
       }
     }
     wait(o.interval_seconds);
+  }
+  return Status::Ok();
+}
+
+Status WatchQueue(const QueueWatchOptions& o, const WatchBatchHandler& handle) {
+  if (o.queue == nullptr) return InvalidArgumentError("watch: no queue");
+  if (o.input_uri.empty()) return InvalidArgumentError("no input URI to watch");
+  if (o.wait_seconds < 0 || o.wait_seconds > 20 || o.max_batch_objects == 0) {
+    return InvalidArgumentError("watch: the queue wait must be 0..20 s and batches > 0 objects");
+  }
+  auto stopped = [&] { return o.stop != nullptr && o.stop->load(); };
+  auto log = [&](LogLevel level, const std::string& line) {
+    if (o.log) o.log(level, text::EscapeControl(line));
+  };
+  while (!stopped()) {
+    std::vector<aws::SqsMessage> taken;  // to delete once the batch is handled
+    std::map<std::string, storage::ObjectInfo> objects;
+    // The first receive waits; the next ones gather what is already there.
+    for (int wait = o.wait_seconds; !stopped() && objects.size() < o.max_batch_objects; wait = 1) {
+      auto received = o.queue->Receive(10, wait, o.visibility_timeout_seconds);
+      if (!received.ok()) {
+        if (received.status().code() != StatusCode::kUnavailable) return received.status();
+        log(LogLevel::kWarning,
+            "receiving from the queue failed, trying again: " + received.status().message());
+        break;
+      }
+      if (received->empty()) break;
+      for (aws::SqsMessage& m : *received) {
+        auto events = aws::ParseS3Event(m.body);
+        if (!events.ok()) {
+          // Not ours to delete: the queue's redrive policy moves it to a dead-letter queue.
+          log(LogLevel::kWarning, "queue message " + m.message_id +
+                                      " is not an S3 event notification (" +
+                                      events.status().message() + "); left on the queue");
+          continue;
+        }
+        for (const aws::S3EventObject& e : *events) {
+          storage::ObjectInfo info;
+          info.uri = "s3://" + e.bucket + "/" + e.key;
+          info.size = e.size;
+          info.etag = e.etag;
+          if (storage::MatchesPattern(o.input_uri, info.uri)) objects[info.uri] = std::move(info);
+        }
+        taken.push_back(std::move(m));
+      }
+    }
+    Status s;
+    if (!objects.empty()) {
+      std::vector<storage::ObjectInfo> batch;
+      for (auto& [uri, info] : objects) batch.push_back(std::move(info));
+      s = handle(batch, "");
+      if (!s.ok()) {
+        log(LogLevel::kError, "batch failed, its messages come back in " +
+                                  std::to_string(o.retry_seconds) + " s: " + s.ToString());
+      }
+    }
+    for (const aws::SqsMessage& m : taken) {
+      Status done = s.ok() ? o.queue->Delete(m) : o.queue->ChangeVisibility(m, o.retry_seconds);
+      if (!done.ok()) {
+        // Delivered again later: the ledger skips what is done.
+        log(LogLevel::kWarning, "queue message " + m.message_id + ": " + done.message());
+      }
+    }
   }
   return Status::Ok();
 }

@@ -343,11 +343,26 @@ class S3Storage : public Storage {
   std::string_view scheme() const override { return "s3"; }
 
   Result<std::vector<ObjectInfo>> List(std::string_view pattern) const override {
+    return ListAfter(pattern, "");
+  }
+
+  Result<std::vector<ObjectInfo>> ListAfter(std::string_view pattern,
+                                            std::string_view after) const override {
     LOTE_ASSIGN_OR_RETURN(S3Location loc, aws::ParseS3Uri(pattern));
     const bool glob = HasGlob(loc.key);
     std::string prefix = glob ? loc.key.substr(0, loc.key.find_first_of("*?[")) : loc.key;
+    // URIs of one bucket sort as their keys do (S3 lists keys in UTF-8 byte order).
+    std::string start_after;
+    if (!after.empty()) {
+      LOTE_ASSIGN_OR_RETURN(S3Location a, aws::ParseS3Uri(after));
+      if (a.bucket != loc.bucket) {
+        return InvalidArgumentError("list after " + std::string(after) + ": not in bucket " +
+                                    loc.bucket);
+      }
+      start_after = a.key;
+    }
     std::vector<ObjectInfo> out;
-    LOTE_RETURN_IF_ERROR(ForEach(loc.bucket, prefix, [&](const aws::S3ObjectInfo& o) {
+    LOTE_RETURN_IF_ERROR(ForEach(loc.bucket, prefix, start_after, [&](const aws::S3ObjectInfo& o) {
       bool match;
       if (glob) {
         match = ::fnmatch(loc.key.c_str(), o.key.c_str(), FNM_PATHNAME) == 0;
@@ -360,7 +375,7 @@ class S3Storage : public Storage {
       if (match && !HiddenFromListing(o.key)) out.push_back(ToInfo(loc.bucket, o));
       return Status::Ok();
     }));
-    if (out.empty() && !glob)
+    if (out.empty() && !glob && after.empty())
       return NotFoundError("nothing at " + S3Client::Describe(loc.bucket, loc.key));
     return out;
   }
@@ -508,9 +523,17 @@ class S3Storage : public Storage {
   // Calls `fn` for every object whose key starts with `prefix`, page by page.
   template <typename Fn>
   Status ForEach(const std::string& bucket, const std::string& prefix, Fn&& fn) const {
+    return ForEach(bucket, prefix, "", std::forward<Fn>(fn));
+  }
+  // The same, for the keys after `start_after` only.
+  template <typename Fn>
+  Status ForEach(const std::string& bucket, const std::string& prefix,
+                 const std::string& start_after, Fn&& fn) const {
     std::string token;
     do {
-      LOTE_ASSIGN_OR_RETURN(aws::S3ListPage page, client_->ListObjectsV2(bucket, prefix, token));
+      LOTE_ASSIGN_OR_RETURN(aws::S3ListPage page,
+                            client_->ListObjectsV2(bucket, prefix, token,
+                                                   token.empty() ? start_after : std::string()));
       for (const aws::S3ObjectInfo& o : page.objects) LOTE_RETURN_IF_ERROR(fn(o));
       token = std::move(page.next_continuation_token);
     } while (!token.empty());

@@ -1,5 +1,7 @@
 #include "lote/storage/storage.h"
 
+#include <fnmatch.h>
+
 #include <map>
 #include <mutex>
 #include <vector>
@@ -79,6 +81,16 @@ bool HasGlob(std::string_view pattern) {
   return pattern.find_first_of("*?[") != std::string_view::npos;
 }
 
+bool MatchesPattern(std::string_view pattern, std::string_view uri) {
+  if (HiddenFromListing(uri)) return false;
+  if (HasGlob(pattern)) {
+    return ::fnmatch(std::string(pattern).c_str(), std::string(uri).c_str(), FNM_PATHNAME) == 0;
+  }
+  if (!pattern.empty() && pattern.back() == '/') return uri.starts_with(pattern);
+  return uri == pattern ||
+         (uri.size() > pattern.size() && uri.starts_with(pattern) && uri[pattern.size()] == '/');
+}
+
 std::string ListRoot(std::string_view pattern) {
   size_t glob = pattern.find_first_of("*?[");
   if (glob == std::string_view::npos) return std::string(pattern);
@@ -94,6 +106,21 @@ bool UriWithin(std::string_view inner, std::string_view outer) {
 }
 
 Result<std::string> Storage::CanonicalUri(std::string_view uri) const { return NormalizeUri(uri); }
+
+Result<std::vector<ObjectInfo>> Storage::ListAfter(std::string_view pattern,
+                                                   std::string_view after) const {
+  auto listed = List(pattern);
+  if (after.empty()) return listed;
+  if (!listed.ok()) {
+    if (listed.status().code() == StatusCode::kNotFound) return std::vector<ObjectInfo>();
+    return listed.status();
+  }
+  std::vector<ObjectInfo> out;
+  for (ObjectInfo& o : *listed) {
+    if (o.uri > after) out.push_back(std::move(o));
+  }
+  return out;
+}
 
 namespace {
 

@@ -1,6 +1,7 @@
 // `lote watch` through the CLI: new files are run once they settle (a file still being written
 // is not taken half-way), SIGTERM finishes the run in hand and exits 0, a restarted watch runs
-// nothing twice (the ledger), and an S3 prefix on moto is watched the same way.
+// nothing twice (the ledger), an S3 prefix on moto is watched the same way, and S3's event
+// notifications are read from an SQS queue on moto (--queue).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "cli_runner.h"
+#include "lote/aws/sqs.h"
 #include "lote/storage/s3_storage.h"
 #include "testing/moto_server.h"
 
@@ -150,6 +152,56 @@ TEST_F(WatchCli, WatchesAnS3Prefix) {
   auto parts = (*s3)->List("s3://" + bucket + "/results/results/");
   ASSERT_TRUE(parts.ok()) << parts.status().ToString();
   EXPECT_FALSE(parts->empty());
+}
+
+TEST_F(WatchCli, RunsWhatTheS3EventsInAQueueNameAndDeletesTheirMessages) {
+  auto moto = SharedMotoServer();
+  ASSERT_TRUE(moto.ok()) << moto.status().ToString();
+  const std::string bucket = UniqueBucketName("watchq");
+  ASSERT_TRUE((*moto)->CreateBucket(bucket).ok());
+  auto queue = (*moto)->CreateQueue(bucket + "-events");
+  ASSERT_TRUE(queue.ok()) << queue.status().ToString();
+  ASSERT_TRUE((*moto)->NotifyQueueOnCreate(bucket, "incoming/", bucket + "-events").ok());
+  auto s3 = storage::NewS3Storage(MotoS3Options((*moto)->endpoint()));
+  ASSERT_TRUE(s3.ok());
+  // There before the watch starts: its event waits in the queue.
+  ASSERT_TRUE((*s3)->Write("s3://" + bucket + "/incoming/día 1/a.jsonl", Records("a", 30)).ok());
+  const std::string env =
+      "env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL_S3 -u XDG_CACHE_HOME HOME=" +
+      (tmp_ / "home") +
+      " AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 "
+      "AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=" +
+      (*moto)->endpoint();
+  pid_t pid = StartWatch("s3://" + bucket + "/incoming/", "s3://" + bucket + "/results",
+                         "--queue " + *queue, env);
+  ASSERT_TRUE(WaitFor([&] { return Summaries(tmp_ / "summaries").size() == 1; })) << Log();
+  ASSERT_TRUE((*s3)->Write("s3://" + bucket + "/incoming/b.jsonl", Records("b", 20)).ok());
+  ASSERT_TRUE(WaitFor([&] { return Summaries(tmp_ / "summaries").size() == 2; })) << Log();
+  Terminate(pid);
+  const std::vector<json> runs = Summaries(tmp_ / "summaries");
+  EXPECT_EQ(runs[0]["records_out"], 30);
+  EXPECT_EQ(runs[0]["objects_listed"], 1);
+  EXPECT_EQ(runs[1]["records_out"], 20);
+  EXPECT_EQ(runs[1]["objects_listed"], 1) << "only the object the event named";
+  EXPECT_NE(Log().find("through the S3 events of queue"), std::string::npos) << Log();
+  // Every message was handled and deleted: nothing comes back.
+  aws::SqsOptions so;
+  so.endpoint = (*moto)->endpoint();
+  so.region = "us-east-1";
+  aws::Credentials c;
+  c.access_key_id = "testing";
+  c.secret_access_key = Secret("testing");
+  so.credentials = aws::NewStaticCredentials(std::move(c));
+  so.env = std::make_shared<const aws::AwsEnvironment>();
+  auto q = aws::OpenSqsQueue(*queue, so);
+  ASSERT_TRUE(q.ok());
+  auto left = (*q)->Receive(10, 0, 30);
+  ASSERT_TRUE(left.ok()) << left.status().ToString();
+  EXPECT_TRUE(left->empty());
+  // A local input cannot take a queue.
+  auto r = RunLote("watch --input " + (tmp_ / "in") + " --output " + (tmp_ / "out") + " --model " +
+                   Model() + " --queue " + *queue);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
 TEST_F(WatchCli, RefusesBadTimings) {

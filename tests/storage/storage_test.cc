@@ -291,6 +291,29 @@ TEST_P(StorageContract, ListsByGlobWithoutCrossingFolders) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_P(StorageContract, ListsOnlyWhatSortsAfterAGivenUri) {
+  ASSERT_TRUE(storage_->Write(U("in/a.jsonl"), "1").ok());
+  ASSERT_TRUE(storage_->Write(U("in/b.jsonl"), "1").ok());
+  ASSERT_TRUE(storage_->Write(U("in/c.csv"), "1").ok());
+  ASSERT_TRUE(storage_->Write(U("in/sub/d.jsonl"), "1").ok());
+  auto after = storage_->ListAfter(U("in"), U("in/a.jsonl"));
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(UrisOf(*after),
+            (std::vector<std::string>{U("in/b.jsonl"), U("in/c.csv"), U("in/sub/d.jsonl")}));
+  // Between two objects (the URI need not exist), and with a glob.
+  auto between = storage_->ListAfter(U("in/*.jsonl"), U("in/a.jsonl-"));
+  ASSERT_TRUE(between.ok()) << between.status().ToString();
+  EXPECT_EQ(UrisOf(*between), std::vector<std::string>{U("in/b.jsonl")});
+  // Nothing after the last: empty, not NotFound. Nothing given: exactly List.
+  auto none = storage_->ListAfter(U("in"), U("in/sub/d.jsonl"));
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  auto all = storage_->ListAfter(U("in"), "");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 4u);
+  EXPECT_EQ(storage_->ListAfter(U("nothing-here"), "").status().code(), StatusCode::kNotFound);
+}
+
 TEST_P(StorageContract, RenameMovesAndReplaces) {
   ASSERT_TRUE(storage_->Write(U("tmp/x"), "payload").ok());
   ASSERT_TRUE(storage_->Write(U("final/x"), "stale").ok());
@@ -450,6 +473,10 @@ TEST_P(StorageContract, ListsMoreThanAThousandObjectsCompletelyAndSorted) {
   ASSERT_TRUE(globbed.ok()) << globbed.status().ToString();
   EXPECT_EQ(UrisOf(*globbed), want);
   EXPECT_EQ(want.size(), 190u);  // 1, 10-18, 100-198, 1000-1098: sub/ holds those ending in 9
+  // After an object of the first page: the rest, over every later page.
+  auto after = storage_->ListAfter(U("many"), uris[5]);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(UrisOf(*after), std::vector<std::string>(uris.begin() + 6, uris.end()));
 }
 
 TEST_P(StorageContract, DeletePrefixRemovesMoreThanAThousandObjects) {

@@ -308,6 +308,49 @@ Status MotoServer::CreateBucket(std::string_view name) const {
   return UnavailableError(what + ": " + reply.body);
 }
 
+Result<std::string> MotoServer::CreateQueue(std::string_view name) const {
+  HttpCall call;
+  call.method = "POST";
+  call.target = "/";
+  // moto routes by the service in the credential scope.
+  call.headers = {{"Authorization",
+                   "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sqs/aws4_request, "
+                   "SignedHeaders=host, Signature=0"},
+                  {"Content-Type", "application/x-amz-json-1.0"},
+                  {"X-Amz-Target", "AmazonSQS.CreateQueue"}};
+  call.body = "{\"QueueName\": \"" + std::string(name) + "\"}";
+  LOTE_ASSIGN_OR_RETURN(HttpReply reply, Request(call));
+  const std::string key = "\"QueueUrl\": \"";
+  const size_t at = reply.body.find(key);
+  if (reply.status != 200 || at == std::string::npos) {
+    return UnavailableError("CreateQueue " + std::string(name) + ": status " +
+                            std::to_string(reply.status) + ": " + reply.body);
+  }
+  const size_t start = at + key.size();
+  return reply.body.substr(start, reply.body.find('"', start) - start);
+}
+
+Status MotoServer::NotifyQueueOnCreate(std::string_view bucket, std::string_view prefix,
+                                       std::string_view queue_name) const {
+  HttpCall call;
+  call.method = "PUT";
+  call.target = "/" + std::string(bucket) + "?notification";
+  call.headers = {{"Content-Type", "application/xml"}};
+  call.body =
+      "<NotificationConfiguration><QueueConfiguration><Queue>arn:aws:sqs:us-east-1:123456789012:" +
+      std::string(queue_name) +
+      "</Queue><Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>prefix</Name>"
+      "<Value>" +
+      std::string(prefix) +
+      "</Value></FilterRule></S3Key></Filter></QueueConfiguration></NotificationConfiguration>";
+  LOTE_ASSIGN_OR_RETURN(HttpReply reply, Request(call));
+  if (reply.status != 200) {
+    return UnavailableError("PutBucketNotificationConfiguration " + std::string(bucket) +
+                            ": status " + std::to_string(reply.status) + ": " + reply.body);
+  }
+  return Status::Ok();
+}
+
 Result<MotoServer*> SharedMotoServer() {
   static std::mutex mu;
   static std::unique_ptr<MotoServer> server;

@@ -81,6 +81,13 @@ class MotoServer {
   // like S3 in us-east-1, answers 200 to its owner); AlreadyExists on a 409; InvalidArgument for a
   // bad name (InvalidBucketName: 3-63 characters of a-z 0-9 . -).
   Status CreateBucket(std::string_view name) const;
+  // CreateQueue (SQS JSON protocol); the queue's URL.
+  Result<std::string> CreateQueue(std::string_view name) const;
+  // PutBucketNotificationConfiguration: s3:ObjectCreated:* events for keys under `prefix` go to
+  // queue `queue_name` (of account 123456789012, us-east-1). moto then also sends S3's
+  // s3:TestEvent to the queue.
+  Status NotifyQueueOnCreate(std::string_view bucket, std::string_view prefix,
+                             std::string_view queue_name) const;
   // Sends `call` to the server on a fresh connection, adding a dummy Authorization header unless
   // the call has one. The answer whatever its status; Unavailable on transport errors.
   Result<HttpReply> Request(HttpCall call) const;

@@ -81,6 +81,14 @@ struct PipelineOptions {
   // When set, only the listed input objects for which it returns true are run; the others are
   // left alone (not ignored, not counted): `lote watch` runs the objects that have settled.
   std::function<bool(const storage::ObjectInfo&)> object_filter;
+  // When set, only the input objects whose URI sorts after it are listed (Storage::ListAfter):
+  // `lote watch` lists the same range its poll did.
+  std::string list_after;
+  // When non-empty, the run takes these objects instead of listing the input (`lote watch
+  // --queue`: the objects S3's event notifications named). Each must lie under input_uri (or
+  // match its glob); each is looked up again (its size and ETag now), and one that is gone is
+  // left out with a warning and counted as ignored.
+  std::vector<storage::ObjectInfo> input_objects;
   // SQLite ledger + catalog. Local output: the ledger itself; empty means
   // OUTPUT/_catalog/lote.db. Output on an object store: only the local cache of the ledger kept
   // on the store (see OpenObjectStoreLedger), which can be deleted at any time; empty means

@@ -33,6 +33,10 @@ class FaultInjectingStorage : public Storage {
 
   std::string_view scheme() const override { return base_->scheme(); }
   Result<std::vector<ObjectInfo>> List(std::string_view pattern) const override;
+  Result<std::vector<ObjectInfo>> ListAfter(std::string_view pattern,
+                                            std::string_view after) const override {
+    return base_->ListAfter(pattern, after);
+  }
   Result<ObjectInfo> Stat(std::string_view uri) const override;
   Result<std::string> Read(std::string_view uri) const override;
   Result<std::string> ReadRange(std::string_view uri, uint64_t offset,

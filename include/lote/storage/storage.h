@@ -71,6 +71,13 @@ class Storage {
   // skipped. NotFound when a non-glob pattern names nothing; a glob may match nothing (empty).
   virtual Result<std::vector<ObjectInfo>> List(std::string_view pattern) const = 0;
 
+  // As List, but only the objects whose URI sorts after `after` (empty: all, exactly as List).
+  // An object store asks the service for just those (S3: ListObjectsV2 start-after), so a poller
+  // that remembers how far it got does not page through everything each time; the default
+  // filters a full listing. With `after` set, nothing after it is an empty list, not NotFound.
+  virtual Result<std::vector<ObjectInfo>> ListAfter(std::string_view pattern,
+                                                    std::string_view after) const;
+
   // Size, mtime and etag of one object. NotFound if absent.
   virtual Result<ObjectInfo> Stat(std::string_view uri) const = 0;
 
@@ -134,6 +141,11 @@ bool HiddenFromListing(std::string_view uri);
 
 // True if a listing pattern holds glob characters (* ? [).
 bool HasGlob(std::string_view pattern);
+
+// True if List(pattern) would include `uri` were it there (and not hidden): a glob matches it
+// (fnmatch, '*' not crossing '/'), a prefix ending in '/' holds it, or another pattern is it or
+// a folder above it. Same scheme and spelling assumed (no canonicalization).
+bool MatchesPattern(std::string_view pattern, std::string_view uri);
 
 // `uri` with "." and ".." segments and repeated or trailing '/' removed (after the scheme's
 // "://"); what Storage::CanonicalUri does for stores without symlinks.
