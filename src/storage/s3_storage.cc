@@ -479,8 +479,22 @@ class S3Storage : public Storage {
                                                std::string_view owner) override {
     LOTE_ASSIGN_OR_RETURN(S3Location loc, aws::ParseS3Uri(uri));
     const auto clock = ClockOr(options_.clock);
+    // The lock object can change between our reads: its holder releases it (404) or renews it
+    // (412 on the If-Match read). Each is a reason to try again, a few times, not an error.
+    for (int round = 0;; ++round) {
+      auto taken = TryLockOnce(loc, uri, owner, *clock);
+      if (taken.ok() || round == 4) return taken;
+      const StatusCode code = taken.status().code();
+      if (code != StatusCode::kNotFound && code != StatusCode::kFailedPrecondition) return taken;
+    }
+  }
+
+ private:
+  // One attempt of TryLock. NotFound / FailedPrecondition: the lock object changed meanwhile.
+  Result<std::unique_ptr<StorageLock>> TryLockOnce(const S3Location& loc, std::string_view uri,
+                                                   std::string_view owner, const Clock& clock) {
     const int64_t ttl_micros = static_cast<int64_t>(options_.lock_ttl_seconds * 1e6);
-    const std::string body = LockBody(owner, clock->NowMicros() + ttl_micros);
+    const std::string body = LockBody(owner, clock.NowMicros() + ttl_micros);
     bool ambiguous = false;
     aws::S3PutOptions create;
     create.if_none_match = true;
@@ -500,7 +514,7 @@ class S3Storage : public Storage {
                                      : std::string("unknown");
       if (ambiguous && held == body) {
         put = aws::S3PutResult{head.etag};  // created by this call's attempt whose answer was lost
-      } else if (expires > clock->NowMicros()) {
+      } else if (expires > clock.NowMicros()) {
         return UnavailableError("locked by " + holder + " (" + std::string(uri) + ")");
       } else {
         aws::S3PutOptions takeover;
@@ -513,13 +527,12 @@ class S3Storage : public Storage {
       }
     }
     LOTE_RETURN_IF_ERROR(put.status());
-    auto lock = std::make_unique<S3Lock>(client_, std::move(loc), std::string(owner), put->etag,
-                                         options_, clock);
+    auto lock = std::make_unique<S3Lock>(client_, loc, std::string(owner), put->etag, options_,
+                                         ClockOr(options_.clock));
     LOTE_RETURN_IF_ERROR(lock->Start());
     return std::unique_ptr<StorageLock>(std::move(lock));
   }
 
- private:
   // Calls `fn` for every object whose key starts with `prefix`, page by page.
   template <typename Fn>
   Status ForEach(const std::string& bucket, const std::string& prefix, Fn&& fn) const {

@@ -218,8 +218,8 @@ TEST_F(S3Cli, TwoRunsStartedAtOnceOnTwoMachinesNeverBothCommit) {
     std::sort(codes.begin(), codes.end());
     EXPECT_EQ(codes[0], 0) << ReadAll(tmp_ / "a.err") << ReadAll(tmp_ / "b.err");
     if (codes[1] != 0) {
-      EXPECT_EQ(codes[1], 5);
       const std::string err = ReadAll(code_a != 0 ? tmp_ / "a.err" : tmp_ / "b.err");
+      EXPECT_EQ(codes[1], 5) << err;
       EXPECT_NE(err.find("lock"), std::string::npos) << err;
     }
     ExpectExactlyOnce(ids);

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "lote/aws/credentials.h"
 #include "testing/fault_proxy.h"
@@ -319,6 +320,37 @@ TEST_F(S3StorageTest, ALockIsExclusiveAndAnExpiredOneIsTakenOver) {
   auto fourth = s3->TryLock(U("out/_lock"), "pid 4 on host-d");
   ASSERT_TRUE(fourth.ok()) << fourth.status().ToString();
   EXPECT_THAT(*s3->Read(U("out/_lock")), HasSubstr("pid 4 on host-d"));
+}
+
+// Runs `before` once, ahead of the first request with method `method` (then passes it on).
+class BeforeFirst : public aws::HttpClient {
+ public:
+  BeforeFirst(std::shared_ptr<aws::HttpClient> inner, std::string method,
+              std::function<void()> before)
+      : inner_(std::move(inner)), method_(std::move(method)), before_(std::move(before)) {}
+  Result<aws::HttpResponse> Send(const aws::HttpRequest& r, const aws::BodySink& sink) override {
+    if (r.method == method_ && before_) std::exchange(before_, nullptr)();
+    return inner_->Send(r, sink);
+  }
+
+ private:
+  std::shared_ptr<aws::HttpClient> inner_;
+  std::string method_;
+  std::function<void()> before_;
+};
+
+TEST_F(S3StorageTest, ALockReleasedWhileBeingCheckedIsTakenNotAnError) {
+  auto plain = Open(Options());
+  // The holder releases its lock between our failed create and our look at it: the look finds
+  // nothing (404), which means "try again", not "error".
+  ASSERT_TRUE(plain->Write(U("out/_lock"), "{\"expires_at_micros\":9999999999999999}\n").ok());
+  S3StorageOptions o = Options();
+  o.http = std::make_shared<BeforeFirst>(aws::NewCurlHttpClient(), "HEAD",
+                                         [&] { ASSERT_TRUE(plain->Delete(U("out/_lock")).ok()); });
+  auto s3 = Open(o);
+  auto lock = s3->TryLock(U("out/_lock"), "pid 5");
+  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+  EXPECT_THAT(*plain->Read(U("out/_lock")), HasSubstr("pid 5"));
 }
 
 TEST_F(S3StorageTest, AMissingBucketIsNotFoundNamingIt) {
