@@ -328,6 +328,13 @@ Status Run::ProcessObject(ObjectTask* task, uint64_t* skipped) {
     }
     std::vector<StagedPart> parts = publisher.parts();
     Hook("parts_closed");
+    // A lock lost meanwhile (an S3 lock that expired while this process stalled) may be held by
+    // another process now: commit nothing more.
+    if (Status held = lock_->Check(); !held.ok()) {
+      (void)ledger_->AbortAttempt();
+      (void)out_->DeletePrefix(staging);
+      return held;
+    }
     LOTE_RETURN_IF_ERROR(ledger_->CommitAttempt(attempt_id, object_id, o_.output_uri, counts,
                                                 publisher.labels(), &parts));
     Hook("committed");

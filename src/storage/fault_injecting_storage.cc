@@ -96,9 +96,29 @@ Status FaultInjectingStorage::Rename(std::string_view from, std::string_view to)
   LOTE_RETURN_IF_ERROR(BeforeWrite(0));
   return base_->Rename(from, to);
 }
+namespace {
+
+// The base storage's lock, reported lost once `lost` is set.
+class LosableLock : public StorageLock {
+ public:
+  LosableLock(std::unique_ptr<StorageLock> base, std::shared_ptr<std::atomic<bool>> lost)
+      : base_(std::move(base)), lost_(std::move(lost)) {}
+  Status Check() const override {
+    if (lost_->load()) return AbortedError("injected: the lock was lost");
+    return base_->Check();
+  }
+
+ private:
+  std::unique_ptr<StorageLock> base_;
+  std::shared_ptr<std::atomic<bool>> lost_;
+};
+
+}  // namespace
+
 Result<std::unique_ptr<StorageLock>> FaultInjectingStorage::TryLock(std::string_view uri,
                                                                     std::string_view owner) {
-  return base_->TryLock(uri, owner);
+  LOTE_ASSIGN_OR_RETURN(auto lock, base_->TryLock(uri, owner));
+  return std::unique_ptr<StorageLock>(std::make_unique<LosableLock>(std::move(lock), locks_lost_));
 }
 
 }  // namespace lote::storage

@@ -4,6 +4,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -278,14 +279,31 @@ std::string LockBody(std::string_view owner, int64_t expires_at_micros) {
 class S3Lock : public StorageLock {
  public:
   S3Lock(std::shared_ptr<S3Client> client, S3Location loc, std::string owner, std::string etag,
-         const S3StorageOptions& options, std::shared_ptr<const Clock> clock)
+         int64_t expires_micros, const S3StorageOptions& options,
+         std::shared_ptr<const Clock> clock)
       : client_(std::move(client)),
         loc_(std::move(loc)),
         owner_(std::move(owner)),
         etag_(std::move(etag)),
         ttl_(options.lock_ttl_seconds),
         renew_(options.lock_renew_seconds),
-        clock_(std::move(clock)) {}
+        clock_(std::move(clock)),
+        expires_micros_(expires_micros) {}
+
+  Status Check() const override {
+    const std::string uri = "s3://" + loc_.bucket + "/" + loc_.key;
+    if (lost_.load()) {
+      return AbortedError("the output lock " + uri +
+                          " was taken over by another process (it expired unrenewed)");
+    }
+    const int64_t margin = static_cast<int64_t>(renew_ * 1e6);
+    if (clock_->NowMicros() >= expires_micros_.load() - margin) {
+      return AbortedError("the output lock " + uri +
+                          " could not be renewed and is about to expire; stopping before "
+                          "another process may take it");
+    }
+    return Status::Ok();
+  }
   Status Start() {
     try {
       renewer_ = std::thread([this] { RenewLoop(); });
@@ -315,7 +333,9 @@ class S3Lock : public StorageLock {
                                     aws::S3PutOptions{false, etag_});
       if (put.ok()) {
         etag_ = put->etag;
+        expires_micros_ = expires;
       } else if (put.status().code() == StatusCode::kFailedPrecondition) {
+        lost_ = true;
         return;  // taken over: this holder's lock has expired; nothing more to renew
       }
       // Transient failures: try again at the next tick, while the lock has not expired.
@@ -333,6 +353,8 @@ class S3Lock : public StorageLock {
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread renewer_;
+  std::atomic<int64_t> expires_micros_;  // as written by the last successful create or renewal
+  std::atomic<bool> lost_{false};
 };
 
 class S3Storage : public Storage {
@@ -494,7 +516,8 @@ class S3Storage : public Storage {
   Result<std::unique_ptr<StorageLock>> TryLockOnce(const S3Location& loc, std::string_view uri,
                                                    std::string_view owner, const Clock& clock) {
     const int64_t ttl_micros = static_cast<int64_t>(options_.lock_ttl_seconds * 1e6);
-    const std::string body = LockBody(owner, clock.NowMicros() + ttl_micros);
+    const int64_t expires = clock.NowMicros() + ttl_micros;
+    const std::string body = LockBody(owner, expires);
     bool ambiguous = false;
     aws::S3PutOptions create;
     create.if_none_match = true;
@@ -527,8 +550,8 @@ class S3Storage : public Storage {
       }
     }
     LOTE_RETURN_IF_ERROR(put.status());
-    auto lock = std::make_unique<S3Lock>(client_, loc, std::string(owner), put->etag, options_,
-                                         ClockOr(options_.clock));
+    auto lock = std::make_unique<S3Lock>(client_, loc, std::string(owner), put->etag, expires,
+                                         options_, ClockOr(options_.clock));
     LOTE_RETURN_IF_ERROR(lock->Start());
     return std::unique_ptr<StorageLock>(std::move(lock));
   }

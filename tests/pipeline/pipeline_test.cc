@@ -561,6 +561,27 @@ TEST_F(PipelineTest, InputObjectReplacedDuringTheRunIsProcessedAsReadThenAsNewVe
   EXPECT_EQ(Scalar("SELECT label FROM results WHERE record_id = '1'"), "bloqueo");
 }
 
+TEST_F(PipelineTest, ARunWhoseLockIsLostCommitsNothingMore) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"hola\"}\n");
+  Put("b.jsonl", "{\"id\":\"3\",\"text\":\"bloquear\"}\n");
+  auto faulty = std::make_shared<storage::FaultInjectingStorage>(mem_);
+  options_.output_storage = faulty;
+  // Lost while the first object is being processed (an S3 lock that expired unrenewed while
+  // this process stalled): that object is not committed, nor anything after it.
+  engine_->on_infer = [&](std::string_view) { faulty->LoseLocks(); };
+  auto lost = RunPipeline(options_, engine_);
+  EXPECT_EQ(lost.status().code(), StatusCode::kAborted) << lost.status().ToString();
+  EXPECT_NE(lost.status().message().find("lock was lost"), std::string::npos);
+  EXPECT_TRUE(Results().empty());
+  auto staged = mem_->List("mem://t/out/_staging");
+  EXPECT_TRUE(!staged.ok() || staged->empty()) << "the attempt's staged parts are removed";
+  engine_->on_infer = nullptr;
+  options_.output_storage = mem_;
+  auto rerun = RunPipeline(options_, engine_);
+  ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
+  EXPECT_EQ(Results().size(), 3u);
+}
+
 TEST_F(PipelineTest, RejectsBadOptionsBeforeTouchingAnything) {
   options_.input_uri.clear();
   EXPECT_EQ(RunPipeline(options_, engine_).status().code(), StatusCode::kInvalidArgument);

@@ -353,6 +353,42 @@ TEST_F(S3StorageTest, ALockReleasedWhileBeingCheckedIsTakenNotAnError) {
   EXPECT_THAT(*plain->Read(U("out/_lock")), HasSubstr("pid 5"));
 }
 
+TEST_F(S3StorageTest, AHolderKnowsWhenItsLockIsLost) {
+  // Renewals every 0.2 s (real time) of a 30 s lock whose expiry is judged by a manual clock.
+  auto clock = std::make_shared<ManualClock>(1'700'000'000'000'000);
+  S3StorageOptions o = Options();
+  o.clock = clock;
+  o.lock_ttl_seconds = 30;
+  o.lock_renew_seconds = 0.2;
+  auto s3 = Open(o);
+  auto lock = s3->TryLock(U("lost/_lock"), "pid 1");
+  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+  EXPECT_TRUE((*lock)->Check().ok());
+  // Another process takes it over (it had expired, say): the next renewal finds out.
+  ASSERT_TRUE(s3->Write(U("lost/_lock"), "{\"owner\":\"pid 2\"}\n").ok());
+  bool lost = false;
+  for (int i = 0; i < 100 && !lost; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    lost = (*lock)->Check().code() == StatusCode::kAborted;
+  }
+  EXPECT_TRUE(lost);
+  EXPECT_THAT((*lock)->Check().message(), HasSubstr("taken over"));
+  lock->reset();
+  EXPECT_THAT(*s3->Read(U("lost/_lock")), HasSubstr("pid 2")) << "not released: not ours";
+
+  // Renewals that keep failing: once the expiry is less than a renewal interval away, the holder
+  // must stop.
+  o.lock_renew_seconds = 10;  // no renewal happens during the test
+  auto slow = Open(o);
+  auto held = slow->TryLock(U("expiring/_lock"), "pid 3");
+  ASSERT_TRUE(held.ok());
+  clock->Advance(19'000'000);
+  EXPECT_TRUE((*held)->Check().ok());
+  clock->Advance(2'000'000);  // 21 s: 9 s left, under one 10 s interval
+  EXPECT_EQ((*held)->Check().code(), StatusCode::kAborted);
+  EXPECT_THAT((*held)->Check().message(), HasSubstr("about to expire"));
+}
+
 TEST_F(S3StorageTest, AMissingBucketIsNotFoundNamingIt) {
   auto s3 = Open(Options());
   auto listed = s3->List("s3://no-such-bucket-here/in/");

@@ -28,6 +28,10 @@ class FaultInjectingStorage : public Storage {
   // with ResourceExhausted ("No space left on device"). Negative: no limit.
   void SetSpaceLeft(int64_t bytes);
 
+  // From now on, locks taken through this storage report themselves lost (StorageLock::Check
+  // answers Aborted), as an S3 lock taken over after it expired unrenewed.
+  void LoseLocks() { locks_lost_->store(true); }
+
   // Number of write operations seen so far (failed ones included).
   uint64_t write_count() const { return write_count_.load(); }
 
@@ -67,6 +71,7 @@ class FaultInjectingStorage : public Storage {
   bool sticky_ = false;
   Status fail_status_;
   int64_t space_left_ = -1;
+  std::shared_ptr<std::atomic<bool>> locks_lost_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace lote::storage

@@ -53,6 +53,11 @@ class ObjectWriter {
 class StorageLock {
  public:
   virtual ~StorageLock() = default;
+  // Ok while the lock is held as far as this process can tell. A lock that expires unless
+  // renewed (S3's) answers Aborted once it was taken over, or once renewals have failed for so
+  // long that its expiry is less than one renewal interval away: the holder must stop writing
+  // before another process may take the lock. Local locks (flock) are held until released.
+  virtual Status Check() const { return Status::Ok(); }
 };
 
 class Storage {
