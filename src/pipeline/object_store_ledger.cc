@@ -166,6 +166,9 @@ class LogReplayer {
                           cache_->ObjectVersion(uri, obj.at("size").get<uint64_t>(),
                                                 obj.at("content_id").get<std::string>()));
     LOTE_ASSIGN_OR_RETURN(int64_t source_id, cache_->SourceId(uri));
+    if (auto etag = obj.find("etag"); etag != obj.end() && etag->is_string()) {
+      LOTE_RETURN_IF_ERROR(cache_->RememberEtag(object_id, etag->get<std::string>()));
+    }
     const json& a = e.at("attempt");
     AttemptInfo info;
     info.run_id = e.at("run_id").get<std::string>();
@@ -348,13 +351,25 @@ class ObjectStoreLedger : public Ledger {
   Result<int64_t> ObjectVersion(const std::string& uri, uint64_t size,
                                 const std::string& content_id) override {
     LOTE_ASSIGN_OR_RETURN(int64_t id, cache_->ObjectVersion(uri, size, content_id));
-    objects_[id] = ObjectKey{uri, size, content_id};
+    auto [it, inserted] = objects_.try_emplace(id, ObjectKey{uri, size, content_id, ""});
+    (void)it;
+    (void)inserted;
     return id;
   }
   Result<std::optional<std::pair<int64_t, std::string>>> DoneAttempt(int64_t object_id) override {
     return cache_->DoneAttempt(object_id);
   }
   Result<int64_t> SourceId(const std::string& uri) override { return cache_->SourceId(uri); }
+  Result<std::optional<int64_t>> VersionByEtag(const std::string& uri, uint64_t size,
+                                               const std::string& etag) override {
+    return cache_->VersionByEtag(uri, size, etag);
+  }
+  // Kept in the cache, and in the commit entry of the version's next attempt (so that another
+  // machine's cache knows it too).
+  Status RememberEtag(int64_t object_id, const std::string& etag) override {
+    if (auto o = objects_.find(object_id); o != objects_.end()) o->second.etag = etag;
+    return cache_->RememberEtag(object_id, etag);
+  }
 
   Result<int64_t> BeginAttempt(int64_t object_id, const AttemptInfo& info) override {
     if (!o_.writer) return FailedPreconditionError("this ledger was opened for reading");
@@ -424,6 +439,7 @@ class ObjectStoreLedger : public Ledger {
     std::string uri;
     uint64_t size = 0;
     std::string content_id;
+    std::string etag;  // when known to identify this version (RememberEtag)
   };
   struct OpenAttempt {
     int64_t attempt_id = 0;
@@ -477,6 +493,7 @@ class ObjectStoreLedger : public Ledger {
     entry["object"] = json{{"uri", open_->object.uri},
                            {"size", open_->object.size},
                            {"content_id", open_->object.content_id}};
+    if (!open_->object.etag.empty()) entry["object"]["etag"] = open_->object.etag;
     entry["attempt"] = json{{"started_us", open_->info.now_us},
                             {"dt", open_->info.dt},
                             {"model_version", open_->info.model_version},

@@ -23,7 +23,14 @@ namespace {
 class InputTask : public ObjectTask {
  public:
   InputTask(std::shared_ptr<storage::Storage> in, storage::ObjectInfo info, InputReadOptions ro)
-      : in_(std::move(in)), info_(std::move(info)), ro_(std::move(ro)) {}
+      : in_(std::move(in)), info_(std::move(info)), ro_(std::move(ro)) {
+    if (in_->etags_identify_content()) strong_etag_ = info_.etag;
+  }
+  const std::string& strong_etag() const override { return strong_etag_; }
+  Result<std::string> EtagNow() override {
+    LOTE_ASSIGN_OR_RETURN(storage::ObjectInfo now, in_->Stat(info_.uri));
+    return now.etag;
+  }
   const std::string& uri() const override { return info_.uri; }
   uint64_t listed_size() const override { return info_.size; }
   Result<std::pair<uint64_t, std::string>> Identify() override {
@@ -40,6 +47,7 @@ class InputTask : public ObjectTask {
   std::shared_ptr<storage::Storage> in_;
   storage::ObjectInfo info_;
   InputReadOptions ro_;
+  std::string strong_etag_;
 };
 
 // An object the infer stage handed over.

@@ -262,11 +262,32 @@ void Run::EmitObjectMetrics(const AttemptCounts& c, double seconds) {
 Status Run::ProcessObject(ObjectTask* task, uint64_t* skipped) {
   progress_.current_object = task->uri();
   const std::string& uri = task->uri();
+  // A version seen before under the same listing (URI, size, strong ETag) is known without
+  // reading it: a rerun or a restarted watch over a large prefix does not read it all again.
+  const std::string& etag = task->strong_etag();
+  if (!etag.empty()) {
+    LOTE_ASSIGN_OR_RETURN(auto known, ledger_->VersionByEtag(uri, task->listed_size(), etag));
+    if (known.has_value()) {
+      LOTE_ASSIGN_OR_RETURN(auto done, ledger_->DoneAttempt(*known));
+      if (done.has_value() && (done->second == run_id_ || !o_.force)) {
+        if (done->second != run_id_) {
+          ++*skipped;
+          Count("lote_pipeline_objects_total", "state", "skipped", 1);
+        }
+        return task->Release();
+      }
+    }
+  }
   for (int attempt_no = 0;; ++attempt_no) {
     const int64_t t_object = clock_->MonotonicNanos();
     LOTE_ASSIGN_OR_RETURN(auto identity, task->Identify());
     const auto& [size, content_id] = identity;
     LOTE_ASSIGN_OR_RETURN(int64_t object_id, ledger_->ObjectVersion(uri, size, content_id));
+    if (!etag.empty() && attempt_no == 0 && size == task->listed_size()) {
+      // What Identify read is the listed version if the object still has the listed ETag.
+      LOTE_ASSIGN_OR_RETURN(std::string now, task->EtagNow());
+      if (now == etag) LOTE_RETURN_IF_ERROR(ledger_->RememberEtag(object_id, etag));
+    }
     LOTE_ASSIGN_OR_RETURN(auto done, ledger_->DoneAttempt(object_id));
     if (done.has_value()) {
       // Done by an earlier run: skip (unless --force). Done by this run (an earlier invocation

@@ -28,6 +28,14 @@ class ObjectTask {
   virtual uint64_t listed_size() const = 0;
   // The object version's identity: its size and content id.
   virtual Result<std::pair<uint64_t, std::string>> Identify() = 0;
+  // The listed ETag when the store's ETags identify content (Storage::etags_identify_content),
+  // else "": with it a version already done is known without reading it (Identify).
+  virtual const std::string& strong_etag() const {
+    static const std::string none;
+    return none;
+  }
+  // The object's ETag now (a HEAD), to tell that what Identify read is the listed version.
+  virtual Result<std::string> EtagNow() { return std::string(); }
   virtual Result<std::unique_ptr<RecordSource>> Open() = 0;
   // Called once the object is published, or found published by an earlier run.
   virtual Status Release() = 0;

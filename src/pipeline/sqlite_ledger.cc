@@ -247,6 +247,12 @@ Status SqliteLedger::CheckState(const State& st, const std::string& path,
 }
 
 Status SqliteLedger::Prepare() {
+  // Added in the same schema version: a catalog without it gets it here (an empty table means
+  // only that every object is read once more to be identified).
+  LOTE_RETURN_IF_ERROR(
+      db_->Exec("CREATE TABLE IF NOT EXISTS object_etags(uri TEXT NOT NULL, size INTEGER NOT "
+                "NULL, etag TEXT NOT NULL, object_id INTEGER NOT NULL, PRIMARY KEY(uri, size, "
+                "etag)) WITHOUT ROWID"));
   LOTE_ASSIGN_OR_RETURN(seen_get_,
                         db_->Prepare("SELECT source_id, attempt_id FROM seen_records WHERE "
                                      "record_id = ?"));
@@ -335,6 +341,26 @@ Result<std::optional<std::pair<int64_t, std::string>>> SqliteLedger::DoneAttempt
   std::pair<int64_t, std::string> done(s.Int(0), s.Text(1));
   s.Reset();
   return std::optional<std::pair<int64_t, std::string>>(std::move(done));
+}
+
+Result<std::optional<int64_t>> SqliteLedger::VersionByEtag(const std::string& uri, uint64_t size,
+                                                           const std::string& etag) {
+  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT object_id FROM object_etags WHERE uri = ? "
+                                             "AND size = ? AND etag = ?"));
+  s.Bind(1, uri).Bind(2, size).Bind(3, etag);
+  LOTE_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<int64_t>();
+  const int64_t id = s.Int(0);
+  s.Reset();
+  return std::optional<int64_t>(id);
+}
+
+Status SqliteLedger::RememberEtag(int64_t object_id, const std::string& etag) {
+  LOTE_ASSIGN_OR_RETURN(auto s,
+                        db_->Prepare("INSERT OR REPLACE INTO object_etags SELECT uri, "
+                                     "size, ?, object_id FROM objects WHERE object_id = ?"));
+  s.Bind(1, etag).Bind(2, object_id);
+  return s.Run();
 }
 
 Result<int64_t> SqliteLedger::SourceId(const std::string& uri) {

@@ -29,6 +29,9 @@ class SqliteLedger : public Ledger {
   Result<int64_t> ObjectVersion(const std::string& uri, uint64_t size,
                                 const std::string& content_id) override;
   Result<std::optional<std::pair<int64_t, std::string>>> DoneAttempt(int64_t object_id) override;
+  Result<std::optional<int64_t>> VersionByEtag(const std::string& uri, uint64_t size,
+                                               const std::string& etag) override;
+  Status RememberEtag(int64_t object_id, const std::string& etag) override;
   Result<int64_t> SourceId(const std::string& uri) override;
   Result<int64_t> BeginAttempt(int64_t object_id, const AttemptInfo& info) override;
   Status AbortAttempt() override;

@@ -89,6 +89,7 @@ class MemStorage : public Storage {
  public:
   MemStorage() : state_(std::make_shared<MemState>()) {}
   std::string_view scheme() const override { return "mem"; }
+  bool etags_identify_content() const override { return true; }  // a generation number
 
   Result<std::vector<ObjectInfo>> List(std::string_view pattern) const override {
     LOTE_RETURN_IF_ERROR(CheckUri(pattern));

@@ -363,6 +363,7 @@ class S3Storage : public Storage {
       : options_(std::move(options)), client_(std::move(client)) {}
 
   std::string_view scheme() const override { return "s3"; }
+  bool etags_identify_content() const override { return true; }
 
   Result<std::vector<ObjectInfo>> List(std::string_view pattern) const override {
     return ListAfter(pattern, "");

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "lote/base/digest.h"
+#include "lote/io/byte_source.h"
 #include "lote/pipeline/catalog.h"
 #include "lote/pipeline/ledger.h"
 #include "lote/pipeline/pipeline.h"
@@ -337,6 +338,52 @@ TEST_F(ObjectStoreLedgerTest, ALogCopiedToAnotherOutputIsRefused) {
   EXPECT_EQ(run.status().code(), StatusCode::kFailedPrecondition) << run.status().ToString();
   EXPECT_NE(run.status().message().find("belongs to output mem://t/out"), std::string::npos)
       << run.status().ToString();
+}
+
+// Counts the whole-object reads of the input (what identifying an object costs).
+class CountingReads : public storage::FaultInjectingStorage {
+ public:
+  using FaultInjectingStorage::FaultInjectingStorage;
+  Result<std::unique_ptr<io::ByteSource>> OpenRead(std::string_view uri) const override {
+    if (uri.starts_with("mem://t/in/")) ++reads;
+    return FaultInjectingStorage::OpenRead(uri);
+  }
+  mutable std::atomic<int> reads{0};
+};
+
+TEST_F(ObjectStoreLedgerTest, AVersionSeenBeforeIsKnownByItsEtagWithoutReadingIt) {
+  auto counting = std::make_shared<CountingReads>(mem_);
+  options_.input_storage = counting;
+  auto first = RunPipeline(options_, engine_);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(counting->reads.load(), 6) << "each object read twice: identified, then processed";
+
+  counting->reads = 0;
+  auto again = RunPipeline(options_, engine_);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->objects_skipped, 3u);
+  EXPECT_EQ(counting->reads.load(), 0) << "done versions are known by URI, size and ETag";
+
+  // Another machine knows them too: the ETags are in the commit entries.
+  options_.catalog_path = dir_ + "/cache-b.db";
+  auto elsewhere = RunPipeline(options_, engine_);
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status().ToString();
+  EXPECT_EQ(elsewhere->objects_skipped, 3u);
+  EXPECT_EQ(counting->reads.load(), 0);
+
+  // A rewritten object has a new ETag: read, and processed as the new version it is.
+  Put("a.jsonl", "{\"id\":\"m9\",\"text\":\"pagar\"}\n");
+  auto changed = RunPipeline(options_, engine_);
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_EQ(changed->objects_processed, 1u);
+  EXPECT_EQ(changed->objects_skipped, 2u);
+  EXPECT_EQ(counting->reads.load(), 2);
+  // --force reads everything again.
+  options_.force = true;
+  counting->reads = 0;
+  auto forced = RunPipeline(options_, engine_);
+  ASSERT_TRUE(forced.ok()) << forced.status().ToString();
+  EXPECT_EQ(forced->objects_processed, 3u);
 }
 
 TEST_F(ObjectStoreLedgerTest, TheDefaultCacheIsPerOutputUnderXdgCacheHome) {

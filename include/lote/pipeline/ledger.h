@@ -137,6 +137,12 @@ class Ledger {
                                         const std::string& content_id) = 0;
   // The done attempt of this object version and the run it belongs to, if any.
   virtual Result<std::optional<std::pair<int64_t, std::string>>> DoneAttempt(int64_t object_id) = 0;
+  // The object version last identified under this listing (URI, size, ETag), for stores whose
+  // ETags identify content (storage::Storage::etags_identify_content); RememberEtag records it
+  // once Identify has read that very version.
+  virtual Result<std::optional<int64_t>> VersionByEtag(const std::string& uri, uint64_t size,
+                                                       const std::string& etag) = 0;
+  virtual Status RememberEtag(int64_t object_id, const std::string& etag) = 0;
   // The id of an object URI (any version), created on first use.
   virtual Result<int64_t> SourceId(const std::string& uri) = 0;
   // Opens the object's write transaction and inserts its attempt row.

@@ -36,6 +36,7 @@ class FaultInjectingStorage : public Storage {
   uint64_t write_count() const { return write_count_.load(); }
 
   std::string_view scheme() const override { return base_->scheme(); }
+  bool etags_identify_content() const override { return base_->etags_identify_content(); }
   Result<std::vector<ObjectInfo>> List(std::string_view pattern) const override;
   Result<std::vector<ObjectInfo>> ListAfter(std::string_view pattern,
                                             std::string_view after) const override {

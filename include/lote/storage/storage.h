@@ -129,6 +129,12 @@ class Storage {
   // are SQLite files, may then live under the output folder).
   virtual bool is_local() const { return false; }
 
+  // True when an object's ETag changes whenever its bytes may have: S3 gives every write a new
+  // ETag (the MD5 of a single-part upload is the same only for the same bytes), mem:// a
+  // generation number. The pipeline then knows an object version it has seen by its listing
+  // (URI, size, ETag) without reading it again. Local files: false (inode and mtime only).
+  virtual bool etags_identify_content() const { return false; }
+
   // For local storage: the file system path of `uri`; InvalidArgument otherwise.
   virtual Result<std::string> LocalPath(std::string_view uri) const {
     return InvalidArgumentError("not a local storage URI: " + std::string(uri));
