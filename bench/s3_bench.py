@@ -10,7 +10,10 @@ measures, --repeat times each, alternating the peers so a machine's drift stays 
   download     the same object back to a local file with each (the copy is checked with cmp
                once per tool);
   lote run     one job (classifier only, no PII policy) on --records JSONL records in 4 objects,
-               s3:// -> s3:// with a local --catalog, and the same job file -> file.
+               s3:// -> s3:// (the ledger on the bucket, the catalog a cache in the run's own
+               empty XDG_CACHE_HOME), and the same job file -> file;
+  rebuild      `lote query --output s3://...` on a machine with no cache: the catalog rebuilt
+               from the ledger log and the published parts (what a resume elsewhere costs).
 --also-size-mib repeats upload and download at a second size, to show whether peak RSS depends
 on the size. Every timed command runs under /usr/bin/time (wall, CPU, peak RSS); the moto column
 is the server's own CPU seconds during the command (from /proc), showing when moto is the limit.
@@ -18,7 +21,7 @@ Prints one Markdown table of medians, the ratios, and the load average before an
 
 Usage: bench/s3_bench.py [--lote build/lote] [--size-mib 1024] [--also-size-mib 256]
                          [--repeat 3] [--records 200000] [--model FILE] [--work DIR]
-                         [--small-objects 300] [--skip-run]
+                         [--small-objects 300] [--skip-run] [--skip-transfers]
 """
 import argparse
 import http.client
@@ -182,6 +185,8 @@ def main():
     ap.add_argument("--small-objects", type=int, default=300)
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "lote-s3-bench"))
     ap.add_argument("--skip-run", action="store_true", help="leave out the lote run rows")
+    ap.add_argument("--skip-transfers", action="store_true",
+                    help="leave out the upload and download rows")
     a = ap.parse_args()
     a.lote = os.path.abspath(a.lote)
     if not os.path.exists("/usr/bin/time"):
@@ -213,7 +218,7 @@ def bench(a, moto, load_before):
                  f"({', '.join(f'{r[1]:,.0f}' for r in raw)})", "", "", ""))
 
     ratios = []
-    sizes = [a.size_mib] + ([a.also_size_mib] if a.also_size_mib else [])
+    sizes = [] if a.skip_transfers else [a.size_mib] + ([a.also_size_mib] if a.also_size_mib else [])
     for size in sizes:
         src = big_file(size)
         obj = f"s3://{bucket}/big/{size}.bin"
@@ -267,20 +272,23 @@ def bench(a, moto, load_before):
         cfg = os.path.join(a.work, "job.yaml")
         with open(cfg, "w") as f:
             f.write("infer:\n  extract: false\npii:\n  mode: none\n")
-        runs = {"s3": [], "file": []}
+        runs = {"s3": [], "file": [], "rebuild": []}
         for r in range(a.repeat):
             order = ("s3", "file") if r % 2 == 0 else ("file", "s3")
             for kind in order:
+                run_env = env
                 if kind == "s3":
-                    args = ["--input", f"s3://{bucket}/in/", "--output",
-                            f"s3://{bucket}/out-{r}", "--catalog",
-                            os.path.join(a.work, f"catalog-{r}.db")]
+                    run_env = dict(env, XDG_CACHE_HOME=os.path.join(a.work, f"cache-run-{r}"))
+                    args = ["--input", f"s3://{bucket}/in/", "--output", f"s3://{bucket}/out-{r}"]
                 else:
                     out = os.path.join(a.work, "out")
                     shutil.rmtree(out, ignore_errors=True)
                     args = ["--input", local_in, "--output", out]
                 runs[kind].append(timed([a.lote, "run", "--model", model, "--config", cfg] + args,
-                                        env, moto))
+                                        run_env, moto))
+            fresh = dict(env, XDG_CACHE_HOME=os.path.join(a.work, f"cache-query-{r}"))
+            runs["rebuild"].append(timed([a.lote, "query", "--output", f"s3://{bucket}/out-{r}",
+                                          "SELECT count(*) FROM results"], fresh, moto))
         for kind, label in (("s3", "s3:// -> s3://"), ("file", "file -> file")):
             walls = [x[0] for x in runs[kind]]
             rows.append((f"lote run, {a.records:,} records ({size / 2**20:.0f} MiB, 4 objects)",
@@ -289,6 +297,13 @@ def bench(a, moto, load_before):
                          f"; {a.records / statistics.median(walls):,.0f} records/s",
                          f"{med(runs[kind], 1):.1f}", f"{max(x[2] for x in runs[kind]):.0f}",
                          f"{med(runs[kind], 3):.1f}"))
+        walls = [x[0] for x in runs["rebuild"]]
+        rows.append((f"catalog rebuilt from the bucket ({a.records:,} records)",
+                     "lote query --output s3://",
+                     f"{statistics.median(walls):.2f} s ({', '.join(f'{w:.2f}' for w in walls)})"
+                     f"; {a.records / statistics.median(walls):,.0f} records/s",
+                     f"{med(runs['rebuild'], 1):.1f}", f"{max(x[2] for x in runs['rebuild']):.0f}",
+                     f"{med(runs['rebuild'], 3):.1f}"))
         ratios.append(f"lote run s3 / file wall: {med(runs['s3'], 0) / med(runs['file'], 0):.2f}x")
 
     load_after = os.getloadavg()

@@ -490,7 +490,7 @@ class S3Storage : public Storage {
     LOTE_ASSIGN_OR_RETURN(S3Location dst, aws::ParseS3Uri(to));
     LOTE_ASSIGN_OR_RETURN(aws::S3ObjectInfo o, client_->HeadObject(src.bucket, src.key));
     if (src.bucket == dst.bucket && src.key == dst.key) return Status::Ok();
-    if (o.size <= kMaxCopyBytes) {
+    if (o.size <= options_.copy_threshold_bytes) {
       LOTE_RETURN_IF_ERROR(client_->CopyObject(src.bucket, src.key, dst.bucket, dst.key));
     } else {
       LOTE_RETURN_IF_ERROR(CopyLarge(src, dst, o.size));
@@ -580,7 +580,7 @@ class S3Storage : public Storage {
   Status CopyLarge(const S3Location& src, const S3Location& dst, uint64_t size) {
     LOTE_ASSIGN_OR_RETURN(std::string id, client_->CreateMultipartUpload(dst.bucket, dst.key));
     std::vector<aws::S3CompletedPart> parts;
-    const uint64_t step = 1ull << 30;
+    const uint64_t step = options_.copy_part_bytes;
     Status s;
     for (uint64_t at = 0; at < size && s.ok(); at += step) {
       auto part =
@@ -603,6 +603,12 @@ class S3Storage : public Storage {
 Result<std::shared_ptr<Storage>> NewS3Storage(S3StorageOptions options) {
   if (options.part_bytes < kMinPartBytes) {
     return InvalidArgumentError("storage.s3.part_bytes must be at least 5 MiB (S3's minimum part)");
+  }
+  if (options.copy_threshold_bytes < kMinPartBytes ||
+      options.copy_threshold_bytes > kMaxCopyBytes || options.copy_part_bytes < kMinPartBytes ||
+      options.copy_part_bytes > kMaxCopyBytes) {
+    return InvalidArgumentError(
+        "storage.s3.copy_threshold_bytes and copy_part_bytes must be 5 MiB..5 GiB");
   }
   if (options.upload_concurrency < 1 || options.upload_concurrency > 64) {
     return InvalidArgumentError("storage.s3.upload_concurrency must be 1..64");

@@ -389,6 +389,31 @@ TEST_F(S3StorageTest, AHolderKnowsWhenItsLockIsLost) {
   EXPECT_THAT((*held)->Check().message(), HasSubstr("about to expire"));
 }
 
+TEST_F(S3StorageTest, RenamesAnObjectAboveTheCopyLimitWithUploadPartCopy) {
+  // The limit is 5 GiB on S3; lowered here so that a 12 MiB object takes the multipart path.
+  auto recording = std::make_shared<RecordingHttp>(aws::NewCurlHttpClient());
+  S3StorageOptions o = Options();
+  o.http = recording;
+  o.copy_threshold_bytes = 6 << 20;
+  o.copy_part_bytes = 5 << 20;
+  auto s3 = Open(o);
+  const std::string data = Pattern((12 << 20) + 77);
+  ASSERT_TRUE(s3->Write(U("copy/staged.bin"), data).ok());
+  ASSERT_TRUE(s3->Rename(U("copy/staged.bin"), U("copy/final.bin")).ok());
+  EXPECT_EQ(*s3->Read(U("copy/final.bin")), data);
+  EXPECT_EQ(s3->Stat(U("copy/staged.bin")).status().code(), StatusCode::kNotFound);
+  int part_copies = 0;
+  for (const auto& r : recording->seen()) {
+    if (r.url.find("partNumber=") != std::string::npos &&
+        aws::FindHeader(r.headers, "x-amz-copy-source-range") != nullptr) {
+      ++part_copies;
+    }
+  }
+  EXPECT_EQ(part_copies, 3) << "5 + 5 + 2 MiB";
+  o.copy_part_bytes = 1 << 20;
+  EXPECT_EQ(NewS3Storage(o).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(S3StorageTest, AMissingBucketIsNotFoundNamingIt) {
   auto s3 = Open(Options());
   auto listed = s3->List("s3://no-such-bucket-here/in/");

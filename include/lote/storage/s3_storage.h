@@ -58,6 +58,10 @@ struct S3StorageOptions {
   uint64_t part_bytes = 8ull << 20;  // multipart part size (S3's minimum is 5 MiB)
   int upload_concurrency = 4;
   uint64_t read_part_bytes = 8ull << 20;  // OpenRead's range size
+  // Rename copies an object larger than this (at most 5 GiB, CopyObject's limit) with a
+  // multipart UploadPartCopy of copy_part_bytes parts (5 MiB..5 GiB).
+  uint64_t copy_threshold_bytes = 5ull << 30;
+  uint64_t copy_part_bytes = 1ull << 30;
   // OpenRead's ranges in flight (requested ahead of the reader, one thread each), 1..16. A
   // streaming read holds at most read_ahead_ranges + 1 ranges; dropping a source waits for those
   // in flight.
