@@ -641,10 +641,11 @@ Result<int64_t> Sync(const ObjectStoreLedgerOptions& o, std::unique_ptr<SqliteLe
       }
     }
   }
+  if (o.log && last > applied) {
+    o.log("catalog cache " + o.cache_path + ": replaying ledger entries " +
+          std::to_string(applied + 1) + ".." + std::to_string(last));
+  }
   for (int64_t seq = applied + 1; seq <= last; ++seq) {
-    if (o.log) {
-      o.log("replaying ledger entry " + std::to_string(seq) + " of " + std::to_string(last));
-    }
     LOTE_ASSIGN_OR_RETURN(json e, replay.ReadEntry(seq));
     LOTE_RETURN_IF_ERROR(replay.Replay(seq, e, deleted_later));
   }

@@ -213,7 +213,8 @@ struct ObjectStoreLedgerOptions {
   std::string canonical_uri;  // storage::Storage::CanonicalUri(output_uri)
   std::string cache_path;
   bool writer = true;
-  // Told about each entry replayed ("replaying ledger entry 7 of 12"); may be empty.
+  // Told about cache rebuilds and replays ("catalog cache X: replaying ledger entries 7..12");
+  // may be empty.
   std::function<void(const std::string&)> log;
 };
 Result<std::unique_ptr<Ledger>> OpenObjectStoreLedger(const ObjectStoreLedgerOptions& options);
