@@ -223,7 +223,9 @@ void AddPipelineFlags(CLI::App* cmd, const FlagSet& set, PipelineFlags* f) {
                     "Input folder, prefix, object or glob (a path, file:// or s3://)");
   cmd->add_option("--output", f->output, "Output folder or prefix (a path, file:// or s3://)");
   cmd->add_option("--config", f->config, "YAML config (see config/pipeline.yaml)");
-  cmd->add_option("--catalog", f->catalog, "SQLite catalog (default OUTPUT/_catalog/lote.db)");
+  cmd->add_option("--catalog", f->catalog,
+                  "SQLite catalog (default OUTPUT/_catalog/lote.db; for an s3:// output a local "
+                  "cache of its ledger, default ~/.cache/lote/catalogs/)");
   cmd->add_option("--log-format", f->log_format, "text | json");
   cmd->add_option("--lock-wait", f->lock_wait, "Seconds to wait for another run's lock")
       ->check(CLI::Range(0.0, 86400.0));
