@@ -649,6 +649,28 @@ Result<int64_t> Sync(const ObjectStoreLedgerOptions& o, std::unique_ptr<SqliteLe
     LOTE_ASSIGN_OR_RETURN(json e, replay.ReadEntry(seq));
     LOTE_RETURN_IF_ERROR(replay.Replay(seq, e, deleted_later));
   }
+  // Commits replayed while their parts were still staged: for a reader, done once a run (on any
+  // machine) has finished them: every part in place and every superseded file gone. A writer
+  // finishes them itself (Run::RecoverPending).
+  if (!o.writer) {
+    LOTE_ASSIGN_OR_RETURN(auto pending, c->PendingCommits());
+    for (const PendingCommit& commit : pending) {
+      bool finished = true;
+      for (const StagedPart& part : commit.parts) {
+        auto at = o.store->Stat(part.final_uri);
+        if (!at.ok() && at.status().code() != StatusCode::kNotFound) return at.status();
+        finished = finished && at.ok();
+      }
+      for (const std::string& uri : commit.deletes) {
+        auto at = o.store->Stat(uri);
+        if (!at.ok() && at.status().code() != StatusCode::kNotFound) return at.status();
+        finished = finished && !at.ok();
+      }
+      if (finished) {
+        LOTE_RETURN_IF_ERROR(c->MarkDone(commit.attempt_id, SystemClock()->NowMicros()));
+      }
+    }
+  }
   return last + 1;
 }
 

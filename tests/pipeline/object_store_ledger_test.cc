@@ -386,6 +386,37 @@ TEST_F(ObjectStoreLedgerTest, AVersionSeenBeforeIsKnownByItsEtagWithoutReadingIt
   EXPECT_EQ(forced->objects_processed, 3u);
 }
 
+// Fails the first Rename (a crash after the commit entry, before the parts are moved).
+class FailFirstRename : public storage::FaultInjectingStorage {
+ public:
+  using FaultInjectingStorage::FaultInjectingStorage;
+  Status Rename(std::string_view from, std::string_view to) override {
+    if (!failed_.exchange(true)) return UnavailableError("injected: rename failed");
+    return FaultInjectingStorage::Rename(from, to);
+  }
+
+ private:
+  std::atomic<bool> failed_{false};
+};
+
+TEST_F(ObjectStoreLedgerTest, AReaderSeesACommitOnceARunHasFinishedMovingItsParts) {
+  options_.output_storage = std::make_shared<FailFirstRename>(mem_);
+  ASSERT_FALSE(RunPipeline(options_, engine_).ok());
+  // Committed (its entry exists) but its parts are still staged: a reader does not show it yet.
+  const std::string reader = dir_ + "/reader.db";
+  ASSERT_TRUE(Sync(reader).ok());
+  EXPECT_EQ(Rows(reader, "SELECT count(*) FROM results"), std::vector<std::string>{"0|"});
+  // A run (here on the same machine as the failed one) finishes the move; the reader's next
+  // sync shows the object, without the run's cache.
+  options_.output_storage = mem_;
+  auto finished = RunPipeline(options_, engine_);
+  ASSERT_TRUE(finished.ok()) << finished.status().ToString();
+  ASSERT_TRUE(Sync(reader).ok());
+  EXPECT_EQ(Rows(reader, "SELECT count(*) FROM results"),
+            Rows(options_.catalog_path, "SELECT count(*) FROM results"));
+  EXPECT_EQ(Rows(reader, "SELECT count(*) FROM results"), std::vector<std::string>{"5|"});
+}
+
 TEST_F(ObjectStoreLedgerTest, TheDefaultCacheIsPerOutputUnderXdgCacheHome) {
   options_.catalog_path.clear();
   ::setenv("XDG_CACHE_HOME", dir_.c_str(), 1);
