@@ -291,11 +291,14 @@ Result<std::optional<LedgerRun>> SqliteLedger::FindUnfinishedRun(const std::stri
   return std::optional<LedgerRun>(run);
 }
 
-Status SqliteLedger::CreateRun(const LedgerRun& run) {
-  LOTE_ASSIGN_OR_RETURN(auto s,
-                        db_->Prepare("INSERT INTO runs(run_id, run_key, state, input, output, "
-                                     "model_version, preprocess_version, started_at) VALUES "
-                                     "(?, ?, 'running', ?, ?, ?, ?, ?)"));
+Status SqliteLedger::CreateRun(const LedgerRun& run) { return InsertRun(run, "INSERT"); }
+
+Status SqliteLedger::InsertRun(const LedgerRun& run, std::string_view verb) {
+  LOTE_ASSIGN_OR_RETURN(
+      auto s,
+      db_->Prepare(std::string(verb) + " INTO runs(run_id, run_key, state, input, output, "
+                                       "model_version, preprocess_version, started_at) VALUES "
+                                       "(?, ?, 'running', ?, ?, ?, ?, ?)"));
   s.Bind(1, run.run_id).Bind(2, run.run_key).Bind(3, run.input).Bind(4, run.output);
   s.Bind(5, run.model_version).Bind(6, run.preprocess_version).Bind(7, run.started_at);
   return s.Run();
@@ -792,13 +795,7 @@ Result<bool> SqliteLedger::HasRuns() {
 }
 
 Status SqliteLedger::InsertRunIfAbsent(const LedgerRun& run) {
-  LOTE_ASSIGN_OR_RETURN(auto s,
-                        db_->Prepare("INSERT OR IGNORE INTO runs(run_id, run_key, state, input, "
-                                     "output, model_version, preprocess_version, started_at) "
-                                     "VALUES (?, ?, 'running', ?, ?, ?, ?, ?)"));
-  s.Bind(1, run.run_id).Bind(2, run.run_key).Bind(3, run.input).Bind(4, run.output);
-  s.Bind(5, run.model_version).Bind(6, run.preprocess_version).Bind(7, run.started_at);
-  return s.Run();
+  return InsertRun(run, "INSERT OR IGNORE");
 }
 
 Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path,

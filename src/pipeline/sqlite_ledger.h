@@ -98,6 +98,8 @@ class SqliteLedger : public Ledger {
   Status CommitOpen(int64_t attempt_id, int64_t object_id, const std::string& output_uri,
                     const AttemptCounts& counts, const LabelCounts& labels,
                     std::vector<StagedPart>* parts, bool replayed);
+  // INSERT (verb "INSERT") or INSERT OR IGNORE a run in state 'running'.
+  Status InsertRun(const LedgerRun& run, std::string_view verb);
   CommitHook commit_hook_;
 
   // A results row waiting for the next multi-row INSERT.

@@ -70,14 +70,7 @@ class SqsOnMoto : public ::testing::Test {
     moto_ = *moto;
   }
   SqsOptions Options() const {
-    SqsOptions o;
-    o.endpoint = moto_->endpoint();
-    o.region = "us-east-1";
-    Credentials c;
-    c.access_key_id = "testing";
-    c.secret_access_key = Secret("testing");
-    o.credentials = NewStaticCredentials(std::move(c));
-    o.env = std::make_shared<const AwsEnvironment>();
+    SqsOptions o = testing::MotoSqsOptions(moto_->endpoint());
     o.max_attempts = 2;
     return o;
   }

@@ -185,15 +185,7 @@ TEST_F(WatchCli, RunsWhatTheS3EventsInAQueueNameAndDeletesTheirMessages) {
   EXPECT_EQ(runs[1]["objects_listed"], 1) << "only the object the event named";
   EXPECT_NE(Log().find("through the S3 events of queue"), std::string::npos) << Log();
   // Every message was handled and deleted: nothing comes back.
-  aws::SqsOptions so;
-  so.endpoint = (*moto)->endpoint();
-  so.region = "us-east-1";
-  aws::Credentials c;
-  c.access_key_id = "testing";
-  c.secret_access_key = Secret("testing");
-  so.credentials = aws::NewStaticCredentials(std::move(c));
-  so.env = std::make_shared<const aws::AwsEnvironment>();
-  auto q = aws::OpenSqsQueue(*queue, so);
+  auto q = aws::OpenSqsQueue(*queue, MotoSqsOptions((*moto)->endpoint()));
   ASSERT_TRUE(q.ok());
   auto left = (*q)->Receive(10, 0, 30);
   ASSERT_TRUE(left.ok()) << left.status().ToString();

@@ -30,21 +30,10 @@ using testing::ReadRows;
 
 constexpr const char* kLog = "mem://t/out/_ledger/log";
 
-class ObjectStoreLedgerTest : public ::testing::Test {
+class ObjectStoreLedgerTest : public testing::MemPipelineTest {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = (fs::temp_directory_path() /
-            ("lote_osl_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++)))
-               .string();
-    fs::create_directories(dir_);
-    mem_ = storage::NewMemStorage();
-    engine_ = std::make_shared<FakeInferenceEngine>();
-    options_.input_uri = "mem://t/in";
-    options_.output_uri = "mem://t/out";
-    options_.catalog_path = dir_ + "/cache-a.db";
-    options_.input_storage = mem_;
-    options_.output_storage = mem_;
+    SetUpMem("lote_osl_test", "mem://t/out", "cache-a.db");
     options_.threads = 2;
     options_.batch_records = 3;
     Put("a.jsonl",
@@ -55,7 +44,6 @@ class ObjectStoreLedgerTest : public ::testing::Test {
     Put("c.jsonl",
         "{\"id\":\"m1\",\"text\":\"delivered twice\"}\n{\"id\":\"d1\",\"text\":\"x\"}\n");
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   void Put(const std::string& rel, const std::string& data) {
     ASSERT_TRUE(mem_->Write("mem://t/in/" + rel, data).ok());
@@ -105,11 +93,6 @@ class ObjectStoreLedgerTest : public ::testing::Test {
     }
     return names;
   }
-
-  std::string dir_;
-  std::shared_ptr<storage::Storage> mem_;
-  std::shared_ptr<FakeInferenceEngine> engine_;
-  PipelineOptions options_;
 };
 
 TEST_F(ObjectStoreLedgerTest, EveryStepIsAnEntryInTheLog) {

@@ -27,25 +27,13 @@ using nlohmann::json;
 using testing::FakeInferenceEngine;
 using testing::ReadRows;
 
-class PipelineTest : public ::testing::Test {
+class PipelineTest : public testing::MemPipelineTest {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = (fs::temp_directory_path() /
-            ("lote_pipeline_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++)))
-               .string();
-    fs::create_directories(dir_);
-    mem_ = storage::NewMemStorage();
-    engine_ = std::make_shared<FakeInferenceEngine>();
-    options_.input_uri = "mem://t/in";
-    options_.output_uri = "mem://t/out";
-    options_.catalog_path = dir_ + "/catalog.db";
-    options_.input_storage = mem_;
-    options_.output_storage = mem_;
+    SetUpMem("lote_pipeline_test", "mem://t/out", "catalog.db");
     options_.threads = 2;
     options_.batch_records = 3;  // several batches even for small inputs
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   void Put(const std::string& rel, const std::string& data) {
     ASSERT_TRUE(mem_->Write("mem://t/in/" + rel, data).ok());
@@ -61,11 +49,6 @@ class PipelineTest : public ::testing::Test {
     QueryResult r = Query(sql);
     return r.rows.empty() ? "" : r.rows[0][0].text;
   }
-
-  std::string dir_;
-  std::shared_ptr<storage::Storage> mem_;
-  std::shared_ptr<FakeInferenceEngine> engine_;
-  PipelineOptions options_;
 };
 
 TEST_F(PipelineTest, PublishesEveryFormatWithExactRowsAndReconciles) {

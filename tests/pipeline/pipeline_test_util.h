@@ -3,15 +3,62 @@
 #define LOTE_TESTS_PIPELINE_PIPELINE_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "lote/io/byte_source.h"
+#include "lote/pipeline/pipeline.h"
 #include "lote/storage/storage.h"
+#include "pipeline/fake_engine.h"
 
 namespace lote::pipeline::testing {
+
+// A new empty folder under the temp folder for one test (`tag` names the suite); the test
+// removes it.
+inline std::string NewTestDir(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  const auto dir = std::filesystem::temp_directory_path() /
+                   (tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+// Options for a run from mem://t/in to `output_uri` on `mem`, with the catalog at `catalog`.
+inline PipelineOptions MemOptions(std::shared_ptr<storage::Storage> mem,
+                                  const std::string& output_uri, const std::string& catalog) {
+  PipelineOptions o;
+  o.input_uri = "mem://t/in";
+  o.output_uri = output_uri;
+  o.catalog_path = catalog;
+  o.input_storage = mem;
+  o.output_storage = std::move(mem);
+  return o;
+}
+
+// A fixture for pipeline tests on mem://: a fresh folder (for catalogs), a mem:// store, a fake
+// engine and options from mem://t/in (SetUpMem), removed after the test.
+class MemPipelineTest : public ::testing::Test {
+ protected:
+  void SetUpMem(const std::string& tag, const std::string& output_uri,
+                const std::string& catalog_name) {
+    dir_ = NewTestDir(tag);
+    mem_ = storage::NewMemStorage();
+    engine_ = std::make_shared<FakeInferenceEngine>();
+    options_ = MemOptions(mem_, output_uri, dir_ + "/" + catalog_name);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string dir_;
+  std::shared_ptr<storage::Storage> mem_;
+  std::shared_ptr<FakeInferenceEngine> engine_;
+  PipelineOptions options_;
+};
 
 // Every row of every part-*.jsonl.zst below `prefix` (sorted by part URI), as JSON.
 inline std::vector<nlohmann::json> ReadRows(storage::Storage& storage, const std::string& prefix,

@@ -27,21 +27,10 @@ using nlohmann::json;
 using testing::FakeInferenceEngine;
 using testing::ReadRows;
 
-class StagesTest : public ::testing::Test {
+class StagesTest : public testing::MemPipelineTest {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = (fs::temp_directory_path() /
-            ("lote_stages_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++)))
-               .string();
-    fs::create_directories(dir_);
-    mem_ = storage::NewMemStorage();
-    engine_ = std::make_shared<FakeInferenceEngine>();
-    options_.input_uri = "mem://t/in";
-    options_.output_uri = "mem://t/staged";
-    options_.catalog_path = dir_ + "/staged.db";
-    options_.input_storage = mem_;
-    options_.output_storage = mem_;
+    SetUpMem("lote_stages_test", "mem://t/staged", "staged.db");
     options_.threads = 3;
     options_.batch_records = 2;  // several windows even for small inputs
     std::string a;
@@ -63,7 +52,6 @@ class StagesTest : public ::testing::Test {
     }
     ASSERT_TRUE(zst.Finish().ok());
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   void Put(const std::string& rel, const std::string& data) {
     ASSERT_TRUE(mem_->Write("mem://t/in/" + rel, data).ok());
@@ -90,11 +78,6 @@ class StagesTest : public ::testing::Test {
     }
     return rows;
   }
-
-  std::string dir_;
-  std::shared_ptr<storage::Storage> mem_;
-  std::shared_ptr<FakeInferenceEngine> engine_;
-  PipelineOptions options_;
 };
 
 TEST_F(StagesTest, StagesOneByOnePublishExactlyWhatRunPublishes) {

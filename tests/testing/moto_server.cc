@@ -383,14 +383,31 @@ std::string UniqueBucketName(std::string_view tag) {
   return name + suffix;
 }
 
+namespace {
+
+std::shared_ptr<aws::CredentialsProvider> MotoCredentials() {
+  aws::Credentials credentials;
+  credentials.access_key_id = "testing";
+  credentials.secret_access_key = Secret("testing");
+  return aws::NewStaticCredentials(std::move(credentials));
+}
+
+}  // namespace
+
 storage::S3StorageOptions MotoS3Options(const std::string& endpoint) {
   storage::S3StorageOptions o;
   o.endpoint = endpoint;
   o.region = "us-east-1";
-  aws::Credentials credentials;
-  credentials.access_key_id = "testing";
-  credentials.secret_access_key = Secret("testing");
-  o.credentials = aws::NewStaticCredentials(std::move(credentials));
+  o.credentials = MotoCredentials();
+  o.env = std::make_shared<const aws::AwsEnvironment>();
+  return o;
+}
+
+aws::SqsOptions MotoSqsOptions(const std::string& endpoint) {
+  aws::SqsOptions o;
+  o.endpoint = endpoint;
+  o.region = "us-east-1";
+  o.credentials = MotoCredentials();
   o.env = std::make_shared<const aws::AwsEnvironment>();
   return o;
 }

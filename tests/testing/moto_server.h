@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "lote/aws/sqs.h"
 #include "lote/base/status.h"
 #include "lote/storage/s3_storage.h"
 #include "testing/http_wire.h"
@@ -123,6 +124,8 @@ std::string UniqueBucketName(std::string_view tag);
 // credentials testing/testing with no session token, and an empty environment, so nothing of the
 // test machine's AWS set-up is read.
 storage::S3StorageOptions MotoS3Options(const std::string& endpoint);
+// The same for SQS.
+aws::SqsOptions MotoSqsOptions(const std::string& endpoint);
 
 }  // namespace lote::testing
 
