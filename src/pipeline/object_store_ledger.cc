@@ -118,6 +118,7 @@ class LogReplayer {
   Status Replay(int64_t seq, const json& e, const std::set<std::string>& deleted_later) {
     const std::string type = e["type"].get<std::string>();
     try {
+      if (type == "writer") return InTransaction(seq, [] { return Status::Ok(); });
       if (type == "run") return ReplayRun(seq, e.at("run"));
       if (type == "run_finished") return ReplayRunFinished(seq, e);
       if (type == "commit") return ReplayCommit(seq, e, deleted_later);
@@ -317,6 +318,16 @@ class ObjectStoreLedger : public Ledger {
                                    const std::vector<std::string>& deletes) {
       return AppendCommit(attempt_id, parts, deletes);
     });
+  }
+
+  // A writer's first entry, appended right after it took the output lock and caught up: from
+  // here on a process that held the lock before (and lost it while stalled) can append nothing,
+  // since its next entry number is taken; so this writer may clean up what such a process
+  // staged (Run::RecoverPending deletes OUTPUT/_staging).
+  Status Claim() {
+    json entry = Entry("writer");
+    entry["at"] = FormatTimestampMillis(NowMicros());
+    return AppendThen(entry, [] { return Status::Ok(); });
   }
 
   Result<std::optional<LedgerRun>> FindUnfinishedRun(const std::string& run_key) override {
@@ -681,8 +692,9 @@ Result<std::unique_ptr<Ledger>> OpenObjectStoreLedger(const ObjectStoreLedgerOpt
   if (options.cache_path.empty()) return InvalidArgumentError("no catalog cache path");
   LOTE_ASSIGN_OR_RETURN(auto cache, SqliteLedger::Open(options.cache_path, options.canonical_uri));
   LOTE_ASSIGN_OR_RETURN(int64_t next_seq, Sync(options, &cache));
-  return std::unique_ptr<Ledger>(
-      std::make_unique<ObjectStoreLedger>(options, std::move(cache), next_seq));
+  auto ledger = std::make_unique<ObjectStoreLedger>(options, std::move(cache), next_seq);
+  if (options.writer) LOTE_RETURN_IF_ERROR(ledger->Claim());
+  return std::unique_ptr<Ledger>(std::move(ledger));
 }
 
 }  // namespace lote::pipeline

@@ -98,9 +98,10 @@ class ObjectStoreLedgerTest : public testing::MemPipelineTest {
 TEST_F(ObjectStoreLedgerTest, EveryStepIsAnEntryInTheLog) {
   auto report = RunPipeline(options_, engine_);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  // 0: the ledger; 1: run started; 2-4: the three objects; 5: run finished.
+  // 0: the ledger; 1: the writer's claim; 2: run started; 3-5: the three objects; 6: run
+  // finished.
   std::set<std::string> expected;
-  for (int i = 0; i <= 5; ++i) {
+  for (int i = 0; i <= 6; ++i) {
     char name[32];
     std::snprintf(name, sizeof(name), "%020d.json", i);
     expected.insert(name);
@@ -110,7 +111,9 @@ TEST_F(ObjectStoreLedgerTest, EveryStepIsAnEntryInTheLog) {
   EXPECT_EQ(first["type"], "ledger");
   EXPECT_EQ(first["output"], "mem://t/out");
   EXPECT_EQ(first["ledger_id"].get<std::string>().size(), 32u);
-  auto commit = json::parse(*mem_->Read(std::string(kLog) + "/00000000000000000002.json"));
+  EXPECT_EQ(json::parse(*mem_->Read(std::string(kLog) + "/00000000000000000001.json"))["type"],
+            "writer");
+  auto commit = json::parse(*mem_->Read(std::string(kLog) + "/00000000000000000003.json"));
   EXPECT_EQ(commit["type"], "commit");
   EXPECT_EQ(commit["run_id"], report->run_id);
   EXPECT_EQ(commit["object"]["uri"], "mem://t/in/a.jsonl");
@@ -118,7 +121,7 @@ TEST_F(ObjectStoreLedgerTest, EveryStepIsAnEntryInTheLog) {
   for (const json& part : commit["parts"]) {
     EXPECT_TRUE(mem_->Stat(part["final"].get<std::string>()).ok()) << part.dump();
   }
-  auto last = json::parse(*mem_->Read(std::string(kLog) + "/00000000000000000005.json"));
+  auto last = json::parse(*mem_->Read(std::string(kLog) + "/00000000000000000006.json"));
   EXPECT_EQ(last["type"], "run_finished");
   EXPECT_EQ(last["state"], "succeeded");
   EXPECT_EQ(last["totals"]["records_in"], report->counts.records_in);
@@ -236,7 +239,8 @@ TEST_F(ObjectStoreLedgerTest, AWriterThatLostTheLockCommitsNothing) {
   auto two = OpenObjectStoreLedger(lo);
   ASSERT_TRUE(two.ok()) << two.status().ToString();
 
-  // Both believe they hold the lock; `one` appends first.
+  // Both believe they hold the lock; `two` opened (took the lock) last, so its claim entry leaves
+  // `one`, the earlier holder, unable to append anything.
   auto commit = [](Ledger* ledger, const std::string& uri) -> Status {
     LOTE_ASSIGN_OR_RETURN(int64_t object_id, ledger->ObjectVersion(uri, 1, "c1"));
     AttemptInfo info;
@@ -248,17 +252,17 @@ TEST_F(ObjectStoreLedgerTest, AWriterThatLostTheLockCommitsNothing) {
     std::vector<StagedPart> parts;
     return ledger->CommitAttempt(attempt_id, object_id, "mem://t/out", AttemptCounts{}, {}, &parts);
   };
-  ASSERT_TRUE(commit(one->get(), "mem://t/in/x.jsonl").ok());
-  Status lost = commit(two->get(), "mem://t/in/y.jsonl");
+  Status lost = commit(one->get(), "mem://t/in/x.jsonl");
   EXPECT_EQ(lost.code(), StatusCode::kAborted) << lost.ToString();
   EXPECT_NE(lost.message().find("lock was lost"), std::string::npos) << lost.ToString();
-  // Its cache rolled the attempt back.
-  auto pending = (*two)->PendingCommits();
+  ASSERT_TRUE(commit(two->get(), "mem://t/in/y.jsonl").ok());
+  // The loser's cache rolled its attempt back.
+  auto pending = (*one)->PendingCommits();
   ASSERT_TRUE(pending.ok());
   EXPECT_TRUE(pending->empty());
-  auto object_id = (*two)->ObjectVersion("mem://t/in/y.jsonl", 1, "c1");
+  auto object_id = (*one)->ObjectVersion("mem://t/in/x.jsonl", 1, "c1");
   ASSERT_TRUE(object_id.ok());
-  auto done = (*two)->DoneAttempt(*object_id);
+  auto done = (*one)->DoneAttempt(*object_id);
   ASSERT_TRUE(done.ok());
   EXPECT_FALSE(done->has_value());
 }

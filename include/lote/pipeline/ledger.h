@@ -197,9 +197,10 @@ Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path,
 // append a given entry. Entry 0 names the ledger (a random id and the output); then one entry per
 // run started, per object attempt committed (object version, counts, parts with staged and final
 // names, superseded files, content fingerprints when deduplicating by content) and per run
-// finished. Writing a commit's entry is the commit: the SQLite cache commits the attempt only
-// after it, and a process that finds its entry number taken has lost the output lock and stops
-// (Aborted) without publishing.
+// finished; and a "writer" entry from each writer as it opens the ledger (holding the output
+// lock), which leaves any earlier holder unable to append. Writing a commit's entry is the
+// commit: the SQLite cache commits the attempt only after it, and a process that finds its entry
+// number taken has lost the output lock and stops (Aborted) without publishing.
 //
 // `cache_path` is a SQLite ledger + catalog (OpenSqliteLedger's format) brought up to date from
 // the log when opened: entries it has not seen are replayed, reading each committed attempt's
