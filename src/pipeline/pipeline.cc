@@ -3,9 +3,12 @@
 // the infer stage's hand-over.
 #include "lote/pipeline/pipeline.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "lote/base/digest.h"
@@ -205,6 +208,28 @@ Result<std::string> ResolveCatalogPath(const PipelineOptions& options) {
   return (base / "lote" / "catalogs" / (Sha256Hex(canonical).substr(0, 32) + ".db")).string();
 }
 
+namespace {
+
+// Refuses `dir` (which exists) if it is not a folder of this user's; `restrict`: also makes it
+// 0700.
+Status PrivateFolder(const std::string& dir, bool restrict) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return FailedPreconditionError("catalog cache folder " + dir + " is not a folder");
+  }
+  if (st.st_uid != ::geteuid()) {
+    return FailedPreconditionError("catalog cache folder " + dir +
+                                   " belongs to another user: refusing to keep catalogs there "
+                                   "(set XDG_CACHE_HOME or --catalog)");
+  }
+  if (restrict && (st.st_mode & 077) != 0 && ::chmod(dir.c_str(), 0700) != 0) {
+    return UnavailableError("cannot make " + dir + " private: " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::shared_ptr<Ledger>> OpenOutputLedger(const PipelineOptions& options, bool writer,
                                                  const std::function<void(const std::string&)>& log,
                                                  std::string* catalog_path) {
@@ -218,6 +243,14 @@ Result<std::shared_ptr<Ledger>> OpenOutputLedger(const PipelineOptions& options,
   auto parent = std::filesystem::path(*catalog_path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   if (ec) return UnavailableError("cannot create " + parent.string() + ": " + ec.message());
+  if (!out->is_local() && options.catalog_path.empty()) {
+    // The default cache holds record ids, labels and entities: BASE/lote/catalogs, only this
+    // user's to enter, in folders nobody else may have made for us (the temp-folder fallback's
+    // BASE is in a shared folder).
+    LOTE_RETURN_IF_ERROR(PrivateFolder(parent.string(), true));
+    LOTE_RETURN_IF_ERROR(PrivateFolder(parent.parent_path().string(), true));
+    LOTE_RETURN_IF_ERROR(PrivateFolder(parent.parent_path().parent_path().string(), false));
+  }
   LOTE_ASSIGN_OR_RETURN(std::string canonical, out->CanonicalUri(options.output_uri));
   if (out->is_local()) {
     LOTE_ASSIGN_OR_RETURN(auto ledger, OpenSqliteLedger(*catalog_path, canonical));

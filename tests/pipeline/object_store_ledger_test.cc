@@ -404,6 +404,31 @@ TEST_F(ObjectStoreLedgerTest, AReaderSeesACommitOnceARunHasFinishedMovingItsPart
   EXPECT_EQ(Rows(reader, "SELECT count(*) FROM results"), std::vector<std::string>{"5|"});
 }
 
+TEST_F(ObjectStoreLedgerTest, TheDefaultCacheFolderIsPrivate) {
+  options_.catalog_path.clear();
+  const std::string base = dir_ + "/xdg";
+  fs::create_directories(base + "/lote/catalogs");
+  fs::permissions(base + "/lote/catalogs", fs::perms::all);  // 0777: anyone could read it
+  ::setenv("XDG_CACHE_HOME", base.c_str(), 1);
+  std::string path;
+  auto ledger = OpenOutputLedger(options_, /*writer=*/false, nullptr, &path);
+  ::unsetenv("XDG_CACHE_HOME");
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  EXPECT_EQ(fs::status(base + "/lote/catalogs").permissions() & fs::perms::all,
+            fs::perms::owner_all);
+  EXPECT_EQ(fs::status(base + "/lote").permissions() & fs::perms::all, fs::perms::owner_all);
+  // A folder on the way that is a symlink (someone else's, say) is refused.
+  const std::string other = dir_ + "/other";
+  fs::create_directories(other + "/lote/catalogs");
+  fs::create_directories(dir_ + "/xdg3/lote");
+  fs::create_directory_symlink(other + "/lote/catalogs", dir_ + "/xdg3/lote/catalogs");
+  ::setenv("XDG_CACHE_HOME", (dir_ + "/xdg3").c_str(), 1);
+  auto refused = OpenOutputLedger(options_, /*writer=*/false, nullptr, &path);
+  ::unsetenv("XDG_CACHE_HOME");
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition)
+      << refused.status().ToString();
+}
+
 TEST_F(ObjectStoreLedgerTest, TheDefaultCacheIsPerOutputUnderXdgCacheHome) {
   options_.catalog_path.clear();
   ::setenv("XDG_CACHE_HOME", dir_.c_str(), 1);
