@@ -110,14 +110,14 @@ int Watch(const WatchFlags& f) {
   Status fatal;
   auto run_batch = [&](const std::vector<storage::ObjectInfo>& batch,
                        const std::string& listed_after) -> Status {
-    std::set<std::pair<std::string, std::string>> wanted;
-    for (const auto& o : batch) wanted.emplace(o.uri, o.etag);
     pipeline::PipelineOptions options = c.pipeline;
     if (queue) {
       options.input_objects = batch;  // named by the events: no listing
     } else {
+      std::set<std::pair<std::string, std::string>> wanted;
+      for (const auto& o : batch) wanted.emplace(o.uri, o.etag);
       options.list_after = listed_after;
-      options.object_filter = [&wanted](const storage::ObjectInfo& o) {
+      options.object_filter = [wanted = std::move(wanted)](const storage::ObjectInfo& o) {
         return wanted.count({o.uri, o.etag}) > 0;
       };
     }

@@ -13,7 +13,8 @@ namespace {
 // "AWS.SimpleQueueService.NonExistentQueue" stays.
 std::string ShortType(std::string type) {
   if (size_t hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
-  if (size_t colon = type.find(':'); colon != std::string::npos) type.resize(colon);
+  // "Code;Sender" (x-amzn-query-error) and "Code:..." keep the code.
+  if (size_t end = type.find_first_of(":;"); end != std::string::npos) type.resize(end);
   return type;
 }
 

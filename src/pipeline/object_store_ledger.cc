@@ -314,9 +314,10 @@ class ObjectStoreLedger : public Ledger {
   ObjectStoreLedger(ObjectStoreLedgerOptions o, std::unique_ptr<SqliteLedger> cache,
                     int64_t next_seq)
       : o_(std::move(o)), cache_(std::move(cache)), next_seq_(next_seq) {
-    cache_->set_commit_hook([this](int64_t attempt_id, const std::vector<StagedPart>& parts,
+    cache_->set_commit_hook([this](int64_t attempt_id, const AttemptCounts& counts,
+                                   const LabelCounts& labels, const std::vector<StagedPart>& parts,
                                    const std::vector<std::string>& deletes) {
-      return AppendCommit(attempt_id, parts, deletes);
+      return AppendCommit(attempt_id, counts, labels, parts, deletes);
     });
   }
 
@@ -362,9 +363,7 @@ class ObjectStoreLedger : public Ledger {
   Result<int64_t> ObjectVersion(const std::string& uri, uint64_t size,
                                 const std::string& content_id) override {
     LOTE_ASSIGN_OR_RETURN(int64_t id, cache_->ObjectVersion(uri, size, content_id));
-    auto [it, inserted] = objects_.try_emplace(id, ObjectKey{uri, size, content_id, ""});
-    (void)it;
-    (void)inserted;
+    objects_.try_emplace(id, ObjectKey{uri, size, content_id, ""});
     return id;
   }
   Result<std::optional<std::pair<int64_t, std::string>>> DoneAttempt(int64_t object_id) override {
@@ -416,10 +415,7 @@ class ObjectStoreLedger : public Ledger {
                        const AttemptCounts& counts, const LabelCounts& labels,
                        std::vector<StagedPart>* parts) override {
     // The hook (AppendCommit) runs inside, before the cache commits.
-    pending_counts_ = counts;
-    pending_labels_ = &labels;
     Status s = cache_->CommitAttempt(attempt_id, object_id, output_uri, counts, labels, parts);
-    pending_labels_ = nullptr;
     open_.reset();
     return s;
   }
@@ -494,9 +490,10 @@ class ObjectStoreLedger : public Ledger {
     return s;
   }
 
-  Status AppendCommit(int64_t attempt_id, const std::vector<StagedPart>& parts,
+  Status AppendCommit(int64_t attempt_id, const AttemptCounts& counts, const LabelCounts& labels,
+                      const std::vector<StagedPart>& parts,
                       const std::vector<std::string>& deletes) {
-    if (!open_ || open_->attempt_id != attempt_id || pending_labels_ == nullptr) {
+    if (!open_ || open_->attempt_id != attempt_id) {
       return InternalError("commit of an attempt the object-store ledger did not see begin");
     }
     json entry = Entry("commit");
@@ -511,10 +508,10 @@ class ObjectStoreLedger : public Ledger {
                             {"preprocess_version", open_->info.preprocess_version}};
     entry["committed_us"] = NowMicros();
     entry["dedup_record_id"] = open_->dedup_record_id;
-    entry["counts"] = CountsJson(pending_counts_);
-    json labels = json::object();
-    for (const auto& [label, n] : *pending_labels_) labels[label] = n;
-    entry["labels"] = std::move(labels);
+    entry["counts"] = CountsJson(counts);
+    json label_counts = json::object();
+    for (const auto& [label, n] : labels) label_counts[label] = n;
+    entry["labels"] = std::move(label_counts);
     json part_list = json::array();
     for (const StagedPart& p : parts) part_list.push_back(PartJson(p));
     entry["parts"] = std::move(part_list);
@@ -535,8 +532,6 @@ class ObjectStoreLedger : public Ledger {
   int64_t next_seq_;
   std::map<int64_t, ObjectKey> objects_;
   std::optional<OpenAttempt> open_;
-  AttemptCounts pending_counts_;
-  const LabelCounts* pending_labels_ = nullptr;
 };
 
 Status RemoveCache(const std::string& path) {
@@ -642,7 +637,8 @@ Result<int64_t> Sync(const ObjectStoreLedgerOptions& o, std::unique_ptr<SqliteLe
     last = *seq;
   }
   LogReplayer replay(o, c);
-  // First the files later entries delete (superseded attempts): those may be gone.
+  // First the files later entries delete (superseded attempts): those may be gone. The entries
+  // are read again below rather than kept: a first replay of a long log would hold them all.
   std::set<std::string> deleted_later;
   for (int64_t seq = applied + 1; seq <= last; ++seq) {
     LOTE_ASSIGN_OR_RETURN(json e, replay.ReadEntry(seq));

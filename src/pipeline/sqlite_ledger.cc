@@ -630,7 +630,7 @@ Status SqliteLedger::CommitOpen(int64_t attempt_id, int64_t object_id,
   Status s = upd->Run();
   if (!s.ok()) return fail(s);
   if (commit_hook_ && !replayed) {
-    s = commit_hook_(attempt_id, *parts, deletes);
+    s = commit_hook_(attempt_id, c, labels, *parts, deletes);
     if (!s.ok()) return fail(s);
   }
   s = db_->Exec("COMMIT");

@@ -57,10 +57,12 @@ class SqliteLedger : public Ledger {
 
   // --- as the local cache of a ledger kept elsewhere (object_store_ledger.cc) ---
   // Called by CommitAttempt inside the attempt's transaction, once the final part names are
-  // fixed and before COMMIT, with the parts and the files of superseded attempts to delete. An
-  // error rolls the attempt back; what the hook writes here (SetMeta) commits with the attempt.
-  using CommitHook = std::function<Status(int64_t attempt_id, const std::vector<StagedPart>& parts,
-                                          const std::vector<std::string>& deletes)>;
+  // fixed and before COMMIT, with what CommitAttempt was given, the parts and the files of
+  // superseded attempts to delete. An error rolls the attempt back; what the hook writes here
+  // (SetMeta) commits with the attempt.
+  using CommitHook = std::function<Status(
+      int64_t attempt_id, const AttemptCounts& counts, const LabelCounts& labels,
+      const std::vector<StagedPart>& parts, const std::vector<std::string>& deletes)>;
   void set_commit_hook(CommitHook hook) { commit_hook_ = std::move(hook); }
   // A value of catalog_meta ("" if absent); SetMeta inserts or replaces (inside an open
   // transaction, as part of it).

@@ -505,7 +505,7 @@ class S3Storage : public Storage {
     // The lock object can change between our reads: its holder releases it (404) or renews it
     // (412 on the If-Match read). Each is a reason to try again, a few times, not an error.
     for (int round = 0;; ++round) {
-      auto taken = TryLockOnce(loc, uri, owner, *clock);
+      auto taken = TryLockOnce(loc, uri, owner, clock);
       if (taken.ok() || round == 4) return taken;
       const StatusCode code = taken.status().code();
       if (code != StatusCode::kNotFound && code != StatusCode::kFailedPrecondition) return taken;
@@ -515,9 +515,10 @@ class S3Storage : public Storage {
  private:
   // One attempt of TryLock. NotFound / FailedPrecondition: the lock object changed meanwhile.
   Result<std::unique_ptr<StorageLock>> TryLockOnce(const S3Location& loc, std::string_view uri,
-                                                   std::string_view owner, const Clock& clock) {
+                                                   std::string_view owner,
+                                                   const std::shared_ptr<const Clock>& clock) {
     const int64_t ttl_micros = static_cast<int64_t>(options_.lock_ttl_seconds * 1e6);
-    const int64_t expires = clock.NowMicros() + ttl_micros;
+    const int64_t expires = clock->NowMicros() + ttl_micros;
     const std::string body = LockBody(owner, expires);
     bool ambiguous = false;
     aws::S3PutOptions create;
@@ -538,7 +539,7 @@ class S3Storage : public Storage {
                                      : std::string("unknown");
       if (ambiguous && held == body) {
         put = aws::S3PutResult{head.etag};  // created by this call's attempt whose answer was lost
-      } else if (expires > clock.NowMicros()) {
+      } else if (expires > clock->NowMicros()) {
         return UnavailableError("locked by " + holder + " (" + std::string(uri) + ")");
       } else {
         aws::S3PutOptions takeover;
@@ -552,7 +553,7 @@ class S3Storage : public Storage {
     }
     LOTE_RETURN_IF_ERROR(put.status());
     auto lock = std::make_unique<S3Lock>(client_, loc, std::string(owner), put->etag, expires,
-                                         options_, ClockOr(options_.clock));
+                                         options_, clock);
     LOTE_RETURN_IF_ERROR(lock->Start());
     return std::unique_ptr<StorageLock>(std::move(lock));
   }

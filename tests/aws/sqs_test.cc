@@ -62,6 +62,34 @@ TEST(ParseS3Event, RefusesWhatIsNotAnS3Event) {
   }
 }
 
+// Answers every request with one fixed response.
+class FixedAnswer : public HttpClient {
+ public:
+  explicit FixedAnswer(HttpResponse r) : r_(std::move(r)) {}
+  Result<HttpResponse> Send(const HttpRequest&, const BodySink&) override { return r_; }
+
+ private:
+  HttpResponse r_;
+};
+
+TEST(SqsErrors, TheQueryErrorHeaderNamesTheErrorWhenTheBodyDoesNot) {
+  // SQS's JSON protocol also reports the error as "Code;Fault" in x-amzn-query-error.
+  SqsOptions o;
+  o.region = "us-east-1";
+  Credentials c;
+  c.access_key_id = "AKIDEXAMPLE";
+  c.secret_access_key = Secret("secret");
+  o.credentials = NewStaticCredentials(std::move(c));
+  o.env = std::make_shared<const AwsEnvironment>();
+  o.http = std::make_shared<FixedAnswer>(HttpResponse{
+      400, {{"x-amzn-query-error", "AWS.SimpleQueueService.NonExistentQueue;Sender"}}, ""});
+  auto queue = OpenSqsQueue("https://sqs.us-east-1.amazonaws.com/123456789012/gone", o);
+  ASSERT_TRUE(queue.ok());
+  auto got = (*queue)->Receive(1, 0, 30);
+  EXPECT_EQ(got.status().code(), StatusCode::kNotFound) << got.status().ToString();
+  EXPECT_NE(got.status().message().find("NonExistentQueue"), std::string::npos);
+}
+
 class SqsOnMoto : public ::testing::Test {
  protected:
   void SetUp() override {
