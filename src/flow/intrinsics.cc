@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -697,18 +698,26 @@ Outcome<Json> Call(const Node& node, const Json& input, const Json& context) {
       int64_t end = *v[1];
       int64_t step = *v[2];
       if (step == 0) return Failure(spec, "the step (third argument) cannot be 0");
-      __int128 span = static_cast<__int128>(end) - start;
-      __int128 count = 0;
-      if ((step > 0 && span >= 0) || (step < 0 && span <= 0)) count = span / step + 1;
-      if (count > kMaxRangeItems) {
+      // Counted in unsigned arithmetic: the span of two int64 values may not fit an int64.
+      uint64_t count = 0;
+      if ((step > 0 && end >= start) || (step < 0 && end <= start)) {
+        uint64_t diff = step > 0 ? static_cast<uint64_t>(end) - static_cast<uint64_t>(start)
+                                 : static_cast<uint64_t>(start) - static_cast<uint64_t>(end);
+        uint64_t stride = step > 0 ? static_cast<uint64_t>(step) : 0 - static_cast<uint64_t>(step);
+        uint64_t intervals = diff / stride;
+        // intervals + 1 items; a huge span must not wrap around when adding 1.
+        count = std::min<uint64_t>(intervals, kMaxRangeItems) + 1;
+      }
+      if (count > static_cast<uint64_t>(kMaxRangeItems)) {
         return Failure(
             spec, "the range would have more than " + std::to_string(kMaxRangeItems) + " items");
       }
       Json out = Json::array();
       auto& array = out.get_ref<Json::array_t&>();
-      array.reserve(static_cast<size_t>(count));
-      for (__int128 i = 0; i < count; ++i) {
-        array.emplace_back(static_cast<int64_t>(start + i * step));
+      array.reserve(count);
+      for (uint64_t i = 0; i < count; ++i) {
+        uint64_t value = static_cast<uint64_t>(start) + i * static_cast<uint64_t>(step);
+        array.emplace_back(static_cast<int64_t>(value));
       }
       return out;
     }
