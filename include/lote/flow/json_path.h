@@ -46,6 +46,8 @@ class JsonPath {
   struct Step;  // one parsed segment (implementation detail)
 
  private:
+  friend Outcome<Json> PlaceAt(const JsonPath& path, Json input, Json result);
+
   std::string text_;
   bool context_ = false;
   bool reference_ = true;
