@@ -7,7 +7,9 @@
 //
 // A test case maps state names to a mocked response; a mocked response maps invocation numbers
 // (from 0, single numbers or ranges "1-3") to Return (the task's result) or Throw (Error, Cause).
-// An invocation past the last number repeats the last response, as Step Functions Local does.
+// An invocation the mocked response does not define (past the last number, or in a gap) fails
+// with States.Runtime, as Step Functions Local does ("you must specify a mocked response for every
+// invocation"): Response gives a Throw of States.Runtime naming the response and the invocation.
 // Thread-safety: immutable after Parse.
 #ifndef LOTE_FLOW_MOCK_CONFIG_H_
 #define LOTE_FLOW_MOCK_CONFIG_H_
@@ -32,8 +34,10 @@ struct MockedResponse {
 // The mocks of one test case: state name -> invocation responses.
 class MockCase {
  public:
-  // The response for the `invocation`-th call (from 0) of the Task state `state`, or null when
-  // the state is not mocked in this case (it then runs for real).
+  // The response for the `invocation`-th call (from 0, counted per state over the whole
+  // execution, retries included) of the Task state `state`, or null when the state is not mocked
+  // in this case (it then runs for real). Never null for a mocked state: an undefined invocation
+  // gets a Throw of States.Runtime.
   const MockedResponse* Response(std::string_view state, int invocation) const;
   bool Mocks(std::string_view state) const;
 
