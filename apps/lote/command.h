@@ -20,6 +20,7 @@ enum ExitCode : int {
   kExitInput = 3,        // input or model file missing, unreadable or malformed
   kExitPartial = 4,      // partial success: records quarantined and --strict given
   kExitUnavailable = 5,  // storage unreachable, disk full, lock held by another run
+  kExitFlowFailed = 6,   // lote flow: the execution ended FAILED, TIMED_OUT or ABORTED
 };
 
 // Maps a Status to the CLI exit code (OK -> 0).

@@ -339,7 +339,7 @@ std::string FormatTimestamp(int64_t micros) {
   const int64_t in_day = seconds - days * 86400;
   int64_t y, m, d;
   CivilFromDays(days, &y, &m, &d);
-  char buf[64];
+  char buf[128];
   std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
                 static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
                 static_cast<long long>(in_day / 3600), static_cast<long long>(in_day / 60 % 60),

@@ -104,6 +104,25 @@ class MemoryHistory : public HistoryStore {
     return Status::Ok();
   }
 
+  Result<std::string> Owner(const std::string& name) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    LOTE_ASSIGN_OR_RETURN(Execution * e, Find(name));
+    return e->owner;
+  }
+
+  Status TakeOver(const std::string& name, const std::string& dead_owner,
+                  const std::string& owner, int64_t lease_until_micros) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    LOTE_ASSIGN_OR_RETURN(Execution * e, Find(name));
+    if (e->record.status != ExecutionStatus::kRunning) {
+      return FailedPreconditionError("execution " + name + " is not RUNNING");
+    }
+    if (e->owner != dead_owner) return AbortedError("execution " + name + " changed hands");
+    e->owner = owner;
+    e->lease_until = lease_until_micros;
+    return Status::Ok();
+  }
+
   Status Append(const std::string& name, const std::string& owner,
                 std::span<const HistoryEvent> events,
                 std::span<const Checkpoint> checkpoints) override {

@@ -721,7 +721,8 @@ Outcome<Json> PlaceAt(const JsonPath& path, Json input, Json result) {
         return input;
       }
       node = &element;
-      where += "[" + std::to_string(step.index) + "]";
+      // append(), not operator+: GCC 12 warns falsely (-Wrestrict) on a literal + std::string.
+      where.append("[").append(std::to_string(step.index)).append("]");
     }
   }
   return input;

@@ -170,6 +170,32 @@ class SqliteHistory : public HistoryStore {
     });
   }
 
+  Result<std::string> Owner(const std::string& name) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string owner;
+    Status s = InTransaction([&]() -> Status {
+      LOTE_ASSIGN_OR_RETURN(Head h, ReadHead(name));
+      owner = h.owner;
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    return owner;
+  }
+
+  Status TakeOver(const std::string& name, const std::string& dead_owner,
+                  const std::string& owner, int64_t lease_until_micros) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return InTransaction([&]() -> Status {
+      LOTE_ASSIGN_OR_RETURN(Head h, ReadHead(name));
+      if (h.status != ExecutionStatusName(ExecutionStatus::kRunning)) {
+        return FailedPreconditionError("execution " + name + " is " + h.status + ", not RUNNING");
+      }
+      if (h.owner != dead_owner) return AbortedError("execution " + name + " changed hands");
+      claim_.BindStatic(1, owner).Bind(2, lease_until_micros).BindStatic(3, name);
+      return claim_.Run();
+    });
+  }
+
   Status Append(const std::string& name, const std::string& owner,
                 std::span<const HistoryEvent> events,
                 std::span<const Checkpoint> checkpoints) override {

@@ -81,6 +81,13 @@ class HistoryStore {
   virtual Status Claim(const std::string& name, const std::string& owner, int64_t now_micros,
                        int64_t lease_until_micros) = 0;
 
+  // The owner holding (or last holding) the execution's lease; empty when none.
+  virtual Result<std::string> Owner(const std::string& name) = 0;
+  // Claims the execution from `dead_owner` before its lease expires: the caller knows that
+  // process is gone (same host, pid no longer alive). Aborted when someone else holds it now.
+  virtual Status TakeOver(const std::string& name, const std::string& dead_owner,
+                          const std::string& owner, int64_t lease_until_micros) = 0;
+
   // Appends events (ids must follow the last stored one) and upserts checkpoints, atomically.
   // Aborted when `owner` no longer holds the lease (another process took the execution over):
   // the caller must stop.

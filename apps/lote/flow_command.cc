@@ -1,0 +1,520 @@
+// `lote flow`: runs Amazon States Language state machines with lote's executor (run, resume,
+// stop), checks definitions (validate) and reads the durable history (list, history).
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "command.h"
+#include "common.h"
+#include "flags.h"
+#include "flow_tasks.h"
+#include "lote/base/clock.h"
+#include "lote/base/digest.h"
+#include "lote/flow/definition.h"
+#include "lote/flow/executor.h"
+#include "lote/flow/history.h"
+#include "lote/flow/mock_config.h"
+#include "lote/text/utf8.h"
+
+namespace lote::cli {
+namespace {
+
+using flow::Json;
+
+// AWS's limit on a definition's size (1 MiB); inputs are bounded by the executor (256 KiB).
+constexpr size_t kMaxDefinitionBytes = 1 << 20;
+constexpr size_t kMaxInputFileBytes = 1 << 20;
+
+Result<std::string> ReadSmallFile(const std::string& path, size_t limit, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError(std::string(what) + " " + path + ": cannot be read");
+  std::string data;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    data.append(buf, static_cast<size_t>(in.gcount()));
+    if (data.size() > limit) {
+      return InvalidArgumentError(std::string(what) + " " + path + " is larger than " +
+                                  std::to_string(limit) + " bytes");
+    }
+  }
+  if (in.bad()) return DataLossError(std::string(what) + " " + path + ": read error");
+  return data;
+}
+
+// The state machine's name: the definition file's name without folders and ".asl.json"/".json".
+std::string StemOf(const std::string& path) {
+  std::string base = path.substr(path.find_last_of('/') == std::string::npos
+                                     ? 0
+                                     : path.find_last_of('/') + 1);
+  for (std::string_view ext : {".asl.json", ".json", ".asl.yaml"}) {
+    if (base.size() > ext.size() && base.compare(base.size() - ext.size(), ext.size(), ext) == 0) {
+      return base.substr(0, base.size() - ext.size());
+    }
+  }
+  return base;
+}
+
+// The default history database: $XDG_STATE_HOME/lote/flow-history.db (~/.local/state/...), its
+// folders created private (0700).
+Result<std::string> DefaultHistoryPath() {
+  std::string base = EnvOr("XDG_STATE_HOME", "");
+  if (base.empty()) {
+    std::string home = EnvOr("HOME", "");
+    if (home.empty()) return InvalidArgumentError("no --history given and HOME is not set");
+    base = home + "/.local/state";
+  }
+  std::string dir;
+  for (const std::string& part : {base, base + "/lote"}) {
+    dir = part;
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return UnavailableError("cannot create " + dir);
+    }
+  }
+  return dir + "/flow-history.db";
+}
+
+struct HistoryFlags {
+  std::string history;
+  bool sync = false;
+};
+
+Result<std::unique_ptr<flow::HistoryStore>> OpenHistory(const HistoryFlags& f) {
+  if (f.history == ":memory:") return flow::NewMemoryHistory();
+  std::string path = f.history;
+  if (path.empty()) {
+    LOTE_ASSIGN_OR_RETURN(path, DefaultHistoryPath());
+  }
+  flow::SqliteHistoryOptions o;
+  o.sync_every_append = f.sync;
+  return flow::OpenSqliteHistory(path, o);
+}
+
+void AddHistoryFlags(CLI::App* cmd, HistoryFlags* f) {
+  cmd->add_option("--history", f->history,
+                  "History database (default $XDG_STATE_HOME/lote/flow-history.db; :memory: keeps "
+                  "none, so nothing can be resumed)");
+}
+
+// Progress on stderr, one line per state entered or exited and per execution event.
+void PrintProgress(const flow::ProgressEvent& e) {
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  std::string line = "lote flow: " + e.type;
+  if (!e.state.empty()) line += " " + e.state;
+  if (!e.scope.empty()) line += " [" + e.scope + "]";
+  std::fprintf(stderr, "%s\n", text::EscapeControl(line).c_str());
+}
+
+// Test hook for crash tests (docs/testing.md): LOTE_FLOW_KILL_AT=TYPE:STATE kills this process
+// with SIGKILL when event TYPE of state STATE is emitted (e.g. TaskSucceeded:Infer: the task ran,
+// its result is not yet on disk).
+std::function<void(const flow::ProgressEvent&)> ProgressCallback(bool quiet) {
+  std::string kill_at = EnvOr("LOTE_FLOW_KILL_AT", "");
+  if (kill_at.empty()) {
+    if (quiet) return nullptr;
+    return PrintProgress;
+  }
+  return [kill_at, quiet](const flow::ProgressEvent& e) {
+    if (!quiet) PrintProgress(e);
+    if (e.type + ":" + e.state == kill_at) ::kill(::getpid(), SIGKILL);
+  };
+}
+
+// Executions are owned by "HOST:PID:" + a random part; a holder on this host whose pid is gone
+// (killed) is taken over at once instead of after its lease.
+std::string HostName() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) return "unknown";
+  return host;
+}
+
+void SetOwnership(flow::ExecutorOptions* o) {
+  std::string host = HostName();
+  o->owner_prefix = host + ":" + std::to_string(::getpid()) + ":";
+  o->owner_is_gone = [host](const std::string& owner) {
+    size_t a = owner.find(':');
+    size_t b = a == std::string::npos ? a : owner.find(':', a + 1);
+    if (b == std::string::npos || owner.compare(0, a, host) != 0) return false;
+    char* end = nullptr;
+    long pid = std::strtol(owner.c_str() + a + 1, &end, 10);
+    if (end != owner.c_str() + b || pid <= 0) return false;
+    return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+  };
+}
+
+int PrintResult(const Result<flow::ExecutionResult>& r) {
+  if (!r.ok()) return Fail(r.status());
+  if (r->status == flow::ExecutionStatus::kSucceeded) {
+    std::printf("%s\n", r->output->dump().c_str());
+    return kExitOk;
+  }
+  Json err{{"error", r->error ? r->error->error : ""}, {"cause", r->error ? r->error->cause : ""}};
+  std::printf("%s\n", err.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+  std::fprintf(stderr, "lote flow: execution %s\n",
+               std::string(flow::ExecutionStatusName(r->status)).c_str());
+  return kExitFlowFailed;
+}
+
+// What the Task resources run with: the pipeline configuration and the models by name.
+struct TaskFlags {
+  std::string config, pii_key_file;
+  std::vector<std::string> models;  // NAME=FILE
+};
+
+void AddTaskFlags(CLI::App* cmd, TaskFlags* f) {
+  cmd->add_option("--config", f->config,
+                  "Pipeline configuration (config/pipeline.yaml) the stage tasks run with");
+  cmd->add_option("--model", f->models,
+                  "NAME=FILE: the model file a createTransformJob's ModelName NAME runs "
+                  "(repeatable)");
+  cmd->add_option("--pii-key-file", f->pii_key_file, "PII key for the stage tasks");
+}
+
+Result<std::unique_ptr<PipelineTasks>> MakeTasks(const TaskFlags& f) {
+  RunConfig base;
+  if (!f.config.empty()) {
+    Status s = LoadRunConfig(f.config, &base);
+    if (!s.ok()) return InvalidArgumentError("bad config: " + s.message());
+  }
+  if (base.s3) UseS3Options(*base.s3);
+  if (!f.pii_key_file.empty()) base.pii_key_file = f.pii_key_file;
+  LOTE_ASSIGN_OR_RETURN(Secret key, LoadPiiKey(base.pii_key_file));
+  base.pipeline.fingerprint_key = key;
+  base.engine.pii_key = key;
+  base.pipeline.threads = ResolveThreads(base.pipeline.threads);
+  if (base.engine.reference_date.empty()) {
+    base.engine.reference_date = FormatDate(SystemClock()->NowMicros());
+  }
+  std::map<std::string, std::string> models;
+  for (const std::string& m : f.models) {
+    size_t eq = m.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
+      return InvalidArgumentError("--model " + m + ": expected NAME=FILE");
+    }
+    models[m.substr(0, eq)] = m.substr(eq + 1);
+  }
+  return std::make_unique<PipelineTasks>(std::move(base), std::move(models));
+}
+
+struct RunFlags {
+  HistoryFlags history;
+  TaskFlags tasks;
+  std::string definition, input, input_file, name, state_machine, substitutions, mock_config,
+      test_case;
+  int max_threads = 16;
+  bool quiet = false;
+};
+
+Result<std::map<std::string, std::string>> ReadSubstitutions(const std::string& path) {
+  std::map<std::string, std::string> values;
+  if (path.empty()) return values;
+  LOTE_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, kMaxDefinitionBytes,
+                                                        "substitutions file"));
+  Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) {
+    return InvalidArgumentError("substitutions file " + path +
+                                ": expected a JSON object of names to values");
+  }
+  for (const auto& [k, v] : doc.items()) {
+    if (v.is_string()) {
+      values[k] = v.get<std::string>();
+    } else if (v.is_number() || v.is_boolean()) {
+      values[k] = v.dump();
+    } else {
+      return InvalidArgumentError("substitutions file " + path + ": " + k +
+                                  ": expected a string, number or boolean");
+    }
+  }
+  return values;
+}
+
+Result<std::string> LoadDefinition(const std::string& path, const std::string& substitutions) {
+  LOTE_ASSIGN_OR_RETURN(std::string text,
+                        ReadSmallFile(path, kMaxDefinitionBytes, "definition"));
+  LOTE_ASSIGN_OR_RETURN(auto values, ReadSubstitutions(substitutions));
+  if (!values.empty() || text.find("${") != std::string::npos) {
+    auto substituted = flow::Substitute(text, values);
+    if (!substituted.ok()) return substituted.status().WithContext(path);
+    text = std::move(substituted).value();
+  }
+  return text;
+}
+
+int RunFlow(const RunFlags& f) {
+  auto definition = LoadDefinition(f.definition, f.substitutions);
+  if (!definition.ok()) return Fail(definition.status());
+  flow::ParseOptions po;
+  po.source = f.definition;
+  auto machine = flow::ParseDefinition(*definition, po);
+  if (!machine.ok()) return Fail(machine.status());
+
+  std::string input_text = "{}";
+  if (!f.input.empty() && !f.input_file.empty()) {
+    return FailUsage("flow run: give --input or --input-file, not both");
+  }
+  if (!f.input.empty()) input_text = f.input;
+  if (!f.input_file.empty()) {
+    auto t = ReadSmallFile(f.input_file, kMaxInputFileBytes, "input file");
+    if (!t.ok()) return Fail(t.status());
+    input_text = *t;
+  }
+  Json input = Json::parse(input_text, nullptr, /*allow_exceptions=*/false);
+  if (input.is_discarded()) {
+    return Fail(InvalidArgumentError(
+        (f.input_file.empty() ? std::string("--input") : f.input_file) + ": not valid JSON"));
+  }
+  std::string sm = f.state_machine.empty() ? StemOf(f.definition) : f.state_machine;
+
+  std::optional<flow::MockCase> mocks;
+  if (!f.mock_config.empty() || !f.test_case.empty()) {
+    if (f.mock_config.empty() || f.test_case.empty()) {
+      return FailUsage("flow run: --mock-config and --test-case go together");
+    }
+    auto text = ReadSmallFile(f.mock_config, kMaxDefinitionBytes, "mock config");
+    if (!text.ok()) return Fail(text.status());
+    auto config = flow::MockConfig::Parse(*text, f.mock_config);
+    if (!config.ok()) return Fail(config.status());
+    auto c = config->Case(f.state_machine, f.test_case, **machine);
+    if (!c.ok()) return Fail(c.status());
+    mocks = std::move(c).value();
+  }
+
+  auto tasks = MakeTasks(f.tasks);
+  if (!tasks.ok()) return Fail(tasks.status());
+  auto history = OpenHistory(f.history);
+  if (!history.ok()) return Fail(history.status());
+  flow::ExecutorOptions o;
+  o.history = history->get();
+  o.tasks = tasks->get();
+  o.mocks = mocks ? &*mocks : nullptr;
+  o.max_threads = f.max_threads;
+  o.on_progress = ProgressCallback(f.quiet);
+  SetOwnership(&o);
+  flow::Executor executor(o);
+  std::string name = f.name.empty() ? RandomHex(16) : f.name;
+  return PrintResult(executor.Run(name, sm, *definition, input));
+}
+
+void SetupFlow(CLI::App& root, int* exit_code) {
+  auto* flow_cmd = root.add_subcommand(
+      "flow", "Run Amazon States Language state machines (Step Functions definitions) locally");
+  flow_cmd->require_subcommand(1);
+
+  {
+    auto* cmd = flow_cmd->add_subcommand("run", "Run an execution to its end");
+    auto f = std::make_shared<RunFlags>();
+    cmd->add_option("--definition", f->definition, "ASL definition (JSON)")->required();
+    cmd->add_option("--input", f->input, "Execution input (JSON text; default {})");
+    cmd->add_option("--input-file", f->input_file, "Execution input from a file");
+    cmd->add_option("--name", f->name,
+                    "Execution name (default: random). Running it again with the same name and "
+                    "input resumes it");
+    cmd->add_option("--state-machine", f->state_machine,
+                    "State machine name (default: the definition file's name without .asl.json)");
+    cmd->add_option("--substitutions", f->substitutions,
+                    "JSON object of ${Name} values, as CloudFormation DefinitionSubstitutions");
+    cmd->add_option("--mock-config", f->mock_config,
+                    "Step Functions Local mock configuration (with --test-case)");
+    cmd->add_option("--test-case", f->test_case, "Test case of --mock-config");
+    cmd->add_option("--max-threads", f->max_threads,
+                    "Worker threads for Map and Parallel, whole execution")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
+    cmd->add_flag("--sync", f->history.sync,
+                  "fsync the history at every write (default: survives kill -9, not power loss)");
+    cmd->add_flag("--quiet", f->quiet, "No progress lines on stderr");
+    AddHistoryFlags(cmd, &f->history);
+    AddTaskFlags(cmd, &f->tasks);
+    cmd->callback([f, exit_code] { *exit_code = RunFlow(*f); });
+  }
+  {
+    auto* cmd = flow_cmd->add_subcommand("validate", "Check a definition; errors name the state "
+                                                     "and field");
+    auto path = std::make_shared<std::string>();
+    auto subs = std::make_shared<std::string>();
+    cmd->add_option("definition", *path, "ASL definition (JSON)")->required();
+    cmd->add_option("--substitutions", *subs, "JSON object of ${Name} values");
+    cmd->callback([path, subs, exit_code] {
+      auto text = LoadDefinition(*path, *subs);
+      if (!text.ok()) {
+        *exit_code = Fail(text.status());
+        return;
+      }
+      flow::ParseOptions po;
+      po.source = *path;
+      auto m = flow::ParseDefinition(*text, po);
+      if (!m.ok()) {
+        std::fprintf(stderr, "%s\n", text::EscapeControl(m.status().message()).c_str());
+        *exit_code = kExitInput;
+        return;
+      }
+      std::printf("%s: valid (%zu states)\n", path->c_str(), (*m)->states.size());
+      *exit_code = kExitOk;
+    });
+  }
+  {
+    auto* cmd = flow_cmd->add_subcommand("list", "Executions in the history, most recent first");
+    auto f = std::make_shared<HistoryFlags>();
+    auto status = std::make_shared<std::string>();
+    auto format = std::make_shared<std::string>("table");
+    auto limit = std::make_shared<size_t>(100);
+    AddHistoryFlags(cmd, f.get());
+    cmd->add_option("--status", *status, "RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED");
+    cmd->add_option("--format", *format, "table | json")->capture_default_str();
+    cmd->add_option("--limit", *limit, "At most this many")->capture_default_str();
+    cmd->callback([f, status, format, limit, exit_code] {
+      std::optional<flow::ExecutionStatus> filter;
+      if (!status->empty()) {
+        filter = flow::ParseExecutionStatus(*status);
+        if (!filter) {
+          *exit_code = FailUsage("flow list: unknown --status " + *status);
+          return;
+        }
+      }
+      auto h = OpenHistory(*f);
+      if (!h.ok()) {
+        *exit_code = Fail(h.status());
+        return;
+      }
+      auto list = (*h)->List(filter, *limit);
+      if (!list.ok()) {
+        *exit_code = Fail(list.status());
+        return;
+      }
+      for (const flow::ExecutionRecord& r : *list) {
+        std::string status_name(flow::ExecutionStatusName(r.status));
+        if (*format == "json") {
+          Json j{{"name", r.name},
+                 {"stateMachine", r.state_machine},
+                 {"status", status_name},
+                 {"startDate", FormatTimestampMillis(r.start_micros)}};
+          if (r.stop_micros > 0) j["stopDate"] = FormatTimestampMillis(r.stop_micros);
+          std::printf("%s\n", j.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+        } else {
+          std::printf("%s\t%s\t%s\t%s\n", text::EscapeControl(r.name).c_str(),
+                      text::EscapeControl(r.state_machine).c_str(), status_name.c_str(),
+                      FormatTimestampMillis(r.start_micros).c_str());
+        }
+      }
+      *exit_code = kExitOk;
+    });
+  }
+  {
+    auto* cmd = flow_cmd->add_subcommand("history", "An execution's events (GetExecutionHistory)");
+    auto f = std::make_shared<HistoryFlags>();
+    auto name = std::make_shared<std::string>();
+    auto format = std::make_shared<std::string>("table");
+    AddHistoryFlags(cmd, f.get());
+    cmd->add_option("name", *name, "Execution name")->required();
+    cmd->add_option("--format", *format, "table | json")->capture_default_str();
+    cmd->callback([f, name, format, exit_code] {
+      auto h = OpenHistory(*f);
+      if (!h.ok()) {
+        *exit_code = Fail(h.status());
+        return;
+      }
+      auto rec = (*h)->Get(*name);
+      if (!rec.ok()) {
+        *exit_code = Fail(rec.status());
+        return;
+      }
+      Json events = Json::array();
+      int64_t after = 0;
+      while (true) {
+        auto page = (*h)->Events(*name, after, 1000);
+        if (!page.ok()) {
+          *exit_code = Fail(page.status());
+          return;
+        }
+        if (page->empty()) break;
+        after = page->back().id;
+        for (const flow::HistoryEvent& e : *page) {
+          if (*format == "json") {
+            events.push_back(e.ToJson());
+          } else {
+            std::string state;
+            for (const auto& [k, v] : e.details.items()) {
+              if (v.is_object() && v.contains("name") && v["name"].is_string()) {
+                state = v["name"].get<std::string>();
+              }
+            }
+            std::printf("%lld\t%lld\t%s\t%s\t%s\n", static_cast<long long>(e.id),
+                        static_cast<long long>(e.previous_event_id),
+                        FormatTimestampMillis(e.timestamp_micros).c_str(), e.type.c_str(),
+                        text::EscapeControl(state).c_str());
+          }
+        }
+      }
+      if (*format == "json") {
+        std::printf("%s\n", Json{{"events", std::move(events)}}
+                                .dump(2, ' ', false, Json::error_handler_t::replace)
+                                .c_str());
+      }
+      *exit_code = kExitOk;
+    });
+  }
+  {
+    auto* cmd = flow_cmd->add_subcommand("resume", "Continue an execution a killed process left "
+                                                   "RUNNING");
+    auto f = std::make_shared<RunFlags>();
+    cmd->add_option("name", f->name, "Execution name")->required();
+    cmd->add_option("--max-threads", f->max_threads, "Worker threads for Map and Parallel")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
+    cmd->add_flag("--sync", f->history.sync, "fsync the history at every write");
+    cmd->add_flag("--quiet", f->quiet, "No progress lines on stderr");
+    AddHistoryFlags(cmd, &f->history);
+    AddTaskFlags(cmd, &f->tasks);
+    cmd->callback([f, exit_code] {
+      auto tasks = MakeTasks(f->tasks);
+      if (!tasks.ok()) {
+        *exit_code = Fail(tasks.status());
+        return;
+      }
+      auto h = OpenHistory(f->history);
+      if (!h.ok()) {
+        *exit_code = Fail(h.status());
+        return;
+      }
+      flow::ExecutorOptions o;
+      o.history = h->get();
+      o.tasks = tasks->get();
+      o.max_threads = f->max_threads;
+      o.on_progress = ProgressCallback(f->quiet);
+      SetOwnership(&o);
+      flow::Executor executor(o);
+      *exit_code = PrintResult(executor.Resume(f->name));
+    });
+  }
+  {
+    auto* cmd = flow_cmd->add_subcommand("stop", "Stop a running execution (it ends ABORTED)");
+    auto f = std::make_shared<HistoryFlags>();
+    auto name = std::make_shared<std::string>();
+    auto error = std::make_shared<std::string>();
+    auto cause = std::make_shared<std::string>();
+    AddHistoryFlags(cmd, f.get());
+    cmd->add_option("name", *name, "Execution name")->required();
+    cmd->add_option("--error", *error, "Error recorded with the stop");
+    cmd->add_option("--cause", *cause, "Cause recorded with the stop");
+    cmd->callback([f, name, error, cause, exit_code] {
+      auto h = OpenHistory(*f);
+      if (!h.ok()) {
+        *exit_code = Fail(h.status());
+        return;
+      }
+      Status s = (*h)->RequestStop(*name, flow::StateError{*error, *cause},
+                                   SystemClock()->NowMicros());
+      *exit_code = s.ok() ? kExitOk : Fail(s);
+    });
+  }
+}
+
+}  // namespace
+LOTE_REGISTER_COMMAND(75, SetupFlow);
+}  // namespace lote::cli

@@ -1,0 +1,218 @@
+// `lote flow` through the CLI: the pipeline's own definition gives the rows `lote run` gives,
+// validation messages, exit codes, and executions killed with SIGKILL (in a Task, in a Wait,
+// inside a Map iteration and inside a Parallel branch) then resumed.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.h"
+
+namespace lote::testing {
+namespace {
+
+const std::string kSource = LOTE_SOURCE_DIR;
+const std::string kPipeline = kSource + "/deploy/statemachines/pipeline.asl.json";
+const std::string kLocalSubstitutions = kSource + "/deploy/statemachines/local.substitutions.json";
+
+class FlowCli : public ::testing::Test {
+ protected:
+  std::string History() const { return tmp_ / "history.db"; }
+  std::string Def(const std::string& name, const std::string& json) {
+    std::string path = tmp_ / (name + ".asl.json");
+    WriteAll(path, json);
+    return path;
+  }
+  CliResult Flow(const std::string& args) {
+    return RunLote("flow " + args + " --history " + History());
+  }
+  // Whether `lote flow history NAME` lists `needle` at least `times` times.
+  bool HistoryHas(const std::string& name, const std::string& needle, int times = 1) {
+    CliResult r = Flow("history " + name);
+    int n = 0;
+    for (size_t at = r.out.find(needle); at != std::string::npos; at = r.out.find(needle, at + 1))
+      ++n;
+    return n >= times;
+  }
+  TempDir tmp_;
+};
+
+TEST_F(FlowCli, RunPrintsTheOutputAndHistoryHasStepFunctionsShape) {
+  std::string def = Def("sm", R"({"StartAt": "A", "States": {
+    "A": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "End": true}}})");
+  CliResult r = Flow("run --definition " + def + " --name e1 --input '{\"n\": 41}'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::parse(R"({"n": 42})"));
+  EXPECT_NE(r.err.find("PassStateEntered A"), std::string::npos) << r.err;
+  CliResult h = Flow("history e1 --format json");
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  auto events = nlohmann::json::parse(h.out)["events"];
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0]["type"], "ExecutionStarted");
+  EXPECT_EQ(events[0]["id"], 1);
+  EXPECT_EQ(events[0]["previousEventId"], 0);
+  EXPECT_TRUE(events[0]["executionStartedEventDetails"].contains("input"));
+  EXPECT_EQ(events[1]["stateEnteredEventDetails"]["name"], "A");
+  EXPECT_EQ(events[3]["type"], "ExecutionSucceeded");
+  CliResult list = Flow("list --format json");
+  ASSERT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find("\"SUCCEEDED\""), std::string::npos);
+  // The same name again is refused: an execution runs once.
+  CliResult again = Flow("run --definition " + def + " --name e1 --input '{\"n\": 41}'");
+  EXPECT_EQ(again.exit_code, 5) << again.err;
+}
+
+TEST_F(FlowCli, AFailedExecutionExits6WithErrorAndCause) {
+  std::string def = Def("sm", R"({"StartAt": "F", "States": {
+    "F": {"Type": "Fail", "Error": "Lote.BadBatch", "Cause": "too many quarantined"}}})");
+  CliResult r = Flow("run --definition " + def + " --quiet");
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out),
+            nlohmann::json::parse(R"({"error": "Lote.BadBatch", "cause": "too many quarantined"})"));
+}
+
+TEST_F(FlowCli, ValidateNamesTheStateAndField) {
+  std::string def = Def("bad", R"({"StartAt": "Infer", "States": {
+    "Infer": {"Type": "Pass", "Next": "Publsh"}, "Publish": {"Type": "Succeed"}}})");
+  CliResult r = RunLote("flow validate " + def);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("States.Infer.Next: no state named 'Publsh'"), std::string::npos) << r.err;
+  CliResult ok = RunLote("flow validate " + kPipeline + " --substitutions " + kLocalSubstitutions);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  CliResult bad_json = RunLote("flow validate " + Def("j", "{\"StartAt\": "));
+  EXPECT_EQ(bad_json.exit_code, 3);
+  CliResult jsonata = RunLote("flow validate " + Def("q", R"({"QueryLanguage": "JSONata",
+    "StartAt": "A", "States": {"A": {"Type": "Succeed"}}})"));
+  EXPECT_EQ(jsonata.exit_code, 3);
+  EXPECT_NE(jsonata.err.find("JSONata"), std::string::npos) << jsonata.err;
+}
+
+TEST_F(FlowCli, MockedTasksFollowTheTestCase) {
+  std::string def = Def("pipeline", R"({"StartAt": "Infer", "States": {
+    "Infer": {"Type": "Task", "Resource": "arn:aws:states:::sagemaker:createTransformJob.sync",
+              "Retry": [{"ErrorEquals": ["SageMaker.AmazonSageMakerException"],
+                         "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 1}],
+              "End": true}}})");
+  std::string mocks = tmp_ / "mocks.json";
+  WriteAll(mocks, R"({
+    "StateMachines": {"pipeline": {"TestCases": {"FailsTwice": {"Infer": "Flaky"},
+                                                 "Missing": {"Nope": "Flaky"}}}},
+    "MockedResponses": {"Flaky": {
+      "0-1": {"Throw": {"Error": "SageMaker.AmazonSageMakerException", "Cause": "capacity"}},
+      "2": {"Return": {"TransformJobStatus": "Completed"}}}}})");
+  CliResult r = Flow("run --definition " + def + " --mock-config " + mocks +
+                     " --test-case FailsTwice --name m1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["TransformJobStatus"], "Completed");
+  EXPECT_TRUE(HistoryHas("m1", "TaskFailed", 2));
+  CliResult missing = Flow("run --definition " + def + " --mock-config " + mocks +
+                           " --test-case Missing");
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_NE(missing.err.find("Nope"), std::string::npos) << missing.err;
+}
+
+TEST_F(FlowCli, AWaitKilledAndResumedKeepsItsDeadline) {
+  std::string def = Def("w", R"({"StartAt": "W", "States": {
+    "W": {"Type": "Wait", "Seconds": 3, "Next": "Done"}, "Done": {"Type": "Succeed"}}})");
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid = SpawnLote("flow run --definition " + def + " --name w1 --history " + History(),
+                        tmp_ / "log");
+  ASSERT_TRUE(KillOnceProgressed(pid, [&] { return HistoryHas("w1", "WaitStateEntered"); }, 20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CliResult r = Flow("resume w1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // The wait ends 3 s after it began, not 3 s after the resume.
+  EXPECT_GE(total, 3.0);
+  EXPECT_LT(total, 4.4);
+  CliResult list = Flow("list");
+  EXPECT_NE(list.out.find("SUCCEEDED"), std::string::npos);
+}
+
+TEST_F(FlowCli, AMapIterationKilledAndResumed) {
+  std::string def = Def("m", R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "MaxConcurrency": 1, "ItemProcessor": {"StartAt": "W", "States": {
+      "W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+      "P": {"Type": "Pass", "Parameters": {"v.$": "$"}, "End": true}}}, "End": true}}})");
+  pid_t pid = SpawnLote("flow run --definition " + def + " --name m1 --input '[1,2,3]' --history " +
+                            History(),
+                        tmp_ / "log");
+  ASSERT_TRUE(
+      KillOnceProgressed(pid, [&] { return HistoryHas("m1", "WaitStateEntered", 2); }, 20));
+  // `lote flow run` with the same name and input continues it.
+  CliResult r = Flow("run --definition " + def + " --name m1 --input '[1,2,3]'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::parse(R"([{"v":1},{"v":2},{"v":3}])"));
+  // Item 0 finished before the kill and is not run again: 2 waits before, 2 after.
+  EXPECT_TRUE(HistoryHas("m1", "WaitStateEntered", 4));
+  EXPECT_FALSE(HistoryHas("m1", "WaitStateEntered", 5));
+}
+
+TEST_F(FlowCli, AParallelBranchKilledAndResumed) {
+  std::string def = Def("p", R"({"StartAt": "P", "States": {"P": {"Type": "Parallel",
+    "Branches": [
+      {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "a", "End": true}}},
+      {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 2, "Next": "B"},
+                                  "B": {"Type": "Pass", "Result": "b", "End": true}}}],
+    "End": true}}})");
+  pid_t pid =
+      SpawnLote("flow run --definition " + def + " --name p1 --history " + History(), tmp_ / "log");
+  ASSERT_TRUE(KillOnceProgressed(pid, [&] { return HistoryHas("p1", "WaitStateEntered"); }, 20));
+  CliResult r = Flow("resume p1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::parse(R"(["a", "b"])"));
+}
+
+class FlowPipelineCli : public SampleModelTest {
+ protected:
+  void SetUp() override {
+    SampleModelTest::SetUp();
+    if (HasFatalFailure()) return;
+    const std::string cmd =
+        "python3 " + kSource + "/scripts/make_demo_inputs.py " + (tmp_ / "lake") + " >/dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  }
+  std::string Rows(const std::string& output) {
+    CliResult q = RunLote("query --output " + output + " --format csv " +
+                          "'SELECT record_id, label, score, text_hmac FROM results ORDER BY "
+                          "source_uri, record_id'");
+    EXPECT_EQ(q.exit_code, 0) << q.err;
+    return q.out;
+  }
+  std::string FlowArgs(const std::string& output, const std::string& name) {
+    return "flow run --definition " + kPipeline + " --substitutions " + kLocalSubstitutions +
+           " --model lote-model=" + Model() + " --name " + name + " --history " +
+           (tmp_ / "history.db") + " --input '{\"input\": \"" + (tmp_ / "lake") +
+           "\", \"output\": \"" + output + "\"}'";
+  }
+  TempDir tmp_;
+};
+
+TEST_F(FlowPipelineCli, GivesExactlyTheRowsOfLoteRun) {
+  CliResult run = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "by-run") +
+                          " --model " + Model());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  CliResult flow = RunLote(FlowArgs(tmp_ / "by-flow", "f1"));
+  ASSERT_EQ(flow.exit_code, 0) << flow.err;
+  auto out = nlohmann::json::parse(flow.out);
+  EXPECT_EQ(out["publish"]["run"]["recordsIn"], 376) << flow.out;
+  std::string rows = Rows(tmp_ / "by-run");
+  EXPECT_GT(std::count(rows.begin(), rows.end(), '\n'), 300);
+  EXPECT_EQ(Rows(tmp_ / "by-flow"), rows);
+}
+
+TEST_F(FlowPipelineCli, KilledInATaskThenResumedStillGivesTheSameRows) {
+  CliResult run = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "by-run") +
+                          " --model " + Model());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // Killed after the infer stage ran but before its success was recorded: resume runs it again.
+  CliResult killed = RunLote(FlowArgs(tmp_ / "by-flow", "f2"), "LOTE_FLOW_KILL_AT=TaskSucceeded:Infer");
+  EXPECT_NE(killed.exit_code, 0);
+  CliResult resumed = RunLote("flow resume f2 --history " + (tmp_ / "history.db") +
+                              " --model lote-model=" + Model());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(Rows(tmp_ / "by-flow"), Rows(tmp_ / "by-run"));
+}
+
+}  // namespace
+}  // namespace lote::testing
