@@ -49,9 +49,8 @@ Result<std::string> ReadSmallFile(const std::string& path, size_t limit, std::st
 
 // The state machine's name: the definition file's name without folders and ".asl.json"/".json".
 std::string StemOf(const std::string& path) {
-  std::string base = path.substr(path.find_last_of('/') == std::string::npos
-                                     ? 0
-                                     : path.find_last_of('/') + 1);
+  std::string base =
+      path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
   for (std::string_view ext : {".asl.json", ".json", ".asl.yaml"}) {
     if (base.size() > ext.size() && base.compare(base.size() - ext.size(), ext.size(), ext) == 0) {
       return base.substr(0, base.size() - ext.size());
@@ -214,8 +213,8 @@ struct RunFlags {
 Result<std::map<std::string, std::string>> ReadSubstitutions(const std::string& path) {
   std::map<std::string, std::string> values;
   if (path.empty()) return values;
-  LOTE_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, kMaxDefinitionBytes,
-                                                        "substitutions file"));
+  LOTE_ASSIGN_OR_RETURN(std::string text,
+                        ReadSmallFile(path, kMaxDefinitionBytes, "substitutions file"));
   Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) {
     return InvalidArgumentError("substitutions file " + path +
@@ -235,8 +234,7 @@ Result<std::map<std::string, std::string>> ReadSubstitutions(const std::string& 
 }
 
 Result<std::string> LoadDefinition(const std::string& path, const std::string& substitutions) {
-  LOTE_ASSIGN_OR_RETURN(std::string text,
-                        ReadSmallFile(path, kMaxDefinitionBytes, "definition"));
+  LOTE_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, kMaxDefinitionBytes, "definition"));
   LOTE_ASSIGN_OR_RETURN(auto values, ReadSubstitutions(substitutions));
   if (!values.empty() || text.find("${") != std::string::npos) {
     auto substituted = flow::Substitute(text, values);
@@ -334,8 +332,9 @@ void SetupFlow(CLI::App& root, int* exit_code) {
     cmd->callback([f, exit_code] { *exit_code = RunFlow(*f); });
   }
   {
-    auto* cmd = flow_cmd->add_subcommand("validate", "Check a definition; errors name the state "
-                                                     "and field");
+    auto* cmd = flow_cmd->add_subcommand("validate",
+                                         "Check a definition; errors name the state "
+                                         "and field");
     auto path = std::make_shared<std::string>();
     auto subs = std::make_shared<std::string>();
     cmd->add_option("definition", *path, "ASL definition (JSON)")->required();
@@ -460,8 +459,9 @@ void SetupFlow(CLI::App& root, int* exit_code) {
     });
   }
   {
-    auto* cmd = flow_cmd->add_subcommand("resume", "Continue an execution a killed process left "
-                                                   "RUNNING");
+    auto* cmd = flow_cmd->add_subcommand("resume",
+                                         "Continue an execution a killed process left "
+                                         "RUNNING");
     auto f = std::make_shared<RunFlags>();
     cmd->add_option("name", f->name, "Execution name")->required();
     cmd->add_option("--max-threads", f->max_threads, "Worker threads for Map and Parallel")
@@ -508,8 +508,8 @@ void SetupFlow(CLI::App& root, int* exit_code) {
         *exit_code = Fail(h.status());
         return;
       }
-      Status s = (*h)->RequestStop(*name, flow::StateError{*error, *cause},
-                                   SystemClock()->NowMicros());
+      Status s =
+          (*h)->RequestStop(*name, flow::StateError{*error, *cause}, SystemClock()->NowMicros());
       *exit_code = s.ok() ? kExitOk : Fail(s);
     });
   }

@@ -97,9 +97,7 @@ Outcome<Json> PipelineTasks::Processing(const flow::TaskInvocation& inv, bool gl
   if (glue) {
     return Json{{"JobName", job}, {"JobRunState", "SUCCEEDED"}, {"Lote", reports}};
   }
-  return Json{{"ProcessingJobName", job},
-              {"ProcessingJobStatus", "Completed"},
-              {"Lote", reports}};
+  return Json{{"ProcessingJobName", job}, {"ProcessingJobStatus", "Completed"}, {"Lote", reports}};
 }
 
 Outcome<Json> PipelineTasks::Transform(const flow::TaskInvocation& inv) {
@@ -133,11 +131,10 @@ Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
   const Json& p = inv.parameters;
   std::string function = StringAt(p, {"FunctionName"});
   // A function ARN or NAME:ALIAS names the same function.
-  std::string base = function.substr(function.rfind(':') == std::string::npos
-                                         ? 0
-                                         : function.find(":function:") != std::string::npos
-                                               ? function.find(":function:") + 10
-                                               : 0);
+  std::string base = function.substr(function.rfind(':') == std::string::npos ? 0
+                                     : function.find(":function:") != std::string::npos
+                                         ? function.find(":function:") + 10
+                                         : 0);
   if (size_t colon = base.find(':'); colon != std::string::npos) base.resize(colon);
   if (base != "lote-publish") {
     return StateError{"Lambda.ResourceNotFoundException",

@@ -104,8 +104,8 @@ Json PayloadDetails(bool truncated = false) { return Json{{"truncated", truncate
 
 std::string ExecutionArn(const ExecutorOptions& options, const std::string& state_machine,
                          const std::string& name) {
-  return "arn:aws:states:" + options.region + ":" + options.account + ":execution:" +
-         state_machine + ":" + name;
+  return "arn:aws:states:" + options.region + ":" + options.account +
+         ":execution:" + state_machine + ":" + name;
 }
 
 struct Executor::Impl {
@@ -116,8 +116,8 @@ struct Executor::Impl {
   std::string name;
   std::string owner;
   std::shared_ptr<const StateMachine> machine;
-  Json exec_context;        // {"Execution": ..., "StateMachine": ...}
-  bool uses_context = true;  // whether the definition reads $$ at all
+  Json exec_context;                                  // {"Execution": ..., "StateMachine": ...}
+  bool uses_context = true;                           // whether the definition reads $$ at all
   std::unordered_map<std::string, Json> checkpoints;  // loaded at start; read-only afterwards
 
   Scope root;
@@ -130,9 +130,9 @@ struct Executor::Impl {
   std::vector<HistoryEvent> pending_events;
   std::vector<Checkpoint> pending_checkpoints;
   int64_t next_id = 1;
-  Status failure;                        // the history store failed: stop, do not finish
+  Status failure;                         // the history store failed: stop, do not finish
   std::optional<StateError> stop_reason;  // lote flow stop
-  std::mutex flush_mu;                   // one Append at a time, in id order
+  std::mutex flush_mu;                    // one Append at a time, in id order
 
   std::mutex mock_mu;
   std::unordered_map<std::string, int> mock_calls;
@@ -221,9 +221,8 @@ struct Executor::Impl {
   Json Context(const State& s, const Lane& lane, int64_t entered, int retry_count) const {
     if (!uses_context) return Json();
     Json c = exec_context;
-    c["State"] = Json{{"EnteredTime", FormatTimestamp(entered)},
-                      {"Name", s.name},
-                      {"RetryCount", retry_count}};
+    c["State"] = Json{
+        {"EnteredTime", FormatTimestamp(entered)}, {"Name", s.name}, {"RetryCount", retry_count}};
     if (lane.map_item) c["Map"] = Json{{"Item", *lane.map_item}};
     return c;
   }
@@ -231,7 +230,7 @@ struct Executor::Impl {
   // --- input and output processing -----------------------------------------------------------
 
   static Outcome<Json> ApplyPath(const PathField& f, const Json& value, const Json& ctx,
-                                const char* field) {
+                                 const char* field) {
     if (f.is_null) return Json::object();
     if (!f.path) return value;
     std::optional<Json> got = f.path->Select(value, ctx);
@@ -653,14 +652,13 @@ struct Executor::Impl {
       while (!w.done) {
         int64_t now = clock->NowMicros();
         if (timeout > 0 && now - start >= static_cast<int64_t>(timeout * 1e6)) {
-          expiry = StateError{kStatesTimeout, "Task timed out after " +
-                                                  std::to_string(static_cast<int64_t>(timeout)) +
-                                                  " seconds"};
+          expiry = StateError{
+              kStatesTimeout,
+              "Task timed out after " + std::to_string(static_cast<int64_t>(timeout)) + " seconds"};
         } else if (heartbeat > 0 && now - w.last_beat >= static_cast<int64_t>(heartbeat * 1e6)) {
-          expiry = StateError{kStatesHeartbeatTimeout, "No heartbeat for " +
-                                                           std::to_string(static_cast<int64_t>(
-                                                               heartbeat)) +
-                                                           " seconds"};
+          expiry = StateError{
+              kStatesHeartbeatTimeout,
+              "No heartbeat for " + std::to_string(static_cast<int64_t>(heartbeat)) + " seconds"};
         } else if (cancel->Cancelled()) {
           expiry = StateError{kAbortedMarker, ""};
         }
@@ -680,7 +678,8 @@ struct Executor::Impl {
 
   // Runs work(i) for i in [0, n) on up to `concurrency` lanes at once: this thread plus workers
   // taken from the execution's budget (never blocking for one, so nested fan-outs progress).
-  void FanOut(size_t n, int concurrency, const Scope& scope, const std::function<void(size_t)>& work) {
+  void FanOut(size_t n, int concurrency, const Scope& scope,
+              const std::function<void(size_t)>& work) {
     std::atomic<size_t> next{0};
     auto loop = [&] {
       for (size_t i = next++; i < n; i = next++) {
@@ -777,7 +776,8 @@ struct Executor::Impl {
     } else if (s.items_path) {
       std::optional<Json> sel = s.items_path->Select(input, ctx);
       if (!sel) {
-        return RuntimeError("Invalid path '" + s.items_path->text() + "' : No results for ItemsPath");
+        return RuntimeError("Invalid path '" + s.items_path->text() +
+                            "' : No results for ItemsPath");
       }
       items = std::move(*sel);
     } else {
@@ -818,8 +818,8 @@ struct Executor::Impl {
       bool over = false;
       if (s.tolerated_failure_count.present()) over = f > static_cast<size_t>(tol_count.value());
       if (s.tolerated_failure_percentage.present()) {
-        over = over || (n > 0 && 100.0 * static_cast<double>(f) / static_cast<double>(n) >
-                                     tol_pct.value());
+        over = over ||
+               (n > 0 && 100.0 * static_cast<double>(f) / static_cast<double>(n) > tol_pct.value());
       }
       return over;
     };
@@ -899,7 +899,8 @@ struct Executor::Impl {
     }
     if (s.result_writer) {
       if (opt.items == nullptr) {
-        return StateError{kStatesResultWriterFailed, "no item store is configured for ResultWriter"};
+        return StateError{kStatesResultWriterFailed,
+                          "no item store is configured for ResultWriter"};
       }
       Json params = Json::object();
       if (s.result_writer->parameters) {
@@ -932,8 +933,8 @@ struct Executor::Impl {
       batch_input = std::move(bi).value();
     }
     // AWS: MaxInputBytesPerBatch defaults to (and is capped at) 256 KiB.
-    size_t byte_cap = max_bytes.value() > 0 ? static_cast<size_t>(max_bytes.value())
-                                            : opt.max_payload_bytes;
+    size_t byte_cap =
+        max_bytes.value() > 0 ? static_cast<size_t>(max_bytes.value()) : opt.max_payload_bytes;
     size_t item_cap = max_items.value() > 0 ? static_cast<size_t>(max_items.value()) : SIZE_MAX;
     Json batches = Json::array();
     Json current = Json::array();
@@ -950,8 +951,7 @@ struct Executor::Impl {
     for (Json& item : items) {
       size_t size = Dump(item).size();
       if (size > byte_cap) {
-        return StateError{kStatesDataLimitExceeded,
-                          "an item is larger than MaxInputBytesPerBatch"};
+        return StateError{kStatesDataLimitExceeded, "an item is larger than MaxInputBytesPerBatch"};
       }
       if (!current.empty() && (current.size() >= item_cap || bytes + size > byte_cap)) close();
       bytes += size;
@@ -977,15 +977,15 @@ struct Executor::Impl {
     LOTE_ASSIGN_OR_RETURN(machine, ParseDefinition(rec.definition, po));
     // Only a definition that names "$$" needs the context object built at every state.
     uses_context = rec.definition.find("$$") != std::string::npos;
-    exec_context = Json{{"Execution", Json{{"Id", ExecutionArn(opt, rec.state_machine, name)},
-                                           {"Name", name},
-                                           {"StartTime", FormatTimestamp(rec.start_micros)},
-                                           {"RoleArn", ""},
-                                           {"RedriveCount", 0}}},
-                        {"StateMachine", Json{{"Id", "arn:aws:states:" + opt.region + ":" +
-                                                         opt.account + ":stateMachine:" +
-                                                         rec.state_machine},
-                                              {"Name", rec.state_machine}}}};
+    exec_context =
+        Json{{"Execution", Json{{"Id", ExecutionArn(opt, rec.state_machine, name)},
+                                {"Name", name},
+                                {"StartTime", FormatTimestamp(rec.start_micros)},
+                                {"RoleArn", ""},
+                                {"RedriveCount", 0}}},
+             {"StateMachine", Json{{"Id", "arn:aws:states:" + opt.region + ":" + opt.account +
+                                              ":stateMachine:" + rec.state_machine},
+                                   {"Name", rec.state_machine}}}};
     if (uses_context) exec_context["Execution"]["Input"] = input;
     if (machine->timeout_seconds) {
       deadline_micros = rec.start_micros + static_cast<int64_t>(*machine->timeout_seconds * 1e6);
@@ -1082,10 +1082,10 @@ struct Executor::Impl {
                                   std::to_string(opt.max_history_events) + " history events");
     } else if (timed_out) {
       result.status = ExecutionStatus::kTimedOut;
-      result.error = StateError{kStatesTimeout, "Execution timed out after " +
-                                                    std::to_string(static_cast<int64_t>(
-                                                        *machine->timeout_seconds)) +
-                                                    " seconds"};
+      result.error = StateError{
+          kStatesTimeout, "Execution timed out after " +
+                              std::to_string(static_cast<int64_t>(*machine->timeout_seconds)) +
+                              " seconds"};
       Emit(top, "ExecutionTimedOut",
            Json{{"executionTimedOutEventDetails",
                  Json{{"error", result.error->error}, {"cause", result.error->cause}}}},
@@ -1112,8 +1112,8 @@ struct Executor::Impl {
       std::lock_guard<std::mutex> lock(mu);
       result.events = next_id - 1;
     }
-    LOTE_RETURN_IF_ERROR(opt.history->Finish(name, owner, result.status, output, result.error,
-                                             clock->NowMicros()));
+    LOTE_RETURN_IF_ERROR(
+        opt.history->Finish(name, owner, result.status, output, result.error, clock->NowMicros()));
     return result;
   }
 };
@@ -1170,8 +1170,7 @@ Result<ExecutionResult> Executor::Run(const std::string& name, const std::string
     LOTE_ASSIGN_OR_RETURN(ExecutionRecord old, options_.history->Get(name));
     if (old.status != ExecutionStatus::kRunning || old.definition != definition ||
         old.input != rec.input) {
-      return AlreadyExistsError("execution '" + name +
-                                "' already exists (" +
+      return AlreadyExistsError("execution '" + name + "' already exists (" +
                                 std::string(ExecutionStatusName(old.status)) +
                                 (old.status == ExecutionStatus::kRunning
                                      ? ", with another definition or input)"

@@ -110,8 +110,8 @@ class MemoryHistory : public HistoryStore {
     return e->owner;
   }
 
-  Status TakeOver(const std::string& name, const std::string& dead_owner,
-                  const std::string& owner, int64_t lease_until_micros) override {
+  Status TakeOver(const std::string& name, const std::string& dead_owner, const std::string& owner,
+                  int64_t lease_until_micros) override {
     std::lock_guard<std::mutex> lock(mu_);
     LOTE_ASSIGN_OR_RETURN(Execution * e, Find(name));
     if (e->record.status != ExecutionStatus::kRunning) {

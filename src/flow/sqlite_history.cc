@@ -8,7 +8,9 @@
 // name. Every write is one BEGIN IMMEDIATE transaction: in WAL mode a read transaction that later
 // wants to write can fail with SQLITE_BUSY at once (its snapshot went stale), while IMMEDIATE takes
 // the write lock up front and lets the busy handler wait for it.
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "lote/base/clock.h"
 #include "lote/flow/history.h"
@@ -182,8 +184,8 @@ class SqliteHistory : public HistoryStore {
     return owner;
   }
 
-  Status TakeOver(const std::string& name, const std::string& dead_owner,
-                  const std::string& owner, int64_t lease_until_micros) override {
+  Status TakeOver(const std::string& name, const std::string& dead_owner, const std::string& owner,
+                  int64_t lease_until_micros) override {
     std::lock_guard<std::mutex> lock(mu_);
     return InTransaction([&]() -> Status {
       LOTE_ASSIGN_OR_RETURN(Head h, ReadHead(name));
@@ -507,18 +509,34 @@ Result<std::unique_ptr<HistoryStore>> OpenSqliteHistory(const std::string& path,
   LOTE_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, /*read_only=*/false));
   // Read-only look first: a file that is not ours is refused before anything (even the journal
   // mode, which is stored in the file) is changed in it.
+  // One read transaction: the version and the tables are seen at the same instant, even while
+  // another process is creating the schema.
+  Status begun = db->Exec("BEGIN");
+  if (!begun.ok()) return NotOurs(begun, *db, path);
   Result<FileState> state = ReadFileState(*db);
-  if (!state.ok()) return NotOurs(state.status(), *db, path);
+  if (!state.ok()) {
+    Status refused = NotOurs(state.status(), *db, path);  // before ROLLBACK resets the error code
+    (void)db->Exec("ROLLBACK");
+    return refused;
+  }
+  (void)db->Exec("COMMIT");
   LOTE_RETURN_IF_ERROR(CheckFileState(*state, path));
   // WAL: `lote flow history` and `lote flow stop` read and write while a run appends. FULL syncs
   // the WAL at every commit; NORMAL only at checkpoints (a commit survives kill -9, maybe not a
   // power cut). A checkpoint costs two fsyncs, and with SQLite's default (every 1000 pages, a few
   // hundred Appends) those dominated Append's time: checkpoint every 16384 pages (64 MiB) instead,
   // and truncate the WAL back to that size after.
-  Status pragmas =
-      db->Exec(std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") +
-               (options.sync_every_append ? "FULL" : "NORMAL") +
-               "; PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;");
+  // Switching a new file to WAL needs it to itself: SQLite does not wait for that (no busy
+  // handler), so processes opening a new file together retry for up to about two seconds.
+  Status pragmas;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    pragmas = db->Exec(std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") +
+                       (options.sync_every_append ? "FULL" : "NORMAL") +
+                       "; PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;");
+    const int code = sqlite3_errcode(db->raw()) & 0xff;
+    if (pragmas.ok() || (code != SQLITE_BUSY && code != SQLITE_LOCKED)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   if (!pragmas.ok()) return NotOurs(pragmas, *db, path);
   if (state->empty) {
     // Schema, version and format mark in one transaction: a crash leaves all or nothing, and of

@@ -149,7 +149,7 @@ TEST_F(ExecutorTest, PassChainAppliesInputAndOutputProcessing) {
   EXPECT_EQ(*r->output, Json::parse(R"({"y": 1, "k": "v"})"));
   std::vector<std::string> types = EventTypes("e1");
   std::vector<std::string> want = {"ExecutionStarted", "PassStateEntered", "PassStateExited",
-                                   "PassStateEntered", "PassStateExited", "ExecutionSucceeded"};
+                                   "PassStateEntered", "PassStateExited",  "ExecutionSucceeded"};
   EXPECT_EQ(types, want);
   auto events = history_->Events("e1", 0, 100);
   ASSERT_TRUE(events.ok());
@@ -407,9 +407,8 @@ TEST_F(ExecutorTest, StopRequestAbortsARunningExecution) {
   for (int i = 0; i < 1000 && !history_->Get("e1").ok(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  ASSERT_TRUE(history_->RequestStop("e1", StateError{"Operator", "maintenance"},
-                                    clock_->NowMicros())
-                  .ok());
+  ASSERT_TRUE(
+      history_->RequestStop("e1", StateError{"Operator", "maintenance"}, clock_->NowMicros()).ok());
   runner.join();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, ExecutionStatus::kAborted);

@@ -38,8 +38,8 @@ class FlowCli : public ::testing::Test {
 };
 
 TEST_F(FlowCli, RunPrintsTheOutputAndHistoryHasStepFunctionsShape) {
-  std::string def = Def("sm", R"({"StartAt": "A", "States": {
-    "A": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "End": true}}})");
+  std::string def = Def("sm", R"j({"StartAt": "A", "States": {
+    "A": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "End": true}}})j");
   CliResult r = Flow("run --definition " + def + " --name e1 --input '{\"n\": 41}'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::parse(R"({"n": 42})"));
@@ -67,8 +67,9 @@ TEST_F(FlowCli, AFailedExecutionExits6WithErrorAndCause) {
     "F": {"Type": "Fail", "Error": "Lote.BadBatch", "Cause": "too many quarantined"}}})");
   CliResult r = Flow("run --definition " + def + " --quiet");
   EXPECT_EQ(r.exit_code, 6) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out),
-            nlohmann::json::parse(R"({"error": "Lote.BadBatch", "cause": "too many quarantined"})"));
+  EXPECT_EQ(
+      nlohmann::json::parse(r.out),
+      nlohmann::json::parse(R"({"error": "Lote.BadBatch", "cause": "too many quarantined"})"));
 }
 
 TEST_F(FlowCli, ValidateNamesTheStateAndField) {
@@ -105,8 +106,8 @@ TEST_F(FlowCli, MockedTasksFollowTheTestCase) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["TransformJobStatus"], "Completed");
   EXPECT_TRUE(HistoryHas("m1", "TaskFailed", 2));
-  CliResult missing = Flow("run --definition " + def + " --mock-config " + mocks +
-                           " --test-case Missing");
+  CliResult missing =
+      Flow("run --definition " + def + " --mock-config " + mocks + " --test-case Missing");
   EXPECT_EQ(missing.exit_code, 3);
   EXPECT_NE(missing.err.find("Nope"), std::string::npos) << missing.err;
 }
@@ -115,9 +116,10 @@ TEST_F(FlowCli, AWaitKilledAndResumedKeepsItsDeadline) {
   std::string def = Def("w", R"({"StartAt": "W", "States": {
     "W": {"Type": "Wait", "Seconds": 3, "Next": "Done"}, "Done": {"Type": "Succeed"}}})");
   auto start = std::chrono::steady_clock::now();
-  pid_t pid = SpawnLote("flow run --definition " + def + " --name w1 --history " + History(),
-                        tmp_ / "log");
-  ASSERT_TRUE(KillOnceProgressed(pid, [&] { return HistoryHas("w1", "WaitStateEntered"); }, 20));
+  pid_t pid =
+      SpawnLote("flow run --definition " + def + " --name w1 --history " + History(), tmp_ / "log");
+  ASSERT_TRUE(KillOnceProgressed(
+      pid, [&] { return HistoryHas("w1", "WaitStateEntered"); }, 20));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   CliResult r = Flow("resume w1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -134,11 +136,11 @@ TEST_F(FlowCli, AMapIterationKilledAndResumed) {
     "MaxConcurrency": 1, "ItemProcessor": {"StartAt": "W", "States": {
       "W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
       "P": {"Type": "Pass", "Parameters": {"v.$": "$"}, "End": true}}}, "End": true}}})");
-  pid_t pid = SpawnLote("flow run --definition " + def + " --name m1 --input '[1,2,3]' --history " +
-                            History(),
-                        tmp_ / "log");
-  ASSERT_TRUE(
-      KillOnceProgressed(pid, [&] { return HistoryHas("m1", "WaitStateEntered", 2); }, 20));
+  pid_t pid = SpawnLote(
+      "flow run --definition " + def + " --name m1 --input '[1,2,3]' --history " + History(),
+      tmp_ / "log");
+  ASSERT_TRUE(KillOnceProgressed(
+      pid, [&] { return HistoryHas("m1", "WaitStateEntered", 2); }, 20));
   // `lote flow run` with the same name and input continues it.
   CliResult r = Flow("run --definition " + def + " --name m1 --input '[1,2,3]'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -157,7 +159,8 @@ TEST_F(FlowCli, AParallelBranchKilledAndResumed) {
     "End": true}}})");
   pid_t pid =
       SpawnLote("flow run --definition " + def + " --name p1 --history " + History(), tmp_ / "log");
-  ASSERT_TRUE(KillOnceProgressed(pid, [&] { return HistoryHas("p1", "WaitStateEntered"); }, 20));
+  ASSERT_TRUE(KillOnceProgressed(
+      pid, [&] { return HistoryHas("p1", "WaitStateEntered"); }, 20));
   CliResult r = Flow("resume p1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::parse(R"(["a", "b"])"));
@@ -172,12 +175,18 @@ class FlowPipelineCli : public SampleModelTest {
         "python3 " + kSource + "/scripts/make_demo_inputs.py " + (tmp_ / "lake") + " >/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
   }
+  // The published results and quarantine rows of `output`, as CSV.
   std::string Rows(const std::string& output) {
-    CliResult q = RunLote("query --output " + output + " --format csv " +
-                          "'SELECT record_id, label, score, text_hmac FROM results ORDER BY "
-                          "source_uri, record_id'");
-    EXPECT_EQ(q.exit_code, 0) << q.err;
-    return q.out;
+    std::string rows;
+    for (const char* sql :
+         {"SELECT record_id, source, line, label, score, top_k, entities, text_hmac, "
+          "model_version, preprocess_version FROM results ORDER BY source, line",
+          "SELECT record_id, source, line, stage, reason FROM quarantine ORDER BY source, line"}) {
+      CliResult q = RunLote("query --output " + output + " --format csv '" + sql + "'");
+      EXPECT_EQ(q.exit_code, 0) << q.err;
+      rows += q.out;
+    }
+    return rows;
   }
   std::string FlowArgs(const std::string& output, const std::string& name) {
     return "flow run --definition " + kPipeline + " --substitutions " + kLocalSubstitutions +
@@ -206,7 +215,8 @@ TEST_F(FlowPipelineCli, KilledInATaskThenResumedStillGivesTheSameRows) {
                           " --model " + Model());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   // Killed after the infer stage ran but before its success was recorded: resume runs it again.
-  CliResult killed = RunLote(FlowArgs(tmp_ / "by-flow", "f2"), "LOTE_FLOW_KILL_AT=TaskSucceeded:Infer");
+  CliResult killed =
+      RunLote(FlowArgs(tmp_ / "by-flow", "f2"), "LOTE_FLOW_KILL_AT=TaskSucceeded:Infer");
   EXPECT_NE(killed.exit_code, 0);
   CliResult resumed = RunLote("flow resume f2 --history " + (tmp_ / "history.db") +
                               " --model lote-model=" + Model());

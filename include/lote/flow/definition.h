@@ -49,9 +49,9 @@ struct ResultPathField {
 
 struct Retrier {
   std::vector<std::string> error_equals;
-  double interval_seconds = 1;  // IntervalSeconds (integer >= 1 in ASL)
-  int max_attempts = 3;         // MaxAttempts (0 = never retry)
-  double backoff_rate = 2.0;    // BackoffRate (>= 1.0)
+  double interval_seconds = 1;              // IntervalSeconds (integer >= 1 in ASL)
+  int max_attempts = 3;                     // MaxAttempts (0 = never retry)
+  double backoff_rate = 2.0;                // BackoffRate (>= 1.0)
   std::optional<double> max_delay_seconds;  // MaxDelaySeconds
   bool full_jitter = false;                 // JitterStrategy: "FULL" (default "NONE")
 };
@@ -162,8 +162,8 @@ struct State {
 struct StateMachine {
   std::string start_at;
   std::string comment;
-  std::optional<double> timeout_seconds;  // top-level TimeoutSeconds
-  std::vector<State> states;              // in definition order
+  std::optional<double> timeout_seconds;          // top-level TimeoutSeconds
+  std::vector<State> states;                      // in definition order
   std::unordered_map<std::string, size_t> index;  // state name -> position in `states`
 
   // The state named `name`, or null.

@@ -38,9 +38,9 @@ namespace lote::flow {
 // One call of a Task state's resource.
 struct TaskInvocation {
   std::string state_name;
-  std::string resource;     // the ARN as written in the definition
-  Json parameters;          // the effective input (after InputPath and Parameters)
-  Json context;             // the context object ($$)
+  std::string resource;          // the ARN as written in the definition
+  Json parameters;               // the effective input (after InputPath and Parameters)
+  Json context;                  // the context object ($$)
   double timeout_seconds = 0;    // 0: none
   double heartbeat_seconds = 0;  // 0: none
   // True once the execution stops, times out or this task's timeout passed: a long-running
@@ -86,10 +86,10 @@ struct ExecutorOptions {
   // advance it instead.
   std::function<void(int64_t micros)> sleep;
 
-  HistoryStore* history = nullptr;   // required
-  TaskHandler* tasks = nullptr;      // null: every unmocked Task fails with States.Runtime
-  const MockCase* mocks = nullptr;   // mocked responses by state name, checked first
-  ItemStore* items = nullptr;        // distributed Map ItemReader / ResultWriter
+  HistoryStore* history = nullptr;  // required
+  TaskHandler* tasks = nullptr;     // null: every unmocked Task fails with States.Runtime
+  const MockCase* mocks = nullptr;  // mocked responses by state name, checked first
+  ItemStore* items = nullptr;       // distributed Map ItemReader / ResultWriter
 
   size_t max_payload_bytes = 256 * 1024;  // States.DataLimitExceeded above it (AWS: 256 KiB)
   int64_t max_history_events = 25000;     // the execution fails with States.Runtime past it
@@ -111,10 +111,10 @@ struct ExecutorOptions {
 
 struct ExecutionResult {
   ExecutionStatus status = ExecutionStatus::kRunning;
-  std::optional<Json> output;        // SUCCEEDED
-  std::optional<StateError> error;   // FAILED, TIMED_OUT, ABORTED
-  int64_t events = 0;                // events in the history
-  bool resumed = false;              // an earlier process had started it
+  std::optional<Json> output;       // SUCCEEDED
+  std::optional<StateError> error;  // FAILED, TIMED_OUT, ABORTED
+  int64_t events = 0;               // events in the history
+  bool resumed = false;             // an earlier process had started it
 };
 
 class Executor {

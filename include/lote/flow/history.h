@@ -35,13 +35,13 @@ std::string_view ExecutionStatusName(ExecutionStatus status);
 std::optional<ExecutionStatus> ParseExecutionStatus(std::string_view name);
 
 struct ExecutionRecord {
-  std::string name;                // unique in the store
-  std::string state_machine;       // the state machine's name (file stem or --state-machine)
-  std::string definition;          // the definition text as run (after substitutions)
-  std::string input;               // JSON text
+  std::string name;           // unique in the store
+  std::string state_machine;  // the state machine's name (file stem or --state-machine)
+  std::string definition;     // the definition text as run (after substitutions)
+  std::string input;          // JSON text
   ExecutionStatus status = ExecutionStatus::kRunning;
   int64_t start_micros = 0;
-  int64_t stop_micros = 0;         // 0 while running
+  int64_t stop_micros = 0;            // 0 while running
   std::optional<std::string> output;  // JSON text, when SUCCEEDED
   std::optional<StateError> error;    // when FAILED / TIMED_OUT / ABORTED
 };
@@ -96,8 +96,8 @@ class HistoryStore {
                         std::span<const Checkpoint> checkpoints) = 0;
 
   // Sets the final status, output or error and stop time, and releases the lease.
-  virtual Status Finish(const std::string& name, const std::string& owner,
-                        ExecutionStatus status, const std::optional<std::string>& output,
+  virtual Status Finish(const std::string& name, const std::string& owner, ExecutionStatus status,
+                        const std::optional<std::string>& output,
                         const std::optional<StateError>& error, int64_t stop_micros) = 0;
 
   // Events with id > after_id, in id order, at most `limit`.

@@ -1,7 +1,8 @@
 // Mocked task responses in AWS Step Functions Local's mock configuration format.
 //
 //   {"StateMachines": {"pipeline": {"TestCases": {"InferFailsTwice": {"Infer": "InferFlaky"}}}},
-//    "MockedResponses": {"InferFlaky": {"0-1": {"Throw": {"Error": "SageMaker.AmazonSageMakerException",
+//    "MockedResponses": {"InferFlaky": {"0-1": {"Throw": {"Error":
+//    "SageMaker.AmazonSageMakerException",
 //                                                          "Cause": "capacity"}},
 //                                       "2": {"Return": {"TransformJobStatus": "Completed"}}}}}
 //
