@@ -10,7 +10,8 @@ the status is no longer RUNNING (or --timeout passes), and one JSON line is prin
   {"case": NAME, "status": "FAILED", "error": ..., "cause": ...}
   {"case": NAME, "status": "PEER_ERROR", "cause": ...}   (moto refused the definition, 500ed, or
                                                            the execution did not end in time)
-Other end states (TIMED_OUT, ABORTED) are printed as they are. "output" is the parsed JSON;
+Other end states (TIMED_OUT, ABORTED) are printed as they are. "output" is the parsed JSON
+("output_raw" the text when it is not JSON: moto 5.2.1 returns a top-level string unquoted);
 "cause" is the string AWS gives (often JSON text itself); "seconds" is StartExecution to the
 first DescribeExecution that saw the end (polled every 1 ms, backing off to 20 ms).
 
@@ -116,7 +117,11 @@ class MotoSfn:
             return {"status": "PEER_ERROR", "cause": f"{type(e).__name__}: {e}"[:2000]}
         result = {"status": desc["status"]}
         if desc["status"] == "SUCCEEDED":
-            result["output"] = json.loads(desc.get("output", "null"))
+            raw = desc.get("output", "null")
+            try:
+                result["output"] = json.loads(raw)
+            except json.JSONDecodeError:  # moto gives a top-level string output unquoted
+                result["output_raw"] = raw
         else:
             result["error"] = desc.get("error")
             result["cause"] = desc.get("cause")
