@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Installs exactly the Debian 12 packages lote needs that are missing on this machine.
 # Both quick-start commands call it; it is a no-op on a machine that has everything.
-# Usage: scripts/bootstrap.sh [--bench] [--checks]
+# Usage: scripts/bootstrap.sh [--bench] [--checks] [--node] [--services]
 #   --bench   adds the peers the benchmarks compare with
 #   --checks  adds what scripts/test.sh's check phases use: clang-format, clang 14 with its
-#             sanitizer and libFuzzer runtimes, llvm-symbolizer for readable stack traces
+#             sanitizer and libFuzzer runtimes, llvm-symbolizer for readable stack traces; implies
+#             --node
+#   --node    node and npm (Debian's nodejs and npm when there is no node at all), then the
+#             repository's npm packages (package-lock.json: asl-validator, aws-local-stepfunctions,
+#             the ASL peers of tests/flow/peers/ and bench/flow_bench.py) with `npm ci` when
+#             node_modules is missing or older than package-lock.json
 #   --services  checks that the services the tests start are there: moto_server (moto with its
 #             server extra, an S3 API on loopback). It is not a Debian package; when it is missing
 #             this fails and says how to install it.
@@ -22,13 +27,18 @@ packages=(
   hunspell-es iso-codes python3-fake-factory
 )
 check_services=
+with_node=
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(libbenchmark-dev fasttext time python3-sklearn) ;;
-    --checks) packages+=(clang-format-14 clang-14 libclang-rt-14-dev llvm-14) ;;
+    --checks)
+      packages+=(clang-format-14 clang-14 libclang-rt-14-dev llvm-14)
+      with_node=1
+      ;;
+    --node) with_node=1 ;;
     --services) check_services=1 ;;
     *)
-      echo "bootstrap: unknown option $arg (expected --bench, --checks or --services)" >&2
+      echo "bootstrap: unknown option $arg (expected --bench, --checks, --node or --services)" >&2
       exit 2
       ;;
   esac
@@ -46,12 +56,25 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-if ((${#missing[@]} == 0)); then
-  exit 0
+# node and npm are looked up on PATH, not in dpkg: a node from another source (NodeSource's
+# nodejs bundles npm and conflicts with Debian's npm) is used as it is.
+if [[ -n "${with_node:-}" ]]; then
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
 fi
-echo "bootstrap: installing ${missing[*]}" >&2
-sudo_cmd=()
-if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+if ((${#missing[@]} > 0)); then
+  echo "bootstrap: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+if [[ -n "${with_node:-}" ]]; then
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  if [[ ! -d "$root/node_modules" || "$root/package-lock.json" -nt "$root/node_modules" ]]; then
+    echo "bootstrap: npm ci in $root (package-lock.json)" >&2
+    (cd "$root" && npm ci --no-audit --no-fund >&2)
+  fi
+fi
