@@ -869,9 +869,12 @@ Outcome<Json> EvaluateTemplateNode(const PayloadTemplate::Node& node, const Json
     case Node::Kind::kLiteral:
       return node.literal;
     case Node::Kind::kValue: {
+      // AWS (and Step Functions Local) fail with States.Runtime here, not with the
+      // States.ParameterPathFailure the States Language spec names: the execution fails, no Catch
+      // applies. The cause names path and field, never the input (it may hold personal data).
       Outcome<Json> value = node.value->Evaluate(input, context, kStatesParameterPathFailure);
       if (!value.ok() && value.error().error == kStatesParameterPathFailure) {
-        return StateError{kStatesParameterPathFailure,
+        return StateError{kStatesRuntime,
                           "The JSONPath '" + node.value->text() + "' specified for the field '" +
                               node.field + "' could not be found in the input"};
       }

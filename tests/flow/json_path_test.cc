@@ -284,13 +284,14 @@ TEST(PayloadTemplate, KeepsIntegersIntegers) {
   EXPECT_EQ(out.dump(), R"j({"n":1,"sum":2})j");
 }
 
-TEST(PayloadTemplate, MissingPathIsParameterPathFailure) {
+// AWS fails with States.Runtime (the spec says States.ParameterPathFailure): AWS wins.
+TEST(PayloadTemplate, MissingPathIsARuntimeError) {
   Result<PayloadTemplate> t = PayloadTemplate::Parse(
       Json::parse(R"j({"a":{"b.$":"$.missing.deep"}})j"), "States.Infer.Parameters");
   ASSERT_TRUE(t.ok());
   Outcome<Json> out = t->Evaluate(Json::parse(R"j({"x":1})j"), Json::object());
   ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.error().error, kStatesParameterPathFailure);
+  EXPECT_EQ(out.error().error, kStatesRuntime);
   EXPECT_NE(out.error().cause.find("$.missing.deep"), std::string::npos);
   EXPECT_NE(out.error().cause.find("b.$"), std::string::npos);
   // A null value is found: no failure.

@@ -89,7 +89,7 @@ class PathOrIntrinsic {
   static Result<PathOrIntrinsic> Parse(std::string_view text);
   const std::string& text() const;
   // A path that matches nothing (or an indefinite one that matches nothing) fails with
-  // `missing_error` (States.ParameterPathFailure in templates, States.Runtime elsewhere).
+  // `missing_error` (default States.Runtime).
   Outcome<Json> Evaluate(const Json& input, const Json& context,
                          const char* missing_error = kStatesRuntime) const;
 
@@ -104,7 +104,8 @@ class PayloadTemplate {
   // not a string, or not a valid path or intrinsic, is an error naming the key.
   static Result<PayloadTemplate> Parse(const Json& tmpl, std::string_view where);
 
-  // Builds the payload. A path matching nothing fails with States.ParameterPathFailure; an
+  // Builds the payload. A path matching nothing fails with States.Runtime, as AWS does (the
+  // spec's States.ParameterPathFailure is not what AWS raises); an
   // intrinsic's failure is States.IntrinsicFailure. Keys lose their ".$" suffix; nested objects
   // and arrays are templates too.
   Outcome<Json> Evaluate(const Json& input, const Json& context) const;
