@@ -51,8 +51,11 @@ Json StageJson(const pipeline::StageReport& r) {
 
 }  // namespace
 
-PipelineTasks::PipelineTasks(RunConfig base, std::map<std::string, std::string> models)
-    : base_(std::move(base)), models_(std::move(models)) {}
+PipelineTasks::PipelineTasks(RunConfig base, std::map<std::string, std::string> models,
+                             std::string default_model)
+    : base_(std::move(base)),
+      models_(std::move(models)),
+      default_model_(std::move(default_model)) {}
 
 Outcome<Json> PipelineTasks::Invoke(const flow::TaskInvocation& inv) {
   const std::string& r = inv.resource;
@@ -108,7 +111,7 @@ Outcome<Json> PipelineTasks::Transform(const flow::TaskInvocation& inv) {
     return BadRequest("SageMaker", "ModelName and TransformOutput.S3OutputPath are required");
   }
   auto it = models_.find(model_name);
-  std::string model_path = it != models_.end() ? it->second : "";
+  std::string model_path = it != models_.end() ? it->second : default_model_;
   if (model_path.empty()) {
     return StateError{"SageMaker.ResourceNotFound",
                       "no model named '" + model_name + "' (lote flow run --model NAME=FILE)"};

@@ -21,8 +21,10 @@ namespace lote::cli {
 class PipelineTasks : public flow::TaskHandler {
  public:
   // `base`: the pipeline configuration (--config) every stage starts from; `models`: SageMaker
-  // ModelName -> model file.
-  PipelineTasks(RunConfig base, std::map<std::string, std::string> models);
+  // ModelName -> model file; a ModelName not in it runs `default_model` when that is set
+  // (`lote watch --flow` with its --model), else fails with SageMaker.ResourceNotFound.
+  PipelineTasks(RunConfig base, std::map<std::string, std::string> models,
+                std::string default_model = "");
 
   flow::Outcome<flow::Json> Invoke(const flow::TaskInvocation& invocation) override;
 
@@ -33,6 +35,7 @@ class PipelineTasks : public flow::TaskHandler {
 
   RunConfig base_;
   std::map<std::string, std::string> models_;
+  std::string default_model_;
 };
 
 }  // namespace lote::cli

@@ -5,7 +5,9 @@
 // notifications in an SQS queue name; until SIGTERM or SIGINT: then it finishes the run in hand
 // and exits 0. Exactly once across restarts is the pipeline's ledger: an object version
 // already done is skipped. The watching itself is pipeline::Watch; this file only decides what a
-// batch is run with (the orchestration issue swaps it for a state-machine execution).
+// batch is run with: `lote run`'s pipeline, or with --flow one state-machine execution per batch,
+// named after the batch's objects and versions, so a restarted watch resumes (or skips) it
+// instead of starting it twice.
 #include <signal.h>
 
 #include <algorithm>
@@ -16,7 +18,9 @@
 
 #include "command.h"
 #include "common.h"
+#include "flow_cli.h"
 #include "lote/aws/sqs.h"
+#include "lote/base/digest.h"
 #include "lote/pipeline/watch.h"
 #include "lote/text/utf8.h"
 #include "pipeline_config.h"
@@ -38,7 +42,27 @@ struct WatchFlags {
   int full_listing_every = 20;
   std::string queue;
   int visibility_timeout = 900;
+  std::string flow, substitutions;
+  HistoryFlags history;
+  std::vector<std::string> flow_models;
 };
+
+// A batch's execution name: "watch-" + a digest of its objects' URIs and ETags (the same batch,
+// the same name: a restart cannot start it twice), "-N" for the Nth attempt after failures.
+std::string BatchExecutionName(const std::vector<storage::ObjectInfo>& batch, int attempt) {
+  std::vector<std::string> keys;
+  for (const auto& o : batch) keys.push_back(o.uri + "\t" + o.etag);
+  std::sort(keys.begin(), keys.end());
+  std::string all;
+  for (const auto& k : keys) all += k + "\n";
+  std::string name = "watch-" + Sha256Hex(all).substr(0, 32);
+  if (attempt > 1) name += "-" + std::to_string(attempt);
+  return name;
+}
+
+// A failed execution of a batch is tried again (under the next name) at the next poll, this
+// many times in all; then the watch stops.
+constexpr int kMaxBatchExecutions = 5;
 
 // Failures a later poll may get past (the store or the lock is busy); anything else stops the
 // watch instead of failing the same way every interval.
@@ -108,6 +132,75 @@ int Watch(const WatchFlags& f) {
                                                   FormatSeconds(f.settle) + " s)");
   }
   Status fatal;
+  // --flow: one execution of the definition per batch, the stages run by its Task resources.
+  std::unique_ptr<flow::HistoryStore> history;
+  std::unique_ptr<PipelineTasks> tasks;
+  std::unique_ptr<flow::Executor> executor;
+  std::string definition, state_machine;
+  if (!f.flow.empty()) {
+    auto text = LoadDefinition(f.flow, f.substitutions);
+    if (!text.ok()) return Fail(text.status());
+    flow::ParseOptions po;
+    po.source = f.flow;
+    auto machine = flow::ParseDefinition(*text, po);
+    if (!machine.ok()) return Fail(machine.status());
+    definition = std::move(text).value();
+    state_machine = StemOf(f.flow);
+    auto opened = OpenHistory(f.history);
+    if (!opened.ok()) return Fail(opened.status());
+    history = std::move(opened).value();
+    auto models = ParseModelMap(f.flow_models);
+    if (!models.ok()) return FailUsage(models.status().message());
+    tasks = std::make_unique<PipelineTasks>(c, std::move(models).value(), c.model);
+    flow::ExecutorOptions o;
+    o.history = history.get();
+    o.tasks = tasks.get();
+    o.on_progress = ProgressCallback(/*quiet=*/true);
+    SetOwnership(&o);
+    executor = std::make_unique<flow::Executor>(o);
+  }
+  auto run_flow = [&](const std::vector<storage::ObjectInfo>& batch) -> Status {
+    flow::Json objects = flow::Json::array();
+    for (size_t i = 0; i < batch.size() && i < 100; ++i) objects.push_back(batch[i].uri);
+    flow::Json input{{"input", c.input},
+                     {"output", c.output},
+                     {"objects", std::move(objects)},
+                     {"objectCount", batch.size()}};
+    for (int attempt = 1; attempt <= kMaxBatchExecutions; ++attempt) {
+      std::string name = BatchExecutionName(batch, attempt);
+      c.pipeline.log(pipeline::LogLevel::kInfo, "execution " + name + " on " +
+                                                    std::to_string(batch.size()) +
+                                                    " object(s): " + ObjectList(batch));
+      auto r = executor->Run(name, state_machine, definition, input);
+      if (!r.ok() && r.status().code() == StatusCode::kAlreadyExists) {
+        auto rec = history->Get(name);
+        if (!rec.ok()) return rec.status();
+        if (rec->status == flow::ExecutionStatus::kSucceeded) {
+          c.pipeline.log(pipeline::LogLevel::kInfo, "execution " + name + " already succeeded");
+          return Status::Ok();
+        }
+        if (rec->status == flow::ExecutionStatus::kRunning) return r.status();
+        continue;  // an earlier attempt failed: the next name
+      }
+      if (!r.ok()) return r.status();
+      if (r->status == flow::ExecutionStatus::kSucceeded) {
+        c.pipeline.log(pipeline::LogLevel::kInfo, "execution " + name + " succeeded");
+        std::printf("%s\n",
+                    r->output->dump(-1, ' ', false, flow::Json::error_handler_t::replace).c_str());
+        std::fflush(stdout);
+        return Status::Ok();
+      }
+      // Tried again at the next poll, under the next name.
+      return UnavailableError("execution " + name + " ended " +
+                              std::string(flow::ExecutionStatusName(r->status)) + ": " +
+                              (r->error ? r->error->error + ": " + r->error->cause : ""));
+    }
+    fatal = FailedPreconditionError("the batch's executions failed " +
+                                    std::to_string(kMaxBatchExecutions) +
+                                    " times; see lote flow list --status FAILED");
+    g_stop = true;
+    return fatal;
+  };
   auto run_batch = [&](const std::vector<storage::ObjectInfo>& batch,
                        const std::string& listed_after) -> Status {
     pipeline::PipelineOptions options = c.pipeline;
@@ -121,6 +214,7 @@ int Watch(const WatchFlags& f) {
         return wanted.count({o.uri, o.etag}) > 0;
       };
     }
+    if (executor) return run_flow(batch);
     c.pipeline.log(pipeline::LogLevel::kInfo, "starting a run on " + std::to_string(batch.size()) +
                                                   " object(s): " + ObjectList(batch));
     auto report = pipeline::RunPipeline(options, *engine);
@@ -182,6 +276,14 @@ void SetupWatch(CLI::App& root, int* exit_code) {
                   "List the whole input every Nth poll; the others list only the objects after "
                   "the last one handled (S3: start-after)")
       ->capture_default_str();
+  cmd->add_option("--flow", f->flow,
+                  "Run each batch as an execution of this state machine (ASL) instead of lote "
+                  "run's pipeline, e.g. deploy/statemachines/pipeline.asl.json");
+  cmd->add_option("--substitutions", f->substitutions, "With --flow: ${Name} values (JSON)");
+  cmd->add_option("--flow-model", f->flow_models,
+                  "With --flow: NAME=FILE, the model a createTransformJob's ModelName runs "
+                  "(default: --model)");
+  AddHistoryFlags(cmd, &f->history);
   cmd->callback([f, exit_code] { *exit_code = Watch(*f); });
 }
 

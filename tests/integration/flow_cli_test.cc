@@ -224,5 +224,39 @@ TEST_F(FlowPipelineCli, KilledInATaskThenResumedStillGivesTheSameRows) {
   EXPECT_EQ(Rows(tmp_ / "by-flow"), Rows(tmp_ / "by-run"));
 }
 
+TEST_F(FlowPipelineCli, WatchStartsOneExecutionPerBatchAndNeverTwice) {
+  CliResult run = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "by-run") +
+                          " --model " + Model());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string watch = "watch --input " + (tmp_ / "lake") + " --output " +
+                            (tmp_ / "by-watch") + " --model " + Model() + " --flow " + kPipeline +
+                            " --substitutions " + kLocalSubstitutions + " --history " +
+                            (tmp_ / "history.db") + " --interval 0.2 --settle 0";
+  auto executions = [&](const std::string& status) {
+    CliResult l = RunLote("flow list --status " + status + " --history " + (tmp_ / "history.db"));
+    return std::count(l.out.begin(), l.out.end(), '\n');
+  };
+  for (int round = 0; round < 2; ++round) {
+    pid_t pid = SpawnLote(watch, tmp_ / "watch.out", "", tmp_ / "watch.err");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    // The first round waits for the execution; the second gives the restarted watch two polls.
+    if (round == 0) {
+      while (executions("SUCCEEDED") < 1 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    }
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadAll(tmp_ / "watch.err");
+    // One execution for the one batch, however often the watch starts.
+    EXPECT_EQ(executions("SUCCEEDED"), 1) << ReadAll(tmp_ / "watch.err");
+    EXPECT_EQ(executions("FAILED"), 0) << ReadAll(tmp_ / "watch.err");
+  }
+  EXPECT_EQ(Rows(tmp_ / "by-watch"), Rows(tmp_ / "by-run"));
+}
+
 }  // namespace
 }  // namespace lote::testing

@@ -1,0 +1,226 @@
+// Shared pieces of `lote flow` and `lote watch --flow` (flow_cli.h).
+#include "flow_cli.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+
+#include "common.h"
+#include "flags.h"
+#include "lote/base/clock.h"
+#include "lote/base/digest.h"
+#include "lote/flow/definition.h"
+#include "lote/text/utf8.h"
+
+namespace lote::cli {
+
+using flow::Json;
+
+Result<std::string> ReadSmallFile(const std::string& path, size_t limit, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError(std::string(what) + " " + path + ": cannot be read");
+  std::string data;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    data.append(buf, static_cast<size_t>(in.gcount()));
+    if (data.size() > limit) {
+      return InvalidArgumentError(std::string(what) + " " + path + " is larger than " +
+                                  std::to_string(limit) + " bytes");
+    }
+  }
+  if (in.bad()) return DataLossError(std::string(what) + " " + path + ": read error");
+  return data;
+}
+
+// The state machine's name: the definition file's name without folders and ".asl.json"/".json".
+std::string StemOf(const std::string& path) {
+  std::string base =
+      path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  for (std::string_view ext : {".asl.json", ".json", ".asl.yaml"}) {
+    if (base.size() > ext.size() && base.compare(base.size() - ext.size(), ext.size(), ext) == 0) {
+      return base.substr(0, base.size() - ext.size());
+    }
+  }
+  return base;
+}
+
+namespace {
+
+// The default history database: $XDG_STATE_HOME/lote/flow-history.db (~/.local/state/...), its
+// folders created private (0700).
+Result<std::string> DefaultHistoryPath() {
+  std::string base = EnvOr("XDG_STATE_HOME", "");
+  if (base.empty()) {
+    std::string home = EnvOr("HOME", "");
+    if (home.empty()) return InvalidArgumentError("no --history given and HOME is not set");
+    base = home + "/.local/state";
+  }
+  std::string dir;
+  for (const std::string& part : {base, base + "/lote"}) {
+    dir = part;
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return UnavailableError("cannot create " + dir);
+    }
+  }
+  return dir + "/flow-history.db";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<flow::HistoryStore>> OpenHistory(const HistoryFlags& f) {
+  if (f.history == ":memory:") return flow::NewMemoryHistory();
+  std::string path = f.history;
+  if (path.empty()) {
+    LOTE_ASSIGN_OR_RETURN(path, DefaultHistoryPath());
+  }
+  flow::SqliteHistoryOptions o;
+  o.sync_every_append = f.sync;
+  return flow::OpenSqliteHistory(path, o);
+}
+
+void AddHistoryFlags(CLI::App* cmd, HistoryFlags* f) {
+  cmd->add_option("--history", f->history,
+                  "History database (default $XDG_STATE_HOME/lote/flow-history.db; :memory: keeps "
+                  "none, so nothing can be resumed)");
+}
+
+namespace {
+
+// Progress on stderr, one line per state entered or exited and per execution event.
+void PrintProgress(const flow::ProgressEvent& e) {
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  std::string line = "lote flow: " + e.type;
+  if (!e.state.empty()) line += " " + e.state;
+  if (!e.scope.empty()) line += " [" + e.scope + "]";
+  std::fprintf(stderr, "%s\n", text::EscapeControl(line).c_str());
+}
+
+}  // namespace
+
+// Test hook for crash tests (docs/testing.md): LOTE_FLOW_KILL_AT=TYPE:STATE kills this process
+// with SIGKILL when event TYPE of state STATE is emitted (e.g. TaskSucceeded:Infer: the task ran,
+// its result is not yet on disk).
+std::function<void(const flow::ProgressEvent&)> ProgressCallback(bool quiet) {
+  std::string kill_at = EnvOr("LOTE_FLOW_KILL_AT", "");
+  if (kill_at.empty()) {
+    if (quiet) return nullptr;
+    return PrintProgress;
+  }
+  return [kill_at, quiet](const flow::ProgressEvent& e) {
+    if (!quiet) PrintProgress(e);
+    if (e.type + ":" + e.state == kill_at) ::kill(::getpid(), SIGKILL);
+  };
+}
+
+namespace {
+
+// Executions are owned by "HOST:PID:" + a random part; a holder on this host whose pid is gone
+// (killed) is taken over at once instead of after its lease.
+std::string HostName() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) return "unknown";
+  return host;
+}
+
+}  // namespace
+
+void SetOwnership(flow::ExecutorOptions* o) {
+  std::string host = HostName();
+  o->owner_prefix = host + ":" + std::to_string(::getpid()) + ":";
+  o->owner_is_gone = [host](const std::string& owner) {
+    size_t a = owner.find(':');
+    size_t b = a == std::string::npos ? a : owner.find(':', a + 1);
+    if (b == std::string::npos || owner.compare(0, a, host) != 0) return false;
+    char* end = nullptr;
+    long pid = std::strtol(owner.c_str() + a + 1, &end, 10);
+    if (end != owner.c_str() + b || pid <= 0) return false;
+    return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+  };
+}
+
+void AddTaskFlags(CLI::App* cmd, TaskFlags* f) {
+  cmd->add_option("--config", f->config,
+                  "Pipeline configuration (config/pipeline.yaml) the stage tasks run with");
+  cmd->add_option("--model", f->models,
+                  "NAME=FILE: the model file a createTransformJob's ModelName NAME runs "
+                  "(repeatable)");
+  cmd->add_option("--pii-key-file", f->pii_key_file, "PII key for the stage tasks");
+}
+
+Result<std::unique_ptr<PipelineTasks>> MakeTasks(const TaskFlags& f) {
+  RunConfig base;
+  if (!f.config.empty()) {
+    Status s = LoadRunConfig(f.config, &base);
+    if (!s.ok()) return InvalidArgumentError("bad config: " + s.message());
+  }
+  if (base.s3) UseS3Options(*base.s3);
+  if (!f.pii_key_file.empty()) base.pii_key_file = f.pii_key_file;
+  LOTE_ASSIGN_OR_RETURN(Secret key, LoadPiiKey(base.pii_key_file));
+  base.pipeline.fingerprint_key = key;
+  base.engine.pii_key = key;
+  base.pipeline.threads = ResolveThreads(base.pipeline.threads);
+  if (base.engine.reference_date.empty()) {
+    base.engine.reference_date = FormatDate(SystemClock()->NowMicros());
+  }
+  LOTE_ASSIGN_OR_RETURN(auto models, ParseModelMap(f.models));
+  return std::make_unique<PipelineTasks>(std::move(base), std::move(models));
+}
+
+namespace {
+
+Result<std::map<std::string, std::string>> ReadSubstitutions(const std::string& path) {
+  std::map<std::string, std::string> values;
+  if (path.empty()) return values;
+  LOTE_ASSIGN_OR_RETURN(std::string text,
+                        ReadSmallFile(path, kMaxDefinitionBytes, "substitutions file"));
+  Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) {
+    return InvalidArgumentError("substitutions file " + path +
+                                ": expected a JSON object of names to values");
+  }
+  for (const auto& [k, v] : doc.items()) {
+    if (v.is_string()) {
+      values[k] = v.get<std::string>();
+    } else if (v.is_number() || v.is_boolean()) {
+      values[k] = v.dump();
+    } else {
+      return InvalidArgumentError("substitutions file " + path + ": " + k +
+                                  ": expected a string, number or boolean");
+    }
+  }
+  return values;
+}
+
+}  // namespace
+
+Result<std::string> LoadDefinition(const std::string& path, const std::string& substitutions) {
+  LOTE_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, kMaxDefinitionBytes, "definition"));
+  LOTE_ASSIGN_OR_RETURN(auto values, ReadSubstitutions(substitutions));
+  if (!values.empty() || text.find("${") != std::string::npos) {
+    auto substituted = flow::Substitute(text, values);
+    if (!substituted.ok()) return substituted.status().WithContext(path);
+    text = std::move(substituted).value();
+  }
+  return text;
+}
+
+Result<std::map<std::string, std::string>> ParseModelMap(const std::vector<std::string>& flags) {
+  std::map<std::string, std::string> models;
+  for (const std::string& m : flags) {
+    size_t eq = m.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
+      return InvalidArgumentError("--model " + m + ": expected NAME=FILE");
+    }
+    models[m.substr(0, eq)] = m.substr(eq + 1);
+  }
+  return models;
+}
+
+}  // namespace lote::cli
