@@ -152,6 +152,9 @@ void AddTaskFlags(CLI::App* cmd, TaskFlags* f) {
                   "NAME=FILE: the model file a createTransformJob's ModelName NAME runs "
                   "(repeatable)");
   cmd->add_option("--pii-key-file", f->pii_key_file, "PII key for the stage tasks");
+  cmd->add_option("--s3-root", f->s3_root,
+                  "Where a distributed Map's ItemReader/ResultWriter find bucket B: S3_ROOT/B/ "
+                  "(default s3://, i.e. S3 itself; e.g. file:///data/buckets/ for a local lake)");
 }
 
 Result<std::unique_ptr<PipelineTasks>> MakeTasks(const TaskFlags& f) {
@@ -209,6 +212,12 @@ Result<std::string> LoadDefinition(const std::string& path, const std::string& s
     text = std::move(substituted).value();
   }
   return text;
+}
+
+std::unique_ptr<flow::ItemStore> MakeItemStore(const TaskFlags& f) {
+  flow::StorageItemStoreOptions o;
+  if (!f.s3_root.empty()) o.bucket_root = f.s3_root;
+  return flow::NewStorageItemStore(std::move(o));
 }
 
 Result<std::map<std::string, std::string>> ParseModelMap(const std::vector<std::string>& flags) {

@@ -15,6 +15,7 @@
 #include "lote/base/status.h"
 #include "lote/flow/executor.h"
 #include "lote/flow/history.h"
+#include "lote/flow/item_store.h"
 
 namespace lote::cli {
 
@@ -38,10 +39,13 @@ Result<std::unique_ptr<flow::HistoryStore>> OpenHistory(const HistoryFlags& f);
 // The Task resources' configuration: the pipeline YAML and the models by name.
 struct TaskFlags {
   std::string config, pii_key_file;
+  std::string s3_root;  // a distributed Map's s3://BUCKET/KEY is read at S3_ROOT/BUCKET/KEY
   std::vector<std::string> models;  // NAME=FILE
 };
 void AddTaskFlags(CLI::App* cmd, TaskFlags* f);
 Result<std::unique_ptr<PipelineTasks>> MakeTasks(const TaskFlags& f);
+// A distributed Map's ItemReader and ResultWriter over lote's storage (--s3-root).
+std::unique_ptr<flow::ItemStore> MakeItemStore(const TaskFlags& f);
 // NAME=FILE flags into a map; InvalidArgument naming a malformed one.
 Result<std::map<std::string, std::string>> ParseModelMap(const std::vector<std::string>& flags);
 

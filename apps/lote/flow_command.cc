@@ -93,9 +93,11 @@ int RunFlow(const RunFlags& f) {
   if (!tasks.ok()) return Fail(tasks.status());
   auto history = OpenHistory(f.history);
   if (!history.ok()) return Fail(history.status());
+  auto items = MakeItemStore(f.tasks);
   flow::ExecutorOptions o;
   o.history = history->get();
   o.tasks = tasks->get();
+  o.items = items.get();
   o.mocks = mocks ? &*mocks : nullptr;
   o.max_threads = f.max_threads;
   o.on_progress = ProgressCallback(f.quiet);
@@ -288,9 +290,11 @@ void SetupFlow(CLI::App& root, int* exit_code) {
         *exit_code = Fail(h.status());
         return;
       }
+      auto items = MakeItemStore(f->tasks);
       flow::ExecutorOptions o;
       o.history = h->get();
       o.tasks = tasks->get();
+      o.items = items.get();
       o.max_threads = f->max_threads;
       o.on_progress = ProgressCallback(f->quiet);
       SetOwnership(&o);

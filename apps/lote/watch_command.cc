@@ -135,6 +135,7 @@ int Watch(const WatchFlags& f) {
   // --flow: one execution of the definition per batch, the stages run by its Task resources.
   std::unique_ptr<flow::HistoryStore> history;
   std::unique_ptr<PipelineTasks> tasks;
+  std::unique_ptr<flow::ItemStore> items;
   std::unique_ptr<flow::Executor> executor;
   std::string definition, state_machine;
   if (!f.flow.empty()) {
@@ -152,9 +153,11 @@ int Watch(const WatchFlags& f) {
     auto models = ParseModelMap(f.flow_models);
     if (!models.ok()) return FailUsage(models.status().message());
     tasks = std::make_unique<PipelineTasks>(c, std::move(models).value(), c.model);
+    items = flow::NewStorageItemStore({});
     flow::ExecutorOptions o;
     o.history = history.get();
     o.tasks = tasks.get();
+    o.items = items.get();
     o.on_progress = ProgressCallback(/*quiet=*/true);
     SetOwnership(&o);
     executor = std::make_unique<flow::Executor>(o);

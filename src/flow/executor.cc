@@ -868,13 +868,16 @@ struct Executor::Impl {
     });
     lane.last_event = std::max(lane.last_event, started_id);
     if (lane.cancel->Cancelled()) return StateError{kAbortedMarker, ""};
-    Json out = Json::array();
+    Json out = Json::array();        // every item's result in order (failures as {Error, Cause})
+    Json succeeded = Json::array();  // for a ResultWriter: the successes alone
     Json failed = Json::array();
     std::optional<StateError> first;
     for (size_t i = 0; i < n; ++i) {
       if (!results[i]) continue;  // not run: the Map already failed
       if (results[i]->ok()) {
-        out.push_back(std::move(*results[i]).value());
+        Json value = std::move(*results[i]).value();
+        if (s.result_writer) succeeded.push_back(value);
+        out.push_back(std::move(value));
         continue;
       }
       const StateError& e = results[i]->error();
@@ -909,7 +912,7 @@ struct Executor::Impl {
         params = std::move(p).value();
       }
       Outcome<Json> written = opt.items->WriteResults(s.result_writer->resource, params,
-                                                      name + "/" + attempt_key, out, failed);
+                                                      name + "/" + attempt_key, succeeded, failed);
       if (!written.ok()) return StateError{kStatesResultWriterFailed, written.error().cause};
       Emit(lane, "MapStateSucceeded", Json::object(), s.name);
       return Json{{"ResultWriterDetails", std::move(written).value()}};

@@ -874,9 +874,9 @@ Outcome<Json> EvaluateTemplateNode(const PayloadTemplate::Node& node, const Json
       // applies. The cause names path and field, never the input (it may hold personal data).
       Outcome<Json> value = node.value->Evaluate(input, context, kStatesParameterPathFailure);
       if (!value.ok() && value.error().error == kStatesParameterPathFailure) {
-        return StateError{kStatesRuntime,
-                          "The JSONPath '" + node.value->text() + "' specified for the field '" +
-                              node.field + "' could not be found in the input"};
+        return StateError{kStatesRuntime, "The JSONPath '" + node.value->text() +
+                                              "' specified for the field '" + node.field +
+                                              "' could not be found in the input"};
       }
       return value;
     }

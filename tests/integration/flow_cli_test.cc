@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
@@ -164,6 +165,43 @@ TEST_F(FlowCli, AParallelBranchKilledAndResumed) {
   CliResult r = Flow("resume p1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::parse(R"(["a", "b"])"));
+}
+
+TEST_F(FlowCli, DistributedMapReadsAndWritesThroughTheBucketRoot) {
+  std::filesystem::create_directories(tmp_ / "buckets/lake/in");
+  std::filesystem::create_directories(tmp_ / "buckets/out");
+  WriteAll(tmp_ / "buckets/lake/in/items.csv", "id,amount\n1,10\n2,25\n3,7\n");
+  std::string def = Def("d", R"({"StartAt": "Each", "States": {"Each": {"Type": "Map",
+    "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                   "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                   "Parameters": {"Bucket": "lake", "Key.$": "$.key"}},
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+      "StartAt": "Big", "States": {
+        "Big": {"Type": "Choice", "Choices": [{"Variable": "$.amount", "StringGreaterThan": "2",
+                                               "Next": "Yes"}], "Default": "No"},
+        "Yes": {"Type": "Pass", "Parameters": {"id.$": "$.id", "big": true}, "End": true},
+        "No": {"Type": "Pass", "Parameters": {"id.$": "$.id", "big": false}, "End": true}}},
+    "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                     "Parameters": {"Bucket": "out", "Prefix": "runs"}},
+    "End": true}}})");
+  CliResult r =
+      Flow("run --definition " + def + " --name d1 --input '{\"key\": \"in/items.csv\"}'" +
+           " --s3-root file://" + (tmp_ / "buckets") + "/");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  ASSERT_EQ(out["ResultWriterDetails"]["Bucket"], "out") << r.out;
+  std::string manifest = out["ResultWriterDetails"]["Key"];
+  auto m = nlohmann::json::parse(ReadAll(tmp_ / ("buckets/out/" + manifest)));
+  ASSERT_EQ(m["ResultFiles"]["SUCCEEDED"].size(), 1u) << m.dump();
+  std::string results =
+      ReadAll(tmp_ / ("buckets/out/" + std::string(m["ResultFiles"]["SUCCEEDED"][0]["Key"])));
+  EXPECT_NE(results.find(R"(\"big\":true)"), std::string::npos) << results;
+  EXPECT_NE(results.find(R"(\"big\":false)"), std::string::npos) << results;
+  // A bucket outside the root is refused, and a missing object fails the Map, naming it.
+  CliResult missing = Flow("run --definition " + def + " --input '{\"key\": \"in/nope.csv\"}'" +
+                           " --s3-root file://" + (tmp_ / "buckets") + "/ --quiet");
+  EXPECT_EQ(missing.exit_code, 6);
+  EXPECT_NE(missing.out.find("States.ItemReaderFailed"), std::string::npos) << missing.out;
 }
 
 class FlowPipelineCli : public SampleModelTest {
