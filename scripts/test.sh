@@ -70,7 +70,7 @@ for p in "${phases[@]}"; do [[ $p != release && $p != slow ]] && needs_checks=1;
 if ((needs_checks)); then
   scripts/bootstrap.sh --checks --services || exit 1
 else
-  scripts/bootstrap.sh --services || exit 1
+  scripts/bootstrap.sh --services --node || exit 1
 fi
 
 header() {
