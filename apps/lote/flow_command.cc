@@ -34,19 +34,26 @@ struct RunFlags {
   std::string definition, input, input_file, name, state_machine, substitutions, mock_config,
       test_case;
   int max_threads = 16;
+  int64_t max_history_events = 25000;
+  size_t max_payload_bytes = 256 * 1024;
   bool quiet = false;
 };
 
-int PrintResult(const Result<flow::ExecutionResult>& r) {
+// Prints the output (or {"error", "cause"}) on stdout and one summary line on stderr:
+// "lote flow: execution NAME SUCCEEDED: N events, X s" (X: the execution in this process, from
+// its start or resume to its end, without the process's start-up).
+int PrintResult(const std::string& name, const Result<flow::ExecutionResult>& r, double seconds) {
   if (!r.ok()) return Fail(r.status());
+  std::fprintf(stderr, "lote flow: execution %s %s: %lld events, %.6f s\n",
+               text::EscapeControl(name).c_str(),
+               std::string(flow::ExecutionStatusName(r->status)).c_str(),
+               static_cast<long long>(r->events), seconds);
   if (r->status == flow::ExecutionStatus::kSucceeded) {
-    std::printf("%s\n", r->output->dump().c_str());
+    std::printf("%s\n", r->output->dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
     return kExitOk;
   }
   Json err{{"error", r->error ? r->error->error : ""}, {"cause", r->error ? r->error->cause : ""}};
   std::printf("%s\n", err.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
-  std::fprintf(stderr, "lote flow: execution %s\n",
-               std::string(flow::ExecutionStatusName(r->status)).c_str());
   return kExitFlowFailed;
 }
 
@@ -100,11 +107,15 @@ int RunFlow(const RunFlags& f) {
   o.items = items.get();
   o.mocks = mocks ? &*mocks : nullptr;
   o.max_threads = f.max_threads;
+  o.max_history_events = f.max_history_events;
+  o.max_payload_bytes = f.max_payload_bytes;
   o.on_progress = ProgressCallback(f.quiet);
   SetOwnership(&o);
   flow::Executor executor(o);
   std::string name = f.name.empty() ? RandomHex(16) : f.name;
-  return PrintResult(executor.Run(name, sm, *definition, input));
+  const int64_t start = SystemClock()->MonotonicNanos();
+  auto result = executor.Run(name, sm, *definition, input);
+  return PrintResult(name, result, SystemClock()->SecondsSince(start));
 }
 
 void SetupFlow(CLI::App& root, int* exit_code) {
@@ -135,6 +146,14 @@ void SetupFlow(CLI::App& root, int* exit_code) {
     cmd->add_flag("--sync", f->history.sync,
                   "fsync the history at every write (default: survives kill -9, not power loss)");
     cmd->add_flag("--quiet", f->quiet, "No progress lines on stderr");
+    cmd->add_option("--max-history-events", f->max_history_events,
+                    "The execution fails (States.Runtime) past this many events, as AWS's 25,000")
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t{100}, int64_t{100'000'000}));
+    cmd->add_option("--max-payload-bytes", f->max_payload_bytes,
+                    "States.DataLimitExceeded above this, as AWS's 256 KiB")
+        ->capture_default_str()
+        ->check(CLI::Range(size_t{1024}, size_t{64} << 20));
     AddHistoryFlags(cmd, &f->history);
     AddTaskFlags(cmd, &f->tasks);
     cmd->callback([f, exit_code] { *exit_code = RunFlow(*f); });
@@ -299,7 +318,9 @@ void SetupFlow(CLI::App& root, int* exit_code) {
       o.on_progress = ProgressCallback(f->quiet);
       SetOwnership(&o);
       flow::Executor executor(o);
-      *exit_code = PrintResult(executor.Resume(f->name));
+      const int64_t start = SystemClock()->MonotonicNanos();
+      auto result = executor.Resume(f->name);
+      *exit_code = PrintResult(f->name, result, SystemClock()->SecondsSince(start));
     });
   }
   {
