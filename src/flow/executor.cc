@@ -830,6 +830,11 @@ struct Executor::Impl {
       it.scope = (lane.scope.empty() ? "" : lane.scope + "/") + s.name + "/i" + std::to_string(i);
       it.cancel = &scope;
       it.last_event = started_id;
+      // An iteration a crashed run finished is taken from its checkpoint, with no new events.
+      if (const Json* done = FindCheckpoint(it.prefix + "~done")) {
+        results[i].emplace(Json((*done)["o"]));
+        return;
+      }
       it.map_item = Json{{"Index", static_cast<int64_t>(i)}, {"Value", items[i]}};
       Emit(it, "MapIterationStarted",
            Json{{"mapIterationStartedEventDetails",
@@ -853,6 +858,7 @@ struct Executor::Impl {
              Json{{"mapIterationSucceededEventDetails",
                    Json{{"name", s.name}, {"index", static_cast<int64_t>(i)}}}},
              s.name);
+        SaveCheckpoint(it.prefix + "~done", Json{{"o", r.value()}});
       } else if (r.error().error == kAbortedMarker) {
         Emit(it, "MapIterationAborted",
              Json{{"mapIterationAbortedEventDetails",

@@ -510,6 +510,10 @@ TEST_F(ResumeTest, AMapResumesOnlyTheUnfinishedIterations) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ((*resumed->output)[i], (Json{{"echo", i}}));
   // Only the item in flight is invoked twice.
   EXPECT_EQ(tasks_.calls("T"), 21);
+  // The finished iterations write no events again: 20 starts in all, the one cut short twice.
+  std::vector<std::string> types = EventTypes("e1");
+  EXPECT_EQ(Count(types, "MapIterationStarted"), 21);
+  EXPECT_EQ(Count(types, "MapIterationSucceeded"), 20);
 }
 
 TEST_F(ResumeTest, AFinishedExecutionResumesToItsResult) {
