@@ -277,28 +277,35 @@ struct Executor::Impl {
   // with (kAbortedMarker when cancelled).
   Outcome<Json> RunLane(const StateMachine& m, Json input, Lane& lane) {
     const State* s = m.Find(m.start_at);
+    std::string input_text;  // `input` serialized when known (the previous state's output text)
     while (true) {
       if (lane.cancel->Cancelled() || !CheckTime()) return StateError{kAbortedMarker, ""};
       std::string key = lane.prefix + s->name + "#" + std::to_string(lane.visits[s->name]++);
       if (const Json* cp = FindCheckpoint(key)) {
         input = (*cp)["o"];
+        input_text.clear();
         lane.last_event = (*cp)["p"].get<int64_t>();
         if ((*cp)["n"].is_null()) return input;
         s = m.Find((*cp)["n"].get<std::string>());
         continue;
       }
-      Outcome<Transition> t = RunState(*s, input, lane, key);
+      std::string output_text;
+      Outcome<Transition> t = RunState(*s, input, input_text, lane, key, &output_text);
       if (!t.ok()) return t.error();
       if (t.value().next.empty()) return std::move(t.value().output);
       input = std::move(t.value().output);
+      input_text = std::move(output_text);
       s = m.Find(t.value().next);
     }
   }
 
-  Outcome<Transition> RunState(const State& s, const Json& raw, Lane& lane,
-                               const std::string& key) {
+  // `raw_text`: `raw` serialized, or empty when not known yet. Sets *output_text to the output
+  // serialized.
+  Outcome<Transition> RunState(const State& s, const Json& raw, const std::string& raw_text,
+                               Lane& lane, const std::string& key, std::string* output_text) {
     int64_t entered = clock->NowMicros();
-    Outcome<std::string> in_text = CheckSize(raw);
+    Outcome<std::string> in_text =
+        raw_text.empty() ? CheckSize(raw) : Outcome<std::string>(raw_text);
     Json entered_details{{"name", s.name}};
     entered_details["input"] = in_text.ok() ? in_text.value() : std::string("{}");
     entered_details["inputDetails"] = PayloadDetails();
@@ -345,6 +352,7 @@ struct Executor::Impl {
     Json cp{{"o", t.value().output}, {"p", id}};
     cp["n"] = t.value().next.empty() ? Json() : Json(t.value().next);
     SaveCheckpoint(key, std::move(cp));
+    *output_text = std::move(out_text).value();
     // A Task's success is written at once: a restart must not invoke it again.
     if (s.type == StateType::kTask && !Flush().ok()) return StateError{kAbortedMarker, ""};
     return t;
