@@ -75,6 +75,15 @@ Result<std::string> DefaultHistoryPath() {
 
 Result<std::unique_ptr<flow::HistoryStore>> OpenHistory(const HistoryFlags& f) {
   if (f.history == ":memory:") return flow::NewMemoryHistory();
+  // A URI (s3://bucket/prefix/, mem://, file://): the history kept as a log of objects under that
+  // prefix, beside an object-store output as its ledger is. Plain paths are SQLite files.
+  if (f.history.find("://") != std::string::npos) {
+    flow::ObjectStoreHistoryOptions o;
+    // The runner looks for `lote flow stop` every 200 ms; on S3 that is a LIST request each time:
+    // once a second is enough there.
+    if (f.history.starts_with("s3://")) o.stop_poll_micros = 1'000'000;
+    return flow::OpenObjectStoreHistory(f.history, o);
+  }
   std::string path = f.history;
   if (path.empty()) {
     LOTE_ASSIGN_OR_RETURN(path, DefaultHistoryPath());

@@ -42,6 +42,15 @@ struct SqliteStoreFactory {
   }
 };
 
+// The object-store history over the process's shared mem:// storage, one prefix per test.
+struct ObjectStoreFactory {
+  std::unique_ptr<HistoryStore> Make(const TempDir& dir) {
+    auto store = OpenObjectStoreHistory("mem://history-test" + dir.File("h") + "/");
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+};
+
 ExecutionRecord Record(const std::string& name, int64_t start) {
   ExecutionRecord r;
   r.name = name;
@@ -85,7 +94,7 @@ class HistoryContract : public ::testing::Test {
   std::unique_ptr<HistoryStore> store_;
 };
 
-using StoreFactories = ::testing::Types<MemoryStoreFactory, SqliteStoreFactory>;
+using StoreFactories = ::testing::Types<MemoryStoreFactory, SqliteStoreFactory, ObjectStoreFactory>;
 TYPED_TEST_SUITE(HistoryContract, StoreFactories);
 
 TYPED_TEST(HistoryContract, CreatesAndGetsRecordsAndRefusesDuplicateNames) {

@@ -26,6 +26,10 @@
 #include "lote/base/status.h"
 #include "lote/flow/state_error.h"
 
+namespace lote::storage {
+class Storage;
+}  // namespace lote::storage
+
 namespace lote::flow {
 
 enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
@@ -123,6 +127,22 @@ struct SqliteHistoryOptions {
 // versioned; a file that is not a lote history database is refused naming it.
 Result<std::unique_ptr<HistoryStore>> OpenSqliteHistory(const std::string& path,
                                                         const SqliteHistoryOptions& options = {});
+
+struct ObjectStoreHistoryOptions {
+  // The storage to write to; null: storage::OpenStorage(uri) (s3://, mem://, file://).
+  std::shared_ptr<storage::Storage> storage;
+  // StopRequested reads the log (on S3 a LIST request) at most this often; in between it answers
+  // from what this store has seen. 0: at every call.
+  int64_t stop_poll_micros = 0;
+};
+
+// Opens a history kept on an object store under the prefix `uri` (e.g. "s3://bucket/flow/"), the
+// way the pipeline's object-store ledger is kept: per execution a record created once and a log
+// of numbered immutable entries, each created only if absent (S3: If-None-Match: *), so of two
+// processes only one can write entry N. Nothing is written until the first Create; a prefix
+// holding a history of another format is refused naming it.
+Result<std::unique_ptr<HistoryStore>> OpenObjectStoreHistory(
+    const std::string& uri, const ObjectStoreHistoryOptions& options = {});
 
 // A history kept in memory (tests, benchmarks without durability).
 std::unique_ptr<HistoryStore> NewMemoryHistory();
