@@ -95,8 +95,9 @@ Result<std::unique_ptr<flow::HistoryStore>> OpenHistory(const HistoryFlags& f) {
 
 void AddHistoryFlags(CLI::App* cmd, HistoryFlags* f) {
   cmd->add_option("--history", f->history,
-                  "History database (default $XDG_STATE_HOME/lote/flow-history.db; :memory: keeps "
-                  "none, so nothing can be resumed)");
+                  "History: an SQLite file (default $XDG_STATE_HOME/lote/flow-history.db), a URI "
+                  "(s3://bucket/prefix/, file://...: a log of objects beside an output), or "
+                  ":memory: (none: nothing can be resumed)");
 }
 
 namespace {

@@ -1,5 +1,6 @@
-// The HistoryStore contract (lote/flow/history.h), run against the in-memory and the SQLite store,
-// then what only the SQLite store has: two handles on one file, refusing foreign files, reopening.
+// The HistoryStore contract (lote/flow/history.h), run against the in-memory, the SQLite and the
+// object-store history (over mem://), then what only the SQLite store has: two handles on one
+// file, refusing foreign files, reopening (the object store's own: object_store_history_test.cc).
 #include "lote/flow/history.h"
 
 #include <gtest/gtest.h>
