@@ -311,6 +311,31 @@ print(json.dumps({"doubled": event["n"] * 2, "fds": fds}))
   EXPECT_NE(builtin.err.find("built in"), std::string::npos) << builtin.err;
 }
 
+TEST_F(FlowResourcesLambda, ConcurrentCallsAndAnUnreadPayload) {
+  // Sixteen iterations at once, each through its own `cat`.
+  std::string def = R"({"StartAt": "M", "States": {"M": {"Type": "Map", "MaxConcurrency": 8,
+    "ItemProcessor": {"StartAt": "C", "States": {"C": {"Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke",
+      "Parameters": {"FunctionName": "cat", "Payload.$": "$"}, "OutputPath": "$.Payload",
+      "End": true}}}, "End": true}}})";
+  json items = json::array();
+  for (int i = 0; i < 16; ++i) items.push_back({{"i", i}, {"s", std::string(1000, 'a' + i % 26)}});
+  CliResult r = RunDef(def, "--function cat=cat", items.dump());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out), items);
+  // A command that exits without reading a payload larger than a pipe's buffer: lote is not
+  // killed by SIGPIPE.
+  std::string big = tmp_ / "big.json";
+  WriteAll(big, json{{"s", std::string(200000, 'x')}}.dump());
+  std::string path = tmp_ / "unread.asl.json";
+  WriteAll(path, Invoke("unread"));
+  CliResult unread =
+      RunLote("flow run --quiet --definition " + path + " --history " + (tmp_ / "h.db") +
+              " --input-file " + big + " --function 'unread=echo {\"ok\": true}'");
+  ASSERT_EQ(unread.exit_code, 0) << unread.err << unread.out;
+  EXPECT_EQ(json::parse(unread.out)["Payload"], json::parse(R"({"ok": true})"));
+}
+
 TEST_F(FlowResourcesLambda, FailuresAreLambdasErrors) {
   std::string flags = Script("crash", R"(import sys
 sys.stderr.write("loading\nboom: no such account\n")
