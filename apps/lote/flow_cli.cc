@@ -162,6 +162,13 @@ void AddTaskFlags(CLI::App* cmd, TaskFlags* f) {
                   "NAME=FILE: the model file a createTransformJob's ModelName NAME runs "
                   "(repeatable)");
   cmd->add_option("--pii-key-file", f->pii_key_file, "PII key for the stage tasks");
+  cmd->add_option("--athena-database", f->athena_databases,
+                  "NAME=OUTPUT: athena:startQueryExecution with QueryExecutionContext.Database "
+                  "NAME queries the catalog of pipeline output OUTPUT (repeatable)");
+  cmd->add_option("--function", f->functions,
+                  "NAME=COMMAND: lambda:invoke of FunctionName NAME runs COMMAND (split on "
+                  "spaces, no shell) with the Payload on stdin; it prints one JSON value "
+                  "(repeatable)");
   cmd->add_option("--s3-root", f->s3_root,
                   "Where a distributed Map's ItemReader/ResultWriter find bucket B: S3_ROOT/B/ "
                   "(default s3://, i.e. S3 itself; e.g. file:///data/buckets/ for a local lake)");
@@ -183,7 +190,36 @@ Result<std::unique_ptr<PipelineTasks>> MakeTasks(const TaskFlags& f) {
     base.engine.reference_date = FormatDate(SystemClock()->NowMicros());
   }
   LOTE_ASSIGN_OR_RETURN(auto models, ParseModelMap(f.models));
-  return std::make_unique<PipelineTasks>(std::move(base), std::move(models));
+  LocalResources resources;
+  for (const std::string& d : f.athena_databases) {
+    size_t eq = d.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == d.size()) {
+      return InvalidArgumentError("--athena-database " + d + ": expected NAME=OUTPUT");
+    }
+    resources.athena_databases[d.substr(0, eq)] = d.substr(eq + 1);
+  }
+  for (const std::string& fn : f.functions) {
+    size_t eq = fn.find('=');
+    std::vector<std::string> argv;
+    if (eq != std::string::npos) {
+      for (size_t at = eq + 1; at < fn.size();) {
+        size_t next = fn.find(' ', at);
+        if (next == std::string::npos) next = fn.size();
+        if (next > at) argv.push_back(fn.substr(at, next - at));
+        at = next + 1;
+      }
+    }
+    if (eq == std::string::npos || eq == 0 || argv.empty()) {
+      return InvalidArgumentError("--function " + fn + ": expected NAME=COMMAND");
+    }
+    std::string name = fn.substr(0, eq);
+    if (name == "lote-publish") {
+      return InvalidArgumentError("--function lote-publish: that function is built in");
+    }
+    resources.functions[name] = std::move(argv);
+  }
+  return std::make_unique<PipelineTasks>(std::move(base), std::move(models), "",
+                                         std::move(resources));
 }
 
 namespace {

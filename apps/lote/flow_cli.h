@@ -40,7 +40,9 @@ Result<std::unique_ptr<flow::HistoryStore>> OpenHistory(const HistoryFlags& f);
 struct TaskFlags {
   std::string config, pii_key_file;
   std::string s3_root;  // a distributed Map's s3://BUCKET/KEY is read at S3_ROOT/BUCKET/KEY
-  std::vector<std::string> models;  // NAME=FILE
+  std::vector<std::string> models;            // NAME=FILE
+  std::vector<std::string> athena_databases;  // NAME=OUTPUT: the catalog an Athena database reads
+  std::vector<std::string> functions;         // NAME=COMMAND: a lambda:invoke FunctionName
 };
 void AddTaskFlags(CLI::App* cmd, TaskFlags* f);
 Result<std::unique_ptr<PipelineTasks>> MakeTasks(const TaskFlags& f);

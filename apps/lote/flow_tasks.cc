@@ -1,9 +1,33 @@
-// Task resources of `lote flow` run by lote's own pipeline stages (see flow_tasks.h).
+// Task resources of `lote flow` run by lote's own code (see flow_tasks.h): the pipeline's stages,
+// SQL over an output's catalog (Athena), training (SageMaker) and local commands (Lambda).
 #include "flow_tasks.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "common.h"
+#include "lote/base/clock.h"
+#include "lote/base/digest.h"
+#include "lote/bundle/model.h"
+#include "lote/classify/intent_classifier.h"
+#include "lote/pipeline/catalog.h"
+#include "lote/pipeline/pipeline.h"
 #include "lote/pipeline/stages.h"
+#include "lote/storage/storage.h"
+#include "lote/text/utf8.h"
+
+extern char** environ;
 
 namespace lote::cli {
 namespace {
@@ -49,13 +73,434 @@ Json StageJson(const pipeline::StageReport& r) {
               {"bytes", r.bytes}};
 }
 
+// ---- lambda:invoke of a local command ----
+
+// Step Functions' limit on a task's result (256 KiB): a command printing more fails.
+constexpr size_t kMaxFunctionOutput = 256 * 1024;
+// The last stderr line quoted in a failure's cause, at most this many bytes.
+constexpr size_t kMaxCauseLine = 512;
+
+// `s` cut to at most `n` bytes at a UTF-8 character boundary.
+std::string CutUtf8(std::string s, size_t n) {
+  if (s.size() <= n) return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  s.resize(n);
+  return s + "...";
+}
+
+// The last non-empty line of `tail`, escaped and bounded.
+std::string LastLine(const std::string& tail) {
+  size_t end = tail.find_last_not_of("\r\n");
+  if (end == std::string::npos) return "";
+  size_t start = tail.find_last_of('\n', end);
+  start = start == std::string::npos ? 0 : start + 1;
+  return CutUtf8(text::EscapeControl(tail.substr(start, end + 1 - start)), kMaxCauseLine);
+}
+
+// Closes the fds it holds.
+struct Fds {
+  int fd[6] = {-1, -1, -1, -1, -1, -1};
+  ~Fds() {
+    for (int f : fd) {
+      if (f >= 0) ::close(f);
+    }
+  }
+  void Close(int i) {
+    if (fd[i] >= 0) ::close(fd[i]);
+    fd[i] = -1;
+  }
+};
+
+// Writing to a child that stopped reading raises SIGPIPE in the writing thread: it is blocked in
+// this thread while the command runs and a pending one is consumed before unblocking.
+class SigpipeBlocker {
+ public:
+  SigpipeBlocker() {
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_);
+  }
+  ~SigpipeBlocker() {
+    sigset_t pending;
+    sigpending(&pending);
+    if (!was_pending_ && sigismember(&pending, SIGPIPE) == 1) {
+      sigset_t pipe_set;
+      sigemptyset(&pipe_set);
+      sigaddset(&pipe_set, SIGPIPE);
+      struct timespec zero = {0, 0};
+      while (sigtimedwait(&pipe_set, nullptr, &zero) == -1 && errno == EINTR) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  sigset_t old_;
+  bool was_pending_ = false;
+};
+
+void WriteAllToStderr(const char* data, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(STDERR_FILENO, data, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+// Runs `argv` with `payload` on its stdin and returns lambda:invoke's result. The child gets
+// only fds 0-2 (stdin and stdout are pipes, stderr is passed through), default signal handling
+// and an empty signal mask; it is killed (SIGKILL) when the invocation is cancelled (the task's
+// TimeoutSeconds, a stop) or prints more than kMaxFunctionOutput.
+Outcome<Json> RunFunction(const std::string& name, const std::vector<std::string>& argv,
+                          const Json& payload, const flow::TaskInvocation& inv) {
+  const std::string input = payload.dump(-1, ' ', false, Json::error_handler_t::replace);
+  Fds fds;  // 0,1: stdin pipe; 2,3: stdout pipe; 4,5: stderr pipe
+  for (int i = 0; i < 3; ++i) {
+    if (::pipe2(&fds.fd[2 * i], O_CLOEXEC) != 0) {
+      return StateError{"Lambda.ServiceException",
+                        "cannot create a pipe for '" + name + "': " + std::strerror(errno)};
+    }
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds.fd[0], STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, fds.fd[3], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, fds.fd[5], STDERR_FILENO);
+  // Every other fd of this process (the history database, sockets...) is closed in the child,
+  // whether or not it was opened close-on-exec.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int spawned = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (spawned != 0) {
+    return StateError{"Lambda.Unknown", "function " + name + ": cannot run '" +
+                                            text::EscapeControl(argv[0]) +
+                                            "': " + std::strerror(spawned)};
+  }
+  fds.Close(0);
+  fds.Close(3);
+  fds.Close(5);
+  for (int i : {1, 2, 4}) ::fcntl(fds.fd[i], F_SETFL, ::fcntl(fds.fd[i], F_GETFL) | O_NONBLOCK);
+
+  SigpipeBlocker no_sigpipe;
+  std::string out, err_tail;
+  size_t written = 0;
+  bool too_big = false, cancelled = false, exited = false;
+  int status = 0;
+  std::chrono::steady_clock::time_point exited_at;
+  if (input.empty()) fds.Close(1);
+  while (fds.fd[2] >= 0 || fds.fd[4] >= 0) {
+    if (inv.cancelled && inv.cancelled()) {
+      cancelled = true;
+      break;
+    }
+    if (!exited) {
+      pid_t w = ::waitpid(pid, &status, WNOHANG);
+      if (w == pid) {
+        exited = true;
+        exited_at = std::chrono::steady_clock::now();
+      }
+    } else if (std::chrono::steady_clock::now() - exited_at > std::chrono::milliseconds(200)) {
+      // The command ended but something it started still holds its stdout or stderr.
+      break;
+    }
+    struct pollfd p[3];
+    int n = 0;
+    for (int i : {1, 2, 4}) {
+      if (fds.fd[i] < 0) continue;
+      p[n].fd = fds.fd[i];
+      p[n].events = i == 1 ? POLLOUT : POLLIN;
+      p[n].revents = 0;
+      ++n;
+    }
+    if (n == 0) break;
+    int ready = ::poll(p, static_cast<nfds_t>(n), 50);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    for (int k = 0; k < n; ++k) {
+      if (p[k].revents == 0) continue;
+      if (p[k].fd == fds.fd[1]) {
+        ssize_t w = ::write(fds.fd[1], input.data() + written, input.size() - written);
+        if (w > 0) written += static_cast<size_t>(w);
+        // EPIPE: the command does not read its input, which is its business.
+        if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == input.size()) fds.Close(1);
+        continue;
+      }
+      char buf[65536];
+      ssize_t r = ::read(p[k].fd, buf, sizeof buf);
+      if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      bool is_out = p[k].fd == fds.fd[2];
+      if (r <= 0) {
+        fds.Close(is_out ? 2 : 4);
+        continue;
+      }
+      if (is_out) {
+        out.append(buf, static_cast<size_t>(r));
+        if (out.size() > kMaxFunctionOutput) too_big = true;
+      } else {
+        WriteAllToStderr(buf, static_cast<size_t>(r));
+        err_tail.append(buf, static_cast<size_t>(r));
+        if (err_tail.size() > 8192) err_tail.erase(0, err_tail.size() - 4096);
+      }
+    }
+    if (too_big) break;
+  }
+  if (!exited && (cancelled || too_big)) ::kill(pid, SIGKILL);
+  // A command that closed its stdout and stderr may still run: wait for it, still cancellable.
+  while (!exited) {
+    pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid || (w < 0 && errno != EINTR)) break;
+    if (!cancelled && inv.cancelled && inv.cancelled()) {
+      cancelled = true;
+      ::kill(pid, SIGKILL);
+    }
+    ::usleep(20'000);
+  }
+  if (cancelled) {
+    // The executor reports the timeout or stop itself; this result is ignored.
+    return StateError{"States.Timeout", "function " + name + " was stopped"};
+  }
+  if (too_big) {
+    // Step Functions fails a task whose result is over 256 KiB with States.DataLimitExceeded.
+    return StateError{"States.DataLimitExceeded", "function " + name + " printed more than " +
+                                                      std::to_string(kMaxFunctionOutput) +
+                                                      " bytes on stdout"};
+  }
+  Json result = nullptr;
+  size_t first = out.find_first_not_of(" \t\r\n");
+  bool parsed = true;
+  if (first != std::string::npos) {
+    result = Json::parse(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), nullptr,
+                         /*allow_exceptions=*/false);
+    parsed = !result.is_discarded();
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    // A function that raised an error answers with FunctionError and a payload
+    // {"errorMessage", "errorType", ...}; Step Functions fails the task with the errorType as the
+    // error and that payload as the cause. A command that prints such an object and exits non-zero
+    // does the same; any other failure is what Lambda reports as unhandled (a crashed runtime, an
+    // exit): Step Functions' "Lambda.Unknown".
+    if (parsed && result.is_object() && result.contains("errorType") &&
+        result["errorType"].is_string() && !result["errorType"].get<std::string>().empty()) {
+      return StateError{CutUtf8(result["errorType"].get<std::string>(), 256),
+                        result.dump(-1, ' ', false, Json::error_handler_t::replace)};
+    }
+    std::string how = WIFEXITED(status)     ? "exit status " + std::to_string(WEXITSTATUS(status))
+                      : WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                            : "stopped";
+    std::string line = LastLine(err_tail);
+    Json cause{
+        {"errorType", "Runtime.ExitError"},
+        {"errorMessage", "function " + name + ": " + how + (line.empty() ? "" : ": " + line)}};
+    return StateError{"Lambda.Unknown", cause.dump(-1, ' ', false, Json::error_handler_t::replace)};
+  }
+  if (!parsed) {
+    return StateError{"Lambda.Unknown", "function " + name +
+                                            ": its stdout is not one JSON value (" +
+                                            std::to_string(out.size()) + " bytes)"};
+  }
+  return Json{{"ExecutedVersion", "$LATEST"}, {"Payload", std::move(result)}, {"StatusCode", 200}};
+}
+
+// ---- Athena ----
+
+StateError AthenaBad(const std::string& what) {
+  return StateError{"Athena.InvalidRequestException", what};
+}
+
+// Athena's QueryExecutionId: a UUID.
+std::string NewQueryId() {
+  std::string h = RandomHex(16);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20, 12);
+}
+
+int64_t NowMillis() { return SystemClock()->NowMicros() / 1000; }
+
+// ---- SageMaker training ----
+
+// A channel's data as a local file: a path or file:// URI as it is; any other storage's object
+// (s3://...) copied into a private temporary file, removed with this object.
+class LocalCopy {
+ public:
+  ~LocalCopy() {
+    if (!temp_.empty()) ::unlink(temp_.c_str());
+  }
+  Status Open(const std::string& uri) {
+    LOTE_ASSIGN_OR_RETURN(auto store, storage::OpenStorage(uri));
+    if (store->is_local()) {
+      LOTE_ASSIGN_OR_RETURN(path_, store->LocalPath(uri));
+      return Status::Ok();
+    }
+    LOTE_ASSIGN_OR_RETURN(std::string bytes, store->Read(uri));
+    std::string ext = std::filesystem::path(uri).extension().string();
+    if (ext.size() > 16) ext.clear();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "lote-train-XXXXXX").string() + ext;
+    int fd = ::mkstemps(tmpl.data(), static_cast<int>(ext.size()));
+    if (fd < 0) return UnavailableError("cannot create a temporary file for " + uri);
+    temp_ = tmpl;
+    path_ = tmpl;
+    const char* at = bytes.data();
+    size_t left = bytes.size();
+    while (left > 0) {
+      ssize_t w = ::write(fd, at, left);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        ::close(fd);
+        return ResourceExhaustedError("cannot write a temporary copy of " + uri);
+      }
+      at += w;
+      left -= static_cast<size_t>(w);
+    }
+    ::close(fd);
+    return Status::Ok();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_, temp_;
+};
+
+// The options of `lote train classify` that HyperParameters may set.
+struct TrainSettings {
+  std::string text_field = "text", label_field = "label", oos_label, name, format;
+  classify::ClassifierTrainOptions opt;
+  TrainSettings() {
+    opt.c = 1.0;
+    opt.min_df = 1;
+    opt.threads = 0;
+    opt.seed = 1;
+    opt.refit_on_dev = true;
+    opt.features.word_ngram_max = 2;
+    opt.features.char_ngram_min = 2;
+    opt.features.char_ngram_max = 5;
+    opt.features.normalizer.strip_accents = true;
+  }
+};
+
+bool ParseInt(const std::string& s, int64_t lo, int64_t hi, int64_t* v) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  long long x = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || end != s.c_str() + s.size() || x < lo || x > hi) return false;
+  *v = x;
+  return true;
+}
+
+// SageMaker passes hyperparameters as strings; they map onto `lote train classify`'s flags
+// (names as the flags', '_' or '-' alike). An unknown one or a bad value is a ValidationException.
+Status ApplyHyperParameters(const Json& hp, TrainSettings* t) {
+  if (hp.is_null()) return Status::Ok();
+  if (!hp.is_object()) return InvalidArgumentError("HyperParameters must be an object");
+  for (const auto& [key, value] : hp.items()) {
+    if (!value.is_string()) {
+      return InvalidArgumentError("HyperParameters." + key + ": must be a string");
+    }
+    std::string k = key, v = value.get<std::string>();
+    for (char& ch : k) {
+      if (ch == '_') ch = '-';
+    }
+    int64_t n = 0;
+    auto bad = [&](const std::string& want) {
+      return InvalidArgumentError("HyperParameters." + key + ": expected " + want + ", got '" +
+                                  CutUtf8(text::EscapeControl(v), 64) + "'");
+    };
+    auto boolean = [&](bool* b) -> Status {
+      if (v == "true" || v == "True") {
+        *b = true;
+      } else if (v == "false" || v == "False") {
+        *b = false;
+      } else {
+        return bad("true or false");
+      }
+      return Status::Ok();
+    };
+    if (k == "c") {
+      char* end = nullptr;
+      double c = std::strtod(v.c_str(), &end);
+      if (v.empty() || end != v.c_str() + v.size() || !(c > 0) || c > 1e6) {
+        return bad("a number > 0");
+      }
+      t->opt.c = c;
+    } else if (k == "min-df") {
+      if (!ParseInt(v, 1, 1'000'000, &n)) return bad("an integer >= 1");
+      t->opt.min_df = static_cast<int>(n);
+    } else if (k == "threads") {
+      if (!ParseInt(v, 0, 1024, &n)) return bad("an integer 0..1024");
+      t->opt.threads = static_cast<int>(n);
+    } else if (k == "seed") {
+      if (!ParseInt(v, 0, INT64_MAX, &n)) return bad("an integer >= 0");
+      t->opt.seed = static_cast<uint64_t>(n);
+    } else if (k == "word-ngrams") {
+      if (!ParseInt(v, 1, 5, &n)) return bad("an integer 1..5");
+      t->opt.features.word_ngram_max = static_cast<int>(n);
+    } else if (k == "char-min") {
+      if (!ParseInt(v, 1, 10, &n)) return bad("an integer 1..10");
+      t->opt.features.char_ngram_min = static_cast<int>(n);
+    } else if (k == "char-max") {
+      if (!ParseInt(v, 0, 10, &n)) return bad("an integer 0..10");
+      t->opt.features.char_ngram_max = static_cast<int>(n);
+    } else if (k == "keep-accents") {
+      bool keep = false;
+      LOTE_RETURN_IF_ERROR(boolean(&keep));
+      t->opt.features.normalizer.strip_accents = !keep;
+    } else if (k == "no-refit") {
+      bool no_refit = false;
+      LOTE_RETURN_IF_ERROR(boolean(&no_refit));
+      t->opt.refit_on_dev = !no_refit;
+    } else if (k == "text-field") {
+      t->text_field = v;
+    } else if (k == "label-field") {
+      t->label_field = v;
+    } else if (k == "oos-label") {
+      t->oos_label = v;
+    } else if (k == "name") {
+      t->name = v;
+    } else if (k == "format") {
+      if (v != "csv" && v != "jsonl") return bad("csv or jsonl");
+      t->format = v;
+    } else {
+      return InvalidArgumentError(
+          "HyperParameters." + CutUtf8(text::EscapeControl(key), 64) +
+          ": not a hyperparameter of lote train classify (c, min_df, threads, seed, word_ngrams, "
+          "char_min, char_max, keep_accents, no_refit, text_field, label_field, oos_label, name, "
+          "format)");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 PipelineTasks::PipelineTasks(RunConfig base, std::map<std::string, std::string> models,
-                             std::string default_model)
+                             std::string default_model, LocalResources resources)
     : base_(std::move(base)),
       models_(std::move(models)),
-      default_model_(std::move(default_model)) {}
+      default_model_(std::move(default_model)),
+      resources_(std::move(resources)) {}
 
 Outcome<Json> PipelineTasks::Invoke(const flow::TaskInvocation& inv) {
   const std::string& r = inv.resource;
@@ -63,6 +508,9 @@ Outcome<Json> PipelineTasks::Invoke(const flow::TaskInvocation& inv) {
   if (r == "arn:aws:states:::glue:startJobRun.sync") return Processing(inv, true);
   if (r == "arn:aws:states:::sagemaker:createTransformJob.sync") return Transform(inv);
   if (r == "arn:aws:states:::lambda:invoke") return Lambda(inv);
+  if (r == "arn:aws:states:::athena:startQueryExecution.sync") return AthenaQuery(inv);
+  if (r == "arn:aws:states:::athena:getQueryResults") return AthenaResults(inv);
+  if (r == "arn:aws:states:::sagemaker:createTrainingJob.sync") return Training(inv);
   return flow::RuntimeError("lote runs no Task resource '" + r +
                             "' on this machine (docs/flow.md lists the resources it runs)");
 }
@@ -139,11 +587,16 @@ Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
                                          ? function.find(":function:") + 10
                                          : 0);
   if (size_t colon = base.find(':'); colon != std::string::npos) base.resize(colon);
+  Json payload = p.contains("Payload") ? p["Payload"] : Json::object();
+  if (auto command = resources_.functions.find(base); command != resources_.functions.end()) {
+    return RunFunction(base, command->second, payload, inv);
+  }
   if (base != "lote-publish") {
     return StateError{"Lambda.ResourceNotFoundException",
-                      "no built-in handler named '" + function + "' (lote-publish)"};
+                      "no function named '" + function +
+                          "' (built in: lote-publish; others by lote flow run --function "
+                          "NAME=COMMAND)"};
   }
-  Json payload = p.contains("Payload") ? p["Payload"] : Json::object();
   std::string output = StringAt(payload, {"output"});
   if (output.empty()) return BadRequest("Lambda", "lote-publish needs Payload.output");
   pipeline::PipelineOptions o = base_.pipeline;
@@ -160,6 +613,366 @@ Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
               {"manifest", report->manifest_uri}};
   // lambda:invoke's response shape: the function's result is under Payload.
   return Json{{"ExecutedVersion", "$LATEST"}, {"Payload", std::move(result)}, {"StatusCode", 200}};
+}
+
+// Athena's StartQueryExecution + GetQueryExecution (.sync): the query runs, read-only, on the
+// catalog of the output that --athena-database maps QueryExecutionContext.Database to.
+Outcome<Json> PipelineTasks::AthenaQuery(const flow::TaskInvocation& inv) {
+  const Json& p = inv.parameters;
+  const int64_t submitted = NowMillis();
+  std::string sql = StringAt(p, {"QueryString"});
+  if (sql.empty()) return AthenaBad("QueryString is required");
+  // No Database: Athena's "default" database.
+  std::string database = StringAt(p, {"QueryExecutionContext", "Database"});
+  if (database.empty()) database = "default";
+  std::string work_group = StringAt(p, {"WorkGroup"});
+  if (work_group.empty()) work_group = "primary";
+  std::string location = StringAt(p, {"ResultConfiguration", "OutputLocation"});
+  auto db = resources_.athena_databases.find(database);
+  if (db == resources_.athena_databases.end()) {
+    return AthenaBad("no database named '" + CutUtf8(text::EscapeControl(database), 128) +
+                     "' (lote flow run --athena-database NAME=OUTPUT)");
+  }
+  const std::string& output = db->second;
+  pipeline::PipelineOptions o = base_.pipeline;
+  o.output_uri = output;
+  auto store = storage::OpenStorage(output);
+  if (!store.ok()) return StageError(store.status());
+  std::string catalog;
+  if (!(*store)->is_local()) {
+    // An output on an object store: its local catalog cache is brought up to date from the
+    // ledger there first, as `lote query --output` does; one sync per output at a time.
+    std::shared_ptr<std::mutex> output_mu;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto& m = catalog_mu_[output];
+      if (!m) m = std::make_shared<std::mutex>();
+      output_mu = m;
+    }
+    std::lock_guard<std::mutex> lock(*output_mu);
+    auto ledger = pipeline::OpenOutputLedger(o, /*writer=*/false, nullptr, &catalog);
+    if (!ledger.ok()) return StageError(ledger.status());
+  } else {
+    auto path = pipeline::ResolveCatalogPath(o);
+    if (!path.ok()) return StageError(path.status());
+    catalog = *path;
+  }
+  pipeline::QueryOptions qo;
+  qo.max_result_bytes = size_t{64} << 20;  // kept in memory for getQueryResults
+  if (inv.timeout_seconds > 0 && inv.timeout_seconds < 60) {
+    qo.time_budget = std::chrono::milliseconds(static_cast<int64_t>(inv.timeout_seconds * 1000));
+  }
+  const int64_t start = SystemClock()->MonotonicNanos();
+  auto result = pipeline::QueryCatalog(catalog, sql, qo);
+  if (!result.ok()) {
+    // Athena refuses SQL it cannot run with InvalidRequestException; the cause is SQLite's
+    // message about the statement (it names the SQL's own tokens, never a row's values).
+    const Status& s = result.status();
+    if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound) {
+      return AthenaBad("query failed: " + CutUtf8(text::EscapeControl(s.message()), 1024));
+    }
+    return StageError(s);
+  }
+  const int64_t engine_ms = (SystemClock()->MonotonicNanos() - start) / 1'000'000;
+  // Formatted before the values move into what is kept.
+  const std::string csv =
+      location.empty() ? "" : pipeline::FormatQueryResult(*result, pipeline::QueryFormat::kCsv);
+  auto stored = std::make_shared<StoredResult>();
+  stored->id = NewQueryId();
+  stored->columns = result->columns;
+  stored->types.assign(result->columns.size(), "");
+  size_t bytes = 0;
+  for (auto& row : result->rows) {
+    std::vector<std::optional<std::string>> r;
+    r.reserve(row.size());
+    for (size_t i = 0; i < row.size(); ++i) {
+      using T = pipeline::QueryValue::Type;
+      std::string& type = stored->types[i];
+      if (row[i].type == T::kNull) {
+        r.emplace_back(std::nullopt);
+        continue;
+      }
+      std::string t = row[i].type == T::kInteger ? "bigint"
+                      : row[i].type == T::kReal  ? "double"
+                                                 : "varchar";
+      if (type.empty() || (type == "bigint" && t == "double")) {
+        type = t;
+      } else if (type != t && !(type == "double" && t == "bigint")) {
+        type = "varchar";
+      }
+      bytes += row[i].text.size() + sizeof(std::string);
+      r.emplace_back(std::move(row[i].text));
+    }
+    stored->rows.push_back(std::move(r));
+  }
+  for (std::string& t : stored->types) {
+    if (t.empty()) t = "varchar";
+  }
+  stored->bytes = bytes;
+  std::string result_uri;
+  if (!location.empty()) {
+    // As Athena: OutputLocation/QueryExecutionId.csv, a header and RFC 4180 rows.
+    result_uri = storage::JoinUri(location, stored->id + ".csv");
+    auto out = storage::OpenStorage(result_uri);
+    if (!out.ok()) return StageError(out.status());
+    Status w = (*out)->Write(result_uri, csv);
+    if (!w.ok()) return StageError(w);
+  }
+  const size_t rows = stored->rows.size();
+  {
+    // The results of this process's latest queries, for getQueryResults (bounded).
+    constexpr size_t kMaxKeptBytes = size_t{256} << 20;
+    constexpr size_t kMaxKept = 64;
+    std::lock_guard<std::mutex> lock(mu_);
+    results_.push_back(stored);
+    result_bytes_ += bytes;
+    while (results_.size() > 1 && (results_.size() > kMaxKept || result_bytes_ > kMaxKeptBytes)) {
+      result_bytes_ -= std::min(result_bytes_, results_.front()->bytes);
+      results_.pop_front();
+    }
+  }
+  Json execution{{"QueryExecutionId", stored->id}, {"Query", sql}, {"StatementType", "DML"}};
+  if (!result_uri.empty()) {
+    execution["ResultConfiguration"] = Json{{"OutputLocation", result_uri}};
+  }
+  execution["QueryExecutionContext"] = Json{{"Database", database}, {"Catalog", "AwsDataCatalog"}};
+  execution["Status"] = Json{{"State", "SUCCEEDED"},
+                             {"SubmissionDateTime", submitted},
+                             {"CompletionDateTime", NowMillis()}};
+  // DataScannedInBytes: lote reads a local SQLite catalog, not S3 objects; it reports 0.
+  execution["Statistics"] = Json{{"EngineExecutionTimeInMillis", engine_ms},
+                                 {"DataScannedInBytes", 0},
+                                 {"TotalExecutionTimeInMillis", NowMillis() - submitted},
+                                 {"QueryQueueTimeInMillis", 0},
+                                 {"ServiceProcessingTimeInMillis", 0}};
+  execution["WorkGroup"] = work_group;
+  return Json{{"QueryExecution", std::move(execution)},
+              {"Lote", Json{{"output", output}, {"rows", rows}}}};
+}
+
+// Athena's GetQueryResults for a query this process ran: the header row first (as Athena gives
+// it for a SELECT), then the rows, MaxResults (1..1000, default 1000) per page.
+Outcome<Json> PipelineTasks::AthenaResults(const flow::TaskInvocation& inv) {
+  const Json& p = inv.parameters;
+  std::string id = StringAt(p, {"QueryExecutionId"});
+  if (id.empty()) return AthenaBad("QueryExecutionId is required");
+  int64_t max_results = 1000;
+  if (p.contains("MaxResults")) {
+    const Json& m = p["MaxResults"];
+    if (!m.is_number_integer() || m.get<int64_t>() < 1 || m.get<int64_t>() > 1000) {
+      return AthenaBad("MaxResults must be an integer from 1 to 1000");
+    }
+    max_results = m.get<int64_t>();
+  }
+  std::shared_ptr<const StoredResult> r;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& kept : results_) {
+      if (kept->id == id) r = kept;
+    }
+  }
+  if (!r) {
+    return AthenaBad("QueryExecution " + CutUtf8(text::EscapeControl(id), 64) +
+                     " was not found (lote answers getQueryResults for the queries this process "
+                     "ran, the latest 64)");
+  }
+  // NextToken: "<id>/<offset>", offset counting the header row.
+  size_t offset = 0;
+  std::string token = StringAt(p, {"NextToken"});
+  if (!token.empty()) {
+    int64_t at = 0;
+    if (token.size() <= id.size() + 1 || token.compare(0, id.size() + 1, id + "/") != 0 ||
+        !ParseInt(token.substr(id.size() + 1), 1, static_cast<int64_t>(r->rows.size()), &at)) {
+      return AthenaBad("NextToken is not a token of this query's results");
+    }
+    offset = static_cast<size_t>(at);
+  }
+  const size_t total = r->rows.size() + 1;
+  const size_t end = std::min(total, offset + static_cast<size_t>(max_results));
+  Json rows = Json::array();
+  for (size_t i = offset; i < end; ++i) {
+    Json data = Json::array();
+    if (i == 0) {
+      for (const std::string& c : r->columns) data.push_back(Json{{"VarCharValue", c}});
+    } else {
+      // A NULL is a Datum without VarCharValue.
+      for (const auto& v : r->rows[i - 1]) {
+        data.push_back(v ? Json{{"VarCharValue", *v}} : Json::object());
+      }
+    }
+    rows.push_back(Json{{"Data", std::move(data)}});
+  }
+  Json columns = Json::array();
+  for (size_t i = 0; i < r->columns.size(); ++i) {
+    const std::string& t = r->types[i];
+    columns.push_back(Json{{"CatalogName", "hive"},
+                           {"SchemaName", ""},
+                           {"TableName", ""},
+                           {"Name", r->columns[i]},
+                           {"Label", r->columns[i]},
+                           {"Type", t},
+                           {"Precision", t == "bigint"   ? 19
+                                         : t == "double" ? 17
+                                                         : 2147483647},
+                           {"Scale", 0},
+                           {"Nullable", "UNKNOWN"},
+                           {"CaseSensitive", t == "varchar"}});
+  }
+  Json out{{"UpdateCount", 0},
+           {"ResultSet", Json{{"Rows", std::move(rows)},
+                              {"ResultSetMetadata", Json{{"ColumnInfo", std::move(columns)}}}}}};
+  if (end < total) out["NextToken"] = id + "/" + std::to_string(end);
+  return out;
+}
+
+// SageMaker's CreateTrainingJob + DescribeTrainingJob (.sync): `lote train classify` in this
+// process, the model written to S3OutputPath/TrainingJobName/output/model.lote.
+Outcome<Json> PipelineTasks::Training(const flow::TaskInvocation& inv) {
+  const Json& p = inv.parameters;
+  const int64_t start_ms = NowMillis();
+  std::string job = StringAt(p, {"TrainingJobName"});
+  std::string output_path = StringAt(p, {"OutputDataConfig", "S3OutputPath"});
+  if (job.empty() || output_path.empty()) {
+    return BadRequest("SageMaker",
+                      "TrainingJobName and OutputDataConfig.S3OutputPath are required");
+  }
+  if (job.find('/') != std::string::npos || job.size() > 63) {
+    return BadRequest("SageMaker", "TrainingJobName must be at most 63 characters without '/'");
+  }
+  std::string train_uri, dev_uri, train_type, dev_type;
+  const Json* channels = p.contains("InputDataConfig") ? &p["InputDataConfig"] : nullptr;
+  if (channels == nullptr || !channels->is_array()) {
+    return BadRequest("SageMaker", "InputDataConfig must be an array of channels");
+  }
+  for (const Json& c : *channels) {
+    std::string name = StringAt(c, {"ChannelName"});
+    std::string uri = StringAt(c, {"DataSource", "S3DataSource", "S3Uri"});
+    if (uri.empty()) {
+      return BadRequest("SageMaker", "InputDataConfig channel '" + name +
+                                         "': DataSource.S3DataSource.S3Uri is required");
+    }
+    std::string type = StringAt(c, {"ContentType"});
+    std::string* slot = name == "train"                           ? &train_uri
+                        : (name == "validation" || name == "dev") ? &dev_uri
+                                                                  : nullptr;
+    if (slot == nullptr) {
+      return BadRequest("SageMaker", "InputDataConfig channel '" +
+                                         CutUtf8(text::EscapeControl(name), 64) +
+                                         "': lote trains from channels train and validation "
+                                         "(or dev)");
+    }
+    if (!slot->empty()) {
+      return BadRequest("SageMaker", "InputDataConfig: two channels give the " +
+                                         std::string(slot == &train_uri ? "train" : "validation") +
+                                         " data");
+    }
+    *slot = uri;
+    (slot == &train_uri ? train_type : dev_type) = type;
+  }
+  if (train_uri.empty()) return BadRequest("SageMaker", "InputDataConfig needs a channel 'train'");
+  TrainSettings t;
+  Status hp =
+      ApplyHyperParameters(p.contains("HyperParameters") ? p["HyperParameters"] : Json(), &t);
+  if (!hp.ok()) return BadRequest("SageMaker", hp.message());
+
+  // A channel's format: the format hyperparameter, else its ContentType, else its extension.
+  auto format_of = [&t](const std::string& path, const std::string& type) {
+    std::string f = t.format;
+    if (f.empty() && type == "text/csv") f = "csv";
+    if (f.empty() && (type == "application/jsonlines" || type == "application/x-jsonlines")) {
+      f = "jsonl";
+    }
+    return ResolveFormat(path, f);
+  };
+  auto read = [&](const std::string& path,
+                  const std::string& type) -> Result<std::vector<classify::LabeledText>> {
+    LOTE_ASSIGN_OR_RETURN(io::Format format, format_of(path, type));
+    LOTE_ASSIGN_OR_RETURN(auto rows, ReadLabeledFile(path, format, t.text_field, t.label_field));
+    std::vector<classify::LabeledText> out;
+    out.reserve(rows.size());
+    for (auto& r : rows) out.push_back({std::move(r.text), std::move(r.label)});
+    return out;
+  };
+  LocalCopy train_file, dev_file;
+  Status s = train_file.Open(train_uri);
+  if (!s.ok()) return StageError(s.WithContext("channel train"));
+  auto train = read(train_file.path(), train_type);
+  if (!train.ok()) return StageError(train.status());
+  std::vector<classify::LabeledText> dev;
+  Json prov;
+  auto train_sha = FileSha256(train_file.path());
+  if (!train_sha.ok()) return StageError(train_sha.status());
+  prov["train_file"] = std::filesystem::path(train_uri).filename().string();
+  prov["train_sha256"] = *train_sha;
+  if (!dev_uri.empty()) {
+    s = dev_file.Open(dev_uri);
+    if (!s.ok()) return StageError(s.WithContext("channel validation"));
+    auto d = read(dev_file.path(), dev_type);
+    if (!d.ok()) return StageError(d.status());
+    dev = std::move(d).value();
+    auto dev_sha = FileSha256(dev_file.path());
+    if (!dev_sha.ok()) return StageError(dev_sha.status());
+    prov["dev_file"] = std::filesystem::path(dev_uri).filename().string();
+    prov["dev_sha256"] = *dev_sha;
+  }
+  t.opt.oos_label = t.oos_label;
+  t.opt.provenance_json = prov.dump();
+  classify::ClassifierTrainReport rep;
+  auto clf = classify::IntentClassifier::Train(*train, dev, t.opt, &rep);
+  if (!clf.ok()) return StageError(clf.status());
+  auto created_at = ModelTimestamp();
+  if (!created_at.ok()) return StageError(created_at.status());
+  model::ModelFile file;
+  (*clf)->Save(&file);
+  std::string parts = "{\"classifier\":" + (*clf)->MetadataJson() + "}";
+  std::string version_id;
+  std::string bytes = bundle::FinishModelFile(&file, t.name.empty() ? job : t.name, *created_at,
+                                              parts, &version_id);
+  // SageMaker writes S3OutputPath/TrainingJobName/output/model.tar.gz; lote writes its model
+  // file there under the name lote's own commands load.
+  const std::string model_uri = storage::JoinUri(output_path, job + "/output/model.lote");
+  auto out = storage::OpenStorage(model_uri);
+  if (!out.ok()) return StageError(out.status());
+  s = (*out)->Write(model_uri, bytes);
+  if (!s.ok()) return StageError(s);
+
+  const int64_t end_ms = NowMillis();
+  Json metrics = Json::array();
+  auto metric = [&](const char* name, double v) {
+    metrics.push_back(Json{{"MetricName", name}, {"Value", v}, {"Timestamp", end_ms}});
+  };
+  if (rep.dev_rows > 0) {
+    metric("validation:accuracy", rep.dev_accuracy);
+    metric("validation:macro_f1", rep.dev_macro_f1);
+    metric("validation:ece", rep.dev_ece);
+    if ((*clf)->oos_label() >= 0) {
+      metric("validation:in_scope_accuracy", rep.dev_in_scope_accuracy);
+      metric("validation:oos_recall", rep.dev_oos_recall);
+    }
+  }
+  const int64_t seconds = std::max<int64_t>(1, (end_ms - start_ms + 999) / 1000);
+  Json result{{"TrainingJobName", job},
+              {"TrainingJobArn", "arn:aws:sagemaker:local:000000000000:training-job/" + job},
+              {"TrainingJobStatus", "Completed"},
+              {"SecondaryStatus", "Completed"},
+              {"HyperParameters", p.contains("HyperParameters") ? p["HyperParameters"] : Json()},
+              {"InputDataConfig", *channels},
+              {"OutputDataConfig", p["OutputDataConfig"]},
+              {"ModelArtifacts", Json{{"S3ModelArtifacts", model_uri}}},
+              {"FinalMetricDataList", std::move(metrics)},
+              {"CreationTime", start_ms},
+              {"TrainingStartTime", start_ms},
+              {"TrainingEndTime", end_ms},
+              {"TrainingTimeInSeconds", seconds},
+              {"BillableTimeInSeconds", seconds}};
+  if (result["HyperParameters"].is_null()) result.erase("HyperParameters");
+  Json warnings = Json::array();
+  for (const std::string& w : rep.warnings) warnings.push_back(w);
+  result["Lote"] = Json{{"versionId", version_id},        {"labels", (*clf)->labels().size()},
+                        {"trainRows", rep.train_rows},    {"devRows", rep.dev_rows},
+                        {"features", rep.features},       {"temperature", rep.temperature},
+                        {"warnings", std::move(warnings)}};
+  return result;
 }
 
 }  // namespace lote::cli

@@ -3,20 +3,36 @@
 //   arn:aws:states:::sagemaker:createProcessingJob.sync, glue:startJobRun.sync -> ingest + prep
 //   arn:aws:states:::sagemaker:createTransformJob.sync                         -> infer
 //   arn:aws:states:::lambda:invoke with FunctionName lote-publish              -> publish
+//   arn:aws:states:::lambda:invoke with a FunctionName of --function          -> a command
+//   arn:aws:states:::athena:startQueryExecution.sync, athena:getQueryResults  -> lote query
+//   arn:aws:states:::sagemaker:createTrainingJob.sync                         -> lote train
 // The result has the shape of the service's Describe* response, plus a "Lote" object with the
 // stage's report. Stage failures become task errors named "Lote.<StatusCode>" (e.g.
 // "Lote.Unavailable": the output is locked or the store unreachable, worth a Retry).
 #ifndef LOTE_APPS_LOTE_FLOW_TASKS_H_
 #define LOTE_APPS_LOTE_FLOW_TASKS_H_
 
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "lote/flow/executor.h"
 #include "pipeline_config.h"
 
 namespace lote::cli {
+
+// The resources beside the pipeline's stages (lote flow run --athena-database, --function).
+struct LocalResources {
+  // Athena database name (QueryExecutionContext.Database) -> the pipeline output whose catalog
+  // answers its queries (a folder or an s3:// output, whose local cache is brought up to date).
+  std::map<std::string, std::string> athena_databases;
+  // Lambda FunctionName -> the command's argv (no shell).
+  std::map<std::string, std::vector<std::string>> functions;
+};
 
 class PipelineTasks : public flow::TaskHandler {
  public:
@@ -24,7 +40,7 @@ class PipelineTasks : public flow::TaskHandler {
   // ModelName -> model file; a ModelName not in it runs `default_model` when that is set
   // (`lote watch --flow` with its --model), else fails with SageMaker.ResourceNotFound.
   PipelineTasks(RunConfig base, std::map<std::string, std::string> models,
-                std::string default_model = "");
+                std::string default_model = "", LocalResources resources = {});
 
   flow::Outcome<flow::Json> Invoke(const flow::TaskInvocation& invocation) override;
 
@@ -32,10 +48,30 @@ class PipelineTasks : public flow::TaskHandler {
   flow::Outcome<flow::Json> Processing(const flow::TaskInvocation& inv, bool glue);
   flow::Outcome<flow::Json> Transform(const flow::TaskInvocation& inv);
   flow::Outcome<flow::Json> Lambda(const flow::TaskInvocation& inv);
+  flow::Outcome<flow::Json> AthenaQuery(const flow::TaskInvocation& inv);
+  flow::Outcome<flow::Json> AthenaResults(const flow::TaskInvocation& inv);
+  flow::Outcome<flow::Json> Training(const flow::TaskInvocation& inv);
+
+  // A query's result, kept for athena:getQueryResults.
+  struct StoredResult {
+    std::string id;
+    std::vector<std::string> columns;
+    std::vector<std::string> types;  // Athena's: varchar, bigint, double
+    std::vector<std::vector<std::optional<std::string>>> rows;
+    size_t bytes = 0;  // of the values, counted against the bound on what is kept
+  };
 
   RunConfig base_;
   std::map<std::string, std::string> models_;
   std::string default_model_;
+  LocalResources resources_;
+
+  std::mutex mu_;  // guards results_, result_bytes_ and catalog_mu_
+  // The latest query results of this process, oldest first (at most 64 and 256 MiB).
+  std::deque<std::shared_ptr<const StoredResult>> results_;
+  size_t result_bytes_ = 0;
+  // One mutex per output: an s3:// output's catalog cache is synced by one query at a time.
+  std::map<std::string, std::shared_ptr<std::mutex>> catalog_mu_;
 };
 
 }  // namespace lote::cli
