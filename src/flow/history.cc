@@ -8,6 +8,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "flow/flow_internal.h"
 #include "lote/base/clock.h"
 
 namespace lote::flow {
@@ -128,13 +129,9 @@ class MemoryHistory : public HistoryStore {
                 std::span<const Checkpoint> checkpoints) override {
     std::lock_guard<std::mutex> lock(mu_);
     LOTE_ASSIGN_OR_RETURN(Execution * e, Find(name));
-    if (e->owner.empty() || e->owner != owner) return LostLease(name);
+    if (e->owner.empty() || e->owner != owner) return LostLeaseError(name);
     // Everything is checked before anything changes: a failed Append leaves nothing.
-    int64_t next = e->events.empty() ? 1 : e->events.back().id + 1;
-    for (const HistoryEvent& ev : events) {
-      if (ev.id != next) return NotContiguous(name, ev.id, next);
-      ++next;
-    }
+    LOTE_RETURN_IF_ERROR(CheckEventIds(name, e->events.empty() ? 0 : e->events.back().id, events));
     e->events.insert(e->events.end(), events.begin(), events.end());
     for (const Checkpoint& c : checkpoints) e->checkpoints[c.key] = c.value;
     return Status::Ok();
@@ -143,12 +140,10 @@ class MemoryHistory : public HistoryStore {
   Status Finish(const std::string& name, const std::string& owner, ExecutionStatus status,
                 const std::optional<std::string>& output, const std::optional<StateError>& error,
                 int64_t stop_micros) override {
-    if (status == ExecutionStatus::kRunning) {
-      return InvalidArgumentError("Finish " + name + ": RUNNING is not a final status");
-    }
+    LOTE_RETURN_IF_ERROR(CheckFinalStatus(name, status));
     std::lock_guard<std::mutex> lock(mu_);
     LOTE_ASSIGN_OR_RETURN(Execution * e, Find(name));
-    if (e->owner.empty() || e->owner != owner) return LostLease(name);
+    if (e->owner.empty() || e->owner != owner) return LostLeaseError(name);
     e->record.status = status;
     e->record.output = output;
     e->record.error = error;
@@ -226,16 +221,6 @@ class MemoryHistory : public HistoryStore {
     auto it = executions_.find(name);
     if (it == executions_.end()) return NotFoundError("no execution named " + name);
     return &it->second;
-  }
-  static Status LostLease(const std::string& name) {
-    return AbortedError("execution " + name +
-                        " is no longer held by this runner (another process took it over, or it "
-                        "was finished or stopped)");
-  }
-  static Status NotContiguous(const std::string& name, int64_t got, int64_t want) {
-    return FailedPreconditionError("execution " + name + ": event id " + std::to_string(got) +
-                                   " does not follow the stored history (expected " +
-                                   std::to_string(want) + ")");
   }
 
   std::mutex mu_;

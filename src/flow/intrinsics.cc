@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "flow/flow_internal.h"
 #include "lote/flow/json_path.h"
 
 namespace lote::flow {
@@ -314,23 +315,6 @@ StateError Failure(const FnSpec& spec, const std::string& why) {
   return StateError{kStatesIntrinsicFailure, "States." + std::string(spec.name) + ": " + why};
 }
 
-const char* TypeName(const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::null:
-      return "null";
-    default:
-      return "a number";
-  }
-}
-
 std::string Ordinal(size_t i) {
   static const char* kNames[] = {"first", "second", "third"};
   return i < 3 ? kNames[i] : "argument " + std::to_string(i + 1);
@@ -599,8 +583,8 @@ Outcome<Json> Call(const Node& node, const Json& input, const Json& context) {
   }
   auto need = [&](size_t i, bool ok, const char* what) -> std::optional<StateError> {
     if (ok) return std::nullopt;
-    return Failure(
-        spec, "the " + Ordinal(i) + " argument must be " + what + ", got " + TypeName(args[i]));
+    return Failure(spec, "the " + Ordinal(i) + " argument must be " + what + ", got " +
+                             JsonTypePhrase(args[i]));
   };
 #define LOTE_NEED_(i, cond, what)                            \
   do {                                                       \
@@ -690,8 +674,9 @@ Outcome<Json> Call(const Node& node, const Json& input, const Json& context) {
       for (size_t i = 0; i < 3; ++i) {
         v[i] = ToInteger(args[i], /*round=*/false);
         if (!v[i]) {
-          return Failure(spec, "the " + Ordinal(i) + " argument must be an integer, got " +
-                                   (args[i].is_number() ? args[i].dump() : TypeName(args[i])));
+          return Failure(spec,
+                         "the " + Ordinal(i) + " argument must be an integer, got " +
+                             (args[i].is_number() ? args[i].dump() : JsonTypePhrase(args[i])));
         }
       }
       int64_t start = *v[0];
@@ -800,8 +785,8 @@ Outcome<Json> Call(const Node& node, const Json& input, const Json& context) {
       for (size_t i = 0; i < args.size(); ++i) {
         v[i] = ToInteger(args[i], /*round=*/true);
         if (!v[i]) {
-          return Failure(
-              spec, "the " + Ordinal(i) + " argument must be an integer, got " + TypeName(args[i]));
+          return Failure(spec, "the " + Ordinal(i) + " argument must be an integer, got " +
+                                   JsonTypePhrase(args[i]));
         }
       }
       int64_t start = *v[0];
@@ -826,10 +811,11 @@ Outcome<Json> Call(const Node& node, const Json& input, const Json& context) {
         // AWS: integer values between -2147483648 and 2147483647.
         if (!v || *v < std::numeric_limits<int32_t>::min() ||
             *v > std::numeric_limits<int32_t>::max()) {
-          return Failure(spec, "the " + Ordinal(i) +
-                                   " argument must be an integer between -2147483648 and "
-                                   "2147483647, got " +
-                                   (args[i].is_number() ? args[i].dump() : TypeName(args[i])));
+          return Failure(spec,
+                         "the " + Ordinal(i) +
+                             " argument must be an integer between -2147483648 and "
+                             "2147483647, got " +
+                             (args[i].is_number() ? args[i].dump() : JsonTypePhrase(args[i])));
         }
         sum += *v;
       }

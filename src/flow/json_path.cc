@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "flow/flow_internal.h"
+
 namespace lote::flow {
 namespace path_internal {
 struct Filter;
@@ -648,23 +650,6 @@ std::optional<Json> JsonPath::Select(const Json& input, const Json& context) con
 
 namespace {
 
-const char* TypeName(const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::null:
-      return "null";
-    default:
-      return "a number";
-  }
-}
-
 StateError PlaceFailure(const JsonPath& path, const std::string& why) {
   return StateError{kStatesResultPathMatchFailure,
                     "Unable to apply ReferencePath " + path.text() + " to the input: " + why};
@@ -685,7 +670,7 @@ Outcome<Json> PlaceAt(const JsonPath& path, Json input, Json result) {
     bool last = i + 1 == steps.size();
     if (step.kind == JsonPath::Step::Kind::kName) {
       if (!node->is_object()) {
-        return PlaceFailure(path, where + " is " + TypeName(*node) + ", not an object");
+        return PlaceFailure(path, where + " is " + JsonTypePhrase(*node) + ", not an object");
       }
       auto it = node->find(step.name);
       if (last) {
@@ -707,7 +692,7 @@ Outcome<Json> PlaceAt(const JsonPath& path, Json input, Json result) {
       where += "." + step.name;
     } else {
       if (!node->is_array()) {
-        return PlaceFailure(path, where + " is " + TypeName(*node) + ", not an array");
+        return PlaceFailure(path, where + " is " + JsonTypePhrase(*node) + ", not an array");
       }
       int64_t size = static_cast<int64_t>(node->size());
       int64_t index = step.index < 0 ? step.index + size : step.index;

@@ -31,29 +31,6 @@ bool ParseInvocationKey(std::string_view key, int* first, int* last) {
   return number(key.substr(0, dash), first) && number(key.substr(dash + 1), last);
 }
 
-std::string_view TypeName(StateType type) {
-  // Local (not definition.cc's StateTypeName) so that mocks do not pull the definition parser in.
-  switch (type) {
-    case StateType::kTask:
-      return "Task";
-    case StateType::kPass:
-      return "Pass";
-    case StateType::kChoice:
-      return "Choice";
-    case StateType::kWait:
-      return "Wait";
-    case StateType::kSucceed:
-      return "Succeed";
-    case StateType::kFail:
-      return "Fail";
-    case StateType::kParallel:
-      return "Parallel";
-    case StateType::kMap:
-      return "Map";
-  }
-  return "?";
-}
-
 // Every state named `name` in `machine`, its Parallel branches and Map item processors.
 void FindStates(const StateMachine& machine, std::string_view name,
                 std::vector<const State*>* found) {
@@ -315,7 +292,8 @@ Result<MockCase> MockConfig::Case(std::string_view state_machine, std::string_vi
     bool all_tasks = true;
     for (const State* s : found) {
       if (s->type != StateType::kTask) {
-        errors.push_back(at + ": state '" + state + "' is a " + std::string(TypeName(s->type)) +
+        errors.push_back(at + ": state '" + state + "' is a " +
+                         std::string(StateTypeName(s->type)) +
                          " state; only Task states can be mocked");
         all_tasks = false;
         break;

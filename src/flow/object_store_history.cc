@@ -29,6 +29,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "flow/flow_internal.h"
 #include "lote/base/clock.h"
 #include "lote/flow/history.h"
 #include "lote/storage/storage.h"
@@ -241,16 +242,8 @@ class ObjectStoreHistory : public HistoryStore {
     Json cps = Json::array();
     for (const Checkpoint& c : checkpoints) cps.push_back(Json{{"key", c.key}, {"value", c.value}});
     return Write(h, [&](const Execution& e) -> Result<Json> {
-      if (e.owner.empty() || e.owner != owner) return LostLease(name);
-      int64_t next = e.last_event_id + 1;
-      for (const HistoryEvent& ev : events) {
-        if (ev.id != next) {
-          return FailedPreconditionError(
-              "execution " + name + ": event id " + std::to_string(ev.id) +
-              " does not follow the stored history (expected " + std::to_string(next) + ")");
-        }
-        ++next;
-      }
+      if (e.owner.empty() || e.owner != owner) return LostLeaseError(name);
+      LOTE_RETURN_IF_ERROR(CheckEventIds(name, e.last_event_id, events));
       return Json{{"type", "append"}, {"owner", owner}, {"events", evs}, {"checkpoints", cps}};
     });
   }
@@ -258,12 +251,10 @@ class ObjectStoreHistory : public HistoryStore {
   Status Finish(const std::string& name, const std::string& owner, ExecutionStatus status,
                 const std::optional<std::string>& output, const std::optional<StateError>& error,
                 int64_t stop_micros) override {
-    if (status == ExecutionStatus::kRunning) {
-      return InvalidArgumentError("Finish " + name + ": RUNNING is not a final status");
-    }
+    LOTE_RETURN_IF_ERROR(CheckFinalStatus(name, status));
     LOTE_ASSIGN_OR_RETURN(Handle h, Load(name, /*sync=*/false));
     return Write(h, [&](const Execution& e) -> Result<Json> {
-      if (e.owner.empty() || e.owner != owner) return LostLease(name);
+      if (e.owner.empty() || e.owner != owner) return LostLeaseError(name);
       Json entry{{"type", "finish"},
                  {"owner", owner},
                  {"status", ExecutionStatusName(status)},
@@ -653,11 +644,6 @@ class ObjectStoreHistory : public HistoryStore {
     return FailedPreconditionError("execution " + e.name + " is " +
                                    std::string(ExecutionStatusName(e.record.status)) +
                                    ", not RUNNING");
-  }
-  static Status LostLease(const std::string& name) {
-    return AbortedError("execution " + name +
-                        " is no longer held by this runner (another process took it over, or it "
-                        "was finished or stopped)");
   }
 
  public:

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "flow/flow_internal.h"
 #include "lote/base/clock.h"
 #include "lote/flow/history.h"
 #include "pipeline/sqlite_db.h"
@@ -204,16 +205,10 @@ class SqliteHistory : public HistoryStore {
     std::lock_guard<std::mutex> lock(mu_);
     return InTransaction([&]() -> Status {
       LOTE_ASSIGN_OR_RETURN(Head h, ReadHead(name));
-      if (h.owner.empty() || h.owner != owner) return LostLease(name);
-      int64_t next = h.last_event_id + 1;
+      if (h.owner.empty() || h.owner != owner) return LostLeaseError(name);
+      LOTE_RETURN_IF_ERROR(CheckEventIds(name, h.last_event_id, events));
       std::string details;
       for (const HistoryEvent& ev : events) {
-        if (ev.id != next) {
-          return FailedPreconditionError(
-              "execution " + name + ": event id " + std::to_string(ev.id) +
-              " does not follow the stored history (expected " + std::to_string(next) + ")");
-        }
-        ++next;
         details = Dump(ev.details);
         insert_event_.BindStatic(1, name).Bind(2, ev.id).Bind(3, ev.previous_event_id);
         insert_event_.Bind(4, ev.timestamp_micros).BindStatic(5, ev.type);
@@ -233,13 +228,11 @@ class SqliteHistory : public HistoryStore {
   Status Finish(const std::string& name, const std::string& owner, ExecutionStatus status,
                 const std::optional<std::string>& output, const std::optional<StateError>& error,
                 int64_t stop_micros) override {
-    if (status == ExecutionStatus::kRunning) {
-      return InvalidArgumentError("Finish " + name + ": RUNNING is not a final status");
-    }
+    LOTE_RETURN_IF_ERROR(CheckFinalStatus(name, status));
     std::lock_guard<std::mutex> lock(mu_);
     return InTransaction([&]() -> Status {
       LOTE_ASSIGN_OR_RETURN(Head h, ReadHead(name));
-      if (h.owner.empty() || h.owner != owner) return LostLease(name);
+      if (h.owner.empty() || h.owner != owner) return LostLeaseError(name);
       finish_.Bind(1, ExecutionStatusName(status));
       BindOptional(finish_, 2, output);
       BindError(finish_, 3, error ? &*error : nullptr);
@@ -422,11 +415,6 @@ class SqliteHistory : public HistoryStore {
 
   Status NotFound(const std::string& name) const {
     return NotFoundError("no execution named " + name + " in " + path_);
-  }
-  static Status LostLease(const std::string& name) {
-    return AbortedError("execution " + name +
-                        " is no longer held by this runner (another process took it over, or it "
-                        "was finished or stopped)");
   }
   static std::string FormatLease(int64_t micros) { return FormatTimestampMillis(micros); }
 

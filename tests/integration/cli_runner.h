@@ -176,6 +176,14 @@ inline CliResult TrainSampleModel(const std::string& path) {
                      path);
 }
 
+// Writes the demo lake (scripts/make_demo_inputs.py: four objects of good and bad records, 376
+// records) into folder `dir`; true on success.
+inline bool MakeDemoLake(const std::string& dir) {
+  const std::string cmd = "python3 " + std::string(LOTE_SOURCE_DIR) +
+                          "/scripts/make_demo_inputs.py " + dir + " >/dev/null";
+  return std::system(cmd.c_str()) == 0;
+}
+
 // A suite whose tests share the sample's intent classifier, trained once per build
 // (TrainSampleModel). A fixture that overrides SetUp calls SampleModelTest::SetUp() first.
 class SampleModelTest : public ::testing::Test {

@@ -435,7 +435,7 @@ TEST_F(ExtractCli, PredictAndExtractApplyThePiiPolicyLikeRun) {
 
 TEST_F(ExtractCli, BadFlagValuesAreUsageErrors) {
   WriteAll(tmp_ / "in.jsonl", kPii);
-  for (const std::string& flags :
+  for (const std::string flags :
        {"predict --top-k -1", "predict --top-k 0", "predict --reference-date 2024-13-45",
         "extract --reference-date yesterday", "predict --threads -2", "extract --threads 100000",
         "redact --mode type --threads -1", "predict --pii-mode scramble",

@@ -209,9 +209,7 @@ class FlowPipelineCli : public SampleModelTest {
   void SetUp() override {
     SampleModelTest::SetUp();
     if (HasFatalFailure()) return;
-    const std::string cmd =
-        "python3 " + kSource + "/scripts/make_demo_inputs.py " + (tmp_ / "lake") + " >/dev/null";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    ASSERT_TRUE(MakeDemoLake(tmp_ / "lake"));
   }
   // The published results and quarantine rows of `output`, as CSV.
   std::string Rows(const std::string& output) {

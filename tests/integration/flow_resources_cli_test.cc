@@ -41,9 +41,7 @@ class FlowResourcesAthena : public SampleModelTest, public FlowResourcesBase {
   void SetUp() override {
     SampleModelTest::SetUp();
     if (HasFatalFailure()) return;
-    const std::string cmd =
-        "python3 " + kSource + "/scripts/make_demo_inputs.py " + (tmp_ / "lake") + " >/dev/null";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    ASSERT_TRUE(MakeDemoLake(tmp_ / "lake"));
     CliResult run = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out") +
                             " --model " + Model());
     ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -191,9 +189,7 @@ class FlowResourcesTraining : public SampleModelTest, public FlowResourcesBase {
 };
 
 TEST_F(FlowResourcesTraining, TrainsTheCliModelThenATransformRunsIt) {
-  const std::string cmd =
-      "python3 " + kSource + "/scripts/make_demo_inputs.py " + (tmp_ / "lake") + " >/dev/null";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  ASSERT_TRUE(MakeDemoLake(tmp_ / "lake"));
   // Train -> Prep -> Infer (the trained model, by ModelName) -> Publish.
   std::string def = R"({"StartAt": "Train", "States": {
     "Train": )" + TrainJob(R"({"name": "intents", "c": "1.0", "min_df": "1"})") +

@@ -17,9 +17,7 @@ class RunCli : public SampleModelTest {
   void SetUp() override {
     SampleModelTest::SetUp();
     if (HasFatalFailure()) return;
-    const std::string cmd =
-        "python3 " + kSource + "/scripts/make_demo_inputs.py " + (tmp_ / "lake") + " >/dev/null";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    ASSERT_TRUE(MakeDemoLake(tmp_ / "lake"));
   }
   std::string RunArgs(const std::string& extra = "") {
     return "run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out") + " --model " +

@@ -63,7 +63,9 @@ void Terminate(pid_t pid) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status)) << "killed by a signal instead of exiting";
-  if (WIFEXITED(status)) EXPECT_EQ(WEXITSTATUS(status), 0);
+  if (WIFEXITED(status)) {
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
 }
 
 class WatchCli : public SampleModelTest {
