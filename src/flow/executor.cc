@@ -100,6 +100,21 @@ std::string Dump(const Json& j) {
 
 Json PayloadDetails(bool truncated = false) { return Json{{"truncated", truncated}}; }
 
+// The result recorded for a closed execution.
+Result<ExecutionResult> Recorded(const ExecutionRecord& rec) {
+  ExecutionResult r;
+  r.status = rec.status;
+  r.error = rec.error;
+  if (rec.output) {
+    try {
+      r.output = Json::parse(*rec.output);
+    } catch (const std::exception& e) {
+      return DataLossError("execution " + rec.name + ": stored output is not JSON");
+    }
+  }
+  return r;
+}
+
 }  // namespace
 
 std::string ExecutionArn(const ExecutorOptions& options, const std::string& state_machine,
@@ -1020,6 +1035,11 @@ struct Executor::Impl {
         claimed = opt.history->TakeOver(name, holder, owner, clock->NowMicros() + opt.lease_micros);
       }
     }
+    if (claimed.code() == StatusCode::kFailedPrecondition) {
+      // Closed between its creation and this claim (lote flow stop before it started).
+      LOTE_ASSIGN_OR_RETURN(ExecutionRecord now, opt.history->Get(name));
+      if (now.status != ExecutionStatus::kRunning) return Recorded(now);
+    }
     LOTE_RETURN_IF_ERROR(claimed);
     Lane top;
     top.cancel = &root;
@@ -1145,23 +1165,7 @@ Executor::Executor(ExecutorOptions options) : options_(std::move(options)) {
 
 Executor::~Executor() = default;
 
-namespace {
-
-Result<ExecutionResult> Recorded(const ExecutionRecord& rec) {
-  ExecutionResult r;
-  r.status = rec.status;
-  r.error = rec.error;
-  if (rec.output) {
-    try {
-      r.output = Json::parse(*rec.output);
-    } catch (const std::exception& e) {
-      return DataLossError("execution " + rec.name + ": stored output is not JSON");
-    }
-  }
-  return r;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<ExecutionResult> Executor::Run(const std::string& name, const std::string& state_machine,
                                       const std::string& definition, const Json& input) {

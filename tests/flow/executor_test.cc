@@ -403,8 +403,16 @@ TEST_F(ExecutorTest, StopRequestAbortsARunningExecution) {
       "W": {"Type": "Wait", "Seconds": 86400, "End": true}}})",
                         Json::object());
   });
-  // Wait until the execution exists, then ask it to stop.
-  for (int i = 0; i < 1000 && !history_->Get("e1").ok(); ++i) {
+  // Wait until the execution is waiting, then ask it to stop.
+  auto waiting = [&] {
+    auto events = history_->Events("e1", 0, 100);
+    if (!events.ok()) return false;
+    for (const HistoryEvent& e : *events) {
+      if (e.type == "WaitStateEntered") return true;
+    }
+    return false;
+  };
+  for (int i = 0; i < 5000 && !waiting(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   ASSERT_TRUE(
@@ -414,6 +422,27 @@ TEST_F(ExecutorTest, StopRequestAbortsARunningExecution) {
   EXPECT_EQ(r->status, ExecutionStatus::kAborted);
   EXPECT_EQ(r->error->error, "Operator");
   EXPECT_EQ(EventTypes("e1").back(), "ExecutionAborted");
+}
+
+TEST_F(ExecutorTest, AnExecutionStoppedBeforeItsRunnerClaimsItEndsAborted) {
+  // A history that records a stop between Create and Claim, as `lote flow stop` can.
+  class StopOnClaim : public CrashingHistory {
+   public:
+    using CrashingHistory::CrashingHistory;
+    Status Claim(const std::string& n, const std::string& o, int64_t now, int64_t until) override {
+      Status s = RequestStop(n, StateError{"Operator", "too early"}, now);
+      if (!s.ok()) return s;
+      return CrashingHistory::Claim(n, o, now, until);
+    }
+  } history(history_.get());
+  ExecutorOptions o = Options();
+  o.history = &history;
+  auto r = Executor(o).Run("e1", "sm", R"({"StartAt": "A", "States": {
+    "A": {"Type": "Pass", "End": true}}})",
+                           Json::object());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, ExecutionStatus::kAborted);
+  EXPECT_EQ(r->error->error, "Operator");
 }
 
 TEST_F(ExecutorTest, ANameIsUsedOnce) {
