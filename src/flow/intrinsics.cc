@@ -258,8 +258,8 @@ class IntrinsicParser {
     while (pos_ < text_.size()) {
       char c = text_[pos_];
       if (quote != '\0') {
-        if (c == '\\') {
-          ++pos_;
+        if (c == '\\' && pos_ + 1 < text_.size()) {
+          ++pos_;  // the escaped character (a backslash last in the text stays itself)
         } else if (c == quote) {
           quote = '\0';
         }
