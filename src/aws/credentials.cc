@@ -19,6 +19,7 @@
 #include "aws/credentials_chain.h"
 #include "aws/url.h"
 #include "lote/base/check.h"
+#include "lote/base/clock.h"
 
 extern char** environ;
 
@@ -52,16 +53,6 @@ bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::s
 
 // ---------------------------------------------------------------------------------------------
 // Time.
-
-// Days since 1970-01-01 of a proleptic Gregorian date.
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
 
 // "2024-05-01T12:34:56Z", with optional fractional seconds and a "+HH:MM" / "-HH:MM" offset
 // instead of Z (what the container and instance endpoints answer), as microseconds since the

@@ -17,6 +17,20 @@ TEST(Clock, FormatsUtcTimestampsInOneWay) {
   EXPECT_EQ(FormatTimestampMillis(-1000), "1969-12-31T23:59:59.999Z");
 }
 
+TEST(Clock, CivilDatesAndDaysSinceTheEpoch) {
+  EXPECT_EQ(DaysFromCivil(1970, 1, 1), 0);
+  EXPECT_EQ(DaysFromCivil(2000, 3, 1), 11017);
+  EXPECT_EQ(DaysFromCivil(1969, 12, 31), -1);
+  EXPECT_EQ(DaysFromCivil(2024, 3, 1) - DaysFromCivil(2024, 2, 28), 2);  // a leap year
+  EXPECT_EQ(DaysFromCivil(1900, 3, 1) - DaysFromCivil(1900, 2, 28), 1);  // not one
+  for (int64_t days = -800000; days <= 800000; days += 997) {
+    int64_t y, m, d;
+    CivilFromDays(days, &y, &m, &d);
+    ASSERT_TRUE(m >= 1 && m <= 12 && d >= 1 && d <= 31) << days;
+    ASSERT_EQ(DaysFromCivil(y, m, d), days);
+  }
+}
+
 TEST(Clock, ManualClockMovesOnlyWhenTold) {
   ManualClock c(1000);
   EXPECT_EQ(c.NowMicros(), 1000);

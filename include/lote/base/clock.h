@@ -65,6 +65,11 @@ std::string FormatDate(int64_t micros);
 // "20240501T123456Z": sortable and usable in file and object names.
 std::string FormatCompactTimestamp(int64_t micros);
 
+// Days since 1970-01-01 of a date of the proleptic Gregorian calendar (Howard Hinnant's
+// days_from_civil; any year, month 1..12, day 1..31, not checked), and back.
+int64_t DaysFromCivil(int64_t year, int64_t month, int64_t day);
+void CivilFromDays(int64_t days, int64_t* year, int64_t* month, int64_t* day);
+
 }  // namespace lote
 
 #endif  // LOTE_BASE_CLOCK_H_
