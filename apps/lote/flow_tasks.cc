@@ -419,13 +419,15 @@ Status ApplyHyperParameters(const Json& hp, TrainSettings* t) {
     if (!value.is_string()) {
       return InvalidArgumentError("HyperParameters." + key + ": must be a string");
     }
+    // A copy: clang 14 cannot capture a structured binding in a lambda.
+    const std::string name = key;
     std::string k = key, v = value.get<std::string>();
     for (char& ch : k) {
       if (ch == '_') ch = '-';
     }
     int64_t n = 0;
     auto bad = [&](const std::string& want) {
-      return InvalidArgumentError("HyperParameters." + key + ": expected " + want + ", got '" +
+      return InvalidArgumentError("HyperParameters." + name + ": expected " + want + ", got '" +
                                   CutUtf8(text::EscapeControl(v), 64) + "'");
     };
     auto boolean = [&](bool* b) -> Status {
