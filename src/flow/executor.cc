@@ -995,18 +995,18 @@ struct Executor::Impl {
 
   // --- the execution -------------------------------------------------------------------------
 
-  Result<ExecutionResult> Execute(const ExecutionRecord& rec, bool resumed) {
+  // Runs `rec` (whose definition `parsed` is) from its start or from its checkpoints.
+  Result<ExecutionResult> Execute(const ExecutionRecord& rec,
+                                  std::shared_ptr<const StateMachine> parsed, bool resumed) {
     clock = ClockOr(opt.clock);
     name = rec.name;
+    machine = std::move(parsed);
     Json input;
     try {
       input = Json::parse(rec.input);
     } catch (const std::exception& e) {
       return DataLossError("execution " + name + ": stored input is not JSON: " + e.what());
     }
-    ParseOptions po;
-    po.source = "execution " + name;
-    LOTE_ASSIGN_OR_RETURN(machine, ParseDefinition(rec.definition, po));
     // Only a definition that names "$$" needs the context object built at every state.
     uses_context = rec.definition.find("$$") != std::string::npos;
     exec_context =
@@ -1183,6 +1183,8 @@ Result<ExecutionResult> Executor::Run(const std::string& name, const std::string
                                 " bytes, over the limit of " +
                                 std::to_string(options_.max_payload_bytes));
   }
+  // Parsed before anything is recorded: an invalid definition leaves no execution behind.
+  LOTE_ASSIGN_OR_RETURN(auto machine, ParseDefinition(definition, ParseOptions{state_machine}));
   rec.start_micros = ClockOr(options_.clock)->NowMicros();
   Status created = options_.history->Create(rec);
   bool resumed = false;
@@ -1201,15 +1203,17 @@ Result<ExecutionResult> Executor::Run(const std::string& name, const std::string
     resumed = true;
   }
   Impl impl(options_);
-  return impl.Execute(rec, resumed);
+  return impl.Execute(rec, std::move(machine), resumed);
 }
 
 Result<ExecutionResult> Executor::Resume(const std::string& name) {
   if (options_.history == nullptr) return InvalidArgumentError("executor: no history store");
   LOTE_ASSIGN_OR_RETURN(ExecutionRecord rec, options_.history->Get(name));
   if (rec.status != ExecutionStatus::kRunning) return Recorded(rec);
+  LOTE_ASSIGN_OR_RETURN(auto machine,
+                        ParseDefinition(rec.definition, ParseOptions{"execution " + name}));
   Impl impl(options_);
-  return impl.Execute(rec, true);
+  return impl.Execute(rec, std::move(machine), true);
 }
 
 }  // namespace lote::flow

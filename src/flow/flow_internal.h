@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "lote/base/status.h"
 #include "lote/flow/history.h"
@@ -35,6 +36,16 @@ inline Status LostLeaseError(const std::string& name) {
   return AbortedError("execution " + name +
                       " is no longer held by this runner (another process took it over, or it "
                       "was finished or stopped)");
+}
+
+// Claims, takeovers and stops need a RUNNING execution; `status` as the store names it.
+inline Status CheckRunning(const std::string& name, std::string_view status) {
+  if (status == ExecutionStatusName(ExecutionStatus::kRunning)) return Status::Ok();
+  return FailedPreconditionError("execution " + name + " is " + std::string(status) +
+                                 ", not RUNNING");
+}
+inline Status CheckRunning(const std::string& name, ExecutionStatus status) {
+  return CheckRunning(name, ExecutionStatusName(status));
 }
 
 // Appended events must continue the stored history: ids last_id + 1, last_id + 2, ...

@@ -91,11 +91,7 @@ class MemoryHistory : public HistoryStore {
                int64_t lease_until_micros) override {
     std::lock_guard<std::mutex> lock(mu_);
     LOTE_ASSIGN_OR_RETURN(Execution * e, Find(name));
-    if (e->record.status != ExecutionStatus::kRunning) {
-      return FailedPreconditionError("execution " + name + " is " +
-                                     std::string(ExecutionStatusName(e->record.status)) +
-                                     ", not RUNNING");
-    }
+    LOTE_RETURN_IF_ERROR(CheckRunning(name, e->record.status));
     if (!e->owner.empty() && e->owner != owner && e->lease_until > now_micros) {
       return AbortedError("execution " + name + " is run by another process (lease until " +
                           FormatTimestampMillis(e->lease_until) + ")");
@@ -115,9 +111,7 @@ class MemoryHistory : public HistoryStore {
                   int64_t lease_until_micros) override {
     std::lock_guard<std::mutex> lock(mu_);
     LOTE_ASSIGN_OR_RETURN(Execution * e, Find(name));
-    if (e->record.status != ExecutionStatus::kRunning) {
-      return FailedPreconditionError("execution " + name + " is not RUNNING");
-    }
+    LOTE_RETURN_IF_ERROR(CheckRunning(name, e->record.status));
     if (e->owner != dead_owner) return AbortedError("execution " + name + " changed hands");
     e->owner = owner;
     e->lease_until = lease_until_micros;
@@ -176,11 +170,7 @@ class MemoryHistory : public HistoryStore {
                      int64_t now_micros) override {
     std::lock_guard<std::mutex> lock(mu_);
     LOTE_ASSIGN_OR_RETURN(Execution * e, Find(name));
-    if (e->record.status != ExecutionStatus::kRunning) {
-      return FailedPreconditionError("execution " + name + " is " +
-                                     std::string(ExecutionStatusName(e->record.status)) +
-                                     ", not RUNNING");
-    }
+    LOTE_RETURN_IF_ERROR(CheckRunning(name, e->record.status));
     e->stop = reason;
     if (!e->owner.empty() && e->lease_until > now_micros) return Status::Ok();
     // No process runs it: end it here, with the event a runner would have written.

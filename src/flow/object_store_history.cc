@@ -639,12 +639,7 @@ class ObjectStoreHistory : public HistoryStore {
     return r;
   }
 
-  static Status Running(const Execution& e) {
-    if (e.record.status == ExecutionStatus::kRunning) return Status::Ok();
-    return FailedPreconditionError("execution " + e.name + " is " +
-                                   std::string(ExecutionStatusName(e.record.status)) +
-                                   ", not RUNNING");
-  }
+  static Status Running(const Execution& e) { return CheckRunning(e.name, e.record.status); }
 
  public:
   static Status CheckMarker(const storage::Storage& store, const std::string& uri) {

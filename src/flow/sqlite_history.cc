@@ -161,9 +161,7 @@ class SqliteHistory : public HistoryStore {
     std::lock_guard<std::mutex> lock(mu_);
     return InTransaction([&]() -> Status {
       LOTE_ASSIGN_OR_RETURN(Head h, ReadHead(name));
-      if (h.status != ExecutionStatusName(ExecutionStatus::kRunning)) {
-        return FailedPreconditionError("execution " + name + " is " + h.status + ", not RUNNING");
-      }
+      LOTE_RETURN_IF_ERROR(CheckRunning(name, h.status));
       if (!h.owner.empty() && h.owner != owner && h.lease_until > now_micros) {
         return AbortedError("execution " + name + " is run by another process (lease until " +
                             FormatLease(h.lease_until) + ")");
@@ -190,9 +188,7 @@ class SqliteHistory : public HistoryStore {
     std::lock_guard<std::mutex> lock(mu_);
     return InTransaction([&]() -> Status {
       LOTE_ASSIGN_OR_RETURN(Head h, ReadHead(name));
-      if (h.status != ExecutionStatusName(ExecutionStatus::kRunning)) {
-        return FailedPreconditionError("execution " + name + " is " + h.status + ", not RUNNING");
-      }
+      LOTE_RETURN_IF_ERROR(CheckRunning(name, h.status));
       if (h.owner != dead_owner) return AbortedError("execution " + name + " changed hands");
       claim_.BindStatic(1, owner).Bind(2, lease_until_micros).BindStatic(3, name);
       return claim_.Run();
@@ -292,9 +288,7 @@ class SqliteHistory : public HistoryStore {
     std::lock_guard<std::mutex> lock(mu_);
     return InTransaction([&]() -> Status {
       LOTE_ASSIGN_OR_RETURN(Head h, ReadHead(name));
-      if (h.status != ExecutionStatusName(ExecutionStatus::kRunning)) {
-        return FailedPreconditionError("execution " + name + " is " + h.status + ", not RUNNING");
-      }
+      LOTE_RETURN_IF_ERROR(CheckRunning(name, h.status));
       request_stop_.BindStatic(1, reason.error).BindStatic(2, reason.cause).BindStatic(3, name);
       LOTE_RETURN_IF_ERROR(request_stop_.Run());
       if (!h.owner.empty() && h.lease_until > now_micros) return Status::Ok();

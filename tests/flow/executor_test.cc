@@ -445,6 +445,14 @@ TEST_F(ExecutorTest, AnExecutionStoppedBeforeItsRunnerClaimsItEndsAborted) {
   EXPECT_EQ(r->error->error, "Operator");
 }
 
+TEST_F(ExecutorTest, AnInvalidDefinitionLeavesNoExecutionBehind) {
+  auto r =
+      Run(R"({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}})", Json::object());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("States.A.Next"), std::string::npos) << r.status().ToString();
+  EXPECT_EQ(history_->Get("e1").status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(ExecutorTest, ANameIsUsedOnce) {
   std::string def = R"({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}})";
   ASSERT_TRUE(Run(def, Json::object()).ok());
