@@ -43,30 +43,36 @@ std::unique_ptr<PredictionRowWriter::State> PredictionRowWriter::NewState() cons
   return st;
 }
 
-void PredictionRowWriter::Append(const io::TextRecord& record, const Status& error, State* state,
+bool PredictionRowWriter::Append(const io::TextRecord& record, const Status& error, State* state,
                                  std::string* out) const {
   out->append("{\"record_id\":");
   AppendRecordId(out, record, options_.record_id_is_row);
   Status s = error;
-  if (s.ok()) s = analyzer_->Analyze(record.text, state->analyzer.get(), &state->analysis);
+  if (s.ok()) s = analyzer_->Analyze(record.text, state->analyzer.get(), &state->analysis_);
   if (!s.ok()) {
     // A reader's message may quote a short excerpt of the bad record: the PII policy applies.
     out->append(",\"error\":");
     AppendJsonString(
         out, analyzer_->RedactText(text::ReplaceInvalidUtf8(s.message()), state->analyzer.get()));
+    if (options_.error_line) out->append(",\"line\":").append(std::to_string(record.line));
   } else {
-    if (emit_label_ && state->analysis.has_label) {
+    if (emit_label_ && state->analysis_.has_label) {
       out->push_back(',');
-      analyzer_->AppendClassificationJson(state->analysis, out);
+      analyzer_->AppendClassificationJson(state->analysis_, out);
     }
     if (emit_entities_) {
       out->append(",\"entities\":");
-      analyzer_->AppendEntitiesJson(state->analysis, out);
+      analyzer_->AppendEntitiesJson(state->analysis_, out);
     }
   }
   out->append(",\"model_version\":");
   AppendJsonString(out, model_->version_id);
+  if (!options_.preprocess_version.empty()) {
+    out->append(",\"preprocess_version\":");
+    AppendJsonString(out, options_.preprocess_version);
+  }
   out->append("}\n");
+  return s.ok();
 }
 
 }  // namespace lote::bundle

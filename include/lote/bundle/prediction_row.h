@@ -42,6 +42,11 @@ struct PredictionRowOptions {
   PiiPolicy pii = PiiPolicy::kMask;
   std::vector<std::string> pii_types;  // empty: the analyzer's PersonalTypes()
   Secret pii_key;                      // for kHash
+  // The server's additions (issue 15): error rows also carry "line" (record.line, the record's
+  // line within the request), and rows carry "preprocess_version" after "model_version" when it
+  // is not empty.
+  bool error_line = false;
+  std::string preprocess_version;
 };
 
 class PredictionRowWriter {
@@ -55,21 +60,25 @@ class PredictionRowWriter {
   class State {
    public:
     ~State();
+    // What the last successful Append found (for metrics: label, score, entity types).
+    const Analysis& analysis() const { return analysis_; }
 
    private:
     friend class PredictionRowWriter;
     State() = default;
     std::unique_ptr<AnalyzerState> analyzer;
-    Analysis analysis;
+    Analysis analysis_;
   };
   std::unique_ptr<State> NewState() const;
 
   // Appends the row for `record` and a newline to *out. `error` not OK: the record could not be
-  // read (record.line / record.row still say where it was); an error row is written.
-  void Append(const io::TextRecord& record, const Status& error, State* state,
+  // read (record.line / record.row still say where it was); an error row is written. Returns
+  // whether the row is a prediction (false: an error row).
+  bool Append(const io::TextRecord& record, const Status& error, State* state,
               std::string* out) const;
 
   const TextAnalyzer& analyzer() const { return *analyzer_; }
+  const Model& model() const { return *model_; }
 
  private:
   PredictionRowWriter() = default;
