@@ -164,7 +164,11 @@ std::vector<std::string> EmfMetrics::Render(int64_t timestamp_ms) const {
   std::vector<std::string> events;
   const size_t per_array = std::max<size_t>(1, options_.max_values_per_array);
   const size_t per_event = std::max<size_t>(1, options_.max_metrics_per_event);
-  for (const auto& [labels, metrics] : groups_) {
+  for (const auto& group : groups_) {
+    // Named, not a structured binding: the lambdas below capture them (clang 14 cannot capture
+    // a structured binding).
+    const Labels& labels = group.first;
+    const auto& metrics = group.second;
     auto render = [&](const Item* items, size_t n) {
       Json dims = Json::array();
       for (const auto& [k, v] : options_.dimensions) dims.push_back(k);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli_runner.h"
+#include "testing/http_wire.h"
 #include "testing/prometheus_server.h"
 
 namespace lote::testing {
