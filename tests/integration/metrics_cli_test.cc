@@ -137,6 +137,25 @@ TEST_F(MetricsCli, StageCommandsReportUnderTheirStageName) {
   EXPECT_EQ(EmfValue(events, "lote_job_objects", "state", "done"), 4);
 }
 
+TEST_F(MetricsCli, FlowRunReportsTheExecutionsStatus) {
+  WriteAll(tmp_ / "ok.asl.json",
+           R"({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}})");
+  WriteAll(tmp_ / "bad.asl.json",
+           R"({"StartAt": "A", "States": {"A": {"Type": "Fail", "Error": "E"}}})");
+  const std::string common = " --history " + (tmp_ / "history.db") + " --metrics emf:";
+  auto ok = RunLote("flow run --definition " + (tmp_ / "ok.asl.json") + common + (tmp_ / "ok"));
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  auto bad = RunLote("flow run --definition " + (tmp_ / "bad.asl.json") + common + (tmp_ / "bad"));
+  ASSERT_EQ(bad.exit_code, 6) << bad.err;
+  const auto ok_events = EmfEvents(ReadAll(tmp_ / "ok"));
+  EXPECT_EQ(EmfValue(ok_events, "lote_flow_executions", "status", "SUCCEEDED"), 1);
+  EXPECT_GT(EmfValue(ok_events, "lote_job_last_success_timestamp_seconds"), 1700000000);
+  const auto bad_events = EmfEvents(ReadAll(tmp_ / "bad"));
+  EXPECT_EQ(EmfValue(bad_events, "lote_flow_executions", "status", "FAILED"), 1);
+  EXPECT_EQ(EmfValue(bad_events, "lote_job_last_success_timestamp_seconds"), -1);
+  for (const Json& e : bad_events) EXPECT_EQ(e["stage"], "flow");
+}
+
 TEST_F(MetricsCli, ABadMetricsSpecIsAUsageError) {
   auto r = RunLote(RunArgs("--metrics statsd:localhost"));
   EXPECT_EQ(r.exit_code, 2) << r.err;
