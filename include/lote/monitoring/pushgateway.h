@@ -27,8 +27,8 @@ struct PushgatewayOptions {
   // http(s)://host:port[/path prefix]; may hold user:password@ (sent as basic auth by libcurl).
   std::string url;
   std::string job = "lote";
-  // More grouping labels after job, in order: {"stage", "run"}. Pushed metrics must not carry
-  // a `job` label or any of these labels themselves (the gateway refuses them).
+  // More grouping labels after job, in order: {"stage", "run"}. Pushed metrics should not carry
+  // a `job` label or any of these labels themselves: the group's values are what Prometheus sees.
   std::vector<std::pair<std::string, std::string>> grouping;
   bool replace = true;  // PUT (replace the group) or POST (replace the names sent)
   double timeout_seconds = 10;
