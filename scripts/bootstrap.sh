@@ -23,6 +23,8 @@ packages=(
   libcurl4-openssl-dev libexpat1-dev
   libgtest-dev libgmock-dev
   python3 zstd
+  # the services the metrics tests start: Prometheus (and promtool) and the Pushgateway
+  prometheus prometheus-pushgateway
   # word lists `lote train extract` gives the entity tagger (apps/lote/word_lists.cc)
   hunspell-es iso-codes python3-fake-factory
 )

@@ -15,12 +15,14 @@
 #include "flags.h"
 #include "flow_cli.h"
 #include "flow_tasks.h"
+#include "job_metrics.h"
 #include "lote/base/clock.h"
 #include "lote/base/digest.h"
 #include "lote/flow/definition.h"
 #include "lote/flow/executor.h"
 #include "lote/flow/history.h"
 #include "lote/flow/mock_config.h"
+#include "lote/monitoring/job_metrics.h"
 #include "lote/text/utf8.h"
 
 namespace lote::cli {
@@ -33,6 +35,7 @@ struct RunFlags {
   TaskFlags tasks;
   std::string definition, input, input_file, name, state_machine, substitutions, mock_config,
       test_case;
+  std::vector<std::string> metrics;  // --metrics SPEC (job_metrics.h)
   int max_threads = 16;
   int64_t max_history_events = 25000;
   size_t max_payload_bytes = 256 * 1024;
@@ -115,7 +118,20 @@ int RunFlow(const RunFlags& f) {
   std::string name = f.name.empty() ? RandomHex(16) : f.name;
   const int64_t start = SystemClock()->MonotonicNanos();
   auto result = executor.Run(name, sm, *definition, input);
-  return PrintResult(name, result, SystemClock()->SecondsSince(start));
+  const double seconds = SystemClock()->SecondsSince(start);
+  const int code = PrintResult(name, result, seconds);
+  JobMetrics metrics(f.metrics, "flow");
+  if (MetricsSink* sink = metrics.sink()) {
+    if (result.ok()) {
+      const std::string_view status = flow::ExecutionStatusName(result->status);
+      monitoring::ReportFlowMetrics(status, seconds, SystemClock()->NowMicros(), sink);
+      metrics.Finish(result->status == flow::ExecutionStatus::kSucceeded);
+    } else {
+      monitoring::ReportJobFailure({}, seconds, SystemClock()->NowMicros(), sink);
+      metrics.Finish(false);
+    }
+  }
+  return code;
 }
 
 void SetupFlow(CLI::App& root, int* exit_code) {
@@ -127,6 +143,7 @@ void SetupFlow(CLI::App& root, int* exit_code) {
     auto* cmd = flow_cmd->add_subcommand("run", "Run an execution to its end");
     auto f = std::make_shared<RunFlags>();
     cmd->add_option("--definition", f->definition, "ASL definition (JSON)")->required();
+    AddMetricsFlag(cmd, &f->metrics);
     cmd->add_option("--input", f->input, "Execution input (JSON text; default {})");
     cmd->add_option("--input-file", f->input_file, "Execution input from a file");
     cmd->add_option("--name", f->name,

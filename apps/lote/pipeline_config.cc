@@ -11,9 +11,11 @@
 #include "command.h"
 #include "common.h"
 #include "flags.h"
+#include "job_metrics.h"
 #include "lote/base/clock.h"
 #include "lote/base/ordered_executor.h"
 #include "lote/io/file_source.h"
+#include "lote/monitoring/job_metrics.h"
 #include "lote/storage/storage.h"
 #include "lote/text/utf8.h"
 
@@ -230,6 +232,7 @@ void AddPipelineFlags(CLI::App* cmd, const FlagSet& set, PipelineFlags* f) {
   cmd->add_option("--lock-wait", f->lock_wait, "Seconds to wait for another run's lock")
       ->check(CLI::Range(0.0, 86400.0));
   cmd->add_flag("--force", f->force, "Reprocess objects already done");
+  AddMetricsFlag(cmd, &f->metrics);
   if (set.model) {
     cmd->add_option("--model", f->model, "Model file");
     AddThreadsFlag(cmd, &f->threads, "Inference threads");
@@ -490,20 +493,36 @@ void PrintStageSummary(const pipeline::StageReport& r, bool json) {
   std::fflush(stdout);
 }
 
+int FinishFailedJob(JobMetrics* metrics, int64_t start_nanos, int exit_code) {
+  if (MetricsSink* sink = metrics->sink()) {
+    monitoring::ReportJobFailure({}, SystemClock()->SecondsSince(start_nanos),
+                                 SystemClock()->NowMicros(), sink);
+    metrics->Finish(false);
+  }
+  return exit_code;
+}
+
 int RunStageCommand(pipeline::Stage stage, const PipelineFlags& f, const FlagSet& set) {
   RunConfig c;
   if (int code = ResolveRunConfig(f, set, &c); code != kExitOk) return code;
+  JobMetrics metrics(f.metrics, std::string(pipeline::StageName(stage)));
+  const int64_t start = SystemClock()->MonotonicNanos();
   std::shared_ptr<const pipeline::InferenceEngine> engine;
   if (set.model) {
     auto loaded = LoadEngine(c);
-    if (!loaded.ok()) return Fail(loaded.status());
+    if (!loaded.ok()) return FinishFailedJob(&metrics, start, Fail(loaded.status()));
     engine = *loaded;
   }
   PipelineConsole console(&c);
   auto report = pipeline::RunStage(stage, c.pipeline, engine);
   console.Finish();
-  if (!report.ok()) return Fail(report.status());
+  if (!report.ok()) return FinishFailedJob(&metrics, start, Fail(report.status()));
   PrintStageSummary(*report, console.json());
+  if (MetricsSink* sink = metrics.sink()) {
+    monitoring::ReportStageMetrics(*report, engine ? engine->model_version() : std::string(),
+                                   SystemClock()->NowMicros(), sink);
+    metrics.Finish(true);
+  }
   return kExitOk;
 }
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lote/base/status.h"
 #include "lote/pipeline/inference.h"
@@ -41,6 +42,7 @@ void UseS3Options(const storage::S3StorageOptions& options);
 struct PipelineFlags {
   std::string config, input, output, model, catalog, log_format, pii_mode, pii_types, pii_key_file;
   std::string reference_date;
+  std::vector<std::string> metrics;  // --metrics SPEC (job_metrics.h)
   int threads = 0;
   size_t max_record_bytes = 0;  // 0: unset
   bool force = false, strict = false, follow_symlinks = false;
@@ -87,6 +89,11 @@ void PrintStageSummary(const pipeline::StageReport& report, bool json);
 // Runs stage ingest, prep or infer from flags, with the console and summary: the body of the
 // `lote ingest|prep|infer` subcommands. Returns the exit code.
 int RunStageCommand(pipeline::Stage stage, const PipelineFlags& flags, const FlagSet& set);
+
+class JobMetrics;
+// Records a job that failed after starting at `start_nanos` (monotonic) in `metrics` and sends
+// them (warnings only). Returns `exit_code`.
+int FinishFailedJob(JobMetrics* metrics, int64_t start_nanos, int exit_code);
 
 // Exit code of a finished run: kExitPartial with --strict and quarantined records, else 0.
 int RunExitCode(const RunConfig& config, const pipeline::RunReport& report);

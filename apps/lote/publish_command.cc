@@ -5,6 +5,9 @@
 // preprocess version must match).
 #include "command.h"
 #include "common.h"
+#include "job_metrics.h"
+#include "lote/base/clock.h"
+#include "lote/monitoring/job_metrics.h"
 #include "pipeline_config.h"
 
 namespace lote::cli {
@@ -15,11 +18,17 @@ constexpr FlagSet kFlags{.input = false, .model = false};
 int Publish(const PipelineFlags& f) {
   RunConfig c;
   if (int code = ResolveRunConfig(f, kFlags, &c); code != kExitOk) return code;
+  JobMetrics metrics(f.metrics, "publish");
+  const int64_t start = SystemClock()->MonotonicNanos();
   PipelineConsole console(&c);
   auto report = pipeline::PublishStaged(c.pipeline);
   console.Finish();
-  if (!report.ok()) return Fail(report.status());
+  if (!report.ok()) return FinishFailedJob(&metrics, start, Fail(report.status()));
   PrintRunSummary(*report, console.json());
+  if (MetricsSink* sink = metrics.sink()) {
+    monitoring::ReportRunMetrics(*report, SystemClock()->NowMicros(), sink);
+    metrics.Finish(true);
+  }
   return RunExitCode(c, *report);
 }
 

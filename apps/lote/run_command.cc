@@ -3,6 +3,9 @@
 // YAML config. The stages also exist one by one (stage_commands.cc) for orchestrators.
 #include "command.h"
 #include "common.h"
+#include "job_metrics.h"
+#include "lote/base/clock.h"
+#include "lote/monitoring/job_metrics.h"
 #include "pipeline_config.h"
 
 namespace lote::cli {
@@ -13,13 +16,19 @@ constexpr FlagSet kRunFlags{.input = true, .model = true, .prep = true};
 int Run(const PipelineFlags& f) {
   RunConfig c;
   if (int code = ResolveRunConfig(f, kRunFlags, &c); code != kExitOk) return code;
+  JobMetrics metrics(f.metrics, "run");
+  const int64_t start = SystemClock()->MonotonicNanos();
   auto engine = LoadEngine(c);
-  if (!engine.ok()) return Fail(engine.status());
+  if (!engine.ok()) return FinishFailedJob(&metrics, start, Fail(engine.status()));
   PipelineConsole console(&c);
   auto report = pipeline::RunPipeline(c.pipeline, *engine);
   console.Finish();
-  if (!report.ok()) return Fail(report.status());
+  if (!report.ok()) return FinishFailedJob(&metrics, start, Fail(report.status()));
   PrintRunSummary(*report, console.json());
+  if (MetricsSink* sink = metrics.sink()) {
+    monitoring::ReportRunMetrics(*report, SystemClock()->NowMicros(), sink);
+    metrics.Finish(true);
+  }
   return RunExitCode(c, *report);
 }
 
