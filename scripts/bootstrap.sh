@@ -20,7 +20,7 @@ packages=(
   libicu-dev libutf8proc-dev libstemmer-dev
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
   libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev libxxhash-dev libcld2-dev
-  libcurl4-openssl-dev libexpat1-dev
+  libcurl4-openssl-dev libexpat1-dev libboost-dev
   libgtest-dev libgmock-dev
   python3 zstd
   # the services the metrics tests start: Prometheus (and promtool) and the Pushgateway

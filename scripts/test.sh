@@ -215,10 +215,10 @@ tests/fuzz/corpus/NAME; new inputs and crashes go to build-asan/fuzz/NAME/"
 }
 
 phase_tsan() {
-  header tsan "clang -O1 build in build-tsan/ with TSan: the CLI, tests/pipeline, tests/storage
-and tests/integration; CTest label threads"
+  header tsan "clang -O1 build in build-tsan/ with TSan: the CLI, tests/pipeline, tests/storage,
+tests/base, tests/serve and tests/integration; CTest label threads"
   build_clang_tree build-tsan -DLOTE_SANITIZE=thread -- lote_cli pipeline_test storage_test \
-    base_test integration_test ||
+    base_test serve_test integration_test ||
     return 1
   run_ctest build-tsan -L threads
 }

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <string_view>
+#include <vector>
 
 #include "command.h"
 #include "lote/base/version.h"
@@ -54,6 +56,18 @@ int FailUsage(const std::string& message) {
 
 int main(int argc, char** argv) {
   using namespace lote::cli;
+  // Started as `serve` (a symlink, or SageMaker's `docker run IMAGE serve` finding it on PATH):
+  // the same as `lote serve ARGS...`.
+  std::vector<char*> args(argv, argv + argc);
+  std::string_view self = argc > 0 ? argv[0] : "";
+  if (size_t slash = self.rfind('/'); slash != std::string_view::npos)
+    self.remove_prefix(slash + 1);
+  static char serve_word[] = "serve";
+  if (self == "serve") {
+    args.insert(args.begin() + 1, serve_word);
+    argc = static_cast<int>(args.size());
+    argv = args.data();
+  }
   CLI::App app{"lote: batch NLP (intents, entities, personal data) for Spanish and English"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(lote::Version()));

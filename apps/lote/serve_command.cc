@@ -1,0 +1,307 @@
+// `lote serve`: SageMaker's inference container contract (docs/serve.md) over the library's
+// InferenceService and HttpServer. Also what the binary does when started as `serve` (a symlink
+// named serve, or `docker run IMAGE serve` with lote as the entry point: see main.cc).
+#include <dirent.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "command.h"
+#include "common.h"
+#include "flags.h"
+#include "lote/base/prometheus.h"
+#include "lote/io/records.h"
+#include "lote/serve/http_server.h"
+#include "lote/serve/inference_service.h"
+#include "pipeline_config.h"
+
+namespace lote::cli {
+namespace {
+
+// Where SageMaker extracts model.tar.gz in the container.
+constexpr const char* kSageMakerModelDir = "/opt/ml/model";
+// The largest model file `lote serve` reads out of a tar archive.
+constexpr size_t kMaxModelBytes = size_t{2} << 30;
+
+struct ServeFlags {
+  std::string model, host, config, text_field = "text", id_field = "id";
+  int port = -1;
+  int threads = 0;
+  int top_k = 3;
+  int csv_text_column = 0, csv_id_column = -1;
+  int max_payload_mb = 0;
+  size_t max_inflight = 0, max_connections = 256;
+  double request_timeout = 60, drain_timeout = 60;
+  bool no_patterns = false, no_prep = false;
+  std::string reference_date;
+  size_t max_record_bytes = kDefaultMaxRecordBytes;
+  PiiFlags pii;
+};
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The one regular file named *.lote inside a tar archive (ustar or GNU headers).
+Result<std::string> ModelFromTar(const std::string& path, std::string_view tar) {
+  std::string found;
+  std::string name_found;
+  size_t pos = 0;
+  while (pos + 512 <= tar.size()) {
+    std::string_view h = tar.substr(pos, 512);
+    if (h.find_first_not_of('\0') == std::string_view::npos) break;  // end-of-archive block
+    std::string name(h.substr(0, 100).data(), strnlen(h.data(), 100));
+    std::string prefix(h.substr(345, 155).data(), strnlen(h.data() + 345, 155));
+    if (h.substr(257, 5) == "ustar" && !prefix.empty()) name = prefix + "/" + name;
+    std::string size_field(h.substr(124, 12).data(), strnlen(h.data() + 124, 12));
+    char* end = nullptr;
+    unsigned long long size = std::strtoull(size_field.c_str(), &end, 8);
+    if (end == size_field.c_str()) {
+      return DataLossError(path + ": not a tar archive (bad header at byte " + std::to_string(pos) +
+                           ")");
+    }
+    char type = h[156];
+    pos += 512;
+    if (size > tar.size() - pos) return DataLossError(path + ": truncated tar archive");
+    if ((type == '0' || type == '\0') && EndsWith(name, ".lote")) {
+      if (!name_found.empty()) {
+        return InvalidArgumentError(path + ": holds more than one .lote file (" + name_found +
+                                    ", " + name + ")");
+      }
+      name_found = name;
+      found.assign(tar.substr(pos, size));
+    }
+    pos += (size + 511) / 512 * 512;
+  }
+  if (name_found.empty()) return NotFoundError(path + ": holds no .lote file");
+  return found;
+}
+
+// --model as SageMaker lays it out: a .lote file, a folder holding one, or a .tar.gz holding one.
+Result<bundle::Model> LoadServeModel(const std::string& path) {
+  if (EndsWith(path, ".tar.gz") || EndsWith(path, ".tgz") || EndsWith(path, ".tar")) {
+    LOTE_ASSIGN_OR_RETURN(auto source, OpenInput(path));
+    std::string tar;
+    char buf[1 << 16];
+    while (true) {
+      LOTE_ASSIGN_OR_RETURN(size_t n, source->Read(buf, sizeof buf));
+      if (n == 0) break;
+      tar.append(buf, n);
+      if (tar.size() > kMaxModelBytes) {
+        return ResourceExhaustedError(path + ": archive over " + std::to_string(kMaxModelBytes) +
+                                      " bytes");
+      }
+    }
+    LOTE_ASSIGN_OR_RETURN(std::string bytes, ModelFromTar(path, tar));
+    return bundle::LoadModel(bytes, path);
+  }
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return LoadModelFromPath(path);
+  std::vector<std::string> models;
+  while (dirent* e = ::readdir(dir)) {
+    if (EndsWith(e->d_name, ".lote")) models.push_back(path + "/" + e->d_name);
+  }
+  ::closedir(dir);
+  if (models.size() != 1) {
+    return NotFoundError(path + ": a model folder must hold exactly one .lote file (found " +
+                         std::to_string(models.size()) + ")");
+  }
+  return LoadModelFromPath(models[0]);
+}
+
+// A positive integer from the environment, or `fallback`; InvalidArgument naming the variable.
+Result<int> EnvInt(const char* name, int fallback, int max) {
+  std::string v = EnvOr(name, "");
+  if (v.empty()) return fallback;
+  char* end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (*end != '\0' || n < 1 || n > max) {
+    return InvalidArgumentError(std::string(name) + " must be an integer from 1 to " +
+                                std::to_string(max));
+  }
+  return static_cast<int>(n);
+}
+
+void DeclareServeMetrics(PrometheusRegistry* r) {
+  r->Declare("lote_records_total", MetricType::kCounter,
+             "Records answered by /invocations, by outcome (predicted or error)");
+  r->Declare("lote_record_errors_total", MetricType::kCounter,
+             "Records answered with an error row, by reason");
+  r->Declare("lote_predictions_total", MetricType::kCounter, "Predicted labels, by label");
+  r->Declare("lote_records_per_request", MetricType::kHistogram,
+             "Records in one /invocations request",
+             {1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10000, 50000});
+  r->Declare("lote_prediction_score", MetricType::kHistogram,
+             "Calibrated score of the predicted label",
+             {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99});
+  r->Declare("lote_text_bytes", MetricType::kHistogram, "Bytes of a record's text after prep",
+             {16, 64, 256, 1024, 4096, 16384, 65536, 262144});
+  r->Declare("lote_model_info", MetricType::kGauge,
+             "The model and preprocessing versions being served (value 1)");
+  r->Declare("lote_http_requests_total", MetricType::kCounter,
+             "HTTP requests answered, by route path and status code");
+  r->Declare("lote_http_request_seconds", MetricType::kHistogram,
+             "Time from a request's head to its response, by route path", DefaultLatencyBuckets());
+  r->Declare("lote_http_inflight_requests", MetricType::kGauge,
+             "Inference requests queued or running");
+}
+
+int RunServe(const ServeFlags& f, const PiiSettings& pii) {
+  // SageMaker's container contract: its variables set the defaults, flags win.
+  auto env_port = EnvInt("SAGEMAKER_BIND_TO_PORT", 8080, 65535);
+  auto env_payload = EnvInt("SAGEMAKER_MAX_PAYLOAD_IN_MB", 6, 100);
+  auto env_concurrency = EnvInt("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", 0 + 1, 256);
+  for (const auto* r : {&env_port, &env_payload, &env_concurrency}) {
+    if (!r->ok()) return Fail(r->status());
+  }
+  const bool concurrency_from_env = !EnvOr("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", "").empty();
+  std::string strategy = EnvOr("SAGEMAKER_BATCH_STRATEGY", "MULTI_RECORD");
+  for (char& c : strategy) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (strategy == "MULTIRECORD") strategy = "MULTI_RECORD";
+  if (strategy == "SINGLERECORD") strategy = "SINGLE_RECORD";
+  if (strategy != "MULTI_RECORD" && strategy != "SINGLE_RECORD") {
+    return FailUsage("SAGEMAKER_BATCH_STRATEGY must be MULTI_RECORD or SINGLE_RECORD");
+  }
+
+  const bool sagemaker_layout = f.model.empty();
+  const std::string model_path = sagemaker_layout ? kSageMakerModelDir : f.model;
+  serve::InferenceOptions io;
+  io.rows.top_k = f.top_k;
+  io.rows.patterns = !f.no_patterns;
+  io.rows.reference_date = ReferenceDateOrToday(f.reference_date);
+  io.rows.pii = pii.policy;
+  io.rows.pii_types = pii.types;
+  io.rows.pii_key = pii.key;
+  io.prep = !f.no_prep;
+  if (!f.config.empty()) {
+    RunConfig config;
+    Status s = LoadRunConfig(f.config, &config);
+    if (!s.ok()) return FailUsage(s.message());
+    io.prep_options = config.pipeline.prep;
+  }
+  io.text_field = f.text_field;
+  io.id_field = f.id_field;
+  io.csv_text_column = f.csv_text_column;
+  io.csv_id_column = f.csv_id_column;
+  io.max_record_bytes = f.max_record_bytes;
+  const int threads = f.threads > 0          ? f.threads
+                      : concurrency_from_env ? *env_concurrency
+                                             : ResolveThreads(0);
+  io.max_concurrent_transforms = threads;
+  io.batch_strategy = strategy;
+  io.max_payload_mb = f.max_payload_mb > 0 ? f.max_payload_mb : *env_payload;
+
+  auto registry = std::make_shared<PrometheusRegistry>();
+  DeclareServeMetrics(registry.get());
+  PrometheusRegistry* reg = registry.get();
+  serve::InferenceService service(io, registry, [reg] { return reg->Render(); });
+
+  serve::HttpServerOptions so;
+  // A workstation binds loopback; SageMaker's layout (no --model) is a container, reached from
+  // outside it.
+  so.host = !f.host.empty() ? f.host : sagemaker_layout ? "0.0.0.0" : "127.0.0.1";
+  so.port = f.port >= 0 ? f.port : *env_port;
+  so.worker_threads = threads;
+  so.max_inflight = f.max_inflight > 0 ? f.max_inflight : static_cast<size_t>(threads) * 4;
+  so.max_connections = f.max_connections;
+  so.max_body_bytes = static_cast<size_t>(io.max_payload_mb) << 20;
+  so.request_timeout_seconds = f.request_timeout;
+  so.write_timeout_seconds = f.request_timeout;
+  so.drain_timeout_seconds = f.drain_timeout;
+
+  // SIGTERM and SIGINT are taken by sigwait below: blocked before any thread starts, so that no
+  // server thread receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto server = serve::HttpServer::Start(so, service.Routes(), registry);
+  if (!server.ok()) return Fail(server.status());
+  std::fprintf(stderr, "lote serve: listening on %s:%d, %d worker thread(s); loading %s\n",
+               so.host.c_str(), (*server)->port(), threads, model_path.c_str());
+  // /ping answers 503 until the model is in.
+  auto model = LoadServeModel(model_path);
+  Status loaded = model.ok() ? service.LoadModel(std::move(*model)) : model.status();
+  if (!loaded.ok()) {
+    (*server)->Shutdown();
+    (*server)->Wait();
+    return Fail(loaded);
+  }
+  std::fprintf(stderr, "lote serve: ready, model %s, preprocess_version %s\n",
+               service.model_version().c_str(),
+               service.preprocess_version().empty() ? "none (prep off)"
+                                                    : service.preprocess_version().c_str());
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fprintf(stderr, "lote serve: %s: draining in-flight requests\n",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Shutdown();
+  (*server)->Wait();
+  std::fprintf(stderr, "lote serve: stopped\n");
+  return kExitOk;
+}
+
+void SetupServe(CLI::App& root, int* exit_code) {
+  auto* cmd = root.add_subcommand(
+      "serve", "Serve a model over HTTP: SageMaker's inference container (/ping, /invocations)");
+  auto f = std::make_shared<ServeFlags>();
+  cmd->add_option("--model", f->model,
+                  "Model: a .lote file, a folder holding one, or a .tar.gz holding one "
+                  "(default: /opt/ml/model, where SageMaker puts it)");
+  cmd->add_option("--host", f->host,
+                  "Address to bind (default: 127.0.0.1; 0.0.0.0 with SageMaker's /opt/ml/model)");
+  cmd->add_option("--port", f->port, "Port (default: SAGEMAKER_BIND_TO_PORT, else 8080)")
+      ->check(CLI::Range(0, 65535));
+  AddThreadsFlag(cmd, &f->threads,
+                 "Worker threads, reported as MaxConcurrentTransforms (default: "
+                 "SAGEMAKER_MAX_CONCURRENT_TRANSFORMS, else the usable CPUs)");
+  cmd->add_option("--max-payload-mb", f->max_payload_mb,
+                  "Largest request body in MiB (default: SAGEMAKER_MAX_PAYLOAD_IN_MB, else 6)")
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--max-inflight", f->max_inflight,
+                  "Inference requests queued or running before 503 (default: 4 x threads)")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--max-connections", f->max_connections, "Open connections before 503")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--request-timeout", f->request_timeout,
+                  "Seconds a client has to send a request (and to take the response)")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--drain-timeout", f->drain_timeout,
+                  "Seconds SIGTERM waits for in-flight requests")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--config", f->config, "Pipeline YAML: its prep section cleans texts");
+  cmd->add_flag("--no-prep", f->no_prep,
+                "Classify texts as sent (as `lote predict`); rows carry no preprocess_version");
+  cmd->add_option("--text-field", f->text_field, "JSON text field")->capture_default_str();
+  cmd->add_option("--id-field", f->id_field, "JSON id field (absent: the line number)")
+      ->capture_default_str();
+  cmd->add_option("--csv-text-column", f->csv_text_column, "text/csv: 0-based text column")
+      ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
+  cmd->add_option("--csv-id-column", f->csv_id_column, "text/csv: 0-based id column (-1: none)")
+      ->check(CLI::Range(-1, 10000))
+      ->capture_default_str();
+  cmd->add_option("--top-k", f->top_k, "Labels listed in top_k")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd->add_flag("--no-patterns", f->no_patterns, "Do not run the pattern extractors");
+  AddReferenceDateFlag(cmd, &f->reference_date);
+  AddMaxRecordBytesFlag(cmd, &f->max_record_bytes);
+  AddPiiFlags(cmd, &f->pii);
+  cmd->callback([f, exit_code] {
+    PiiSettings pii;
+    if (!ResolvePiiOrFail(f->pii, "mask", &pii, exit_code)) return;
+    *exit_code = RunServe(*f, pii);
+  });
+}
+
+}  // namespace
+LOTE_REGISTER_COMMAND(36, SetupServe);
+}  // namespace lote::cli
