@@ -111,15 +111,16 @@ Result<bundle::Model> LoadServeModel(const std::string& path) {
   return LoadModelFromPath(models[0]);
 }
 
-// A positive integer from the environment, or `fallback`; InvalidArgument naming the variable.
-Result<int> EnvInt(const char* name, int fallback, int max) {
+// An integer in [min, max] from the environment, or `fallback`; InvalidArgument naming the
+// variable.
+Result<int> EnvInt(const char* name, int fallback, int min, int max) {
   std::string v = EnvOr(name, "");
   if (v.empty()) return fallback;
   char* end = nullptr;
   long n = std::strtol(v.c_str(), &end, 10);
-  if (*end != '\0' || n < 1 || n > max) {
-    return InvalidArgumentError(std::string(name) + " must be an integer from 1 to " +
-                                std::to_string(max));
+  if (*end != '\0' || n < min || n > max) {
+    return InvalidArgumentError(std::string(name) + " must be an integer from " +
+                                std::to_string(min) + " to " + std::to_string(max));
   }
   return static_cast<int>(n);
 }
@@ -150,9 +151,9 @@ void DeclareServeMetrics(PrometheusRegistry* r) {
 
 int RunServe(const ServeFlags& f, const PiiSettings& pii) {
   // SageMaker's container contract: its variables set the defaults, flags win.
-  auto env_port = EnvInt("SAGEMAKER_BIND_TO_PORT", 8080, 65535);
-  auto env_payload = EnvInt("SAGEMAKER_MAX_PAYLOAD_IN_MB", 6, 100);
-  auto env_concurrency = EnvInt("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", 0 + 1, 256);
+  auto env_port = EnvInt("SAGEMAKER_BIND_TO_PORT", 8080, 0, 65535);
+  auto env_payload = EnvInt("SAGEMAKER_MAX_PAYLOAD_IN_MB", 6, 1, 100);
+  auto env_concurrency = EnvInt("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", 1, 1, 256);
   for (const auto* r : {&env_port, &env_payload, &env_concurrency}) {
     if (!r->ok()) return Fail(r->status());
   }

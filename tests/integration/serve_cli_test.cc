@@ -1,0 +1,244 @@
+// `lote serve` as a process: SageMaker's routes against `lote predict`'s rows, Prometheus
+// scraping its /metrics, the model layouts SageMaker uses, SIGTERM.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli_runner.h"
+#include "testing/http_wire.h"
+#include "testing/prometheus_server.h"
+
+namespace lote::testing {
+namespace {
+
+const std::string kSample = LOTE_SAMPLE_DIR;
+
+// A `lote serve` started on a kernel-chosen port; stopped with SIGTERM by Stop().
+class ServeProcess {
+ public:
+  // `program` is the lote binary or a symlink to it; `args` go after it.
+  ServeProcess(const std::string& program, const std::string& args, const std::string& err_log,
+               const std::string& env = "")
+      : err_log_(err_log) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::string cmd = "exec env " + env + " " + program + " " + args + " >/dev/null 2>" + err_log;
+      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  ~ServeProcess() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  // Waits for "listening on HOST:PORT" and then for /ping 200; false if the process ended.
+  bool WaitReady() {
+    for (int i = 0; i < 600; ++i) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return false;
+      }
+      std::string log = ReadAll(err_log_);
+      size_t at = log.find("listening on ");
+      if (at != std::string::npos && port_ == 0) {
+        size_t colon = log.find(':', at + 13);
+        size_t comma = log.find(',', colon);
+        if (colon != std::string::npos && comma != std::string::npos) {
+          port_ = std::stoi(log.substr(colon + 1, comma - colon - 1));
+        }
+      }
+      if (port_ > 0) {
+        auto c = HttpConnection::Open(port_, 2);
+        if (c.ok()) {
+          auto r = (*c)->RoundTrip({"GET", "/ping", {}, ""});
+          if (r.ok() && r->status == 200) return true;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  // SIGTERM, then the exit code.
+  int Stop() {
+    if (exited_) return exit_code_;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    exited_ = true;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return exit_code_;
+  }
+  int exit_code() {
+    if (!exited_) {
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      exited_ = true;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    return exit_code_;
+  }
+  int port() const { return port_; }
+  std::string log() const { return ReadAll(err_log_); }
+
+  Result<HttpReply> Post(const std::string& content_type, const std::string& body,
+                         const std::string& accept = "") {
+    LOTE_ASSIGN_OR_RETURN(auto c, HttpConnection::Open(port_, 60));
+    HttpCall call{"POST", "/invocations", {{"Content-Type", content_type}}, body};
+    if (!accept.empty()) call.headers.push_back({"Accept", accept});
+    return c->RoundTrip(call);
+  }
+  Result<HttpReply> Get(const std::string& target) {
+    LOTE_ASSIGN_OR_RETURN(auto c, HttpConnection::Open(port_, 60));
+    return c->RoundTrip({"GET", target, {}, ""});
+  }
+
+ private:
+  std::string err_log_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  bool exited_ = false;
+  int exit_code_ = -1;
+};
+
+std::vector<std::string> SplitLines(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t nl = s.find('\n', pos);
+    if (nl == std::string::npos) nl = s.size();
+    out.push_back(s.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+class ServeCli : public SampleModelTest {
+ protected:
+  TempDir tmp_;
+};
+
+TEST_F(ServeCli, AnswersEachRecordWithLotePredictsRowAndOneErrorRowPerBadRecord) {
+  auto predicted =
+      RunLote("predict --model " + Model() + " --input " + kSample + "/test.jsonl --id-field id");
+  ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+  ServeProcess serve(LOTE_CLI_PATH, "serve --no-prep --port 0 --threads 2 --model " + Model(),
+                     tmp_ / "err");
+  ASSERT_TRUE(serve.WaitReady()) << serve.log();
+  std::string body = ReadAll(kSample + "/test.jsonl");
+  body += "{\"id\": \"bad\", \"text\": \"sin cerrar\"\n";  // malformed: one error row
+  auto r = serve.Post("application/jsonlines", body);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto rows = SplitLines(r->body);
+  auto expected = SplitLines(predicted.out);
+  ASSERT_EQ(expected.size(), 371u);
+  ASSERT_EQ(rows.size(), 372u);
+  for (size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(rows[i], expected[i]) << i;
+  auto bad = nlohmann::json::parse(rows.back());
+  EXPECT_EQ(bad["line"], 372);
+  EXPECT_TRUE(bad.contains("error"));
+  EXPECT_EQ(serve.Stop(), 0);
+  EXPECT_NE(serve.log().find("lote serve: stopped"), std::string::npos) << serve.log();
+}
+
+TEST_F(ServeCli, PrometheusScrapesItsMetricsAndPromtoolAcceptsThem) {
+  ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --threads 2 --model " + Model(), tmp_ / "err");
+  ASSERT_TRUE(serve.WaitReady()) << serve.log();
+  auto r = serve.Post("text/plain", "quiero consultar mi saldo\nbloquear mi tarjeta\n\xff\n");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(SplitLines(r->body).size(), 3u);
+  auto metrics = serve.Get("/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_TRUE(PromtoolCheckMetrics(metrics->body).ok()) << metrics->body;
+  EXPECT_EQ(metrics->body.find("saldo\n"), std::string::npos);  // no record text anywhere
+  auto prom = PrometheusServer::Start({.targets = {"127.0.0.1:" + std::to_string(serve.port())}});
+  ASSERT_TRUE(prom.ok()) << prom.status().ToString();
+  auto v = (*prom)->WaitForValue("lote_records_total{outcome=\"predicted\"}");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(*v, 2);
+  v = (*prom)->WaitForValue("sum(lote_record_errors_total)");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(*v, 1);
+  v = (*prom)->WaitForValue("lote_model_info");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, 1);
+  EXPECT_EQ(serve.Stop(), 0);
+}
+
+TEST_F(ServeCli, LoadsTheModelAsSageMakerLaysItOutAndStartsAsServe) {
+  namespace fs = std::filesystem;
+  fs::create_directories(tmp_ / "model");
+  fs::copy_file(Model(), tmp_ / "model/intents.lote");
+  ASSERT_EQ(std::system(
+                ("tar czf " + (tmp_ / "model.tar.gz") + " -C " + (tmp_ / "model") + " intents.lote")
+                    .c_str()),
+            0);
+  fs::create_symlink(LOTE_CLI_PATH, tmp_ / "serve");
+  // `serve` on PATH, the port from SAGEMAKER_BIND_TO_PORT's rule (here 0: any), the model folder.
+  ServeProcess folder(tmp_ / "serve", "--model " + (tmp_ / "model"), tmp_ / "err1",
+                      "SAGEMAKER_BIND_TO_PORT=0 SAGEMAKER_MAX_CONCURRENT_TRANSFORMS=3 "
+                      "SAGEMAKER_MAX_PAYLOAD_IN_MB=2");
+  ASSERT_TRUE(folder.WaitReady()) << folder.log();
+  auto p = folder.Get("/execution-parameters");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->body,
+            "{\"MaxConcurrentTransforms\":3,\"BatchStrategy\":\"MULTI_RECORD\","
+            "\"MaxPayloadInMB\":2}\n");
+  auto big = folder.Post("text/plain", std::string(3 << 20, 'a'));
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->status, 413);
+  EXPECT_EQ(folder.Stop(), 0);
+
+  ServeProcess tarball(LOTE_CLI_PATH, "serve --port 0 --model " + (tmp_ / "model.tar.gz"),
+                       tmp_ / "err2");
+  ASSERT_TRUE(tarball.WaitReady()) << tarball.log();
+  auto r = tarball.Post("application/json", "{\"instances\": [\"consultar mi saldo\"]}",
+                        "application/json");
+  ASSERT_TRUE(r.ok());
+  auto doc = nlohmann::json::parse(r->body);
+  EXPECT_EQ(doc["predictions"].size(), 1u);
+  EXPECT_EQ(tarball.Stop(), 0);
+
+  fs::copy_file(Model(), tmp_ / "model/second.lote");
+  ServeProcess two(LOTE_CLI_PATH, "serve --port 0 --model " + (tmp_ / "model"), tmp_ / "err3");
+  EXPECT_FALSE(two.WaitReady());
+  EXPECT_EQ(two.exit_code(), 3);
+  EXPECT_NE(two.log().find("exactly one .lote file (found 2)"), std::string::npos) << two.log();
+}
+
+TEST_F(ServeCli, DrainsRequestsInFlightOnSigterm) {
+  ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --threads 1 --model " + Model(), tmp_ / "err");
+  ASSERT_TRUE(serve.WaitReady()) << serve.log();
+  std::string body;
+  for (int i = 0; i < 10; ++i) body += ReadAll(kSample + "/train.jsonl");
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0}, answered{0};
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back([&] {
+      auto r = serve.Post("application/jsonlines", body);
+      if (r.ok()) {
+        ++answered;
+        if (r->status == 200 && SplitLines(r->body).size() == 1728u * 10) ++ok;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(serve.Stop(), 0);
+  for (auto& t : clients) t.join();
+  // Every request the server had taken was answered whole; none was cut.
+  EXPECT_EQ(ok, answered);
+  EXPECT_GT(ok, 0);
+}
+
+}  // namespace
+}  // namespace lote::testing
