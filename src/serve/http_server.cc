@@ -17,6 +17,7 @@
 #include <exception>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <unordered_set>
 
@@ -40,7 +41,95 @@ constexpr std::string_view kBusyResponse =
     "{\"error\":\"too many connections, retry later\"}\n";
 static_assert(kBusyResponse.size() - kBusyResponse.find("\r\n\r\n") - 4 == 46);
 
+// The answer to a read that failed, or nullopt when the connection is just closed (end of
+// stream, timeout, reset, cancelled by Shutdown).
+std::optional<HttpResponse> ReadErrorResponse(beast::error_code ec,
+                                              const HttpServerOptions& options) {
+  if (ec == http::error::body_limit) {
+    return ErrorResponse(413, "request body over " + std::to_string(options.max_body_bytes) +
+                                  " bytes (the server's payload limit)");
+  }
+  if (ec == http::error::header_limit) {
+    return ErrorResponse(
+        431, "request head over " + std::to_string(options.max_header_bytes) + " bytes");
+  }
+  if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+      ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    return ErrorResponse(400, "malformed HTTP request: " + ec.message());
+  }
+  return std::nullopt;
+}
+
+// The route for `method` and `path`, or nullptr with *error set to the 404 or 405 answer.
+const HttpRoute* MatchRoute(const std::vector<HttpRoute>& routes, beast::string_view method,
+                            std::string_view path, HttpResponse* error) {
+  const HttpRoute* path_match = nullptr;
+  for (const HttpRoute& r : routes) {
+    if (r.path != path) continue;
+    path_match = &r;
+    if (beast::iequals(beast::string_view(r.method.data(), r.method.size()), method)) return &r;
+  }
+  *error = path_match != nullptr
+               ? ErrorResponse(405, "method not allowed; use " + path_match->method)
+               : ErrorResponse(404, "no such path");
+  return nullptr;
+}
+
+// The route's answer; a route that throws is a 500 (handlers should not; this is the net).
+HttpResponse InvokeRoute(const HttpRoute& route, const http::request<http::string_body>& request,
+                         std::string_view path) {
+  HttpRequest r;
+  r.method = std::string_view(request.method_string().data(), request.method_string().size());
+  r.path = path;
+  auto ct = request[http::field::content_type];
+  r.content_type = std::string_view(ct.data(), ct.size());
+  auto accept = request[http::field::accept];
+  r.accept = std::string_view(accept.data(), accept.size());
+  r.body = request.body();
+  try {
+    return route.handler(r);
+  } catch (const std::exception&) {
+    return ErrorResponse(500, "internal error");
+  }
+}
+
+std::string_view PathOf(beast::string_view target) {
+  std::string_view t(target.data(), target.size());
+  return t.substr(0, t.find('?'));
+}
+
 }  // namespace
+
+HttpResponse AnswerRawRequest(std::string_view bytes, const HttpServerOptions& options,
+                              const std::vector<HttpRoute>& routes) {
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+  parser.body_limit(options.max_body_bytes);
+  parser.eager(true);
+  beast::error_code ec;
+  net::const_buffer buffer(bytes.data(), bytes.size());
+  while (!ec && buffer.size() > 0 && !parser.is_done()) {
+    size_t n = parser.put(buffer, ec);
+    if (ec == http::error::need_more) break;
+    if (n == 0 && !ec) break;
+    buffer += n;
+  }
+  if (!parser.is_done() && !ec) {
+    // The connection ends here: what was sent is all there is.
+    parser.put_eof(ec);
+  }
+  if (ec && ec != http::error::need_more) {
+    if (auto r = ReadErrorResponse(ec, options)) return *r;
+    return ErrorResponse(400, "incomplete request");
+  }
+  if (!parser.is_done()) return ErrorResponse(400, "incomplete request");
+  http::request<http::string_body> request = parser.release();
+  std::string_view path = PathOf(request.target());
+  HttpResponse error;
+  const HttpRoute* route = MatchRoute(routes, request.method_string(), path, &error);
+  if (route == nullptr) return error;
+  return InvokeRoute(*route, request, path);
+}
 
 class Session;
 
@@ -143,8 +232,7 @@ class Session : public std::enable_shared_from_this<Session> {
     started_ = SteadyClock::now();
     const auto& req = parser_->get();
     if (parser_->is_header_done()) {
-      std::string_view target(req.target().data(), req.target().size());
-      path_ = std::string(target.substr(0, target.find('?')));
+      path_ = std::string(PathOf(req.target()));
       for (const HttpRoute& r : server_->routes) {
         if (r.path == path_) path_label_ = r.path;
       }
@@ -172,21 +260,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnReadError(beast::error_code ec) {
-    if (ec == http::error::body_limit) {
-      return Respond(
-          ErrorResponse(413, "request body over " + std::to_string(options().max_body_bytes) +
-                                 " bytes (the server's payload limit)"),
-          false);
-    }
-    if (ec == http::error::header_limit) {
-      return Respond(ErrorResponse(431, "request head over " +
-                                            std::to_string(options().max_header_bytes) + " bytes"),
-                     false);
-    }
-    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
-        ec != http::error::end_of_stream && ec != http::error::partial_message) {
-      return Respond(ErrorResponse(400, "malformed HTTP request: " + ec.message()), false);
-    }
+    if (auto r = ReadErrorResponse(ec, options())) return Respond(std::move(*r), false);
     Close();  // end of stream, timeout, reset, or cancelled by Shutdown
   }
 
@@ -195,22 +269,9 @@ class Session : public std::enable_shared_from_this<Session> {
     request_ = parser_->release();
     parser_.reset();
     keep_alive_ = request_.keep_alive();
-    const HttpRoute* path_match = nullptr;
-    for (const HttpRoute& r : server_->routes) {
-      if (r.path != path_) continue;
-      path_match = &r;
-      if (beast::iequals(beast::string_view(r.method.data(), r.method.size()),
-                         request_.method_string())) {
-        route_ = &r;
-        break;
-      }
-    }
-    if (route_ == nullptr) {
-      if (path_match != nullptr) {
-        return Respond(ErrorResponse(405, "method not allowed; use " + path_match->method), true);
-      }
-      return Respond(ErrorResponse(404, "no such path"), true);
-    }
+    HttpResponse error;
+    route_ = MatchRoute(server_->routes, request_.method_string(), path_, &error);
+    if (route_ == nullptr) return Respond(std::move(error), true);
     phase_ = Phase::kHandling;
     if (!route_->offload) return Respond(Invoke(), true);
     size_t n = server_->inflight.fetch_add(1) + 1;
@@ -230,21 +291,7 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  HttpResponse Invoke() {
-    HttpRequest r;
-    r.method = std::string_view(request_.method_string().data(), request_.method_string().size());
-    r.path = path_;
-    auto ct = request_[http::field::content_type];
-    r.content_type = std::string_view(ct.data(), ct.size());
-    auto accept = request_[http::field::accept];
-    r.accept = std::string_view(accept.data(), accept.size());
-    r.body = request_.body();
-    try {
-      return route_->handler(r);
-    } catch (const std::exception&) {
-      return ErrorResponse(500, "internal error");
-    }
-  }
+  HttpResponse Invoke() { return InvokeRoute(*route_, request_, path_); }
 
   void Respond(HttpResponse r, bool keep_alive) {
     phase_ = Phase::kWriting;

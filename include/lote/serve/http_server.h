@@ -81,6 +81,13 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// What the server answers to `bytes` received on a fresh connection, without sockets: the same
+// parser, limits, route matching and error mapping as a Session (the first request only).
+// Bytes that end before a whole request are answered with a 400 "incomplete request". For the
+// fuzz target (tests/fuzz/serve_request_fuzz.cc) and tests.
+HttpResponse AnswerRawRequest(std::string_view bytes, const HttpServerOptions& options,
+                              const std::vector<HttpRoute>& routes);
+
 }  // namespace lote::serve
 
 #endif  // LOTE_SERVE_HTTP_SERVER_H_
