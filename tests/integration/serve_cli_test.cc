@@ -240,5 +240,90 @@ TEST_F(ServeCli, DrainsRequestsInFlightOnSigterm) {
   EXPECT_GT(ok, 0);
 }
 
+// tests/tools/batch_transform.py does what SageMaker does with a transform job (split by line,
+// MULTI_RECORD payloads up to MaxPayloadInMB, MaxConcurrentTransforms in flight, one .out per
+// file): 20 files with bad records, blank lines, a record close to the payload limit and one
+// over it.
+TEST_F(ServeCli, ABatchTransformJobGetsLotePredictsRowForEveryRecord) {
+  namespace fs = std::filesystem;
+  auto test = SplitLines(ReadAll(kSample + "/test.jsonl"));
+  fs::create_directories(tmp_ / "in");
+  for (int f = 0; f < 18; ++f) {
+    std::string body;
+    for (int i = 0; i < 20; ++i) {
+      body += test[(f * 20 + i) % test.size()] + "\n";
+      if (i == 5) body += "\n";  // a blank line: no output line
+      if (i == 7 && f % 3 == 0)
+        body += "{\"id\": \"bad-json-" + std::to_string(f) + "\", \"text\"\n";
+      if (i == 9 && f % 3 == 1) body += "{\"id\": \"no-text\", \"body\": \"x\"}\n";
+      if (i == 11 && f % 3 == 2) body += "{\"id\": \"utf8\", \"text\": \"\xff\xfe\"}\n";
+    }
+    WriteAll(tmp_ / ("in/part-" + std::to_string(100 + f) + ".jsonl"), body);
+  }
+  // Close to the 1 MiB payload limit (the record and its newline fit), and just over it.
+  auto big_record = [](const std::string& id, size_t bytes) {
+    std::string head = "{\"id\": \"" + id + "\", \"text\": \"";
+    std::string text;
+    while (head.size() + text.size() + 3 < bytes) text += "saldo ";
+    text.resize(bytes - head.size() - 3);
+    return head + text + "\"}\n";
+  };
+  WriteAll(tmp_ / "in/part-118.jsonl",
+           test[0] + "\n" + big_record("near", (1 << 20) - 200) + test[1] + "\n");
+  WriteAll(tmp_ / "in/part-119.jsonl", test[2] + "\n" + big_record("over", (1 << 20) + 100));
+
+  ServeProcess serve(LOTE_CLI_PATH,
+                     "serve --no-prep --port 0 --threads 2 --max-payload-mb 1 "
+                     "--max-record-bytes 2097152 --model " +
+                         Model(),
+                     tmp_ / "err");
+  ASSERT_TRUE(serve.WaitReady()) << serve.log();
+  std::string cmd = "python3 " + std::string(LOTE_SOURCE_DIR) +
+                    "/tests/tools/batch_transform.py --endpoint http://127.0.0.1:" +
+                    std::to_string(serve.port()) + " --input " + (tmp_ / "in") + " --output " +
+                    (tmp_ / "out") + " --summary " + (tmp_ / "summary.json") + " 2>" +
+                    (tmp_ / "bt.log");
+  int status = std::system(cmd.c_str());
+  std::string bt_log = ReadAll(tmp_ / "bt.log");
+  // The job fails because of the one file with a record over the limit, as SageMaker's would.
+  EXPECT_EQ(WEXITSTATUS(status), 1) << bt_log;
+  EXPECT_NE(bt_log.find("[sagemaker logs]: MaxConcurrentTransforms=2, MaxPayloadInMB=1, "
+                        "BatchStrategy=MULTI_RECORD"),
+            std::string::npos)
+      << bt_log;
+  EXPECT_NE(bt_log.find("[sagemaker logs]: part-119.jsonl: ClientError: 413"), std::string::npos)
+      << bt_log;
+  EXPECT_FALSE(fs::exists(tmp_ / "out/part-119.jsonl.out"));
+  auto summary = nlohmann::json::parse(ReadAll(tmp_ / "summary.json"));
+  EXPECT_EQ(summary["failed_files"].size(), 1u);
+
+  size_t errors = 0, rows_checked = 0;
+  for (int f = 100; f <= 118; ++f) {
+    std::string name = "part-" + std::to_string(f) + ".jsonl";
+    auto predicted = RunLote("predict --id-field id --max-record-bytes 2097152 --model " + Model() +
+                             " --input " + (tmp_ / ("in/" + name)));
+    ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+    auto expected = SplitLines(predicted.out);
+    auto out = SplitLines(ReadAll(tmp_ / ("out/" + name + ".out")));
+    ASSERT_EQ(out.size(), expected.size()) << name;
+    for (size_t i = 0; i < out.size(); ++i) {
+      auto row = nlohmann::json::parse(out[i]);
+      if (row.contains("error")) {
+        // lote predict's error row, plus the record's line within its payload.
+        ++errors;
+        auto want = nlohmann::json::parse(expected[i]);
+        EXPECT_EQ(row["record_id"].is_number(), want["record_id"].is_number()) << out[i];
+        EXPECT_TRUE(row.contains("line")) << out[i];
+        continue;
+      }
+      EXPECT_EQ(out[i], expected[i]) << name << " row " << i;
+      ++rows_checked;
+    }
+  }
+  EXPECT_EQ(errors, 18u);  // one bad record in each of the 18 small files
+  EXPECT_EQ(rows_checked, 18u * 20 + 3);
+  EXPECT_EQ(serve.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace lote::testing
