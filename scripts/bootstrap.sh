@@ -32,7 +32,7 @@ check_services=
 with_node=
 for arg in "$@"; do
   case "$arg" in
-    --bench) packages+=(libbenchmark-dev fasttext time python3-sklearn) ;;
+    --bench) packages+=(libbenchmark-dev fasttext time python3-sklearn python3-flask wrk) ;;
     --checks)
       packages+=(clang-format-14 clang-14 libclang-rt-14-dev llvm-14)
       with_node=1
