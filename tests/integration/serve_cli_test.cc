@@ -232,7 +232,17 @@ TEST_F(ServeCli, DrainsRequestsInFlightOnSigterm) {
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // SIGTERM once a request is being answered (the gauge counts queued and running ones).
+  bool in_flight = false;
+  for (int i = 0; i < 600 && !in_flight; ++i) {
+    auto m = serve.Get("/metrics");
+    if (m.ok()) {
+      auto v = FindSample(m->body, "lote_http_inflight_requests", {});
+      in_flight = v.ok() && *v >= 1;
+    }
+    if (!in_flight) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(in_flight);
   EXPECT_EQ(serve.Stop(), 0);
   for (auto& t : clients) t.join();
   // Every request the server had taken was answered whole; none was cut.
