@@ -13,10 +13,7 @@ namespace {
 struct ExtractFlags {
   std::string model, input, format, output, text_field = "text", id_field;
   int threads = 0;
-  bool no_patterns = false;
-  std::string reference_date;
-  size_t max_record_bytes = kDefaultMaxRecordBytes;
-  PiiFlags pii;
+  RowFlags rows;
 };
 
 Status RunExtract(const ExtractFlags& f, const PiiSettings& pii) {
@@ -26,15 +23,11 @@ Status RunExtract(const ExtractFlags& f, const PiiSettings& pii) {
   po.classify = false;
   po.entities = true;
   po.always_entities = true;
-  po.patterns = !f.no_patterns;
-  po.reference_date = ReferenceDateOrToday(f.reference_date);
+  ApplyRowFlags(f.rows, pii, &po);
   po.record_id_is_row = format == io::Format::kCsv;
-  po.pii = pii.policy;
-  po.pii_types = pii.types;
-  po.pii_key = pii.key;
   LOTE_ASSIGN_OR_RETURN(auto rows, bundle::PredictionRowWriter::Create(&model, std::move(po)));
-  return WritePredictionRows(
-      *rows, {f.input, format, f.output, f.text_field, f.id_field, f.threads, f.max_record_bytes});
+  return WritePredictionRows(*rows, {f.input, format, f.output, f.text_field, f.id_field, f.threads,
+                                     f.rows.max_record_bytes});
 }
 
 void SetupExtract(CLI::App& root, int* exit_code) {
@@ -49,13 +42,10 @@ void SetupExtract(CLI::App& root, int* exit_code) {
   cmd->add_option("--text-field", f->text_field, "Text column/field")->capture_default_str();
   cmd->add_option("--id-field", f->id_field, "Id column/field (default: line/row number)");
   AddThreadsFlag(cmd, &f->threads, "Worker threads");
-  cmd->add_flag("--no-patterns", f->no_patterns, "Do not run the pattern extractors");
-  AddReferenceDateFlag(cmd, &f->reference_date);
-  AddMaxRecordBytesFlag(cmd, &f->max_record_bytes);
-  AddPiiFlags(cmd, &f->pii);
+  AddRowFlags(cmd, &f->rows);
   cmd->callback([f, exit_code] {
     PiiSettings pii;
-    if (!ResolvePiiOrFail(f->pii, "mask", &pii, exit_code)) return;
+    if (!ResolvePiiOrFail(f->rows.pii, "mask", &pii, exit_code)) return;
     Status s = RunExtract(*f, pii);
     FlushWarnings();
     *exit_code = s.ok() ? kExitOk : Fail(s);

@@ -122,4 +122,20 @@ bool ResolvePiiOrFail(const PiiFlags& flags, const std::string& default_mode, Pi
   return true;
 }
 
+void AddRowFlags(CLI::App* cmd, RowFlags* flags) {
+  cmd->add_flag("--no-patterns", flags->no_patterns, "Do not run the pattern extractors");
+  AddReferenceDateFlag(cmd, &flags->reference_date);
+  AddMaxRecordBytesFlag(cmd, &flags->max_record_bytes);
+  AddPiiFlags(cmd, &flags->pii);
+}
+
+void ApplyRowFlags(const RowFlags& flags, const PiiSettings& pii,
+                   bundle::PredictionRowOptions* options) {
+  options->patterns = !flags.no_patterns;
+  options->reference_date = ReferenceDateOrToday(flags.reference_date);
+  options->pii = pii.policy;
+  options->pii_types = pii.types;
+  options->pii_key = pii.key;
+}
+
 }  // namespace lote::cli

@@ -11,6 +11,7 @@
 #include "lote/base/secret.h"
 #include "lote/base/status.h"
 #include "lote/bundle/analyzer.h"
+#include "lote/bundle/prediction_row.h"
 #include "lote/extract/patterns.h"
 
 namespace lote::cli {
@@ -53,6 +54,21 @@ Result<PiiSettings> ResolvePiiFlags(const PiiFlags& flags, const std::string& de
 // *exit_code (2 for a bad value, else as ExitCodeFor).
 bool ResolvePiiOrFail(const PiiFlags& flags, const std::string& default_mode, PiiSettings* out,
                       int* exit_code);
+
+// What the rows of `lote predict`, `extract` and `serve` are made with, besides top_k: the
+// pattern extractors, the reference date, the record size limit and the PII policy.
+struct RowFlags {
+  bool no_patterns = false;
+  std::string reference_date;
+  size_t max_record_bytes = kDefaultMaxRecordBytes;
+  PiiFlags pii;
+};
+// --no-patterns, --reference-date, --max-record-bytes and the PII flags.
+void AddRowFlags(CLI::App* cmd, RowFlags* flags);
+// Sets `options`' patterns, reference date and PII policy from the flags and the resolved PII
+// settings.
+void ApplyRowFlags(const RowFlags& flags, const PiiSettings& pii,
+                   bundle::PredictionRowOptions* options);
 
 // The PII key, read the one way every command reads it: from `key_file` when given, else from
 // the LOTE_PII_KEY environment variable, else none (an empty Secret). See lote::ParseKey.

@@ -14,10 +14,7 @@ struct PredictFlags {
   std::string model, input, format, output, text_field = "text", id_field;
   int threads = 0;
   int top_k = 3;
-  bool no_patterns = false;
-  std::string reference_date;
-  size_t max_record_bytes = kDefaultMaxRecordBytes;
-  PiiFlags pii;
+  RowFlags rows;
 };
 
 Status RunPredict(const PredictFlags& f, const PiiSettings& pii) {
@@ -25,15 +22,11 @@ Status RunPredict(const PredictFlags& f, const PiiSettings& pii) {
   LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(f.input, f.format));
   bundle::PredictionRowOptions po;
   po.top_k = f.top_k;
-  po.patterns = !f.no_patterns;
-  po.reference_date = ReferenceDateOrToday(f.reference_date);
+  ApplyRowFlags(f.rows, pii, &po);
   po.record_id_is_row = format == io::Format::kCsv;
-  po.pii = pii.policy;
-  po.pii_types = pii.types;
-  po.pii_key = pii.key;
   LOTE_ASSIGN_OR_RETURN(auto rows, bundle::PredictionRowWriter::Create(&model, std::move(po)));
-  return WritePredictionRows(
-      *rows, {f.input, format, f.output, f.text_field, f.id_field, f.threads, f.max_record_bytes});
+  return WritePredictionRows(*rows, {f.input, format, f.output, f.text_field, f.id_field, f.threads,
+                                     f.rows.max_record_bytes});
 }
 
 void SetupPredict(CLI::App& root, int* exit_code) {
@@ -50,13 +43,10 @@ void SetupPredict(CLI::App& root, int* exit_code) {
   cmd->add_option("--top-k", f->top_k, "Labels listed in top_k")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  cmd->add_flag("--no-patterns", f->no_patterns, "Do not run the pattern extractors");
-  AddReferenceDateFlag(cmd, &f->reference_date);
-  AddMaxRecordBytesFlag(cmd, &f->max_record_bytes);
-  AddPiiFlags(cmd, &f->pii);
+  AddRowFlags(cmd, &f->rows);
   cmd->callback([f, exit_code] {
     PiiSettings pii;
-    if (!ResolvePiiOrFail(f->pii, "mask", &pii, exit_code)) return;
+    if (!ResolvePiiOrFail(f->rows.pii, "mask", &pii, exit_code)) return;
     Status s = RunPredict(*f, pii);
     FlushWarnings();
     *exit_code = s.ok() ? kExitOk : Fail(s);

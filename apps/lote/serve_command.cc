@@ -34,10 +34,8 @@ struct ServeFlags {
   int max_payload_mb = 0;
   size_t max_inflight = 0, max_connections = 256;
   double request_timeout = 60, drain_timeout = 60;
-  bool no_patterns = false, no_prep = false;
-  std::string reference_date;
-  size_t max_record_bytes = kDefaultMaxRecordBytes;
-  PiiFlags pii;
+  bool no_prep = false;
+  RowFlags rows;
 };
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
@@ -170,11 +168,7 @@ int RunServe(const ServeFlags& f, const PiiSettings& pii) {
   const std::string model_path = sagemaker_layout ? kSageMakerModelDir : f.model;
   serve::InferenceOptions io;
   io.rows.top_k = f.top_k;
-  io.rows.patterns = !f.no_patterns;
-  io.rows.reference_date = ReferenceDateOrToday(f.reference_date);
-  io.rows.pii = pii.policy;
-  io.rows.pii_types = pii.types;
-  io.rows.pii_key = pii.key;
+  ApplyRowFlags(f.rows, pii, &io.rows);
   io.prep = !f.no_prep;
   if (!f.config.empty()) {
     RunConfig config;
@@ -186,7 +180,7 @@ int RunServe(const ServeFlags& f, const PiiSettings& pii) {
   io.id_field = f.id_field;
   io.csv_text_column = f.csv_text_column;
   io.csv_id_column = f.csv_id_column;
-  io.max_record_bytes = f.max_record_bytes;
+  io.max_record_bytes = f.rows.max_record_bytes;
   const int threads = f.threads > 0          ? f.threads
                       : concurrency_from_env ? *env_concurrency
                                              : ResolveThreads(0);
@@ -292,13 +286,10 @@ void SetupServe(CLI::App& root, int* exit_code) {
   cmd->add_option("--top-k", f->top_k, "Labels listed in top_k")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  cmd->add_flag("--no-patterns", f->no_patterns, "Do not run the pattern extractors");
-  AddReferenceDateFlag(cmd, &f->reference_date);
-  AddMaxRecordBytesFlag(cmd, &f->max_record_bytes);
-  AddPiiFlags(cmd, &f->pii);
+  AddRowFlags(cmd, &f->rows);
   cmd->callback([f, exit_code] {
     PiiSettings pii;
-    if (!ResolvePiiOrFail(f->pii, "mask", &pii, exit_code)) return;
+    if (!ResolvePiiOrFail(f->rows.pii, "mask", &pii, exit_code)) return;
     *exit_code = RunServe(*f, pii);
   });
 }

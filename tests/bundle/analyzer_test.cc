@@ -4,32 +4,15 @@
 
 #include "lote/bundle/model.h"
 #include "lote/pipeline/inference.h"
+#include "testing/toy_model.h"
 
 namespace lote::bundle {
 namespace {
 
-std::string TrainedModelBytes() {
-  std::vector<classify::LabeledText> rows;
-  for (const char* t : {"quiero recargar mi celular", "recarga de 20 mil al celular",
-                        "recargar minutos", "recarga claro", "top up my phone"}) {
-    rows.push_back({t, "recarga"});
-  }
-  for (const char* t : {"cual es mi saldo", "consultar saldo", "saldo disponible", "ver mi saldo",
-                        "what is my balance"}) {
-    rows.push_back({t, "saldo"});
-  }
-  classify::ClassifierTrainOptions o;
-  o.threads = 1;
-  auto c = classify::IntentClassifier::Train(rows, {}, o, nullptr);
-  EXPECT_TRUE(c.ok());
-  model::ModelFile f;
-  (*c)->Save(&f);
-  return FinishModelFile(&f, "toy", "2026-01-01T00:00:00Z",
-                         "{\"classifier\":" + (*c)->MetadataJson() + "}", nullptr);
-}
+using lote::testing::ToyClassifierModelBytes;
 
 TEST(TextAnalyzer, ClassifiesAndExtractsPatternsInOnePass) {
-  auto m = LoadModel(TrainedModelBytes(), "toy.lote");
+  auto m = LoadModel(ToyClassifierModelBytes(), "toy.lote");
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   auto a = TextAnalyzer::Create(&*m, {});
   ASSERT_TRUE(a.ok());
@@ -48,7 +31,7 @@ TEST(TextAnalyzer, ClassifiesAndExtractsPatternsInOnePass) {
 }
 
 TEST(TextAnalyzer, MaskPolicyKeepsPersonalValuesOutOfJsonAndFreeText) {
-  auto m = LoadModel(TrainedModelBytes(), "toy.lote");
+  auto m = LoadModel(ToyClassifierModelBytes(), "toy.lote");
   ASSERT_TRUE(m.ok());
   AnalyzerOptions o;
   o.pii = PiiPolicy::kMask;
@@ -69,7 +52,7 @@ TEST(TextAnalyzer, MaskPolicyKeepsPersonalValuesOutOfJsonAndFreeText) {
 }
 
 TEST(TextAnalyzer, HashPolicyNeedsAKeyAndGivesStableTokens) {
-  auto m = LoadModel(TrainedModelBytes(), "toy.lote");
+  auto m = LoadModel(ToyClassifierModelBytes(), "toy.lote");
   ASSERT_TRUE(m.ok());
   AnalyzerOptions o;
   o.pii = PiiPolicy::kHash;
@@ -95,7 +78,7 @@ TEST(TextAnalyzer, HashPolicyNeedsAKeyAndGivesStableTokens) {
 TEST(ModelEngine, LoadsTheRealModelBehindThePipelineSeam) {
   pipeline::EngineOptions eo;
   eo.pii_mode = "type";
-  auto e = pipeline::LoadInferenceEngine(TrainedModelBytes(), "toy.lote", eo);
+  auto e = pipeline::LoadInferenceEngine(ToyClassifierModelBytes(), "toy.lote", eo);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_TRUE((*e)->model_version().starts_with("toy-"));
   auto st = (*e)->NewState();

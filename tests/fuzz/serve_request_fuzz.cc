@@ -8,30 +8,15 @@
 
 #include "fuzz_util.h"
 #include "lote/bundle/model.h"
-#include "lote/classify/intent_classifier.h"
 #include "lote/serve/http_server.h"
 #include "lote/serve/inference_service.h"
+#include "testing/toy_model.h"
 
 namespace {
 
 lote::serve::InferenceService* Service() {
   static lote::serve::InferenceService* service = [] {
-    std::vector<lote::classify::LabeledText> rows;
-    for (const char* t : {"quiero recargar mi celular", "recarga claro", "top up my phone"}) {
-      rows.push_back({t, "recarga"});
-    }
-    for (const char* t : {"cual es mi saldo", "consultar saldo", "what is my balance"}) {
-      rows.push_back({t, "saldo"});
-    }
-    lote::classify::ClassifierTrainOptions o;
-    o.threads = 1;
-    auto c = lote::classify::IntentClassifier::Train(rows, {}, o, nullptr);
-    lote::fuzz::Check(c.ok(), "the toy classifier trains");
-    lote::model::ModelFile f;
-    (*c)->Save(&f);
-    std::string bytes =
-        lote::bundle::FinishModelFile(&f, "toy", "2026-01-01T00:00:00Z",
-                                      "{\"classifier\":" + (*c)->MetadataJson() + "}", nullptr);
+    std::string bytes = lote::testing::ToyClassifierModelBytes();
     auto m = lote::bundle::LoadModel(bytes, "toy.lote");
     lote::fuzz::Check(m.ok(), "the toy model loads");
     lote::serve::InferenceOptions io;

@@ -6,30 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "lote/bundle/model.h"
-#include "lote/classify/intent_classifier.h"
+#include "testing/toy_model.h"
 
 namespace lote::serve {
 namespace {
-
-std::string ToyModelBytes() {
-  std::vector<classify::LabeledText> rows;
-  for (const char* t : {"quiero recargar mi celular", "recarga de 20 mil al celular",
-                        "recargar minutos", "recarga claro", "top up my phone"}) {
-    rows.push_back({t, "recarga"});
-  }
-  for (const char* t : {"cual es mi saldo", "consultar saldo", "saldo disponible", "ver mi saldo",
-                        "what is my balance"}) {
-    rows.push_back({t, "saldo"});
-  }
-  classify::ClassifierTrainOptions o;
-  o.threads = 1;
-  auto c = classify::IntentClassifier::Train(rows, {}, o, nullptr);
-  EXPECT_TRUE(c.ok());
-  model::ModelFile f;
-  (*c)->Save(&f);
-  return bundle::FinishModelFile(&f, "toy", "2026-01-01T00:00:00Z",
-                                 "{\"classifier\":" + (*c)->MetadataJson() + "}", nullptr);
-}
 
 class InferenceServiceTest : public ::testing::Test {
  protected:
@@ -37,7 +17,7 @@ class InferenceServiceTest : public ::testing::Test {
   void Make(InferenceOptions o) {
     metrics_ = std::make_shared<InMemoryMetrics>();
     service_ = std::make_unique<InferenceService>(o, metrics_, [] { return "m 1\n"; });
-    auto m = bundle::LoadModel(ToyModelBytes(), "toy.lote");
+    auto m = bundle::LoadModel(lote::testing::ToyClassifierModelBytes(), "toy.lote");
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     version_ = m->version_id;
     ASSERT_TRUE(service_->LoadModel(std::move(*m)).ok());
