@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "lote/aws/credentials.h"
+#include "testing/child_process.h"
 
 extern char** environ;
 
@@ -47,20 +48,6 @@ Result<std::string> FindOnPath(const std::string& program) {
   }
   return NotFoundError(program + " is not on PATH (" + (path ? path : "") +
                        "); scripts/bootstrap.sh --services installs moto");
-}
-
-std::string ReadTail(const std::string& path, size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "(no log at " + path + ")";
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  const std::streamoff from = size > static_cast<std::streamoff>(max_bytes)
-                                  ? size - static_cast<std::streamoff>(max_bytes)
-                                  : 0;
-  in.seekg(from);
-  std::string tail(static_cast<size_t>(size - from), '\0');
-  in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
-  return (from > 0 ? "..." : "") + tail;
 }
 
 std::string DescribeExit(int wstatus) {
@@ -98,38 +85,6 @@ std::vector<std::string> ChildEnvironment(const MotoServerOptions& options) {
   }
   for (const auto& [k, v] : vars) env.push_back(k + "=" + v);
   return env;
-}
-
-// Waits up to `seconds` for `pid` to exit; true (and *wstatus set) if it did.
-bool WaitForExit(pid_t pid, double seconds, int* wstatus) {
-  const auto deadline = SteadyClock::now() + std::chrono::duration<double>(seconds);
-  while (true) {
-    pid_t r = ::waitpid(pid, wstatus, WNOHANG);
-    if (r == pid) return true;
-    if (r < 0 && errno != EINTR) return true;  // not our child any more: nothing to wait for
-    if (SteadyClock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
-// SIGTERM to the process group, SIGKILL after `grace_seconds`, then reaped.
-void Terminate(pid_t pid, double grace_seconds) {
-  int wstatus = 0;
-  ::kill(-pid, SIGTERM);
-  if (WaitForExit(pid, grace_seconds, &wstatus)) {
-    ::kill(-pid, SIGKILL);  // anything the server started in its group
-    return;
-  }
-  ::kill(-pid, SIGKILL);
-  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-  }
-}
-
-bool KeepLogs() {
-  const char* keep = std::getenv("LOTE_KEEP_SERVICE_LOGS");
-  if (keep != nullptr && *keep != '\0' && std::string_view(keep) != "0") return true;
-  return ::testing::Test::HasFailure() ||
-         ::testing::UnitTest::GetInstance()->failed_test_count() > 0;
 }
 
 struct Spawned {
@@ -249,22 +204,15 @@ MotoServer::~MotoServer() { Stop(); }
 void MotoServer::Stop() {
   if (::getpid() != owner_) return;
   if (pid_ > 0) {
-    Terminate(pid_, options_.stop_timeout_seconds);
+    TerminateProcessGroup(pid_, options_.stop_timeout_seconds);
     pid_ = -1;
   }
-  if (!log_path_.empty()) {
-    if (keep_log_) {
-      // A failed start: its error names the log.
-    } else if (KeepLogs()) {
-      std::fprintf(stderr, "moto_server log kept: %s\n", log_path_.c_str());
-    } else {
-      std::remove(log_path_.c_str());
-    }
-    log_path_.clear();
-  }
+  DisposeServiceLog(&log_path_, keep_log_, "moto_server");
 }
 
-std::string MotoServer::LogTail(size_t max_bytes) const { return ReadTail(log_path_, max_bytes); }
+std::string MotoServer::LogTail(size_t max_bytes) const {
+  return ReadLogTail(log_path_, max_bytes);
+}
 
 Result<HttpReply> MotoServer::Request(HttpCall call) const {
   if (!FindHttpHeader(call.headers, "Authorization")) {

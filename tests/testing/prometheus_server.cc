@@ -16,27 +16,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "testing/child_process.h"
 #include "testing/http_wire.h"
 
 namespace lote::testing {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-bool KeepLogs() {
-  const char* keep = std::getenv("LOTE_KEEP_SERVICE_LOGS");
-  if (keep != nullptr && *keep != '\0' && std::string_view(keep) != "0") return true;
-  return ::testing::Test::HasFailure() ||
-         ::testing::UnitTest::GetInstance()->failed_test_count() > 0;
-}
-
-std::string ReadTail(const std::string& path, size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "(no log at " + path + ")";
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (all.size() <= max_bytes) return all;
-  return "..." + all.substr(all.size() - max_bytes);
-}
 
 // Percent-encodes a query parameter value.
 std::string QueryEscape(std::string_view s) {
@@ -144,38 +130,16 @@ ServiceProcess::ServiceProcess(pid_t pid, int port, std::string log_path)
 ServiceProcess::~ServiceProcess() { Stop(); }
 
 std::string ServiceProcess::LogTail(size_t max_bytes) const {
-  return ReadTail(log_path_, max_bytes);
+  return ReadLogTail(log_path_, max_bytes);
 }
 
 void ServiceProcess::Stop() {
   if (::getpid() != owner_) return;
   if (pid_ > 0) {
-    int wstatus = 0;
-    ::kill(-pid_, SIGTERM);
-    const auto deadline = SteadyClock::now() + std::chrono::seconds(5);
-    bool exited = false;
-    while (!exited && SteadyClock::now() < deadline) {
-      const pid_t r = ::waitpid(pid_, &wstatus, WNOHANG);
-      exited = r == pid_ || (r < 0 && errno != EINTR);
-      if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ::kill(-pid_, SIGKILL);
-    if (!exited) {
-      while (::waitpid(pid_, &wstatus, 0) < 0 && errno == EINTR) {
-      }
-    }
+    TerminateProcessGroup(pid_, 5);
     pid_ = -1;
   }
-  if (!log_path_.empty()) {
-    if (keep_log_) {
-      // A failed start: its error names the log.
-    } else if (KeepLogs()) {
-      std::fprintf(stderr, "service log kept: %s\n", log_path_.c_str());
-    } else {
-      std::remove(log_path_.c_str());
-    }
-    log_path_.clear();
-  }
+  DisposeServiceLog(&log_path_, keep_log_, "service");
 }
 
 Result<std::string> ServiceProcess::Get(const std::string& target, double timeout_seconds) const {
@@ -226,7 +190,7 @@ PrometheusServer::PrometheusServer(std::unique_ptr<ServiceProcess> process, std:
     : process_(std::move(process)), dir_(std::move(dir)) {}
 
 PrometheusServer::~PrometheusServer() {
-  const bool keep = KeepLogs();
+  const bool keep = KeepServiceLogs();
   process_->Stop();
   std::error_code ec;
   if (keep) {
