@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <map>
+#include <thread>
 
 #include "lote/base/digest.h"
 #include "lote/base/version.h"
@@ -163,8 +165,16 @@ Result<std::unique_ptr<SqliteLedger>> SqliteLedger::Open(const std::string& path
   // disk, so files renamed after it are never ahead of the ledger (see the commit protocol).
   // A bounded 64 MiB page cache: the dedup B-tree grows with the data (millions of record ids),
   // and the default 2 MiB cache makes inserts page in and out of the OS cache.
-  LOTE_RETURN_IF_ERROR(
-      db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"));
+  // Switching a new database to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY at
+  // once (without its busy handler) while another process is opening the same new file: retried
+  // here, for as long as the busy timeout.
+  Status wal =
+      db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;");
+  for (int i = 0; i < 1000 && wal.code() == StatusCode::kUnavailable; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    wal = db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;");
+  }
+  if (!wal.ok()) return wal.WithContext("catalog " + path);
   std::unique_ptr<SqliteLedger> ledger(new SqliteLedger(std::move(db)));
   // First without a write lock, so that a catalog another output's run is writing to is refused
   // at once with the reason, instead of after waiting for that run's transaction.
