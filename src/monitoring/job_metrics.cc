@@ -52,6 +52,8 @@ void DeclareJobMetrics(PrometheusRegistry* r) {
              "Seconds spent per pipeline step, summed over the threads doing it.");
   r->Declare("lote_job_label_records", T::kGauge,
              "Results per predicted label (the run's most frequent labels).");
+  r->Declare("lote_job_mean_score", T::kGauge,
+             "Mean calibrated score of the labelled results this invocation committed.");
   r->Declare("lote_job_objects", T::kGauge, "Input objects of the job by state.");
   r->Declare("lote_job_input_bytes", T::kGauge, "Bytes of input read (run) or snapshotted.");
   r->Declare("lote_flow_executions", T::kGauge, "1 for the final status of the execution.");
@@ -95,6 +97,9 @@ void ReportRunMetrics(const pipeline::RunReport& r, int64_t end_micros, MetricsS
   m.Gauge("lote_job_objects", "state", "processed", static_cast<double>(r.objects_processed));
   m.Gauge("lote_job_objects", "state", "skipped", static_cast<double>(r.objects_skipped));
   m.Gauge("lote_job_objects", "state", "ignored", static_cast<double>(r.objects_ignored));
+  if (r.scored_records > 0) {
+    m.Gauge("lote_job_mean_score", r.score_sum / static_cast<double>(r.scored_records));
+  }
   for (const auto& [label, n] : r.top_labels) {
     m.Gauge("lote_job_label_records", "label", label, static_cast<double>(n));
   }

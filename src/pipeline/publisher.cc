@@ -166,6 +166,10 @@ Status ObjectPublisher::WriteRow(Item* item, const std::string& processed_at) {
   auto counted = labels_.find(label);
   if (counted == labels_.end()) counted = labels_.emplace(std::string(label), 0).first;
   ++counted->second;
+  if (!item->out.label.empty()) {
+    score_sum_ += item->out.score;
+    ++scored_;
+  }
   ++counts_.records_out;
   ++c_.live->out;
   return Status::Ok();

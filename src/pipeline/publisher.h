@@ -73,6 +73,9 @@ class ObjectPublisher {
   std::vector<StagedPart> parts() const;
   const AttemptCounts& counts() const { return counts_; }
   const LabelCounts& labels() const { return labels_; }
+  // Sum of the scores of the result rows that have a label, and their number.
+  double score_sum() const { return score_sum_; }
+  uint64_t scored() const { return scored_; }
   double publish_seconds() const { return publish_s_; }
   double catalog_seconds() const { return catalog_s_; }
 
@@ -87,6 +90,8 @@ class ObjectPublisher {
   PartWriter results_, quarantine_;
   AttemptCounts counts_;
   LabelCounts labels_;
+  double score_sum_ = 0;
+  uint64_t scored_ = 0;
   double publish_s_ = 0;
   double catalog_s_ = 0;     // inside the ledger (dedup, catalog rows)
   std::string source_json_;  // ,"source":"URI"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -82,6 +83,9 @@ class Run {
   Progress progress_;
   LiveCounts live_;
   std::atomic<uint64_t> live_bytes_{0};
+  std::mutex scores_mu_;
+  double score_sum_ = 0;  // guarded by scores_mu_: committed results of this invocation
+  uint64_t scored_ = 0;   // guarded by scores_mu_
 };
 
 Status Run::OpenLedger() {
@@ -359,6 +363,11 @@ Status Run::ProcessObject(ObjectTask* task, uint64_t* skipped) {
     LOTE_RETURN_IF_ERROR(ledger_->CommitAttempt(attempt_id, object_id, o_.output_uri, counts,
                                                 publisher.labels(), &parts));
     Hook("committed");
+    {
+      std::lock_guard<std::mutex> lock(scores_mu_);
+      score_sum_ += publisher.score_sum();
+      scored_ += publisher.scored();
+    }
     // The commit is durable: from here on a failure is completed by the next run.
     LOTE_ASSIGN_OR_RETURN(auto pending, ledger_->PendingCommits());
     for (const PendingCommit& commit : pending) {
@@ -557,6 +566,11 @@ Result<RunReport> Run::Execute() {
   LOTE_RETURN_IF_ERROR(WriteManifest(&report, totals, reconciled, skipped_uris));
   Hook("manifest_written");
   report.wall_s = clock_->SecondsSince(started_);
+  {
+    std::lock_guard<std::mutex> lock(scores_mu_);
+    report.score_sum = score_sum_;
+    report.scored_records = scored_;
+  }
   const std::string finished_at = FormatTimestampMillis(clock_->NowMicros());
   if (!reconciled) {
     (void)ledger_->FinishRun(run_id_, "failed", finished_at, totals, report.manifest_uri);

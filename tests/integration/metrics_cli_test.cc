@@ -90,6 +90,13 @@ TEST_F(MetricsCli, RunWritesEmfAndPushesToAPushgatewayWhoseValuesReadBack) {
   EXPECT_EQ(sample("lote_job_records", {{"outcome", "duplicate"}}), 1);
   EXPECT_EQ(sample("lote_job_objects", {{"state", "processed"}}), 4);
   EXPECT_GT(sample("lote_job_last_success_timestamp_seconds", {}), 1700000000);
+  // The mean score is the results' own mean, as SQL over the catalog computes it.
+  auto avg = RunLote("query --output " + (tmp_ / "out") +
+                     " --format csv \"SELECT avg(score) FROM results\"");
+  ASSERT_EQ(avg.exit_code, 0) << avg.err;
+  const double mean = std::stod(avg.out.substr(avg.out.find('\n') + 1));
+  EXPECT_GT(mean, 0.0);
+  EXPECT_NEAR(sample("lote_job_mean_score", {}), mean, 1e-6);
   double quarantined = 0;
   for (const char* reason : {"invalid_utf8", "malformed_json", "empty_text", "malformed_csv",
                              "field_count", "missing_field", "wrong_type", "other"}) {

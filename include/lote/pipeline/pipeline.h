@@ -168,6 +168,10 @@ struct RunReport {
   uint64_t objects_skipped = 0;    // already done by earlier runs
   uint64_t objects_ignored = 0;    // unknown format, or a symlink out of the input (logged)
   double wall_s = 0;               // this invocation
+  // The scores of the results this invocation committed that have a label: their sum and
+  // number (a resumed run's earlier invocations are not in them).
+  double score_sum = 0;
+  uint64_t scored_records = 0;
   std::vector<std::pair<std::string, uint64_t>> top_labels;
   std::vector<std::pair<std::string, uint64_t>> quarantine_reasons;  // "stage: reason class"
   std::string manifest_uri;
