@@ -3,7 +3,8 @@
 container, a TF-IDF + LinearSVC pipeline behind Flask, speaking the same inference-container
 contract as `lote serve` (GET /ping, POST /invocations with application/jsonlines in and out).
 
-Trains on --train (JSONL with text and label) at start-up, then serves on 127.0.0.1:--port with
+The model is bench/sklearn_baseline.py's: TF-IDF of word 1-2-grams and char_wb 2-5-grams
+(sublinear), LinearSVC (C=1). Trains on --train (JSONL with text and label) at start-up, then serves on 127.0.0.1:--port with
 Flask's threaded server. Each output line: {"record_id", "label", "score"} (score: the winning
 decision-function value). Needs Debian's python3-sklearn and python3-flask
 (scripts/bootstrap.sh --bench); run it with /usr/bin/python3.
@@ -16,7 +17,7 @@ import logging
 
 from flask import Flask, Response, request
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
 
@@ -31,7 +32,10 @@ def main():
             row = json.loads(line)
             texts.append(row["text"])
             labels.append(row["label"])
-    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LinearSVC())
+    features = make_union(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True))
+    model = make_pipeline(features, LinearSVC())
     model.fit(texts, labels)
     classes = model.classes_
 

@@ -2,6 +2,7 @@
 #include "lote/serve/http_server.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -97,6 +98,7 @@ class HttpServerTest : public ::testing::Test {
     auto fd = lote::testing::ConnectToLoopback(server_->port(), 5);
     EXPECT_TRUE(fd.ok());
     EXPECT_TRUE(lote::testing::SendAll(*fd, bytes, 5).ok());
+    ::shutdown(*fd, SHUT_WR);  // all sent: a truncated request ends here, as a client leaving
     lote::testing::SocketReader reader(*fd, timeout);
     auto all = reader.ReadUntilClose();
     ::close(*fd);
