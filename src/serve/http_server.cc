@@ -114,6 +114,7 @@ HttpResponse AnswerRawRequest(std::string_view bytes, const HttpServerOptions& o
     if (n == 0 && !ec) break;
     buffer += n;
   }
+  if (!parser.got_some()) return ErrorResponse(400, "incomplete request");
   if (!parser.is_done() && !ec) {
     // The connection ends here: what was sent is all there is.
     parser.put_eof(ec);
