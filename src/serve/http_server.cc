@@ -41,6 +41,10 @@ constexpr std::string_view kBusyResponse =
     "{\"error\":\"too many connections, retry later\"}\n";
 static_assert(kBusyResponse.size() - kBusyResponse.find("\r\n\r\n") - 4 == 46);
 
+// How long a connection the server ends keeps reading (and dropping) what the client still
+// sends, as nginx's lingering close does.
+constexpr double kLingerSeconds = 5;
+
 // ASCII case-insensitive equality. Not beast::iequals: Boost 1.74's reads one byte past the end
 // of its arguments when they differ only in the case of their last character (found by
 // serve_request_fuzz under ASan with the method "POSt").
@@ -95,12 +99,10 @@ const HttpRoute* MatchRoute(const std::vector<HttpRoute>& routes, beast::string_
 HttpResponse InvokeRoute(const HttpRoute& route, const http::request<http::string_body>& request,
                          std::string_view path) {
   HttpRequest r;
-  r.method = std::string_view(request.method_string().data(), request.method_string().size());
+  r.method = View(request.method_string());
   r.path = path;
-  auto ct = request[http::field::content_type];
-  r.content_type = std::string_view(ct.data(), ct.size());
-  auto accept = request[http::field::accept];
-  r.accept = std::string_view(accept.data(), accept.size());
+  r.content_type = View(request[http::field::content_type]);
+  r.accept = View(request[http::field::accept]);
   r.body = request.body();
   try {
     return route.handler(r);
@@ -110,7 +112,7 @@ HttpResponse InvokeRoute(const HttpRoute& route, const http::request<http::strin
 }
 
 std::string_view PathOf(beast::string_view target) {
-  std::string_view t(target.data(), target.size());
+  std::string_view t = View(target);
   return t.substr(0, t.find('?'));
 }
 
@@ -333,10 +335,31 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(Seconds(options().write_timeout_seconds));
     http::async_write(stream_, response_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec || !self->response_.keep_alive()) return self->Close();
+                        if (ec) return self->Close();
+                        if (!self->response_.keep_alive()) return self->LingeringClose();
                         self->response_ = {};
                         self->ReadHead();
                       });
+  }
+
+  // After an answer that ends the connection: stop sending, then read and drop what the client
+  // still sends (the rest of a refused body) until it closes or kLingerSeconds pass. Closing with
+  // unread bytes makes the kernel send a reset, and the client's kernel then drops the answer
+  // (a 413) before the client has read it.
+  void LingeringClose() {
+    phase_ = Phase::kReading;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(Seconds(kLingerSeconds));
+    DropInput();
+  }
+  void DropInput() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->Close();
+                              self->DropInput();
+                            });
   }
 
   void Close() {
