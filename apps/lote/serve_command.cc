@@ -123,39 +123,14 @@ Result<int> EnvInt(const char* name, int fallback, int min, int max) {
   return static_cast<int>(n);
 }
 
-void DeclareServeMetrics(PrometheusRegistry* r) {
-  r->Declare("lote_records_total", MetricType::kCounter,
-             "Records answered by /invocations, by outcome (predicted or error)");
-  r->Declare("lote_record_errors_total", MetricType::kCounter,
-             "Records answered with an error row, by reason");
-  r->Declare("lote_predictions_total", MetricType::kCounter, "Predicted labels, by label");
-  r->Declare("lote_records_per_request", MetricType::kHistogram,
-             "Records in one /invocations request",
-             {1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10000, 50000});
-  r->Declare("lote_prediction_score", MetricType::kHistogram,
-             "Calibrated score of the predicted label",
-             {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99});
-  r->Declare("lote_text_bytes", MetricType::kHistogram, "Bytes of a record's text after prep",
-             {16, 64, 256, 1024, 4096, 16384, 65536, 262144});
-  r->Declare("lote_model_info", MetricType::kGauge,
-             "The model and preprocessing versions being served (value 1)");
-  r->Declare("lote_http_requests_total", MetricType::kCounter,
-             "HTTP requests answered, by route path and status code");
-  r->Declare("lote_http_request_seconds", MetricType::kHistogram,
-             "Time from a request's head to its response, by route path", DefaultLatencyBuckets());
-  r->Declare("lote_http_inflight_requests", MetricType::kGauge,
-             "Inference requests queued or running");
-}
-
 int RunServe(const ServeFlags& f, const PiiSettings& pii) {
   // SageMaker's container contract: its variables set the defaults, flags win.
   auto env_port = EnvInt("SAGEMAKER_BIND_TO_PORT", 8080, 0, 65535);
   auto env_payload = EnvInt("SAGEMAKER_MAX_PAYLOAD_IN_MB", 6, 1, 100);
-  auto env_concurrency = EnvInt("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", 1, 1, 256);
+  auto env_concurrency = EnvInt("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", 0, 1, 256);  // 0: unset
   for (const auto* r : {&env_port, &env_payload, &env_concurrency}) {
     if (!r->ok()) return Fail(r->status());
   }
-  const bool concurrency_from_env = !EnvOr("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", "").empty();
   std::string strategy = EnvOr("SAGEMAKER_BATCH_STRATEGY", "MULTI_RECORD");
   for (char& c : strategy) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (strategy == "MULTIRECORD") strategy = "MULTI_RECORD";
@@ -182,14 +157,14 @@ int RunServe(const ServeFlags& f, const PiiSettings& pii) {
   io.csv_id_column = f.csv_id_column;
   io.max_record_bytes = f.rows.max_record_bytes;
   const int threads = f.threads > 0          ? f.threads
-                      : concurrency_from_env ? *env_concurrency
+                      : *env_concurrency > 0 ? *env_concurrency
                                              : ResolveThreads(0);
   io.max_concurrent_transforms = threads;
   io.batch_strategy = strategy;
   io.max_payload_mb = f.max_payload_mb > 0 ? f.max_payload_mb : *env_payload;
 
   auto registry = std::make_shared<PrometheusRegistry>();
-  DeclareServeMetrics(registry.get());
+  serve::DeclareServeMetrics(registry.get());
   PrometheusRegistry* reg = registry.get();
   serve::InferenceService service(io, registry, [reg] { return reg->Render(); });
 

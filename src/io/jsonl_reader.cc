@@ -119,7 +119,8 @@ class JsonlReader : public TextRecordReader {
   JsonlReader(std::unique_ptr<ByteSource> source, TextReaderOptions options)
       : source_(std::move(source)),
         options_(std::move(options)),
-        lines_(source_.get(), options_.max_record_bytes) {}
+        lines_(source_.get(), options_.max_record_bytes),
+        checked_columns_(!options_.first_object_sets_columns) {}
 
   uint64_t last_line() const override { return lines_.line_number(); }
   uint64_t last_row() const override { return row_; }
@@ -254,7 +255,7 @@ class JsonlReader : public TextRecordReader {
   std::unique_ptr<ByteSource> source_;
   TextReaderOptions options_;
   LineReader lines_;
-  bool checked_columns_ = false;
+  bool checked_columns_;  // the first object's check is done (or not wanted)
   uint64_t row_ = 0;
   Status fatal_;
   io::RecordError error_;

@@ -3,14 +3,14 @@
 #include <nlohmann/json.hpp>
 
 #include "lote/base/json_writer.h"
+#include "lote/base/prometheus.h"
 #include "lote/io/records.h"
 #include "lote/text/utf8.h"
 
 namespace lote::serve {
 namespace {
 
-// Histogram of records per request, of scores, of text sizes: bucket bounds are set when the
-// renderer is a PrometheusRegistry (see the serve command); these names are the contract.
+// The service's series (docs/serve.md); DeclareServeMetrics gives them help texts and buckets.
 constexpr std::string_view kRecordsTotal = "lote_records_total";
 constexpr std::string_view kRecordErrorsTotal = "lote_record_errors_total";
 constexpr std::string_view kPredictionsTotal = "lote_predictions_total";
@@ -20,7 +20,10 @@ constexpr std::string_view kTextBytes = "lote_text_bytes";
 constexpr std::string_view kModelInfo = "lote_model_info";
 
 // Splits one CSV line (RFC 4180 quoting, "" inside quotes) into fields. InvalidArgument for an
-// unbalanced quote or text after a closing quote.
+// unbalanced quote or text after a closing quote. Not io's CSV reader: that one needs a header
+// and lets a quoted field run over several lines, where a text/csv payload is one record a line
+// (SageMaker splits files at newlines and reassembles one answer a line), so an unbalanced quote
+// must spoil its own line only.
 Status SplitCsvLine(std::string_view line, std::vector<std::string>* fields) {
   fields->clear();
   std::string field;
@@ -64,10 +67,9 @@ Status SplitCsvLine(std::string_view line, std::vector<std::string>* fields) {
   }
 }
 
-std::string_view ErrorReason(const Status& s, io::RecordProblem problem) {
-  if (problem != io::RecordProblem::kNone) return io::RecordProblemName(problem);
-  if (s.code() == StatusCode::kResourceExhausted) return "record too long";
-  return "rejected by prep";
+// The metrics label of a bad record: the reader's problem, else prep's rejection.
+std::string_view ErrorReason(io::RecordProblem problem) {
+  return problem != io::RecordProblem::kNone ? io::RecordProblemName(problem) : "rejected by prep";
 }
 
 }  // namespace
@@ -220,7 +222,7 @@ void InferenceService::Process(RequestFormat format, std::string_view body, Work
         if (metrics_) metrics_->Observe(kPredictionScore, {}, a.prediction.score);
       }
     } else {
-      ++errors[ErrorReason(error, problem)];
+      ++errors[ErrorReason(problem)];
     }
   };
 
@@ -275,55 +277,32 @@ void InferenceService::Process(RequestFormat format, std::string_view body, Work
     ro.text_field = options_.text_field;
     if (format != RequestFormat::kText) ro.id_field = options_.id_field;
     ro.max_record_bytes = options_.max_record_bytes;
-    // The JSONL reader treats a first object without the text field as a missing column (fatal,
-    // right for a file); here it is one bad record: its row is written and reading resumes on a
-    // new reader after its line, with line numbers carried on.
-    std::string_view rest = body;
-    uint64_t line_base = 0;
-    while (!rest.empty()) {
-      auto reader = io::MakeTextRecordReader(
-          format == RequestFormat::kText ? io::Format::kTxt : io::Format::kJsonl,
-          io::MakeStringSource(rest, "request"), ro);
-      if (!reader.ok()) {
-        record = {};
-        emit(record, reader.status(), io::RecordProblem::kNone);
-        break;
-      }
-      bool resume = false;
+    ro.first_object_sets_columns = false;  // each record stands alone
+    auto reader = io::MakeTextRecordReader(
+        format == RequestFormat::kText ? io::Format::kTxt : io::Format::kJsonl,
+        io::MakeStringSource(body, "request"), ro);
+    if (!reader.ok()) {
+      record = {};
+      emit(record, reader.status(), io::RecordProblem::kUnreadable);
+    } else {
       while (true) {
         auto next = (*reader)->Next(&record);
         if (next.ok()) {
           if (!*next) break;
-          record.line += line_base;
           emit(record, Status::Ok(), io::RecordProblem::kNone);
           continue;
         }
-        io::RecordError problem = (*reader)->last_error();
+        // A bad record: its row says so, in its place. A string source cannot fail, so no error
+        // here is fatal.
         record.id.clear();
         record.text.clear();
-        uint64_t local_line = (*reader)->last_line();
-        record.line = local_line + line_base;
-        // The reader's message names its own line; the payload's line is the one to report.
-        Status error(next.status().code(),
-                     "request:" + std::to_string(record.line) + ": " + problem.reason);
-        emit(record, error, problem.problem);
-        if ((*reader)->failed()) {
-          // Skip the failed record's line and go on with the rest.
-          size_t skip = 0;
-          for (uint64_t l = 0; l < local_line && skip != std::string_view::npos; ++l) {
-            skip = rest.find('\n', skip);
-            if (skip != std::string_view::npos) ++skip;
-          }
-          rest = skip == std::string_view::npos ? std::string_view() : rest.substr(skip);
-          line_base += local_line;
-          resume = problem.problem == io::RecordProblem::kMissingField;
-          break;
-        }
+        record.line = (*reader)->last_line();
+        record.row = (*reader)->last_row();
+        emit(record, next.status(), (*reader)->last_error().problem);
+        if ((*reader)->failed()) break;
       }
-      if (!resume) break;
     }
   }
-  (void)predicted;
   if (!metrics_) return;
   MetricLabel ok[] = {{"outcome", "predicted"}};
   metrics_->Count(kRecordsTotal, ok, static_cast<double>(predicted));
@@ -403,6 +382,28 @@ HttpResponse InferenceService::Invocations(const HttpRequest& request) {
     r.content_type = "application/json";
   }
   return r;
+}
+
+void DeclareServeMetrics(PrometheusRegistry* r) {
+  r->Declare(kRecordsTotal, MetricType::kCounter,
+             "Records answered by /invocations, by outcome (predicted or error)");
+  r->Declare(kRecordErrorsTotal, MetricType::kCounter,
+             "Records answered with an error row, by reason");
+  r->Declare(kPredictionsTotal, MetricType::kCounter, "Predicted labels, by label");
+  r->Declare(kRecordsPerRequest, MetricType::kHistogram, "Records in one /invocations request",
+             {1, 2, 5, 10, 50, 100, 500, 1000, 5000, 10000, 50000});
+  r->Declare(kPredictionScore, MetricType::kHistogram, "Calibrated score of the predicted label",
+             {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99});
+  r->Declare(kTextBytes, MetricType::kHistogram, "Bytes of a record's text after prep",
+             {16, 64, 256, 1024, 4096, 16384, 65536, 262144});
+  r->Declare(kModelInfo, MetricType::kGauge,
+             "The model and preprocessing versions being served (value 1)");
+  r->Declare("lote_http_requests_total", MetricType::kCounter,
+             "HTTP requests answered, by route path and status code");
+  r->Declare("lote_http_request_seconds", MetricType::kHistogram,
+             "Time from a request's head to its response, by route path", DefaultLatencyBuckets());
+  r->Declare("lote_http_inflight_requests", MetricType::kGauge,
+             "Inference requests queued or running");
 }
 
 std::vector<HttpRoute> InferenceService::Routes() {

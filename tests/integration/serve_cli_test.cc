@@ -160,7 +160,9 @@ TEST_F(ServeCli, PrometheusScrapesItsMetricsAndPromtoolAcceptsThem) {
   ASSERT_TRUE(metrics.ok());
   EXPECT_EQ(metrics->status, 200);
   EXPECT_TRUE(PromtoolCheckMetrics(metrics->body).ok()) << metrics->body;
-  EXPECT_EQ(metrics->body.find("saldo\n"), std::string::npos);  // no record text anywhere
+  // No record text anywhere in the metrics (labels hold only closed sets and model labels).
+  EXPECT_EQ(metrics->body.find("consultar mi saldo"), std::string::npos);
+  EXPECT_EQ(metrics->body.find("bloquear"), std::string::npos);
   auto prom = PrometheusServer::Start({.targets = {"127.0.0.1:" + std::to_string(serve.port())}});
   ASSERT_TRUE(prom.ok()) << prom.status().ToString();
   auto v = (*prom)->WaitForValue("lote_records_total{outcome=\"predicted\"}");

@@ -287,6 +287,23 @@ TEST(JsonlReader, MissingTextFieldInFirstObjectIsFatalListingKeys) {
   EXPECT_TRUE(reader->failed());
 }
 
+TEST(JsonlReader, WithoutASchemaAFirstObjectMissingTextIsOnlyARecordError) {
+  TextReaderOptions o;
+  o.first_object_sets_columns = false;
+  auto reader = Reader(Format::kJsonl, "{\"body\":\"hola\"}\n{\"text\":\"saldo\"}\n", o, "r");
+  TextRecord r;
+  auto bad = reader->Next(&r);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message(), "r:1: missing field 'text'");
+  EXPECT_EQ(reader->last_error().problem, RecordProblem::kMissingField);
+  EXPECT_FALSE(reader->failed());
+  auto next = reader->Next(&r);
+  ASSERT_TRUE(next.ok() && *next);
+  EXPECT_EQ(r.text, "saldo");
+  EXPECT_EQ(r.line, 2u);
+}
+
 TEST(JsonlReader, LaterRecordsMissingOrMistypedTextAreRecordErrors) {
   std::string data =
       "{\"text\":\"a\"}\n"

@@ -86,6 +86,11 @@ struct TextReaderOptions {
   // applies unless told otherwise (--max-record-bytes), so one hostile line cannot take the
   // memory of a whole process.
   size_t max_record_bytes = size_t{1} << 20;
+  // jsonl: the first valid object decides whether the configured fields exist at all (a file has
+  // one schema): without the text field (or a required label) it is a fatal missing column.
+  // false: every object stands alone (a request's records, from different senders), and one
+  // without the field is a record error like any later one.
+  bool first_object_sets_columns = true;
 };
 
 // Reads text records from csv, jsonl or txt.

@@ -37,6 +37,10 @@
 #include "lote/serve/http.h"
 #include "lote/serve/http_server.h"
 
+namespace lote {
+class PrometheusRegistry;
+}  // namespace lote
+
 namespace lote::serve {
 
 struct InferenceOptions {
@@ -104,6 +108,10 @@ class InferenceService {
   std::mutex mu_;
   std::vector<std::unique_ptr<Worker>> idle_;  // guarded by mu_
 };
+
+// Declares, with help texts and histogram buckets, the series InferenceService and HttpServer
+// report, so that a registry renders them as documented (docs/serve.md).
+void DeclareServeMetrics(PrometheusRegistry* registry);
 
 }  // namespace lote::serve
 
