@@ -44,14 +44,6 @@ struct S3Client::Call {
 
 namespace {
 
-std::string Base64(const uint8_t* data, size_t n) {
-  std::string out(4 * ((n + 2) / 3), '\0');
-  int len =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-  out.resize(static_cast<size_t>(len));
-  return out;
-}
-
 // Hex and base64 SHA-256 of a body: the payload hash signed, and S3's integrity check.
 struct BodyHash {
   std::string hex;
@@ -61,7 +53,8 @@ BodyHash HashBody(std::string_view body) {
   Sha256 h;
   h.Update(body);
   std::array<uint8_t, 32> d = h.Final();
-  return {HexEncode(d.data(), d.size()), Base64(d.data(), d.size())};
+  return {HexEncode(d.data(), d.size()),
+          Base64Encode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()))};
 }
 
 std::string UrlDecode(std::string_view s, bool plus_is_space) {

@@ -146,4 +146,22 @@ bool HexDecode(std::string_view hex, uint8_t* out, size_t n) {
   return true;
 }
 
+std::string Base64Encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3), '\0');
+  const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(data.data()),
+                                  static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(len));
+  return out;
+}
+
+std::string Base64UrlEncode(std::string_view data) {
+  std::string out = Base64Encode(data);
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
 }  // namespace lote

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "aws/retry.h"
+#include "lote/base/digest.h"
 #include "lote/base/prometheus.h"
 
 namespace lote::monitoring {
@@ -19,35 +20,6 @@ bool IsPlain(std::string_view v) {
   return true;
 }
 
-// RFC 4648 section 5 (URL- and filename-safe alphabet), padded: what the gateway decodes.
-std::string Base64Url(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const uint32_t v = (static_cast<uint8_t>(in[i]) << 16) |
-                       (static_cast<uint8_t>(in[i + 1]) << 8) | static_cast<uint8_t>(in[i + 2]);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
-  }
-  if (i + 1 == in.size()) {
-    const uint32_t v = static_cast<uint8_t>(in[i]) << 16;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.append("==");
-  } else if (i + 2 == in.size()) {
-    const uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back('=');
-  }
-  return out;
-}
-
 void AppendPair(std::string* url, std::string_view name, std::string_view value) {
   url->push_back('/');
   url->append(name);
@@ -56,7 +28,7 @@ void AppendPair(std::string* url, std::string_view name, std::string_view value)
     url->append(value);
   } else {
     // The gateway reads an empty value as "=" under @base64.
-    url->append("@base64/").append(value.empty() ? "=" : Base64Url(value));
+    url->append("@base64/").append(value.empty() ? "=" : Base64UrlEncode(value));
   }
 }
 

@@ -71,5 +71,14 @@ TEST(Secret, DebugStringNeverShowsTheBytes) {
   EXPECT_EQ(moved.Reveal(), "super-secret-value-123");
 }
 
+TEST(Base64, EncodesRfc4648VectorsInBothAlphabets) {
+  EXPECT_EQ(Base64Encode(""), "");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64Encode("\xfb\xff"), "+/8=");
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8=");
+}
+
 }  // namespace
 }  // namespace lote

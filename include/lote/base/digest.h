@@ -34,6 +34,10 @@ class Sha256 {
 };
 
 std::string HexEncode(const uint8_t* data, size_t n);
+// Base64 (RFC 4648, padded): the standard alphabet, and the URL- and filename-safe one (section
+// 5: '-' and '_' for '+' and '/').
+std::string Base64Encode(std::string_view data);
+std::string Base64UrlEncode(std::string_view data);
 // Decodes exactly 2*n hex digits (either case) into out[0..n); false for anything else.
 bool HexDecode(std::string_view hex, uint8_t* out, size_t n);
 std::string Sha256Hex(std::string_view data);
