@@ -1,0 +1,335 @@
+#include "lote/monitoring/profile.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace lote::monitoring {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr int kFormatVersion = 1;
+constexpr int kScoreBins = 50;
+constexpr int kRateBins = 20;
+constexpr int kLengthBins = 72;  // quarter octaves: up to 2^18 code points, longer in the last
+
+int LinearBin(double v, int bins) {
+  if (!(v > 0)) return 0;  // also NaN
+  const int b = static_cast<int>(v * bins);
+  return std::min(b, bins - 1);
+}
+
+const char* const kNames[kNumericSignals] = {"top_score", "text_length", "unknown_word_rate",
+                                             "unknown_char_ngram_rate"};
+const char* const kBins[kNumericSignals] = {"linear:0:1:50", "log2x4:72", "linear:0:1:20",
+                                            "linear:0:1:20"};
+
+double Rate(uint32_t part, uint32_t whole) {
+  return whole == 0 ? 0.0 : static_cast<double>(part) / whole;
+}
+
+void AddCounts(std::vector<uint64_t>* to, const std::vector<uint64_t>& from) {
+  if (to->size() < from.size()) to->resize(from.size(), 0);
+  for (size_t i = 0; i < from.size(); ++i) (*to)[i] += from[i];
+}
+
+// Reads json[key] as T, or InvalidArgument naming the field.
+template <typename T>
+Status Get(const Json& j, const char* key, std::string_view where, T* out) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    return InvalidArgumentError("profile: missing field " + std::string(where) + "." + key);
+  }
+  try {
+    *out = it->template get<T>();
+  } catch (const Json::exception&) {
+    return InvalidArgumentError("profile: field " + std::string(where) + "." + key +
+                                " has the wrong type");
+  }
+  return Status::Ok();
+}
+
+Status GetCounts(const Json& j, const char* key, std::string_view where, size_t size,
+                 std::vector<uint64_t>* out) {
+  LOTE_RETURN_IF_ERROR(Get(j, key, where, out));
+  if (out->size() != size) {
+    return InvalidArgumentError("profile: " + std::string(where) + "." + key + " has " +
+                                std::to_string(out->size()) + " bins, not " + std::to_string(size));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string_view NumericSignalName(NumericSignal s) { return kNames[static_cast<int>(s)]; }
+std::string_view NumericSignalBins(NumericSignal s) { return kBins[static_cast<int>(s)]; }
+
+int NumericSignalBinCount(NumericSignal s) {
+  switch (s) {
+    case NumericSignal::kTopScore:
+      return kScoreBins;
+    case NumericSignal::kTextLength:
+      return kLengthBins;
+    case NumericSignal::kUnknownWordRate:
+    case NumericSignal::kUnknownCharNgramRate:
+      return kRateBins;
+  }
+  return 1;
+}
+
+int NumericSignalBin(NumericSignal s, double value) {
+  switch (s) {
+    case NumericSignal::kTopScore:
+      return LinearBin(value, kScoreBins);
+    case NumericSignal::kTextLength: {
+      if (!(value > 0)) return 0;
+      const int b = static_cast<int>(4 * std::log2(value + 1));
+      return std::min(b, kLengthBins - 1);
+    }
+    case NumericSignal::kUnknownWordRate:
+    case NumericSignal::kUnknownCharNgramRate:
+      return LinearBin(value, kRateBins);
+  }
+  return 0;
+}
+
+double NumericSignalBinValue(NumericSignal s, int bin) {
+  if (s == NumericSignal::kTextLength) {
+    // Bin b holds lengths n with b <= 4 log2(n + 1) < b + 1.
+    return std::exp2((bin + 0.5) / 4) - 1;
+  }
+  return (bin + 0.5) / NumericSignalBinCount(s);
+}
+
+uint64_t NumericHistogram::total() const {
+  uint64_t n = 0;
+  for (uint64_t c : counts) n += c;
+  return n;
+}
+
+double NumericHistogram::mean() const {
+  const uint64_t n = total();
+  return n == 0 ? 0.0 : sum / static_cast<double>(n);
+}
+
+double NumericHistogram::stddev() const {
+  const uint64_t n = total();
+  if (n == 0) return 0.0;
+  const double m = sum / static_cast<double>(n);
+  return std::sqrt(std::max(0.0, sum_sq / static_cast<double>(n) - m * m));
+}
+
+Profile::Profile() {
+  for (int s = 0; s < kNumericSignals; ++s) {
+    numeric_[s].counts.assign(NumericSignalBinCount(static_cast<NumericSignal>(s)), 0);
+  }
+}
+
+void Profile::Add(const Observation& o) {
+  ++records_;
+  auto add = [this](NumericSignal s, double v) {
+    NumericHistogram& h = numeric_[static_cast<int>(s)];
+    ++h.counts[NumericSignalBin(s, v)];
+    h.sum += v;
+    h.sum_sq += v * v;
+  };
+  if (!o.label.empty()) {
+    auto it = labels_.find(o.label);
+    if (it == labels_.end()) {
+      it = labels_.emplace(std::string(o.label), LabelProfile()).first;
+      it->second.score_bins.assign(kScoreBins, 0);
+    }
+    LabelProfile& l = it->second;
+    ++l.records;
+    l.score_sum += o.score;
+    l.score_sq_sum += static_cast<double>(o.score) * o.score;
+    ++l.score_bins[LinearBin(o.score, kScoreBins)];
+    add(NumericSignal::kTopScore, o.score);
+    if (o.abstained) ++abstained_;
+  }
+  if (!o.lang.empty()) {
+    auto it = lang_counts_.find(o.lang);
+    if (it == lang_counts_.end()) it = lang_counts_.emplace(std::string(o.lang), 0).first;
+    ++it->second;
+  }
+  add(NumericSignal::kTextLength, o.chars);
+  // A text without words (digits-only, punctuation) says nothing about unknown vocabulary.
+  if (o.words > 0) add(NumericSignal::kUnknownWordRate, Rate(o.unknown_words, o.words));
+  if (o.char_ngrams > 0) {
+    add(NumericSignal::kUnknownCharNgramRate, Rate(o.unknown_char_ngrams, o.char_ngrams));
+  }
+  words_ += o.words;
+  unknown_words_ += o.unknown_words;
+  char_ngrams_ += o.char_ngrams;
+  unknown_char_ngrams_ += o.unknown_char_ngrams;
+}
+
+void Profile::Merge(const Profile& other) {
+  records_ += other.records_;
+  has_abstention_ = has_abstention_ || other.has_abstention_;
+  abstained_ += other.abstained_;
+  for (const auto& [lang, n] : other.lang_counts_) lang_counts_[lang] += n;
+  for (int s = 0; s < kNumericSignals; ++s) {
+    AddCounts(&numeric_[s].counts, other.numeric_[s].counts);
+    numeric_[s].sum += other.numeric_[s].sum;
+    numeric_[s].sum_sq += other.numeric_[s].sum_sq;
+  }
+  for (const auto& [name, l] : other.labels_) {
+    LabelProfile& to = labels_[name];
+    to.records += l.records;
+    to.score_sum += l.score_sum;
+    to.score_sq_sum += l.score_sq_sum;
+    AddCounts(&to.score_bins, l.score_bins);
+  }
+  words_ += other.words_;
+  unknown_words_ += other.unknown_words_;
+  char_ngrams_ += other.char_ngrams_;
+  unknown_char_ngrams_ += other.unknown_char_ngrams_;
+}
+
+std::map<std::string, uint64_t, std::less<>> Profile::categorical(std::string_view name) const {
+  std::map<std::string, uint64_t, std::less<>> out;
+  if (name == "label") {
+    for (const auto& [label, l] : labels_) out[label] = l.records;
+  } else if (name == "lang") {
+    out = lang_counts_;
+  } else if (name == "abstained" && has_abstention_) {
+    uint64_t scored = 0;
+    for (const auto& [label, l] : labels_) scored += l.records;
+    out["no"] = scored - abstained_;
+    out["yes"] = abstained_;
+  }
+  return out;
+}
+
+std::vector<std::string> Profile::categorical_names() const {
+  std::vector<std::string> names;
+  if (!labels_.empty()) names.push_back("label");
+  if (!lang_counts_.empty()) names.push_back("lang");
+  if (has_abstention_ && !labels_.empty()) names.push_back("abstained");
+  return names;
+}
+
+std::string Profile::ToJson(int indent) const {
+  Json j;
+  j["format"] = "lote-profile";
+  j["version"] = kFormatVersion;
+  j["records"] = records_;
+  j["source"] = source;
+  if (calibration.rows > 0) {
+    j["calibration"] = {{"rows", calibration.rows},
+                        {"accuracy", calibration.accuracy},
+                        {"mean_score", calibration.mean_score},
+                        {"ece", calibration.ece}};
+  }
+  Json cat = Json::object();
+  for (const std::string& name : categorical_names()) {
+    Json c = Json::object();
+    for (const auto& [k, n] : categorical(name)) c[k] = n;
+    cat[name] = c;
+  }
+  j["categorical"] = cat;
+  j["has_abstention"] = has_abstention_;
+  Json num = Json::object();
+  for (int s = 0; s < kNumericSignals; ++s) {
+    const auto sig = static_cast<NumericSignal>(s);
+    const NumericHistogram& h = numeric_[s];
+    num[std::string(NumericSignalName(sig))] = {{"bins", std::string(NumericSignalBins(sig))},
+                                                {"counts", h.counts},
+                                                {"sum", h.sum},
+                                                {"sum_sq", h.sum_sq}};
+  }
+  j["numeric"] = num;
+  Json labels = Json::object();
+  for (const auto& [name, l] : labels_) {
+    labels[name] = {{"records", l.records},
+                    {"score_sum", l.score_sum},
+                    {"score_sq_sum", l.score_sq_sum},
+                    {"score_counts", l.score_bins}};
+  }
+  j["labels"] = labels;
+  j["tokens"] = {{"words", words_},
+                 {"unknown_words", unknown_words_},
+                 {"char_ngrams", char_ngrams_},
+                 {"unknown_char_ngrams", unknown_char_ngrams_}};
+  // Label and language names come from the model and prep; replace keeps a damaged name from
+  // throwing.
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+Result<Profile> Profile::FromJson(std::string_view text, std::vector<std::string>* dropped) {
+  Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgumentError("profile: not a JSON object");
+  }
+  std::string format;
+  LOTE_RETURN_IF_ERROR(Get(j, "format", "profile", &format));
+  if (format != "lote-profile") {
+    return InvalidArgumentError("profile: format is '" + format + "', not 'lote-profile'");
+  }
+  int version = 0;
+  LOTE_RETURN_IF_ERROR(Get(j, "version", "profile", &version));
+  if (version != kFormatVersion) {
+    return FailedPreconditionError("profile: format version " + std::to_string(version) +
+                                   " is not known to this lote (knows " +
+                                   std::to_string(kFormatVersion) + ")");
+  }
+  Profile p;
+  LOTE_RETURN_IF_ERROR(Get(j, "records", "profile", &p.records_));
+  LOTE_RETURN_IF_ERROR(Get(j, "source", "profile", &p.source));
+  LOTE_RETURN_IF_ERROR(Get(j, "has_abstention", "profile", &p.has_abstention_));
+  if (auto c = j.find("calibration"); c != j.end()) {
+    LOTE_RETURN_IF_ERROR(Get(*c, "rows", "calibration", &p.calibration.rows));
+    LOTE_RETURN_IF_ERROR(Get(*c, "accuracy", "calibration", &p.calibration.accuracy));
+    LOTE_RETURN_IF_ERROR(Get(*c, "mean_score", "calibration", &p.calibration.mean_score));
+    LOTE_RETURN_IF_ERROR(Get(*c, "ece", "calibration", &p.calibration.ece));
+  }
+  Json cat, num, labels, tokens;
+  LOTE_RETURN_IF_ERROR(Get(j, "categorical", "profile", &cat));
+  LOTE_RETURN_IF_ERROR(Get(j, "numeric", "profile", &num));
+  LOTE_RETURN_IF_ERROR(Get(j, "labels", "profile", &labels));
+  LOTE_RETURN_IF_ERROR(Get(j, "tokens", "profile", &tokens));
+  if (auto it = cat.find("lang"); it != cat.end()) {
+    LOTE_RETURN_IF_ERROR(Get(cat, "lang", "categorical", &p.lang_counts_));
+  }
+  if (auto it = cat.find("abstained"); it != cat.end()) {
+    LOTE_RETURN_IF_ERROR(Get(*it, "yes", "categorical.abstained", &p.abstained_));
+  }
+  for (int s = 0; s < kNumericSignals; ++s) {
+    const auto sig = static_cast<NumericSignal>(s);
+    const std::string name(NumericSignalName(sig));
+    auto it = num.find(name);
+    if (it == num.end()) {
+      return InvalidArgumentError("profile: missing field numeric." + name);
+    }
+    std::string bins;
+    LOTE_RETURN_IF_ERROR(Get(*it, "bins", "numeric." + name, &bins));
+    if (bins != NumericSignalBins(sig)) {
+      if (dropped != nullptr) dropped->push_back(name);
+      continue;  // stays empty: not compared
+    }
+    NumericHistogram& h = p.numeric_[s];
+    LOTE_RETURN_IF_ERROR(GetCounts(*it, "counts", "numeric." + name, h.counts.size(), &h.counts));
+    LOTE_RETURN_IF_ERROR(Get(*it, "sum", "numeric." + name, &h.sum));
+    LOTE_RETURN_IF_ERROR(Get(*it, "sum_sq", "numeric." + name, &h.sum_sq));
+  }
+  if (!labels.is_object()) return InvalidArgumentError("profile: labels is not an object");
+  for (const auto& [name, l] : labels.items()) {
+    const std::string where = "labels." + name;
+    LabelProfile lp;
+    LOTE_RETURN_IF_ERROR(Get(l, "records", where, &lp.records));
+    LOTE_RETURN_IF_ERROR(Get(l, "score_sum", where, &lp.score_sum));
+    LOTE_RETURN_IF_ERROR(Get(l, "score_sq_sum", where, &lp.score_sq_sum));
+    LOTE_RETURN_IF_ERROR(GetCounts(l, "score_counts", where, kScoreBins, &lp.score_bins));
+    p.labels_.emplace(name, std::move(lp));
+  }
+  LOTE_RETURN_IF_ERROR(Get(tokens, "words", "tokens", &p.words_));
+  LOTE_RETURN_IF_ERROR(Get(tokens, "unknown_words", "tokens", &p.unknown_words_));
+  LOTE_RETURN_IF_ERROR(Get(tokens, "char_ngrams", "tokens", &p.char_ngrams_));
+  LOTE_RETURN_IF_ERROR(Get(tokens, "unknown_char_ngrams", "tokens", &p.unknown_char_ngrams_));
+  return p;
+}
+
+}  // namespace lote::monitoring

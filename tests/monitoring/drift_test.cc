@@ -1,0 +1,208 @@
+#include "lote/monitoring/drift.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+
+namespace lote::monitoring {
+namespace {
+
+const std::vector<std::string>& Labels() {
+  static const auto* labels = [] {
+    auto* v = new std::vector<std::string>;
+    for (int i = 0; i < 20; ++i) v->push_back("intent_" + std::to_string(i));
+    return v;
+  }();
+  return *labels;
+}
+
+// A population of texts: a skewed label mix, confident scores, Spanish mostly, a few unknown
+// words. `shift` in [0, 1]: that share of the records comes from another population (one label,
+// low scores, English, many unknown words).
+struct Population {
+  double shift = 0;
+  bool prior_shift_only = false;  // the shifted share only changes the label mix
+};
+
+Profile Sample(const Population& pop, uint64_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::geometric_distribution<int> label(0.15);
+  std::normal_distribution<double> len(60, 20);
+  Profile p;
+  p.set_has_abstention(false);
+  for (uint64_t i = 0; i < n; ++i) {
+    const bool shifted = u(rng) < pop.shift;
+    Observation o;
+    o.label = Labels()[shifted ? 19 : std::min(label(rng), 18)];
+    const bool other = shifted && !pop.prior_shift_only;
+    o.score = static_cast<float>(other ? 0.2 + 0.3 * u(rng) : 1 - 0.4 * u(rng) * u(rng));
+    o.lang = other ? "en" : (u(rng) < 0.9 ? "es" : "en");
+    o.chars = static_cast<uint32_t>(std::max(1.0, len(rng)));
+    o.words = o.chars / 6 + 1;
+    o.unknown_words = other ? o.words / 2 : (u(rng) < 0.2 ? 1 : 0);
+    o.unknown_words = std::min(o.unknown_words, o.words);
+    o.char_ngrams = o.words * 12;
+    o.unknown_char_ngrams = o.unknown_words * 4;
+    p.Add(o);
+  }
+  return p;
+}
+
+const SignalResult* Find(const MonitoringReport& r, std::string_view name) {
+  for (const auto& s : r.signals) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+TEST(GammaQ, MatchesKnownValues) {
+  EXPECT_NEAR(GammaQ(1, 2.0), std::exp(-2.0), 1e-12);
+  EXPECT_NEAR(GammaQ(1, 0.1), std::exp(-0.1), 1e-12);
+  // Chi-square survival: Q(df / 2, x / 2). df 2 at 5.991 and df 10 at 18.307: 0.05.
+  EXPECT_NEAR(GammaQ(1, 5.991 / 2), 0.05, 1e-4);
+  EXPECT_NEAR(GammaQ(5, 18.307 / 2), 0.05, 1e-4);
+  EXPECT_NEAR(GammaQ(50, 50), 0.4812, 1e-3);
+  EXPECT_EQ(GammaQ(3, 0), 1.0);
+}
+
+TEST(CompareProfiles, InDistributionBatchesOfEverySizeAreNotDrift) {
+  const Profile reference = Sample({}, 2000, 1);
+  DriftOptions o;
+  int drift = 0, runs = 0;
+  for (uint64_t n : {50, 500, 5000, 50000}) {
+    for (uint64_t seed = 10; seed < 20; ++seed) {
+      MonitoringReport r = CompareProfiles(&reference, Sample({}, n, seed * 7 + n), o);
+      ++runs;
+      if (r.verdict == "drift") ++drift;
+      EXPECT_EQ(r.signals.size(), 6u);  // label, lang, four numeric
+      const std::string test = n <= 1000 ? "chi_square" : "jensen_shannon";
+      EXPECT_EQ(Find(r, "label")->test, test);
+    }
+  }
+  EXPECT_LE(drift, 1) << "of " << runs;
+}
+
+TEST(CompareProfiles, OutOfDomainShareIsDriftAndNamesTheSignals) {
+  const Profile reference = Sample({}, 2000, 1);
+  MonitoringReport r = CompareProfiles(&reference, Sample({.shift = 0.1}, 10000, 5), {});
+  EXPECT_EQ(r.verdict, "drift");
+  ASSERT_NE(Find(r, "unknown_word_rate"), nullptr);
+  EXPECT_EQ(Find(r, "unknown_word_rate")->band, Band::kDrift);
+  EXPECT_EQ(Find(r, "unknown_word_rate")->test, "wasserstein_norm");
+  EXPECT_GT(Find(r, "unknown_word_rate")->batch_value,
+            Find(r, "unknown_word_rate")->reference_value);
+}
+
+TEST(CompareProfiles, SmallBatchesUseChiSquareAndKs) {
+  const Profile reference = Sample({}, 2000, 1);
+  MonitoringReport r = CompareProfiles(&reference, Sample({.shift = 0.6}, 100, 3), {});
+  EXPECT_EQ(Find(r, "label")->test, "chi_square");
+  EXPECT_EQ(Find(r, "top_score")->test, "kolmogorov_smirnov");
+  EXPECT_EQ(r.verdict, "drift");
+  EXPECT_EQ(Find(r, "label")->band, Band::kDrift);
+}
+
+TEST(CompareProfiles, LabelPriorShiftAloneIsCaughtOnTheLabelSignal) {
+  const Profile reference = Sample({}, 2000, 1);
+  MonitoringReport r =
+      CompareProfiles(&reference, Sample({.shift = 0.4, .prior_shift_only = true}, 5000, 8), {});
+  EXPECT_EQ(Find(r, "label")->band, Band::kDrift);
+  EXPECT_EQ(Find(r, "lang")->band, Band::kOk);
+}
+
+TEST(CompareProfiles, ThresholdsGrowForSmallReferencesAndShrinkForLargeOnes) {
+  // The same batch against a small and a large reference: the chance level of the statistic
+  // (and so the threshold) is set by the smaller sample.
+  const Profile batch = Sample({}, 20000, 4);
+  const Profile ref_small = Sample({}, 300, 1), ref_large = Sample({}, 30000, 2);
+  DriftOptions no_floor;
+  no_floor.min_js_distance = 0;
+  no_floor.min_wasserstein = 0;
+  MonitoringReport a = CompareProfiles(&ref_small, batch, no_floor);
+  MonitoringReport b = CompareProfiles(&ref_large, batch, no_floor);
+  EXPECT_GT(Find(a, "label")->threshold, 2 * Find(b, "label")->threshold);
+  EXPECT_GT(Find(a, "label")->threshold, Find(a, "label")->warn_threshold);
+}
+
+TEST(CompareProfiles, EffectFloorKeepsTinyShiftsInLargeBatchesFromDrift) {
+  const Profile reference = Sample({}, 50000, 1);
+  // 1 % of the records moved to a new label: significant at 200,000 records, but a Jensen-Shannon
+  // distance well below 0.1.
+  const Profile batch = Sample({.shift = 0.01, .prior_shift_only = true}, 200000, 9);
+  MonitoringReport r = CompareProfiles(&reference, batch, {});
+  const SignalResult* label = Find(r, "label");
+  EXPECT_LT(label->statistic, 0.1);
+  EXPECT_LT(label->p_value, 0.001);
+  EXPECT_EQ(label->band, Band::kWarn);
+  EXPECT_EQ(label->threshold, 0.1);
+}
+
+TEST(CompareProfiles, EstimatedAccuracyTracksRealizedAccuracyOfCalibratedScores) {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(0, 1);
+  Profile batch;
+  uint64_t correct = 0;
+  const uint64_t n = 5000;
+  for (uint64_t i = 0; i < n; ++i) {
+    Observation o;
+    o.label = Labels()[i % 5];
+    o.score = static_cast<float>(0.5 + 0.5 * u(rng));
+    if (u(rng) < o.score) ++correct;  // calibrated: right with probability `score`
+    o.chars = 10;
+    batch.Add(o);
+  }
+  Profile reference = Sample({}, 1000, 1);
+  reference.calibration = {1000, 0.9, 0.9, 0.02};
+  MonitoringReport r = CompareProfiles(&reference, batch, {});
+  ASSERT_TRUE(r.estimated_accuracy.has_value());
+  const double realized = static_cast<double>(correct) / n;
+  EXPECT_NEAR(r.estimated_accuracy->value, realized, 0.015);
+  EXPECT_LE(r.estimated_accuracy->low, realized);
+  EXPECT_GE(r.estimated_accuracy->high, realized);
+  // Sampling spread (about 1.96 * 0.0058) plus the calibration error.
+  EXPECT_NEAR(r.estimated_accuracy->high - r.estimated_accuracy->value, 0.0113 + 0.02, 0.002);
+  EXPECT_EQ(r.estimated_accuracy_by_label.size(), 5u);
+  EXPECT_EQ(r.estimated_accuracy_by_label[0].estimate.records, 1000u);
+}
+
+TEST(CompareProfiles, WithoutReferenceOnlyTheEstimateAndANote) {
+  MonitoringReport r = CompareProfiles(nullptr, Sample({}, 100, 1), {});
+  EXPECT_EQ(r.verdict, "no_reference");
+  EXPECT_TRUE(r.signals.empty());
+  EXPECT_TRUE(r.estimated_accuracy.has_value());
+  EXPECT_FALSE(r.notes.empty());
+  auto j = nlohmann::json::parse(MonitoringReportJson(r));
+  EXPECT_EQ(j["verdict"], "no_reference");
+  EXPECT_TRUE(j["reference_records"].is_null());
+}
+
+TEST(CompareProfiles, EmptyBatchIsOkWithANote) {
+  const Profile reference = Sample({}, 100, 1);
+  MonitoringReport r = CompareProfiles(&reference, Profile(), {});
+  EXPECT_EQ(r.verdict, "ok");
+  EXPECT_FALSE(r.estimated_accuracy.has_value());
+  EXPECT_FALSE(r.notes.empty());
+}
+
+TEST(MonitoringReportJson, HasTheDocumentedShape) {
+  const Profile reference = Sample({}, 1000, 1);
+  MonitoringReport r = CompareProfiles(&reference, Sample({}, 300, 2), {});
+  auto j = nlohmann::json::parse(MonitoringReportJson(r));
+  EXPECT_EQ(j["verdict"], r.verdict);
+  ASSERT_TRUE(j["signals"].is_array());
+  for (const auto& s : j["signals"]) {
+    for (const char* key : {"name", "test", "statistic", "threshold", "band", "p_value"}) {
+      EXPECT_TRUE(s.contains(key)) << key;
+    }
+  }
+  for (const char* key : {"value", "low", "high"}) {
+    EXPECT_TRUE(j["estimated_accuracy"].contains(key)) << key;
+  }
+}
+
+}  // namespace
+}  // namespace lote::monitoring

@@ -1,0 +1,114 @@
+#include "lote/monitoring/profile.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace lote::monitoring {
+namespace {
+
+Observation Obs(std::string_view label, float score, std::string_view lang, uint32_t chars,
+                uint32_t words, uint32_t unknown_words) {
+  Observation o;
+  o.label = label;
+  o.score = score;
+  o.lang = lang;
+  o.chars = chars;
+  o.words = words;
+  o.unknown_words = unknown_words;
+  o.char_ngrams = words * 10;
+  o.unknown_char_ngrams = unknown_words * 3;
+  return o;
+}
+
+TEST(NumericSignalBin, ClampsAndPlacesValues) {
+  EXPECT_EQ(NumericSignalBin(NumericSignal::kTopScore, 0.0), 0);
+  EXPECT_EQ(NumericSignalBin(NumericSignal::kTopScore, 0.019), 0);
+  EXPECT_EQ(NumericSignalBin(NumericSignal::kTopScore, 0.021), 1);
+  EXPECT_EQ(NumericSignalBin(NumericSignal::kTopScore, 1.0), 49);
+  EXPECT_EQ(NumericSignalBin(NumericSignal::kTopScore, -3), 0);
+  EXPECT_EQ(NumericSignalBin(NumericSignal::kTextLength, 0), 0);
+  EXPECT_EQ(NumericSignalBin(NumericSignal::kTextLength, 1), 4);    // 4 log2(2)
+  EXPECT_EQ(NumericSignalBin(NumericSignal::kTextLength, 15), 16);  // 4 log2(16)
+  EXPECT_EQ(NumericSignalBin(NumericSignal::kTextLength, 1e9), 71);
+  // A bin's value lies inside the bin.
+  for (int b = 0; b < 72; ++b) {
+    EXPECT_EQ(NumericSignalBin(NumericSignal::kTextLength,
+                               NumericSignalBinValue(NumericSignal::kTextLength, b)),
+              b);
+  }
+}
+
+TEST(Profile, CountsEverySignalAndMerges) {
+  Profile a, b;
+  a.set_has_abstention(true);
+  a.Add(Obs("card", 0.9f, "es", 20, 4, 0));
+  a.Add(Obs("card", 0.7f, "en", 40, 8, 2));
+  Observation oos = Obs("oos", 0.6f, "es", 10, 2, 2);
+  oos.abstained = true;
+  b.Add(oos);
+  b.Add(Obs("", 0, "", 5, 0, 0));  // no classifier, no words
+  a.Merge(b);
+  EXPECT_EQ(a.records(), 4u);
+  EXPECT_TRUE(a.has_abstention());
+  EXPECT_EQ(a.categorical("label").at("card"), 2u);
+  EXPECT_EQ(a.categorical("label").at("oos"), 1u);
+  EXPECT_EQ(a.categorical("lang").at("es"), 2u);
+  EXPECT_EQ(a.categorical("abstained").at("yes"), 1u);
+  EXPECT_EQ(a.categorical("abstained").at("no"), 2u);
+  EXPECT_EQ(a.numeric(NumericSignal::kTopScore).total(), 3u);
+  EXPECT_EQ(a.numeric(NumericSignal::kTextLength).total(), 4u);
+  EXPECT_EQ(a.numeric(NumericSignal::kUnknownWordRate).total(), 3u);  // not the wordless text
+  EXPECT_NEAR(a.numeric(NumericSignal::kUnknownWordRate).mean(), (0 + 0.25 + 1.0) / 3, 1e-9);
+  EXPECT_EQ(a.words(), 14u);
+  EXPECT_EQ(a.unknown_words(), 4u);
+  EXPECT_NEAR(a.labels().at("card").score_sum, 1.6, 1e-6);
+}
+
+TEST(Profile, JsonRoundTripKeepsEverything) {
+  Profile p;
+  p.set_has_abstention(true);
+  p.source = "calibration split (dev)";
+  p.calibration = {100, 0.9, 0.88, 0.03};
+  for (int i = 0; i < 50; ++i) p.Add(Obs(i % 3 ? "a" : "b", 0.02f * i, "es", i, 3, i % 2));
+  auto back = Profile::FromJson(p.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->ToJson(), p.ToJson());
+  EXPECT_EQ(back->calibration.rows, 100u);
+  EXPECT_EQ(back->categorical("abstained").at("yes"), 0u);
+}
+
+TEST(Profile, FromJsonNamesTheBadField) {
+  Profile p;
+  p.Add(Obs("a", 0.5f, "es", 3, 1, 0));
+  auto j = nlohmann::json::parse(p.ToJson());
+  j["numeric"]["top_score"]["counts"] = {1, 2};
+  auto bad = Profile::FromJson(j.dump());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("numeric.top_score.counts"), std::string::npos);
+  j = nlohmann::json::parse(p.ToJson());
+  j["labels"]["a"].erase("score_sum");
+  bad = Profile::FromJson(j.dump());
+  EXPECT_NE(bad.status().message().find("labels.a.score_sum"), std::string::npos);
+  j = nlohmann::json::parse(p.ToJson());
+  j["version"] = 99;
+  EXPECT_EQ(Profile::FromJson(j.dump()).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Profile::FromJson("[1,2]").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Profile::FromJson("{\"format\":\"x\"").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Profile, AnotherBinningIsDroppedNotMisread) {
+  Profile p;
+  p.Add(Obs("a", 0.5f, "es", 3, 1, 0));
+  auto j = nlohmann::json::parse(p.ToJson());
+  j["numeric"]["text_length"]["bins"] = "log2:20";
+  j["numeric"]["text_length"]["counts"] = std::vector<int>(20, 1);
+  std::vector<std::string> dropped;
+  auto back = Profile::FromJson(j.dump(), &dropped);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(dropped, std::vector<std::string>{"text_length"});
+  EXPECT_EQ(back->numeric(NumericSignal::kTextLength).total(), 0u);
+}
+
+}  // namespace
+}  // namespace lote::monitoring
