@@ -5,7 +5,9 @@ Generates --records JSONL messages (texts from the bundled sample, unique ids) u
 (default build/bench-data), then runs, alternately, --repeat times each:
   predict  `lote predict` with the classifier (reads, classifies, writes JSONL);
   run      `lote run` with the same classifier (no extraction, no PII policy): ingest, prep
-           (cleaning, language), infer, dedup, results parts, catalog, manifest.
+           (cleaning, language), infer, dedup, results parts, catalog, manifest, monitoring;
+  run-nomon  the same with `monitoring: {enabled: false}`: what monitoring costs (issue 18's
+           target: at most 5 %).
 Alternating the two keeps a machine's drift out of the ratio. Prints, for each: the median wall
 seconds, records/s, CPU seconds (user + sys), peak RSS; the ratio run / predict of the medians
 and the median of the per-pair ratios; then where the run's time goes, from its manifest's
@@ -59,9 +61,12 @@ def compare(a, work, data, n, size, name, model, config):
     cfg = os.path.join(work, "cfg.yaml")
     with open(cfg, "w") as f:
         f.write(config)
+    cfg_nomon = os.path.join(work, "cfg-nomon.yaml")
+    with open(cfg_nomon, "w") as f:
+        f.write(config + "monitoring:\n  enabled: false\n")
     out = os.path.join(work, "out")
     threads = ["--threads", str(a.threads)] if a.threads > 0 else []
-    runs = {"predict": [], "run": []}
+    runs = {"predict": [], "run": [], "run-nomon": []}
     stages = []
     for _ in range(a.repeat):
         runs["predict"].append(timed([a.lote, "predict", "--model", model, "--input", data,
@@ -72,6 +77,9 @@ def compare(a, work, data, n, size, name, model, config):
                                         model, "--config", cfg, "--log-format", "json"] + threads)
         runs["run"].append((wall, cpu, rss))
         stages.append(manifest_stages(stdout))
+        shutil.rmtree(out, ignore_errors=True)
+        runs["run-nomon"].append(timed([a.lote, "run", "--input", data, "--output", out,
+                                        "--model", model, "--config", cfg_nomon] + threads)[:3])
     shutil.rmtree(out, ignore_errors=True)
 
     print(f"\n### {name}: {n:,} records, {size / 2**20:.1f} MiB of JSONL, "
@@ -79,7 +87,7 @@ def compare(a, work, data, n, size, name, model, config):
     print("| command | wall s (all runs) | records/s | CPU s | peak RSS MiB |")
     print("|---|---|---|---|---|")
     med = {}
-    for cmd in ("predict", "run"):
+    for cmd in ("predict", "run", "run-nomon"):
         walls = [r[0] for r in runs[cmd]]
         med[cmd] = statistics.median(walls)
         cpu = statistics.median(r[1] for r in runs[cmd])
@@ -88,8 +96,12 @@ def compare(a, work, data, n, size, name, model, config):
               f"{n / med[cmd]:,.0f} | {cpu:.2f} | {rss:.0f} |")
     pairs = [r[0] / p[0] for p, r in zip(runs["predict"], runs["run"])]
     cpu_pairs = [r[1] / p[1] for p, r in zip(runs["predict"], runs["run"])]
+    mon_pairs = [r[0] / m[0] for m, r in zip(runs["run-nomon"], runs["run"])]
+    mon_cpu = [r[1] / m[1] for m, r in zip(runs["run-nomon"], runs["run"])]
     print(f"\nrun / predict: wall {med['run'] / med['predict']:.2f}x (median of pair ratios "
-          f"{statistics.median(pairs):.2f}x), CPU {statistics.median(cpu_pairs):.2f}x\n")
+          f"{statistics.median(pairs):.2f}x), CPU {statistics.median(cpu_pairs):.2f}x")
+    print(f"monitoring on / off: wall {med['run'] / med['run-nomon']:.3f}x (median of pair "
+          f"ratios {statistics.median(mon_pairs):.3f}x), CPU {statistics.median(mon_cpu):.3f}x\n")
     totals = {s: statistics.median(st.get(s, 0.0) for st in stages) for s in STAGES}
     all_s = sum(totals.values()) or 1.0
     print("| stage of lote run | thread-seconds (median) | share |")

@@ -15,6 +15,7 @@
 #include "lote/base/clock.h"
 #include "lote/base/digest.h"
 #include "lote/io/file_source.h"
+#include "lote/monitoring/reference_profile.h"
 #include "lote/text/utf8.h"
 
 namespace lote::cli {
@@ -140,6 +141,21 @@ Result<std::vector<LabeledRow>> ReadLabeledFile(const std::string& path, io::For
                                 " bad record(s)); is the file empty or header-only?");
   }
   return rows;
+}
+
+std::string ClassifierModelBytes(const classify::IntentClassifier& classifier,
+                                 const classify::ClassifierTrainReport& report,
+                                 std::string_view name, std::string_view created_at,
+                                 std::string* version_id) {
+  model::ModelFile file;
+  classifier.Save(&file);
+  if (!report.calibration.empty()) {
+    const monitoring::Profile reference = monitoring::BuildReferenceProfile(
+        classifier, report, report.calibration_split, pipeline::PrepOptions());
+    file.sections[std::string(monitoring::kProfileSection)] = reference.ToJson();
+  }
+  return bundle::FinishModelFile(&file, name, created_at,
+                                 "{\"classifier\":" + classifier.MetadataJson() + "}", version_id);
 }
 
 Result<bundle::Model> LoadModelFromPath(const std::string& path) {

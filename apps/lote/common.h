@@ -12,6 +12,7 @@
 #include "lote/base/json_writer.h"
 #include "lote/base/status.h"
 #include "lote/bundle/model.h"
+#include "lote/classify/intent_classifier.h"
 #include "lote/io/records.h"
 #include "lote/storage/storage.h"
 
@@ -43,6 +44,14 @@ struct LabeledRow {
 Result<std::vector<LabeledRow>> ReadLabeledFile(const std::string& path, io::Format format,
                                                 const std::string& text_field,
                                                 const std::string& label_field);
+
+// The model file of a classifier `lote train classify` (or a flow's training job) trained:
+// its sections, the reference profile monitoring compares runs with (from the training report's
+// calibration rows, cleaned by prep's defaults as a run would clean them), and the meta.
+std::string ClassifierModelBytes(const classify::IntentClassifier& classifier,
+                                 const classify::ClassifierTrainReport& report,
+                                 std::string_view name, std::string_view created_at,
+                                 std::string* version_id);
 
 // Reads and loads a model file. Errors name the path.
 Result<bundle::Model> LoadModelFromPath(const std::string& path);

@@ -924,12 +924,9 @@ Outcome<Json> PipelineTasks::Training(const flow::TaskInvocation& inv) {
   if (!clf.ok()) return StageError(clf.status());
   auto created_at = ModelTimestamp();
   if (!created_at.ok()) return StageError(created_at.status());
-  model::ModelFile file;
-  (*clf)->Save(&file);
-  std::string parts = "{\"classifier\":" + (*clf)->MetadataJson() + "}";
   std::string version_id;
-  std::string bytes = bundle::FinishModelFile(&file, t.name.empty() ? job : t.name, *created_at,
-                                              parts, &version_id);
+  const std::string bytes =
+      ClassifierModelBytes(**clf, rep, t.name.empty() ? job : t.name, *created_at, &version_id);
   // SageMaker writes S3OutputPath/TrainingJobName/output/model.tar.gz; lote writes its model
   // file there under the name lote's own commands load.
   const std::string model_uri = storage::JoinUri(output_path, job + "/output/model.lote");

@@ -70,7 +70,7 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
       CheckKeys(path, root, "the config",
                 {"input", "output", "model", "catalog", "text_field", "id_field", "threads",
                  "log_format", "strict", "force", "lock_wait_seconds", "max_record_bytes",
-                 "follow_symlinks", "prep", "infer", "pii", "publish", "storage"}));
+                 "follow_symlinks", "prep", "infer", "pii", "publish", "monitoring", "storage"}));
   auto& p = c->pipeline;
   LOTE_RETURN_IF_ERROR(Get(path, root, "input", &c->input));
   LOTE_RETURN_IF_ERROR(Get(path, root, "output", &c->output));
@@ -161,6 +161,30 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
     if (pii["mode"] && !bundle::ParsePiiPolicy(c->engine.pii_mode).ok()) {
       return InvalidArgumentError(Where(path, pii["mode"]) +
                                   ": pii mode must be none, mask, type or hash");
+    }
+  }
+  if (const YAML::Node mon = root["monitoring"]) {
+    LOTE_RETURN_IF_ERROR(CheckKeys(path, mon, "monitoring",
+                                   {"enabled", "small_batch", "replicates", "alpha_warn",
+                                    "alpha_drift", "min_js_distance", "min_wasserstein"}));
+    monitoring::DriftOptions& d = p.drift;
+    LOTE_RETURN_IF_ERROR(Get(path, mon, "enabled", &p.monitor));
+    LOTE_RETURN_IF_ERROR(Get(path, mon, "small_batch", &d.small_batch));
+    LOTE_RETURN_IF_ERROR(Get(path, mon, "replicates", &d.replicates));
+    LOTE_RETURN_IF_ERROR(Get(path, mon, "alpha_warn", &d.alpha_warn));
+    LOTE_RETURN_IF_ERROR(Get(path, mon, "alpha_drift", &d.alpha_drift));
+    LOTE_RETURN_IF_ERROR(Get(path, mon, "min_js_distance", &d.min_js_distance));
+    LOTE_RETURN_IF_ERROR(Get(path, mon, "min_wasserstein", &d.min_wasserstein));
+    if (d.replicates < 50 || d.replicates > 100000) {
+      return InvalidArgumentError(Where(path, mon) +
+                                  ": monitoring.replicates must be between 50 and 100000");
+    }
+    if (!(d.alpha_drift > 0 && d.alpha_drift <= d.alpha_warn && d.alpha_warn < 1)) {
+      return InvalidArgumentError(Where(path, mon) +
+                                  ": monitoring needs 0 < alpha_drift <= alpha_warn < 1");
+    }
+    if (d.min_js_distance < 0 || d.min_wasserstein < 0) {
+      return InvalidArgumentError(Where(path, mon) + ": monitoring's effect floors must be >= 0");
     }
   }
   if (const YAML::Node pub = root["publish"]) {
@@ -390,6 +414,22 @@ void PipelineConsole::Finish() {
   if (tty_) std::fputs("\r\033[K", stderr);
 }
 
+void PrintMonitoringLine(const monitoring::MonitoringReport& m, std::string_view uri) {
+  std::string drifted;
+  for (const auto& s : m.signals) {
+    if (s.band == monitoring::Band::kOk) continue;
+    drifted +=
+        (drifted.empty() ? " (" : ", ") + s.name + " " + std::string(monitoring::BandName(s.band));
+  }
+  if (!drifted.empty()) drifted += ")";
+  std::printf("monitoring: %s%s", m.verdict.c_str(), drifted.c_str());
+  if (m.estimated_accuracy) {
+    std::printf("; estimated accuracy %.3f [%.3f, %.3f]", m.estimated_accuracy->value,
+                m.estimated_accuracy->low, m.estimated_accuracy->high);
+  }
+  std::printf("; %s\n", text::EscapeControl(uri).c_str());
+}
+
 void PrintRunSummary(const pipeline::RunReport& r, bool json) {
   const double rate = r.wall_s > 0 ? r.counts.records_in / r.wall_s : 0;
   if (json) {
@@ -416,6 +456,12 @@ void PrintRunSummary(const pipeline::RunReport& r, bool json) {
     j["quarantine_reasons"] = r.quarantine_reasons;
     j["manifest"] = r.manifest_uri;
     j["catalog"] = r.catalog_path;
+    if (!r.monitoring_uri.empty()) {
+      // The whole report: a state machine's Choice branches on $.monitoring.verdict.
+      j["monitoring"] =
+          nlohmann::ordered_json::parse(monitoring::MonitoringReportJson(r.monitoring));
+      j["monitoring"]["report"] = r.monitoring_uri;
+    }
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
     return;
@@ -457,6 +503,7 @@ void PrintRunSummary(const pipeline::RunReport& r, bool json) {
                   text::EscapeControl(reason).c_str());
     }
   }
+  if (!r.monitoring_uri.empty()) PrintMonitoringLine(r.monitoring, r.monitoring_uri);
   std::printf("manifest: %s\ncatalog: %s\n", text::EscapeControl(r.manifest_uri).c_str(),
               text::EscapeControl(r.catalog_path).c_str());
   std::fflush(stdout);

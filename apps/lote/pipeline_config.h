@@ -82,6 +82,8 @@ class PipelineConsole {
 // Prints the run summary (counts, throughput, per-stage seconds, top labels, quarantine
 // reasons) to stdout: human text, or one JSON object.
 void PrintRunSummary(const pipeline::RunReport& report, bool json);
+// "monitoring: drift (label drift); estimated accuracy 0.912 [0.890, 0.934]; URI"
+void PrintMonitoringLine(const monitoring::MonitoringReport& report, std::string_view uri);
 
 // Prints what one of ingest/prep/infer did (one line of text, or one JSON object).
 void PrintStageSummary(const pipeline::StageReport& report, bool json);

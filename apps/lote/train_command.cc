@@ -69,11 +69,8 @@ Status RunTrainClassify(const TrainClassifyFlags& f) {
 
   LOTE_ASSIGN_OR_RETURN(const std::string created_at, ModelTimestamp());
   const std::string name = f.name.empty() ? std::filesystem::path(f.out).stem().string() : f.name;
-  model::ModelFile file;
-  clf->Save(&file);
-  std::string parts = "{\"classifier\":" + clf->MetadataJson() + "}";
   std::string version_id;
-  std::string bytes = bundle::FinishModelFile(&file, name, created_at, parts, &version_id);
+  const std::string bytes = ClassifierModelBytes(*clf, rep, name, created_at, &version_id);
   LOTE_RETURN_IF_ERROR(WriteFileAtomic(f.out, bytes));
 
   std::fprintf(stderr, "trained %s: %zu labels, %zu rows (%zu calibration), %zu features, %.1f s\n",

@@ -8,7 +8,7 @@ namespace lote::classify {
 
 namespace {
 
-constexpr uint64_t kCharBit = uint64_t{1} << 63;
+constexpr uint64_t kCharBit = kCharFeatureBit;
 constexpr uint64_t kWordSeed = 0x9e3779b97f4a7c15ull;
 constexpr uint64_t kCharSeed = 0xc2b2ae3d27d4eb4full;
 
@@ -66,7 +66,7 @@ void FeatureExtractor::Hash(std::string_view input, FeatureScratch* s) const {
     const std::string& w = s->words[i];
     const uint64_t h = HashBytes(w.data(), w.size(), kWordSeed);
     s->word_hashes[i] = h;
-    s->hashes.push_back(h & ~kCharBit);
+    s->hashes.push_back(WordFeature(h));
     uint64_t g = h;
     for (int k = 1; k < options_.word_ngram_max && static_cast<size_t>(k) <= i; ++k) {
       g = Combine(s->word_hashes[i - k], g) ^ static_cast<uint64_t>(k + 1);

@@ -130,8 +130,13 @@ void IntentClassifier::Vectorize(std::string_view text, ClassifierState* st) con
   const uint32_t gen = st->generation;
   SparseRow& row = st->row;
   row.Clear();
+  uint32_t char_ngrams = 0, unknown_char_ngrams = 0;
   for (uint64_t h : st->scratch.hashes) {
     const int32_t id = Find(h);
+    if (IsCharFeature(h)) {
+      ++char_ngrams;
+      unknown_char_ngrams += id < 0;
+    }
     if (id < 0) continue;
     if (st->stamp[id] != gen) {
       st->stamp[id] = gen;
@@ -142,6 +147,12 @@ void IntentClassifier::Vectorize(std::string_view text, ClassifierState* st) con
       row.value[st->slot[id]] += 1.0f;
     }
   }
+  st->char_ngrams = char_ngrams;
+  st->unknown_char_ngrams = unknown_char_ngrams;
+  // Word unigrams are the word hashes themselves (features.cc).
+  st->words = static_cast<uint32_t>(st->scratch.word_hashes.size());
+  st->unknown_words = 0;
+  for (uint64_t h : st->scratch.word_hashes) st->unknown_words += Find(WordFeature(h)) < 0;
   const auto& opt = extractor_.options();
   double norm_word = 0, norm_char = 0;
   for (size_t i = 0; i < row.index.size(); ++i) {

@@ -338,10 +338,18 @@ Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Train(
   if (!cal_rows.empty()) {
     const std::vector<int> gold = label_of(cal_rows);
     std::vector<std::vector<float>> scores(cal_rows.size());
+    rep.calibration.resize(cal_rows.size());
     {
       ClassifierState st;
       for (size_t i = 0; i < cal_rows.size(); ++i) {
         ClassifierTrainer::Scores(*model, cal_rows[i]->text, &st, &scores[i]);
+        CalibrationRow& c = rep.calibration[i];
+        c.row = cal_rows[i];
+        c.gold = gold[i];
+        c.words = st.words;
+        c.unknown_words = st.unknown_words;
+        c.char_ngrams = st.char_ngrams;
+        c.unknown_char_ngrams = st.unknown_char_ngrams;
       }
     }
     temperature = FitTemperature(scores, gold);
@@ -368,6 +376,9 @@ Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Train(
       }
       pred[i] = best;
       conf[i] = score;
+      rep.calibration[i].predicted = best;
+      rep.calibration[i].score = score;
+      rep.calibration[i].abstained = oos >= 0 && best == oos;
     }
     ClassificationReport eval = Evaluate(gold, pred, conf, labels, oos);
     rep.dev_accuracy = eval.accuracy;
@@ -399,7 +410,8 @@ Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Train(
   tj["train_rows"] = train.size();
   tj["dev_rows"] = dev.size();
   tj["calibration_rows"] = cal_rows.size();
-  tj["calibration_split"] = dev_rows.empty() ? "holdout_of_train" : "dev";
+  rep.calibration_split = dev_rows.empty() ? "holdout_of_train" : "dev";
+  tj["calibration_split"] = rep.calibration_split;
   tj["refit_rows"] = rep.train_rows;
   tj["params"] = {{"c", opt.c},
                   {"tolerance", opt.tolerance},

@@ -55,6 +55,17 @@ void DeclareJobMetrics(PrometheusRegistry* r) {
   r->Declare("lote_job_mean_score", T::kGauge,
              "Mean calibrated score of the labelled results this invocation committed.");
   r->Declare("lote_job_objects", T::kGauge, "Input objects of the job by state.");
+  r->Declare("lote_monitoring_verdict", T::kGauge,
+             "1 for the run's monitoring verdict (ok, warn, drift, no_reference).");
+  r->Declare("lote_monitoring_signal_band", T::kGauge,
+             "Band of each monitoring signal tested: 0 ok, 1 warn, 2 drift.");
+  r->Declare("lote_monitoring_signal_statistic", T::kGauge,
+             "Each monitoring signal's test statistic against the model's reference.");
+  r->Declare("lote_monitoring_signal_threshold", T::kGauge,
+             "Each monitoring signal's drift threshold for the sizes compared.");
+  r->Declare("lote_monitoring_estimated_accuracy", T::kGauge,
+             "Label-free accuracy estimate (mean calibrated probability of the predicted label) "
+             "with its interval: bound=value|low|high.");
   r->Declare("lote_job_input_bytes", T::kGauge, "Bytes of input read (run) or snapshotted.");
   r->Declare("lote_flow_executions", T::kGauge, "1 for the final status of the execution.");
   r->Declare("lote_flow_execution_seconds", T::kGauge, "Wall seconds of the execution.");
@@ -117,6 +128,22 @@ void ReportRunMetrics(const pipeline::RunReport& r, int64_t end_micros, MetricsS
   for (const auto& [key, n] : reasons) {
     m.Gauge2("lote_job_quarantined_records", "step", key.first, "reason", key.second,
              static_cast<double>(n));
+  }
+  // Monitoring: signal names are a closed set (lote/monitoring/profile.h).
+  if (!r.monitoring_uri.empty()) {  // empty: monitoring off
+    const monitoring::MonitoringReport& mon = r.monitoring;
+    m.Gauge("lote_monitoring_verdict", "verdict", mon.verdict, 1);
+    for (const monitoring::SignalResult& s : mon.signals) {
+      m.Gauge("lote_monitoring_signal_band", "signal", s.name, static_cast<double>(s.band));
+      m.Gauge("lote_monitoring_signal_statistic", "signal", s.name, s.statistic);
+      m.Gauge("lote_monitoring_signal_threshold", "signal", s.name, s.threshold);
+    }
+    if (mon.estimated_accuracy) {
+      m.Gauge("lote_monitoring_estimated_accuracy", "bound", "value",
+              mon.estimated_accuracy->value);
+      m.Gauge("lote_monitoring_estimated_accuracy", "bound", "low", mon.estimated_accuracy->low);
+      m.Gauge("lote_monitoring_estimated_accuracy", "bound", "high", mon.estimated_accuracy->high);
+    }
   }
 }
 

@@ -195,7 +195,7 @@ std::map<std::string, uint64_t, std::less<>> Profile::categorical(std::string_vi
     for (const auto& [label, l] : labels_) out[label] = l.records;
   } else if (name == "lang") {
     out = lang_counts_;
-  } else if (name == "abstained" && has_abstention_) {
+  } else if (name == "abstained" && !labels_.empty()) {
     uint64_t scored = 0;
     for (const auto& [label, l] : labels_) scored += l.records;
     out["no"] = scored - abstained_;

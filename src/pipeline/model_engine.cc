@@ -1,8 +1,12 @@
 // The real inference engine of `lote run`: a model file's classifier, tagger and pattern
 // extractors behind the pipeline's InferenceEngine seam, through bundle::TextAnalyzer (the same
 // code `lote predict` and `lote extract` run, so results agree record for record).
+#include <optional>
+
 #include "lote/bundle/analyzer.h"
+#include "lote/monitoring/reference_profile.h"
 #include "lote/pipeline/inference.h"
+#include "lote/text/utf8.h"
 
 namespace lote::pipeline {
 
@@ -17,8 +21,11 @@ class AnalyzerInferenceState : public InferenceState {
 
 class ModelEngine : public InferenceEngine {
  public:
-  ModelEngine(std::unique_ptr<bundle::Model> model, std::unique_ptr<bundle::TextAnalyzer> analyzer)
-      : model_(std::move(model)), analyzer_(std::move(analyzer)) {}
+  ModelEngine(std::unique_ptr<bundle::Model> model, std::unique_ptr<bundle::TextAnalyzer> analyzer,
+              std::optional<monitoring::Profile> reference)
+      : model_(std::move(model)),
+        analyzer_(std::move(analyzer)),
+        reference_(std::move(reference)) {}
 
   std::string model_version() const override { return model_->version_id; }
 
@@ -35,10 +42,23 @@ class ModelEngine : public InferenceEngine {
       out->label = labels[a.prediction.label];
       out->score = a.prediction.score;
       for (const auto& s : a.prediction.top_k) out->top_k.emplace_back(labels[s.label], s.score);
+      const classify::ClassifierState& cs = *st->state->classifier;
+      RecordSignals& sig = out->signals;
+      sig.abstained = a.prediction.label == model_->classifier->oos_label();
+      sig.words = cs.words;
+      sig.unknown_words = cs.unknown_words;
+      sig.char_ngrams = cs.char_ngrams;
+      sig.unknown_char_ngrams = cs.unknown_char_ngrams;
     }
+    out->signals.observed = true;
+    out->signals.chars = static_cast<uint32_t>(text::CodePointCount(text));
     out->entities_json.clear();
     analyzer_->AppendEntitiesJson(a, &out->entities_json);
     return Status::Ok();
+  }
+
+  const monitoring::Profile* reference_profile() const override {
+    return reference_ ? &*reference_ : nullptr;
   }
 
   std::string RedactText(std::string_view text) const override {
@@ -50,6 +70,7 @@ class ModelEngine : public InferenceEngine {
  private:
   std::unique_ptr<bundle::Model> model_;  // owned: the analyzer points into it
   std::unique_ptr<bundle::TextAnalyzer> analyzer_;
+  std::optional<monitoring::Profile> reference_;
 };
 
 }  // namespace
@@ -59,6 +80,7 @@ Result<std::shared_ptr<const InferenceEngine>> LoadInferenceEngine(std::string_v
                                                                    const EngineOptions& options) {
   LOTE_ASSIGN_OR_RETURN(bundle::Model loaded, bundle::LoadModel(model_bytes, source));
   auto model = std::make_unique<bundle::Model>(std::move(loaded));
+  LOTE_ASSIGN_OR_RETURN(auto reference, monitoring::ReadReferenceProfile(model->file, source));
   bundle::AnalyzerOptions ao;
   ao.classify = options.classify;
   ao.extract = options.extract;
@@ -72,7 +94,7 @@ Result<std::shared_ptr<const InferenceEngine>> LoadInferenceEngine(std::string_v
   }
   LOTE_ASSIGN_OR_RETURN(auto analyzer, bundle::TextAnalyzer::Create(model.get(), std::move(ao)));
   return std::shared_ptr<const InferenceEngine>(
-      std::make_shared<ModelEngine>(std::move(model), std::move(analyzer)));
+      std::make_shared<ModelEngine>(std::move(model), std::move(analyzer), std::move(reference)));
 }
 
 }  // namespace lote::pipeline

@@ -122,6 +122,10 @@ class LogReplayer {
       if (type == "run") return ReplayRun(seq, e.at("run"));
       if (type == "run_finished") return ReplayRunFinished(seq, e);
       if (type == "commit") return ReplayCommit(seq, e, deleted_later);
+      if (type == "monitoring") {
+        return InTransaction(
+            seq, [&] { return cache_->RecordMonitoring(e.at("report").get<std::string>()); });
+      }
     } catch (const json::exception& ex) {
       return DataLossError("ledger entry " + EntryUri(o_.output_uri, seq) + ": " + ex.what());
     }
@@ -439,6 +443,16 @@ class ObjectStoreLedger : public Ledger {
   Result<std::vector<std::pair<std::string, uint64_t>>> TopQuarantineReasons(
       const std::string& run_id, int n) override {
     return cache_->TopQuarantineReasons(run_id, n);
+  }
+
+  Status RecordMonitoring(const std::string& report_json) override {
+    json entry = Entry("monitoring");
+    if (!json::parse(report_json, nullptr, false).is_object()) {
+      return InvalidArgumentError("monitoring report: not a JSON object");
+    }
+    // As text: the catalog keeps the report byte for byte as monitoring.json has it.
+    entry["report"] = report_json;
+    return AppendThen(entry, [&] { return cache_->RecordMonitoring(report_json); });
   }
 
  private:

@@ -137,6 +137,10 @@ Result<RunReport> RunPipeline(const PipelineOptions& options,
   RunSpec spec;
   spec.engine = engine;
   spec.model_version = engine->model_version();
+  if (engine->reference_profile() != nullptr) {
+    spec.reference =
+        std::shared_ptr<const monitoring::Profile>(engine, engine->reference_profile());
+  }
   spec.preprocess_version = PreprocessVersion(options.prep);
   spec.redact = [engine](std::string_view t) { return engine->RedactText(t); };
   LOTE_ASSIGN_OR_RETURN(spec.canonical_output, out->CanonicalUri(options.output_uri));
@@ -292,6 +296,8 @@ Result<RunReport> PublishStaged(const PipelineOptions& options) {
   o.id_field = staged[0].id_field;
   RunSpec spec;
   spec.model_version = staged[0].model_version;
+  // The infer stage left the model's reference profile beside its files.
+  LOTE_ASSIGN_OR_RETURN(spec.reference, ReadStagedReference(*out, o.input_uri, spec.model_version));
   spec.preprocess_version = prep_version;
   LOTE_ASSIGN_OR_RETURN(spec.canonical_output, out->CanonicalUri(o.output_uri));
   const std::string output_uri = o.output_uri;
@@ -312,7 +318,11 @@ Result<RunReport> PublishStaged(const PipelineOptions& options) {
     }
     return list;
   };
-  return ExecuteRun(o, std::move(spec));
+  const std::string folder = o.input_uri, model_version = spec.model_version;
+  auto report = ExecuteRun(o, std::move(spec));
+  // The reference was for the objects just published; the next infer stage leaves it again.
+  if (report.ok()) LOTE_RETURN_IF_ERROR(DeleteStagedReference(out.get(), folder, model_version));
+  return report;
 }
 
 }  // namespace lote::pipeline

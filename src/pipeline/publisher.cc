@@ -170,6 +170,19 @@ Status ObjectPublisher::WriteRow(Item* item, const std::string& processed_at) {
     score_sum_ += item->out.score;
     ++scored_;
   }
+  if (const RecordSignals& sig = item->out.signals; c_.monitor && sig.observed) {
+    monitoring::Observation o;
+    o.label = item->out.label;
+    o.score = item->out.score;
+    o.abstained = sig.abstained;
+    o.lang = item->prep.lang;
+    o.chars = sig.chars;
+    o.words = sig.words;
+    o.unknown_words = sig.unknown_words;
+    o.char_ngrams = sig.char_ngrams;
+    o.unknown_char_ngrams = sig.unknown_char_ngrams;
+    profile_.Add(o);
+  }
   ++counts_.records_out;
   ++c_.live->out;
   return Status::Ok();

@@ -16,6 +16,7 @@
 
 #include "lote/base/clock.h"
 #include "lote/base/status.h"
+#include "lote/monitoring/profile.h"
 #include "lote/pipeline/ledger.h"
 #include "lote/pipeline/prep.h"
 #include "lote/storage/storage.h"
@@ -39,6 +40,7 @@ struct PublishContext {
   std::string staging_tag;
   bool dedup_record_id = true;
   bool dedup_content = false;
+  bool monitor = true;  // profile what the model saw (lote/monitoring/profile.h)
   uint64_t max_part_bytes = 128ull << 20;
   int zstd_level = 3;
   const Clock* clock = nullptr;
@@ -76,6 +78,8 @@ class ObjectPublisher {
   // Sum of the scores of the result rows that have a label, and their number.
   double score_sum() const { return score_sum_; }
   uint64_t scored() const { return scored_; }
+  // The model's view of the result rows written (lote/monitoring/profile.h).
+  const monitoring::Profile& profile() const { return profile_; }
   double publish_seconds() const { return publish_s_; }
   double catalog_seconds() const { return catalog_s_; }
 
@@ -92,6 +96,7 @@ class ObjectPublisher {
   LabelCounts labels_;
   double score_sum_ = 0;
   uint64_t scored_ = 0;
+  monitoring::Profile profile_;
   double publish_s_ = 0;
   double catalog_s_ = 0;     // inside the ledger (dedup, catalog rows)
   std::string source_json_;  // ,"source":"URI"

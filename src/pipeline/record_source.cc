@@ -165,6 +165,7 @@ class HandedOverRecords : public RecordSource {
         item->out.top_k = std::move(record_.top_k);
       }
       item->out.entities_json = std::move(record_.entities_json);
+      item->out.signals = record_.signals;
       // No text is handed over; count the entities so a batch's size stays bounded.
       batch->text_bytes += item->out.entities_json.size() + 64;
     }

@@ -56,6 +56,9 @@ class Run {
   Status RecoverPending();
   Status RollForward(const PendingCommit& commit);
   Status StartOrResumeRun(RunReport* report);
+  // Compares this invocation's profile with the reference; writes monitoring.json and the
+  // catalog's monitoring tables.
+  Status WriteMonitoring(RunReport* report);
   Status ProcessObject(ObjectTask* task, uint64_t* skipped);
   // Streams `source` through prep + inference into `publisher`; adds its seconds to *seconds.
   Status Stream(const std::string& uri, RecordSource* source, ObjectPublisher* publisher,
@@ -84,8 +87,9 @@ class Run {
   LiveCounts live_;
   std::atomic<uint64_t> live_bytes_{0};
   std::mutex scores_mu_;
-  double score_sum_ = 0;  // guarded by scores_mu_: committed results of this invocation
-  uint64_t scored_ = 0;   // guarded by scores_mu_
+  double score_sum_ = 0;         // guarded by scores_mu_: committed results of this invocation
+  uint64_t scored_ = 0;          // guarded by scores_mu_
+  monitoring::Profile profile_;  // guarded by scores_mu_: the committed results' model view
 };
 
 Status Run::OpenLedger() {
@@ -367,6 +371,7 @@ Status Run::ProcessObject(ObjectTask* task, uint64_t* skipped) {
       std::lock_guard<std::mutex> lock(scores_mu_);
       score_sum_ += publisher.score_sum();
       scored_ += publisher.scored();
+      profile_.Merge(publisher.profile());
     }
     // The commit is durable: from here on a failure is completed by the next run.
     LOTE_ASSIGN_OR_RETURN(auto pending, ledger_->PendingCommits());
@@ -447,6 +452,31 @@ Status Run::WriteManifest(RunReport* report, const AttemptCounts& totals, bool r
                      m.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
+Status Run::WriteMonitoring(RunReport* report) {
+  {
+    std::lock_guard<std::mutex> lock(scores_mu_);
+    report->monitoring = monitoring::CompareProfiles(spec_.reference.get(), profile_, o_.drift);
+  }
+  nlohmann::ordered_json m;
+  m["run_id"] = run_id_;
+  m["model_version"] = spec_.model_version;
+  m["preprocess_version"] = spec_.preprocess_version;
+  m["written_at"] = FormatTimestampMillis(clock_->NowMicros());
+  m["scope"] = report->resumed ? "records committed by this invocation of a resumed run"
+                               : "records committed by this run";
+  const auto body =
+      nlohmann::ordered_json::parse(monitoring::MonitoringReportJson(report->monitoring));
+  for (const auto& [key, value] : body.items()) m[key] = value;
+  const std::string json = m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  report->monitoring_uri = storage::JoinUri(o_.output_uri, "_runs/" + run_id_ + "/monitoring.json");
+  LOTE_RETURN_IF_ERROR(out_->Write(report->monitoring_uri, json + "\n"));
+  LOTE_RETURN_IF_ERROR(ledger_->RecordMonitoring(json));
+  log_.Line(report->monitoring.verdict == "drift" ? LogLevel::kWarning : LogLevel::kInfo,
+            "monitoring: " + report->monitoring.verdict + " (" +
+                std::to_string(report->monitoring.signals.size()) + " signals tested)");
+  return Status::Ok();
+}
+
 Status Run::StartOrResumeRun(RunReport* report) {
   const std::string run_key =
       Sha256Hex(o_.input_uri + "\n" + o_.output_uri + "\n" + spec_.model_version + "\n" +
@@ -520,6 +550,7 @@ Result<RunReport> Run::Execute() {
   publish_.staging_tag = RandomHex(6);
   publish_.dedup_record_id = o_.prep.dedup_record_id;
   publish_.dedup_content = o_.prep.dedup_content;
+  publish_.monitor = o_.monitor;
   publish_.max_part_bytes = o_.max_part_bytes;
   publish_.zstd_level = o_.zstd_level;
   publish_.clock = clock_.get();
@@ -565,6 +596,7 @@ Result<RunReport> Run::Execute() {
                           quarantine_rows == totals.records_quarantined;
   LOTE_RETURN_IF_ERROR(WriteManifest(&report, totals, reconciled, skipped_uris));
   Hook("manifest_written");
+  if (o_.monitor) LOTE_RETURN_IF_ERROR(WriteMonitoring(&report));
   report.wall_s = clock_->SecondsSince(started_);
   {
     std::lock_guard<std::mutex> lock(scores_mu_);

@@ -56,6 +56,8 @@ struct RunSpec {
   std::string preprocess_version;
   // The canonical output URI the ledger is bound to.
   std::string canonical_output;
+  // The model's reference profile for monitoring; null: the report says there is none.
+  std::shared_ptr<const monitoring::Profile> reference;
   // Applies the PII policy (quarantine reasons, log lines); null: text is written as is.
   std::function<std::string(std::string_view)> redact;
 };

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "lote/base/digest.h"
@@ -263,6 +264,15 @@ Status SqliteLedger::Prepare() {
       db_->Exec("CREATE TABLE IF NOT EXISTS object_etags(uri TEXT NOT NULL, size INTEGER NOT "
                 "NULL, etag TEXT NOT NULL, object_id INTEGER NOT NULL, PRIMARY KEY(uri, size, "
                 "etag)) WITHOUT ROWID"));
+  // Monitoring (added in the same schema version, like object_etags): one row per run, one per
+  // signal tested.
+  LOTE_RETURN_IF_ERROR(db_->Exec(
+      "CREATE TABLE IF NOT EXISTS monitoring(run_id TEXT PRIMARY KEY, model_version TEXT, "
+      "verdict TEXT NOT NULL, records INTEGER, reference_records INTEGER, estimated_accuracy "
+      "REAL, accuracy_low REAL, accuracy_high REAL, report TEXT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS drift_signals(run_id TEXT NOT NULL, name TEXT NOT NULL, kind "
+      "TEXT, test TEXT, statistic REAL, threshold REAL, warn_threshold REAL, p_value REAL, band "
+      "TEXT NOT NULL, PRIMARY KEY(run_id, name)) WITHOUT ROWID"));
   LOTE_ASSIGN_OR_RETURN(seen_get_,
                         db_->Prepare("SELECT source_id, attempt_id FROM seen_records WHERE "
                                      "record_id = ?"));
@@ -812,6 +822,71 @@ Result<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path,
                                                  const std::string& output_uri) {
   LOTE_ASSIGN_OR_RETURN(auto ledger, SqliteLedger::Open(path, output_uri));
   return std::unique_ptr<Ledger>(std::move(ledger));
+}
+
+Status SqliteLedger::RecordMonitoring(const std::string& report_json) {
+  const nlohmann::json r = nlohmann::json::parse(report_json, nullptr, false);
+  if (!r.is_object() || !r.contains("run_id") || !r["run_id"].is_string() ||
+      !r.contains("verdict") || !r["verdict"].is_string() || !r.contains("signals") ||
+      !r["signals"].is_array()) {
+    return InvalidArgumentError(
+        "monitoring report: not a JSON object with run_id, verdict and "
+        "signals");
+  }
+  const std::string run_id = r["run_id"].get<std::string>();
+  auto text = [](const nlohmann::json& o, const char* key) {
+    auto it = o.find(key);
+    return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto bind_number = [](SqliteStmt& s, int i, const nlohmann::json& o, const char* key) {
+    auto it = o.find(key);
+    if (it != o.end() && it->is_number()) {
+      s.Bind(i, it->get<double>());
+    } else {
+      s.BindNull(i);
+    }
+  };
+  // A savepoint: atomic on its own, and nested inside a replay's transaction.
+  LOTE_RETURN_IF_ERROR(db_->Exec("SAVEPOINT monitoring"));
+  Status s = [&]() -> Status {
+    LOTE_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT OR REPLACE INTO monitoring VALUES (?, ?, "
+                                                 "?, ?, ?, ?, ?, ?, ?)"));
+    ins.Bind(1, run_id).Bind(2, text(r, "model_version")).Bind(3, text(r, "verdict"));
+    bind_number(ins, 4, r, "records");
+    bind_number(ins, 5, r, "reference_records");
+    const nlohmann::json acc = r.value("estimated_accuracy", nlohmann::json());
+    bind_number(ins, 6, acc, "value");
+    bind_number(ins, 7, acc, "low");
+    bind_number(ins, 8, acc, "high");
+    ins.Bind(9, report_json);
+    LOTE_RETURN_IF_ERROR(ins.Run());
+    LOTE_ASSIGN_OR_RETURN(auto del, db_->Prepare("DELETE FROM drift_signals WHERE run_id = ?"));
+    del.Bind(1, run_id);
+    LOTE_RETURN_IF_ERROR(del.Run());
+    LOTE_ASSIGN_OR_RETURN(auto sig, db_->Prepare("INSERT OR REPLACE INTO drift_signals VALUES "
+                                                 "(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const auto& g : r["signals"]) {
+      if (!g.is_object())
+        return InvalidArgumentError("monitoring report: a signal is not an object");
+      sig.Bind(1, run_id)
+          .Bind(2, text(g, "name"))
+          .Bind(3, text(g, "kind"))
+          .Bind(4, text(g, "test"));
+      bind_number(sig, 5, g, "statistic");
+      bind_number(sig, 6, g, "threshold");
+      bind_number(sig, 7, g, "warn_threshold");
+      bind_number(sig, 8, g, "p_value");
+      sig.Bind(9, text(g, "band"));
+      LOTE_RETURN_IF_ERROR(sig.Run());
+    }
+    return Status::Ok();
+  }();
+  if (!s.ok()) {
+    (void)db_->Exec("ROLLBACK TO monitoring");
+    (void)db_->Exec("RELEASE monitoring");
+    return s;
+  }
+  return db_->Exec("RELEASE monitoring");
 }
 
 }  // namespace lote::pipeline

@@ -54,6 +54,7 @@ class SqliteLedger : public Ledger {
                                                                   int n) override;
   Result<std::vector<std::pair<std::string, uint64_t>>> TopQuarantineReasons(
       const std::string& run_id, int n) override;
+  Status RecordMonitoring(const std::string& report_json) override;
 
   // --- as the local cache of a ledger kept elsewhere (object_store_ledger.cc) ---
   // Called by CommitAttempt inside the attempt's transaction, once the final part names are

@@ -93,6 +93,37 @@ Result<StagedObject> ReadMarker(const storage::Storage& storage, std::string_vie
   return ParseMarker(uri, text);
 }
 
+namespace {
+std::string StagedReferenceUri(std::string_view folder, std::string_view model_version) {
+  return storage::JoinUri(folder, "profiles/" + std::string(model_version) + ".json");
+}
+}  // namespace
+
+Status WriteStagedReference(storage::Storage* storage, std::string_view folder,
+                            std::string_view model_version, const monitoring::Profile& profile) {
+  return storage->Write(StagedReferenceUri(folder, model_version), profile.ToJson());
+}
+
+Status DeleteStagedReference(storage::Storage* storage, std::string_view folder,
+                             std::string_view model_version) {
+  Status s = storage->Delete(StagedReferenceUri(folder, model_version));
+  return s.code() == StatusCode::kNotFound ? Status::Ok() : s;
+}
+
+Result<std::shared_ptr<const monitoring::Profile>> ReadStagedReference(
+    const storage::Storage& storage, std::string_view folder, std::string_view model_version) {
+  const std::string uri = StagedReferenceUri(folder, model_version);
+  auto text = storage.Read(uri);
+  if (text.status().code() == StatusCode::kNotFound) {
+    return std::shared_ptr<const monitoring::Profile>();
+  }
+  if (!text.ok()) return text.status();
+  auto profile = monitoring::Profile::FromJson(*text);
+  if (!profile.ok()) return profile.status().WithContext(uri);
+  return std::shared_ptr<const monitoring::Profile>(
+      std::make_shared<monitoring::Profile>(std::move(*profile)));
+}
+
 std::string EncodeStageRecord(const StageRecord& r) {
   // Invalid UTF-8 can only reach here in a quarantine reason or record id (prep rejects or
   // repairs texts); nlohmann would throw on it, so replace it.
@@ -113,6 +144,15 @@ std::string EncodeStageRecord(const StageRecord& r) {
     j["top_k"] = top;
   }
   if (!r.entities_json.empty()) j["entities"] = r.entities_json;
+  if (r.signals.observed) {
+    const RecordSignals& g = r.signals;
+    j["sig"] = {g.chars,
+                g.words,
+                g.unknown_words,
+                g.char_ngrams,
+                g.unknown_char_ngrams,
+                g.abstained ? 1 : 0};
+  }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -139,6 +179,16 @@ Status DecodeStageRecord(std::string_view line, StageRecord* r) {
       }
     }
     if (j.contains("entities")) r->entities_json = j["entities"].get<std::string>();
+    if (auto sig = j.find("sig"); sig != j.end()) {
+      RecordSignals& g = r->signals;
+      g.observed = true;
+      g.chars = sig->at(0).get<uint32_t>();
+      g.words = sig->at(1).get<uint32_t>();
+      g.unknown_words = sig->at(2).get<uint32_t>();
+      g.char_ngrams = sig->at(3).get<uint32_t>();
+      g.unknown_char_ngrams = sig->at(4).get<uint32_t>();
+      g.abstained = sig->at(5).get<int>() != 0;
+    }
   } catch (const json::exception& e) {
     return DataLossError(std::string("damaged stage record: ") + e.what());
   }

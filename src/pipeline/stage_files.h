@@ -13,6 +13,8 @@
 
 #include "lote/base/clock.h"
 #include "lote/base/status.h"
+#include "lote/monitoring/profile.h"
+#include "lote/pipeline/inference.h"
 #include "lote/storage/storage.h"
 
 namespace lote::pipeline {
@@ -61,7 +63,17 @@ struct StageRecord {
   double score = 0;
   std::vector<std::pair<std::string, float>> top_k;
   std::string entities_json;  // the engine's JSON array text, kept byte for byte
+  RecordSignals signals;      // the model's view, for monitoring (counts only)
 };
+
+// The model's reference profile, left by the infer stage in FOLDER/profiles/MODEL_VERSION.json
+// for publish's monitoring report. Reading a model version that has none gives null.
+Status WriteStagedReference(storage::Storage* storage, std::string_view folder,
+                            std::string_view model_version, const monitoring::Profile& profile);
+Status DeleteStagedReference(storage::Storage* storage, std::string_view folder,
+                             std::string_view model_version);
+Result<std::shared_ptr<const monitoring::Profile>> ReadStagedReference(
+    const storage::Storage& storage, std::string_view folder, std::string_view model_version);
 
 std::string EncodeStageRecord(const StageRecord& record);
 // DataLoss when `line` is not a stage record.

@@ -282,6 +282,9 @@ Status StageRunner::Infer() {
   const std::string from = StageFolder(o_.output_uri, "prep");
   const std::string to = StageFolder(o_.output_uri, "infer");
   const std::string model_version = engine_->model_version();
+  if (const monitoring::Profile* reference = engine_->reference_profile()) {
+    LOTE_RETURN_IF_ERROR(WriteStagedReference(out_.get(), to, model_version, *reference));
+  }
   OrderedExecutorOptions eo;
   eo.threads = o_.threads > 0 ? o_.threads : UsableCpuCount();
   eo.max_inflight = o_.max_inflight_batches;
@@ -340,6 +343,7 @@ Status StageRunner::Infer() {
                                      r.entities_json = out.entities_json.empty()
                                                            ? "[]"
                                                            : std::move(out.entities_json);
+                                     r.signals = out.signals;
                                    }
                                    return Status::Ok();
                                  };

@@ -75,6 +75,10 @@ TEST_F(MetricsCli, RunWritesEmfAndPushesToAPushgatewayWhoseValuesReadBack) {
   EXPECT_EQ(EmfValue(events, "lote_job_records", "outcome", "quarantined"), 4);
   EXPECT_EQ(EmfValue(events, "lote_job_records", "outcome", "duplicate"), 1);
   EXPECT_GT(EmfValue(events, "lote_job_records_per_second"), 0);
+  // The monitoring report travels with the job's metrics.
+  EXPECT_EQ(EmfValue(events, "lote_monitoring_verdict", "verdict", "ok"), 1);
+  EXPECT_NEAR(EmfValue(events, "lote_monitoring_estimated_accuracy", "bound", "value"),
+              summary["monitoring"]["estimated_accuracy"]["value"].get<double>(), 1e-9);
 
   const std::vector<std::pair<std::string, std::string>> group = {{"job", "lote"},
                                                                   {"stage", "run"}};
@@ -90,6 +94,8 @@ TEST_F(MetricsCli, RunWritesEmfAndPushesToAPushgatewayWhoseValuesReadBack) {
   EXPECT_EQ(sample("lote_job_records", {{"outcome", "duplicate"}}), 1);
   EXPECT_EQ(sample("lote_job_objects", {{"state", "processed"}}), 4);
   EXPECT_GT(sample("lote_job_last_success_timestamp_seconds", {}), 1700000000);
+  EXPECT_EQ(sample("lote_monitoring_verdict", {{"verdict", "ok"}}), 1);
+  EXPECT_EQ(sample("lote_monitoring_signal_band", {{"signal", "label"}}), 0);
   // The mean score is the results' own mean, as SQL over the catalog computes it.
   auto avg = RunLote("query --output " + (tmp_ / "out") +
                      " --format csv \"SELECT avg(score) FROM results\"");

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -72,7 +73,29 @@ class FakeInferenceEngine : public InferenceEngine {
     }
     flush();
     out->entities_json += "]";
+    // Monitoring signals: code points, words (space-separated), and "unknown" words: those with
+    // a digit.
+    RecordSignals& sig = out->signals;
+    sig.observed = true;
+    sig.chars = static_cast<uint32_t>(cp);
+    bool in_word = false, has_digit = false;
+    for (size_t i = 0; i <= text.size(); ++i) {
+      const bool space = i == text.size() || text[i] == ' ';
+      if (!space) {
+        in_word = true;
+        has_digit = has_digit || (text[i] >= '0' && text[i] <= '9');
+      } else if (in_word) {
+        ++sig.words;
+        sig.unknown_words += has_digit;
+        in_word = has_digit = false;
+      }
+    }
+    sig.char_ngrams = sig.chars;
+    sig.unknown_char_ngrams = sig.unknown_words;
     return Status::Ok();
+  }
+  const monitoring::Profile* reference_profile() const override {
+    return reference ? &*reference : nullptr;
   }
   // Masks runs of >= 6 digits (account numbers, as the entity rule) with "[NUMERO_CUENTA]".
   std::string RedactText(std::string_view text) const override {
@@ -95,6 +118,8 @@ class FakeInferenceEngine : public InferenceEngine {
   uint64_t calls() const { return calls_.load(); }
   // Called at the start of every Infer (any thread): tests change inputs or crash from here.
   std::function<void(std::string_view)> on_infer;
+  // The reference profile the engine reports (set before the engine is used).
+  std::optional<monitoring::Profile> reference;
 
  private:
   std::string version_;

@@ -73,7 +73,10 @@ class ObjectStoreLedgerTest : public testing::MemPipelineTest {
           "SELECT record_id, source, line, stage, reason, run_id, dt, model FROM quarantine "
           "ORDER BY record_id, line",
           "SELECT run_id, state, records_in, records_out, records_quarantined, "
-          "records_duplicate, manifest FROM runs ORDER BY run_id"}) {
+          "records_duplicate, manifest FROM runs ORDER BY run_id",
+          "SELECT run_id, model_version, verdict, records, estimated_accuracy, report FROM "
+          "monitoring ORDER BY run_id",
+          "SELECT * FROM drift_signals ORDER BY run_id, name"}) {
       for (auto& row : Rows(catalog, sql)) all.push_back(std::move(row));
     }
     return all;
@@ -98,10 +101,10 @@ class ObjectStoreLedgerTest : public testing::MemPipelineTest {
 TEST_F(ObjectStoreLedgerTest, EveryStepIsAnEntryInTheLog) {
   auto report = RunPipeline(options_, engine_);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  // 0: the ledger; 1: the writer's claim; 2: run started; 3-5: the three objects; 6: run
-  // finished.
+  // 0: the ledger; 1: the writer's claim; 2: run started; 3-5: the three objects; 6: the
+  // monitoring report; 7: run finished.
   std::set<std::string> expected;
-  for (int i = 0; i <= 6; ++i) {
+  for (int i = 0; i <= 7; ++i) {
     char name[32];
     std::snprintf(name, sizeof(name), "%020d.json", i);
     expected.insert(name);
@@ -121,7 +124,12 @@ TEST_F(ObjectStoreLedgerTest, EveryStepIsAnEntryInTheLog) {
   for (const json& part : commit["parts"]) {
     EXPECT_TRUE(mem_->Stat(part["final"].get<std::string>()).ok()) << part.dump();
   }
-  auto last = json::parse(*mem_->Read(std::string(kLog) + "/00000000000000000006.json"));
+  auto monitoring = json::parse(*mem_->Read(std::string(kLog) + "/00000000000000000006.json"));
+  EXPECT_EQ(monitoring["type"], "monitoring");
+  const json monitoring_report = json::parse(monitoring["report"].get<std::string>());
+  EXPECT_EQ(monitoring_report["run_id"], report->run_id);
+  EXPECT_EQ(monitoring_report["verdict"], report->monitoring.verdict);
+  auto last = json::parse(*mem_->Read(std::string(kLog) + "/00000000000000000007.json"));
   EXPECT_EQ(last["type"], "run_finished");
   EXPECT_EQ(last["state"], "succeeded");
   EXPECT_EQ(last["totals"]["records_in"], report->counts.records_in);

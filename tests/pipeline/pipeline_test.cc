@@ -784,5 +784,69 @@ TEST_F(PipelineTest, ARecordOverTheSizeCapIsQuarantinedWithoutStoppingTheObject)
   EXPECT_EQ(q[0]["reason"], "line longer than 64 bytes");
 }
 
+// Monitoring: every run writes _runs/RUN_ID/monitoring.json and the catalog's monitoring tables;
+// a batch like the reference is ok, a batch unlike it is drift, and a model without a reference
+// still runs (no_reference).
+std::string MonitoringBatch(int n, bool shifted, int from) {
+  std::string s;
+  for (int i = from; i < from + n; ++i) {
+    const char* text = shifted ? "hello 1234 5678 91011 there 77 88"
+                               : (i % 3 ? "quiero pagar la cuota" : "bloquear la tarjeta ya");
+    s += "{\"id\":\"r" + std::to_string(i) + "\",\"text\":\"" + text + "\"}\n";
+  }
+  return s;
+}
+
+TEST_F(PipelineTest, EveryRunComparesWhatTheModelSawWithItsReference) {
+  // Without a reference: the accuracy estimate only.
+  Put("a.jsonl", MonitoringBatch(60, false, 0));
+  auto first = RunPipeline(options_, engine_);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->monitoring.verdict, "no_reference");
+  EXPECT_EQ(first->monitoring.records, 60u);
+  ASSERT_TRUE(first->monitoring.estimated_accuracy.has_value());
+  // The fake scores 0.9 for pago/bloqueo.
+  EXPECT_NEAR(first->monitoring.estimated_accuracy->value, 0.9, 1e-6);
+  auto file = mem_->Read("mem://t/out/_runs/" + first->run_id + "/monitoring.json");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(json::parse(*file)["run_id"], first->run_id);
+  EXPECT_EQ(json::parse(*file)["verdict"], "no_reference");
+  EXPECT_EQ(Scalar("SELECT verdict FROM monitoring WHERE run_id = '" + first->run_id + "'"),
+            "no_reference");
+
+  // A reference like the first batch: a second batch like it is ok, a batch of other texts is
+  // drift, named by signal.
+  monitoring::Profile reference;
+  for (int i = 0; i < 300; ++i) {
+    const bool pago = i % 3 != 0;
+    monitoring::Observation o;
+    o.label = pago ? "pago" : "bloqueo";
+    o.score = 0.9f;
+    o.chars = pago ? 21 : 22;
+    o.words = o.char_ngrams = 4;
+    reference.Add(o);
+  }
+  reference.calibration = {300, 0.9, 0.9, 0.02};
+  engine_->reference = reference;
+  Put("b.jsonl", MonitoringBatch(60, false, 100));
+  auto same = RunPipeline(options_, engine_);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_EQ(same->monitoring.verdict, "ok") << monitoring::MonitoringReportJson(same->monitoring);
+  EXPECT_EQ(same->monitoring.records, 60u);        // this run's records, not the first run's
+  EXPECT_EQ(same->monitoring.signals.size(), 5u);  // label and the four numeric signals
+  // All scores 0.9: 1.96 standard errors of 60 such records, plus the calibration error.
+  EXPECT_NEAR(same->monitoring.estimated_accuracy->high - 0.9, 1.96 * std::sqrt(0.09 / 60) + 0.02,
+              1e-6);
+
+  Put("c.jsonl", MonitoringBatch(60, true, 200));
+  auto other = RunPipeline(options_, engine_);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ(other->monitoring.verdict, "drift");
+  EXPECT_EQ(Scalar("SELECT band FROM drift_signals WHERE run_id = '" + other->run_id +
+                   "' AND name = 'unknown_word_rate'"),
+            "drift");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM monitoring"), "3");
+}
+
 }  // namespace
 }  // namespace lote::pipeline

@@ -33,6 +33,19 @@ class StagesTest : public testing::MemPipelineTest {
     SetUpMem("lote_stages_test", "mem://t/staged", "staged.db");
     options_.threads = 3;
     options_.batch_records = 2;  // several windows even for small inputs
+    // A reference for monitoring, as a model file would carry.
+    monitoring::Profile reference;
+    for (int i = 0; i < 30; ++i) {
+      monitoring::Observation o;
+      o.label = i % 3 ? "pago" : "bloqueo";
+      o.score = 0.9f;
+      o.lang = "es";
+      o.chars = 16 + i % 5;
+      o.words = o.char_ngrams = 3;
+      o.unknown_words = o.unknown_char_ngrams = 1;
+      reference.Add(o);
+    }
+    engine_->reference = reference;
     std::string a;
     for (int i = 0; i < 40; ++i) {
       a += "{\"id\":\"a" + std::to_string(i) + "\",\"text\":\"" + (i % 3 ? "pagar" : "bloquear") +
@@ -104,6 +117,14 @@ TEST_F(StagesTest, StagesOneByOnePublishExactlyWhatRunPublishes) {
   EXPECT_EQ(Rows("mem://t/staged", "results"), Rows("mem://t/direct", "results"));
   EXPECT_EQ(Rows("mem://t/staged", "quarantine"), Rows("mem://t/direct", "quarantine"));
   EXPECT_EQ(Rows("mem://t/staged", "results").size(), staged.counts.records_out);
+  // Monitoring sees the same records either way; the stages handed the model's view over.
+  EXPECT_EQ(staged.monitoring.verdict, run->monitoring.verdict);
+  EXPECT_EQ(monitoring::MonitoringReportJson(staged.monitoring),
+            monitoring::MonitoringReportJson(run->monitoring));
+  EXPECT_EQ(staged.monitoring.records, staged.counts.records_out);
+  EXPECT_TRUE(staged.monitoring.has_reference);
+  EXPECT_EQ(staged.monitoring.signals.size(), 6u);
+  EXPECT_TRUE(mem_->Read(staged.monitoring_uri).ok());
   // Published objects leave nothing in the hand-over area.
   auto left = mem_->List("mem://t/staged/_stages/");
   if (left.ok()) {

@@ -34,7 +34,10 @@ struct FeatureOptions {
 // A feature before vocabulary lookup: 64-bit hash whose top bit tells the block
 // (1 = character n-gram, 0 = word n-gram).
 using FeatureHash = uint64_t;
-inline bool IsCharFeature(FeatureHash h) { return (h >> 63) != 0; }
+inline constexpr FeatureHash kCharFeatureBit = FeatureHash{1} << 63;
+inline bool IsCharFeature(FeatureHash h) { return (h & kCharFeatureBit) != 0; }
+// A word unigram's feature: its word hash (FeatureScratch::word_hashes) without the top bit.
+inline FeatureHash WordFeature(uint64_t word_hash) { return word_hash & ~kCharFeatureBit; }
 
 struct FeatureScratch {
   text::NormalizedText normalized;

@@ -49,6 +49,16 @@ struct ClassifierTrainOptions {
   std::string provenance_json = "{}";
 };
 
+// One calibration row as the calibration-phase model saw it (rows it did not learn from): what
+// the reference profile of monitoring is built from (lote/monitoring/profile.h).
+struct CalibrationRow {
+  const LabeledText* row = nullptr;  // into the train or dev vector given to Train
+  int gold = -1, predicted = -1;     // label indices; `predicted` after abstention
+  float score = 0.0f;                // calibrated probability of `predicted`
+  bool abstained = false;
+  uint32_t words = 0, unknown_words = 0, char_ngrams = 0, unknown_char_ngrams = 0;
+};
+
 // What training measured; also stored in the model's metadata.
 struct ClassifierTrainReport {
   size_t train_rows = 0;
@@ -62,7 +72,9 @@ struct ClassifierTrainReport {
   double dev_in_scope_accuracy = -1.0;  // with an oos label only
   double dev_oos_recall = -1.0;
   double seconds = 0.0;
-  std::vector<std::string> warnings;  // e.g. labels seen once
+  std::vector<std::string> warnings;        // e.g. labels seen once
+  std::vector<CalibrationRow> calibration;  // empty when no row was held out
+  std::string calibration_split;            // "dev" | "holdout_of_train"
 };
 
 struct ScoredLabel {
@@ -161,6 +173,10 @@ class ClassifierState {
   uint32_t generation = 0;
   std::vector<float> scores;
   std::vector<float> probs;
+  // What the last Vectorize saw (monitoring): word tokens and character n-grams of the text, and
+  // how many of them the model has no feature for.
+  uint32_t words = 0, unknown_words = 0;
+  uint32_t char_ngrams = 0, unknown_char_ngrams = 0;
 };
 
 }  // namespace lote::classify

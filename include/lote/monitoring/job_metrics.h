@@ -17,6 +17,12 @@
 //   lote_job_objects{state}                   listed | processed | skipped | ignored (stages:
 //                                             pending | done | skipped)
 //   lote_job_input_bytes                      bytes read (run) or snapshotted (ingest)
+//   lote_monitoring_verdict{verdict}          1 for the run's verdict: ok | warn | drift |
+//                                             no_reference (docs/monitoring.md)
+//   lote_monitoring_signal_band{signal}       0 ok, 1 warn, 2 drift, per signal tested
+//   lote_monitoring_signal_statistic{signal}  the test statistic; ..._threshold{signal} its
+//                                             drift threshold for the sizes compared
+//   lote_monitoring_estimated_accuracy{bound} value | low | high of the label-free estimate
 //   lote_flow_executions{status}              1 for the execution's final status
 //   lote_flow_execution_seconds               the execution's wall seconds
 //

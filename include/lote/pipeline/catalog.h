@@ -11,6 +11,10 @@
 //   runs        run_id, state, input, output, model_version, preprocess_version, started_at,
 //               finished_at, records_in, records_out, records_quarantined, records_duplicate,
 //               manifest
+//   monitoring  run_id, model_version, verdict, records, reference_records, estimated_accuracy,
+//               accuracy_low, accuracy_high, report (the run's monitoring.json)
+//   drift_signals  run_id, name, kind, test, statistic, threshold, warn_threshold, p_value, band
+//               (docs/monitoring.md)
 // Thread-safety: free functions, thread-safe; queries open their own read-only connection and
 // see a consistent snapshot even while a run writes (WAL). A query can only read, whatever its
 // SQL says (see QueryCatalog).

@@ -16,6 +16,7 @@
 
 #include "lote/base/secret.h"
 #include "lote/base/status.h"
+#include "lote/monitoring/profile.h"
 
 namespace lote::pipeline {
 
@@ -23,6 +24,15 @@ namespace lote::pipeline {
 class InferenceState {
  public:
   virtual ~InferenceState() = default;
+};
+
+// The model's view of a record, for monitoring (lote/monitoring/profile.h). Counts only, never
+// text: they travel in the infer stage's files.
+struct RecordSignals {
+  bool observed = false;   // the engine filled the rest
+  bool abstained = false;  // the label is the model's out-of-scope label
+  uint32_t chars = 0;      // code points of the text given to Infer
+  uint32_t words = 0, unknown_words = 0, char_ngrams = 0, unknown_char_ngrams = 0;
 };
 
 // What the engine says about one record.
@@ -38,12 +48,14 @@ struct InferenceOutput {
   // applies the PII policy (EngineOptions) to `text` and `value` before returning: the pipeline
   // writes this array as is into results and the catalog.
   std::string entities_json;
+  RecordSignals signals;
 
   void Clear() {
     label.clear();
     score = 0.0f;
     top_k.clear();
     entities_json.clear();
+    signals = RecordSignals();
   }
 };
 
@@ -64,6 +76,10 @@ class InferenceEngine {
   // distinct `state` per thread.
   virtual Status Infer(std::string_view text, InferenceState* state,
                        InferenceOutput* out) const = 0;
+
+  // What "normal" looks like for this model (its file's reference profile), or null when the
+  // model has none: each run's monitoring report compares the batch with it.
+  virtual const monitoring::Profile* reference_profile() const { return nullptr; }
 
   // Applies the PII policy to free text the pipeline is about to write (quarantine reasons,
   // which may quote an excerpt of a record, and log lines). Thread-safe.

@@ -182,6 +182,13 @@ class Ledger {
                                                                           int n) = 0;
   virtual Result<std::vector<std::pair<std::string, uint64_t>>> TopQuarantineReasons(
       const std::string& run_id, int n) = 0;
+
+  // --- monitoring ---
+  // Records a run's monitoring report (the JSON of _runs/RUN_ID/monitoring.json: run_id,
+  // model_version and lote/monitoring/drift.h's fields) in the catalog tables `monitoring` and
+  // `drift_signals`, replacing an earlier report of the same run. InvalidArgument for a report
+  // that is not such JSON.
+  virtual Status RecordMonitoring(const std::string& report_json) = 0;
 };
 
 // The SQLite ledger (and catalog) at `path`, created if absent (WAL, synchronous=FULL), bound to

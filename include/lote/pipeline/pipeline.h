@@ -52,6 +52,7 @@
 #include "lote/base/metrics.h"
 #include "lote/base/secret.h"
 #include "lote/base/status.h"
+#include "lote/monitoring/drift.h"
 #include "lote/pipeline/inference.h"
 #include "lote/pipeline/ledger.h"
 #include "lote/pipeline/prep.h"
@@ -125,6 +126,12 @@ struct PipelineOptions {
   // Ledger override (tests, other backends). Null: the SQLite ledger at catalog_path.
   std::shared_ptr<Ledger> ledger;
 
+  // Monitoring (docs/monitoring.md): every run compares what the model saw with the model's
+  // reference profile and writes OUTPUT/_runs/RUN_ID/monitoring.json and the catalog tables
+  // `monitoring` and `drift_signals`. Off: none of it (and the report stays empty).
+  bool monitor = true;
+  monitoring::DriftOptions drift;
+
   // Where time is read. Null: SystemClock().
   std::shared_ptr<const Clock> clock;
   // Where counts and timings go (lote_pipeline_* series; labels: stage, outcome, state). Null:
@@ -176,6 +183,10 @@ struct RunReport {
   std::vector<std::pair<std::string, uint64_t>> quarantine_reasons;  // "stage: reason class"
   std::string manifest_uri;
   std::string catalog_path;
+  // This invocation's monitoring report (the records it committed, like score_sum) and where it
+  // was written (OUTPUT/_runs/RUN_ID/monitoring.json).
+  monitoring::MonitoringReport monitoring;
+  std::string monitoring_uri;
 };
 
 // Runs (or resumes) the pipeline. Errors:

@@ -1,0 +1,131 @@
+// `lote monitor --output URI [--run RUN_ID | --last N] [--json]`: prints the monitoring reports
+// of a pipeline output's runs (OUTPUT/_runs/RUN_ID/monitoring.json, docs/monitoring.md).
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "common.h"
+#include "lote/storage/storage.h"
+#include "lote/text/utf8.h"
+
+namespace lote::cli {
+namespace {
+
+struct MonitorFlags {
+  std::string output, run;
+  int last = 1;
+  bool json = false;
+};
+
+using Json = nlohmann::ordered_json;
+
+double Number(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+std::string Text(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? text::EscapeControl(it->get<std::string>()) : "";
+}
+
+void PrintReport(const Json& r) {
+  std::printf("run %s  model %s  verdict %s  records %.0f", Text(r, "run_id").c_str(),
+              Text(r, "model_version").c_str(), Text(r, "verdict").c_str(), Number(r, "records"));
+  if (r.contains("reference_records") && r["reference_records"].is_number()) {
+    std::printf(" (reference %.0f)", Number(r, "reference_records"));
+  }
+  std::printf("\n");
+  if (auto e = r.find("estimated_accuracy"); e != r.end() && e->is_object()) {
+    std::printf("  estimated accuracy %.3f [%.3f, %.3f] (calibration error %.3f)\n",
+                Number(*e, "value"), Number(*e, "low"), Number(*e, "high"),
+                Number(*e, "calibration_error"));
+  }
+  if (auto s = r.find("signals"); s != r.end() && s->is_array() && !s->empty()) {
+    std::printf("  %-24s %-19s %10s %10s %10s  %s\n", "signal", "test", "statistic", "threshold",
+                "p", "band");
+    for (const auto& g : *s) {
+      std::printf("  %-24s %-19s %10.4f %10.4f %10.2g  %s\n", Text(g, "name").c_str(),
+                  Text(g, "test").c_str(), Number(g, "statistic"), Number(g, "threshold"),
+                  Number(g, "p_value"), Text(g, "band").c_str());
+    }
+  }
+  if (auto n = r.find("notes"); n != r.end() && n->is_array()) {
+    for (const auto& note : *n) {
+      if (note.is_string()) {
+        std::printf("  note: %s\n", text::EscapeControl(note.get<std::string>()).c_str());
+      }
+    }
+  }
+}
+
+Status RunMonitor(const MonitorFlags& f) {
+  if (f.last < 1) return InvalidArgumentError("--last must be at least 1");
+  LOTE_ASSIGN_OR_RETURN(auto out, storage::OpenStorage(f.output));
+  std::vector<std::string> uris;
+  size_t keep = 1;
+  if (!f.run.empty()) {
+    if (f.run.find('/') != std::string::npos || f.run.find("..") != std::string::npos) {
+      return InvalidArgumentError("--run takes a run id, not a path");
+    }
+    uris.push_back(storage::JoinUri(f.output, "_runs/" + f.run + "/monitoring.json"));
+  } else {
+    LOTE_ASSIGN_OR_RETURN(auto found,
+                          out->List(storage::JoinUri(f.output, "_runs/*/monitoring.json")));
+    if (found.empty()) {
+      return NotFoundError("no monitoring report under " + f.output +
+                           "/_runs (runs of this lote write one; see docs/monitoring.md)");
+    }
+    // Run ids start with their start time to the second (URI order is time order) and end in
+    // a random suffix: runs started in the same second as the oldest one kept are read too and
+    // put in order by when their reports were written.
+    keep = std::min(found.size(), static_cast<size_t>(f.last));
+    size_t from = found.size() - keep;
+    auto second = [&](size_t i) {
+      const std::string& u = found[i].uri;
+      const size_t slash = u.rfind('/', u.size() - sizeof("/monitoring.json"));
+      return u.substr(slash + 1, u.find('-', slash) - slash - 1);
+    };
+    while (from > 0 && second(from - 1) == second(from)) --from;
+    for (size_t i = from; i < found.size(); ++i) uris.push_back(found[i].uri);
+  }
+  std::vector<Json> reports;
+  for (const std::string& uri : uris) {
+    LOTE_ASSIGN_OR_RETURN(std::string text, out->Read(uri));
+    Json r = Json::parse(text, nullptr, false);
+    if (!r.is_object()) return DataLossError(uri + ": not a monitoring report (JSON object)");
+    reports.push_back(std::move(r));
+  }
+  std::stable_sort(reports.begin(), reports.end(), [](const Json& a, const Json& b) {
+    return a.value("written_at", "") < b.value("written_at", "");
+  });
+  if (f.run.empty() && reports.size() > keep) reports.erase(reports.begin(), reports.end() - keep);
+  for (const Json& r : reports) {
+    if (f.json) {
+      std::printf("%s\n", r.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+    } else {
+      PrintReport(r);
+    }
+  }
+  return Status::Ok();
+}
+
+void SetupMonitor(CLI::App& root, int* exit_code) {
+  auto* cmd = root.add_subcommand(
+      "monitor", "Print the monitoring reports (drift, estimated accuracy) of an output's runs");
+  auto f = std::make_shared<MonitorFlags>();
+  cmd->add_option("--output", f->output, "Pipeline output (folder, file:// or s3://)")->required();
+  auto* run = cmd->add_option("--run", f->run, "One run's report");
+  cmd->add_option("--last", f->last, "The last N runs' reports, oldest first")
+      ->capture_default_str()
+      ->excludes(run);
+  cmd->add_flag("--json", f->json, "One JSON report per line, as stored");
+  cmd->callback([f, exit_code] {
+    Status s = RunMonitor(*f);
+    *exit_code = s.ok() ? kExitOk : Fail(s);
+  });
+}
+
+}  // namespace
+LOTE_REGISTER_COMMAND(62, SetupMonitor);
+}  // namespace lote::cli

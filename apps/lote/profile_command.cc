@@ -1,0 +1,93 @@
+// `lote profile MODEL [--json]`: prints the model's reference profile, what monitoring compares
+// every run with (docs/monitoring.md).
+#include <algorithm>
+#include <cstdio>
+
+#include "command.h"
+#include "common.h"
+#include "lote/monitoring/reference_profile.h"
+#include "lote/text/utf8.h"
+
+namespace lote::cli {
+namespace {
+
+struct ProfileFlags {
+  std::string model;
+  bool json = false;
+};
+
+// Categories with their share, largest first, at most `n`.
+std::string Mix(const std::map<std::string, uint64_t, std::less<>>& counts, size_t n) {
+  std::vector<std::pair<uint64_t, std::string>> v;
+  uint64_t total = 0;
+  for (const auto& [k, c] : counts) {
+    v.push_back({c, k});
+    total += c;
+  }
+  std::stable_sort(v.begin(), v.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::string out;
+  for (size_t i = 0; i < v.size() && i < n; ++i) {
+    char share[32];
+    std::snprintf(share, sizeof share, " %.1f%%",
+                  100.0 * v[i].first / std::max<uint64_t>(total, 1));
+    out += (i ? ", " : "") + text::EscapeControl(v[i].second) + share;
+  }
+  if (v.size() > n) out += ", ... (" + std::to_string(v.size()) + " in all)";
+  return out;
+}
+
+Status RunProfile(const ProfileFlags& f) {
+  LOTE_ASSIGN_OR_RETURN(bundle::Model model, LoadModelFromPath(f.model));
+  LOTE_ASSIGN_OR_RETURN(auto profile, monitoring::ReadReferenceProfile(model.file, f.model));
+  if (!profile) {
+    return FailedPreconditionError(
+        f.model + " (" + model.version_id +
+        ") has no reference profile: it was trained by an older lote; retrain it to monitor "
+        "drift (its runs report verdict no_reference)");
+  }
+  const monitoring::Profile& p = *profile;
+  if (f.json) {
+    std::printf("%s\n", p.ToJson(2).c_str());
+    return Status::Ok();
+  }
+  std::printf("model %s\nreference: %llu records, %s\n", model.version_id.c_str(),
+              static_cast<unsigned long long>(p.records()), p.source.c_str());
+  if (p.calibration.rows > 0) {
+    std::printf("calibration: accuracy %.4f, mean score %.4f, ECE %.4f\n", p.calibration.accuracy,
+                p.calibration.mean_score, p.calibration.ece);
+  }
+  for (const std::string& name : p.categorical_names()) {
+    std::printf("%s: %s\n", name.c_str(), Mix(p.categorical(name), 10).c_str());
+  }
+  for (int s = 0; s < monitoring::kNumericSignals; ++s) {
+    const auto sig = static_cast<monitoring::NumericSignal>(s);
+    const monitoring::NumericHistogram& h = p.numeric(sig);
+    if (h.total() == 0) continue;
+    std::printf("%s: mean %.4f, sd %.4f (%llu records)\n",
+                std::string(monitoring::NumericSignalName(sig)).c_str(), h.mean(), h.stddev(),
+                static_cast<unsigned long long>(h.total()));
+  }
+  std::printf("unknown words: %llu of %llu; unknown character n-grams: %llu of %llu\n",
+              static_cast<unsigned long long>(p.unknown_words()),
+              static_cast<unsigned long long>(p.words()),
+              static_cast<unsigned long long>(p.unknown_char_ngrams()),
+              static_cast<unsigned long long>(p.char_ngrams()));
+  return Status::Ok();
+}
+
+void SetupProfile(CLI::App& root, int* exit_code) {
+  auto* cmd = root.add_subcommand(
+      "profile", "Print a model's reference profile (what monitoring compares runs with)");
+  auto f = std::make_shared<ProfileFlags>();
+  cmd->add_option("model", f->model, "Model file")->required();
+  cmd->add_flag("--json", f->json, "Print the profile as stored (JSON)");
+  cmd->callback([f, exit_code] {
+    Status s = RunProfile(*f);
+    *exit_code = s.ok() ? kExitOk : Fail(s);
+  });
+}
+
+}  // namespace
+LOTE_REGISTER_COMMAND(46, SetupProfile);
+}  // namespace lote::cli

@@ -1,0 +1,35 @@
+// The model's reference profile: built at training time from the calibration rows (scored by the
+// calibration-phase model, so unknown-word rates and scores look like those of new data rather
+// than of rows the model learned), each text cleaned by prep as the pipeline would; stored in the
+// model file's "profile" section (JSON, lote/monitoring/profile.h) and read back by every run.
+#ifndef LOTE_MONITORING_REFERENCE_PROFILE_H_
+#define LOTE_MONITORING_REFERENCE_PROFILE_H_
+
+#include <optional>
+#include <string_view>
+
+#include "lote/base/status.h"
+#include "lote/classify/intent_classifier.h"
+#include "lote/model/model_file.h"
+#include "lote/monitoring/profile.h"
+#include "lote/pipeline/prep.h"
+
+namespace lote::monitoring {
+
+inline constexpr std::string_view kProfileSection = "profile";
+
+// From `report.calibration` (empty: a profile of no records). `source` says where the rows came
+// from ("dev" or "holdout_of_train").
+Profile BuildReferenceProfile(const classify::IntentClassifier& classifier,
+                              const classify::ClassifierTrainReport& report,
+                              std::string_view source, const pipeline::PrepOptions& prep);
+
+// The reference profile stored in `file`, or nullopt when the file has none (models trained before
+// profiles existed still load; monitoring then says it has no reference). Errors: a damaged
+// profile section (InvalidArgument / FailedPrecondition, see Profile::FromJson), with `source`.
+Result<std::optional<Profile>> ReadReferenceProfile(const model::ModelFile& file,
+                                                    std::string_view source);
+
+}  // namespace lote::monitoring
+
+#endif  // LOTE_MONITORING_REFERENCE_PROFILE_H_

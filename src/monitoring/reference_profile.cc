@@ -1,0 +1,53 @@
+#include "lote/monitoring/reference_profile.h"
+
+#include "lote/text/utf8.h"
+
+namespace lote::monitoring {
+
+Profile BuildReferenceProfile(const classify::IntentClassifier& classifier,
+                              const classify::ClassifierTrainReport& report,
+                              std::string_view source, const pipeline::PrepOptions& prep) {
+  Profile profile;
+  profile.set_has_abstention(classifier.oos_label() >= 0);
+  profile.source =
+      "calibration split (" + std::string(source) + "), scored by the calibration-phase model";
+  const pipeline::Preprocessor preprocessor(prep);
+  pipeline::PrepResult clean;
+  uint64_t correct = 0;
+  double score_sum = 0;
+  for (const classify::CalibrationRow& c : report.calibration) {
+    Observation o;
+    o.label = classifier.labels()[c.predicted];
+    o.score = c.score;
+    o.abstained = c.abstained;
+    o.words = c.words;
+    o.unknown_words = c.unknown_words;
+    o.char_ngrams = c.char_ngrams;
+    o.unknown_char_ngrams = c.unknown_char_ngrams;
+    // Length and language as the pipeline's prep would give them; a text prep would reject
+    // never reaches the model in a run, so it has no length or language here either.
+    if (preprocessor.Process(c.row->text, &clean).ok()) {
+      o.chars = static_cast<uint32_t>(text::CodePointCount(clean.text));
+      o.lang = clean.lang;
+    }
+    profile.Add(o);
+    correct += c.predicted == c.gold;
+    score_sum += c.score;
+  }
+  if (!report.calibration.empty()) {
+    const double n = static_cast<double>(report.calibration.size());
+    profile.calibration = {report.calibration.size(), correct / n, score_sum / n, report.dev_ece};
+  }
+  return profile;
+}
+
+Result<std::optional<Profile>> ReadReferenceProfile(const model::ModelFile& file,
+                                                    std::string_view source) {
+  auto it = file.sections.find(std::string(kProfileSection));
+  if (it == file.sections.end()) return std::optional<Profile>();
+  auto profile = Profile::FromJson(it->second);
+  if (!profile.ok()) return profile.status().WithContext(std::string(source));
+  return std::optional<Profile>(std::move(*profile));
+}
+
+}  // namespace lote::monitoring

@@ -1,0 +1,136 @@
+// Monitoring through the CLI: the sample model carries a reference profile (`lote profile`), a run
+// on messages like its training data is ok, a run on another domain and language is drift named
+// by signal, `lote monitor` reads both back, and the catalog has them.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_runner.h"
+
+namespace lote::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+class MonitoringCli : public SampleModelTest {
+ protected:
+  void SetUp() override {
+    SampleModelTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(MakeDemoLake(tmp_ / "lake"));
+  }
+  // 500 English messages about something else than banking (a mining company's site log).
+  void MakeOtherDomainLake() {
+    std::filesystem::create_directories(tmp_ / "other");
+    std::ofstream out(tmp_ / "other/log.jsonl");
+    const char* subjects[] = {"the drilling crew", "our geologist", "the night shift",
+                              "the survey team", "the haul truck driver"};
+    const char* verbs[] = {"inspected", "logged", "sampled", "reported on", "recalibrated"};
+    const char* objects[] = {"the core samples from borehole", "the conveyor belt at pit",
+                             "the ventilation shaft near level", "the tailings pond sensor",
+                             "the crusher bearings on line"};
+    for (int i = 0; i < 500; ++i) {
+      out << "{\"id\":\"o" << i << "\",\"text\":\"" << subjects[i % 5] << " " << verbs[(i / 5) % 5]
+          << " " << objects[(i / 25) % 5] << " " << (i % 17) + 3
+          << " before the weekly safety briefing\"}\n";
+    }
+  }
+  TempDir tmp_;
+};
+
+TEST_F(MonitoringCli, TrainedModelsCarryAReferenceProfile) {
+  auto r = RunLote("profile " + Model() + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json p = Json::parse(r.out);
+  EXPECT_EQ(p["format"], "lote-profile");
+  EXPECT_GT(p["records"].get<int>(), 100);  // the sample's dev split
+  EXPECT_EQ(p["records"], p["calibration"]["rows"]);
+  EXPECT_GT(p["calibration"]["accuracy"].get<double>(), 0.8);
+  EXPECT_TRUE(p["categorical"]["lang"].contains("es"));
+  EXPECT_EQ(p["numeric"]["top_score"]["counts"].size(), 50u);
+  // Nothing from any record but counts: no text or id in the profile.
+  EXPECT_EQ(r.out.find("\"text\""), std::string::npos);
+
+  auto text = RunLote("profile " + Model());
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("calibration: accuracy"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("unknown_word_rate: mean"), std::string::npos) << text.out;
+
+  EXPECT_EQ(RunLote("profile " + (tmp_ / "missing.lote")).exit_code, 3);
+}
+
+TEST_F(MonitoringCli, RunsLikeTheTrainingDataAreOkOthersAreDriftAndMonitorReadsThemBack) {
+  const std::string out = tmp_ / "out";
+  auto same = RunLote("run --input " + (tmp_ / "lake") + " --output " + out + " --model " +
+                      Model() + " --log-format json");
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  const Json s = Json::parse(same.out);
+  EXPECT_EQ(s["monitoring"]["verdict"], "ok") << s["monitoring"].dump(2);
+  EXPECT_EQ(s["monitoring"]["records"], s["records_out"]);
+  const double estimate = s["monitoring"]["estimated_accuracy"]["value"].get<double>();
+  EXPECT_GT(estimate, 0.8);
+  EXPECT_LE(s["monitoring"]["estimated_accuracy"]["low"].get<double>(), estimate);
+
+  MakeOtherDomainLake();
+  auto other =
+      RunLote("run --input " + (tmp_ / "other") + " --output " + out + " --model " + Model());
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_NE(other.out.find("monitoring: drift"), std::string::npos) << other.out;
+  EXPECT_NE(other.err.find("monitoring: drift"), std::string::npos) << other.err;  // the log
+
+  auto monitor = RunLote("monitor --output " + out + " --last 2 --json");
+  ASSERT_EQ(monitor.exit_code, 0) << monitor.err;
+  std::istringstream lines(monitor.out);
+  std::vector<Json> reports;
+  for (std::string line; std::getline(lines, line);) reports.push_back(Json::parse(line));
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[0]["run_id"], s["run_id"]);
+  EXPECT_EQ(reports[0]["verdict"], "ok");
+  EXPECT_EQ(reports[1]["verdict"], "drift");
+  std::map<std::string, std::string> bands;
+  for (const Json& g : reports[1]["signals"]) bands[g["name"]] = g["band"];
+  EXPECT_EQ(bands["unknown_word_rate"], "drift");
+  EXPECT_EQ(bands["lang"], "drift");  // English only, against a mostly Spanish reference
+  // Fewer known words, less confident: the estimate falls.
+  EXPECT_LT(reports[1]["estimated_accuracy"]["value"].get<double>(), estimate);
+
+  auto table = RunLote("monitor --output " + out);
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("verdict drift"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("unknown_word_rate"), std::string::npos) << table.out;
+  auto one = RunLote("monitor --output " + out + " --run " + s["run_id"].get<std::string>());
+  EXPECT_NE(one.out.find("verdict ok"), std::string::npos) << one.out;
+  EXPECT_EQ(RunLote("monitor --output " + out + " --run ../../etc").exit_code, 3);
+  EXPECT_EQ(RunLote("monitor --output " + (tmp_ / "lake")).exit_code, 3);
+
+  auto sql = RunLote("query --output " + out +
+                     " --format csv \"SELECT verdict FROM monitoring JOIN runs USING (run_id) "
+                     "ORDER BY finished_at\"");
+  ASSERT_EQ(sql.exit_code, 0) << sql.err;
+  EXPECT_EQ(sql.out, "verdict\nok\ndrift\n");
+}
+
+TEST_F(MonitoringCli, TheConfigTunesOrTurnsMonitoringOff) {
+  const std::string off = tmp_ / "off.yaml";
+  std::ofstream(off) << "monitoring:\n  enabled: false\n";
+  auto r = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out") + " --model " +
+                   Model() + " --config " + off + " --log-format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json s = Json::parse(r.out);
+  EXPECT_FALSE(s.contains("monitoring"));
+  EXPECT_FALSE(std::filesystem::exists(
+      tmp_ / ("out/_runs/" + s["run_id"].get<std::string>() + "/monitoring.json")));
+
+  const std::string bad = tmp_ / "bad.yaml";
+  std::ofstream(bad) << "monitoring:\n  alpha_drift: 0.5\n  alpha_warn: 0.1\n";
+  auto refused = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out2") +
+                         " --model " + Model() + " --config " + bad);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("bad.yaml"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("alpha_drift"), std::string::npos) << refused.err;
+}
+
+}  // namespace
+}  // namespace lote::testing
