@@ -37,9 +37,11 @@ void PrintReport(const Json& r) {
   }
   std::printf("\n");
   if (auto e = r.find("estimated_accuracy"); e != r.end() && e->is_object()) {
-    std::printf("  estimated accuracy %.3f [%.3f, %.3f] (calibration error %.3f)\n",
-                Number(*e, "value"), Number(*e, "low"), Number(*e, "high"),
-                Number(*e, "calibration_error"));
+    std::printf(
+        "  estimated accuracy %.3f [%.3f, %.3f] (mean score %.3f, calibration offset %.3f, "
+        "error %.3f)\n",
+        Number(*e, "value"), Number(*e, "low"), Number(*e, "high"), Number(*e, "mean_score"),
+        Number(*e, "calibration_offset"), Number(*e, "calibration_error"));
   }
   if (auto s = r.find("signals"); s != r.end() && s->is_array() && !s->empty()) {
     std::printf("  %-24s %-19s %10s %10s %10s  %s\n", "signal", "test", "statistic", "threshold",

@@ -82,6 +82,10 @@ Status RunTrainClassify(const TrainClassifyFlags& f) {
     std::fprintf(stderr, ", in-scope accuracy %.4f, oos recall %.4f, threshold %.3f",
                  rep.dev_in_scope_accuracy, rep.dev_oos_recall, rep.oos_threshold);
   }
+  if (!rep.calibration.empty()) {
+    std::fprintf(stderr, "\nreference profile for monitoring: %zu rows (%s)",
+                 rep.calibration.size(), rep.calibration_split.c_str());
+  }
   std::fprintf(stderr, "\nwrote %s (%zu bytes)\n", text::EscapeControl(f.out).c_str(),
                bytes.size());
   return Status::Ok();

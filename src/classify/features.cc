@@ -60,7 +60,9 @@ void FeatureExtractor::Hash(std::string_view input, FeatureScratch* s) const {
     }
   }
 
-  // Word n-grams: an n-gram's hash chains the hashes of its words, right to left.
+  // Word n-grams: an n-gram's hash chains the hashes of its words, right to left. Layout (which
+  // IntentClassifier::Vectorize relies on to find unigrams by position): per word i, its unigram,
+  // then its min(i, word_ngram_max - 1) longer n-grams; character n-grams after all words.
   s->word_hashes.resize(n_words);
   for (size_t i = 0; i < n_words; ++i) {
     const std::string& w = s->words[i];

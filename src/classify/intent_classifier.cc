@@ -130,12 +130,25 @@ void IntentClassifier::Vectorize(std::string_view text, ClassifierState* st) con
   const uint32_t gen = st->generation;
   SparseRow& row = st->row;
   row.Clear();
-  uint32_t char_ngrams = 0, unknown_char_ngrams = 0;
-  for (uint64_t h : st->scratch.hashes) {
+  // Monitoring counts, taken on the way: unknown character n-grams, and unknown words. The word
+  // block of `hashes` is, per word i, its unigram then its min(i, word_ngram_max - 1) longer
+  // n-grams (FeatureExtractor::Hash), so the unigrams are found by position, without another
+  // lookup.
+  const uint32_t n_words = static_cast<uint32_t>(st->scratch.word_hashes.size());
+  const uint32_t longer_max = static_cast<uint32_t>(std::max(extractor_.options().word_ngram_max, 1) - 1);
+  uint32_t char_ngrams = 0, unknown_char_ngrams = 0, unknown_words = 0, word = 0;
+  size_t next_unigram = 0;
+  const std::vector<uint64_t>& hashes = st->scratch.hashes;
+  for (size_t j = 0; j < hashes.size(); ++j) {
+    const uint64_t h = hashes[j];
     const int32_t id = Find(h);
     if (IsCharFeature(h)) {
       ++char_ngrams;
       unknown_char_ngrams += id < 0;
+    } else if (j == next_unigram && word < n_words) {
+      unknown_words += id < 0;
+      next_unigram = j + 1 + std::min(word, longer_max);
+      ++word;
     }
     if (id < 0) continue;
     if (st->stamp[id] != gen) {
@@ -147,12 +160,10 @@ void IntentClassifier::Vectorize(std::string_view text, ClassifierState* st) con
       row.value[st->slot[id]] += 1.0f;
     }
   }
+  st->words = n_words;
+  st->unknown_words = unknown_words;
   st->char_ngrams = char_ngrams;
   st->unknown_char_ngrams = unknown_char_ngrams;
-  // Word unigrams are the word hashes themselves (features.cc).
-  st->words = static_cast<uint32_t>(st->scratch.word_hashes.size());
-  st->unknown_words = 0;
-  for (uint64_t h : st->scratch.word_hashes) st->unknown_words += Find(WordFeature(h)) < 0;
   const auto& opt = extractor_.options();
   double norm_word = 0, norm_char = 0;
   for (size_t i = 0; i < row.index.size(); ++i) {

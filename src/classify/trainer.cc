@@ -265,6 +265,65 @@ class ClassifierTrainer {
   }
 };
 
+namespace {
+
+// Monitoring's reference rows after a refit (ClassifierTrainOptions::profile_folds): each row
+// scored by a model fit on the other folds, with the final temperature and threshold.
+void ScoreOutOfFold(const std::vector<const LabeledText*>& rows, const std::vector<int>& y,
+                    const std::vector<std::string>& labels, const ClassifierTrainOptions& opt,
+                    double temperature, int oos, double threshold,
+                    std::vector<CalibrationRow>* out) {
+  const int k_folds = opt.profile_folds;
+  std::vector<int> fold(rows.size());
+  std::map<int, std::vector<size_t>> by_label;
+  for (size_t i = 0; i < rows.size(); ++i) by_label[y[i]].push_back(i);
+  Rng rng(opt.seed ^ 0x9e3779b97f4a7c15ull);
+  int next = 0;  // continues across labels, so small labels spread over the folds
+  for (auto& [label, idx] : by_label) {
+    Shuffle(&idx, &rng, idx.size());
+    for (size_t i : idx) fold[i] = next++ % k_folds;
+  }
+  out->assign(rows.size(), CalibrationRow());
+  std::vector<float> p;
+  ClassifierState st;
+  for (int k = 0; k < k_folds; ++k) {
+    std::vector<const LabeledText*> fit_rows;
+    std::vector<int> fit_y;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (fold[i] == k) continue;
+      fit_rows.push_back(rows[i]);
+      fit_y.push_back(y[i]);
+    }
+    auto model = Fit(fit_rows, fit_y, labels, opt);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (fold[i] != k) continue;
+      ClassifierTrainer::Scores(*model, rows[i]->text, &st, &p);
+      const float mx = *std::max_element(p.begin(), p.end());
+      float z = 0;
+      for (float& v : p) z += (v = std::exp((v - mx) / static_cast<float>(temperature)));
+      for (float& v : p) v /= z;
+      int best = static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
+      float score = p[best];
+      if (oos >= 0 && best != oos && score < threshold) {
+        best = oos;
+        score = 1.0f - score;
+      }
+      CalibrationRow& c = (*out)[i];
+      c.row = rows[i];
+      c.gold = y[i];
+      c.predicted = best;
+      c.score = score;
+      c.abstained = oos >= 0 && best == oos;
+      c.words = st.words;
+      c.unknown_words = st.unknown_words;
+      c.char_ngrams = st.char_ngrams;
+      c.unknown_char_ngrams = st.unknown_char_ngrams;
+    }
+  }
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Train(
     const std::vector<LabeledText>& train, const std::vector<LabeledText>& dev,
     const ClassifierTrainOptions& opt, ClassifierTrainReport* report) {
@@ -394,6 +453,11 @@ Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Train(
       if (!dev_rows.empty()) all_rows.insert(all_rows.end(), dev_rows.begin(), dev_rows.end());
       model = Fit(all_rows, label_of(all_rows), labels, opt);
       rep.train_rows = all_rows.size();
+      if (opt.profile_folds >= 2) {
+        ScoreOutOfFold(all_rows, label_of(all_rows), labels, opt, temperature, oos, threshold,
+                       &rep.calibration);
+        rep.calibration_split = "out_of_fold_" + std::to_string(opt.profile_folds);
+      }
     } else {
       rep.train_rows = fit_rows.size();
     }
@@ -410,8 +474,8 @@ Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Train(
   tj["train_rows"] = train.size();
   tj["dev_rows"] = dev.size();
   tj["calibration_rows"] = cal_rows.size();
-  rep.calibration_split = dev_rows.empty() ? "holdout_of_train" : "dev";
-  tj["calibration_split"] = rep.calibration_split;
+  tj["calibration_split"] = dev_rows.empty() ? "holdout_of_train" : "dev";
+  if (rep.calibration_split.empty()) rep.calibration_split = tj["calibration_split"];
   tj["refit_rows"] = rep.train_rows;
   tj["params"] = {{"c", opt.c},
                   {"tolerance", opt.tolerance},

@@ -59,25 +59,42 @@ double JensenShannonDistance(const Counts& a, const Counts& b) {
   return std::sqrt(std::max(0.0, js));
 }
 
+// Which shifts of a numeric signal count: either way, or only a batch lying above (its CDF
+// below the reference's) or below the reference.
+enum class Side { kBoth, kAbove, kBelow };
+
+// The gap between the reference's (fa) and the batch's (fb) binned CDFs at a bin edge.
+double CdfGap(double fa, double fb, Side side) {
+  switch (side) {
+    case Side::kAbove:
+      return std::max(0.0, fa - fb);
+    case Side::kBelow:
+      return std::max(0.0, fb - fa);
+    case Side::kBoth:
+      break;
+  }
+  return std::fabs(fa - fb);
+}
+
 // Largest gap between the two binned CDFs; and the area between them, in the bins' values.
-double KolmogorovSmirnov(const Counts& a, const Counts& b) {
+double KolmogorovSmirnov(const Counts& a, const Counts& b, Side side) {
   const double na = static_cast<double>(Sum(a)), nb = static_cast<double>(Sum(b));
   double ca = 0, cb = 0, d = 0;
   for (size_t k = 0; k < a.size(); ++k) {
     ca += a[k];
     cb += b[k];
-    d = std::max(d, std::fabs(ca / na - cb / nb));
+    d = std::max(d, CdfGap(ca / na, cb / nb, side));
   }
   return d;
 }
 
-double Wasserstein(const Counts& a, const Counts& b, const std::vector<double>& x) {
+double Wasserstein(const Counts& a, const Counts& b, const std::vector<double>& x, Side side) {
   const double na = static_cast<double>(Sum(a)), nb = static_cast<double>(Sum(b));
   double ca = 0, cb = 0, w = 0;
   for (size_t k = 0; k + 1 < a.size(); ++k) {
     ca += a[k];
     cb += b[k];
-    w += std::fabs(ca / na - cb / nb) * (x[k + 1] - x[k]);
+    w += CdfGap(ca / na, cb / nb, side) * (x[k + 1] - x[k]);
   }
   return w;
 }
@@ -173,6 +190,7 @@ struct Comparison {
   Counts reference, batch;
   Test test;
   std::vector<double> x;  // bin values (numeric)
+  Side side = Side::kBoth;
   double reference_std = 1;
   double reference_value = 0, batch_value = 0;
 };
@@ -185,9 +203,9 @@ double Statistic(const Comparison& c, const Counts& a, const Counts& b) {
     case Test::kJensenShannon:
       return JensenShannonDistance(a, b);
     case Test::kKolmogorovSmirnov:
-      return KolmogorovSmirnov(a, b);
+      return KolmogorovSmirnov(a, b, c.side);
     case Test::kWasserstein:
-      return Wasserstein(a, b, c.x) / std::max(c.reference_std, 1e-3);
+      return Wasserstein(a, b, c.x, c.side) / std::max(c.reference_std, 1e-3);
   }
   return 0;
 }
@@ -241,12 +259,14 @@ SignalResult Evaluate(const Comparison& c, int tested, const DriftOptions& o) {
   return r;
 }
 
-AccuracyEstimate Estimate(uint64_t n, double sum, double sum_sq, double ece, double z) {
+AccuracyEstimate Estimate(uint64_t n, double sum, double sum_sq, double offset, double ece,
+                          double z) {
   AccuracyEstimate e;
   e.records = n;
   if (n == 0) return e;
   const double dn = static_cast<double>(n);
-  e.value = sum / dn;
+  e.mean_score = sum / dn;
+  e.value = std::clamp(e.mean_score - offset, 0.0, 1.0);
   const double var = std::max(0.0, sum - sum_sq) / (dn * dn);
   const double half = z * std::sqrt(var) + ece;
   e.low = std::max(0.0, e.value - half);
@@ -287,13 +307,18 @@ MonitoringReport CompareProfiles(const Profile* reference, const Profile& batch,
     sum += l.score_sum;
     sum_sq += l.score_sq_sum;
   }
-  const double ece = reference != nullptr ? reference->calibration.ece : 0.0;
+  const bool calibrated = reference != nullptr && reference->calibration.rows > 0;
+  const double ece = calibrated ? reference->calibration.ece : 0.0;
+  // How much the probabilities overstated accuracy on the reference rows.
+  const double offset =
+      calibrated ? reference->calibration.mean_score - reference->calibration.accuracy : 0.0;
   r.calibration_error = ece;
+  r.calibration_offset = offset;
   if (scored > 0) {
-    r.estimated_accuracy = Estimate(scored, sum, sum_sq, ece, o.z);
+    r.estimated_accuracy = Estimate(scored, sum, sum_sq, offset, ece, o.z);
     for (const auto& [label, l] : batch.labels()) {
       r.estimated_accuracy_by_label.push_back(
-          {label, Estimate(l.records, l.score_sum, l.score_sq_sum, ece, o.z)});
+          {label, Estimate(l.records, l.score_sum, l.score_sq_sum, offset, ece, o.z)});
     }
     std::stable_sort(r.estimated_accuracy_by_label.begin(), r.estimated_accuracy_by_label.end(),
                      [](const LabelEstimate& x, const LabelEstimate& y) {
@@ -359,6 +384,14 @@ MonitoringReport CompareProfiles(const Profile* reference, const Profile& batch,
     for (int b = 0; b < NumericSignalBinCount(sig); ++b) {
       c.x.push_back(NumericSignalBinValue(sig, b));
     }
+    // One-sided where only one direction means trouble. More unknown words than the reference
+    // is drift, fewer is not; lower scores are, higher are not. A model refit on more rows than
+    // the reference's models had knows more words and is surer of itself on the same data.
+    if (sig == NumericSignal::kUnknownWordRate || sig == NumericSignal::kUnknownCharNgramRate) {
+      c.side = Side::kAbove;
+    } else if (sig == NumericSignal::kTopScore) {
+      c.side = Side::kBelow;
+    }
     c.reference_std = ref.stddev();
     c.reference_value = ref.mean();
     c.batch_value = cur.mean();
@@ -402,6 +435,8 @@ std::string MonitoringReportJson(const MonitoringReport& r) {
                                {"low", e.low},
                                {"high", e.high},
                                {"records", e.records},
+                               {"mean_score", e.mean_score},
+                               {"calibration_offset", r.calibration_offset},
                                {"calibration_error", r.calibration_error}};
   } else {
     j["estimated_accuracy"] = nullptr;

@@ -1,5 +1,6 @@
 #include "lote/monitoring/reference_profile.h"
 
+#include "lote/classify/metrics.h"
 #include "lote/text/utf8.h"
 
 namespace lote::monitoring {
@@ -9,11 +10,15 @@ Profile BuildReferenceProfile(const classify::IntentClassifier& classifier,
                               std::string_view source, const pipeline::PrepOptions& prep) {
   Profile profile;
   profile.set_has_abstention(classifier.oos_label() >= 0);
-  profile.source =
-      "calibration split (" + std::string(source) + "), scored by the calibration-phase model";
+  profile.source = source.starts_with("out_of_fold_")
+                       ? "every training row, scored by a model fit on the other folds (" +
+                             std::string(source) + "), at the final temperature and threshold"
+                       : "calibration split (" + std::string(source) +
+                             "), scored by the calibration-phase model";
   const pipeline::Preprocessor preprocessor(prep);
   pipeline::PrepResult clean;
-  uint64_t correct = 0;
+  std::vector<int> gold, predicted;
+  std::vector<float> scores;
   double score_sum = 0;
   for (const classify::CalibrationRow& c : report.calibration) {
     Observation o;
@@ -31,12 +36,18 @@ Profile BuildReferenceProfile(const classify::IntentClassifier& classifier,
       o.lang = clean.lang;
     }
     profile.Add(o);
-    correct += c.predicted == c.gold;
+    gold.push_back(c.gold);
+    predicted.push_back(c.predicted);
+    scores.push_back(c.score);
     score_sum += c.score;
   }
   if (!report.calibration.empty()) {
-    const double n = static_cast<double>(report.calibration.size());
-    profile.calibration = {report.calibration.size(), correct / n, score_sum / n, report.dev_ece};
+    // How well the probabilities matched on these rows: the calibration error the accuracy
+    // estimate of every run allows for.
+    const classify::ClassificationReport eval =
+        classify::Evaluate(gold, predicted, scores, classifier.labels(), classifier.oos_label());
+    profile.calibration = {report.calibration.size(), eval.accuracy,
+                           score_sum / static_cast<double>(report.calibration.size()), eval.ece};
   }
   return profile;
 }

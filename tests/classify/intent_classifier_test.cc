@@ -78,6 +78,48 @@ TEST(IntentClassifier, LearnsToyIntentsInSpanishAndEnglish) {
   }
 }
 
+// Vectorize counts the words and character n-grams it has no feature for (monitoring), finding
+// the unigrams among the word features by position: the same counts as looking every word and
+// n-gram up, for any n-gram order.
+TEST(IntentClassifier, CountsUnknownWordsAndNgramsAsADirectLookupWould) {
+  for (int order : {1, 2, 3}) {
+    ClassifierTrainOptions o;
+    o.threads = 1;
+    o.features.word_ngram_max = order;
+    auto c = IntentClassifier::Train(Toy(), {}, o, nullptr);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    FeatureExtractor extractor(o.features);
+    ClassifierState st;
+    FeatureScratch scratch;
+    for (const char* text : {"quiero consultar mi tarjeta xyzzy", "", "!!!", "saldo",
+                             "what is my balance frobnicate 123 and more unknown words here",
+                             "recargar recargar recargar qwerty"}) {
+      (*c)->Vectorize(text, &st);
+      extractor.Hash(text, &scratch);
+      // Direct lookups: a word is known when its unigram feature has a non-zero column in the
+      // model's vocabulary, which is what Vectorize's row shows for a one-word text.
+      uint32_t unknown_words = 0;
+      for (size_t i = 0; i < scratch.word_hashes.size(); ++i) {
+        ClassifierState one;
+        (*c)->Vectorize(scratch.words[i], &one);
+        // A one-word text's unigram is its only word feature.
+        unknown_words += one.unknown_words;
+      }
+      EXPECT_EQ(st.words, scratch.word_hashes.size()) << text;
+      EXPECT_EQ(st.unknown_words, unknown_words) << text << " order " << order;
+      uint32_t ngrams = 0;
+      for (uint64_t h : scratch.hashes) ngrams += IsCharFeature(h);
+      EXPECT_EQ(st.char_ngrams, ngrams) << text;
+      EXPECT_LE(st.unknown_char_ngrams, st.char_ngrams);
+    }
+    (*c)->Vectorize("xyzzy qwerty", &st);
+    EXPECT_EQ(st.unknown_words, 2u);
+    (*c)->Vectorize("tarjeta saldo", &st);
+    EXPECT_EQ(st.unknown_words, 0u);
+    EXPECT_EQ(st.unknown_char_ngrams, 0u);
+  }
+}
+
 TEST(IntentClassifier, TrainingIsByteIdenticalAcrossRunsAndThreadCounts) {
   auto a = IntentClassifier::Train(Toy(), {}, Options(1), nullptr);
   auto b = IntentClassifier::Train(Toy(), {}, Options(1), nullptr);

@@ -12,11 +12,13 @@ namespace {
 std::vector<classify::LabeledText> Rows(int copies) {
   std::vector<classify::LabeledText> rows;
   for (int i = 0; i < copies; ++i) {
-    const std::string n = std::to_string(i);
-    rows.push_back({"quiero recargar mi celular " + n, "recarga"});
-    rows.push_back({"top up my phone please " + n, "recarga"});
-    rows.push_back({"cual es mi saldo disponible " + n, "saldo"});
-    rows.push_back({"what is my balance today " + n, "saldo"});
+    // A word of its own in every row ("qaaw", "qaax", ...).
+    const std::string n =
+        std::string("q") + static_cast<char>('a' + i / 26) + static_cast<char>('a' + i % 26);
+    rows.push_back({"quiero recargar mi celular " + n + "w", "recarga"});
+    rows.push_back({"top up my phone please " + n + "x", "recarga"});
+    rows.push_back({"cual es mi saldo disponible " + n + "y", "saldo"});
+    rows.push_back({"what is my balance today " + n + "z", "saldo"});
   }
   return rows;
 }
@@ -28,6 +30,7 @@ TEST(BuildReferenceProfile, ProfilesTheCalibrationRowsAsThePipelineSeesThem) {
                                             {"my balance", "saldo"}};
   classify::ClassifierTrainOptions o;
   o.threads = 1;
+  o.profile_folds = 0;  // the calibration rows, as the calibration-phase model saw them
   classify::ClassifierTrainReport report;
   auto c = classify::IntentClassifier::Train(train, dev, o, &report);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -52,6 +55,34 @@ TEST(BuildReferenceProfile, ProfilesTheCalibrationRowsAsThePipelineSeesThem) {
   const NumericHistogram& len = p.numeric(NumericSignal::kTextLength);
   EXPECT_NEAR(len.sum, 19 + 24 + 10, 1e-9);
   EXPECT_FALSE(p.has_abstention());
+}
+
+TEST(BuildReferenceProfile, AfterARefitEveryRowIsScoredOutOfFold) {
+  const auto train = Rows(20);
+  std::vector<classify::LabeledText> dev = {{"recargar el celular", "recarga"},
+                                            {"saldo de la cuenta", "saldo"}};
+  classify::ClassifierTrainOptions o;
+  o.threads = 1;
+  classify::ClassifierTrainReport report;
+  auto c = classify::IntentClassifier::Train(train, dev, o, &report);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(report.calibration_split, "out_of_fold_5");
+  ASSERT_EQ(report.calibration.size(), train.size() + dev.size());
+  // Every training row has a word of its own: out of fold, the model never saw it.
+  size_t with_unknown = 0;
+  for (const auto& row : report.calibration) {
+    ASSERT_NE(row.row, nullptr);
+    with_unknown += row.unknown_words > 0;
+  }
+  EXPECT_GE(with_unknown, train.size());
+  // The same data and options give the same rows (the folds are seeded).
+  classify::ClassifierTrainReport again;
+  ASSERT_TRUE(classify::IntentClassifier::Train(train, dev, o, &again).ok());
+  Profile a = BuildReferenceProfile(**c, report, report.calibration_split, {});
+  EXPECT_EQ(a.ToJson(), BuildReferenceProfile(**c, again, again.calibration_split, {}).ToJson());
+  EXPECT_EQ(a.records(), train.size() + dev.size());
+  EXPECT_GT(a.calibration.accuracy, 0.9);
+  EXPECT_NE(a.source.find("out_of_fold_5"), std::string::npos);
 }
 
 TEST(ReadReferenceProfile, OldModelsHaveNoneAndStillRun) {

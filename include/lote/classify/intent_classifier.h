@@ -44,13 +44,20 @@ struct ClassifierTrainOptions {
   double holdout_fraction = 0.1;
   // With a dev set: refit the final model on train + dev after calibration on dev.
   bool refit_on_dev = true;
+  // Rows for monitoring's reference profile (ClassifierTrainReport::calibration): after a refit,
+  // every training row scored out of fold by a model fit on the other profile_folds - 1 folds
+  // (stratified, fixed seed), with the final temperature and threshold: what the final model will
+  // see on new data (a calibration-phase model knows fewer words and is less sure of itself, so
+  // new batches would all look shifted against it). 0 or 1: the calibration rows as scored by
+  // the calibration-phase model. Costs profile_folds more fits.
+  int profile_folds = 5;
   // JSON object text merged into the model's training metadata (data sha256, file names,
   // created_at): supplied by the caller, which knows where the data came from.
   std::string provenance_json = "{}";
 };
 
-// One calibration row as the calibration-phase model saw it (rows it did not learn from): what
-// the reference profile of monitoring is built from (lote/monitoring/profile.h).
+// One row as a model that did not learn it saw it: what the reference profile of monitoring is
+// built from (lote/monitoring/profile.h).
 struct CalibrationRow {
   const LabeledText* row = nullptr;  // into the train or dev vector given to Train
   int gold = -1, predicted = -1;     // label indices; `predicted` after abstention
@@ -73,8 +80,9 @@ struct ClassifierTrainReport {
   double dev_oos_recall = -1.0;
   double seconds = 0.0;
   std::vector<std::string> warnings;        // e.g. labels seen once
-  std::vector<CalibrationRow> calibration;  // empty when no row was held out
-  std::string calibration_split;            // "dev" | "holdout_of_train"
+  // Rows for the reference profile (see profile_folds); empty when no row was held out.
+  std::vector<CalibrationRow> calibration;
+  std::string calibration_split;  // "dev" | "holdout_of_train" | "out_of_fold_K"
 };
 
 struct ScoredLabel {

@@ -6,7 +6,10 @@
 //                        larger: Jensen-Shannon distance (natural log, as scipy)
 //   numeric signals      batch <= small_batch: Kolmogorov-Smirnov statistic; larger: Wasserstein
 //                        distance divided by the reference's standard deviation (Evidently's
-//                        wasserstein_distance_norm)
+//                        wasserstein_distance_norm). One-sided where one direction only means
+//                        trouble: unknown word and n-gram rates count when the batch has more,
+//                        top_score when the batch's scores are lower (only the CDF gaps in that
+//                        direction enter the statistic)
 //
 // Thresholds are not fixed numbers: how large a statistic gets by chance depends on both sample
 // sizes (a Jensen-Shannon distance of 0.1 is noise for 77 labels and 1,000 reference rows). For
@@ -22,8 +25,10 @@
 //   ok     otherwise.
 // The batch's verdict is its worst band.
 //
-// Estimated accuracy: the mean calibrated probability of the predicted label (CBPE); the interval
-// adds the sampling spread (z standard errors, variance sum p(1 - p) / n^2) and the model's
+// Estimated accuracy: the mean calibrated probability of the predicted label (NannyML's CBPE),
+// less the calibration offset measured on the reference rows (their mean score minus their
+// accuracy: by how much the probabilities overstated accuracy on rows the model had not learned);
+// the interval adds the sampling spread (z standard errors, variance sum p(1 - p) / n^2) and the
 // calibration error measured on the reference rows (ECE), overall and per predicted label.
 // Thread-safety: pure functions.
 #ifndef LOTE_MONITORING_DRIFT_H_
@@ -67,6 +72,7 @@ struct SignalResult {
 struct AccuracyEstimate {
   uint64_t records = 0;
   double value = 0, low = 0, high = 0;
+  double mean_score = 0;  // CBPE before the calibration offset
 };
 
 struct LabelEstimate {
@@ -81,7 +87,8 @@ struct MonitoringReport {
   uint64_t reference_records = 0;
   std::vector<SignalResult> signals;
   std::optional<AccuracyEstimate> estimated_accuracy;  // when records have labels
-  double calibration_error = 0;  // the reference's ECE, part of every interval
+  double calibration_error = 0;   // the reference's ECE, part of every interval
+  double calibration_offset = 0;  // the reference's mean score minus its accuracy
   std::vector<LabelEstimate> estimated_accuracy_by_label;  // most records first
   std::vector<std::string> notes;                          // what could not be compared, and why
 };
@@ -92,10 +99,10 @@ MonitoringReport CompareProfiles(const Profile* reference, const Profile& batch,
                                  const DriftOptions& options);
 
 // The report as JSON: {"verdict", "records", "reference_records", "signals": [{"name", "kind",
-// "test", "statistic", "threshold", "warn_threshold", "p_value", "reference_value",
-// "batch_value", "band"}], "estimated_accuracy": {"value", "low", "high", "records",
-// "calibration_error"} | null, "estimated_accuracy_by_label": [...], "notes"}. Callers add the
-// run's fields (run_id, model_version) around it.
+// "test", "statistic", "threshold", "warn_threshold", "p_value", "reference_mean",
+// "batch_mean" (numeric), "band"}], "estimated_accuracy": {"value", "low", "high", "records",
+// "mean_score", "calibration_offset", "calibration_error"} | null, "estimated_accuracy_by_label":
+// [...], "notes"}. Callers add the run's fields (run_id, model_version) around it.
 std::string MonitoringReportJson(const MonitoringReport& report);
 
 // The upper regularized incomplete gamma function Q(a, x) = Gamma(a, x) / Gamma(a), a > 0, x >= 0
