@@ -613,6 +613,10 @@ Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
               {"recordsQuarantined", report->counts.records_quarantined},
               {"recordsDuplicate", report->counts.records_duplicate},
               {"manifest", report->manifest_uri}};
+  // The monitoring report: the definition's DriftCheck branches on monitoring.alarm.
+  if (!report->monitoring_json.empty()) {
+    result["monitoring"] = Json::parse(report->monitoring_json, nullptr, false);
+  }
   // lambda:invoke's response shape: the function's result is under Payload.
   return Json{{"ExecutedVersion", "$LATEST"}, {"Payload", std::move(result)}, {"StatusCode", 200}};
 }

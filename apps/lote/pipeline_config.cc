@@ -164,9 +164,10 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
     }
   }
   if (const YAML::Node mon = root["monitoring"]) {
-    LOTE_RETURN_IF_ERROR(CheckKeys(path, mon, "monitoring",
-                                   {"enabled", "small_batch", "replicates", "alpha_warn",
-                                    "alpha_drift", "min_js_distance", "min_wasserstein"}));
+    LOTE_RETURN_IF_ERROR(
+        CheckKeys(path, mon, "monitoring",
+                  {"enabled", "small_batch", "replicates", "alpha_warn", "alpha_drift",
+                   "min_js_distance", "min_wasserstein", "alarms"}));
     monitoring::DriftOptions& d = p.drift;
     LOTE_RETURN_IF_ERROR(Get(path, mon, "enabled", &p.monitor));
     LOTE_RETURN_IF_ERROR(Get(path, mon, "small_batch", &d.small_batch));
@@ -185,6 +186,39 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
     }
     if (d.min_js_distance < 0 || d.min_wasserstein < 0) {
       return InvalidArgumentError(Where(path, mon) + ": monitoring's effect floors must be >= 0");
+    }
+    if (const YAML::Node alarms = mon["alarms"]) {
+      if (!alarms.IsSequence()) {
+        return InvalidArgumentError(Where(path, alarms) + ": monitoring.alarms must be a list");
+      }
+      if (alarms.size() > 50) {
+        return InvalidArgumentError(Where(path, alarms) + ": at most 50 monitoring.alarms");
+      }
+      p.alarms.clear();
+      for (const YAML::Node& a : alarms) {
+        LOTE_RETURN_IF_ERROR(CheckKeys(path, a, "monitoring.alarms",
+                                       {"name", "signal", "band", "below", "consecutive_runs"}));
+        monitoring::AlarmRule rule;
+        LOTE_RETURN_IF_ERROR(Get(path, a, "name", &rule.name));
+        LOTE_RETURN_IF_ERROR(Get(path, a, "signal", &rule.signal));
+        LOTE_RETURN_IF_ERROR(Get(path, a, "band", &rule.band));
+        if (a["below"]) {
+          double below = 0;
+          LOTE_RETURN_IF_ERROR(Get(path, a, "below", &below));
+          rule.below = below;
+        }
+        LOTE_RETURN_IF_ERROR(Get(path, a, "consecutive_runs", &rule.consecutive_runs));
+        if (Status valid = monitoring::ValidateAlarmRule(rule); !valid.ok()) {
+          return InvalidArgumentError(Where(path, a) + ": " + valid.message());
+        }
+        for (const auto& other : p.alarms) {
+          if (other.name == rule.name) {
+            return InvalidArgumentError(Where(path, a) + ": two monitoring.alarms named '" +
+                                        rule.name + "'");
+          }
+        }
+        p.alarms.push_back(std::move(rule));
+      }
     }
   }
   if (const YAML::Node pub = root["publish"]) {
@@ -457,9 +491,9 @@ void PrintRunSummary(const pipeline::RunReport& r, bool json) {
     j["manifest"] = r.manifest_uri;
     j["catalog"] = r.catalog_path;
     if (!r.monitoring_uri.empty()) {
-      // The whole report: a state machine's Choice branches on $.monitoring.verdict.
-      j["monitoring"] =
-          nlohmann::ordered_json::parse(monitoring::MonitoringReportJson(r.monitoring));
+      // The whole report: a state machine's Choice branches on $.monitoring.verdict or
+      // $.monitoring.alarm.
+      j["monitoring"] = nlohmann::ordered_json::parse(r.monitoring_json);
       j["monitoring"]["report"] = r.monitoring_uri;
     }
     std::printf("%s\n", j.dump().c_str());
@@ -504,6 +538,12 @@ void PrintRunSummary(const pipeline::RunReport& r, bool json) {
     }
   }
   if (!r.monitoring_uri.empty()) PrintMonitoringLine(r.monitoring, r.monitoring_uri);
+  for (const auto& a : r.alarms) {
+    if (a.firing) {
+      std::printf("alarm %s: %s in %d consecutive run(s)\n", a.name.c_str(), a.condition.c_str(),
+                  a.runs_met);
+    }
+  }
   std::printf("manifest: %s\ncatalog: %s\n", text::EscapeControl(r.manifest_uri).c_str(),
               text::EscapeControl(r.catalog_path).c_str());
   std::fflush(stdout);

@@ -63,6 +63,8 @@ void DeclareJobMetrics(PrometheusRegistry* r) {
              "Each monitoring signal's test statistic against the model's reference.");
   r->Declare("lote_monitoring_signal_threshold", T::kGauge,
              "Each monitoring signal's drift threshold for the sizes compared.");
+  r->Declare("lote_monitoring_alarm", T::kGauge,
+             "1 when the alarm rule (monitoring.alarms, by name) fired on the run, else 0.");
   r->Declare("lote_monitoring_estimated_accuracy", T::kGauge,
              "Label-free accuracy estimate (mean calibrated probability of the predicted label) "
              "with its interval: bound=value|low|high.");
@@ -137,6 +139,9 @@ void ReportRunMetrics(const pipeline::RunReport& r, int64_t end_micros, MetricsS
       m.Gauge("lote_monitoring_signal_band", "signal", s.name, static_cast<double>(s.band));
       m.Gauge("lote_monitoring_signal_statistic", "signal", s.name, s.statistic);
       m.Gauge("lote_monitoring_signal_threshold", "signal", s.name, s.threshold);
+    }
+    for (const monitoring::AlarmResult& a : r.alarms) {
+      m.Gauge("lote_monitoring_alarm", "alarm", a.name, a.firing ? 1 : 0);
     }
     if (mon.estimated_accuracy) {
       m.Gauge("lote_monitoring_estimated_accuracy", "bound", "value",

@@ -454,6 +454,9 @@ class ObjectStoreLedger : public Ledger {
     entry["report"] = report_json;
     return AppendThen(entry, [&] { return cache_->RecordMonitoring(report_json); });
   }
+  Result<std::vector<std::string>> RecentMonitoring(const std::string& run_id, int n) override {
+    return cache_->RecentMonitoring(run_id, n);
+  }
 
  private:
   struct ObjectKey {

@@ -467,7 +467,38 @@ Status Run::WriteMonitoring(RunReport* report) {
   const auto body =
       nlohmann::ordered_json::parse(monitoring::MonitoringReportJson(report->monitoring));
   for (const auto& [key, value] : body.items()) m[key] = value;
+  // A run that committed nothing new (everything already done) says nothing about the data: no
+  // alarm is evaluated on it, and it is left out of later runs' history.
+  if (!o_.alarms.empty() && report->monitoring.records > 0) {
+    int history = 0;
+    for (const auto& rule : o_.alarms) history = std::max(history, rule.consecutive_runs - 1);
+    std::vector<std::string> previous;
+    if (history > 0) {
+      LOTE_ASSIGN_OR_RETURN(previous, ledger_->RecentMonitoring(run_id_, history));
+    }
+    report->alarms = monitoring::EvaluateAlarms(
+        o_.alarms, m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), previous);
+    nlohmann::ordered_json alarms = nlohmann::ordered_json::array();
+    bool firing = false;
+    for (const auto& a : report->alarms) {
+      alarms.push_back({{"name", a.name},
+                        {"signal", a.signal},
+                        {"condition", a.condition},
+                        {"consecutive_runs", a.consecutive_runs},
+                        {"runs_met", a.runs_met},
+                        {"firing", a.firing}});
+      firing = firing || a.firing;
+      if (a.firing) {
+        log_.Line(LogLevel::kWarning, "monitoring: alarm " + a.name + " fired (" + a.condition +
+                                          " in " + std::to_string(a.runs_met) +
+                                          " consecutive run(s))");
+      }
+    }
+    m["alarms"] = alarms;
+    m["alarm"] = firing;
+  }
   const std::string json = m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  report->monitoring_json = json;
   report->monitoring_uri = storage::JoinUri(o_.output_uri, "_runs/" + run_id_ + "/monitoring.json");
   LOTE_RETURN_IF_ERROR(out_->Write(report->monitoring_uri, json + "\n"));
   LOTE_RETURN_IF_ERROR(ledger_->RecordMonitoring(json));

@@ -272,7 +272,10 @@ Status SqliteLedger::Prepare() {
       "REAL, accuracy_low REAL, accuracy_high REAL, report TEXT NOT NULL);"
       "CREATE TABLE IF NOT EXISTS drift_signals(run_id TEXT NOT NULL, name TEXT NOT NULL, kind "
       "TEXT, test TEXT, statistic REAL, threshold REAL, warn_threshold REAL, p_value REAL, band "
-      "TEXT NOT NULL, PRIMARY KEY(run_id, name)) WITHOUT ROWID"));
+      "TEXT NOT NULL, PRIMARY KEY(run_id, name)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS alarms(run_id TEXT NOT NULL, name TEXT NOT NULL, signal TEXT, "
+      "condition TEXT, consecutive_runs INTEGER, runs_met INTEGER, firing INTEGER NOT NULL, "
+      "PRIMARY KEY(run_id, name)) WITHOUT ROWID"));
   LOTE_ASSIGN_OR_RETURN(seen_get_,
                         db_->Prepare("SELECT source_id, attempt_id FROM seen_records WHERE "
                                      "record_id = ?"));
@@ -879,6 +882,23 @@ Status SqliteLedger::RecordMonitoring(const std::string& report_json) {
       sig.Bind(9, text(g, "band"));
       LOTE_RETURN_IF_ERROR(sig.Run());
     }
+    LOTE_ASSIGN_OR_RETURN(auto del_alarms, db_->Prepare("DELETE FROM alarms WHERE run_id = ?"));
+    del_alarms.Bind(1, run_id);
+    LOTE_RETURN_IF_ERROR(del_alarms.Run());
+    auto alarms = r.find("alarms");
+    if (alarms == r.end() || !alarms->is_array()) return Status::Ok();
+    LOTE_ASSIGN_OR_RETURN(auto al, db_->Prepare("INSERT OR REPLACE INTO alarms VALUES (?, ?, ?, ?, "
+                                                "?, ?, ?)"));
+    for (const auto& a : *alarms) {
+      if (!a.is_object())
+        return InvalidArgumentError("monitoring report: an alarm is not an object");
+      al.Bind(1, run_id).Bind(2, text(a, "name")).Bind(3, text(a, "signal"));
+      al.Bind(4, text(a, "condition"));
+      bind_number(al, 5, a, "consecutive_runs");
+      bind_number(al, 6, a, "runs_met");
+      al.Bind(7, a.value("firing", false) ? 1 : 0);
+      LOTE_RETURN_IF_ERROR(al.Run());
+    }
     return Status::Ok();
   }();
   if (!s.ok()) {
@@ -887,6 +907,21 @@ Status SqliteLedger::RecordMonitoring(const std::string& report_json) {
     return s;
   }
   return db_->Exec("RELEASE monitoring");
+}
+
+Result<std::vector<std::string>> SqliteLedger::RecentMonitoring(const std::string& run_id, int n) {
+  LOTE_ASSIGN_OR_RETURN(
+      auto sel, db_->Prepare("SELECT report FROM monitoring WHERE run_id != ? "
+                             "AND records > 0 ORDER BY json_extract(report, '$.written_at') "
+                             "DESC, run_id DESC LIMIT ?"));
+  sel.Bind(1, run_id).Bind(2, n);
+  std::vector<std::string> out;
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool row, sel.Step());
+    if (!row) break;
+    out.push_back(sel.Text(0));
+  }
+  return out;
 }
 
 }  // namespace lote::pipeline

@@ -55,6 +55,7 @@ class SqliteLedger : public Ledger {
   Result<std::vector<std::pair<std::string, uint64_t>>> TopQuarantineReasons(
       const std::string& run_id, int n) override;
   Status RecordMonitoring(const std::string& report_json) override;
+  Result<std::vector<std::string>> RecentMonitoring(const std::string& run_id, int n) override;
 
   // --- as the local cache of a ledger kept elsewhere (object_store_ledger.cc) ---
   // Called by CommitAttempt inside the attempt's transaction, once the final part names are

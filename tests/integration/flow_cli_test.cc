@@ -241,9 +241,28 @@ TEST_F(FlowPipelineCli, GivesExactlyTheRowsOfLoteRun) {
   ASSERT_EQ(flow.exit_code, 0) << flow.err;
   auto out = nlohmann::json::parse(flow.out);
   EXPECT_EQ(out["publish"]["run"]["recordsIn"], 376) << flow.out;
+  // The drift check: the sample is what the model was trained on, and no alarm is configured.
+  EXPECT_EQ(out["publish"]["run"]["monitoring"]["verdict"], "ok") << flow.out;
+  EXPECT_FALSE(out.contains("retraining")) << flow.out;
   std::string rows = Rows(tmp_ / "by-run");
   EXPECT_GT(std::count(rows.begin(), rows.end(), '\n'), 300);
   EXPECT_EQ(Rows(tmp_ / "by-flow"), rows);
+}
+
+TEST_F(FlowPipelineCli, AFiringAlarmTakesTheDriftCheckToRetraining) {
+  // A rule that fires on this data: the estimate is below 0.9999 whatever the sample gives.
+  WriteAll(tmp_ / "alarms.yaml",
+           "monitoring:\n  alarms:\n    - name: strict\n      signal: estimated_accuracy\n"
+           "      below: 0.9999\n");
+  CliResult flow =
+      RunLote(FlowArgs(tmp_ / "by-flow", "f3") + " --config " + (tmp_ / "alarms.yaml"));
+  ASSERT_EQ(flow.exit_code, 0) << flow.err;
+  auto out = nlohmann::json::parse(flow.out);
+  EXPECT_EQ(out["publish"]["run"]["monitoring"]["alarm"], true) << flow.out;
+  EXPECT_EQ(out["retraining"]["requested"], true) << flow.out;
+  EXPECT_EQ(out["retraining"]["alarms"][0]["name"], "strict") << flow.out;
+  CliResult history = RunLote("flow history f3 --history " + (tmp_ / "history.db"));
+  EXPECT_NE(history.out.find("RetrainingRequested"), std::string::npos) << history.out;
 }
 
 TEST_F(FlowPipelineCli, KilledInATaskThenResumedStillGivesTheSameRows) {

@@ -132,5 +132,64 @@ TEST_F(MonitoringCli, TheConfigTunesOrTurnsMonitoringOff) {
   EXPECT_NE(refused.err.find("alpha_drift"), std::string::npos) << refused.err;
 }
 
+TEST_F(MonitoringCli, AlarmsFireAfterTheirStreakAndLandInTheSummaryCatalogAndMetrics) {
+  MakeOtherDomainLake();
+  const std::string cfg = tmp_ / "alarms.yaml";
+  std::ofstream(cfg) << "monitoring:\n"
+                        "  alarms:\n"
+                        "    - name: vocabulary\n"
+                        "      signal: unknown_word_rate\n"
+                        "      band: drift\n"
+                        "      consecutive_runs: 2\n"
+                        "    - name: accuracy\n"
+                        "      signal: estimated_accuracy\n"
+                        "      below: 0.5\n";
+  const std::string out = tmp_ / "out";
+  auto run = [&](const std::string& input, const std::string& extra) {
+    return RunLote("run --input " + input + " --output " + out + " --model " + Model() +
+                   " --config " + cfg + " --log-format json --force " + extra);
+  };
+  auto first = run(tmp_ / "other", "");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  Json s = Json::parse(first.out);
+  ASSERT_EQ(s["monitoring"]["verdict"], "drift");
+  EXPECT_EQ(s["monitoring"]["alarm"], true);  // accuracy: all these texts are guesses
+  EXPECT_EQ(s["monitoring"]["alarms"][0]["name"], "vocabulary");
+  EXPECT_EQ(s["monitoring"]["alarms"][0]["firing"], false);
+  EXPECT_EQ(s["monitoring"]["alarms"][0]["runs_met"], 1);
+  EXPECT_EQ(s["monitoring"]["alarms"][1]["firing"], true);
+
+  auto second = run(tmp_ / "other", "--metrics emf:" + (tmp_ / "emf.jsonl"));
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  s = Json::parse(second.out);
+  EXPECT_EQ(s["monitoring"]["alarms"][0]["firing"], true);
+  EXPECT_EQ(s["monitoring"]["alarms"][0]["runs_met"], 2);
+  EXPECT_NE(second.err.find("alarm vocabulary fired"), std::string::npos) << second.err;
+  EXPECT_NE(ReadAll(tmp_ / "emf.jsonl").find("lote_monitoring_alarm"), std::string::npos);
+
+  // A run like the training data breaks the streak.
+  auto third = run(tmp_ / "lake", "");
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  s = Json::parse(third.out);
+  EXPECT_EQ(s["monitoring"]["alarm"], false);
+  EXPECT_EQ(s["monitoring"]["alarms"][0]["runs_met"], 0);
+
+  auto sql = RunLote("query --output " + out +
+                     " --format csv \"SELECT name, firing FROM alarms JOIN runs USING (run_id) "
+                     "ORDER BY finished_at, name\"");
+  ASSERT_EQ(sql.exit_code, 0) << sql.err;
+  EXPECT_EQ(sql.out,
+            "name,firing\naccuracy,1\nvocabulary,0\naccuracy,1\nvocabulary,1\naccuracy,0\n"
+            "vocabulary,0\n");
+
+  const std::string bad = tmp_ / "bad-alarm.yaml";
+  std::ofstream(bad) << "monitoring:\n  alarms:\n    - name: x\n      signal: vocabulary\n"
+                        "      band: drift\n";
+  auto refused = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out3") +
+                         " --model " + Model() + " --config " + bad);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("unknown signal 'vocabulary'"), std::string::npos) << refused.err;
+}
+
 }  // namespace
 }  // namespace lote::testing

@@ -23,6 +23,8 @@
 //   lote_monitoring_signal_statistic{signal}  the test statistic; ..._threshold{signal} its
 //                                             drift threshold for the sizes compared
 //   lote_monitoring_estimated_accuracy{bound} value | low | high of the label-free estimate
+//   lote_monitoring_alarm{alarm}              1 firing, 0 not, per alarm rule (names from the
+//                                             pipeline config, not from data)
 //   lote_flow_executions{status}              1 for the execution's final status
 //   lote_flow_execution_seconds               the execution's wall seconds
 //

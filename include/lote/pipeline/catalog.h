@@ -14,6 +14,7 @@
 //   monitoring  run_id, model_version, verdict, records, reference_records, estimated_accuracy,
 //               accuracy_low, accuracy_high, report (the run's monitoring.json)
 //   drift_signals  run_id, name, kind, test, statistic, threshold, warn_threshold, p_value, band
+//   alarms      run_id, name, signal, condition, consecutive_runs, runs_met, firing
 //               (docs/monitoring.md)
 // Thread-safety: free functions, thread-safe; queries open their own read-only connection and
 // see a consistent snapshot even while a run writes (WAL). A query can only read, whatever its

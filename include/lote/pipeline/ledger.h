@@ -185,10 +185,13 @@ class Ledger {
 
   // --- monitoring ---
   // Records a run's monitoring report (the JSON of _runs/RUN_ID/monitoring.json: run_id,
-  // model_version and lote/monitoring/drift.h's fields) in the catalog tables `monitoring` and
-  // `drift_signals`, replacing an earlier report of the same run. InvalidArgument for a report
-  // that is not such JSON.
+  // model_version, lote/monitoring/drift.h's fields and the alarms) in the catalog tables
+  // `monitoring`, `drift_signals` and `alarms`, replacing an earlier report of the same run.
+  // InvalidArgument for a report that is not such JSON.
   virtual Status RecordMonitoring(const std::string& report_json) = 0;
+  // The monitoring reports of the latest `n` runs other than `run_id` that had records, newest
+  // first (by their written_at): the history alarm rules look back on.
+  virtual Result<std::vector<std::string>> RecentMonitoring(const std::string& run_id, int n) = 0;
 };
 
 // The SQLite ledger (and catalog) at `path`, created if absent (WAL, synchronous=FULL), bound to

@@ -52,6 +52,7 @@
 #include "lote/base/metrics.h"
 #include "lote/base/secret.h"
 #include "lote/base/status.h"
+#include "lote/monitoring/alarms.h"
 #include "lote/monitoring/drift.h"
 #include "lote/pipeline/inference.h"
 #include "lote/pipeline/ledger.h"
@@ -131,6 +132,9 @@ struct PipelineOptions {
   // `monitoring` and `drift_signals`. Off: none of it (and the report stays empty).
   bool monitor = true;
   monitoring::DriftOptions drift;
+  // Alarm rules evaluated on each run's report and the reports before it (validated:
+  // ValidateAlarmRule).
+  std::vector<monitoring::AlarmRule> alarms;
 
   // Where time is read. Null: SystemClock().
   std::shared_ptr<const Clock> clock;
@@ -186,6 +190,8 @@ struct RunReport {
   // This invocation's monitoring report (the records it committed, like score_sum) and where it
   // was written (OUTPUT/_runs/RUN_ID/monitoring.json).
   monitoring::MonitoringReport monitoring;
+  std::vector<monitoring::AlarmResult> alarms;  // one per rule, in the rules' order
+  std::string monitoring_json;                  // monitoring.json as written
   std::string monitoring_uri;
 };
 
