@@ -135,7 +135,8 @@ void IntentClassifier::Vectorize(std::string_view text, ClassifierState* st) con
   // n-grams (FeatureExtractor::Hash), so the unigrams are found by position, without another
   // lookup.
   const uint32_t n_words = static_cast<uint32_t>(st->scratch.word_hashes.size());
-  const uint32_t longer_max = static_cast<uint32_t>(std::max(extractor_.options().word_ngram_max, 1) - 1);
+  const uint32_t longer_max =
+      static_cast<uint32_t>(std::max(extractor_.options().word_ngram_max, 1) - 1);
   uint32_t char_ngrams = 0, unknown_char_ngrams = 0, unknown_words = 0, word = 0;
   size_t next_unigram = 0;
   const std::vector<uint64_t>& hashes = st->scratch.hashes;
@@ -160,10 +161,7 @@ void IntentClassifier::Vectorize(std::string_view text, ClassifierState* st) con
       row.value[st->slot[id]] += 1.0f;
     }
   }
-  st->words = n_words;
-  st->unknown_words = unknown_words;
-  st->char_ngrams = char_ngrams;
-  st->unknown_char_ngrams = unknown_char_ngrams;
+  st->vocabulary = {n_words, unknown_words, char_ngrams, unknown_char_ngrams};
   const auto& opt = extractor_.options();
   double norm_word = 0, norm_char = 0;
   for (size_t i = 0; i < row.index.size(); ++i) {

@@ -314,10 +314,7 @@ void ScoreOutOfFold(const std::vector<const LabeledText*>& rows, const std::vect
       c.predicted = best;
       c.score = score;
       c.abstained = oos >= 0 && best == oos;
-      c.words = st.words;
-      c.unknown_words = st.unknown_words;
-      c.char_ngrams = st.char_ngrams;
-      c.unknown_char_ngrams = st.unknown_char_ngrams;
+      c.vocabulary = st.vocabulary;
     }
   }
 }
@@ -405,10 +402,7 @@ Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Train(
         CalibrationRow& c = rep.calibration[i];
         c.row = cal_rows[i];
         c.gold = gold[i];
-        c.words = st.words;
-        c.unknown_words = st.unknown_words;
-        c.char_ngrams = st.char_ngrams;
-        c.unknown_char_ngrams = st.unknown_char_ngrams;
+        c.vocabulary = st.vocabulary;
       }
     }
     temperature = FitTemperature(scores, gold);

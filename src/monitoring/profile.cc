@@ -156,14 +156,15 @@ void Profile::Add(const Observation& o) {
   }
   add(NumericSignal::kTextLength, o.chars);
   // A text without words (digits-only, punctuation) says nothing about unknown vocabulary.
-  if (o.words > 0) add(NumericSignal::kUnknownWordRate, Rate(o.unknown_words, o.words));
-  if (o.char_ngrams > 0) {
-    add(NumericSignal::kUnknownCharNgramRate, Rate(o.unknown_char_ngrams, o.char_ngrams));
+  const classify::VocabularyCounts& v = o.vocabulary;
+  if (v.words > 0) add(NumericSignal::kUnknownWordRate, Rate(v.unknown_words, v.words));
+  if (v.char_ngrams > 0) {
+    add(NumericSignal::kUnknownCharNgramRate, Rate(v.unknown_char_ngrams, v.char_ngrams));
   }
-  words_ += o.words;
-  unknown_words_ += o.unknown_words;
-  char_ngrams_ += o.char_ngrams;
-  unknown_char_ngrams_ += o.unknown_char_ngrams;
+  words_ += v.words;
+  unknown_words_ += v.unknown_words;
+  char_ngrams_ += v.char_ngrams;
+  unknown_char_ngrams_ += v.unknown_char_ngrams;
 }
 
 void Profile::Merge(const Profile& other) {

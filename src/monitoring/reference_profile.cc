@@ -25,10 +25,7 @@ Profile BuildReferenceProfile(const classify::IntentClassifier& classifier,
     o.label = classifier.labels()[c.predicted];
     o.score = c.score;
     o.abstained = c.abstained;
-    o.words = c.words;
-    o.unknown_words = c.unknown_words;
-    o.char_ngrams = c.char_ngrams;
-    o.unknown_char_ngrams = c.unknown_char_ngrams;
+    o.vocabulary = c.vocabulary;
     // Length and language as the pipeline's prep would give them; a text prep would reject
     // never reaches the model in a run, so it has no length or language here either.
     if (preprocessor.Process(c.row->text, &clean).ok()) {

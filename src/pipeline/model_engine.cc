@@ -45,10 +45,7 @@ class ModelEngine : public InferenceEngine {
       const classify::ClassifierState& cs = *st->state->classifier;
       RecordSignals& sig = out->signals;
       sig.abstained = a.prediction.label == model_->classifier->oos_label();
-      sig.words = cs.words;
-      sig.unknown_words = cs.unknown_words;
-      sig.char_ngrams = cs.char_ngrams;
-      sig.unknown_char_ngrams = cs.unknown_char_ngrams;
+      sig.vocabulary = cs.vocabulary;
     }
     out->signals.observed = true;
     out->signals.chars = static_cast<uint32_t>(text::CodePointCount(text));

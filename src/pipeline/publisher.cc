@@ -177,10 +177,7 @@ Status ObjectPublisher::WriteRow(Item* item, const std::string& processed_at) {
     o.abstained = sig.abstained;
     o.lang = item->prep.lang;
     o.chars = sig.chars;
-    o.words = sig.words;
-    o.unknown_words = sig.unknown_words;
-    o.char_ngrams = sig.char_ngrams;
-    o.unknown_char_ngrams = sig.unknown_char_ngrams;
+    o.vocabulary = sig.vocabulary;
     profile_.Add(o);
   }
   ++counts_.records_out;

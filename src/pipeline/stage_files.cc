@@ -146,11 +146,12 @@ std::string EncodeStageRecord(const StageRecord& r) {
   if (!r.entities_json.empty()) j["entities"] = r.entities_json;
   if (r.signals.observed) {
     const RecordSignals& g = r.signals;
+    const classify::VocabularyCounts& v = g.vocabulary;
     j["sig"] = {g.chars,
-                g.words,
-                g.unknown_words,
-                g.char_ngrams,
-                g.unknown_char_ngrams,
+                v.words,
+                v.unknown_words,
+                v.char_ngrams,
+                v.unknown_char_ngrams,
                 g.abstained ? 1 : 0};
   }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -183,10 +184,8 @@ Status DecodeStageRecord(std::string_view line, StageRecord* r) {
       RecordSignals& g = r->signals;
       g.observed = true;
       g.chars = sig->at(0).get<uint32_t>();
-      g.words = sig->at(1).get<uint32_t>();
-      g.unknown_words = sig->at(2).get<uint32_t>();
-      g.char_ngrams = sig->at(3).get<uint32_t>();
-      g.unknown_char_ngrams = sig->at(4).get<uint32_t>();
+      g.vocabulary = {sig->at(1).get<uint32_t>(), sig->at(2).get<uint32_t>(),
+                      sig->at(3).get<uint32_t>(), sig->at(4).get<uint32_t>()};
       g.abstained = sig->at(5).get<int>() != 0;
     }
   } catch (const json::exception& e) {

@@ -103,20 +103,20 @@ TEST(IntentClassifier, CountsUnknownWordsAndNgramsAsADirectLookupWould) {
         ClassifierState one;
         (*c)->Vectorize(scratch.words[i], &one);
         // A one-word text's unigram is its only word feature.
-        unknown_words += one.unknown_words;
+        unknown_words += one.vocabulary.unknown_words;
       }
-      EXPECT_EQ(st.words, scratch.word_hashes.size()) << text;
-      EXPECT_EQ(st.unknown_words, unknown_words) << text << " order " << order;
+      EXPECT_EQ(st.vocabulary.words, scratch.word_hashes.size()) << text;
+      EXPECT_EQ(st.vocabulary.unknown_words, unknown_words) << text << " order " << order;
       uint32_t ngrams = 0;
       for (uint64_t h : scratch.hashes) ngrams += IsCharFeature(h);
-      EXPECT_EQ(st.char_ngrams, ngrams) << text;
-      EXPECT_LE(st.unknown_char_ngrams, st.char_ngrams);
+      EXPECT_EQ(st.vocabulary.char_ngrams, ngrams) << text;
+      EXPECT_LE(st.vocabulary.unknown_char_ngrams, st.vocabulary.char_ngrams);
     }
     (*c)->Vectorize("xyzzy qwerty", &st);
-    EXPECT_EQ(st.unknown_words, 2u);
+    EXPECT_EQ(st.vocabulary.unknown_words, 2u);
     (*c)->Vectorize("tarjeta saldo", &st);
-    EXPECT_EQ(st.unknown_words, 0u);
-    EXPECT_EQ(st.unknown_char_ngrams, 0u);
+    EXPECT_EQ(st.vocabulary.unknown_words, 0u);
+    EXPECT_EQ(st.vocabulary.unknown_char_ngrams, 0u);
   }
 }
 

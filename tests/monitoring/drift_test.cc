@@ -42,11 +42,12 @@ Profile Sample(const Population& pop, uint64_t n, uint64_t seed) {
     o.score = static_cast<float>(other ? 0.2 + 0.3 * u(rng) : 1 - 0.4 * u(rng) * u(rng));
     o.lang = other ? "en" : (u(rng) < 0.9 ? "es" : "en");
     o.chars = static_cast<uint32_t>(std::max(1.0, len(rng)));
-    o.words = o.chars / 6 + 1;
-    o.unknown_words = other ? o.words / 2 : (u(rng) < 0.2 ? 1 : 0);
-    o.unknown_words = std::min(o.unknown_words, o.words);
-    o.char_ngrams = o.words * 12;
-    o.unknown_char_ngrams = o.unknown_words * 4;
+    classify::VocabularyCounts& v = o.vocabulary;
+    v.words = o.chars / 6 + 1;
+    v.unknown_words = other ? v.words / 2 : (u(rng) < 0.2 ? 1 : 0);
+    v.unknown_words = std::min(v.unknown_words, v.words);
+    v.char_ngrams = v.words * 12;
+    v.unknown_char_ngrams = v.unknown_words * 4;
     p.Add(o);
   }
   return p;

@@ -14,10 +14,7 @@ Observation Obs(std::string_view label, float score, std::string_view lang, uint
   o.score = score;
   o.lang = lang;
   o.chars = chars;
-  o.words = words;
-  o.unknown_words = unknown_words;
-  o.char_ngrams = words * 10;
-  o.unknown_char_ngrams = unknown_words * 3;
+  o.vocabulary = {words, unknown_words, words * 10, unknown_words * 3};
   return o;
 }
 

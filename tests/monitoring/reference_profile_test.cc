@@ -37,12 +37,13 @@ TEST(BuildReferenceProfile, ProfilesTheCalibrationRowsAsThePipelineSeesThem) {
   ASSERT_EQ(report.calibration.size(), 3u);
   EXPECT_EQ(report.calibration_split, "dev");
   // Of "saldo de la cuenta xyzzy" the model knows only "saldo".
-  EXPECT_EQ(report.calibration[1].words, 5u);
-  EXPECT_EQ(report.calibration[1].unknown_words, 4u);
-  EXPECT_GT(report.calibration[1].unknown_char_ngrams, 0u);
-  EXPECT_LT(report.calibration[1].unknown_char_ngrams, report.calibration[1].char_ngrams);
+  EXPECT_EQ(report.calibration[1].vocabulary.words, 5u);
+  EXPECT_EQ(report.calibration[1].vocabulary.unknown_words, 4u);
+  EXPECT_GT(report.calibration[1].vocabulary.unknown_char_ngrams, 0u);
+  EXPECT_LT(report.calibration[1].vocabulary.unknown_char_ngrams,
+            report.calibration[1].vocabulary.char_ngrams);
   // The classifier scores the text as given (the tags' "b" twice, and "el", are unknown).
-  EXPECT_EQ(report.calibration[0].unknown_words, 3u);
+  EXPECT_EQ(report.calibration[0].vocabulary.unknown_words, 3u);
 
   Profile p = BuildReferenceProfile(**c, report, report.calibration_split, pipeline::PrepOptions());
   EXPECT_EQ(p.records(), 3u);
@@ -72,7 +73,7 @@ TEST(BuildReferenceProfile, AfterARefitEveryRowIsScoredOutOfFold) {
   size_t with_unknown = 0;
   for (const auto& row : report.calibration) {
     ASSERT_NE(row.row, nullptr);
-    with_unknown += row.unknown_words > 0;
+    with_unknown += row.vocabulary.unknown_words > 0;
   }
   EXPECT_GE(with_unknown, train.size());
   // The same data and options give the same rows (the folds are seeded).
@@ -110,7 +111,7 @@ TEST(ReadReferenceProfile, ADamagedProfileIsAnErrorNamingTheModel) {
 
   // A good one travels with the model into the engine.
   Profile p;
-  p.Add({.label = "saldo", .score = 0.8f, .lang = "es", .chars = 12, .words = 2});
+  p.Add({.label = "saldo", .score = 0.8f, .lang = "es", .chars = 12, .vocabulary = {2, 0, 0, 0}});
   file.sections[std::string(kProfileSection)] = p.ToJson();
   const std::string bytes =
       bundle::FinishModelFile(&file, "toy", "2026-01-01T00:00:00Z", "{}", nullptr);

@@ -85,13 +85,13 @@ class FakeInferenceEngine : public InferenceEngine {
         in_word = true;
         has_digit = has_digit || (text[i] >= '0' && text[i] <= '9');
       } else if (in_word) {
-        ++sig.words;
-        sig.unknown_words += has_digit;
+        ++sig.vocabulary.words;
+        sig.vocabulary.unknown_words += has_digit;
         in_word = has_digit = false;
       }
     }
-    sig.char_ngrams = sig.chars;
-    sig.unknown_char_ngrams = sig.unknown_words;
+    sig.vocabulary.char_ngrams = sig.chars;
+    sig.vocabulary.unknown_char_ngrams = sig.vocabulary.unknown_words;
     return Status::Ok();
   }
   const monitoring::Profile* reference_profile() const override {

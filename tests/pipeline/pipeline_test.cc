@@ -823,7 +823,7 @@ TEST_F(PipelineTest, EveryRunComparesWhatTheModelSawWithItsReference) {
     o.label = pago ? "pago" : "bloqueo";
     o.score = 0.9f;
     o.chars = pago ? 21 : 22;
-    o.words = o.char_ngrams = 4;
+    o.vocabulary = {4, 0, 4, 0};
     reference.Add(o);
   }
   reference.calibration = {300, 0.9, 0.9, 0.02};

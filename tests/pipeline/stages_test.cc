@@ -41,8 +41,7 @@ class StagesTest : public testing::MemPipelineTest {
       o.score = 0.9f;
       o.lang = "es";
       o.chars = 16 + i % 5;
-      o.words = o.char_ngrams = 3;
-      o.unknown_words = o.unknown_char_ngrams = 1;
+      o.vocabulary = {3, 1, 3, 1};
       reference.Add(o);
     }
     engine_->reference = reference;

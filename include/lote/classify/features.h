@@ -48,6 +48,13 @@ struct FeatureScratch {
   std::vector<FeatureHash> hashes;
 };
 
+// How much of a text the classifier has features for (monitoring, lote/monitoring/profile.h): its
+// word tokens and character n-grams, and how many of each the vocabulary lacks.
+struct VocabularyCounts {
+  uint32_t words = 0, unknown_words = 0;
+  uint32_t char_ngrams = 0, unknown_char_ngrams = 0;
+};
+
 // One sparse row: parallel index/value arrays, indices ascending.
 struct SparseRow {
   std::vector<uint32_t> index;

@@ -63,7 +63,7 @@ struct CalibrationRow {
   int gold = -1, predicted = -1;     // label indices; `predicted` after abstention
   float score = 0.0f;                // calibrated probability of `predicted`
   bool abstained = false;
-  uint32_t words = 0, unknown_words = 0, char_ngrams = 0, unknown_char_ngrams = 0;
+  VocabularyCounts vocabulary;
 };
 
 // What training measured; also stored in the model's metadata.
@@ -79,7 +79,7 @@ struct ClassifierTrainReport {
   double dev_in_scope_accuracy = -1.0;  // with an oos label only
   double dev_oos_recall = -1.0;
   double seconds = 0.0;
-  std::vector<std::string> warnings;        // e.g. labels seen once
+  std::vector<std::string> warnings;  // e.g. labels seen once
   // Rows for the reference profile (see profile_folds); empty when no row was held out.
   std::vector<CalibrationRow> calibration;
   std::string calibration_split;  // "dev" | "holdout_of_train" | "out_of_fold_K"
@@ -181,10 +181,7 @@ class ClassifierState {
   uint32_t generation = 0;
   std::vector<float> scores;
   std::vector<float> probs;
-  // What the last Vectorize saw (monitoring): word tokens and character n-grams of the text, and
-  // how many of them the model has no feature for.
-  uint32_t words = 0, unknown_words = 0;
-  uint32_t char_ngrams = 0, unknown_char_ngrams = 0;
+  VocabularyCounts vocabulary;  // of the text the last Vectorize saw (monitoring)
 };
 
 }  // namespace lote::classify

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "lote/base/status.h"
+#include "lote/classify/features.h"
 
 namespace lote::monitoring {
 
@@ -39,8 +40,7 @@ struct Observation {
   bool abstained = false;  // `label` is the model's out-of-scope label
   std::string_view lang;   // prep's language ("es", "en", "other", "und"); empty: unknown
   uint32_t chars = 0;      // code points of the text the model was given
-  uint32_t words = 0, unknown_words = 0;              // word tokens, those not in the vocabulary
-  uint32_t char_ngrams = 0, unknown_char_ngrams = 0;  // character n-grams, idem
+  classify::VocabularyCounts vocabulary;  // word tokens and character n-grams, known or not
 };
 
 enum class NumericSignal { kTopScore, kTextLength, kUnknownWordRate, kUnknownCharNgramRate };

@@ -16,6 +16,7 @@
 
 #include "lote/base/secret.h"
 #include "lote/base/status.h"
+#include "lote/classify/features.h"
 #include "lote/monitoring/profile.h"
 
 namespace lote::pipeline {
@@ -32,7 +33,7 @@ struct RecordSignals {
   bool observed = false;   // the engine filled the rest
   bool abstained = false;  // the label is the model's out-of-scope label
   uint32_t chars = 0;      // code points of the text given to Infer
-  uint32_t words = 0, unknown_words = 0, char_ngrams = 0, unknown_char_ngrams = 0;
+  classify::VocabularyCounts vocabulary;
 };
 
 // What the engine says about one record.
