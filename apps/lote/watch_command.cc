@@ -19,8 +19,11 @@
 #include "command.h"
 #include "common.h"
 #include "flow_cli.h"
+#include "job_metrics.h"
 #include "lote/aws/sqs.h"
+#include "lote/base/clock.h"
 #include "lote/base/digest.h"
+#include "lote/monitoring/job_metrics.h"
 #include "lote/pipeline/watch.h"
 #include "lote/text/utf8.h"
 #include "pipeline_config.h"
@@ -174,7 +177,17 @@ int Watch(const WatchFlags& f) {
       c.pipeline.log(pipeline::LogLevel::kInfo, "execution " + name + " on " +
                                                     std::to_string(batch.size()) +
                                                     " object(s): " + ObjectList(batch));
+      const int64_t start = SystemClock()->MonotonicNanos();
       auto r = executor->Run(name, state_machine, definition, input);
+      if (r.ok()) {
+        JobMetrics metrics(f.pipeline.metrics, "flow");
+        if (MetricsSink* sink = metrics.sink()) {
+          monitoring::ReportFlowMetrics(flow::ExecutionStatusName(r->status),
+                                        SystemClock()->SecondsSince(start),
+                                        SystemClock()->NowMicros(), sink);
+          metrics.Finish(r->status == flow::ExecutionStatus::kSucceeded);
+        }
+      }
       if (!r.ok() && r.status().code() == StatusCode::kAlreadyExists) {
         auto rec = history->Get(name);
         if (!rec.ok()) return rec.status();
@@ -220,8 +233,13 @@ int Watch(const WatchFlags& f) {
     if (executor) return run_flow(batch);
     c.pipeline.log(pipeline::LogLevel::kInfo, "starting a run on " + std::to_string(batch.size()) +
                                                   " object(s): " + ObjectList(batch));
+    // --metrics: each batch is a job of its own (EMF lines per run; the gateway's group holds
+    // the latest run's numbers).
+    JobMetrics metrics(f.pipeline.metrics, "run");
+    const int64_t start = SystemClock()->MonotonicNanos();
     auto report = pipeline::RunPipeline(options, *engine);
     if (!report.ok()) {
+      FinishFailedJob(&metrics, start, 0);
       if (!Transient(report.status())) {
         fatal = report.status();
         g_stop = true;
@@ -234,6 +252,10 @@ int Watch(const WatchFlags& f) {
                        " already done: " + ObjectList(batch));
     PrintRunSummary(*report, console.json());
     std::fflush(stdout);
+    if (MetricsSink* sink = metrics.sink()) {
+      monitoring::ReportRunMetrics(*report, SystemClock()->NowMicros(), sink);
+      metrics.Finish(true);
+    }
     return Status::Ok();
   };
   Status s;

@@ -51,13 +51,42 @@ Status Get(const Json& j, const char* key, std::string_view where, T* out) {
   return Status::Ok();
 }
 
+// Counts are exact in a double up to 2^53: a profile holding more (damaged, or hostile) would
+// make the tests' arithmetic meaningless.
+constexpr uint64_t kMaxCount = uint64_t{1} << 53;
+
 Status GetCounts(const Json& j, const char* key, std::string_view where, size_t size,
                  std::vector<uint64_t>* out) {
-  LOTE_RETURN_IF_ERROR(Get(j, key, where, out));
-  if (out->size() != size) {
-    return InvalidArgumentError("profile: " + std::string(where) + "." + key + " has " +
-                                std::to_string(out->size()) + " bins, not " + std::to_string(size));
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) {
+    return InvalidArgumentError("profile: " + std::string(where) + "." + key +
+                                " is missing or not a list");
   }
+  if (it->size() != size) {
+    return InvalidArgumentError("profile: " + std::string(where) + "." + key + " has " +
+                                std::to_string(it->size()) + " bins, not " + std::to_string(size));
+  }
+  out->clear();
+  uint64_t total = 0;
+  for (const Json& c : *it) {
+    if (!c.is_number_unsigned() || c.get<uint64_t>() > kMaxCount - total) {
+      return InvalidArgumentError("profile: " + std::string(where) + "." + key +
+                                  " holds a count that is not a whole number up to 2^53");
+    }
+    out->push_back(c.get<uint64_t>());
+    total += out->back();
+  }
+  return Status::Ok();
+}
+
+// A count of records (categories, labels, tokens): a whole number up to 2^53.
+Status GetCount(const Json& j, const std::string& key, std::string_view where, uint64_t* out) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_unsigned() || it->get<uint64_t>() > kMaxCount) {
+    return InvalidArgumentError("profile: " + std::string(where) + "." + key +
+                                " is missing or not a whole number up to 2^53");
+  }
+  *out = it->get<uint64_t>();
   return Status::Ok();
 }
 
@@ -278,11 +307,11 @@ Result<Profile> Profile::FromJson(std::string_view text, std::vector<std::string
                                    std::to_string(kFormatVersion) + ")");
   }
   Profile p;
-  LOTE_RETURN_IF_ERROR(Get(j, "records", "profile", &p.records_));
+  LOTE_RETURN_IF_ERROR(GetCount(j, "records", "profile", &p.records_));
   LOTE_RETURN_IF_ERROR(Get(j, "source", "profile", &p.source));
   LOTE_RETURN_IF_ERROR(Get(j, "has_abstention", "profile", &p.has_abstention_));
   if (auto c = j.find("calibration"); c != j.end()) {
-    LOTE_RETURN_IF_ERROR(Get(*c, "rows", "calibration", &p.calibration.rows));
+    LOTE_RETURN_IF_ERROR(GetCount(*c, "rows", "calibration", &p.calibration.rows));
     LOTE_RETURN_IF_ERROR(Get(*c, "accuracy", "calibration", &p.calibration.accuracy));
     LOTE_RETURN_IF_ERROR(Get(*c, "mean_score", "calibration", &p.calibration.mean_score));
     LOTE_RETURN_IF_ERROR(Get(*c, "ece", "calibration", &p.calibration.ece));
@@ -292,11 +321,18 @@ Result<Profile> Profile::FromJson(std::string_view text, std::vector<std::string
   LOTE_RETURN_IF_ERROR(Get(j, "numeric", "profile", &num));
   LOTE_RETURN_IF_ERROR(Get(j, "labels", "profile", &labels));
   LOTE_RETURN_IF_ERROR(Get(j, "tokens", "profile", &tokens));
+  if (!cat.is_object()) return InvalidArgumentError("profile: categorical is not an object");
   if (auto it = cat.find("lang"); it != cat.end()) {
-    LOTE_RETURN_IF_ERROR(Get(cat, "lang", "categorical", &p.lang_counts_));
+    if (!it->is_object() || it->size() > 64) {
+      return InvalidArgumentError("profile: categorical.lang is not an object of at most 64");
+    }
+    for (const auto& item : it->items()) {
+      LOTE_RETURN_IF_ERROR(
+          GetCount(*it, item.key(), "categorical.lang", &p.lang_counts_[item.key()]));
+    }
   }
   if (auto it = cat.find("abstained"); it != cat.end()) {
-    LOTE_RETURN_IF_ERROR(Get(*it, "yes", "categorical.abstained", &p.abstained_));
+    LOTE_RETURN_IF_ERROR(GetCount(*it, "yes", "categorical.abstained", &p.abstained_));
   }
   for (int s = 0; s < kNumericSignals; ++s) {
     const auto sig = static_cast<NumericSignal>(s);
@@ -316,20 +352,30 @@ Result<Profile> Profile::FromJson(std::string_view text, std::vector<std::string
     LOTE_RETURN_IF_ERROR(Get(*it, "sum", "numeric." + name, &h.sum));
     LOTE_RETURN_IF_ERROR(Get(*it, "sum_sq", "numeric." + name, &h.sum_sq));
   }
-  if (!labels.is_object()) return InvalidArgumentError("profile: labels is not an object");
+  if (!labels.is_object() || labels.size() > 1000000) {
+    return InvalidArgumentError("profile: labels is not an object of at most 1,000,000 labels");
+  }
+  uint64_t scored = 0;
   for (const auto& [name, l] : labels.items()) {
     const std::string where = "labels." + name;
     LabelProfile lp;
-    LOTE_RETURN_IF_ERROR(Get(l, "records", where, &lp.records));
+    LOTE_RETURN_IF_ERROR(GetCount(l, "records", where, &lp.records));
+    if (lp.records > kMaxCount - scored) {
+      return InvalidArgumentError("profile: labels hold more than 2^53 records");
+    }
+    scored += lp.records;
     LOTE_RETURN_IF_ERROR(Get(l, "score_sum", where, &lp.score_sum));
     LOTE_RETURN_IF_ERROR(Get(l, "score_sq_sum", where, &lp.score_sq_sum));
     LOTE_RETURN_IF_ERROR(GetCounts(l, "score_counts", where, kScoreBins, &lp.score_bins));
     p.labels_.emplace(name, std::move(lp));
   }
-  LOTE_RETURN_IF_ERROR(Get(tokens, "words", "tokens", &p.words_));
-  LOTE_RETURN_IF_ERROR(Get(tokens, "unknown_words", "tokens", &p.unknown_words_));
-  LOTE_RETURN_IF_ERROR(Get(tokens, "char_ngrams", "tokens", &p.char_ngrams_));
-  LOTE_RETURN_IF_ERROR(Get(tokens, "unknown_char_ngrams", "tokens", &p.unknown_char_ngrams_));
+  LOTE_RETURN_IF_ERROR(GetCount(tokens, "words", "tokens", &p.words_));
+  LOTE_RETURN_IF_ERROR(GetCount(tokens, "unknown_words", "tokens", &p.unknown_words_));
+  LOTE_RETURN_IF_ERROR(GetCount(tokens, "char_ngrams", "tokens", &p.char_ngrams_));
+  LOTE_RETURN_IF_ERROR(GetCount(tokens, "unknown_char_ngrams", "tokens", &p.unknown_char_ngrams_));
+  if (p.abstained_ > scored) {
+    return InvalidArgumentError("profile: categorical.abstained.yes exceeds the labelled records");
+  }
   return p;
 }
 

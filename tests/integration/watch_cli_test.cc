@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -121,6 +122,26 @@ TEST_F(WatchCli, RunsSettledFilesOnceAndARestartRunsNothingTwice) {
   EXPECT_EQ(json::parse(q.out)[0]["ids"], 300);
 }
 
+TEST_F(WatchCli, MetricsAreReportedForEveryRun) {
+  // --metrics was accepted by watch before it did anything with it.
+  fs::create_directories(tmp_ / "in");
+  pid_t pid = StartWatch(tmp_ / "in", tmp_ / "out", "--metrics emf:" + (tmp_ / "emf.jsonl"));
+  WriteAll(tmp_ / "in/a.jsonl", Records("a", 50));
+  ASSERT_TRUE(WaitFor([&] { return Summaries(tmp_ / "summaries").size() == 1; })) << Log();
+  WriteAll(tmp_ / "in/b.jsonl", Records("b", 70));
+  ASSERT_TRUE(WaitFor([&] { return Summaries(tmp_ / "summaries").size() == 2; })) << Log();
+  Terminate(pid);
+  std::vector<double> records_in;
+  std::istringstream emf(ReadAll(tmp_ / "emf.jsonl"));
+  for (std::string line; std::getline(emf, line);) {
+    auto e = json::parse(line, nullptr, false);
+    if (e.is_object() && e.contains("lote_job_records") && e.value("outcome", "") == "in") {
+      records_in.push_back(e["lote_job_records"].get<double>());
+    }
+  }
+  EXPECT_EQ(records_in, (std::vector<double>{50, 70})) << ReadAll(tmp_ / "emf.jsonl");
+  EXPECT_NE(ReadAll(tmp_ / "emf.jsonl").find("lote_monitoring_verdict"), std::string::npos);
+}
 TEST_F(WatchCli, SigtermFinishesTheRunInHandAndExitsZero) {
   fs::create_directories(tmp_ / "in");
   pid_t pid = StartWatch(tmp_ / "in", tmp_ / "out", "", "", "0");

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 
 namespace lote::monitoring {
@@ -92,6 +93,30 @@ TEST(Profile, FromJsonNamesTheBadField) {
   EXPECT_EQ(Profile::FromJson(j.dump()).status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(Profile::FromJson("[1,2]").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Profile::FromJson("{\"format\":\"x\"").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Profile, FromJsonRefusesCountsNoArithmeticCanUse) {
+  Profile p;
+  p.Add(Obs("a", 0.5f, "es", 3, 1, 0));
+  auto bad = [&](const std::function<void(nlohmann::json*)>& damage) {
+    auto j = nlohmann::json::parse(p.ToJson());
+    damage(&j);
+    return Profile::FromJson(j.dump()).status();
+  };
+  EXPECT_NE(bad([](nlohmann::json* j) { (*j)["records"] = -1; }).message().find("records"),
+            std::string::npos);
+  EXPECT_FALSE(bad([](nlohmann::json* j) { (*j)["records"] = uint64_t{1} << 60; }).ok());
+  EXPECT_FALSE(
+      bad([](nlohmann::json* j) { (*j)["numeric"]["top_score"]["counts"][3] = 1.5; }).ok());
+  EXPECT_FALSE(bad([](nlohmann::json* j) {
+                 (*j)["numeric"]["top_score"]["counts"][0] = uint64_t{1} << 53;
+                 (*j)["numeric"]["top_score"]["counts"][1] = 1;
+               }).ok());
+  EXPECT_FALSE(bad([](nlohmann::json* j) { (*j)["categorical"]["lang"]["es"] = "many"; }).ok());
+  EXPECT_FALSE(bad([](nlohmann::json* j) {
+                 (*j)["categorical"]["abstained"] = {{"yes", 5}, {"no", 0}};
+               }).ok());  // more abstentions than labelled records
+  EXPECT_TRUE(bad([](nlohmann::json*) {}).ok());
 }
 
 TEST(Profile, AnotherBinningIsDroppedNotMisread) {
