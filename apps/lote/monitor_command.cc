@@ -52,6 +52,15 @@ void PrintReport(const Json& r) {
                   Number(g, "p_value"), Text(g, "band").c_str());
     }
   }
+  if (auto a = r.find("alarms"); a != r.end() && a->is_array()) {
+    for (const auto& alarm : *a) {
+      if (!alarm.is_object()) continue;
+      std::printf("  alarm %s: %s, %.0f of %.0f consecutive run(s): %s\n",
+                  Text(alarm, "name").c_str(), Text(alarm, "condition").c_str(),
+                  Number(alarm, "runs_met"), Number(alarm, "consecutive_runs"),
+                  alarm.value("firing", false) ? "FIRING" : "not firing");
+    }
+  }
   if (auto n = r.find("notes"); n != r.end() && n->is_array()) {
     for (const auto& note : *n) {
       if (note.is_string()) {

@@ -166,6 +166,11 @@ TEST_F(MonitoringCli, AlarmsFireAfterTheirStreakAndLandInTheSummaryCatalogAndMet
   EXPECT_EQ(s["monitoring"]["alarms"][0]["runs_met"], 2);
   EXPECT_NE(second.err.find("alarm vocabulary fired"), std::string::npos) << second.err;
   EXPECT_NE(ReadAll(tmp_ / "emf.jsonl").find("lote_monitoring_alarm"), std::string::npos);
+  auto shown = RunLote("monitor --output " + out);
+  EXPECT_NE(shown.out.find("alarm vocabulary: unknown_word_rate >= drift, 2 of 2 consecutive "
+                           "run(s): FIRING"),
+            std::string::npos)
+      << shown.out;
 
   // A run like the training data breaks the streak.
   auto third = run(tmp_ / "lake", "");
