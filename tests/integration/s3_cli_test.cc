@@ -163,9 +163,11 @@ TEST_F(S3Cli, CompletesExactlyOnceWithTenPercentOfRequestsFailing) {
 
 TEST_F(S3Cli, ARunKilledMidWayAndRunAgainPublishesEveryRecordOnce) {
   std::set<std::string> ids = WriteInput();
-  // A killed run leaves its lock object behind; a short TTL lets the next run take it over.
+  // A killed run leaves its lock object behind; a short TTL lets the next run take it over. Not
+  // too short: under TSan on a loaded machine a renewal once took longer than the 1 s a 2 s TTL
+  // left it, and the live run stopped (as it must) before its lock could expire.
   const std::string config = tmp_ / "lock.yaml";
-  std::ofstream(config) << "storage:\n  s3:\n    lock_ttl_seconds: 2\n    lock_renew_seconds: 1\n";
+  std::ofstream(config) << "storage:\n  s3:\n    lock_ttl_seconds: 5\n    lock_renew_seconds: 1\n";
   const std::string args = RunArgs("--config " + config + " --lock-wait 30");
   auto count = [&](const std::string& prefix) {
     auto listed = s3_->List(prefix);
