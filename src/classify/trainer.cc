@@ -224,6 +224,21 @@ double Nll(const std::vector<std::vector<float>>& scores, const std::vector<int>
   return total / std::max<size_t>(1, scores.size());
 }
 
+// Scores -> calibrated probabilities at temperature t, in place (as IntentClassifier does).
+void Softmax(double t, std::vector<float>* p) {
+  const float mx = *std::max_element(p->begin(), p->end());
+  float z = 0;
+  for (float& v : *p) z += (v = std::exp((v - mx) / static_cast<float>(t)));
+  for (float& v : *p) v /= z;
+}
+
+// The predicted label and its score, abstaining to `oos` (when >= 0) below `threshold`.
+ScoredLabel Decide(const std::vector<float>& p, int oos, double threshold) {
+  const int best = static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
+  if (oos >= 0 && best != oos && p[best] < threshold) return {oos, 1.0f - p[best]};
+  return {best, p[best]};
+}
+
 double FitTemperature(const std::vector<std::vector<float>>& scores, const std::vector<int>& gold) {
   // Golden-section search on log t; NLL is unimodal in t for fixed scores.
   double a = std::log(0.005), b = std::log(20.0);
@@ -298,22 +313,14 @@ void ScoreOutOfFold(const std::vector<const LabeledText*>& rows, const std::vect
     for (size_t i = 0; i < rows.size(); ++i) {
       if (fold[i] != k) continue;
       ClassifierTrainer::Scores(*model, rows[i]->text, &st, &p);
-      const float mx = *std::max_element(p.begin(), p.end());
-      float z = 0;
-      for (float& v : p) z += (v = std::exp((v - mx) / static_cast<float>(temperature)));
-      for (float& v : p) v /= z;
-      int best = static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
-      float score = p[best];
-      if (oos >= 0 && best != oos && score < threshold) {
-        best = oos;
-        score = 1.0f - score;
-      }
+      Softmax(temperature, &p);
+      const ScoredLabel d = Decide(p, oos, threshold);
       CalibrationRow& c = (*out)[i];
       c.row = rows[i];
       c.gold = y[i];
-      c.predicted = best;
-      c.score = score;
-      c.abstained = oos >= 0 && best == oos;
+      c.predicted = d.label;
+      c.score = d.score;
+      c.abstained = oos >= 0 && d.label == oos;
       c.vocabulary = st.vocabulary;
     }
   }
@@ -410,28 +417,18 @@ Result<std::shared_ptr<const IntentClassifier>> IntentClassifier::Train(
     std::vector<std::vector<float>> probs(scores.size());
     for (size_t i = 0; i < scores.size(); ++i) {
       probs[i] = scores[i];
-      auto& p = probs[i];
-      const float mx = *std::max_element(p.begin(), p.end());
-      float z = 0;
-      for (float& v : p) z += (v = std::exp((v - mx) / static_cast<float>(temperature)));
-      for (float& v : p) v /= z;
+      Softmax(temperature, &probs[i]);
     }
     if (oos >= 0) threshold = ChooseOosThreshold(probs, gold, oos, opt.oos_recall_weight);
     std::vector<int> pred(probs.size());
     std::vector<float> conf(probs.size());
     for (size_t i = 0; i < probs.size(); ++i) {
-      const auto& p = probs[i];
-      int best = static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
-      float score = p[best];
-      if (oos >= 0 && best != oos && p[best] < threshold) {
-        best = oos;
-        score = 1.0f - score;
-      }
-      pred[i] = best;
-      conf[i] = score;
-      rep.calibration[i].predicted = best;
-      rep.calibration[i].score = score;
-      rep.calibration[i].abstained = oos >= 0 && best == oos;
+      const ScoredLabel d = Decide(probs[i], oos, threshold);
+      pred[i] = d.label;
+      conf[i] = d.score;
+      rep.calibration[i].predicted = d.label;
+      rep.calibration[i].score = d.score;
+      rep.calibration[i].abstained = oos >= 0 && d.label == oos;
     }
     ClassificationReport eval = Evaluate(gold, pred, conf, labels, oos);
     rep.dev_accuracy = eval.accuracy;
