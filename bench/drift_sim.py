@@ -20,7 +20,8 @@ on batches and reads each run's monitoring.json:
 For each scenario: share of repeats with verdict drift / warn, the signals that fired, and the
 estimated accuracy against the measured one (a record from another domain or a left-out intent
 counts as wrong: the model has no right label for it): mean absolute error and how often the
-interval covered the measured value. Prints a markdown
+interval covered the measured value; how many batches named terms in top_terms, and the first
+batch's top terms. Prints a markdown
 table (docs/monitoring.md keeps the latest).
 
 Usage: bench/drift_sim.py [--repeats 20] [--lote build/lote] [--datasets ../shared/datasets]
@@ -197,15 +198,21 @@ def main():
                           mixed(share, other_domain)))
 
     print("| scenario | records | repeats | drift | warn | signals at drift or warn | "
-          "est. accuracy | measured | mean abs error | interval covers |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "est. accuracy | measured | mean abs error | interval covers | batches naming terms | "
+          "top terms (first batch) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, n, repeats, make in scenarios:
         verdicts = collections.Counter()
         fired = collections.Counter()
         errors, covered, estimates, measured_all = [], 0, [], []
+        naming, first_terms = 0, None
         for _ in range(repeats):
             report, measured = run_batch(a, a.work, model, make(n))
             verdicts[report["verdict"]] += 1
+            terms = report.get("top_terms", [])
+            naming += bool(terms)
+            if first_terms is None:
+                first_terms = ", ".join(t["term"] for t in terms[:4]) or "-"
             for s in report["signals"]:
                 if s["band"] != "ok":
                     fired[s["name"]] += 1
@@ -221,7 +228,7 @@ def main():
         meas = f"{statistics.mean(measured_all):.3f}" if measured_all else "n/a"
         print(f"| {name} | {n:,} | {repeats} | {verdicts['drift']}/{repeats} | "
               f"{verdicts['warn']}/{repeats} | {sig} | {statistics.mean(estimates):.3f} | {meas} | "
-              f"{err} | {cov} |", flush=True)
+              f"{err} | {cov} | {naming}/{repeats} | {first_terms} |", flush=True)
     shutil.rmtree(a.work, ignore_errors=True)
 
 

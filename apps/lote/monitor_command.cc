@@ -52,6 +52,23 @@ void PrintReport(const Json& r) {
                   Number(g, "p_value"), Text(g, "band").c_str());
     }
   }
+  if (auto t = r.find("top_terms"); t != r.end() && t->is_array() && !t->empty()) {
+    std::printf("  %-32s %8s %10s %8s  %s\n", "term (more in this batch)", "batch", "reference",
+                "z", "examples");
+    for (const auto& term : *t) {
+      std::string examples;
+      if (auto e = term.find("examples"); e != term.end() && e->is_array()) {
+        for (const auto& id : *e) {
+          if (!id.is_string()) continue;
+          if (!examples.empty()) examples += ", ";
+          examples += text::EscapeControl(id.get<std::string>());
+        }
+      }
+      std::printf("  %-32s %7.2f%% %9.2f%% %8.1f  %s\n", Text(term, "term").c_str(),
+                  100 * Number(term, "batch_share"), 100 * Number(term, "reference_share"),
+                  Number(term, "z"), examples.c_str());
+    }
+  }
   if (auto a = r.find("alarms"); a != r.end() && a->is_array()) {
     for (const auto& alarm : *a) {
       if (!alarm.is_object()) continue;

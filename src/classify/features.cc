@@ -16,11 +16,6 @@ inline uint64_t HashBytes(const char* p, size_t n, uint64_t seed) {
   return XXH3_64bits_withSeed(p, n, seed);
 }
 
-// Combines two word hashes into a bigram hash (order-sensitive).
-inline uint64_t Combine(uint64_t a, uint64_t b) {
-  return (a * 0x100000001b3ull) ^ (b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2));
-}
-
 bool IsWordLike(text::TokenKind kind) {
   return kind == text::TokenKind::kWord || kind == text::TokenKind::kNumber ||
          kind == text::TokenKind::kEmoji || kind == text::TokenKind::kUrl ||
@@ -71,7 +66,7 @@ void FeatureExtractor::Hash(std::string_view input, FeatureScratch* s) const {
     s->hashes.push_back(WordFeature(h));
     uint64_t g = h;
     for (int k = 1; k < options_.word_ngram_max && static_cast<size_t>(k) <= i; ++k) {
-      g = Combine(s->word_hashes[i - k], g) ^ static_cast<uint64_t>(k + 1);
+      g = CombineWordHashes(s->word_hashes[i - k], g) ^ static_cast<uint64_t>(k + 1);
       s->hashes.push_back(g & ~kCharBit);
     }
   }

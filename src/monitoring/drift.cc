@@ -404,6 +404,15 @@ MonitoringReport CompareProfiles(const Profile* reference, const Profile& batch,
     r.signals.push_back(std::move(s));
   }
   r.verdict = std::string(BandName(worst));
+  if (reference->terms().empty()) {
+    r.notes.push_back(
+        "the reference profile has no term counts (a model trained by an older lote): no "
+        "top_terms");
+  } else if (batch.terms().empty()) {
+    r.notes.push_back("the batch's terms were not counted: no top_terms");
+  } else {
+    r.top_terms = TopTerms(reference->terms(), batch.terms(), o.terms);
+  }
   return r;
 }
 
@@ -450,6 +459,17 @@ std::string MonitoringReportJson(const MonitoringReport& r) {
                         {"high", l.estimate.high}});
   }
   j["estimated_accuracy_by_label"] = by_label;
+  Json terms = Json::array();
+  for (const TermShift& t : r.top_terms) {
+    terms.push_back({{"term", t.term},
+                     {"batch_records", t.batch_records},
+                     {"batch_share", t.batch_share},
+                     {"reference_share", t.reference_share},
+                     {"log_odds_ratio", Finite(t.log_odds_ratio)},
+                     {"z", Finite(t.z)},
+                     {"examples", t.examples}});
+  }
+  j["top_terms"] = terms;
   j["notes"] = r.notes;
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }

@@ -217,6 +217,7 @@ void Profile::Merge(const Profile& other) {
   unknown_words_ += other.unknown_words_;
   char_ngrams_ += other.char_ngrams_;
   unknown_char_ngrams_ += other.unknown_char_ngrams_;
+  terms_.Merge(other.terms_);
 }
 
 std::map<std::string, uint64_t, std::less<>> Profile::categorical(std::string_view name) const {
@@ -284,6 +285,8 @@ std::string Profile::ToJson(int indent) const {
                  {"unknown_words", unknown_words_},
                  {"char_ngrams", char_ngrams_},
                  {"unknown_char_ngrams", unknown_char_ngrams_}};
+  if (!terms_.empty())
+    j["terms"] = Json::parse(terms_.ToJson(kReferenceTerms, kReferenceMinRecords));
   // Label and language names come from the model and prep; replace keeps a damaged name from
   // throwing.
   return j.dump(indent, ' ', false, Json::error_handler_t::replace);
@@ -375,6 +378,14 @@ Result<Profile> Profile::FromJson(std::string_view text, std::vector<std::string
   LOTE_RETURN_IF_ERROR(GetCount(tokens, "unknown_char_ngrams", "tokens", &p.unknown_char_ngrams_));
   if (p.abstained_ > scored) {
     return InvalidArgumentError("profile: categorical.abstained.yes exceeds the labelled records");
+  }
+  if (auto t = j.find("terms"); t != j.end()) {
+    auto terms = TermCounts::FromJson(t->dump());
+    if (!terms.ok()) return InvalidArgumentError("profile: " + terms.status().message());
+    if (terms->records() > p.records_) {
+      return InvalidArgumentError("profile: terms.records exceeds the profile's records");
+    }
+    p.terms_ = std::move(*terms);
   }
   return p;
 }

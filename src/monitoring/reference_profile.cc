@@ -17,6 +17,12 @@ Profile BuildReferenceProfile(const classify::IntentClassifier& classifier,
                              "), scored by the calibration-phase model";
   const pipeline::Preprocessor preprocessor(prep);
   pipeline::PrepResult clean;
+  // Terms of the cleaned texts, as the classifier's extractor sees them: counted exactly, stored
+  // as hashes only.
+  *profile.mutable_terms() = TermCounts(kReferenceTermCapacity, /*keep_text=*/false);
+  const classify::FeatureExtractor extractor(classifier.feature_options());
+  classify::FeatureScratch features;
+  TermScratch term_scratch;
   std::vector<int> gold, predicted;
   std::vector<float> scores;
   double score_sum = 0;
@@ -31,6 +37,8 @@ Profile BuildReferenceProfile(const classify::IntentClassifier& classifier,
     if (preprocessor.Process(c.row->text, &clean).ok()) {
       o.chars = static_cast<uint32_t>(text::CodePointCount(clean.text));
       o.lang = clean.lang;
+      extractor.Hash(clean.text, &features);
+      CountRecordTerms(features, "", /*sampler=*/nullptr, &term_scratch, profile.mutable_terms());
     }
     profile.Add(o);
     gold.push_back(c.gold);

@@ -5,6 +5,7 @@
 
 #include "lote/bundle/analyzer.h"
 #include "lote/monitoring/reference_profile.h"
+#include "lote/monitoring/terms.h"
 #include "lote/pipeline/inference.h"
 #include "lote/text/utf8.h"
 
@@ -17,6 +18,7 @@ class AnalyzerInferenceState : public InferenceState {
   explicit AnalyzerInferenceState(std::unique_ptr<bundle::AnalyzerState> s) : state(std::move(s)) {}
   std::unique_ptr<bundle::AnalyzerState> state;
   bundle::Analysis analysis;
+  monitoring::TermScratch terms;
 };
 
 class ModelEngine : public InferenceEngine {
@@ -52,6 +54,14 @@ class ModelEngine : public InferenceEngine {
     out->entities_json.clear();
     analyzer_->AppendEntitiesJson(a, &out->entities_json);
     return Status::Ok();
+  }
+
+  void CountTerms(InferenceState* state, std::string_view record_id,
+                  monitoring::TermSampler* sampler, monitoring::TermCounts* terms) const override {
+    auto* st = static_cast<AnalyzerInferenceState*>(state);
+    if (!st->analysis.has_label) return;
+    monitoring::CountRecordTerms(st->state->classifier->scratch, record_id, sampler, &st->terms,
+                                 terms);
   }
 
   const monitoring::Profile* reference_profile() const override {

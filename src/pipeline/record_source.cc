@@ -183,6 +183,7 @@ class HandedOverRecords : public RecordSource {
     c.ingest_s = object_.ingest_s;
     c.prep_s = object_.prep_s;
     c.infer_s = object_.infer_s;
+    c.terms_json = object_.terms_json;
     c.handed_over = true;
     return c;
   }

@@ -58,6 +58,7 @@ struct Consumed {
   // For handed-over records: the earlier stages' seconds, from the marker.
   double ingest_s = 0, prep_s = 0, infer_s = 0;
   bool handed_over = false;
+  std::string terms_json;  // handed-over records: the infer stage's term counts, if any
 };
 
 class RecordSource {

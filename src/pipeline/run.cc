@@ -61,11 +61,13 @@ class Run {
   Status WriteMonitoring(RunReport* report);
   Status ProcessObject(ObjectTask* task, uint64_t* skipped);
   // Streams `source` through prep + inference into `publisher`; adds its seconds to *seconds.
+  // Counts the records' terms into *terms when monitoring counts them (count_terms_).
   Status Stream(const std::string& uri, RecordSource* source, ObjectPublisher* publisher,
-                AttemptCounts* seconds);
-  // Prep, inference and the results row's head for every record of `batch` that needs them.
+                AttemptCounts* seconds, monitoring::TermCounts* terms);
+  // Prep, inference and the results row's head for every record of `batch` that needs them;
+  // the inferred records' terms into *terms (null: not counted).
   void ProcessBatch(Batch* batch, InferenceState* state, const std::string& source_json,
-                    WorkerTimes* times) const;
+                    WorkerTimes* times, monitoring::TermCounts* terms) const;
   void EmitObjectMetrics(const AttemptCounts& c, double seconds);
   Status WriteManifest(RunReport* report, const AttemptCounts& totals, bool reconciled,
                        const std::vector<std::string>& skipped_uris);
@@ -90,6 +92,9 @@ class Run {
   double score_sum_ = 0;         // guarded by scores_mu_: committed results of this invocation
   uint64_t scored_ = 0;          // guarded by scores_mu_
   monitoring::Profile profile_;  // guarded by scores_mu_: the committed results' model view
+  // Monitoring compares terms: the reference has term counts (top_terms).
+  bool count_terms_ = false;
+  mutable monitoring::TermSampler term_sampler_;  // which records' terms are counted
 };
 
 Status Run::OpenLedger() {
@@ -157,7 +162,7 @@ void Run::ReportProgress(bool force) {
 }
 
 void Run::ProcessBatch(Batch* batch, InferenceState* state, const std::string& source_json,
-                       WorkerTimes* times) const {
+                       WorkerTimes* times, monitoring::TermCounts* terms) const {
   // Phase by phase over the whole batch rather than record by record: the classifier's and the
   // tagger's tables stay in the core's cache for the batch's inference instead of being evicted
   // by prep's between records (measured with perf: the classifier ran up to 25 % slower
@@ -184,6 +189,8 @@ void Run::ProcessBatch(Batch* batch, InferenceState* state, const std::string& s
     if (!s.ok()) {
       item->stage = "infer";
       item->reason = s.ToString();
+    } else if (terms != nullptr) {
+      spec_.engine->CountTerms(state, item->record_id, &term_sampler_, terms);
     }
   }
   const int64_t t2 = clock_->MonotonicNanos();
@@ -197,7 +204,7 @@ void Run::ProcessBatch(Batch* batch, InferenceState* state, const std::string& s
 }
 
 Status Run::Stream(const std::string& uri, RecordSource* source, ObjectPublisher* publisher,
-                   AttemptCounts* seconds) {
+                   AttemptCounts* seconds, monitoring::TermCounts* terms) {
   auto source_json = std::make_shared<const std::string>(SourceJson(uri));
   // Reader (this thread) -> workers -> writer thread, in batches; RunOrdered bounds the batches
   // in flight, so memory does not grow with the input.
@@ -205,6 +212,7 @@ Status Run::Stream(const std::string& uri, RecordSource* source, ObjectPublisher
   eo.threads = threads_;
   eo.max_inflight = o_.max_inflight_batches;
   std::vector<std::shared_ptr<WorkerTimes>> times;
+  std::vector<std::shared_ptr<monitoring::TermCounts>> worker_terms;
   double ingest_s = 0;
   bool first_written = false;
   Status s = RunOrdered<Batch>(
@@ -224,8 +232,13 @@ Status Run::Stream(const std::string& uri, RecordSource* source, ObjectPublisher
         times.push_back(t);
         std::shared_ptr<InferenceState> state;
         if (spec_.engine) state = spec_.engine->NewState();
-        return [this, t, state, source_json](Batch* batch) -> Status {
-          ProcessBatch(batch, state.get(), *source_json, t.get());
+        std::shared_ptr<monitoring::TermCounts> counted;
+        if (count_terms_ && spec_.engine) {
+          counted = std::make_shared<monitoring::TermCounts>();
+          worker_terms.push_back(counted);
+        }
+        return [this, t, state, source_json, counted](Batch* batch) -> Status {
+          ProcessBatch(batch, state.get(), *source_json, t.get(), counted.get());
           return Status::Ok();
         };
       },
@@ -237,6 +250,7 @@ Status Run::Stream(const std::string& uri, RecordSource* source, ObjectPublisher
         }
         return Status::Ok();
       });
+  for (const auto& w : worker_terms) terms->Merge(*w);
   int64_t prep_ns = 0, infer_ns = 0;
   for (const auto& t : times) {
     prep_ns += t->prep_ns;
@@ -322,9 +336,10 @@ Status Run::ProcessObject(ObjectTask* task, uint64_t* skipped) {
     const std::string staging = StagingUri(publish_, attempt_id);
     ObjectPublisher publisher(publish_, uri, source_id, attempt_id, attempt.dt);
     AttemptCounts seconds;
+    monitoring::TermCounts terms;
     Result<Consumed> consumed = [&]() -> Result<Consumed> {
       LOTE_ASSIGN_OR_RETURN(auto source, task->Open());
-      LOTE_RETURN_IF_ERROR(Stream(uri, source.get(), &publisher, &seconds));
+      LOTE_RETURN_IF_ERROR(Stream(uri, source.get(), &publisher, &seconds, &terms));
       LOTE_ASSIGN_OR_RETURN(Consumed c, source->Finish());
       LOTE_RETURN_IF_ERROR(publisher.Finish());
       return c;
@@ -350,6 +365,12 @@ Status Run::ProcessObject(ObjectTask* task, uint64_t* skipped) {
       counts.ingest_s = consumed->ingest_s;
       counts.prep_s = consumed->prep_s;
       counts.infer_s = consumed->infer_s;
+      // The infer stage counted the object's terms and left them in its marker.
+      if (count_terms_ && !consumed->terms_json.empty()) {
+        auto handed = monitoring::TermCounts::FromJson(consumed->terms_json);
+        if (!handed.ok()) return handed.status().WithContext(uri + " (the infer stage's marker)");
+        terms = std::move(*handed);
+      }
     } else {
       counts.ingest_s = seconds.ingest_s;
       counts.prep_s = seconds.prep_s;
@@ -372,6 +393,7 @@ Status Run::ProcessObject(ObjectTask* task, uint64_t* skipped) {
       score_sum_ += publisher.score_sum();
       scored_ += publisher.scored();
       profile_.Merge(publisher.profile());
+      profile_.mutable_terms()->Merge(terms);
     }
     // The commit is durable: from here on a failure is completed by the next run.
     LOTE_ASSIGN_OR_RETURN(auto pending, ledger_->PendingCommits());
@@ -582,6 +604,7 @@ Result<RunReport> Run::Execute() {
   publish_.dedup_record_id = o_.prep.dedup_record_id;
   publish_.dedup_content = o_.prep.dedup_content;
   publish_.monitor = o_.monitor;
+  count_terms_ = o_.monitor && spec_.reference != nullptr && !spec_.reference->terms().empty();
   publish_.max_part_bytes = o_.max_part_bytes;
   publish_.zstd_level = o_.zstd_level;
   publish_.clock = clock_.get();

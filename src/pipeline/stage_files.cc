@@ -35,6 +35,7 @@ Status WriteMarker(storage::Storage* storage, std::string_view folder, StagedObj
             {"ingest_s", o->ingest_s},
             {"prep_s", o->prep_s},
             {"infer_s", o->infer_s}};
+  if (!o->terms_json.empty()) j["terms"] = o->terms_json;
   o->marker_uri = storage::JoinUri(folder, o->key + ".json");
   return storage->Write(o->marker_uri, j.dump() + "\n");
 }
@@ -58,6 +59,7 @@ Result<StagedObject> ParseMarker(const std::string& uri, const std::string& text
     o.ingest_s = j.at("ingest_s").get<double>();
     o.prep_s = j.at("prep_s").get<double>();
     o.infer_s = j.at("infer_s").get<double>();
+    if (auto t = j.find("terms"); t != j.end()) o.terms_json = t->get<std::string>();
   } catch (const json::exception& e) {
     return DataLossError("stage marker " + uri + " is damaged: " + e.what());
   }

@@ -31,7 +31,9 @@ struct StagedObject {
   std::string preprocess_version;    // prep and later
   std::string model_version;         // infer
   double ingest_s = 0, prep_s = 0, infer_s = 0;  // carried forward for the manifest
-  std::string marker_uri;                        // where this marker was read from (not serialized)
+  // infer: the records' terms for monitoring (monitoring::TermCounts JSON), "" when not counted
+  std::string terms_json;
+  std::string marker_uri;  // where this marker was read from (not serialized)
 };
 
 // OUTPUT/_stages/STAGE

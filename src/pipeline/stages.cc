@@ -282,9 +282,14 @@ Status StageRunner::Infer() {
   const std::string from = StageFolder(o_.output_uri, "prep");
   const std::string to = StageFolder(o_.output_uri, "infer");
   const std::string model_version = engine_->model_version();
-  if (const monitoring::Profile* reference = engine_->reference_profile()) {
+  const monitoring::Profile* reference = engine_->reference_profile();
+  if (reference != nullptr) {
     LOTE_RETURN_IF_ERROR(WriteStagedReference(out_.get(), to, model_version, *reference));
   }
+  // Terms are counted here, where the classifier's tokens are at hand, and handed to publish in
+  // the marker (the stage files carry no text).
+  const bool count_terms = o_.monitor && reference != nullptr && !reference->terms().empty();
+  monitoring::TermSampler sampler;
   OrderedExecutorOptions eo;
   eo.threads = o_.threads > 0 ? o_.threads : UsableCpuCount();
   eo.max_inflight = o_.max_inflight_batches;
@@ -304,65 +309,79 @@ Status StageRunner::Infer() {
     }
     uint64_t quarantined = 0;
     o.model_version = model_version;
-    LOTE_RETURN_IF_ERROR(WriteData(to, &o, [&](PartWriter* w) -> Status {
-                           if (reader == nullptr) return Status::Ok();
-                           return RunOrdered<StageBatch>(
-                               eo,
-                               [&](StageBatch* b) -> Result<bool> {
-                                 b->size = 0;
-                                 size_t bytes = 0;
-                                 while (b->size < o_.batch_records && bytes < o_.batch_bytes) {
-                                   if (b->size == b->records.size()) b->records.emplace_back();
-                                   StageRecord& r = b->records[b->size];
-                                   LOTE_ASSIGN_OR_RETURN(bool more, reader->Next(&r));
-                                   if (!more) break;
-                                   bytes += r.text.size();
-                                   ++b->size;
-                                 }
-                                 return b->size > 0;
-                               },
-                               [&]() -> std::function<Status(StageBatch*)> {
-                                 std::shared_ptr<InferenceState> state = engine_->NewState();
-                                 return [this, state](StageBatch* b) -> Status {
-                                   InferenceOutput out;
-                                   for (size_t i = 0; i < b->size; ++i) {
-                                     StageRecord& r = b->records[i];
-                                     if (!r.stage.empty()) continue;
-                                     out.Clear();
-                                     Status s = engine_->Infer(r.text, state.get(), &out);
-                                     r.text.clear();
-                                     if (!s.ok()) {
-                                       r.stage = "infer";
-                                       r.reason = s.ToString();
-                                       continue;
-                                     }
-                                     r.has_label = !out.label.empty();
-                                     r.label = std::move(out.label);
-                                     r.score = out.score;
-                                     r.top_k = std::move(out.top_k);
-                                     r.entities_json = out.entities_json.empty()
-                                                           ? "[]"
-                                                           : std::move(out.entities_json);
-                                     r.signals = out.signals;
-                                   }
-                                   return Status::Ok();
-                                 };
-                               },
-                               [&](StageBatch* b) -> Status {
-                                 for (size_t i = 0; i < b->size; ++i) {
-                                   StageRecord& r = b->records[i];
-                                   if (!r.stage.empty()) {
-                                     // Everything written from here on follows the PII policy.
-                                     r.reason = engine_->RedactText(r.reason);
-                                     ++quarantined;
-                                   }
-                                   LOTE_RETURN_IF_ERROR(w->AddRow(EncodeStageRecord(r)));
-                                 }
-                                 Hook("infer_batch_written");
-                                 return Status::Ok();
-                               });
-                         }).WithContext(o.uri));
+    std::vector<std::shared_ptr<monitoring::TermCounts>> worker_terms;
+    LOTE_RETURN_IF_ERROR(
+        WriteData(to, &o, [&](PartWriter* w) -> Status {
+          if (reader == nullptr) return Status::Ok();
+          return RunOrdered<StageBatch>(
+              eo,
+              [&](StageBatch* b) -> Result<bool> {
+                b->size = 0;
+                size_t bytes = 0;
+                while (b->size < o_.batch_records && bytes < o_.batch_bytes) {
+                  if (b->size == b->records.size()) b->records.emplace_back();
+                  StageRecord& r = b->records[b->size];
+                  LOTE_ASSIGN_OR_RETURN(bool more, reader->Next(&r));
+                  if (!more) break;
+                  bytes += r.text.size();
+                  ++b->size;
+                }
+                return b->size > 0;
+              },
+              [&]() -> std::function<Status(StageBatch*)> {
+                std::shared_ptr<InferenceState> state = engine_->NewState();
+                std::shared_ptr<monitoring::TermCounts> terms;
+                if (count_terms) {
+                  terms = std::make_shared<monitoring::TermCounts>();
+                  worker_terms.push_back(terms);
+                }
+                return [this, state, terms, &sampler](StageBatch* b) -> Status {
+                  InferenceOutput out;
+                  for (size_t i = 0; i < b->size; ++i) {
+                    StageRecord& r = b->records[i];
+                    if (!r.stage.empty()) continue;
+                    out.Clear();
+                    Status s = engine_->Infer(r.text, state.get(), &out);
+                    r.text.clear();
+                    if (!s.ok()) {
+                      r.stage = "infer";
+                      r.reason = s.ToString();
+                      continue;
+                    }
+                    if (terms) {
+                      engine_->CountTerms(state.get(), r.record_id, &sampler, terms.get());
+                    }
+                    r.has_label = !out.label.empty();
+                    r.label = std::move(out.label);
+                    r.score = out.score;
+                    r.top_k = std::move(out.top_k);
+                    r.entities_json =
+                        out.entities_json.empty() ? "[]" : std::move(out.entities_json);
+                    r.signals = out.signals;
+                  }
+                  return Status::Ok();
+                };
+              },
+              [&](StageBatch* b) -> Status {
+                for (size_t i = 0; i < b->size; ++i) {
+                  StageRecord& r = b->records[i];
+                  if (!r.stage.empty()) {
+                    // Everything written from here on follows the PII policy.
+                    r.reason = engine_->RedactText(r.reason);
+                    ++quarantined;
+                  }
+                  LOTE_RETURN_IF_ERROR(w->AddRow(EncodeStageRecord(r)));
+                }
+                Hook("infer_batch_written");
+                return Status::Ok();
+              });
+        }).WithContext(o.uri));
     o.infer_s = clock_->SecondsSince(t0);
+    if (count_terms) {
+      monitoring::TermCounts terms;
+      for (const auto& w : worker_terms) terms.Merge(*w);
+      o.terms_json = terms.ToJson();
+    }
     LOTE_RETURN_IF_ERROR(WriteMarker(out_.get(), to, &o));
     ++report_.objects_done;
     report_.records += o.records;

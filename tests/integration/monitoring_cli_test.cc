@@ -50,8 +50,13 @@ TEST_F(MonitoringCli, TrainedModelsCarryAReferenceProfile) {
   EXPECT_GT(p["calibration"]["accuracy"].get<double>(), 0.8);
   EXPECT_TRUE(p["categorical"]["lang"].contains("es"));
   EXPECT_EQ(p["numeric"]["top_score"]["counts"].size(), 50u);
-  // Nothing from any record but counts: no text or id in the profile.
+  // Nothing from any record but counts: no text or id in the profile; terms are hashes.
   EXPECT_EQ(r.out.find("\"text\""), std::string::npos);
+  EXPECT_EQ(r.out.find("\"examples\""), std::string::npos);
+  EXPECT_GT(p["terms"]["hash"].size(), 50u);
+  EXPECT_EQ(p["terms"]["hash"].size(), p["terms"]["hits"].size());
+  EXPECT_LE(p["terms"]["records"].get<int>(), p["records"].get<int>());
+  EXPECT_GE(p["terms"]["hits"][0].get<int>(), 3);
 
   auto text = RunLote("profile " + Model());
   ASSERT_EQ(text.exit_code, 0) << text.err;
@@ -95,11 +100,47 @@ TEST_F(MonitoringCli, RunsLikeTheTrainingDataAreOkOthersAreDriftAndMonitorReadsT
   EXPECT_EQ(bands["lang"], "drift");  // English only, against a mostly Spanish reference
   // Fewer known words, less confident: the estimate falls.
   EXPECT_LT(reports[1]["estimated_accuracy"]["value"].get<double>(), estimate);
+  // The drift is explained in the batch's words, with example records. The run like the training
+  // data names only what the demo lake adds to every 11th record of its CSV file ("Nota: cliente
+  // molesto", scripts/make_demo_inputs.py).
+  for (const Json& t : reports[0]["top_terms"]) {
+    EXPECT_NE(std::string(" nota cliente molesto nota cliente molesto ")
+                  .find(" " + t["term"].get<std::string>() + " "),
+              std::string::npos)
+        << t.dump();
+  }
+  const Json& terms = reports[1]["top_terms"];
+  ASSERT_GE(terms.size(), 5u) << reports[1].dump(1);
+  EXPECT_LE(terms.size(), 10u);
+  const std::string mining =
+      "the drilling crew our geologist night shift survey team haul truck driver inspected "
+      "logged sampled reported on recalibrated core samples from borehole conveyor belt at pit "
+      "ventilation shaft near level tailings pond sensor crusher bearings line before weekly "
+      "safety briefing 0 00";  // numbers: digits map to 0
+  for (const Json& t : terms) {
+    const std::string term = t["term"];
+    for (size_t from = 0, space; from <= term.size(); from = space + 1) {
+      space = std::min(term.find(' ', from), term.size());
+      EXPECT_NE(mining.find(term.substr(from, space - from)), std::string::npos) << term;
+    }
+    EXPECT_GE(t["batch_records"].get<int>(), 5);
+    EXPECT_GT(t["batch_share"].get<double>(), t["reference_share"].get<double>());
+    EXPECT_GE(t["z"].get<double>(), 3.29);
+    ASSERT_FALSE(t["examples"].empty());
+    EXPECT_EQ(t["examples"][0].get<std::string>()[0], 'o') << t.dump();
+  }
+  // Terms are in the report only, never in the log.
+  for (const Json& t : terms) {
+    EXPECT_EQ(other.err.find(" " + t["term"].get<std::string>() + " "), std::string::npos)
+        << other.err;
+  }
 
   auto table = RunLote("monitor --output " + out);
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("verdict drift"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("unknown_word_rate"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("term (more in this batch)"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find(terms[0]["term"].get<std::string>()), std::string::npos) << table.out;
   auto one = RunLote("monitor --output " + out + " --run " + s["run_id"].get<std::string>());
   EXPECT_NE(one.out.find("verdict ok"), std::string::npos) << one.out;
   EXPECT_EQ(RunLote("monitor --output " + out + " --run ../../etc").exit_code, 3);
@@ -110,6 +151,29 @@ TEST_F(MonitoringCli, RunsLikeTheTrainingDataAreOkOthersAreDriftAndMonitorReadsT
                      "ORDER BY finished_at\"");
   ASSERT_EQ(sql.exit_code, 0) << sql.err;
   EXPECT_EQ(sql.out, "verdict\nok\ndrift\n");
+}
+
+TEST_F(MonitoringCli, TheStagesNameTheSameTermsAsARun) {
+  // The stage files carry no text: infer counts the terms and hands them over in its markers.
+  MakeOtherDomainLake();
+  auto run = RunLote("run --threads 2 --log-format json --input " + (tmp_ / "other") +
+                     " --output " + (tmp_ / "run") + " --model " + Model());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string out = " --output " + (tmp_ / "staged");
+  ASSERT_EQ(RunLote("ingest --input " + (tmp_ / "other") + out).exit_code, 0);
+  ASSERT_EQ(RunLote("prep" + out).exit_code, 0);
+  auto infer = RunLote("infer --threads 2 --model " + Model() + out);
+  ASSERT_EQ(infer.exit_code, 0) << infer.err;
+  auto pub = RunLote("publish --log-format json" + out);
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  const Json a = Json::parse(run.out)["monitoring"]["top_terms"];
+  const Json b = Json::parse(pub.out)["monitoring"]["top_terms"];
+  ASSERT_FALSE(a.empty());
+  ASSERT_EQ(a.size(), b.size()) << a.dump(1) << b.dump(1);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["term"], b[i]["term"]);
+    EXPECT_EQ(a[i]["batch_records"], b[i]["batch_records"]);
+  }
 }
 
 TEST_F(MonitoringCli, TheConfigTunesOrTurnsMonitoringOff) {

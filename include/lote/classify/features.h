@@ -38,6 +38,15 @@ inline constexpr FeatureHash kCharFeatureBit = FeatureHash{1} << 63;
 inline bool IsCharFeature(FeatureHash h) { return (h & kCharFeatureBit) != 0; }
 // A word unigram's feature: its word hash (FeatureScratch::word_hashes) without the top bit.
 inline FeatureHash WordFeature(uint64_t word_hash) { return word_hash & ~kCharFeatureBit; }
+// Chains two word (or n-gram) hashes, order-sensitive: an n-gram's hash chains its words' hashes
+// right to left.
+inline uint64_t CombineWordHashes(uint64_t a, uint64_t b) {
+  return (a * 0x100000001b3ull) ^ (b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2));
+}
+// The feature of the word bigram (first, second), from their word hashes.
+inline FeatureHash WordBigramFeature(uint64_t first, uint64_t second) {
+  return (CombineWordHashes(first, second) ^ 2) & ~kCharFeatureBit;
+}
 
 struct FeatureScratch {
   text::NormalizedText normalized;

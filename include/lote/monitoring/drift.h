@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "lote/monitoring/profile.h"
+#include "lote/monitoring/terms.h"
 
 namespace lote::monitoring {
 
@@ -52,6 +53,7 @@ struct DriftOptions {
   double min_wasserstein = 0.1;
   double z = 1.96;  // standard errors in the accuracy interval
   uint64_t seed = 1;
+  TermOptions terms;  // top_terms (lote/monitoring/terms.h)
 };
 
 enum class Band { kOk, kWarn, kDrift };
@@ -90,7 +92,9 @@ struct MonitoringReport {
   double calibration_error = 0;   // the reference's ECE, part of every interval
   double calibration_offset = 0;  // the reference's mean score minus its accuracy
   std::vector<LabelEstimate> estimated_accuracy_by_label;  // most records first
-  std::vector<std::string> notes;                          // what could not be compared, and why
+  // The terms the batch has markedly more of than the reference (when both counted terms).
+  std::vector<TermShift> top_terms;
+  std::vector<std::string> notes;  // what could not be compared, and why
 };
 
 // Compares `batch` with `reference` (null: no reference; only the accuracy estimate, without the
@@ -102,7 +106,9 @@ MonitoringReport CompareProfiles(const Profile* reference, const Profile& batch,
 // "test", "statistic", "threshold", "warn_threshold", "p_value", "reference_mean",
 // "batch_mean" (numeric), "band"}], "estimated_accuracy": {"value", "low", "high", "records",
 // "mean_score", "calibration_offset", "calibration_error"} | null, "estimated_accuracy_by_label":
-// [...], "notes"}. Callers add the run's fields (run_id, model_version) around it.
+// [...], "top_terms": [{"term", "batch_records", "batch_share", "reference_share",
+// "log_odds_ratio", "z", "examples"}], "notes"}. Callers add the run's fields (run_id,
+// model_version) around it.
 std::string MonitoringReportJson(const MonitoringReport& report);
 
 // The upper regularized incomplete gamma function Q(a, x) = Gamma(a, x) / Gamma(a), a > 0, x >= 0

@@ -30,6 +30,7 @@
 
 #include "lote/base/status.h"
 #include "lote/classify/features.h"
+#include "lote/monitoring/terms.h"
 
 namespace lote::monitoring {
 
@@ -100,13 +101,18 @@ class Profile {
   uint64_t unknown_words() const { return unknown_words_; }
   uint64_t char_ngrams() const { return char_ngrams_; }
   uint64_t unknown_char_ngrams() const { return unknown_char_ngrams_; }
+  // The records' word unigrams and bigrams (lote/monitoring/terms.h): a reference's are counted
+  // at training time; a batch's are added by the pipeline's workers, not by Add.
+  const TermCounts& terms() const { return terms_; }
+  TermCounts* mutable_terms() { return &terms_; }
 
   // Reference profiles: where the rows came from and how calibrated the model was on them.
   std::string source;  // e.g. "calibration split (dev), scored by the calibration-phase model"
   CalibrationSummary calibration;
 
   // {"format": "lote-profile", "version": 1, "records", "source", "calibration", "categorical",
-  // "numeric": {name: {"bins", "counts", "sum", "sum_sq"}}, "labels", "tokens"}
+  // "numeric": {name: {"bins", "counts", "sum", "sum_sq"}}, "labels", "tokens", "terms" (when
+  // counted: the kReferenceTerms most frequent in at least kReferenceMinRecords records)}
   // (docs/monitoring.md).
   std::string ToJson(int indent = -1) const;
   // Errors: InvalidArgument naming the field for a malformed profile; FailedPrecondition for
@@ -123,6 +129,7 @@ class Profile {
   std::array<NumericHistogram, kNumericSignals> numeric_;
   std::map<std::string, LabelProfile, std::less<>> labels_;
   uint64_t words_ = 0, unknown_words_ = 0, char_ngrams_ = 0, unknown_char_ngrams_ = 0;
+  TermCounts terms_;
 };
 
 }  // namespace lote::monitoring

@@ -78,6 +78,14 @@ class InferenceEngine {
   virtual Status Infer(std::string_view text, InferenceState* state,
                        InferenceOutput* out) const = 0;
 
+  // Adds the word unigrams and bigrams of the text last given to Infer with `state` to *terms as
+  // one record sampled by `sampler` (monitoring's top_terms, lote/monitoring/terms.h), with
+  // `record_id` as a possible example. Same thread as that Infer. Engines without a classifier
+  // add nothing.
+  virtual void CountTerms(InferenceState* /*state*/, std::string_view /*record_id*/,
+                          monitoring::TermSampler* /*sampler*/,
+                          monitoring::TermCounts* /*terms*/) const {}
+
   // What "normal" looks like for this model (its file's reference profile), or null when the
   // model has none: each run's monitoring report compares the batch with it.
   virtual const monitoring::Profile* reference_profile() const { return nullptr; }
