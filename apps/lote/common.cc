@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "lote/base/clock.h"
 #include "lote/base/digest.h"
@@ -56,6 +57,28 @@ void FlushWarnings() {
     std::fprintf(stderr, "lote: warning: %d more warning(s) not shown\n", g_suppressed);
     g_suppressed = 0;
   }
+}
+
+std::string MeasuredAccuracyLine(std::string_view feedback_json) {
+  const auto f = nlohmann::json::parse(feedback_json, nullptr, false);
+  if (!f.is_object() || !f.contains("measured_accuracy") || !f["measured_accuracy"].is_object()) {
+    return "";
+  }
+  auto number = [](const nlohmann::json& o, const char* key) {
+    auto it = o.find(key);
+    return it != o.end() && it->is_number() ? it->get<double>() : 0.0;
+  };
+  const auto& m = f["measured_accuracy"];
+  char line[256];
+  std::snprintf(line, sizeof(line), "measured accuracy %.3f [%.3f, %.3f] on %.0f labelled records",
+                number(m, "value"), number(m, "low"), number(m, "high"), number(m, "records"));
+  std::string out = line;
+  auto e = f.find("estimated_accuracy");
+  if (e != f.end() && e->is_object() && e->contains("value") && (*e)["value"].is_number()) {
+    std::snprintf(line, sizeof(line), " (estimate for them %.3f)", number(*e, "value"));
+    out += line;
+  }
+  return out;
 }
 
 std::string EnvOr(const char* name, const std::string& fallback) {

@@ -93,6 +93,11 @@ class Output {
 using ::lote::AppendJsonNumber;
 using ::lote::AppendJsonString;
 
+// "measured accuracy 0.871 [0.840, 0.900] on 312 labelled records (estimate for them 0.880)"
+// from a run's feedback.json (lote/pipeline/feedback.h); "" if it is not one. `lote monitor` and
+// `lote feedback` print it.
+std::string MeasuredAccuracyLine(std::string_view feedback_json);
+
 // Environment lookups (only the CLI reads the environment).
 std::string EnvOr(const char* name, const std::string& fallback);
 

@@ -1,5 +1,6 @@
 // `lote monitor --output URI [--run RUN_ID | --last N] [--json]`: prints the monitoring reports
-// of a pipeline output's runs (OUTPUT/_runs/RUN_ID/monitoring.json, docs/monitoring.md).
+// of a pipeline output's runs (OUTPUT/_runs/RUN_ID/monitoring.json, docs/monitoring.md), with
+// the measured accuracy late labels gave (OUTPUT/_runs/RUN_ID/feedback.json) when there is one.
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,10 @@ void PrintReport(const Json& r) {
         "error %.3f)\n",
         Number(*e, "value"), Number(*e, "low"), Number(*e, "high"), Number(*e, "mean_score"),
         Number(*e, "calibration_offset"), Number(*e, "calibration_error"));
+  }
+  if (auto f = r.find("feedback"); f != r.end() && f->is_object()) {
+    const std::string line = MeasuredAccuracyLine(f->dump());
+    if (!line.empty()) std::printf("  %s\n", line.c_str());
   }
   if (auto s = r.find("signals"); s != r.end() && s->is_array() && !s->empty()) {
     std::printf("  %-24s %-19s %10s %10s %10s  %s\n", "signal", "test", "statistic", "threshold",
@@ -122,6 +127,16 @@ Status RunMonitor(const MonitorFlags& f) {
     LOTE_ASSIGN_OR_RETURN(std::string text, out->Read(uri));
     Json r = Json::parse(text, nullptr, false);
     if (!r.is_object()) return DataLossError(uri + ": not a monitoring report (JSON object)");
+    // Late labels (`lote feedback`) leave the run's measured accuracy beside its report.
+    const std::string feedback_uri = uri.substr(0, uri.rfind('/')) + "/feedback.json";
+    auto feedback = out->Read(feedback_uri);
+    if (feedback.ok()) {
+      Json fb = Json::parse(*feedback, nullptr, false);
+      if (!fb.is_object()) return DataLossError(feedback_uri + ": not a feedback report");
+      r["feedback"] = std::move(fb);
+    } else if (feedback.status().code() != StatusCode::kNotFound) {
+      return feedback.status();
+    }
     reports.push_back(std::move(r));
   }
   std::stable_sort(reports.begin(), reports.end(), [](const Json& a, const Json& b) {

@@ -474,4 +474,15 @@ std::string MonitoringReportJson(const MonitoringReport& r) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+std::pair<double, double> WilsonInterval(uint64_t successes, uint64_t n, double z) {
+  if (n == 0) return {0.0, 1.0};
+  const double nn = static_cast<double>(n);
+  const double p = static_cast<double>(std::min(successes, n)) / nn;
+  const double z2 = z * z;
+  const double denominator = 1 + z2 / nn;
+  const double center = (p + z2 / (2 * nn)) / denominator;
+  const double half = z * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / denominator;
+  return {std::max(0.0, center - half), std::min(1.0, center + half)};
+}
+
 }  // namespace lote::monitoring

@@ -96,6 +96,38 @@ std::string StringOr(const json& j, const char* key) {
   return it == j.end() || !it->is_string() ? std::string() : it->get<std::string>();
 }
 
+json FeedbackBatchJson(const FeedbackBatch& b) {
+  return json{{"feedback_id", b.feedback_id},
+              {"received_at", b.received_at},
+              {"file", b.file_uri},
+              {"rows", b.rows},
+              {"sha256", b.sha256}};
+}
+
+FeedbackBatch FeedbackBatchFrom(const json& j) {
+  FeedbackBatch b;
+  b.feedback_id = j.at("feedback_id").get<std::string>();
+  b.received_at = j.at("received_at").get<std::string>();
+  b.file_uri = j.at("file").get<std::string>();
+  b.rows = j.at("rows").get<uint64_t>();
+  b.sha256 = j.at("sha256").get<std::string>();
+  return b;
+}
+
+// A row of a feedback batch's file (see FeedbackRowJson in feedback.cc).
+FeedbackRow FeedbackRowFrom(const json& j) {
+  FeedbackRow r;
+  r.record_id = j.at("record_id").get<std::string>();
+  r.label = j.at("label").get<std::string>();
+  r.run_id = StringOr(j, "run_id");
+  r.model_version = StringOr(j, "model_version");
+  r.predicted_label = StringOr(j, "predicted_label");
+  r.has_prediction = j.contains("predicted_label") && j["predicted_label"].is_string();
+  if (auto it = j.find("score"); it != j.end() && it->is_number()) r.score = it->get<double>();
+  r.label_known = j.value("label_known", false);
+  return r;
+}
+
 // Reads the entries of one log and replays them into a cache.
 class LogReplayer {
  public:
@@ -126,6 +158,7 @@ class LogReplayer {
         return InTransaction(
             seq, [&] { return cache_->RecordMonitoring(e.at("report").get<std::string>()); });
       }
+      if (type == "feedback") return ReplayFeedback(seq, e.at("feedback"));
     } catch (const json::exception& ex) {
       return DataLossError("ledger entry " + EntryUri(o_.output_uri, seq) + ": " + ex.what());
     }
@@ -216,6 +249,37 @@ class LogReplayer {
     // With every part at its final name the attempt is done; else a run finishes moving them.
     if (all_final) LOTE_RETURN_IF_ERROR(cache_->MarkDone(attempt_id, committed_us));
     return Status::Ok();
+  }
+
+  // A feedback batch: its rows with their matches, as the writer recorded them, from the batch's
+  // file (matching again here could differ: the cache may hold commits whose files are not yet
+  // renamed, which the writer's matching saw as committed too, but also later state).
+  Status ReplayFeedback(int64_t seq, const json& f) {
+    const FeedbackBatch batch = FeedbackBatchFrom(f);
+    LOTE_ASSIGN_OR_RETURN(auto raw, o_.store->OpenRead(batch.file_uri));
+    auto source = io::MakeZstdSource(std::move(raw));
+    io::LineReader lines(source.get());
+    std::string line;
+    uint64_t rows = 0;
+    LOTE_RETURN_IF_ERROR(cache_->DiscardStagedFeedback());
+    while (true) {
+      LOTE_ASSIGN_OR_RETURN(bool more, lines.Next(&line));
+      if (!more) break;
+      if (line.empty()) continue;
+      const json row = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!row.is_object() || !row.contains("record_id") || !row["record_id"].is_string() ||
+          !row.contains("label") || !row["label"].is_string()) {
+        return DataLossError(batch.file_uri + ":" + std::to_string(lines.line_number()) +
+                             ": not a feedback row");
+      }
+      ++rows;
+      LOTE_RETURN_IF_ERROR(cache_->StageMatchedFeedback(FeedbackRowFrom(row)));
+    }
+    if (rows != batch.rows) {
+      return DataLossError(batch.file_uri + " holds " + std::to_string(rows) +
+                           " rows; its ledger entry says " + std::to_string(batch.rows));
+    }
+    return InTransaction(seq, [&] { return cache_->RecordFeedback(batch).status(); });
   }
 
   // Adds the rows of one part to the open attempt (catalog rows and dedup state, as the writer
@@ -456,6 +520,29 @@ class ObjectStoreLedger : public Ledger {
   }
   Result<std::vector<std::string>> RecentMonitoring(const std::string& run_id, int n) override {
     return cache_->RecentMonitoring(run_id, n);
+  }
+
+  Status StageFeedback(std::string_view record_id, std::string_view label) override {
+    return cache_->StageFeedback(record_id, label);
+  }
+  Status MatchStagedFeedback(const std::function<Status(const FeedbackRow&)>& row) override {
+    return cache_->MatchStagedFeedback(row);
+  }
+  // The entry names the batch's file, which holds its rows and their matches: a cache rebuilt
+  // elsewhere replays them from it.
+  Result<std::vector<std::string>> RecordFeedback(const FeedbackBatch& batch) override {
+    json entry = Entry("feedback");
+    entry["feedback"] = FeedbackBatchJson(batch);
+    std::vector<std::string> runs;
+    LOTE_RETURN_IF_ERROR(AppendThen(entry, [&]() -> Status {
+      LOTE_ASSIGN_OR_RETURN(runs, cache_->RecordFeedback(batch));
+      return Status::Ok();
+    }));
+    return runs;
+  }
+  Status DiscardStagedFeedback() override { return cache_->DiscardStagedFeedback(); }
+  Result<std::vector<FeedbackAccuracy>> RunFeedbackAccuracy(const std::string& run_id) override {
+    return cache_->RunFeedbackAccuracy(run_id);
   }
 
  private:

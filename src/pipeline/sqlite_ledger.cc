@@ -3,6 +3,7 @@
 #include "pipeline/sqlite_ledger.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +13,7 @@
 
 #include "lote/base/digest.h"
 #include "lote/base/version.h"
+#include "lote/monitoring/drift.h"
 #include "lote/pipeline/ledger.h"
 #include "lote/storage/storage.h"
 
@@ -28,6 +30,9 @@ constexpr int kSchemaVersion = 4;
 // attempt's rows are one key range (deleted as one, found without a second index), and rows are
 // appended in key order, which is SQLite's cheapest insert.
 constexpr int kRowKeyBits = 32;
+
+// Standard errors of the measured accuracy's Wilson interval (95 %).
+constexpr double kFeedbackZ = 1.96;
 
 // The catalog stores each result row once, compactly: what is the same for every row of an
 // attempt (source, run, model and preprocessing versions, dt) lives in `attempts` and `objects`
@@ -276,6 +281,31 @@ Status SqliteLedger::Prepare() {
       "CREATE TABLE IF NOT EXISTS alarms(run_id TEXT NOT NULL, name TEXT NOT NULL, signal TEXT, "
       "condition TEXT, consecutive_runs INTEGER, runs_met INTEGER, firing INTEGER NOT NULL, "
       "PRIMARY KEY(run_id, name)) WITHOUT ROWID"));
+  // Feedback (late labels; added in the same schema version): the batches, the latest label of
+  // each record with the version it was matched to, and the measured accuracy per run (whole run:
+  // predicted_label NULL; then one row per predicted label). The stage is a temporary table:
+  // private to this connection, on disk, gone when it closes.
+  LOTE_RETURN_IF_ERROR(db_->Exec(
+      "CREATE TABLE IF NOT EXISTS feedback_batches(feedback_id TEXT PRIMARY KEY, received_at "
+      "TEXT NOT NULL, file TEXT NOT NULL, rows INTEGER NOT NULL, sha256 TEXT);"
+      "CREATE TABLE IF NOT EXISTS feedback(record_id TEXT PRIMARY KEY, label TEXT NOT NULL, "
+      "feedback_id TEXT NOT NULL, received_at TEXT NOT NULL, run_id TEXT, model_version TEXT, "
+      "predicted_label TEXT, score REAL, correct INTEGER, label_known INTEGER) WITHOUT ROWID;"
+      "CREATE INDEX IF NOT EXISTS feedback_run ON feedback(run_id);"
+      "CREATE TABLE IF NOT EXISTS feedback_accuracy(run_id TEXT NOT NULL, model_version TEXT, "
+      "predicted_label TEXT, labelled INTEGER NOT NULL, correct INTEGER NOT NULL, accuracy REAL, "
+      "accuracy_low REAL, accuracy_high REAL, mean_score REAL, estimated_accuracy REAL, "
+      "run_estimated_accuracy REAL, run_accuracy_low REAL, run_accuracy_high REAL, "
+      "unknown_labels INTEGER, updated_at TEXT);"
+      "CREATE INDEX IF NOT EXISTS feedback_accuracy_run ON feedback_accuracy(run_id);"
+      "CREATE TEMP TABLE IF NOT EXISTS feedback_stage(record_id TEXT PRIMARY KEY, label TEXT NOT "
+      "NULL, run_id TEXT, model_version TEXT, has_prediction INTEGER NOT NULL DEFAULT 0, "
+      "predicted_label TEXT, score REAL, label_known INTEGER NOT NULL DEFAULT 0, matched INTEGER "
+      "NOT NULL DEFAULT 0) WITHOUT ROWID;"
+      "CREATE TEMP TABLE IF NOT EXISTS feedback_known(model_version TEXT NOT NULL, label TEXT "
+      "NOT NULL, PRIMARY KEY(model_version, label)) WITHOUT ROWID"));
+  LOTE_ASSIGN_OR_RETURN(stage_put_, db_->Prepare("INSERT OR REPLACE INTO temp.feedback_stage "
+                                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   LOTE_ASSIGN_OR_RETURN(seen_get_,
                         db_->Prepare("SELECT source_id, attempt_id FROM seen_records WHERE "
                                      "record_id = ?"));
@@ -403,6 +433,7 @@ Result<int64_t> SqliteLedger::SourceId(const std::string& uri) {
 }
 
 Result<int64_t> SqliteLedger::BeginAttempt(int64_t object_id, const AttemptInfo& info) {
+  LOTE_RETURN_IF_ERROR(EndStageTransaction());
   LOTE_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
   result_seq_ = 0;
   LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO attempts(object_id, run_id, state, "
@@ -920,6 +951,317 @@ Result<std::vector<std::string>> SqliteLedger::RecentMonitoring(const std::strin
     LOTE_ASSIGN_OR_RETURN(bool row, sel.Step());
     if (!row) break;
     out.push_back(sel.Text(0));
+  }
+  return out;
+}
+
+// --- feedback ---
+
+Status SqliteLedger::EndStageTransaction() {
+  if (!stage_tx_open_) return Status::Ok();
+  stage_tx_open_ = false;
+  stage_tx_rows_ = 0;
+  return db_->Exec("COMMIT");
+}
+
+Status SqliteLedger::StageRow(const FeedbackRow& row, bool matched) {
+  if (!stage_tx_open_) {
+    // Deferred: only the temporary database is written, so no lock on the catalog is taken.
+    LOTE_RETURN_IF_ERROR(db_->Exec("BEGIN"));
+    stage_tx_open_ = true;
+  }
+  stage_put_.Bind(1, row.record_id).Bind(2, row.label);
+  if (row.run_id.empty()) {
+    stage_put_.BindNull(3).BindNull(4);
+  } else {
+    stage_put_.Bind(3, row.run_id).Bind(4, row.model_version);
+  }
+  stage_put_.Bind(5, row.has_prediction ? 1 : 0);
+  if (row.has_prediction) {
+    stage_put_.Bind(6, row.predicted_label).Bind(7, row.score);
+  } else {
+    stage_put_.BindNull(6).BindNull(7);
+  }
+  stage_put_.Bind(8, row.label_known ? 1 : 0).Bind(9, matched ? 1 : 0);
+  LOTE_RETURN_IF_ERROR(stage_put_.Run());
+  if (++stage_tx_rows_ >= kStageBatch) return EndStageTransaction();
+  return Status::Ok();
+}
+
+Status SqliteLedger::StageFeedback(std::string_view record_id, std::string_view label) {
+  FeedbackRow row;
+  row.record_id = std::string(record_id);
+  row.label = std::string(label);
+  return StageRow(row, /*matched=*/false);
+}
+
+Status SqliteLedger::StageMatchedFeedback(const FeedbackRow& row) {
+  return StageRow(row, /*matched=*/true);
+}
+
+Status SqliteLedger::DiscardStagedFeedback() {
+  LOTE_RETURN_IF_ERROR(EndStageTransaction());
+  return db_->Exec("DELETE FROM temp.feedback_stage");
+}
+
+Status SqliteLedger::MatchStagedFeedback(const std::function<Status(const FeedbackRow&)>& row) {
+  LOTE_RETURN_IF_ERROR(EndStageTransaction());
+  // One read transaction: the versions matched are one snapshot of the catalog.
+  LOTE_RETURN_IF_ERROR(db_->Exec("BEGIN"));
+  Status matched = [&]() -> Status {
+    // The labels each model version predicted in committed attempts: a label outside them is
+    // one the model does not know (or never chose here).
+    LOTE_RETURN_IF_ERROR(db_->Exec(
+        "DELETE FROM temp.feedback_known; INSERT OR IGNORE INTO temp.feedback_known SELECT "
+        "a.model_version, l.label FROM attempt_labels l JOIN attempts a USING(attempt_id) "
+        "WHERE a.state IN ('committing', 'done') AND a.model_version IS NOT NULL"));
+    // The attempts holding the staged records' latest versions (the dedup state names the
+    // attempt of each record's latest version; a committed attempt whose files are still being
+    // renamed counts: its commit is durable).
+    LOTE_ASSIGN_OR_RETURN(
+        auto attempts,
+        db_->Prepare("SELECT DISTINCT s.attempt_id, a.run_id, a.model_version FROM "
+                     "temp.feedback_stage f JOIN seen_records s ON s.record_id = f.record_id "
+                     "JOIN attempts a ON a.attempt_id = s.attempt_id WHERE f.matched = 0 AND "
+                     "a.state IN ('committing', 'done') ORDER BY s.attempt_id"));
+    struct Holder {
+      int64_t attempt_id;
+      std::string run_id, model_version;
+    };
+    std::vector<Holder> holders;
+    while (true) {
+      LOTE_ASSIGN_OR_RETURN(bool more, attempts.Step());
+      if (!more) break;
+      holders.push_back({attempts.Int(0), attempts.Text(1), attempts.Text(2)});
+    }
+    // Each attempt's rows are scanned once, in key order, probing the stage: result rows have no
+    // index by record id (see kSchema), and this costs one pass over those attempts whatever
+    // the number of labels. The last row of a record in an attempt is its version there.
+    LOTE_ASSIGN_OR_RETURN(
+        auto rows, db_->Prepare("SELECT r.record_id, r.label, r.score FROM result_rows r CROSS "
+                                "JOIN temp.feedback_stage f ON f.record_id = r.record_id JOIN "
+                                "seen_records s ON s.record_id = r.record_id AND s.attempt_id = "
+                                "?3 WHERE r.row_key BETWEEN ?1 AND ?2 AND f.matched = 0 ORDER "
+                                "BY r.row_key"));
+    LOTE_ASSIGN_OR_RETURN(
+        auto update,
+        db_->Prepare("UPDATE temp.feedback_stage SET run_id = ?2, model_version = ?3, "
+                     "has_prediction = ?4, predicted_label = ?5, score = ?6, label_known = "
+                     "EXISTS (SELECT 1 FROM temp.feedback_known k WHERE k.model_version = ?3 AND "
+                     "k.label = feedback_stage.label) WHERE record_id = ?1"));
+    for (const Holder& h : holders) {
+      rows.Bind(1, h.attempt_id << kRowKeyBits)
+          .Bind(2, ((h.attempt_id + 1) << kRowKeyBits) - 1)
+          .Bind(3, h.attempt_id);
+      while (true) {
+        LOTE_ASSIGN_OR_RETURN(bool more, rows.Step());
+        if (!more) break;
+        update.Bind(1, rows.Text(0)).Bind(2, h.run_id).Bind(3, h.model_version);
+        if (rows.IsNull(1)) {
+          update.Bind(4, 0).BindNull(5).BindNull(6);
+        } else {
+          update.Bind(4, 1).Bind(5, rows.Text(1)).Bind(6, rows.Double(2));
+        }
+        LOTE_RETURN_IF_ERROR(update.Run());
+      }
+    }
+    return Status::Ok();
+  }();
+  if (!matched.ok()) {
+    (void)db_->Exec("ROLLBACK");
+    return matched;
+  }
+  LOTE_RETURN_IF_ERROR(db_->Exec("COMMIT"));
+  LOTE_ASSIGN_OR_RETURN(auto staged, db_->Prepare("SELECT record_id, label, run_id, model_version, "
+                                                  "has_prediction, predicted_label, score, "
+                                                  "label_known FROM temp.feedback_stage ORDER BY "
+                                                  "record_id"));
+  FeedbackRow r;
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool more, staged.Step());
+    if (!more) break;
+    r.record_id = staged.Text(0);
+    r.label = staged.Text(1);
+    r.run_id = staged.Text(2);
+    r.model_version = staged.Text(3);
+    r.has_prediction = staged.Int(4) != 0;
+    r.predicted_label = staged.Text(5);
+    r.score = staged.Double(6);
+    r.label_known = staged.Int(7) != 0;
+    Status s = row(r);
+    if (!s.ok()) {
+      staged.Reset();
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> SqliteLedger::RecordFeedback(const FeedbackBatch& batch) {
+  LOTE_RETURN_IF_ERROR(EndStageTransaction());
+  std::vector<std::string> runs;
+  // A savepoint: atomic on its own, and nested inside a log entry's transaction.
+  LOTE_RETURN_IF_ERROR(db_->Exec("SAVEPOINT feedback"));
+  Status s = [&]() -> Status {
+    // The runs whose measured accuracy changes: those the records' earlier labels counted for,
+    // and those they count for now.
+    LOTE_ASSIGN_OR_RETURN(
+        auto affected,
+        db_->Prepare("SELECT run_id FROM feedback WHERE record_id IN (SELECT record_id FROM "
+                     "temp.feedback_stage) AND run_id IS NOT NULL UNION SELECT run_id FROM "
+                     "temp.feedback_stage WHERE run_id IS NOT NULL ORDER BY 1"));
+    while (true) {
+      LOTE_ASSIGN_OR_RETURN(bool more, affected.Step());
+      if (!more) break;
+      runs.push_back(affected.Text(0));
+    }
+    LOTE_ASSIGN_OR_RETURN(auto add, db_->Prepare("INSERT OR REPLACE INTO feedback_batches VALUES "
+                                                 "(?, ?, ?, ?, ?)"));
+    add.Bind(1, batch.feedback_id).Bind(2, batch.received_at).Bind(3, batch.file_uri);
+    add.Bind(4, batch.rows).Bind(5, batch.sha256);
+    LOTE_RETURN_IF_ERROR(add.Run());
+    LOTE_ASSIGN_OR_RETURN(
+        auto put,
+        db_->Prepare("INSERT OR REPLACE INTO feedback SELECT record_id, label, ?1, ?2, run_id, "
+                     "model_version, CASE WHEN has_prediction THEN predicted_label END, CASE "
+                     "WHEN has_prediction THEN score END, CASE WHEN has_prediction THEN "
+                     "predicted_label = label END, label_known FROM temp.feedback_stage"));
+    put.Bind(1, batch.feedback_id).Bind(2, batch.received_at);
+    LOTE_RETURN_IF_ERROR(put.Run());
+    LOTE_RETURN_IF_ERROR(db_->Exec("DELETE FROM temp.feedback_stage"));
+    for (const std::string& run_id : runs) {
+      LOTE_RETURN_IF_ERROR(RecomputeFeedbackAccuracy(run_id));
+    }
+    return Status::Ok();
+  }();
+  if (!s.ok()) {
+    (void)db_->Exec("ROLLBACK TO feedback");
+    (void)db_->Exec("RELEASE feedback");
+    return s;
+  }
+  LOTE_RETURN_IF_ERROR(db_->Exec("RELEASE feedback"));
+  return runs;
+}
+
+Status SqliteLedger::RecomputeFeedbackAccuracy(const std::string& run_id) {
+  LOTE_ASSIGN_OR_RETURN(auto del, db_->Prepare("DELETE FROM feedback_accuracy WHERE run_id = ?"));
+  del.Bind(1, run_id);
+  LOTE_RETURN_IF_ERROR(del.Run());
+  // The run's own estimates (overall and per predicted label) and calibration offset.
+  std::optional<double> offset;
+  std::map<std::string, std::array<double, 3>, std::less<>> estimates;  // "" = the whole run
+  LOTE_ASSIGN_OR_RETURN(auto report,
+                        db_->Prepare("SELECT report FROM monitoring WHERE run_id = ?"));
+  report.Bind(1, run_id);
+  LOTE_ASSIGN_OR_RETURN(bool has_report, report.Step());
+  if (has_report) {
+    const nlohmann::json r = nlohmann::json::parse(report.Text(0), nullptr, false);
+    report.Reset();
+    auto number = [](const nlohmann::json& o, const char* key) -> std::optional<double> {
+      auto it = o.find(key);
+      if (it == o.end() || !it->is_number()) return std::nullopt;
+      return it->get<double>();
+    };
+    auto keep = [&](const std::string& label, const nlohmann::json& e) {
+      auto v = number(e, "value"), lo = number(e, "low"), hi = number(e, "high");
+      if (v && lo && hi) estimates[label] = {*v, *lo, *hi};
+    };
+    if (r.is_object()) {
+      if (auto e = r.find("estimated_accuracy"); e != r.end() && e->is_object()) {
+        keep("", *e);
+        offset = number(*e, "calibration_offset");
+      }
+      if (auto by = r.find("estimated_accuracy_by_label"); by != r.end() && by->is_array()) {
+        for (const auto& l : *by) {
+          if (l.is_object() && l.contains("label") && l["label"].is_string()) {
+            keep(l["label"].get<std::string>(), l);
+          }
+        }
+      }
+    }
+  }
+  // Whole run first (predicted_label NULL), then per predicted label.
+  LOTE_ASSIGN_OR_RETURN(
+      auto sums,
+      db_->Prepare("SELECT NULL, max(model_version), count(*), sum(correct), sum(score), "
+                   "sum(label_known = 0), max(received_at) FROM feedback WHERE run_id = ?1 AND "
+                   "correct IS NOT NULL HAVING count(*) > 0 UNION ALL SELECT * FROM (SELECT "
+                   "predicted_label, max(model_version), count(*), sum(correct), sum(score), "
+                   "sum(label_known = 0), max(received_at) FROM feedback WHERE run_id = ?1 AND "
+                   "correct IS NOT NULL GROUP BY predicted_label ORDER BY 3 DESC, 1)"));
+  LOTE_ASSIGN_OR_RETURN(auto put, db_->Prepare("INSERT INTO feedback_accuracy VALUES (?, ?, ?, ?, "
+                                               "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  sums.Bind(1, run_id);
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool more, sums.Step());
+    if (!more) break;
+    const bool whole = sums.IsNull(0);
+    const std::string label = whole ? "" : sums.Text(0);
+    const auto n = static_cast<uint64_t>(sums.Int(2));
+    const auto correct = static_cast<uint64_t>(sums.Int(3));
+    const double mean_score = sums.Double(4) / static_cast<double>(n);
+    const auto [low, high] = monitoring::WilsonInterval(correct, n, kFeedbackZ);
+    put.Bind(1, run_id).Bind(2, sums.Text(1));
+    if (whole) {
+      put.BindNull(3);
+    } else {
+      put.Bind(3, label);
+    }
+    put.Bind(4, n).Bind(5, correct).Bind(6, static_cast<double>(correct) / static_cast<double>(n));
+    put.Bind(7, low).Bind(8, high).Bind(9, mean_score);
+    if (offset) {
+      put.Bind(10, std::clamp(mean_score - *offset, 0.0, 1.0));
+    } else {
+      put.BindNull(10);
+    }
+    if (auto e = estimates.find(label); e != estimates.end()) {
+      put.Bind(11, e->second[0]).Bind(12, e->second[1]).Bind(13, e->second[2]);
+    } else {
+      put.BindNull(11).BindNull(12).BindNull(13);
+    }
+    put.Bind(14, sums.Int(5)).Bind(15, sums.Text(6));
+    Status s = put.Run();
+    if (!s.ok()) {
+      sums.Reset();
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<FeedbackAccuracy>> SqliteLedger::RunFeedbackAccuracy(const std::string& run_id) {
+  LOTE_ASSIGN_OR_RETURN(
+      auto sel, db_->Prepare("SELECT run_id, model_version, predicted_label, labelled, correct, "
+                             "unknown_labels, accuracy, accuracy_low, accuracy_high, mean_score, "
+                             "estimated_accuracy, run_estimated_accuracy, run_accuracy_low, "
+                             "run_accuracy_high, updated_at FROM feedback_accuracy WHERE run_id = "
+                             "? ORDER BY predicted_label IS NOT NULL, labelled DESC, "
+                             "predicted_label"));
+  sel.Bind(1, run_id);
+  std::vector<FeedbackAccuracy> out;
+  auto optional = [&](int col) {
+    return sel.IsNull(col) ? std::optional<double>() : std::optional<double>(sel.Double(col));
+  };
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool more, sel.Step());
+    if (!more) break;
+    FeedbackAccuracy a;
+    a.run_id = sel.Text(0);
+    a.model_version = sel.Text(1);
+    a.predicted_label = sel.Text(2);
+    a.labelled = static_cast<uint64_t>(sel.Int(3));
+    a.correct = static_cast<uint64_t>(sel.Int(4));
+    a.unknown_labels = static_cast<uint64_t>(sel.Int(5));
+    a.accuracy = sel.Double(6);
+    a.low = sel.Double(7);
+    a.high = sel.Double(8);
+    a.mean_score = sel.Double(9);
+    a.estimated_accuracy = optional(10);
+    a.run_estimate = optional(11);
+    a.run_estimate_low = optional(12);
+    a.run_estimate_high = optional(13);
+    a.updated_at = sel.Text(14);
+    out.push_back(std::move(a));
   }
   return out;
 }

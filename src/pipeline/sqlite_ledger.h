@@ -56,6 +56,11 @@ class SqliteLedger : public Ledger {
       const std::string& run_id, int n) override;
   Status RecordMonitoring(const std::string& report_json) override;
   Result<std::vector<std::string>> RecentMonitoring(const std::string& run_id, int n) override;
+  Status StageFeedback(std::string_view record_id, std::string_view label) override;
+  Status MatchStagedFeedback(const std::function<Status(const FeedbackRow&)>& row) override;
+  Result<std::vector<std::string>> RecordFeedback(const FeedbackBatch& batch) override;
+  Status DiscardStagedFeedback() override;
+  Result<std::vector<FeedbackAccuracy>> RunFeedbackAccuracy(const std::string& run_id) override;
 
   // --- as the local cache of a ledger kept elsewhere (object_store_ledger.cc) ---
   // Called by CommitAttempt inside the attempt's transaction, once the final part names are
@@ -70,7 +75,10 @@ class SqliteLedger : public Ledger {
   // transaction, as part of it).
   Result<std::string> Meta(std::string_view key);
   Status SetMeta(std::string_view key, std::string_view value);
-  Status Begin() { return db_->Exec("BEGIN IMMEDIATE"); }
+  Status Begin() {
+    LOTE_RETURN_IF_ERROR(EndStageTransaction());
+    return db_->Exec("BEGIN IMMEDIATE");
+  }
   Status Commit() { return db_->Exec("COMMIT"); }
   void Rollback() { (void)db_->Exec("ROLLBACK"); }
   // Commits the open attempt (BeginAttempt) as CommitAttempt does, but with the final names
@@ -82,6 +90,9 @@ class SqliteLedger : public Ledger {
   Result<bool> HasRuns();
   // Inserts a run unless one with its id exists (replaying a log), in the open transaction.
   Status InsertRunIfAbsent(const LedgerRun& run);
+  // Stages a feedback row with its match as recorded (replaying a log): RecordFeedback then
+  // records it without matching again.
+  Status StageMatchedFeedback(const FeedbackRow& row);
 
  private:
   // What Open checks before using a catalog.
@@ -104,6 +115,16 @@ class SqliteLedger : public Ledger {
                     std::vector<StagedPart>* parts, bool replayed);
   // INSERT (verb "INSERT") or INSERT OR IGNORE a run in state 'running'.
   Status InsertRun(const LedgerRun& run, std::string_view verb);
+  // Feedback staging: rows go to a temporary table in transactions of kStageBatch rows (one
+  // transaction per row would write a journal per row); the open one is committed before any
+  // other transaction begins.
+  Status StageRow(const FeedbackRow& row, bool matched);
+  Status EndStageTransaction();
+  Status RecomputeFeedbackAccuracy(const std::string& run_id);
+  static constexpr uint64_t kStageBatch = 10000;
+  bool stage_tx_open_ = false;
+  uint64_t stage_tx_rows_ = 0;
+  SqliteStmt stage_put_;
   CommitHook commit_hook_;
 
   // A results row waiting for the next multi-row INSERT.

@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lote/monitoring/profile.h"
@@ -110,6 +111,12 @@ MonitoringReport CompareProfiles(const Profile* reference, const Profile& batch,
 // "log_odds_ratio", "z", "examples"}], "notes"}. Callers add the run's fields (run_id,
 // model_version) around it.
 std::string MonitoringReportJson(const MonitoringReport& report);
+
+// Wilson score interval for `successes` out of `n` Bernoulli trials at `z` standard errors
+// (1.96: 95 %): {low, high}, within [0, 1]; {0, 1} when n is 0. Measured accuracy on late labels
+// uses it: unlike the normal approximation it stays inside [0, 1] and keeps its coverage for
+// small n and proportions near 0 or 1.
+std::pair<double, double> WilsonInterval(uint64_t successes, uint64_t n, double z);
 
 // The upper regularized incomplete gamma function Q(a, x) = Gamma(a, x) / Gamma(a), a > 0, x >= 0
 // (exposed for tests).

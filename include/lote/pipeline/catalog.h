@@ -16,6 +16,16 @@
 //   drift_signals  run_id, name, kind, test, statistic, threshold, warn_threshold, p_value, band
 //   alarms      run_id, name, signal, condition, consecutive_runs, runs_met, firing
 //               (docs/monitoring.md)
+//   feedback    one row per labelled record (`lote feedback`): record_id, label, feedback_id,
+//               received_at, and the version it was matched to when the label arrived: run_id,
+//               model_version, predicted_label, score, correct (1/0; NULL unmatched or without a
+//               prediction), label_known
+//   feedback_batches  feedback_id, received_at, file, rows, sha256
+//   feedback_accuracy  per run (predicted_label NULL) and per run and predicted label: labelled,
+//               correct, accuracy, accuracy_low, accuracy_high (Wilson 95 %), mean_score,
+//               estimated_accuracy (for the same records), run_estimated_accuracy,
+//               run_accuracy_low, run_accuracy_high, unknown_labels, updated_at
+//               (lote/pipeline/feedback.h, docs/monitoring.md)
 // Thread-safety: free functions, thread-safe; queries open their own read-only connection and
 // see a consistent snapshot even while a run writes (WAL). A query can only read, whatever its
 // SQL says (see QueryCatalog).

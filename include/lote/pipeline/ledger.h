@@ -15,6 +15,8 @@
 //   dedup state record ids (and, with dedup by content, keyed fingerprints of clean texts) seen
 //               by earlier attempts, and which attempt holds each record's latest version
 //   catalog rows  the published rows, for `lote query` (see catalog.h)
+//   feedback    labels that arrived after the predictions (`lote feedback`), each with the
+//               published version it was matched to, and the measured accuracy per run
 //
 // Commit protocol, per object: BeginAttempt opens the object's write transaction; dedup state and
 // catalog rows go into it as records are written; CommitAttempt records the parts with their
@@ -119,6 +121,50 @@ struct AttemptSummary {
   AttemptCounts counts;
 };
 
+// One labelled record of a feedback batch (`lote feedback`) and the published version its label
+// was matched to: the record's latest version when the label arrived.
+struct FeedbackRow {
+  std::string record_id, label;
+  // run_id empty: no published results row has this record id (unmatched).
+  std::string run_id, model_version;
+  bool has_prediction = false;  // the results row has a label (not an entities-only model)
+  std::string predicted_label;
+  double score = 0;  // the calibrated probability of predicted_label
+  // The model version has predicted `label` in some committed run of this output; a label it
+  // never predicted here (unknown to it, or a typo) still counts, as wrong.
+  bool label_known = false;
+};
+
+// A feedback batch: one labels file, as recorded.
+struct FeedbackBatch {
+  std::string feedback_id;  // "20261207T101500Z-1a2b3c"
+  std::string received_at;  // ISO 8601 UTC
+  // OUTPUT/_feedback/FEEDBACK_ID.jsonl.zst: the batch's rows with their matches (FeedbackRow as
+  // JSON lines), from which an object-store ledger's cache replays the batch.
+  std::string file_uri;
+  uint64_t rows = 0;
+  std::string sha256;  // of file_uri's bytes
+};
+
+// Measured accuracy of one run's predictions on its labelled records: all of them
+// (predicted_label empty) or those with one predicted label. Records matched without a
+// prediction are left out.
+struct FeedbackAccuracy {
+  std::string run_id, model_version;
+  std::string predicted_label;  // "" = every labelled record of the run
+  uint64_t labelled = 0, correct = 0;
+  uint64_t unknown_labels = 0;  // of `labelled`: records whose label the model never predicted
+  double accuracy = 0, low = 0, high = 0;  // correct / labelled, Wilson 95 % interval
+  double mean_score = 0;                   // the records' mean calibrated score
+  // The run's label-free estimate for the same records: mean_score less the run's calibration
+  // offset (clamped to [0, 1]); absent when the run has no monitoring report.
+  std::optional<double> estimated_accuracy;
+  // The run's own estimate for the whole batch (or this predicted label), from its monitoring
+  // report: value, low, high.
+  std::optional<double> run_estimate, run_estimate_low, run_estimate_high;
+  std::string updated_at;  // received_at of the newest label counted
+};
+
 class Ledger {
  public:
   virtual ~Ledger() = default;
@@ -192,6 +238,27 @@ class Ledger {
   // The monitoring reports of the latest `n` runs other than `run_id` that had records, newest
   // first (by their written_at): the history alarm rules look back on.
   virtual Result<std::vector<std::string>> RecentMonitoring(const std::string& run_id, int n) = 0;
+
+  // --- feedback (late labels) ---
+  // Stages one labelled record of a feedback batch in temporary storage private to this ledger
+  // (on disk, so memory does not grow with the batch); a later row with the same record id
+  // replaces the earlier one. Nothing is visible in the catalog until RecordFeedback.
+  virtual Status StageFeedback(std::string_view record_id, std::string_view label) = 0;
+  // Matches every staged record with its latest published version (the one the dedup state names,
+  // in a committed attempt) and calls `row` for each staged record, in record id order. Costs one
+  // scan of the result rows of the attempts holding those versions. The caller holds the output
+  // lock, so that no run commits meanwhile.
+  virtual Status MatchStagedFeedback(const std::function<Status(const FeedbackRow&)>& row) = 0;
+  // Records the staged (and matched) rows as `batch` in the catalog table `feedback`, replacing
+  // earlier labels of the same records, and recomputes `feedback_accuracy` for every run whose
+  // records gained or lost a label; empties the stage. Returns those runs' ids, sorted. On an
+  // object store, the batch's log entry (naming batch.file_uri, which must exist) is the commit.
+  virtual Result<std::vector<std::string>> RecordFeedback(const FeedbackBatch& batch) = 0;
+  // Drops whatever is staged (a batch given up).
+  virtual Status DiscardStagedFeedback() = 0;
+  // The measured accuracy of `run_id`: the whole run first, then per predicted label (most
+  // labelled first). Empty when no label matched the run.
+  virtual Result<std::vector<FeedbackAccuracy>> RunFeedbackAccuracy(const std::string& run_id) = 0;
 };
 
 // The SQLite ledger (and catalog) at `path`, created if absent (WAL, synchronous=FULL), bound to
