@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace lote::monitoring {
@@ -59,6 +60,19 @@ Status Malformed(const std::string& what) { return InvalidArgumentError("terms: 
 double Logit(double p) { return std::log(p / (1 - p)); }
 
 }  // namespace
+
+double UpperTailZ(double p) {
+  if (!(p > 0)) return std::numeric_limits<double>::infinity();
+  if (p >= 1) return -std::numeric_limits<double>::infinity();
+  if (p > 0.5) return -UpperTailZ(1 - p);
+  // P(Z > z) = erfc(z / sqrt 2) / 2 falls with z: bisect.
+  double lo = 0, hi = 40;
+  for (int i = 0; i < 200 && hi - lo > 1e-12; ++i) {
+    const double mid = (lo + hi) / 2;
+    (0.5 * std::erfc(mid / std::sqrt(2.0)) > p ? lo : hi) = mid;
+  }
+  return (lo + hi) / 2;
+}
 
 TermCounts::TermCounts(size_t capacity, bool keep_text)
     : capacity_(std::max<size_t>(capacity, 1)), keep_text_(keep_text) {}
@@ -417,6 +431,7 @@ std::vector<TermShift> TopTerms(const TermCounts& reference, const TermCounts& b
   const double nb = static_cast<double>(batch.counted());
   const double nr = static_cast<double>(reference.records());
   if (nb == 0 || nr == 0) return out;
+  size_t tested = 0;
   for (const auto& [h, e] : batch.Entries()) {
     if (e.text.empty()) continue;  // seen in one counted record only
     const double share = std::min(static_cast<double>(e.hits) / records, 1.0);  // lower bound
@@ -431,6 +446,7 @@ std::vector<TermShift> TopTerms(const TermCounts& reference, const TermCounts& b
         Logit((yb + a) / (nb + options.prior)) - Logit((yr + a) / (nr + options.prior));
     const double var = 1 / (yb + a) + 1 / (nb - yb + b) + 1 / (yr + a) + 1 / (nr - yr + b);
     const double z = delta / std::sqrt(var);
+    ++tested;
     if (!(z >= options.min_z)) continue;
     TermShift s;
     s.term = e.text;
@@ -442,6 +458,10 @@ std::vector<TermShift> TopTerms(const TermCounts& reference, const TermCounts& b
     s.examples = e.examples;
     out.push_back(std::move(s));
   }
+  // Thousands of terms are tested: a term is named only when its z would be that high by chance
+  // with probability below alpha / (terms tested) (Bonferroni).
+  const double bound = UpperTailZ(options.alpha / static_cast<double>(std::max<size_t>(tested, 1)));
+  std::erase_if(out, [&](const TermShift& t) { return !(t.z >= bound); });
   std::sort(out.begin(), out.end(), [](const TermShift& x, const TermShift& y) {
     return x.z != y.z ? x.z > y.z : x.term < y.term;
   });

@@ -207,6 +207,7 @@ TEST(TopTerms, NamesTheTermsTheBatchHasMoreOfWithExamples) {
   TermOptions loose;
   loose.min_records = 1;
   loose.min_z = -1e9;
+  loose.alpha = 1e9;  // no Bonferroni bound either
   loose.top = 100;
   const auto all = TopTerms(reference, batch, loose);
   auto z_of = [&](const std::string& term) {
@@ -218,6 +219,40 @@ TEST(TopTerms, NamesTheTermsTheBatchHasMoreOfWithExamples) {
   EXPECT_LT(std::abs(z_of("w1")), 2.0);
   EXPECT_LT(z_of("w7"), TermOptions{}.min_z);
   EXPECT_TRUE(TopTerms(TermCounts(), batch, TermOptions{}).empty());
+}
+
+TEST(UpperTailZ, InvertsTheNormalTail) {
+  EXPECT_NEAR(UpperTailZ(0.025), 1.959964, 1e-5);
+  EXPECT_NEAR(UpperTailZ(0.0005), 3.290527, 1e-5);
+  EXPECT_NEAR(UpperTailZ(1e-6), 4.753424, 1e-5);
+  EXPECT_NEAR(UpperTailZ(0.975), -1.959964, 1e-5);
+  EXPECT_TRUE(std::isinf(UpperTailZ(1)));
+  EXPECT_TRUE(std::isinf(UpperTailZ(0)));
+}
+
+TEST(TopTerms, NamesNothingWhenTheBatchIsLikeTheReference) {
+  // 2,000 terms, each in 1 % to 5 % of the records of both, drawn independently: thousands of
+  // tests, and chance alone must not name any.
+  std::mt19937 rng(3);
+  auto make = [&](int records, bool keep_text) {
+    TermCounts t(kBatchTermCapacity, keep_text);
+    std::vector<double> share(2000);
+    for (int w = 0; w < 2000; ++w) share[w] = 0.01 + 0.04 * (w % 97) / 96.0;
+    std::uniform_real_distribution<> u(0, 1);
+    for (int r = 0; r < records; ++r) {
+      std::vector<int> words;
+      for (int w = 0; w < 2000; ++w) {
+        if (u(rng) < share[w]) words.push_back(w);
+      }
+      AddWords(&t, words, "r");
+    }
+    return t;
+  };
+  const TermCounts reference = make(5000, false);
+  for (int batch = 0; batch < 3; ++batch) {
+    const auto top = TopTerms(reference, make(5000, true), TermOptions{});
+    EXPECT_TRUE(top.empty()) << top.size() << " terms, first " << top[0].term << " z " << top[0].z;
+  }
 }
 
 TEST(TermSampler, CountsTheFirstRecordsThenAShrinkingWeightedSample) {

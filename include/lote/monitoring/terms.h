@@ -26,7 +26,8 @@
 // has in at least min_records of its counted records, the log-odds ratio of its record share in
 // the batch against the reference, with an informative Dirichlet prior (Monroe, Colaresi and Quinn
 // 2008, "Fightin' words"; the prior's mean is the pooled share), and its z-score, the batch's
-// share taken on its counted records (a sample's variance); terms whose z reaches min_z, by z.
+// share taken on its counted records (a sample's variance); the terms whose z reaches both min_z
+// and the Bonferroni bound for the terms tested (P(Z > z) < alpha / tested), by z.
 // Counts are taken on the safe side: the batch's lower bound, the reference's upper bound.
 //
 // Thread-safety: a TermCounts is a value; one per thread, then Merge.
@@ -175,10 +176,14 @@ struct TermShift {
 
 struct TermOptions {
   uint64_t min_records = 5;  // a term must occur in this many batch records to be named
-  double min_z = 3.29;       // two-sided p < 0.001 for one term
+  double min_z = 3.29;       // at least (p < 0.0005 one-sided for one term)
+  double alpha = 0.01;       // family-wise, over the terms tested
   size_t top = 10;
   double prior = 100;  // the Dirichlet prior's total weight (pseudo-records)
 };
+
+// z such that P(Z > z) = p for a standard normal Z (exposed for tests).
+double UpperTailZ(double p);
 
 // The terms the batch has markedly more of than the reference, highest z first.
 std::vector<TermShift> TopTerms(const TermCounts& reference, const TermCounts& batch,
