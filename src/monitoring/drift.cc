@@ -411,7 +411,9 @@ MonitoringReport CompareProfiles(const Profile* reference, const Profile& batch,
   } else if (batch.terms().empty()) {
     r.notes.push_back("the batch's terms were not counted: no top_terms");
   } else {
-    r.top_terms = TopTerms(reference->terms(), batch.terms(), o.terms);
+    double inflation = 1;
+    r.top_terms = TopTerms(reference->terms(), batch.terms(), o.terms, &inflation);
+    r.top_terms_inflation = inflation;
   }
   return r;
 }
@@ -470,6 +472,7 @@ std::string MonitoringReportJson(const MonitoringReport& r) {
                      {"examples", t.examples}});
   }
   j["top_terms"] = terms;
+  j["top_terms_inflation"] = Finite(r.top_terms_inflation);
   j["notes"] = r.notes;
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }

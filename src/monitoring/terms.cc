@@ -51,6 +51,8 @@ void CutTerm(std::string* s) {
 }
 
 constexpr size_t kMinSlots = 1024;
+// Fewer terms with z < 0 than this: no inflation is estimated (the median would be too noisy).
+constexpr size_t kMinTermsForInflation = 50;
 
 // Term hashes are stored as keys; 0 marks a free slot, so the hash 0 is stored as 1.
 uint64_t StoredKey(uint64_t hash) { return hash == 0 ? 1 : hash; }
@@ -424,14 +426,18 @@ void CountRecordTerms(const classify::FeatureScratch& features, std::string_view
 }
 
 std::vector<TermShift> TopTerms(const TermCounts& reference, const TermCounts& batch,
-                                const TermOptions& options) {
-  std::vector<TermShift> out;
+                                const TermOptions& options, double* inflation) {
+  if (inflation != nullptr) *inflation = 1;
   // The batch's shares are estimated on its counted records: their number is the sample size.
   const double records = static_cast<double>(batch.records());
   const double nb = static_cast<double>(batch.counted());
   const double nr = static_cast<double>(reference.records());
-  if (nb == 0 || nr == 0) return out;
-  size_t tested = 0;
+  if (nb == 0 || nr == 0) return {};
+  struct Tested {
+    TermShift shift;
+    double batch_var, reference_var;  // of the log-odds, each side's share
+  };
+  std::vector<Tested> tested;
   for (const auto& [h, e] : batch.Entries()) {
     if (e.text.empty()) continue;  // seen in one counted record only
     const double share = std::min(static_cast<double>(e.hits) / records, 1.0);  // lower bound
@@ -442,26 +448,61 @@ std::vector<TermShift> TopTerms(const TermCounts& reference, const TermCounts& b
     const double pooled = (yb + yr) / (nb + nr);
     const double a = options.prior * pooled, b = options.prior * (1 - pooled);
     if (!(a > 0) || !(b > 0)) continue;  // the term is in every record of both
-    const double delta =
+    Tested t;
+    t.shift.term = e.text;
+    t.shift.batch_records = std::min(e.hits, batch.records());
+    t.shift.batch_share = share;
+    t.shift.reference_share = yr / nr;
+    t.shift.log_odds_ratio =
         Logit((yb + a) / (nb + options.prior)) - Logit((yr + a) / (nr + options.prior));
-    const double var = 1 / (yb + a) + 1 / (nb - yb + b) + 1 / (yr + a) + 1 / (nr - yr + b);
-    const double z = delta / std::sqrt(var);
-    ++tested;
-    if (!(z >= options.min_z)) continue;
-    TermShift s;
-    s.term = e.text;
-    s.batch_records = std::min(e.hits, batch.records());
-    s.batch_share = share;
-    s.reference_share = yr / nr;
-    s.log_odds_ratio = delta;
-    s.z = z;
-    s.examples = e.examples;
-    out.push_back(std::move(s));
+    t.shift.examples = e.examples;
+    t.batch_var = 1 / (yb + a) + 1 / (nb - yb + b);
+    t.reference_var = 1 / (yr + a) + 1 / (nr - yr + b);
+    tested.push_back(std::move(t));
   }
+  // Records are not independent (templates, one customer's messages, a batch resampled from
+  // fewer texts): the batch's counts then vary more than independent records' would, and the
+  // z-scores of terms that did not move spread wider than a standard normal. The batch side's
+  // variance is scaled by the lambda >= 1 that brings the median z^2 back to 0.4549, the median
+  // of a chi-square with one degree of freedom (genomic control, Devlin and Roeder 1999), taken
+  // over the terms the batch has fewer of (z < 0) only: a drift adds terms with large positive z
+  // (a whole new domain makes most terms tested new), and the negative half of a symmetric null
+  // has the same median z^2. The reference's rows are taken as independent.
+  auto z_of = [](const Tested& t, double lambda) {
+    return t.shift.log_odds_ratio / std::sqrt(lambda * t.batch_var + t.reference_var);
+  };
+  auto median_z2 = [&](double lambda) {
+    std::vector<double> z2;
+    for (const Tested& t : tested) {
+      if (t.shift.log_odds_ratio < 0) z2.push_back(std::pow(z_of(t, lambda), 2));
+    }
+    std::nth_element(z2.begin(), z2.begin() + static_cast<ptrdiff_t>(z2.size() / 2), z2.end());
+    return z2[z2.size() / 2];
+  };
+  constexpr double kMedianChiSquare1 = 0.4549364;
+  double lambda = 1;
+  const auto below = std::count_if(tested.begin(), tested.end(),
+                                   [](const Tested& t) { return t.shift.log_odds_ratio < 0; });
+  if (options.genomic_control && static_cast<size_t>(below) >= kMinTermsForInflation &&
+      median_z2(1) > kMedianChiSquare1) {
+    double lo = 1, hi = 1e6;  // median z^2 falls as lambda grows
+    for (int i = 0; i < 60 && hi / lo > 1.0001; ++i) {
+      const double mid = std::sqrt(lo * hi);
+      (median_z2(mid) > kMedianChiSquare1 ? lo : hi) = mid;
+    }
+    lambda = hi;
+  }
+  if (inflation != nullptr) *inflation = lambda;
   // Thousands of terms are tested: a term is named only when its z would be that high by chance
   // with probability below alpha / (terms tested) (Bonferroni).
-  const double bound = UpperTailZ(options.alpha / static_cast<double>(std::max<size_t>(tested, 1)));
-  std::erase_if(out, [&](const TermShift& t) { return !(t.z >= bound); });
+  const double bound =
+      std::max(options.min_z,
+               UpperTailZ(options.alpha / static_cast<double>(std::max<size_t>(tested.size(), 1))));
+  std::vector<TermShift> out;
+  for (Tested& t : tested) {
+    t.shift.z = z_of(t, lambda);
+    if (t.shift.z >= bound) out.push_back(std::move(t.shift));
+  }
   std::sort(out.begin(), out.end(), [](const TermShift& x, const TermShift& y) {
     return x.z != y.z ? x.z > y.z : x.term < y.term;
   });

@@ -255,6 +255,40 @@ TEST(TopTerms, NamesNothingWhenTheBatchIsLikeTheReference) {
   }
 }
 
+TEST(TopTerms, DiscountsRecordsThatRepeatAndStillNamesANewTerm) {
+  // A batch of 10,000 drawn with replacement from 400 texts: each text about 25 times, so every
+  // term's count varies 25 times more than independent records' would. Only the term added to
+  // 10 % of the records may be named.
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<> u(0, 1);
+  auto text = [&]() {
+    std::vector<int> words;
+    for (int w = 0; w < 1000; ++w) {
+      if (u(rng) < 0.005 + 0.03 * (w % 13) / 12.0) words.push_back(w);
+    }
+    return words;
+  };
+  TermCounts reference(kReferenceTermCapacity, false);
+  for (int r = 0; r < 5000; ++r) AddWords(&reference, text());
+  std::vector<std::vector<int>> pool;
+  for (int r = 0; r < 400; ++r) pool.push_back(text());
+  TermCounts batch;
+  for (int r = 0; r < 10000; ++r) {
+    std::vector<int> words = pool[rng() % pool.size()];
+    if (r % 10 == 0) words.push_back(5000);
+    AddWords(&batch, words, "r");
+  }
+  double inflation = 0;
+  const auto top = TopTerms(reference, batch, TermOptions{}, &inflation);
+  EXPECT_GT(inflation, 5.0);
+  ASSERT_EQ(top.size(), 1u) << top[1].term << " z " << top[1].z;
+  EXPECT_EQ(top[0].term, "w5000");
+  // Without the correction chance terms crowd in.
+  TermOptions raw;
+  raw.genomic_control = false;
+  EXPECT_GT(TopTerms(reference, batch, raw).size(), 1u);
+}
+
 TEST(TermSampler, CountsTheFirstRecordsThenAShrinkingWeightedSample) {
   TermSampler sampler;
   TermCounts t;

@@ -95,6 +95,7 @@ struct MonitoringReport {
   std::vector<LabelEstimate> estimated_accuracy_by_label;  // most records first
   // The terms the batch has markedly more of than the reference (when both counted terms).
   std::vector<TermShift> top_terms;
+  double top_terms_inflation = 1;  // genomic control factor of the batch side (terms.h)
   std::vector<std::string> notes;  // what could not be compared, and why
 };
 
@@ -108,8 +109,8 @@ MonitoringReport CompareProfiles(const Profile* reference, const Profile& batch,
 // "batch_mean" (numeric), "band"}], "estimated_accuracy": {"value", "low", "high", "records",
 // "mean_score", "calibration_offset", "calibration_error"} | null, "estimated_accuracy_by_label":
 // [...], "top_terms": [{"term", "batch_records", "batch_share", "reference_share",
-// "log_odds_ratio", "z", "examples"}], "notes"}. Callers add the run's fields (run_id,
-// model_version) around it.
+// "log_odds_ratio", "z", "examples"}], "top_terms_inflation", "notes"}. Callers add the run's
+// fields (run_id, model_version) around it.
 std::string MonitoringReportJson(const MonitoringReport& report);
 
 // Wilson score interval for `successes` out of `n` Bernoulli trials at `z` standard errors

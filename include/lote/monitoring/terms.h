@@ -26,9 +26,11 @@
 // has in at least min_records of its counted records, the log-odds ratio of its record share in
 // the batch against the reference, with an informative Dirichlet prior (Monroe, Colaresi and Quinn
 // 2008, "Fightin' words"; the prior's mean is the pooled share), and its z-score, the batch's
-// share taken on its counted records (a sample's variance); the terms whose z reaches both min_z
-// and the Bonferroni bound for the terms tested (P(Z > z) < alpha / tested), by z.
-// Counts are taken on the safe side: the batch's lower bound, the reference's upper bound.
+// share taken on its counted records (a sample's variance), the batch side's variance scaled by
+// the inflation the terms the batch has fewer of show over what independent records give
+// (genomic control: records repeat templates and customers); the terms whose z reaches both min_z
+// and the Bonferroni bound for the terms tested (P(Z > z) < alpha / tested), by z. Counts are taken
+// on the safe side: the batch's lower bound, the reference's upper bound.
 //
 // Thread-safety: a TermCounts is a value; one per thread, then Merge.
 #ifndef LOTE_MONITORING_TERMS_H_
@@ -175,9 +177,10 @@ struct TermShift {
 };
 
 struct TermOptions {
-  uint64_t min_records = 5;  // a term must occur in this many batch records to be named
-  double min_z = 3.29;       // at least (p < 0.0005 one-sided for one term)
-  double alpha = 0.01;       // family-wise, over the terms tested
+  uint64_t min_records = 5;     // a term must occur in this many batch records to be named
+  double min_z = 3.29;          // at least (p < 0.0005 one-sided for one term)
+  double alpha = 0.01;          // family-wise, over the terms tested
+  bool genomic_control = true;  // scale the batch's variance by the measured inflation
   size_t top = 10;
   double prior = 100;  // the Dirichlet prior's total weight (pseudo-records)
 };
@@ -185,9 +188,10 @@ struct TermOptions {
 // z such that P(Z > z) = p for a standard normal Z (exposed for tests).
 double UpperTailZ(double p);
 
-// The terms the batch has markedly more of than the reference, highest z first.
+// The terms the batch has markedly more of than the reference, highest z first. *inflation
+// (optional): the factor the batch side's variance was scaled by (>= 1).
 std::vector<TermShift> TopTerms(const TermCounts& reference, const TermCounts& batch,
-                                const TermOptions& options);
+                                const TermOptions& options, double* inflation = nullptr);
 
 }  // namespace lote::monitoring
 
