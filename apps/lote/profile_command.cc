@@ -73,6 +73,14 @@ Status RunProfile(const ProfileFlags& f) {
               static_cast<unsigned long long>(p.words()),
               static_cast<unsigned long long>(p.unknown_char_ngrams()),
               static_cast<unsigned long long>(p.char_ngrams()));
+  if (const monitoring::TermCounts& t = p.terms(); t.empty()) {
+    std::printf("terms: not counted (trained by an older lote: runs report no top_terms)\n");
+  } else {
+    std::printf(
+        "terms: %zu word unigrams and bigrams stored as hashes (in at least %llu of %llu rows)\n",
+        t.size(), static_cast<unsigned long long>(monitoring::kReferenceMinRecords),
+        static_cast<unsigned long long>(t.records()));
+  }
   return Status::Ok();
 }
 

@@ -62,6 +62,8 @@ TEST_F(MonitoringCli, TrainedModelsCarryAReferenceProfile) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("calibration: accuracy"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("unknown_word_rate: mean"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("word unigrams and bigrams stored as hashes"), std::string::npos)
+      << text.out;
 
   EXPECT_EQ(RunLote("profile " + (tmp_ / "missing.lote")).exit_code, 3);
 }
