@@ -50,7 +50,9 @@ void CutTerm(std::string* s) {
   s->resize(n);
 }
 
-constexpr size_t kMinSlots = 1024;
+// The first table: small, since a run makes one per worker and object (an input of many small
+// objects must not zero a large table per object); it doubles as terms arrive.
+constexpr size_t kMinSlots = 64;
 // Fewer terms with z < 0 than this: no inflation is estimated (the median would be too noisy).
 constexpr size_t kMinTermsForInflation = 50;
 
