@@ -450,12 +450,43 @@ Result<std::vector<Entity>> PatternExtractor::Extract(std::string_view text,
   return out;
 }
 
+uint32_t PatternTypeBits(const Entity* entities, size_t n) {
+  const std::vector<std::string>& types = PatternTypes();
+  uint32_t bits = 0;
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t k = 0; k < types.size(); ++k) {
+      if (entities[i].type == types[k]) {
+        bits |= 1u << k;
+        break;
+      }
+    }
+  }
+  return bits;
+}
+
+std::string_view CheckedTypeName(CheckedType t) {
+  switch (t) {
+    case CheckedType::kCedula:
+      return "CEDULA";
+    case CheckedType::kNit:
+      return "NIT";
+    case CheckedType::kCard:
+      return "CARD";
+  }
+  return "";
+}
+
 Status PatternExtractor::Extract(std::string_view text, const ExtractOptions& options,
                                  std::vector<Entity>* out) const {
+  return Extract(text, options, out, nullptr);
+}
+
+Status PatternExtractor::Extract(std::string_view text, const ExtractOptions& options,
+                                 std::vector<Entity>* out, CheckCounts* checks) const {
   internal::ScanText t;
   LOTE_RETURN_IF_ERROR(internal::BuildScanText(text, &t));
   std::vector<Entity> candidates;
-  internal::ScanState s{t, options, options_, &candidates};
+  internal::ScanState s{t, options, options_, &candidates, checks};
   const bool numbers = options_.money || options_.date || options_.phone || options_.cedula ||
                        options_.nit || options_.card || options_.account;
   const char* f = t.f.data();

@@ -127,6 +127,7 @@ struct ScanState {
   const ExtractOptions& options;
   const PatternExtractorOptions& config;
   std::vector<Entity>* out;
+  CheckCounts* checks = nullptr;  // null: not counted
 };
 // At the first digit of a digit run.
 void ScanNumberAt(const ScanState& s, int64_t pos);

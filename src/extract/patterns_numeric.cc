@@ -224,10 +224,13 @@ void TryCard(const ScanState& s, int64_t pos, Context ctx) {
     }
     break;
   }
+  // A layout with a known issuer that ends cleanly but fails Luhn is a failed candidate, unless
+  // a shorter layout from the same start passes.
+  bool failed_candidate = false;
   for (int k = ng; k >= 1; --k) {
     int total = 0;
     for (int g = 0; g < k; ++g) total += lens[g];
-    if (total < 13) return;
+    if (total < 13) break;
     bool layout = k == 1;
     if (!layout) {
       layout = lens[k - 1] >= 1 && lens[k - 1] <= 4;
@@ -235,15 +238,20 @@ void TryCard(const ScanState& s, int64_t pos, Context ctx) {
       // Amex 4-6-5 and Diners 4-6-4.
       if (k == 3 && lens[0] == 4 && lens[1] == 6 && (lens[2] == 5 || lens[2] == 4)) layout = true;
     }
-    if (!layout) continue;
-    if (!KnownIssuer(digits, total) || !LuhnValid(digits, total)) continue;
-    if (!EndsCleanly(t, ends[k - 1])) return;
+    if (!layout || !KnownIssuer(digits, total)) continue;
+    if (!LuhnValid(digits, total)) {
+      failed_candidate = failed_candidate || EndsCleanly(t, ends[k - 1]);
+      continue;
+    }
+    if (!EndsCleanly(t, ends[k - 1])) break;
+    if (s.checks) s.checks->Count(CheckedType::kCard, true);
     std::string value = "\"";
     value.append(digits, static_cast<size_t>(total));
     value.push_back('"');
     Emit(t, "CARD", pos, ends[k - 1], std::move(value), s.out);
     return;
   }
+  if (failed_candidate && s.checks) s.checks->Count(CheckedType::kCard, false);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,8 +291,10 @@ void TryNit(const ScanState& s, int64_t pos, Context ctx) {
   } else if (len == 10 && ctx == Context::kNit) {
     for (int k = 0; k < 9; ++k) base[nb++] = t.at(pos + k);
     char dv = t.at(pos + 9);
-    if (NitCheckDigit(base, 9) != dv - '0') return;
     if (!EndsCleanly(t, pos + 10)) return;
+    const bool passed = NitCheckDigit(base, 9) == dv - '0';
+    if (s.checks) s.checks->Count(CheckedType::kNit, passed);
+    if (!passed) return;
     std::string nit(base, 9);
     nit.push_back('-');
     nit.push_back(dv);
@@ -303,8 +313,10 @@ void TryNit(const ScanState& s, int64_t pos, Context ctx) {
   if (!IsDigit(t.at(q)) || IsDigit(t.at(q + 1))) return;
   char dv = t.at(q);
   if (ctx == Context::kNone && base[0] != '8' && base[0] != '9') return;
-  if (NitCheckDigit(base, 9) != dv - '0') return;
   if (!EndsCleanly(t, q + 1)) return;
+  const bool passed = NitCheckDigit(base, 9) == dv - '0';
+  if (s.checks) s.checks->Count(CheckedType::kNit, passed);
+  if (!passed) return;
   std::string nit(base, 9);
   nit.push_back('-');
   nit.push_back(dv);
@@ -319,27 +331,32 @@ void TryCedula(const ScanState& s, int64_t pos, Context ctx) {
   if (ctx != Context::kCedula) return;
   const ScanText& t = s.text;
   if (!StartsCleanly(t, pos)) return;
-  char digits[12];
+  // Digits beyond 10 are counted, not kept: such a number is a failed candidate.
+  char digits[10];
   int nd = 0;
   int64_t len = RunLength(t, pos);
   int64_t end = pos + len;
   char sep = t.at(end);
+  auto add = [&](char c) {
+    if (nd < 10) digits[nd] = c;
+    ++nd;
+  };
   if (len <= 3 && (sep == '.' || sep == ',' || sep == ' ') && IsDigit(t.at(end + 1))) {
     // 1.020.345.678 / 52.123.456 / 1 020 345 678
-    for (int64_t k = 0; k < len; ++k) digits[nd++] = t.at(pos + k);
+    for (int64_t k = 0; k < len; ++k) add(t.at(pos + k));
     while (t.at(end) == sep && IsDigit(t.at(end + 1))) {
-      if (RunLength(t, end + 1) != 3 || nd + 3 > 10) return;
-      for (int k = 1; k <= 3; ++k) digits[nd++] = t.at(end + k);
+      if (RunLength(t, end + 1) != 3) return;
+      for (int k = 1; k <= 3; ++k) add(t.at(end + k));
       end += 4;
     }
   } else {
-    if (len > 10) return;
-    for (int64_t k = 0; k < len; ++k) digits[nd++] = t.at(pos + k);
+    for (int64_t k = 0; k < len; ++k) add(t.at(pos + k));
   }
-  if (nd < 6 || nd > 10 || digits[0] == '0') return;
-  // Ten-digit cédulas were issued from 1.000.000.000 upwards.
-  if (nd == 10 && digits[0] != '1') return;
   if (!EndsCleanly(t, end)) return;
+  // Ten-digit cédulas were issued from 1.000.000.000 upwards.
+  const bool passed = nd >= 6 && nd <= 10 && digits[0] != '0' && (nd < 10 || digits[0] == '1');
+  if (s.checks) s.checks->Count(CheckedType::kCedula, passed);
+  if (!passed) return;
   std::string value = Quoted(std::string_view(digits, static_cast<size_t>(nd)));
   Emit(t, "CEDULA", pos, end, std::move(value), s.out);
 }

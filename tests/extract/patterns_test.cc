@@ -95,6 +95,59 @@ TEST(PatternExtractor, FindsCedulaOnlyAfterAKeyword) {
   EXPECT_TRUE(Find("cc 2020345678").empty());  // ten-digit cédulas start with 1
 }
 
+// "candidates/failures" of CEDULA, NIT and CARD for one text.
+std::string Checks(std::string_view text) {
+  static const PatternExtractor extractor;
+  std::vector<Entity> out;
+  CheckCounts c;
+  EXPECT_TRUE(extractor.Extract(text, Ref(), &out, &c).ok());
+  std::string s;
+  for (int t = 0; t < kCheckedTypes; ++t) {
+    if (t) s += " ";
+    s += std::string(CheckedTypeName(static_cast<CheckedType>(t))) + ":" +
+         std::to_string(c.candidates[t]) + "/" + std::to_string(c.failures[t]);
+  }
+  return s;
+}
+
+TEST(PatternExtractor, CountsCheckDigitCandidatesAndFailures) {
+  EXPECT_EQ(Checks("tarjeta 4111 1111 1111 1111"), "CEDULA:0/0 NIT:0/0 CARD:1/0");
+  EXPECT_EQ(Checks("tarjeta 4111 1111 1111 1112"), "CEDULA:0/0 NIT:0/0 CARD:1/1");  // Luhn
+  EXPECT_EQ(Checks("9999 9999 9999 9995"), "CEDULA:0/0 NIT:0/0 CARD:0/0");          // no issuer
+  EXPECT_EQ(Checks("4111 1111 1111"), "CEDULA:0/0 NIT:0/0 CARD:0/0");               // too short
+  EXPECT_EQ(Checks("ref 4111111111111112x"), "CEDULA:0/0 NIT:0/0 CARD:0/0");        // not clean
+  // A Luhn failure at 19 digits whose first 16 pass is a card, not a failure.
+  EXPECT_EQ(Checks("4111 1111 1111 1111 123"), "CEDULA:0/0 NIT:0/0 CARD:1/0");
+  EXPECT_EQ(Checks("NIT 900.123.456-8 y 900.123.456-7"), "CEDULA:0/0 NIT:2/1 CARD:0/0");
+  EXPECT_EQ(Checks("nit 9001234567"), "CEDULA:0/0 NIT:1/1 CARD:0/0");
+  EXPECT_EQ(Checks("9001234567"), "CEDULA:0/0 NIT:0/0 CARD:0/0");  // no keyword: no candidate
+  EXPECT_EQ(Checks("Mi cédula es 52123456"), "CEDULA:1/0 NIT:0/0 CARD:0/0");
+  EXPECT_EQ(Checks("cédula 12345"), "CEDULA:1/1 NIT:0/0 CARD:0/0");          // too few digits
+  EXPECT_EQ(Checks("cc 2020345678"), "CEDULA:1/1 NIT:0/0 CARD:0/0");         // ten digits, not 1
+  EXPECT_EQ(Checks("cc 012345678"), "CEDULA:1/1 NIT:0/0 CARD:0/0");          // leading zero
+  EXPECT_EQ(Checks("cc 1.020.345.678.901"), "CEDULA:1/1 NIT:0/0 CARD:0/0");  // 13 digits
+  EXPECT_EQ(Checks("cc 123456789012345678901234567890"), "CEDULA:1/1 NIT:0/0 CARD:0/0");
+  EXPECT_EQ(Checks("tengo 52123456"), "CEDULA:0/0 NIT:0/0 CARD:0/0");  // no keyword
+  // Entities found are the same with or without counting.
+  std::vector<Entity> counted;
+  CheckCounts c;
+  ASSERT_TRUE(PatternExtractor().Extract("cc 52123456, nit 900123456-8", Ref(), &counted, &c).ok());
+  EXPECT_EQ(Describe(counted), Describe(Find("cc 52123456, nit 900123456-8")));
+}
+
+TEST(PatternExtractor, NamesTheTypesFoundAsBits) {
+  const auto found = Find("pagué $50.000 al 3001234567 y escribí a ana@example.com");
+  const uint32_t bits = PatternTypeBits(found.data(), found.size());
+  const auto& types = PatternTypes();
+  for (size_t k = 0; k < types.size(); ++k) {
+    const bool expected = types[k] == "MONEY" || types[k] == "PHONE" || types[k] == "EMAIL";
+    EXPECT_EQ((bits >> k) & 1, expected ? 1u : 0u) << types[k];
+  }
+  Entity person;
+  person.type = "PER";
+  EXPECT_EQ(PatternTypeBits(&person, 1), 0u);
+}
+
 TEST(PatternExtractor, KeywordsOfEightOrMoreLettersSurviveOneSlip) {
   const auto cedula = V({"CEDULA[16,24)=\"52123456\""});
   EXPECT_EQ(Describe(Find("mi documeto es: 52123456")), cedula);  // a letter dropped

@@ -25,6 +25,8 @@
 #ifndef LOTE_EXTRACT_PATTERNS_H_
 #define LOTE_EXTRACT_PATTERNS_H_
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -80,6 +82,32 @@ struct ExtractOptions {
 // The type names produced, in a stable order.
 const std::vector<std::string>& PatternTypes();
 
+// A bit per type of PatternTypes() (bit i: PatternTypes()[i]) that `entities` hold at least once;
+// other types are ignored.
+uint32_t PatternTypeBits(const Entity* entities, size_t n);
+
+// The types whose numbers carry a check, and what the scanners saw of them in one text, for
+// monitoring (a rise in failures means mistyped or altered numbers, or an upstream change in how
+// they are written; docs/monitoring.md). A candidate is a number in the type's layout, context
+// and issuer range that ends cleanly; it fails when
+//   CARD    the Luhn check fails;
+//   NIT     the DIAN verification digit does not match the base;
+//   CEDULA  (a cédula has no check digit) the number breaks the issuing rules: fewer than 6 or
+//           more than 10 digits, a leading 0, or ten digits not starting with 1.
+// Only passing candidates become entities. No digit is kept: these are counts.
+enum class CheckedType : uint8_t { kCedula, kNit, kCard };
+inline constexpr int kCheckedTypes = 3;
+std::string_view CheckedTypeName(CheckedType t);  // "CEDULA", "NIT", "CARD"
+
+struct CheckCounts {
+  std::array<uint32_t, kCheckedTypes> candidates{};
+  std::array<uint32_t, kCheckedTypes> failures{};
+  void Count(CheckedType t, bool passed) {
+    ++candidates[static_cast<int>(t)];
+    if (!passed) ++failures[static_cast<int>(t)];
+  }
+};
+
 class PatternExtractor {
  public:
   explicit PatternExtractor(PatternExtractorOptions options = {});
@@ -95,6 +123,9 @@ class PatternExtractor {
   // Same, appending to *out (not cleared) so callers can reuse its capacity.
   Status Extract(std::string_view text, const ExtractOptions& options,
                  std::vector<Entity>* out) const;
+  // Same, also adding the text's check-digit candidates to *checks (not cleared; null: none).
+  Status Extract(std::string_view text, const ExtractOptions& options, std::vector<Entity>* out,
+                 CheckCounts* checks) const;
 
  private:
   PatternExtractorOptions options_;
