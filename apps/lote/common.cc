@@ -173,8 +173,12 @@ std::string ClassifierModelBytes(const classify::IntentClassifier& classifier,
   model::ModelFile file;
   classifier.Save(&file);
   if (!report.calibration.empty()) {
+    // Relative dates in the reference rows resolve as in a run on the day the model was made.
+    auto day = extract::CivilDate::FromIso(created_at.substr(0, 10));
+    if (!day.ok()) day = extract::CivilDate::FromIso(FormatDate(SystemClock()->NowMicros()));
     const monitoring::Profile reference = monitoring::BuildReferenceProfile(
-        classifier, report, report.calibration_split, pipeline::PrepOptions());
+        classifier, report, report.calibration_split, pipeline::PrepOptions(),
+        day.ok() ? std::optional<extract::CivilDate>(*day) : std::nullopt);
     file.sections[std::string(monitoring::kProfileSection)] = reference.ToJson();
   }
   return bundle::FinishModelFile(&file, name, created_at,

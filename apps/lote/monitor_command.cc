@@ -49,10 +49,10 @@ void PrintReport(const Json& r) {
     if (!line.empty()) std::printf("  %s\n", line.c_str());
   }
   if (auto s = r.find("signals"); s != r.end() && s->is_array() && !s->empty()) {
-    std::printf("  %-24s %-19s %10s %10s %10s  %s\n", "signal", "test", "statistic", "threshold",
+    std::printf("  %-26s %-19s %10s %10s %10s  %s\n", "signal", "test", "statistic", "threshold",
                 "p", "band");
     for (const auto& g : *s) {
-      std::printf("  %-24s %-19s %10.4f %10.4f %10.2g  %s\n", Text(g, "name").c_str(),
+      std::printf("  %-26s %-19s %10.4f %10.4f %10.2g  %s\n", Text(g, "name").c_str(),
                   Text(g, "test").c_str(), Number(g, "statistic"), Number(g, "threshold"),
                   Number(g, "p_value"), Text(g, "band").c_str());
     }

@@ -73,6 +73,32 @@ Status RunProfile(const ProfileFlags& f) {
               static_cast<unsigned long long>(p.words()),
               static_cast<unsigned long long>(p.unknown_char_ngrams()),
               static_cast<unsigned long long>(p.char_ngrams()));
+  if (const monitoring::EntityProfile& e = p.entities(); e.records == 0) {
+    std::printf(
+        "entities: not counted (trained by an older lote: runs report no entity signals)\n");
+  } else {
+    // "MONEY 21.8%, DATE 9.8%, ..." of the records, then each checked type's failures.
+    std::string types, checks;
+    const double n = static_cast<double>(e.records);
+    for (size_t k = 0; k < e.type_records.size(); ++k) {
+      char part[64];
+      std::snprintf(part, sizeof part, "%s%s %.1f%%", types.empty() ? "" : ", ",
+                    extract::PatternTypes()[k].c_str(), 100.0 * e.type_records[k] / n);
+      types += part;
+    }
+    for (int t = 0; t < extract::kCheckedTypes; ++t) {
+      char part[96];
+      std::snprintf(
+          part, sizeof part, "%s%s %llu of %llu", checks.empty() ? "" : ", ",
+          std::string(extract::CheckedTypeName(static_cast<extract::CheckedType>(t))).c_str(),
+          static_cast<unsigned long long>(e.failures[t]),
+          static_cast<unsigned long long>(e.candidates[t]));
+      checks += part;
+    }
+    std::printf("entities (records holding each type, of %llu): %s\n",
+                static_cast<unsigned long long>(e.records), types.c_str());
+    std::printf("check-digit failures (of candidates): %s\n", checks.c_str());
+  }
   if (const monitoring::TermCounts& t = p.terms(); t.empty()) {
     std::printf("terms: not counted (trained by an older lote: runs report no top_terms)\n");
   } else {

@@ -68,6 +68,9 @@ Status TextAnalyzer::Analyze(std::string_view text, AnalyzerState* st, Analysis*
   LOTE_RETURN_IF_ERROR(text::ValidateUtf8(text));
   out->has_label = false;
   out->entities.clear();
+  out->patterns_ran = false;
+  out->pattern_types = 0;
+  out->checks = {};
   if (classifier_) {
     classifier_->Predict(text, st->classifier.get(), options_.top_k, &out->prediction);
     out->has_label = true;
@@ -82,7 +85,10 @@ Status TextAnalyzer::Analyze(std::string_view text, AnalyzerState* st, Analysis*
     if (patterns_) {
       extract::ExtractOptions eo;
       eo.reference_date = options_.reference_date;
-      LOTE_RETURN_IF_ERROR(patterns_->Extract(text, eo, &all));
+      const size_t first = all.size();
+      LOTE_RETURN_IF_ERROR(patterns_->Extract(text, eo, &all, &out->checks));
+      out->patterns_ran = true;
+      out->pattern_types = extract::PatternTypeBits(all.data() + first, all.size() - first);
     }
     out->entities = extract::ResolveOverlaps(std::move(all));
     all.clear();

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "lote/extract/patterns.h"
+
 namespace lote::monitoring {
 
 namespace {
@@ -19,7 +21,20 @@ const char* const kSignals[] = {"label",
                                 "unknown_char_ngram_rate"};
 
 bool IsSignal(std::string_view s) {
-  return std::find(std::begin(kSignals), std::end(kSignals), s) != std::end(kSignals);
+  if (std::find(std::begin(kSignals), std::end(kSignals), s) != std::end(kSignals)) return true;
+  // entity_rate:TYPE for each pattern type; check_failure_rate:TYPE for CEDULA, NIT and CARD.
+  if (s.starts_with("entity_rate:")) {
+    const auto& types = extract::PatternTypes();
+    return std::find(types.begin(), types.end(), s.substr(12)) != types.end();
+  }
+  if (s.starts_with("check_failure_rate:")) {
+    for (int t = 0; t < extract::kCheckedTypes; ++t) {
+      if (s.substr(19) == extract::CheckedTypeName(static_cast<extract::CheckedType>(t))) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 bool IsAccuracy(std::string_view s) {
   return s == "estimated_accuracy" || s == "estimated_accuracy_low";
@@ -77,7 +92,8 @@ Status ValidateAlarmRule(const AlarmRule& r) {
     return InvalidArgumentError(where + ": unknown signal '" + r.signal +
                                 "' (verdict, estimated_accuracy, estimated_accuracy_low, label, "
                                 "lang, abstained, top_score, text_length, unknown_word_rate, "
-                                "unknown_char_ngram_rate)");
+                                "unknown_char_ngram_rate, entity_rate:TYPE, "
+                                "check_failure_rate:CEDULA|NIT|CARD)");
   }
   if (r.band != "warn" && r.band != "drift") {
     return InvalidArgumentError(where + ": band must be warn or drift");

@@ -197,6 +197,10 @@ struct Comparison {
 
 // The statistic, and its transform fitted by the gamma (squares of distances).
 double Statistic(const Comparison& c, const Counts& a, const Counts& b) {
+  // A one-sided rate ({no, yes} counts): a batch rate at or below the reference's is no shift.
+  if (c.kind == "rate" && c.side == Side::kAbove && b[1] * Sum(a) <= a[1] * Sum(b)) {
+    return 0;
+  }
   switch (c.test) {
     case Test::kChiSquare:
       return ChiSquare(a, b);
@@ -275,6 +279,60 @@ AccuracyEstimate Estimate(uint64_t n, double sum, double sum_sq, double offset, 
 }
 
 double Finite(double v) { return std::isfinite(v) ? v : 0.0; }
+
+// A share of yes among `n` as a two-category signal ({no, yes}) for the categorical tests; the
+// means reported are the two shares.
+Comparison RateComparison(std::string name, uint64_t ref_yes, uint64_t ref_n, uint64_t cur_yes,
+                          uint64_t cur_n, Side side) {
+  Comparison c;
+  c.name = std::move(name);
+  c.kind = "rate";
+  c.reference = {ref_n - ref_yes, ref_yes};
+  c.batch = {cur_n - cur_yes, cur_yes};
+  c.side = side;
+  c.reference_value = static_cast<double>(ref_yes) / static_cast<double>(ref_n);
+  c.batch_value = static_cast<double>(cur_yes) / static_cast<double>(cur_n);
+  return c;
+}
+
+// The entity signals: for each pattern type, the share of records holding it (either way: fewer
+// amounts or dates than usual is as telling as more); for CEDULA, NIT and CARD, the share of
+// candidates failing their check (only a rise counts). A type neither side found says nothing
+// and is not tested (it would only dilute the others' thresholds).
+void AddEntityComparisons(const Profile& reference, const Profile& batch,
+                          std::vector<Comparison>* out, std::vector<std::string>* notes) {
+  const EntityProfile& ref = reference.entities();
+  const EntityProfile& cur = batch.entities();
+  if (ref.records == 0) {
+    notes->push_back(
+        "the reference profile has no entity counts (a model trained by an older lote, or "
+        "trained without pattern extraction): no entity signals");
+    return;
+  }
+  if (cur.records == 0) {
+    notes->push_back("the run did not extract entities: no entity signals");
+    return;
+  }
+  const std::vector<std::string>& types = extract::PatternTypes();
+  for (size_t k = 0; k < types.size(); ++k) {
+    if (ref.type_records[k] + cur.type_records[k] == 0) continue;
+    out->push_back(RateComparison("entity_rate:" + types[k], ref.type_records[k], ref.records,
+                                  cur.type_records[k], cur.records, Side::kBoth));
+  }
+  for (int t = 0; t < extract::kCheckedTypes; ++t) {
+    const std::string type(extract::CheckedTypeName(static_cast<extract::CheckedType>(t)));
+    // No candidate in the batch, or no failure on either side: nothing to test.
+    if (cur.candidates[t] == 0 || ref.failures[t] + cur.failures[t] == 0) continue;
+    if (ref.candidates[t] == 0) {
+      notes->push_back("signal check_failure_rate:" + type + ": the reference has no " + type +
+                       " candidates to compare the batch's " + std::to_string(cur.candidates[t]) +
+                       " with");
+      continue;
+    }
+    out->push_back(RateComparison("check_failure_rate:" + type, ref.failures[t], ref.candidates[t],
+                                  cur.failures[t], cur.candidates[t], Side::kAbove));
+  }
+}
 
 }  // namespace
 
@@ -397,6 +455,14 @@ MonitoringReport CompareProfiles(const Profile* reference, const Profile& batch,
     c.batch_value = cur.mean();
     comparisons.push_back(std::move(c));
   }
+  AddEntityComparisons(*reference, batch, &comparisons, &r.notes);
+  // The test by the size of what is compared: records for most signals, candidates for the
+  // check-digit failure rates.
+  for (Comparison& c : comparisons) {
+    if (c.kind == "rate") {
+      c.test = Sum(c.batch) <= o.small_batch ? Test::kChiSquare : Test::kJensenShannon;
+    }
+  }
   Band worst = Band::kOk;
   for (const Comparison& c : comparisons) {
     SignalResult s = Evaluate(c, static_cast<int>(comparisons.size()), o);
@@ -432,7 +498,7 @@ std::string MonitoringReportJson(const MonitoringReport& r) {
               {"threshold", Finite(s.threshold)},
               {"warn_threshold", Finite(s.warn_threshold)},
               {"p_value", Finite(s.p_value)}};
-    if (s.kind == "numeric") {
+    if (s.kind != "categorical") {
       v["reference_mean"] = Finite(s.reference_value);
       v["batch_mean"] = Finite(s.batch_value);
     }

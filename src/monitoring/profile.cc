@@ -90,6 +90,44 @@ Status GetCount(const Json& j, const std::string& key, std::string_view where, u
   return Status::Ok();
 }
 
+// The "entities" object: records, a count per known pattern type (types this lote does not know
+// are ignored: they cannot be compared) and the check-digit counts, each within its whole.
+Status ReadEntities(const Json& j, uint64_t profile_records, EntityProfile* out) {
+  if (!j.is_object()) return InvalidArgumentError("profile: entities is not an object");
+  LOTE_RETURN_IF_ERROR(GetCount(j, "records", "entities", &out->records));
+  if (out->records > profile_records) {
+    return InvalidArgumentError("profile: entities.records exceeds the profile's records");
+  }
+  Json types, checks;
+  LOTE_RETURN_IF_ERROR(Get(j, "types", "entities", &types));
+  LOTE_RETURN_IF_ERROR(Get(j, "check_digits", "entities", &checks));
+  if (!types.is_object() || !checks.is_object()) {
+    return InvalidArgumentError(
+        "profile: entities.types and entities.check_digits must be objects");
+  }
+  const std::vector<std::string>& names = extract::PatternTypes();
+  for (size_t k = 0; k < names.size(); ++k) {
+    if (!types.contains(names[k])) continue;
+    LOTE_RETURN_IF_ERROR(GetCount(types, names[k], "entities.types", &out->type_records[k]));
+    if (out->type_records[k] > out->records) {
+      return InvalidArgumentError("profile: entities.types." + names[k] +
+                                  " exceeds entities.records");
+    }
+  }
+  for (int t = 0; t < extract::kCheckedTypes; ++t) {
+    const std::string name(extract::CheckedTypeName(static_cast<extract::CheckedType>(t)));
+    auto it = checks.find(name);
+    if (it == checks.end()) continue;
+    const std::string where = "entities.check_digits." + name;
+    LOTE_RETURN_IF_ERROR(GetCount(*it, "candidates", where, &out->candidates[t]));
+    LOTE_RETURN_IF_ERROR(GetCount(*it, "failures", where, &out->failures[t]));
+    if (out->failures[t] > out->candidates[t]) {
+      return InvalidArgumentError("profile: " + where + ".failures exceeds its candidates");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string_view NumericSignalName(NumericSignal s) { return kNames[static_cast<int>(s)]; }
@@ -150,6 +188,8 @@ double NumericHistogram::stddev() const {
   return std::sqrt(std::max(0.0, sum_sq / static_cast<double>(n) - m * m));
 }
 
+EntityProfile::EntityProfile() : type_records(extract::PatternTypes().size(), 0) {}
+
 Profile::Profile() {
   for (int s = 0; s < kNumericSignals; ++s) {
     numeric_[s].counts.assign(NumericSignalBinCount(static_cast<NumericSignal>(s)), 0);
@@ -194,6 +234,17 @@ void Profile::Add(const Observation& o) {
   unknown_words_ += v.unknown_words;
   char_ngrams_ += v.char_ngrams;
   unknown_char_ngrams_ += v.unknown_char_ngrams;
+  if (o.entities.observed) {
+    EntityProfile& e = entities_;
+    ++e.records;
+    for (size_t k = 0; k < e.type_records.size(); ++k) {
+      if (o.entities.types & (1u << k)) ++e.type_records[k];
+    }
+    for (int t = 0; t < extract::kCheckedTypes; ++t) {
+      e.candidates[t] += o.entities.checks.candidates[t];
+      e.failures[t] += o.entities.checks.failures[t];
+    }
+  }
 }
 
 void Profile::Merge(const Profile& other) {
@@ -217,6 +268,12 @@ void Profile::Merge(const Profile& other) {
   unknown_words_ += other.unknown_words_;
   char_ngrams_ += other.char_ngrams_;
   unknown_char_ngrams_ += other.unknown_char_ngrams_;
+  entities_.records += other.entities_.records;
+  AddCounts(&entities_.type_records, other.entities_.type_records);
+  for (int t = 0; t < extract::kCheckedTypes; ++t) {
+    entities_.candidates[t] += other.entities_.candidates[t];
+    entities_.failures[t] += other.entities_.failures[t];
+  }
   terms_.Merge(other.terms_);
 }
 
@@ -285,6 +342,17 @@ std::string Profile::ToJson(int indent) const {
                  {"unknown_words", unknown_words_},
                  {"char_ngrams", char_ngrams_},
                  {"unknown_char_ngrams", unknown_char_ngrams_}};
+  if (entities_.records > 0) {
+    Json types = Json::object(), checks = Json::object();
+    for (size_t k = 0; k < entities_.type_records.size(); ++k) {
+      types[extract::PatternTypes()[k]] = entities_.type_records[k];
+    }
+    for (int t = 0; t < extract::kCheckedTypes; ++t) {
+      checks[std::string(extract::CheckedTypeName(static_cast<extract::CheckedType>(t)))] = {
+          {"candidates", entities_.candidates[t]}, {"failures", entities_.failures[t]}};
+    }
+    j["entities"] = {{"records", entities_.records}, {"types", types}, {"check_digits", checks}};
+  }
   if (!terms_.empty())
     j["terms"] = Json::parse(terms_.ToJson(kReferenceTerms, kReferenceMinRecords));
   // Label and language names come from the model and prep; replace keeps a damaged name from
@@ -378,6 +446,9 @@ Result<Profile> Profile::FromJson(std::string_view text, std::vector<std::string
   LOTE_RETURN_IF_ERROR(GetCount(tokens, "unknown_char_ngrams", "tokens", &p.unknown_char_ngrams_));
   if (p.abstained_ > scored) {
     return InvalidArgumentError("profile: categorical.abstained.yes exceeds the labelled records");
+  }
+  if (auto e = j.find("entities"); e != j.end()) {
+    LOTE_RETURN_IF_ERROR(ReadEntities(*e, p.records_, &p.entities_));
   }
   if (auto t = j.find("terms"); t != j.end()) {
     auto terms = TermCounts::FromJson(t->dump());

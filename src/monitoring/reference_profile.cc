@@ -7,7 +7,8 @@ namespace lote::monitoring {
 
 Profile BuildReferenceProfile(const classify::IntentClassifier& classifier,
                               const classify::ClassifierTrainReport& report,
-                              std::string_view source, const pipeline::PrepOptions& prep) {
+                              std::string_view source, const pipeline::PrepOptions& prep,
+                              std::optional<extract::CivilDate> reference_date) {
   Profile profile;
   profile.set_has_abstention(classifier.oos_label() >= 0);
   profile.source = source.starts_with("out_of_fold_")
@@ -23,6 +24,10 @@ Profile BuildReferenceProfile(const classify::IntentClassifier& classifier,
   const classify::FeatureExtractor extractor(classifier.feature_options());
   classify::FeatureScratch features;
   TermScratch term_scratch;
+  const extract::PatternExtractor patterns;
+  extract::ExtractOptions extract_options;
+  extract_options.reference_date = reference_date;
+  std::vector<extract::Entity> entities;
   std::vector<int> gold, predicted;
   std::vector<float> scores;
   double score_sum = 0;
@@ -39,6 +44,14 @@ Profile BuildReferenceProfile(const classify::IntentClassifier& classifier,
       o.lang = clean.lang;
       extractor.Hash(clean.text, &features);
       CountRecordTerms(features, "", /*sampler=*/nullptr, &term_scratch, profile.mutable_terms());
+      entities.clear();
+      EntityObservation& e = o.entities;
+      if (patterns.Extract(clean.text, extract_options, &entities, &e.checks).ok()) {
+        e.observed = true;
+        e.types = extract::PatternTypeBits(entities.data(), entities.size());
+      } else {
+        e.checks = {};
+      }
     }
     profile.Add(o);
     gold.push_back(c.gold);

@@ -50,6 +50,7 @@ class ModelEngine : public InferenceEngine {
       sig.vocabulary = cs.vocabulary;
     }
     out->signals.observed = true;
+    out->signals.entities = {a.patterns_ran, a.pattern_types, a.checks};
     out->signals.chars = static_cast<uint32_t>(text::CodePointCount(text));
     out->entities_json.clear();
     analyzer_->AppendEntitiesJson(a, &out->entities_json);

@@ -178,6 +178,7 @@ Status ObjectPublisher::WriteRow(Item* item, const std::string& processed_at) {
     o.lang = item->prep.lang;
     o.chars = sig.chars;
     o.vocabulary = sig.vocabulary;
+    o.entities = sig.entities;
     profile_.Add(o);
   }
   ++counts_.records_out;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -155,6 +156,16 @@ std::string EncodeStageRecord(const StageRecord& r) {
                 v.char_ngrams,
                 v.unknown_char_ngrams,
                 g.abstained ? 1 : 0};
+    // What the pattern extractors saw: the type bits, then candidates and failures of CEDULA,
+    // NIT and CARD (counts only).
+    if (const monitoring::EntityObservation& e = g.entities; e.observed) {
+      json& s = j["sig"];
+      s.push_back(e.types);
+      for (int t = 0; t < extract::kCheckedTypes; ++t) {
+        s.push_back(e.checks.candidates[t]);
+        s.push_back(e.checks.failures[t]);
+      }
+    }
   }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -189,6 +200,16 @@ Status DecodeStageRecord(std::string_view line, StageRecord* r) {
       g.vocabulary = {sig->at(1).get<uint32_t>(), sig->at(2).get<uint32_t>(),
                       sig->at(3).get<uint32_t>(), sig->at(4).get<uint32_t>()};
       g.abstained = sig->at(5).get<int>() != 0;
+      if (sig->size() >= 7 + 2 * extract::kCheckedTypes) {
+        monitoring::EntityObservation& e = g.entities;
+        e.observed = true;
+        e.types = sig->at(6).get<uint32_t>();
+        for (int t = 0; t < extract::kCheckedTypes; ++t) {
+          e.checks.candidates[t] = sig->at(7 + 2 * t).get<uint32_t>();
+          e.checks.failures[t] =
+              std::min(e.checks.candidates[t], sig->at(8 + 2 * t).get<uint32_t>());
+        }
+      }
     }
   } catch (const json::exception& e) {
     return DataLossError(std::string("damaged stage record: ") + e.what());

@@ -26,6 +26,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.lang = "es";
     o.chars = 10 * i;
     o.vocabulary = {4, static_cast<uint32_t>(i % 3), 40, static_cast<uint32_t>(i % 7)};
+    // Entities: MONEY in every other record, a CARD candidate failing in every fifth.
+    o.entities.observed = true;
+    o.entities.types = i % 2 ? 1u : 0u;
+    if (i % 5 == 0) o.entities.checks.Count(lote::extract::CheckedType::kCard, false);
     batch.Add(o);
     // Terms too (top_terms): some the reference may hold, by its first stored hashes.
     std::vector<uint64_t> hashes = {static_cast<uint64_t>(i % 4) + 1};

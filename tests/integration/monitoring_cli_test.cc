@@ -64,6 +64,15 @@ TEST_F(MonitoringCli, TrainedModelsCarryAReferenceProfile) {
   EXPECT_NE(text.out.find("unknown_word_rate: mean"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("word unigrams and bigrams stored as hashes"), std::string::npos)
       << text.out;
+  EXPECT_NE(text.out.find("entities (records holding each type"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("check-digit failures (of candidates): CEDULA 0 of"), std::string::npos)
+      << text.out;
+  // The entity counts: every pattern type, each within the records the extractors ran on.
+  ASSERT_TRUE(p.contains("entities")) << r.out;
+  EXPECT_EQ(p["entities"]["records"], p["records"]);
+  EXPECT_EQ(p["entities"]["types"].size(), 9u);
+  EXPECT_GT(p["entities"]["types"]["MONEY"].get<int>(), 10);
+  EXPECT_GT(p["entities"]["check_digits"]["CARD"]["candidates"].get<int>(), 0);
 
   EXPECT_EQ(RunLote("profile " + (tmp_ / "missing.lote")).exit_code, 3);
 }
@@ -100,6 +109,8 @@ TEST_F(MonitoringCli, RunsLikeTheTrainingDataAreOkOthersAreDriftAndMonitorReadsT
   for (const Json& g : reports[1]["signals"]) bands[g["name"]] = g["band"];
   EXPECT_EQ(bands["unknown_word_rate"], "drift");
   EXPECT_EQ(bands["lang"], "drift");  // English only, against a mostly Spanish reference
+  // Site logs hold no amounts, where a fifth of the bank's messages do.
+  EXPECT_EQ(bands["entity_rate:MONEY"], "drift");
   // Fewer known words, less confident: the estimate falls.
   EXPECT_LT(reports[1]["estimated_accuracy"]["value"].get<double>(), estimate);
   // The drift is explained in the batch's words, with example records. The run like the training
@@ -155,8 +166,9 @@ TEST_F(MonitoringCli, RunsLikeTheTrainingDataAreOkOthersAreDriftAndMonitorReadsT
   EXPECT_EQ(sql.out, "verdict\nok\ndrift\n");
 }
 
-TEST_F(MonitoringCli, TheStagesNameTheSameTermsAsARun) {
-  // The stage files carry no text: infer counts the terms and hands them over in its markers.
+TEST_F(MonitoringCli, TheStagesReportWhatARunReports) {
+  // The stage files carry no text: infer counts the terms and hands them over in its markers;
+  // the entity counts travel with each record's signals.
   MakeOtherDomainLake();
   auto run = RunLote("run --threads 2 --log-format json --input " + (tmp_ / "other") +
                      " --output " + (tmp_ / "run") + " --model " + Model());
@@ -176,6 +188,55 @@ TEST_F(MonitoringCli, TheStagesNameTheSameTermsAsARun) {
     EXPECT_EQ(a[i]["term"], b[i]["term"]);
     EXPECT_EQ(a[i]["batch_records"], b[i]["batch_records"]);
   }
+  const Json sa = Json::parse(run.out)["monitoring"]["signals"];
+  const Json sb = Json::parse(pub.out)["monitoring"]["signals"];
+  ASSERT_EQ(sa.size(), sb.size()) << sa.dump(1) << sb.dump(1);
+  bool entity_signal = false;
+  for (size_t i = 0; i < sa.size(); ++i) {
+    EXPECT_EQ(sa[i]["name"], sb[i]["name"]);
+    EXPECT_EQ(sa[i]["statistic"], sb[i]["statistic"]) << sa[i]["name"];
+    entity_signal = entity_signal || sa[i]["name"].get<std::string>().starts_with("entity_rate:");
+  }
+  EXPECT_TRUE(entity_signal) << sa.dump(1);
+}
+
+TEST_F(MonitoringCli, CardNumbersFailingTheirCheckAreASignalAnAlarmCanWatch) {
+  // Messages like the bank's, but every card number is mistyped (the Luhn check fails).
+  std::filesystem::create_directories(tmp_ / "cards");
+  {
+    std::ofstream out(tmp_ / "cards/bloqueos.jsonl");
+    const char* lead[] = {"me bloquearon la tarjeta", "no me pasa la compra con la tarjeta",
+                          "quiero reportar la tarjeta", "me cobraron dos veces en la tarjeta"};
+    for (int i = 0; i < 200; ++i) {
+      // 4111 1111 1111 1111 passes; changing the last digit breaks it.
+      out << "{\"id\":\"c" << i << "\",\"text\":\"" << lead[i % 4] << " 4111 1111 1111 111"
+          << (2 + i % 8) << " ayer, ayuda por favor\"}\n";
+    }
+  }
+  const std::string cfg = tmp_ / "luhn.yaml";
+  std::ofstream(cfg) << "monitoring:\n  alarms:\n    - name: mistyped-cards\n"
+                        "      signal: check_failure_rate:CARD\n      band: drift\n";
+  auto r = RunLote("run --input " + (tmp_ / "cards") + " --output " + (tmp_ / "out") + " --model " +
+                   Model() + " --config " + cfg + " --log-format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json m = Json::parse(r.out)["monitoring"];
+  std::map<std::string, Json> signals;
+  for (const Json& g : m["signals"]) signals[g["name"]] = g;
+  ASSERT_TRUE(signals.count("check_failure_rate:CARD")) << m.dump(1);
+  const Json& card = signals["check_failure_rate:CARD"];
+  EXPECT_EQ(card["band"], "drift") << card.dump();
+  EXPECT_EQ(card["kind"], "rate");
+  EXPECT_EQ(card["batch_mean"], 1.0);
+  EXPECT_LT(card["reference_mean"].get<double>(), 0.5);
+  // No card was found, so the CARD rate falls too.
+  EXPECT_EQ(signals["entity_rate:CARD"]["batch_mean"], 0.0);
+  EXPECT_EQ(m["alarms"][0]["name"], "mistyped-cards");
+  EXPECT_EQ(m["alarms"][0]["firing"], true);
+  // Counts only: no card number anywhere in the report or the log.
+  EXPECT_EQ(m.dump().find("4111"), std::string::npos);
+  EXPECT_EQ(r.err.find("4111"), std::string::npos);
+  auto table = RunLote("monitor --output " + (tmp_ / "out"));
+  EXPECT_NE(table.out.find("check_failure_rate:CARD"), std::string::npos) << table.out;
 }
 
 TEST_F(MonitoringCli, TheConfigTunesOrTurnsMonitoringOff) {

@@ -40,6 +40,11 @@ TEST(ValidateAlarmRule, NamesTheRuleAndField) {
   AlarmRule misplaced = Rule("x", "label", "warn", 1);
   misplaced.below = 0.5;
   EXPECT_FALSE(ValidateAlarmRule(misplaced).ok());
+  EXPECT_TRUE(ValidateAlarmRule(Rule("cards", "entity_rate:CARD", "drift", 1)).ok());
+  EXPECT_TRUE(ValidateAlarmRule(Rule("luhn", "check_failure_rate:CARD", "warn", 1)).ok());
+  EXPECT_FALSE(ValidateAlarmRule(Rule("x", "entity_rate:IBAN", "warn", 1)).ok());
+  EXPECT_FALSE(ValidateAlarmRule(Rule("x", "check_failure_rate:MONEY", "warn", 1)).ok());
+  EXPECT_FALSE(ValidateAlarmRule(Rule("x", "entity_rate:", "warn", 1)).ok());
   EXPECT_EQ(AlarmCondition(acc), "estimated_accuracy < 0.85");
   EXPECT_EQ(AlarmCondition(Rule("v", "verdict", "warn", 1)), "verdict >= warn");
 }

@@ -25,6 +25,11 @@ const std::vector<std::string>& Labels() {
 struct Population {
   double shift = 0;
   bool prior_shift_only = false;  // the shifted share only changes the label mix
+  // Pattern entities: MONEY in 20 % of records, DATE 10 %, CARD 3 % (a candidate failing its
+  // Luhn check 1 time in 10); `card_failure` replaces that 0.1 for the shifted share.
+  bool entities = false;
+  double card_failure = 0.1;
+  double money = 0.2;  // MONEY's share
 };
 
 Profile Sample(const Population& pop, uint64_t n, uint64_t seed) {
@@ -48,6 +53,18 @@ Profile Sample(const Population& pop, uint64_t n, uint64_t seed) {
     v.unknown_words = std::min(v.unknown_words, v.words);
     v.char_ngrams = v.words * 12;
     v.unknown_char_ngrams = v.unknown_words * 4;
+    if (pop.entities) {
+      EntityObservation& e = o.entities;
+      e.observed = true;
+      e.types = (u(rng) < pop.money ? 1u : 0u) | (u(rng) < 0.1 ? 2u : 0u);
+      if (u(rng) < 0.03) {
+        constexpr int kCard = static_cast<int>(extract::CheckedType::kCard);
+        const bool fails = u(rng) < (shifted ? pop.card_failure : 0.1);
+        e.checks.candidates[kCard] = 1;
+        e.checks.failures[kCard] = fails ? 1 : 0;
+        if (!fails) e.types |= 1u << 7;
+      }
+    }
     p.Add(o);
   }
   return p;
@@ -85,6 +102,87 @@ TEST(CompareProfiles, InDistributionBatchesOfEverySizeAreNotDrift) {
     }
   }
   EXPECT_LE(drift, 1) << "of " << runs;
+}
+
+TEST(CompareProfiles, EntityRatesAndCheckFailuresAreSignalsThatHoldStillInDistribution) {
+  const Profile reference = Sample({.entities = true}, 2000, 1);
+  int drift = 0, runs = 0;
+  for (uint64_t n : {200, 2000, 20000}) {
+    for (uint64_t seed = 30; seed < 40; ++seed) {
+      MonitoringReport r = CompareProfiles(&reference, Sample({.entities = true}, n, seed + n), {});
+      ++runs;
+      if (r.verdict == "drift") ++drift;
+      // MONEY, DATE and CARD found; the other six types neither side has are not tested.
+      ASSERT_NE(Find(r, "entity_rate:MONEY"), nullptr);
+      EXPECT_EQ(Find(r, "entity_rate:MONEY")->kind, "rate");
+      EXPECT_NEAR(Find(r, "entity_rate:MONEY")->reference_value, 0.2, 0.03);
+      EXPECT_EQ(Find(r, "entity_rate:PHONE"), nullptr);
+      ASSERT_NE(Find(r, "check_failure_rate:CARD"), nullptr);
+      // The failure test is sized by candidates (3 % of records), not records.
+      EXPECT_EQ(Find(r, "check_failure_rate:CARD")->test,
+                n * 0.03 <= 1000 ? "chi_square" : "jensen_shannon");
+      EXPECT_EQ(r.signals.size(), 10u);  // 6 + three types + one check
+    }
+  }
+  EXPECT_LE(drift, 1) << "of " << runs;
+}
+
+TEST(CompareProfiles, ARiseInCheckFailuresIsDriftAFallIsNot) {
+  const Profile reference = Sample({.entities = true}, 5000, 1);
+  // Every card number in the batch fails its check: typed by hand, or altered upstream.
+  MonitoringReport up = CompareProfiles(
+      &reference,
+      Sample({.shift = 1, .prior_shift_only = true, .entities = true, .card_failure = 0.9}, 2000,
+             2),
+      {});
+  ASSERT_NE(Find(up, "check_failure_rate:CARD"), nullptr);
+  EXPECT_EQ(Find(up, "check_failure_rate:CARD")->band, Band::kDrift);
+  EXPECT_GT(Find(up, "check_failure_rate:CARD")->batch_value, 0.7);
+  // None failing is no cause for alarm: the rate is one-sided.
+  MonitoringReport down = CompareProfiles(
+      &reference,
+      Sample({.shift = 1, .prior_shift_only = true, .entities = true, .card_failure = 0.0}, 20000,
+             3),
+      {});
+  ASSERT_NE(Find(down, "check_failure_rate:CARD"), nullptr);
+  EXPECT_EQ(Find(down, "check_failure_rate:CARD")->statistic, 0);
+  EXPECT_EQ(Find(down, "check_failure_rate:CARD")->band, Band::kOk);
+}
+
+TEST(CompareProfiles, EntityRatesMovingEitherWayAreDrift) {
+  const Profile reference = Sample({.entities = true}, 5000, 1);
+  for (double money : {0.0, 0.6}) {
+    // The same texts, but amounts vanish (an upstream change masks them) or abound.
+    MonitoringReport r =
+        CompareProfiles(&reference, Sample({.entities = true, .money = money}, 3000, 2), {});
+    ASSERT_NE(Find(r, "entity_rate:MONEY"), nullptr);
+    EXPECT_EQ(Find(r, "entity_rate:MONEY")->band, Band::kDrift) << money;
+    EXPECT_NEAR(Find(r, "entity_rate:MONEY")->batch_value, money, 0.03);
+    EXPECT_EQ(Find(r, "entity_rate:DATE")->band, Band::kOk);
+    EXPECT_EQ(r.verdict, "drift");
+  }
+}
+
+TEST(CompareProfiles, EntitySignalsSayWhyTheyAreMissing) {
+  const Profile with = Sample({.entities = true}, 2000, 1);
+  const Profile without = Sample({}, 2000, 2);
+  auto has_note = [](const MonitoringReport& r, std::string_view text) {
+    for (const auto& n : r.notes) {
+      if (n.find(text) != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has_note(CompareProfiles(&with, without, {}), "did not extract entities"));
+  EXPECT_TRUE(has_note(CompareProfiles(&without, with, {}), "no entity counts"));
+  // Failing NIT candidates the reference never saw cannot be compared: a note, not a signal.
+  Profile nits = Sample({.entities = true}, 500, 3);
+  Observation o;
+  o.entities.observed = true;
+  o.entities.checks.Count(extract::CheckedType::kNit, false);
+  nits.Add(o);
+  MonitoringReport r = CompareProfiles(&with, nits, {});
+  EXPECT_EQ(Find(r, "check_failure_rate:NIT"), nullptr);
+  EXPECT_TRUE(has_note(r, "no NIT candidates"));
 }
 
 TEST(CompareProfiles, OutOfDomainShareIsDriftAndNamesTheSignals) {
@@ -190,15 +288,17 @@ TEST(CompareProfiles, EmptyBatchIsOkWithANote) {
 }
 
 TEST(MonitoringReportJson, HasTheDocumentedShape) {
-  const Profile reference = Sample({}, 1000, 1);
-  MonitoringReport r = CompareProfiles(&reference, Sample({}, 300, 2), {});
+  const Profile reference = Sample({.entities = true}, 1000, 1);
+  MonitoringReport r = CompareProfiles(&reference, Sample({.entities = true}, 300, 2), {});
   auto j = nlohmann::json::parse(MonitoringReportJson(r));
   EXPECT_EQ(j["verdict"], r.verdict);
   ASSERT_TRUE(j["signals"].is_array());
   for (const auto& s : j["signals"]) {
-    for (const char* key : {"name", "test", "statistic", "threshold", "band", "p_value"}) {
+    for (const char* key : {"name", "kind", "test", "statistic", "threshold", "band", "p_value"}) {
       EXPECT_TRUE(s.contains(key)) << key;
     }
+    // Numeric signals and rates have the two sides' means (a rate's mean is its share).
+    EXPECT_EQ(s.contains("reference_mean"), s["kind"] != "categorical") << s.dump();
   }
   for (const char* key : {"value", "low", "high"}) {
     EXPECT_TRUE(j["estimated_accuracy"].contains(key)) << key;

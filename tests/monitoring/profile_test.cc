@@ -119,6 +119,68 @@ TEST(Profile, FromJsonRefusesCountsNoArithmeticCanUse) {
   EXPECT_TRUE(bad([](nlohmann::json*) {}).ok());
 }
 
+Observation WithEntities(Observation o, uint32_t types, uint32_t card_candidates,
+                         uint32_t card_failures) {
+  o.entities.observed = true;
+  o.entities.types = types;
+  o.entities.checks.candidates[static_cast<int>(extract::CheckedType::kCard)] = card_candidates;
+  o.entities.checks.failures[static_cast<int>(extract::CheckedType::kCard)] = card_failures;
+  return o;
+}
+
+TEST(Profile, CountsEntityTypesAndCheckDigitsAndKeepsThemInJson) {
+  constexpr int kCard = static_cast<int>(extract::CheckedType::kCard);
+  Profile a, b;
+  a.Add(WithEntities(Obs("a", 0.5f, "es", 3, 1, 0), 0b101, 2, 1));  // MONEY and PHONE
+  a.Add(WithEntities(Obs("a", 0.5f, "es", 3, 1, 0), 0b1, 0, 0));
+  a.Add(Obs("a", 0.5f, "es", 3, 1, 0));                               // the extractors did not run
+  b.Add(WithEntities(Obs("a", 0.5f, "es", 3, 1, 0), 1u << 7, 1, 0));  // CARD
+  a.Merge(b);
+  const EntityProfile& e = a.entities();
+  EXPECT_EQ(e.records, 3u);
+  EXPECT_EQ(e.type_records[0], 2u);  // MONEY
+  EXPECT_EQ(e.type_records[1], 0u);  // DATE
+  EXPECT_EQ(e.type_records[2], 1u);  // PHONE
+  EXPECT_EQ(e.type_records[7], 1u);  // CARD
+  EXPECT_EQ(e.candidates[kCard], 3u);
+  EXPECT_EQ(e.failures[kCard], 1u);
+
+  const auto j = nlohmann::json::parse(a.ToJson());
+  EXPECT_EQ(j["entities"]["types"]["MONEY"], 2);
+  EXPECT_EQ(j["entities"]["check_digits"]["CARD"]["failures"], 1);
+  auto back = Profile::FromJson(a.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->ToJson(), a.ToJson());
+  // A profile whose records were never extracted has no "entities" at all.
+  Profile none;
+  none.Add(Obs("a", 0.5f, "es", 3, 1, 0));
+  EXPECT_FALSE(nlohmann::json::parse(none.ToJson()).contains("entities"));
+
+  auto damaged = [&](const std::function<void(nlohmann::json*)>& damage) {
+    auto d = j;
+    damage(&d);
+    return Profile::FromJson(d.dump()).status();
+  };
+  EXPECT_NE(damaged([](nlohmann::json* d) { (*d)["entities"]["records"] = 9; })
+                .message()
+                .find("entities.records"),
+            std::string::npos);
+  EXPECT_NE(damaged([](nlohmann::json* d) { (*d)["entities"]["types"]["MONEY"] = 4; })
+                .message()
+                .find("entities.types.MONEY"),
+            std::string::npos);
+  EXPECT_NE(
+      damaged([](nlohmann::json* d) { (*d)["entities"]["check_digits"]["CARD"]["failures"] = 4; })
+          .message()
+          .find("entities.check_digits.CARD.failures"),
+      std::string::npos);
+  EXPECT_FALSE(damaged([](nlohmann::json* d) { (*d)["entities"]["types"] = 3; }).ok());
+  EXPECT_FALSE(
+      damaged([](nlohmann::json* d) { (*d)["entities"]["check_digits"]["NIT"] = 1; }).ok());
+  // A type this lote does not know is ignored (it cannot be compared), not an error.
+  EXPECT_TRUE(damaged([](nlohmann::json* d) { (*d)["entities"]["types"]["IBAN"] = 1; }).ok());
+}
+
 TEST(Profile, AnotherBinningIsDroppedNotMisread) {
   Profile p;
   p.Add(Obs("a", 0.5f, "es", 3, 1, 0));

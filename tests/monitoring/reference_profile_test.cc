@@ -45,7 +45,8 @@ TEST(BuildReferenceProfile, ProfilesTheCalibrationRowsAsThePipelineSeesThem) {
   // The classifier scores the text as given (the tags' "b" twice, and "el", are unknown).
   EXPECT_EQ(report.calibration[0].vocabulary.unknown_words, 3u);
 
-  Profile p = BuildReferenceProfile(**c, report, report.calibration_split, pipeline::PrepOptions());
+  Profile p = BuildReferenceProfile(**c, report, report.calibration_split, pipeline::PrepOptions(),
+                                    std::nullopt);
   EXPECT_EQ(p.records(), 3u);
   EXPECT_EQ(p.calibration.rows, 3u);
   EXPECT_NEAR(p.calibration.ece, report.dev_ece, 1e-12);
@@ -79,8 +80,9 @@ TEST(BuildReferenceProfile, AfterARefitEveryRowIsScoredOutOfFold) {
   // The same data and options give the same rows (the folds are seeded).
   classify::ClassifierTrainReport again;
   ASSERT_TRUE(classify::IntentClassifier::Train(train, dev, o, &again).ok());
-  Profile a = BuildReferenceProfile(**c, report, report.calibration_split, {});
-  EXPECT_EQ(a.ToJson(), BuildReferenceProfile(**c, again, again.calibration_split, {}).ToJson());
+  Profile a = BuildReferenceProfile(**c, report, report.calibration_split, {}, std::nullopt);
+  EXPECT_EQ(a.ToJson(),
+            BuildReferenceProfile(**c, again, again.calibration_split, {}, std::nullopt).ToJson());
   EXPECT_EQ(a.records(), train.size() + dev.size());
   EXPECT_GT(a.calibration.accuracy, 0.9);
   EXPECT_NE(a.source.find("out_of_fold_5"), std::string::npos);
@@ -111,7 +113,12 @@ TEST(ReadReferenceProfile, ADamagedProfileIsAnErrorNamingTheModel) {
 
   // A good one travels with the model into the engine.
   Profile p;
-  p.Add({.label = "saldo", .score = 0.8f, .lang = "es", .chars = 12, .vocabulary = {2, 0, 0, 0}});
+  p.Add({.label = "saldo",
+         .score = 0.8f,
+         .lang = "es",
+         .chars = 12,
+         .vocabulary = {2, 0, 0, 0},
+         .entities = {}});
   file.sections[std::string(kProfileSection)] = p.ToJson();
   const std::string bytes =
       bundle::FinishModelFile(&file, "toy", "2026-01-01T00:00:00Z", "{}", nullptr);

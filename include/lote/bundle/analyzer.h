@@ -51,6 +51,13 @@ struct Analysis {
   bool has_label = false;
   classify::ClassifierPrediction prediction;
   std::vector<extract::Entity> entities;  // sorted by start, non-overlapping
+  // What the pattern extractors found, before overlaps with the tagger's entities are resolved
+  // (so monitoring compares like with the reference, which has no tagger): a bit per type of
+  // extract::PatternTypes() found at least once, and the check-digit candidates. Valid when
+  // `patterns_ran`.
+  bool patterns_ran = false;
+  uint32_t pattern_types = 0;
+  extract::CheckCounts checks;
 };
 
 // Per-thread scratch of an analyzer (classifier and tagger buffers). Not thread-safe.

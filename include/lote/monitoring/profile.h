@@ -8,6 +8,9 @@
 //                unknown_char_ngram_rate (share of the text's word tokens / character n-grams the
 //                classifier has no feature for, 20 bins over [0, 1])
 //   per label    records, sum and sum of squares of the top score, and its 50-bin histogram
+//   entities     of the records the pattern extractors ran on, how many held each pattern type
+//                (extract::PatternTypes()), and the check-digit candidates of CEDULA, NIT and
+//                CARD with their failures (extract::CheckCounts)
 //
 // Profiles are sums: Add() one record at a time (never a second pass, bounded memory: the bins
 // are fixed; the label and language sets are the model's and prep's), Merge() the profiles of
@@ -30,9 +33,18 @@
 
 #include "lote/base/status.h"
 #include "lote/classify/features.h"
+#include "lote/extract/patterns.h"
 #include "lote/monitoring/terms.h"
 
 namespace lote::monitoring {
+
+// What the pattern extractors found in one record (before overlaps with a tagger's entities are
+// resolved: the reference has no tagger).
+struct EntityObservation {
+  bool observed = false;  // the pattern extractors ran on the record
+  uint32_t types = 0;     // bit i: extract::PatternTypes()[i] found at least once
+  extract::CheckCounts checks;
+};
 
 // One record as the model saw it.
 struct Observation {
@@ -42,6 +54,7 @@ struct Observation {
   std::string_view lang;   // prep's language ("es", "en", "other", "und"); empty: unknown
   uint32_t chars = 0;      // code points of the text the model was given
   classify::VocabularyCounts vocabulary;  // word tokens and character n-grams, known or not
+  EntityObservation entities;
 };
 
 enum class NumericSignal { kTopScore, kTextLength, kUnknownWordRate, kUnknownCharNgramRate };
@@ -72,6 +85,14 @@ struct LabelProfile {
   std::vector<uint64_t> score_bins;  // top_score binning
 };
 
+// Sums of EntityObservation over the records the pattern extractors ran on.
+struct EntityProfile {
+  uint64_t records = 0;
+  std::vector<uint64_t> type_records;  // per extract::PatternTypes() index
+  std::array<uint64_t, extract::kCheckedTypes> candidates{}, failures{};
+  EntityProfile();
+};
+
 // How well the model's probabilities matched reality on the reference rows (reference only).
 struct CalibrationSummary {
   uint64_t rows = 0;
@@ -96,6 +117,7 @@ class Profile {
   std::vector<std::string> categorical_names() const;
   const NumericHistogram& numeric(NumericSignal s) const { return numeric_[static_cast<int>(s)]; }
   const std::map<std::string, LabelProfile, std::less<>>& labels() const { return labels_; }
+  const EntityProfile& entities() const { return entities_; }
   // Sums over all records: word tokens, unknown ones, character n-grams, unknown ones.
   uint64_t words() const { return words_; }
   uint64_t unknown_words() const { return unknown_words_; }
@@ -111,7 +133,9 @@ class Profile {
   CalibrationSummary calibration;
 
   // {"format": "lote-profile", "version": 1, "records", "source", "calibration", "categorical",
-  // "numeric": {name: {"bins", "counts", "sum", "sum_sq"}}, "labels", "tokens", "terms" (when
+  // "numeric": {name: {"bins", "counts", "sum", "sum_sq"}}, "labels", "tokens", "entities" (when
+  // observed: {"records", "types": {TYPE: records}, "check_digits": {TYPE: {"candidates",
+  // "failures"}}}), "terms" (when
   // counted: the kReferenceTerms most frequent in at least kReferenceMinRecords records)}
   // (docs/monitoring.md).
   std::string ToJson(int indent = -1) const;
@@ -129,6 +153,7 @@ class Profile {
   std::array<NumericHistogram, kNumericSignals> numeric_;
   std::map<std::string, LabelProfile, std::less<>> labels_;
   uint64_t words_ = 0, unknown_words_ = 0, char_ngrams_ = 0, unknown_char_ngrams_ = 0;
+  EntityProfile entities_;
   TermCounts terms_;
 };
 

@@ -10,6 +10,7 @@
 
 #include "lote/base/status.h"
 #include "lote/classify/intent_classifier.h"
+#include "lote/extract/patterns.h"
 #include "lote/model/model_file.h"
 #include "lote/monitoring/profile.h"
 #include "lote/pipeline/prep.h"
@@ -19,10 +20,13 @@ namespace lote::monitoring {
 inline constexpr std::string_view kProfileSection = "profile";
 
 // From `report.calibration` (empty: a profile of no records). `source` says where the rows came
-// from ("dev" or "holdout_of_train").
+// from ("dev" or "holdout_of_train"). The entity counts come from the pattern extractors (all
+// types on, as a run has them) over each cleaned text; `reference_date` resolves relative dates
+// as a run's date does (runs default to their day; a run without one finds no "ayer").
 Profile BuildReferenceProfile(const classify::IntentClassifier& classifier,
                               const classify::ClassifierTrainReport& report,
-                              std::string_view source, const pipeline::PrepOptions& prep);
+                              std::string_view source, const pipeline::PrepOptions& prep,
+                              std::optional<extract::CivilDate> reference_date);
 
 // The reference profile stored in `file`, or nullopt when the file has none (models trained before
 // profiles existed still load; monitoring then says it has no reference). Errors: a damaged

@@ -34,6 +34,7 @@ struct RecordSignals {
   bool abstained = false;  // the label is the model's out-of-scope label
   uint32_t chars = 0;      // code points of the text given to Infer
   classify::VocabularyCounts vocabulary;
+  monitoring::EntityObservation entities;  // what the pattern extractors found
 };
 
 // What the engine says about one record.
