@@ -1,13 +1,18 @@
-// `lote feedback --output URI --labels FILE [--format csv|jsonl] [--json]`: records labels that
-// arrived after the predictions and prints the measured accuracy of every run they touch
-// (lote/pipeline/feedback.h, docs/monitoring.md).
+// `lote feedback --output URI --labels FILE [--format csv|jsonl] [--json] [--metrics SPEC]...`:
+// records labels that arrived after the predictions and prints the measured accuracy of every run
+// they touch (lote/pipeline/feedback.h, docs/monitoring.md); --metrics reports it as
+// lote_feedback_* gauges (lote/monitoring/job_metrics.h).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "common.h"
+#include "job_metrics.h"
+#include "lote/base/clock.h"
+#include "lote/monitoring/job_metrics.h"
 #include "lote/pipeline/feedback.h"
 #include "lote/text/utf8.h"
+#include "pipeline_config.h"
 
 namespace lote::cli {
 namespace {
@@ -16,6 +21,7 @@ struct FeedbackFlags {
   std::string output, labels, format, catalog;
   double lock_wait = 0;
   bool json = false;
+  std::vector<std::string> metrics;
 };
 
 using Json = nlohmann::ordered_json;
@@ -79,7 +85,7 @@ Json SummaryJson(const pipeline::FeedbackSummary& s) {
   return j;
 }
 
-Status RunFeedback(const FeedbackFlags& f) {
+Status RecordFeedback(const FeedbackFlags& f, pipeline::FeedbackSummary* out) {
   if (f.lock_wait < 0) return InvalidArgumentError("--lock-wait must be >= 0");
   pipeline::LabelsFormat format = pipeline::LabelsFormatFromPath(f.labels);
   if (!f.format.empty()) {
@@ -94,14 +100,29 @@ Status RunFeedback(const FeedbackFlags& f) {
     std::fprintf(stderr, "lote: %s%s\n", level == pipeline::LogLevel::kInfo ? "" : "warning: ",
                  text::EscapeControl(line).c_str());
   };
-  LOTE_ASSIGN_OR_RETURN(auto summary, pipeline::RecordFeedbackFile(o, std::move(labels), format));
+  LOTE_ASSIGN_OR_RETURN(*out, pipeline::RecordFeedbackFile(o, std::move(labels), format));
   if (f.json) {
     std::printf("%s\n",
-                SummaryJson(summary).dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+                SummaryJson(*out).dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
   } else {
-    PrintSummary(summary);
+    PrintSummary(*out);
   }
   return Status::Ok();
+}
+
+int RunFeedback(const FeedbackFlags& f) {
+  JobMetrics metrics(f.metrics, "feedback");
+  const int64_t start = SystemClock()->MonotonicNanos();
+  pipeline::FeedbackSummary summary;
+  if (Status s = RecordFeedback(f, &summary); !s.ok()) {
+    return FinishFailedJob(&metrics, start, Fail(s));
+  }
+  if (MetricsSink* sink = metrics.sink()) {
+    monitoring::ReportFeedbackMetrics(summary, SystemClock()->SecondsSince(start),
+                                      SystemClock()->NowMicros(), sink);
+    metrics.Finish(true);
+  }
+  return kExitOk;
 }
 
 void SetupFeedback(CLI::App& root, int* exit_code) {
@@ -122,10 +143,8 @@ void SetupFeedback(CLI::App& root, int* exit_code) {
   cmd->add_option("--lock-wait", f->lock_wait,
                   "Seconds to wait for a run holding the output lock (default 0: fail at once)");
   cmd->add_flag("--json", f->json, "The whole result as one JSON object");
-  cmd->callback([f, exit_code] {
-    Status s = RunFeedback(*f);
-    *exit_code = s.ok() ? kExitOk : Fail(s);
-  });
+  AddMetricsFlag(cmd, &f->metrics);
+  cmd->callback([f, exit_code] { *exit_code = RunFeedback(*f); });
 }
 
 }  // namespace

@@ -69,6 +69,15 @@ void DeclareJobMetrics(PrometheusRegistry* r) {
              "Label-free accuracy estimate (mean calibrated probability of the predicted label) "
              "with its interval: bound=value|low|high.");
   r->Declare("lote_job_input_bytes", T::kGauge, "Bytes of input read (run) or snapshotted.");
+  r->Declare("lote_feedback_records", T::kGauge,
+             "Rows of the labels file lote feedback read, by outcome.");
+  r->Declare("lote_feedback_measured_accuracy", T::kGauge,
+             "Measured accuracy of a run on its late-labelled records: bound=value|low|high "
+             "(Wilson 95 %).");
+  r->Declare("lote_feedback_labelled_records", T::kGauge,
+             "Records of a run that have a late label.");
+  r->Declare("lote_feedback_estimated_accuracy", T::kGauge,
+             "The run's label-free accuracy estimate for the same labelled records.");
   r->Declare("lote_flow_executions", T::kGauge, "1 for the final status of the execution.");
   r->Declare("lote_flow_execution_seconds", T::kGauge, "Wall seconds of the execution.");
 }
@@ -166,6 +175,36 @@ void ReportStageMetrics(const pipeline::StageReport& r, std::string_view model, 
   m.Gauge("lote_job_objects", "state", "skipped", static_cast<double>(r.objects_skipped));
   if (r.stage == pipeline::Stage::kIngest) {
     m.Gauge("lote_job_input_bytes", static_cast<double>(r.bytes));
+  }
+}
+
+void ReportFeedbackMetrics(const pipeline::FeedbackSummary& s, double wall_s, int64_t end_micros,
+                           MetricsSink* sink) {
+  Reporter job(sink, {});
+  job.Gauge("lote_job_last_success_timestamp_seconds", Seconds(end_micros));
+  job.Gauge("lote_job_duration_seconds", wall_s);
+  for (const auto& [outcome, n] : {std::pair{"rows", s.rows},
+                                   {"duplicate", s.duplicates},
+                                   {"matched", s.matched},
+                                   {"unmatched", s.unmatched},
+                                   {"without_prediction", s.without_prediction},
+                                   {"unknown_label", s.unknown_labels}}) {
+    job.Gauge("lote_feedback_records", "outcome", outcome, static_cast<double>(n));
+  }
+  // Runs are sorted by id, and ids start with their UTC start time: the newest are last.
+  const size_t first =
+      s.runs.size() > kFeedbackMetricRuns ? s.runs.size() - kFeedbackMetricRuns : 0;
+  for (size_t i = first; i < s.runs.size() && i < s.accuracy.size(); ++i) {
+    if (s.accuracy[i].empty()) continue;                          // no labelled record left
+    const pipeline::FeedbackAccuracy& a = s.accuracy[i].front();  // the whole run
+    Reporter m(sink, a.model_version);
+    m.Gauge2("lote_feedback_measured_accuracy", "run", s.runs[i], "bound", "value", a.accuracy);
+    m.Gauge2("lote_feedback_measured_accuracy", "run", s.runs[i], "bound", "low", a.low);
+    m.Gauge2("lote_feedback_measured_accuracy", "run", s.runs[i], "bound", "high", a.high);
+    m.Gauge("lote_feedback_labelled_records", "run", s.runs[i], static_cast<double>(a.labelled));
+    if (a.estimated_accuracy) {
+      m.Gauge("lote_feedback_estimated_accuracy", "run", s.runs[i], *a.estimated_accuracy);
+    }
   }
 }
 

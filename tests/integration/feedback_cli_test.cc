@@ -103,9 +103,37 @@ TEST_F(FeedbackCli, MeasuredAccuracyLandsBesideTheEstimateInMonitorAndTheCatalog
   EXPECT_EQ(fb.err.find("no-publicado"), std::string::npos) << fb.err;
   EXPECT_EQ(fb.err.find("etiqueta_inventada"), std::string::npos) << fb.err;
 
-  auto text = RunLote("feedback --output " + out + " --labels " + (tmp_ / "labels.csv"));
+  auto text = RunLote("feedback --output " + out + " --labels " + (tmp_ / "labels.csv") +
+                      " --metrics emf:" + (tmp_ / "emf.jsonl"));
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("measured accuracy 0.800"), std::string::npos) << text.out;
+  // The measured accuracy as metrics (CloudWatch EMF here; Prometheus the same gauges).
+  std::map<std::string, double> metrics;  // "name bound" -> value, for this run
+  std::istringstream emf(ReadAll(tmp_ / "emf.jsonl"));
+  for (std::string line; std::getline(emf, line);) {
+    const Json e = Json::parse(line);
+    EXPECT_EQ(e["stage"], "feedback");
+    for (const auto& [name, value] : e.items()) {
+      if (!name.starts_with("lote_")) continue;
+      if (e.contains("run")) {
+        EXPECT_EQ(e["run"], run_id);
+        EXPECT_EQ(e["model"], Json::parse(run.out)["model_version"]);
+      }
+      metrics[name + " " + e.value("bound", e.value("outcome", ""))] = value.get<double>();
+    }
+  }
+  EXPECT_DOUBLE_EQ(metrics["lote_feedback_measured_accuracy value"], 0.8);
+  EXPECT_DOUBLE_EQ(metrics["lote_feedback_measured_accuracy low"], low);
+  EXPECT_DOUBLE_EQ(metrics["lote_feedback_measured_accuracy high"], high);
+  EXPECT_EQ(metrics["lote_feedback_labelled_records "], 40);
+  EXPECT_NEAR(metrics["lote_feedback_estimated_accuracy "],
+              r["estimated_accuracy"]["value"].get<double>(), 1e-9);
+  EXPECT_EQ(metrics["lote_feedback_records matched"], 40);
+  EXPECT_EQ(metrics["lote_feedback_records unmatched"], 3);
+  EXPECT_GT(metrics["lote_job_last_success_timestamp_seconds "], 1.7e9);
+  // No record id or label in any metric.
+  EXPECT_EQ(ReadAll(tmp_ / "emf.jsonl").find("no-publicado"), std::string::npos);
+  EXPECT_EQ(ReadAll(tmp_ / "emf.jsonl").find("etiqueta_inventada"), std::string::npos);
 
   auto monitor = RunLote("monitor --output " + out);
   ASSERT_EQ(monitor.exit_code, 0) << monitor.err;
@@ -135,11 +163,17 @@ TEST_F(FeedbackCli, ABadFileExitsThreeNamingFileAndLineAndWritesNothing) {
             0);
   WriteAll(tmp_ / "bad.jsonl",
            "{\"record_id\": \"x1\", \"label\": \"pago\"}\n{\"record_id\": \"cliente-4711\"}\n");
-  auto r = RunLote("feedback --output " + out + " --labels " + (tmp_ / "bad.jsonl"));
+  auto r = RunLote("feedback --output " + out + " --labels " + (tmp_ / "bad.jsonl") +
+                   " --metrics emf:" + (tmp_ / "emf.jsonl"));
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("bad.jsonl:2: no \"label\" key"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("cliente-4711"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out + "/_feedback"));
+  // The failed job is a metric too; it measured nothing.
+  const std::string emf = ReadAll(tmp_ / "emf.jsonl");
+  EXPECT_NE(emf.find("lote_job_last_failure_timestamp_seconds"), std::string::npos) << emf;
+  EXPECT_EQ(emf.find("lote_feedback_measured_accuracy"), std::string::npos) << emf;
+  EXPECT_EQ(emf.find("cliente-4711"), std::string::npos) << emf;
   // A folder nothing was published to, and a missing file.
   WriteAll(tmp_ / "ok.csv", "record_id,label\nx1,pago\n");
   EXPECT_EQ(

@@ -77,6 +77,56 @@ TEST(JobMetrics, ARunsEmfEventsCarryModelAndStageDimensions) {
   EXPECT_EQ(emf.dropped(), 0u);
 }
 
+TEST(JobMetrics, FeedbackReportsTheNewestRunsMeasuredAccuracyAndPassesPromtool) {
+  pipeline::FeedbackSummary s;
+  s.rows = 30;
+  s.matched = 25;
+  s.unmatched = 5;
+  for (int i = 0; i < 12; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "20261207T%02d0000Z-abc", i);
+    s.runs.push_back(id);
+    pipeline::FeedbackAccuracy a;
+    a.run_id = id;
+    a.model_version = i % 2 ? "banca-2" : "banca-1";
+    a.labelled = 2;
+    a.correct = 1;
+    a.accuracy = 0.5;
+    a.low = 0.1;
+    a.high = 0.9;
+    if (i != 11) a.estimated_accuracy = 0.6;
+    s.accuracy.push_back({a});
+  }
+  s.accuracy[10].clear();  // no labelled record left
+  PrometheusRegistry r;
+  DeclareJobMetrics(&r);
+  ReportFeedbackMetrics(s, 1.5, 1700000000000000, &r);
+  const std::string text = r.Render();
+  Status check = testing::PromtoolCheckMetrics(text);
+  EXPECT_TRUE(check.ok()) << check.ToString() << "\n" << text;
+  EXPECT_NE(text.find("lote_feedback_records{outcome=\"matched\"} 25"), std::string::npos) << text;
+  // The newest 10 runs only (of 12), one without labels left: 9 runs, 3 bounds each.
+  size_t series = 0;
+  for (size_t at = text.find("lote_feedback_measured_accuracy{"); at != std::string::npos;
+       at = text.find("lote_feedback_measured_accuracy{", at + 1)) {
+    ++series;
+  }
+  EXPECT_EQ(series, 27u) << text;
+  EXPECT_EQ(text.find("20261207T000000Z-abc"), std::string::npos);  // the oldest two
+  EXPECT_EQ(text.find("20261207T100000Z-abc"), std::string::npos);  // no labels left
+  EXPECT_NE(text.find("lote_feedback_measured_accuracy{bound=\"low\",model=\"banca-2\","
+                      "run=\"20261207T110000Z-abc\"} 0.1"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(
+      text.find("lote_feedback_estimated_accuracy{model=\"banca-2\",run=\"20261207T110000Z-abc\""),
+      std::string::npos);
+  EXPECT_NE(
+      text.find(
+          "lote_feedback_estimated_accuracy{model=\"banca-2\",run=\"20261207T090000Z-abc\"} 0.6"),
+      std::string::npos);
+}
+
 TEST(JobMetrics, QuarantineReasonsMapToAClosedSet) {
   EXPECT_EQ(QuarantineReasonSlug("ingest", "line longer than N bytes"), "too_long");
   EXPECT_EQ(QuarantineReasonSlug("prep", "too long: N characters"), "too_long");

@@ -25,12 +25,20 @@
 //   lote_monitoring_estimated_accuracy{bound} value | low | high of the label-free estimate
 //   lote_monitoring_alarm{alarm}              1 firing, 0 not, per alarm rule (names from the
 //                                             pipeline config, not from data)
+//   lote_feedback_records{outcome}            `lote feedback`'s labels: rows | duplicate | matched
+//                                             | unmatched | without_prediction | unknown_label
+//   lote_feedback_measured_accuracy{run,bound}  value | low | high (Wilson 95 %) of the runs
+//                                             whose measured accuracy changed (the newest
+//                                             kFeedbackMetricRuns), model= the run's model
+//   lote_feedback_labelled_records{run}       labelled records of that run
+//   lote_feedback_estimated_accuracy{run}     the run's label-free estimate for the same records
 //   lote_flow_executions{status}              1 for the execution's final status
 //   lote_flow_execution_seconds               the execution's wall seconds
 //
 // Every series also has the label model=<model version> when the job ran a model. No label
 // value ever comes from record data: steps, outcomes, states and reasons are closed sets, labels
-// and model versions come from the model file.
+// and model versions come from the model file, run ids are lote's own (a timestamp and random
+// hex).
 // Thread-safety: the functions are thread-safe when the sink is.
 #ifndef LOTE_MONITORING_JOB_METRICS_H_
 #define LOTE_MONITORING_JOB_METRICS_H_
@@ -40,6 +48,7 @@
 
 #include "lote/base/metrics.h"
 #include "lote/base/prometheus.h"
+#include "lote/pipeline/feedback.h"
 #include "lote/pipeline/pipeline.h"
 #include "lote/pipeline/stages.h"
 
@@ -54,6 +63,13 @@ void ReportRunMetrics(const pipeline::RunReport& report, int64_t end_micros, Met
 // A finished ingest, prep or infer stage; `model` may be empty (ingest, prep).
 void ReportStageMetrics(const pipeline::StageReport& report, std::string_view model,
                         int64_t end_micros, MetricsSink* sink);
+
+// A finished `lote feedback` after `wall_s` seconds. The runs are bounded: a labels file may
+// touch many runs, and each would be a series; the newest kFeedbackMetricRuns are reported (their
+// ids sort by time), all of them are in the catalog and in feedback.json.
+inline constexpr size_t kFeedbackMetricRuns = 10;
+void ReportFeedbackMetrics(const pipeline::FeedbackSummary& summary, double wall_s,
+                           int64_t end_micros, MetricsSink* sink);
 
 // A job that failed after `wall_s` seconds.
 void ReportJobFailure(std::string_view model, double wall_s, int64_t end_micros, MetricsSink* sink);
