@@ -6,6 +6,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 #include "lote/base/digest.h"
 #include "lote/base/ordered_executor.h"
@@ -56,9 +57,19 @@ class Run {
   Status RecoverPending();
   Status RollForward(const PendingCommit& commit);
   Status StartOrResumeRun(RunReport* report);
-  // Compares this invocation's profile with the reference; writes monitoring.json and the
-  // catalog's monitoring tables.
+  // Compares the run's profile with the reference; writes monitoring.json and the catalog's
+  // monitoring tables. A resumed run adds the profiles its earlier invocations saved.
   Status WriteMonitoring(RunReport* report);
+  // Where an attempt's profile is saved before its commit (_runs/RUN_ID/profiles/ATTEMPT.json):
+  // a resumed run's report then covers the objects its earlier invocations committed. Deleted
+  // when the run finishes.
+  std::string SavedProfilesPrefix() const;
+  Status SaveProfile(int64_t attempt_id, const monitoring::Profile& profile,
+                     const monitoring::TermCounts& terms);
+  // Merges the saved profiles of the run's committed attempts not committed by this invocation
+  // into *profile; returns how many of those attempts had none (killed before profiles were
+  // saved, or by an older lote).
+  Result<uint64_t> MergeSavedProfiles(monitoring::Profile* profile);
   Status ProcessObject(ObjectTask* task, uint64_t* skipped);
   // Streams `source` through prep + inference into `publisher`; adds its seconds to *seconds.
   // Counts the records' terms into *terms when monitoring counts them (count_terms_).
@@ -89,9 +100,10 @@ class Run {
   LiveCounts live_;
   std::atomic<uint64_t> live_bytes_{0};
   std::mutex scores_mu_;
-  double score_sum_ = 0;         // guarded by scores_mu_: committed results of this invocation
-  uint64_t scored_ = 0;          // guarded by scores_mu_
-  monitoring::Profile profile_;  // guarded by scores_mu_: the committed results' model view
+  double score_sum_ = 0;              // guarded by scores_mu_: committed results of this invocation
+  uint64_t scored_ = 0;               // guarded by scores_mu_
+  monitoring::Profile profile_;       // guarded by scores_mu_: the committed results' model view
+  std::set<int64_t> committed_here_;  // guarded by scores_mu_: attempts this invocation committed
   // Monitoring compares terms: the reference has term counts (top_terms).
   bool count_terms_ = false;
   mutable monitoring::TermSampler term_sampler_;  // which records' terms are counted
@@ -385,6 +397,9 @@ Status Run::ProcessObject(ObjectTask* task, uint64_t* skipped) {
       (void)out_->DeletePrefix(staging);
       return held;
     }
+    // Saved before the commit, so that every committed attempt has one (one not committed is
+    // never read).
+    if (o_.monitor) LOTE_RETURN_IF_ERROR(SaveProfile(attempt_id, publisher.profile(), terms));
     LOTE_RETURN_IF_ERROR(ledger_->CommitAttempt(attempt_id, object_id, o_.output_uri, counts,
                                                 publisher.labels(), &parts));
     Hook("committed");
@@ -394,6 +409,7 @@ Status Run::ProcessObject(ObjectTask* task, uint64_t* skipped) {
       scored_ += publisher.scored();
       profile_.Merge(publisher.profile());
       profile_.mutable_terms()->Merge(terms);
+      committed_here_.insert(attempt_id);
     }
     // The commit is durable: from here on a failure is completed by the next run.
     LOTE_ASSIGN_OR_RETURN(auto pending, ledger_->PendingCommits());
@@ -474,18 +490,70 @@ Status Run::WriteManifest(RunReport* report, const AttemptCounts& totals, bool r
                      m.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
+std::string Run::SavedProfilesPrefix() const {
+  return storage::JoinUri(o_.output_uri, "_runs/" + run_id_ + "/profiles");
+}
+
+Status Run::SaveProfile(int64_t attempt_id, const monitoring::Profile& profile,
+                        const monitoring::TermCounts& terms) {
+  // The terms keep their words and example ids (as the stages' markers do): the report names
+  // them. The file lives only until the run finishes.
+  const std::string json =
+      "{\"format\":\"lote-attempt-profile\",\"version\":1,\"profile\":" + profile.ToJson() +
+      ",\"terms\":" + terms.ToJson() + "}\n";
+  return out_->Write(storage::JoinUri(SavedProfilesPrefix(), std::to_string(attempt_id) + ".json"),
+                     json);
+}
+
+Result<uint64_t> Run::MergeSavedProfiles(monitoring::Profile* profile) {
+  LOTE_ASSIGN_OR_RETURN(auto attempts, ledger_->RunAttempts(run_id_));
+  uint64_t missing = 0;
+  for (const AttemptSummary& a : attempts) {
+    if (committed_here_.count(a.attempt_id)) continue;
+    const std::string uri =
+        storage::JoinUri(SavedProfilesPrefix(), std::to_string(a.attempt_id) + ".json");
+    auto bytes = out_->Read(uri);
+    if (!bytes.ok()) {
+      if (bytes.status().code() != StatusCode::kNotFound) return bytes.status();
+      ++missing;
+      continue;
+    }
+    const auto j = nlohmann::json::parse(*bytes, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.value("format", "") != "lote-attempt-profile" ||
+        !j.contains("profile") || !j.contains("terms")) {
+      return DataLossError(uri + ": not a saved attempt profile");
+    }
+    auto saved = monitoring::Profile::FromJson(j["profile"].dump());
+    if (!saved.ok()) return saved.status().WithContext(uri);
+    auto terms = monitoring::TermCounts::FromJson(j["terms"].dump());
+    if (!terms.ok()) return terms.status().WithContext(uri);
+    profile->Merge(*saved);
+    profile->mutable_terms()->Merge(*terms);
+  }
+  return missing;
+}
+
 Status Run::WriteMonitoring(RunReport* report) {
+  uint64_t missing = 0;
   {
     std::lock_guard<std::mutex> lock(scores_mu_);
-    report->monitoring = monitoring::CompareProfiles(spec_.reference.get(), profile_, o_.drift);
+    monitoring::Profile run_profile = profile_;
+    if (report->resumed) {
+      LOTE_ASSIGN_OR_RETURN(missing, MergeSavedProfiles(&run_profile));
+    }
+    report->monitoring = monitoring::CompareProfiles(spec_.reference.get(), run_profile, o_.drift);
   }
   nlohmann::ordered_json m;
   m["run_id"] = run_id_;
   m["model_version"] = spec_.model_version;
   m["preprocess_version"] = spec_.preprocess_version;
   m["written_at"] = FormatTimestampMillis(clock_->NowMicros());
-  m["scope"] = report->resumed ? "records committed by this invocation of a resumed run"
-                               : "records committed by this run";
+  // A resumed run's earlier invocations saved each committed object's profile; one killed by an
+  // older lote may not have.
+  m["scope"] = missing == 0 ? "records committed by this run"
+                            : "records committed by this run, less the " + std::to_string(missing) +
+                                  " object(s) an earlier invocation committed without saving "
+                                  "their profile";
   const auto body =
       nlohmann::ordered_json::parse(monitoring::MonitoringReportJson(report->monitoring));
   for (const auto& [key, value] : body.items()) m[key] = value;
@@ -661,6 +729,7 @@ Result<RunReport> Run::Execute() {
   if (!reconciled) {
     (void)ledger_->FinishRun(run_id_, "failed", finished_at, totals, report.manifest_uri);
     Count("lote_pipeline_runs_total", "state", "failed", 1);
+    if (o_.monitor) (void)out_->DeletePrefix(SavedProfilesPrefix());
     return InternalError(
         "reconciliation failed for run " + run_id_ + ": records_in " +
         std::to_string(totals.records_in) + " != out " + std::to_string(totals.records_out) +
@@ -671,6 +740,8 @@ Result<RunReport> Run::Execute() {
   LOTE_RETURN_IF_ERROR(
       ledger_->FinishRun(run_id_, "succeeded", finished_at, totals, report.manifest_uri));
   Count("lote_pipeline_runs_total", "state", "succeeded", 1);
+  // The report is written and the run finished: the saved profiles served their purpose.
+  if (o_.monitor) (void)out_->DeletePrefix(SavedProfilesPrefix());
   return report;
 }
 

@@ -848,5 +848,72 @@ TEST_F(PipelineTest, EveryRunComparesWhatTheModelSawWithItsReference) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM monitoring"), "3");
 }
 
+TEST_F(PipelineTest, AResumedRunReportsOnEveryRecordTheRunCommitted) {
+  // The first invocation commits a.jsonl, then every write fails (a bucket gone read-only); the
+  // second finishes b.jsonl. Its report covers both objects.
+  Put("a.jsonl", MonitoringBatch(40, false, 0));
+  Put("b.jsonl", MonitoringBatch(25, false, 100));
+  auto faulty = std::make_shared<storage::FaultInjectingStorage>(mem_);
+  options_.output_storage = faulty;
+  bool failing = false;
+  options_.fault_hook = [&](std::string_view point) {
+    if (point == "object_done" && !failing) {
+      failing = true;
+      faulty->FailNthWrite(1, UnavailableError("bucket is read-only"), /*sticky=*/true);
+    }
+  };
+  auto failed = RunPipeline(options_, engine_);
+  ASSERT_FALSE(failed.ok());
+  options_.fault_hook = nullptr;
+  faulty->FailNthWrite(0, Status::Ok());
+  const std::string run_id = Scalar("SELECT run_id FROM runs");
+  // a.jsonl's profile was saved before its commit.
+  auto saved = mem_->List("mem://t/out/_runs/" + run_id + "/profiles/");
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  EXPECT_EQ(saved->size(), 1u);
+
+  auto resumed = RunPipeline(options_, engine_);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_TRUE(resumed->resumed);
+  EXPECT_EQ(resumed->run_id, run_id);
+  EXPECT_EQ(resumed->monitoring.records, 65u);
+  EXPECT_EQ(resumed->monitoring.estimated_accuracy->records, 65u);
+  auto file = mem_->Read("mem://t/out/_runs/" + run_id + "/monitoring.json");
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(json::parse(*file)["scope"], "records committed by this run");
+  EXPECT_EQ(json::parse(*file)["records"], 65);
+  // The saved profiles go when the run finishes.
+  auto left = mem_->List("mem://t/out/_runs/" + run_id + "/profiles/");
+  EXPECT_TRUE(!left.ok() || left->empty());
+}
+
+TEST_F(PipelineTest, AResumedRunSaysWhichObjectsItsReportLeavesOut) {
+  Put("a.jsonl", MonitoringBatch(40, false, 0));
+  Put("b.jsonl", MonitoringBatch(25, false, 100));
+  auto faulty = std::make_shared<storage::FaultInjectingStorage>(mem_);
+  options_.output_storage = faulty;
+  bool failing = false;
+  options_.fault_hook = [&](std::string_view point) {
+    if (point == "object_done" && !failing) {
+      failing = true;
+      faulty->FailNthWrite(1, UnavailableError("bucket is read-only"), /*sticky=*/true);
+    }
+  };
+  ASSERT_FALSE(RunPipeline(options_, engine_).ok());
+  options_.fault_hook = nullptr;
+  faulty->FailNthWrite(0, Status::Ok());
+  const std::string run_id = Scalar("SELECT run_id FROM runs");
+  // As if an older lote had committed a.jsonl: no saved profile.
+  ASSERT_TRUE(mem_->DeletePrefix("mem://t/out/_runs/" + run_id + "/profiles").ok());
+  auto resumed = RunPipeline(options_, engine_);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(resumed->monitoring.records, 25u);
+  auto file = mem_->Read("mem://t/out/_runs/" + run_id + "/monitoring.json");
+  ASSERT_TRUE(file.ok());
+  EXPECT_NE(json::parse(*file)["scope"].get<std::string>().find("less the 1 object(s)"),
+            std::string::npos)
+      << *file;
+}
+
 }  // namespace
 }  // namespace lote::pipeline
