@@ -17,6 +17,7 @@
 #include "lote/base/digest.h"
 #include "lote/io/file_source.h"
 #include "lote/monitoring/reference_profile.h"
+#include "lote/registry/registry.h"
 #include "lote/text/utf8.h"
 
 namespace lote::cli {
@@ -185,9 +186,40 @@ std::string ClassifierModelBytes(const classify::IntentClassifier& classifier,
                                  "{\"classifier\":" + classifier.MetadataJson() + "}", version_id);
 }
 
+Result<std::string> RegistryUri(std::string_view flag) {
+  if (!flag.empty()) return std::string(flag);
+  const std::string env = EnvOr("LOTE_REGISTRY", "");
+  if (!env.empty()) return env;
+  return InvalidArgumentError("no model registry: give --registry URI or set LOTE_REGISTRY");
+}
+
+registry::Actor CurrentActor() {
+  for (const char* name : {"LOTE_USER", "USER"}) {
+    const std::string v = EnvOr(name, "");
+    if (!v.empty() && v.size() <= 256) return registry::Actor{v};
+  }
+  return registry::Actor{"unknown"};
+}
+
+Result<std::string> ReadModelBytes(const std::string& ref, std::string* source) {
+  if (source != nullptr) *source = ref;
+  if (!registry::IsModelUri(ref)) return io::ReadFileToString(ref);
+  LOTE_ASSIGN_OR_RETURN(std::string uri, RegistryUri(""));
+  LOTE_ASSIGN_OR_RETURN(auto reg, registry::Registry::Open(uri));
+  auto resolved = reg.Resolve(ref);
+  if (!resolved.ok()) return resolved.status().WithContext(text::EscapeControl(ref));
+  if (resolved->resolved != ref) {
+    std::fprintf(stderr, "lote: %s is %s (%s)\n", ref.c_str(), resolved->resolved.c_str(),
+                 text::EscapeControl(resolved->version.model_version_id).c_str());
+  }
+  if (source != nullptr) *source = resolved->resolved;
+  return std::move(resolved->bytes);
+}
+
 Result<bundle::Model> LoadModelFromPath(const std::string& path) {
-  LOTE_ASSIGN_OR_RETURN(std::string bytes, io::ReadFileToString(path));
-  return bundle::LoadModel(bytes, path);
+  std::string source;
+  LOTE_ASSIGN_OR_RETURN(std::string bytes, ReadModelBytes(path, &source));
+  return bundle::LoadModel(bytes, source);
 }
 
 Result<std::string> ModelTimestamp() {

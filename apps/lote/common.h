@@ -14,6 +14,7 @@
 #include "lote/bundle/model.h"
 #include "lote/classify/intent_classifier.h"
 #include "lote/io/records.h"
+#include "lote/registry/registry.h"
 #include "lote/storage/storage.h"
 
 namespace lote::cli {
@@ -53,7 +54,19 @@ std::string ClassifierModelBytes(const classify::IntentClassifier& classifier,
                                  std::string_view name, std::string_view created_at,
                                  std::string* version_id);
 
-// Reads and loads a model file. Errors name the path.
+// The registry URI for commands: `flag` if given, else $LOTE_REGISTRY; InvalidArgument naming
+// both when neither is set.
+Result<std::string> RegistryUri(std::string_view flag);
+
+// Who makes a registry change: $LOTE_USER, else $USER, else "unknown".
+registry::Actor CurrentActor();
+
+// The bytes of the model `ref` names: a file path, or a registry reference (models:/NAME/VERSION,
+// models:/NAME@ALIAS) resolved once in the registry at $LOTE_REGISTRY, its SHA-256 checked;
+// says on stderr which version an alias named. *source (optional): what messages call it.
+Result<std::string> ReadModelBytes(const std::string& ref, std::string* source = nullptr);
+
+// Reads and loads a model file or registry reference (ReadModelBytes). Errors name it.
 Result<bundle::Model> LoadModelFromPath(const std::string& path);
 
 // The `created_at` of a model file that `lote train` or `lote bundle` writes: SOURCE_DATE_EPOCH

@@ -389,8 +389,9 @@ int ResolveRunConfig(const PipelineFlags& f, const FlagSet& set, RunConfig* c) {
 }
 
 Result<std::shared_ptr<const pipeline::InferenceEngine>> LoadEngine(const RunConfig& c) {
-  LOTE_ASSIGN_OR_RETURN(std::string bytes, io::ReadFileToString(c.model));
-  return pipeline::LoadInferenceEngine(bytes, c.model, c.engine);
+  std::string source;
+  LOTE_ASSIGN_OR_RETURN(std::string bytes, ReadModelBytes(c.model, &source));
+  return pipeline::LoadInferenceEngine(bytes, source, c.engine);
 }
 
 PipelineConsole::PipelineConsole(RunConfig* c)

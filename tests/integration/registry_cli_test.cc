@@ -1,0 +1,145 @@
+// `lote registry` through the CLI: register two versions, point champion at one, run and
+// predict with models:/ URIs (every row names the version that scored it), move the alias and
+// roll it back with the history printed, and bad input: unknown aliases, a tampered file, a
+// registry with an event missing, a file that is not a model.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_runner.h"
+
+namespace lote::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+class RegistryCli : public SampleModelTest {
+ protected:
+  void SetUp() override {
+    SampleModelTest::SetUp();
+    if (HasFatalFailure()) return;
+    // A second version: the same classifier bundled under another name (other bytes).
+    ASSERT_EQ(
+        RunLote("bundle --out " + (tmp_ / "v2.lote") + " --name intents-b " + Model()).exit_code,
+        0);
+    env_ = "LOTE_REGISTRY=" + (tmp_ / "registry") + " LOTE_USER=ana";
+  }
+  CliResult Lote(const std::string& args) { return RunLote(args, env_); }
+  TempDir tmp_;
+  std::string env_;
+};
+
+TEST_F(RegistryCli, VersionsAliasesAndTheirHistoryServeRunsAndPredictions) {
+  auto r1 = Lote("registry register --name intents --model " + Model() +
+                 " --tag team=ml --description \"sample model\" --json");
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  const Json v1 = Json::parse(r1.out);
+  EXPECT_EQ(v1["version"], 1);
+  EXPECT_EQ(v1["registered_by"], "ana");
+  EXPECT_EQ(v1["tags"]["team"], "ml");
+  // Training data and parameters come from the model file.
+  EXPECT_EQ(v1["parts"]["classifier"]["training"]["train_file"], "train.jsonl");
+  auto r2 = Lote("registry register --name intents --model " + (tmp_ / "v2.lote"));
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_NE(r2.out.find("models:/intents/2"), std::string::npos) << r2.out;
+  ASSERT_EQ(Lote("registry alias set intents champion 1 --reason \"first\"").exit_code, 0);
+
+  // A run with the alias: resolved once, said on stderr, and every row names the version.
+  ASSERT_TRUE(MakeDemoLake(tmp_ / "lake"));
+  auto run = Lote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out") +
+                  " --model models:/intents@champion --log-format json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("models:/intents@champion is models:/intents/1"), std::string::npos)
+      << run.err;
+  EXPECT_EQ(Json::parse(run.out)["model_version"], v1["model_version_id"]);
+  auto q = Lote("query --output " + (tmp_ / "out") +
+                " --format csv \"SELECT DISTINCT model_version FROM results\"");
+  EXPECT_EQ(q.out, "model_version\n" + v1["model_version_id"].get<std::string>() + "\n");
+
+  // Promote version 2, predict with it, roll back: predictions follow the alias.
+  ASSERT_EQ(Lote("registry alias set intents champion 2 --reason \"better on golden\"").exit_code,
+            0);
+  WriteAll(tmp_ / "one.jsonl", "{\"text\": \"quiero consultar mi saldo\"}\n");
+  auto p2 = Lote("predict --model models:/intents@champion --input " + (tmp_ / "one.jsonl"));
+  ASSERT_EQ(p2.exit_code, 0) << p2.err;
+  EXPECT_NE(p2.out.find("intents-b-"), std::string::npos) << p2.out;
+  auto rb = Lote("registry rollback intents champion --reason \"complaints\"");
+  ASSERT_EQ(rb.exit_code, 0) << rb.err;
+  EXPECT_NE(rb.out.find("rolled back to version 1"), std::string::npos);
+  auto p1 = Lote("predict --model models:/intents@champion --input " + (tmp_ / "one.jsonl"));
+  EXPECT_NE(p1.out.find(v1["model_version_id"].get<std::string>()), std::string::npos) << p1.out;
+
+  auto history = Lote("registry alias-history intents --json");
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  const Json h = Json::parse(history.out);
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0]["action"], "set");
+  EXPECT_EQ(h[1]["from_version"], 1);
+  EXPECT_EQ(h[1]["to_version"], 2);
+  EXPECT_EQ(h[1]["reason"], "better on golden");
+  EXPECT_EQ(h[1]["by"], "ana");
+  EXPECT_EQ(h[2]["action"], "rollback");
+  EXPECT_EQ(h[2]["to_version"], 1);
+  EXPECT_EQ(h[2]["model_sha256"], v1["model_sha256"]);
+  auto text = Lote("registry alias-history intents");
+  EXPECT_NE(text.out.find("champion     rollback   2 -> 1   by ana: complaints"), std::string::npos)
+      << text.out;
+
+  ASSERT_EQ(Lote("registry approve intents 1 --reason \"golden set\"").exit_code, 0);
+  ASSERT_EQ(Lote("registry reject intents 2 --reason \"complaints\"").exit_code, 0);
+  ASSERT_EQ(Lote("registry tag intents/1 stage=prod").exit_code, 0);
+  auto show = Lote("registry show intents --json");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  const Json m = Json::parse(show.out);
+  EXPECT_EQ(m["aliases"]["champion"], 1);
+  EXPECT_EQ(m["versions"][0]["status"], "approved");
+  EXPECT_EQ(m["versions"][0]["tags"]["stage"], "prod");
+  EXPECT_EQ(m["versions"][1]["status"], "rejected");
+  auto list = Lote("registry list --json");
+  EXPECT_EQ(Json::parse(list.out)[0]["name"], "intents");
+  auto resolve = Lote("registry resolve models:/intents@champion");
+  EXPECT_NE(resolve.out.find("-> models:/intents/1"), std::string::npos) << resolve.out;
+}
+
+TEST_F(RegistryCli, BadReferencesAndDamageAreClearErrors) {
+  ASSERT_EQ(Lote("registry register --name intents --model " + Model()).exit_code, 0);
+  WriteAll(tmp_ / "one.jsonl", "{\"text\": \"hola\"}\n");
+  auto unknown = Lote("predict --model models:/intents@champion --input " + (tmp_ / "one.jsonl"));
+  EXPECT_EQ(unknown.exit_code, 3);
+  EXPECT_NE(unknown.err.find("no alias 'champion'"), std::string::npos) << unknown.err;
+  EXPECT_EQ(Lote("predict --model models:/intents/7 --input " + (tmp_ / "one.jsonl")).exit_code, 3);
+  EXPECT_EQ(Lote("predict --model models:/intents --input " + (tmp_ / "one.jsonl")).exit_code, 3);
+  // No registry configured at all.
+  auto none = RunLote("predict --model models:/intents/1 --input " + (tmp_ / "one.jsonl"),
+                      "env -u LOTE_REGISTRY");
+  EXPECT_EQ(none.exit_code, 3);
+  EXPECT_NE(none.err.find("LOTE_REGISTRY"), std::string::npos) << none.err;
+  // Not a model file: refused before anything is written.
+  WriteAll(tmp_ / "junk.lote", "not a model");
+  EXPECT_EQ(Lote("registry register --name intents --model " + (tmp_ / "junk.lote")).exit_code, 3);
+  auto show = Lote("registry show intents --json");
+  EXPECT_EQ(Json::parse(show.out)["versions"].size(), 1u);
+  EXPECT_EQ(Lote("registry alias set intents 1st 1").exit_code, 3);       // bad alias
+  EXPECT_EQ(Lote("registry alias set intents champion 5").exit_code, 3);  // no such version
+  EXPECT_EQ(Lote("registry rollback intents champion").exit_code, 3);     // no such alias
+  EXPECT_EQ(Lote("registry show nope").exit_code, 3);
+  // A file changed behind the registry's back is not served.
+  for (const auto& e : fs::directory_iterator(tmp_ / "registry/blobs/sha256")) {
+    std::ofstream(e.path(), std::ios::app) << "x";
+  }
+  auto tampered = Lote("predict --model models:/intents/1 --input " + (tmp_ / "one.jsonl"));
+  EXPECT_EQ(tampered.exit_code, 3);
+  EXPECT_NE(tampered.err.find("does not match"), std::string::npos) << tampered.err;
+  // An event file gone: named, not skipped.
+  ASSERT_EQ(Lote("registry tag intents owner=ml").exit_code, 0);
+  fs::remove(tmp_ / "registry/models/intents/events/0000000001.json");
+  auto gap = Lote("registry show intents");
+  EXPECT_EQ(gap.exit_code, 3);
+  EXPECT_NE(gap.err.find("0000000001.json: missing"), std::string::npos) << gap.err;
+}
+
+}  // namespace
+}  // namespace lote::testing
