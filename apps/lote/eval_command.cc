@@ -39,13 +39,15 @@ Status RunEvalClassify(const EvalFlags& f, const bundle::Model& model, io::Forma
   std::vector<int> gold(rows.size()), pred(rows.size());
   std::vector<float> conf(rows.size());
   std::map<std::string, size_t> unknown;
+  const size_t known = labels.size();
   for (size_t i = 0; i < rows.size(); ++i) {
     auto it = index.find(rows[i].label);
     if (it == index.end()) {
-      ++unknown[rows[i].label];
       it = index.emplace(rows[i].label, static_cast<int>(labels.size())).first;
       labels.push_back(rows[i].label);
     }
+    // Every row of a label the model never saw, not only the first.
+    if (static_cast<size_t>(it->second) >= known) ++unknown[rows[i].label];
     gold[i] = it->second;
   }
   for (const auto& [label, n] : unknown) {

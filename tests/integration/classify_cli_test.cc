@@ -144,13 +144,17 @@ TEST_F(ClassifyCli, LabelSeenOnceIsAWarning) {
 TEST_F(ClassifyCli, UnknownLabelAtEvalIsWarnedAndCountedWrong) {
   WriteAll(tmp_ / "eval.jsonl",
            "{\"text\":\"cual es mi saldo\",\"label\":\"consulta_saldo\"}\n"
-           "{\"text\":\"quiero un seguro de vida\",\"label\":\"seguros\"}\n");
+           "{\"text\":\"quiero un seguro de vida\",\"label\":\"seguros\"}\n"
+           "{\"text\":\"seguro para el carro\",\"label\":\"seguros\"}\n"
+           "{\"text\":\"seguro de viaje\",\"label\":\"seguros\"}\n");
   auto r = RunLote("eval --json --model " + Model() + " --data " + (tmp_ / "eval.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("'seguros'"), std::string::npos) << r.err;
+  // Every row of the unseen label is counted, not only its first.
+  EXPECT_NE(r.err.find("'seguros' (3 rows)"), std::string::npos) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_DOUBLE_EQ(j["accuracy"].get<double>(), 0.5);
-  EXPECT_EQ(j["per_label"]["seguros"]["support"], 1);
+  EXPECT_DOUBLE_EQ(j["accuracy"].get<double>(), 0.25);
+  EXPECT_EQ(j["per_label"]["seguros"]["support"], 3);
+  EXPECT_EQ(j["unknown_labels"]["seguros"], 3);
 }
 
 TEST_F(ClassifyCli, TruncatedModelFileIsDataLossNamingTheFile) {

@@ -104,6 +104,70 @@ TEST_F(RegistryCli, VersionsAliasesAndTheirHistoryServeRunsAndPredictions) {
   EXPECT_NE(resolve.out.find("-> models:/intents/1"), std::string::npos) << resolve.out;
 }
 
+// A model trained on the sample with 60 % of its labels scrambled: clearly worse.
+std::string TrainCorrupted(const TempDir& tmp) {
+  std::ifstream in(std::string(LOTE_SAMPLE_DIR) + "/train.jsonl");
+  std::ofstream out(tmp / "corrupt.jsonl");
+  std::vector<Json> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(Json::parse(line));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    Json r = {{"text", rows[i]["text"]}, {"label", rows[i]["label"]}};
+    if (i % 5 < 3) r["label"] = rows[(i * 7 + 3) % rows.size()]["label"];
+    out << r.dump() << "\n";
+  }
+  out.close();
+  const std::string model = tmp / "corrupt.lote";
+  auto r = RunLote("train classify --train " + (tmp / "corrupt.jsonl") + " --name corrupt --out " +
+                   model);
+  return r.exit_code == 0 ? model : "";
+}
+
+TEST_F(RegistryCli, PromotionMovesTheAliasOnlyForABetterCandidate) {
+  const std::string corrupt = TrainCorrupted(tmp_);
+  ASSERT_FALSE(corrupt.empty());
+  const std::string golden = std::string(LOTE_SAMPLE_DIR) + "/dev.jsonl";
+  ASSERT_EQ(Lote("registry register --name intents --model " + Model()).exit_code, 0);
+  ASSERT_EQ(Lote("registry register --name intents --model " + corrupt).exit_code, 0);
+  // No champion yet: the first promotion makes one.
+  auto first = Lote("promote --name intents --candidate 1 --golden " + golden + " --json");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(Json::parse(first.out)["promote"], true);
+  // The corrupted candidate is rejected with the evidence; the champion stays.
+  auto worse = Lote("promote --name intents --candidate 2 --golden " + golden + " --json");
+  ASSERT_EQ(worse.exit_code, 0) << worse.err;
+  const Json w = Json::parse(worse.out);
+  EXPECT_EQ(w["promote"], false);
+  EXPECT_EQ(w["alias_moved"], false);
+  EXPECT_GT(w["mcnemar"]["b"].get<int>(), w["mcnemar"]["c"].get<int>());
+  EXPECT_LT(w["candidate_accuracy"].get<double>(), w["champion_accuracy"].get<double>());
+  EXPECT_EQ(w["golden"]["sha256"].get<std::string>().size(), 64u);
+  auto show = Json::parse(Lote("registry show intents --json").out);
+  EXPECT_EQ(show["aliases"]["champion"], 1);
+  EXPECT_EQ(show["versions"][1]["status"], "rejected");
+  EXPECT_NE(show["versions"][1]["status_reason"].get<std::string>().find("not more accurate"),
+            std::string::npos);
+  // The other way round (a bad champion, the good model as candidate): promoted, and the alias
+  // history keeps the test's evidence.
+  ASSERT_EQ(Lote("registry alias set intents champion 2 --reason \"test setup\"").exit_code, 0);
+  ASSERT_EQ(Lote("registry register --name intents --model " + Model()).exit_code, 0);
+  auto better = Lote("promote --name intents --candidate 3 --golden " + golden);
+  ASSERT_EQ(better.exit_code, 0) << better.err;
+  EXPECT_NE(better.out.find("PROMOTE"), std::string::npos) << better.out;
+  EXPECT_NE(better.out.find("only candidate right"), std::string::npos) << better.out;
+  const Json h = Json::parse(Lote("registry alias-history intents --json").out);
+  const Json& last = h.back();
+  EXPECT_EQ(last["to_version"], 3);
+  EXPECT_EQ(last["from_version"], 2);
+  EXPECT_EQ(last["by"], "ana");
+  EXPECT_LT(last["evaluation"]["mcnemar"]["p_value"].get<double>(), 0.05);
+  EXPECT_EQ(last["evaluation"]["candidate"], 3);
+  // Bad input: no such version, the champion itself, a golden file that is missing.
+  EXPECT_EQ(Lote("promote --name intents --candidate 9 --golden " + golden).exit_code, 3);
+  EXPECT_EQ(Lote("promote --name intents --candidate 3 --golden " + golden).exit_code, 3);
+  EXPECT_EQ(Lote("promote --name intents --candidate 1 --golden " + (tmp_ / "no.jsonl")).exit_code,
+            3);
+}
+
 TEST_F(RegistryCli, BadReferencesAndDamageAreClearErrors) {
   ASSERT_EQ(Lote("registry register --name intents --model " + Model()).exit_code, 0);
   WriteAll(tmp_ / "one.jsonl", "{\"text\": \"hola\"}\n");

@@ -1,0 +1,90 @@
+// Promotion by test: should a candidate classifier replace the champion? Both score the same
+// labelled golden set; the decision is a paired test, not a comparison of two point estimates
+// (what SageMaker Pipelines' ConditionStep and MLflow's MetricThreshold do):
+//
+//   McNemar's test on the records where exactly one model is right: b (champion right, candidate
+//   wrong) and c (the reverse). Under "equally accurate" each such record goes either way with
+//   probability 1/2: exact two-sided binomial p-value when b + c < 25, else the chi-square with
+//   continuity correction, (|b - c| - 1)^2 / (b + c), 1 degree of freedom.
+//   Better: c > b, p < alpha, and the accuracy gain (c - b) / n at least min_gain.
+//   Non-inferior per label: no gold label with at least min_label_rows rows loses more than
+//   recall_margin of recall (labels with fewer rows are reported, not gating).
+//   Calibrated: the candidate's expected calibration error (15 bins) at most the champion's plus
+//   ece_margin: the run's accuracy estimate relies on it.
+// Promote only when all three hold. When the test is not significant, the report says how many
+// golden records would detect the observed difference (McNemar, power 0.8, Connor 1987).
+// Labels are compared as strings: the two models may know different label sets; a gold label a
+// model never predicts counts as its error.
+// Thread-safety: pure functions.
+#ifndef LOTE_REGISTRY_PROMOTION_H_
+#define LOTE_REGISTRY_PROMOTION_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lote::registry {
+
+struct McNemarResult {
+  uint64_t b = 0, c = 0;  // champion right and candidate wrong; the reverse
+  double statistic = 0;   // chi-square with continuity correction (0 for the exact test)
+  double p_value = 1;     // two-sided
+  std::string test;       // "exact_binomial" | "chi_square_cc"
+};
+McNemarResult McNemar(uint64_t b, uint64_t c);
+
+// Golden records needed to detect an accuracy difference `effect` (> 0) with McNemar's test at
+// two-sided `alpha` and `power`, when a share `discordant` of records has the models disagree on
+// correctness (Connor 1987). Empty when the effect is not positive or exceeds the discordance.
+std::optional<uint64_t> McNemarSampleSize(double discordant, double effect, double alpha,
+                                          double power);
+
+struct PromotionOptions {
+  double alpha = 0.05;
+  double min_gain = 0.0;         // accuracy points the candidate must gain
+  double recall_margin = 0.05;   // a label's recall may drop at most this much
+  uint64_t min_label_rows = 20;  // labels with fewer gold rows do not gate
+  double ece_margin = 0.02;
+  double power = 0.8;  // for the needed golden-set size
+};
+
+// One golden record as both models scored it.
+struct GoldenOutcome {
+  std::string gold;
+  std::string champion, candidate;  // predicted labels
+  float champion_score = 0, candidate_score = 0;
+};
+
+struct LabelComparison {
+  std::string label;
+  uint64_t rows = 0;
+  double champion_recall = 0, candidate_recall = 0;
+  bool gating = false;  // rows >= min_label_rows
+  bool worse = false;   // gating and the drop exceeds recall_margin
+};
+
+struct PromotionDecision {
+  bool promote = false;
+  std::string reason;  // one sentence: why, or why not
+  uint64_t n = 0;
+  double champion_accuracy = 0, candidate_accuracy = 0;
+  McNemarResult test;
+  bool better = false, non_inferior = false, calibrated = false;
+  double champion_ece = 0, candidate_ece = 0;
+  std::vector<LabelComparison> labels;  // by gold label
+  std::optional<uint64_t> needed_rows;  // when the test did not decide
+};
+
+PromotionDecision DecidePromotion(const std::vector<GoldenOutcome>& outcomes,
+                                  const PromotionOptions& options);
+
+// {"promote", "reason", "n", "champion_accuracy", "candidate_accuracy", "mcnemar": {"b", "c",
+// "statistic", "p_value", "test"}, "better", "non_inferior", "calibrated", "champion_ece",
+// "candidate_ece", "labels_worse": [...], "labels": [{"label", "rows", "champion_recall",
+// "candidate_recall", "gating", "worse"}], "needed_rows", "options": {...}}.
+std::string PromotionDecisionJson(const PromotionDecision& d, const PromotionOptions& options);
+
+}  // namespace lote::registry
+
+#endif  // LOTE_REGISTRY_PROMOTION_H_
