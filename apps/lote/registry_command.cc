@@ -13,6 +13,7 @@
 #include "common.h"
 #include "lote/pipeline/prep.h"
 #include "lote/registry/registry.h"
+#include "lote/registry/sagemaker.h"
 #include "lote/text/utf8.h"
 
 namespace lote::cli {
@@ -22,6 +23,8 @@ using Json = nlohmann::ordered_json;
 
 struct RegistryFlags {
   std::string registry, name, model, description, source, reason, target, alias, key_value;
+  std::string image, model_data_prefix, endpoint, region;
+  bool dry_run = false, sagemaker = false;
   std::vector<std::string> tags;
   int version = 0;
   bool json = false, remove = false;
@@ -298,6 +301,30 @@ Status Tag(const RegistryFlags& f) {
   return reg.SetTag(name, version, key, value, CurrentActor());
 }
 
+Status ExportSageMaker(const RegistryFlags& f) {
+  LOTE_ASSIGN_OR_RETURN(auto reg, OpenRegistry(f));
+  LOTE_ASSIGN_OR_RETURN(auto m, reg.Get(f.target));
+  if (f.image.empty() != f.model_data_prefix.empty()) {
+    return InvalidArgumentError("--image and --model-data-prefix go together");
+  }
+  registry::SageMakerExportOptions o;
+  o.image = f.image;
+  o.model_data_prefix = f.model_data_prefix;
+  o.endpoint = f.endpoint;
+  o.region = f.region;
+  if (f.dry_run) {
+    for (const auto& r : registry::SageMakerRequests(m, reg.uri(), o)) {
+      std::printf("%s\n", r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    }
+    return Status::Ok();
+  }
+  LOTE_ASSIGN_OR_RETURN(auto report, registry::ExportToSageMaker(m, reg.uri(), o));
+  std::printf("model package group %s%s: %d version(s) created, %d updated\n", m.name.c_str(),
+              report.group_created ? " (created)" : "", report.created, report.updated);
+  for (const auto& arn : report.package_arns) std::printf("  %s\n", Safe(arn).c_str());
+  return Status::Ok();
+}
+
 void SetupRegistry(CLI::App& root, int* exit_code) {
   auto* reg = root.add_subcommand(
       "registry", "The model registry: versions, aliases with their history, approvals, tags");
@@ -388,6 +415,22 @@ void SetupRegistry(CLI::App& root, int* exit_code) {
     const char* value = std::string(status) == "approve" ? "approved" : "rejected";
     c->callback(run([f, value] { return SetStatus(*f, value); }));
   }
+
+  auto* x = reg->add_subcommand(
+      "export", "Mirror a model into SageMaker's Model Registry (a package group, a version each)");
+  common(x);
+  x->add_option("name", f->target, "Model name")->required();
+  x->add_flag("--sagemaker", f->sagemaker, "SageMaker Model Registry (the only target)")
+      ->required();
+  x->add_flag("--dry-run", f->dry_run, "Print the requests (JSON lines) instead of sending them");
+  x->add_option("--image", f->image, "Inference image URI (with --model-data-prefix)");
+  x->add_option("--model-data-prefix", f->model_data_prefix,
+                "s3:// prefix of the model archives: PREFIX/NAME/VERSION/model.tar.gz");
+  x->add_option("--endpoint", f->endpoint,
+                "SageMaker endpoint URL (default: from the AWS "
+                "environment)");
+  x->add_option("--region", f->region, "AWS region (default: from the AWS environment)");
+  x->callback(run([f] { return ExportSageMaker(*f); }));
 
   auto* t = reg->add_subcommand("tag", "Set (KEY=VALUE) or delete (--delete KEY) a tag");
   common(t);

@@ -10,7 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "aws/json_client.h"
+#include "lote/base/clock.h"
 #include "lote/base/digest.h"
+#include "lote/registry/sagemaker.h"
 #include "lote/storage/s3_storage.h"
 #include "testing/moto_server.h"
 
@@ -284,6 +287,63 @@ TEST(RegistryOnS3, ConditionalWritesKeepOneHistoryAcrossClients) {
   auto r = a->Resolve("models:/intents@champion");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(Sha256Hex(r->bytes), m->versions[2].model_sha256);
+}
+
+TEST(RegistryToSageMaker, ExportsEachVersionOnceAndKeepsStatusesInStep) {
+  auto moto = testing::SharedMotoServer();
+  ASSERT_TRUE(moto.ok()) << moto.status().ToString();
+  auto reg = Registry::Open("mem://reg/sm", storage::NewMemStorage());
+  ASSERT_TRUE(reg.ok());
+  const std::string name = "intents_" + testing::UniqueBucketName("sm").substr(0, 12);
+  ASSERT_TRUE(reg->Register(name, "one", "m-1", "m", "", "{}", {}, kAna).ok());
+  ASSERT_TRUE(reg->Register(name, "two", "m-2", "m", "", "{}", {}, kAna).ok());
+  ASSERT_TRUE(reg->SetAlias(name, "champion", 1, "", "", kAna).ok());
+  SageMakerExportOptions o;
+  o.endpoint = (*moto)->endpoint();
+  o.region = "us-east-1";
+  o.env = std::make_shared<const aws::AwsEnvironment>();
+  o.credentials = testing::MotoS3Options((*moto)->endpoint()).credentials;
+  o.image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/lote:latest";
+  o.model_data_prefix = "s3://models/lote/";
+
+  const auto requests = SageMakerRequests(*reg->Get(name), reg->uri(), o);
+  ASSERT_EQ(requests.size(), 3u);
+  const auto& v1 = requests[1]["request"];
+  EXPECT_EQ(v1["ModelApprovalStatus"], "PendingManualApproval");
+  EXPECT_EQ(v1["CustomerMetadataProperties"]["aliases"], "champion");
+  EXPECT_EQ(v1["CustomerMetadataProperties"]["model_sha256"], Sha256Hex("one"));
+  // '_' is not allowed in SageMaker's group names.
+  EXPECT_EQ(v1["ModelPackageGroupName"].get<std::string>().find('_'), std::string::npos);
+  EXPECT_EQ(v1["InferenceSpecification"]["Containers"][0]["ModelDataUrl"],
+            "s3://models/lote/" + name + "/1/model.tar.gz");
+
+  auto first = ExportToSageMaker(*reg->Get(name), reg->uri(), o);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->group_created);
+  EXPECT_EQ(first->created, 2);
+  // Approving version 2 and exporting again updates it, adds nothing.
+  ASSERT_TRUE(reg->SetStatus(name, 2, "approved", "golden set", kAna).ok());
+  ASSERT_TRUE(reg->Register(name, "three", "m-3", "m", "", "{}", {}, kAna).ok());
+  auto again = ExportToSageMaker(*reg->Get(name), reg->uri(), o);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->group_created);
+  EXPECT_EQ(again->updated, 2);
+  EXPECT_EQ(again->created, 1);
+  ASSERT_EQ(again->package_arns.size(), 3u);
+  aws::JsonClientConfig c;
+  c.endpoint = o.endpoint;
+  c.region = "us-east-1";
+  c.service = "sagemaker";
+  c.target_prefix = "SageMaker";
+  c.json_version = "1.1";
+  c.http = aws::NewCurlHttpClient();
+  c.credentials = o.credentials;
+  c.clock = SystemClock();
+  aws::JsonClient client(c);
+  auto d = client.Call("DescribeModelPackage", {{"ModelPackageName", again->package_arns[1]}});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ((*d)["ModelApprovalStatus"], "Approved");
+  EXPECT_EQ((*d)["CustomerMetadataProperties"]["lote_version"], "2");
 }
 
 }  // namespace
