@@ -201,10 +201,11 @@ registry::Actor CurrentActor() {
   return registry::Actor{"unknown"};
 }
 
-Result<std::string> ReadModelBytes(const std::string& ref, std::string* source) {
+Result<std::string> ReadModelBytes(const std::string& ref, std::string* source,
+                                   const std::string& registry) {
   if (source != nullptr) *source = ref;
   if (!registry::IsModelUri(ref)) return io::ReadFileToString(ref);
-  LOTE_ASSIGN_OR_RETURN(std::string uri, RegistryUri(""));
+  LOTE_ASSIGN_OR_RETURN(std::string uri, RegistryUri(registry));
   LOTE_ASSIGN_OR_RETURN(auto reg, registry::Registry::Open(uri));
   auto resolved = reg.Resolve(ref);
   if (!resolved.ok()) return resolved.status().WithContext(text::EscapeControl(ref));

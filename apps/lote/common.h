@@ -64,7 +64,9 @@ registry::Actor CurrentActor();
 // The bytes of the model `ref` names: a file path, or a registry reference (models:/NAME/VERSION,
 // models:/NAME@ALIAS) resolved once in the registry at $LOTE_REGISTRY, its SHA-256 checked;
 // says on stderr which version an alias named. *source (optional): what messages call it.
-Result<std::string> ReadModelBytes(const std::string& ref, std::string* source = nullptr);
+// `registry`: the registry URI to use instead of $LOTE_REGISTRY (a config's or a flag's).
+Result<std::string> ReadModelBytes(const std::string& ref, std::string* source = nullptr,
+                                   const std::string& registry = "");
 
 // Reads and loads a model file or registry reference (ReadModelBytes). Errors name it.
 Result<bundle::Model> LoadModelFromPath(const std::string& path);

@@ -66,15 +66,32 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
     return InvalidArgumentError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   if (root.IsNull()) return Status::Ok();
-  LOTE_RETURN_IF_ERROR(
-      CheckKeys(path, root, "the config",
-                {"input", "output", "model", "catalog", "text_field", "id_field", "threads",
-                 "log_format", "strict", "force", "lock_wait_seconds", "max_record_bytes",
-                 "follow_symlinks", "prep", "infer", "pii", "publish", "monitoring", "storage"}));
+  LOTE_RETURN_IF_ERROR(CheckKeys(path, root, "the config",
+                                 {"input",
+                                  "output",
+                                  "model",
+                                  "registry",
+                                  "catalog",
+                                  "text_field",
+                                  "id_field",
+                                  "threads",
+                                  "log_format",
+                                  "strict",
+                                  "force",
+                                  "lock_wait_seconds",
+                                  "max_record_bytes",
+                                  "follow_symlinks",
+                                  "prep",
+                                  "infer",
+                                  "pii",
+                                  "publish",
+                                  "monitoring",
+                                  "storage"}));
   auto& p = c->pipeline;
   LOTE_RETURN_IF_ERROR(Get(path, root, "input", &c->input));
   LOTE_RETURN_IF_ERROR(Get(path, root, "output", &c->output));
   LOTE_RETURN_IF_ERROR(Get(path, root, "model", &c->model));
+  LOTE_RETURN_IF_ERROR(Get(path, root, "registry", &c->registry));
   LOTE_RETURN_IF_ERROR(Get(path, root, "catalog", &c->catalog));
   LOTE_RETURN_IF_ERROR(Get(path, root, "text_field", &p.text_field));
   LOTE_RETURN_IF_ERROR(Get(path, root, "id_field", &p.id_field));
@@ -292,7 +309,10 @@ void AddPipelineFlags(CLI::App* cmd, const FlagSet& set, PipelineFlags* f) {
   cmd->add_flag("--force", f->force, "Reprocess objects already done");
   AddMetricsFlag(cmd, &f->metrics);
   if (set.model) {
-    cmd->add_option("--model", f->model, "Model file");
+    cmd->add_option("--model", f->model,
+                    "Model file, or models:/NAME/VERSION or models:/NAME@ALIAS in the registry");
+    cmd->add_option("--registry", f->registry,
+                    "Registry for models:/ URIs (default: the config's registry, $LOTE_REGISTRY)");
     AddThreadsFlag(cmd, &f->threads, "Inference threads");
     cmd->add_option("--pii-mode", f->pii_mode,
                     "How personal data is written: none | mask | type | hash (keyed)")
@@ -339,6 +359,7 @@ int ResolveRunConfig(const PipelineFlags& f, const FlagSet& set, RunConfig* c) {
   if (!f.input.empty()) c->input = f.input;
   if (!f.output.empty()) c->output = f.output;
   if (!f.model.empty()) c->model = f.model;
+  if (!f.registry.empty()) c->registry = f.registry;
   if (!f.catalog.empty()) c->catalog = f.catalog;
   if (!f.log_format.empty()) c->log_format = f.log_format;
   if (!f.pii_mode.empty()) c->engine.pii_mode = f.pii_mode;
@@ -390,7 +411,7 @@ int ResolveRunConfig(const PipelineFlags& f, const FlagSet& set, RunConfig* c) {
 
 Result<std::shared_ptr<const pipeline::InferenceEngine>> LoadEngine(const RunConfig& c) {
   std::string source;
-  LOTE_ASSIGN_OR_RETURN(std::string bytes, ReadModelBytes(c.model, &source));
+  LOTE_ASSIGN_OR_RETURN(std::string bytes, ReadModelBytes(c.model, &source, c.registry));
   return pipeline::LoadInferenceEngine(bytes, source, c.engine);
 }
 

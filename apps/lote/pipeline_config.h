@@ -21,6 +21,7 @@ namespace lote::cli {
 
 struct RunConfig {
   std::string input, output, model, catalog;
+  std::string registry;             // where models:/ URIs resolve (default $LOTE_REGISTRY)
   std::string log_format = "text";  // text | json
   std::string pii_key_file;
   bool strict = false;
@@ -41,6 +42,7 @@ void UseS3Options(const storage::S3StorageOptions& options);
 // The flags `lote run` and the stage subcommands share; unset values leave the config's.
 struct PipelineFlags {
   std::string config, input, output, model, catalog, log_format, pii_mode, pii_types, pii_key_file;
+  std::string registry;
   std::string reference_date;
   std::vector<std::string> metrics;  // --metrics SPEC (job_metrics.h)
   int threads = 0;

@@ -104,6 +104,26 @@ TEST_F(RegistryCli, VersionsAliasesAndTheirHistoryServeRunsAndPredictions) {
   EXPECT_NE(resolve.out.find("-> models:/intents/1"), std::string::npos) << resolve.out;
 }
 
+TEST_F(RegistryCli, TheRegistryComesFromTheFlagTheConfigOrTheEnvironment) {
+  ASSERT_EQ(Lote("registry register --name intents --model " + Model()).exit_code, 0);
+  ASSERT_TRUE(MakeDemoLake(tmp_ / "lake"));
+  const std::string unset = "env -u LOTE_REGISTRY";
+  auto flag = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "a") +
+                          " --model models:/intents/1 --registry " + (tmp_ / "registry"),
+                      unset);
+  EXPECT_EQ(flag.exit_code, 0) << flag.err;
+  const std::string cfg = tmp_ / "pipeline.yaml";
+  std::ofstream(cfg) << "model: models:/intents/1\nregistry: " << (tmp_ / "registry") << "\n";
+  auto config = RunLote(
+      "run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "b") + " --config " + cfg, unset);
+  EXPECT_EQ(config.exit_code, 0) << config.err;
+  auto none = RunLote(
+      "run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "c") + " --model models:/intents/1",
+      unset);
+  EXPECT_EQ(none.exit_code, 3);
+  EXPECT_NE(none.err.find("LOTE_REGISTRY"), std::string::npos) << none.err;
+}
+
 // A model trained on the sample with 60 % of its labels scrambled: clearly worse.
 std::string TrainCorrupted(const TempDir& tmp) {
   std::ifstream in(std::string(LOTE_SAMPLE_DIR) + "/train.jsonl");
