@@ -49,6 +49,23 @@ class PipelineTest : public testing::MemPipelineTest {
     QueryResult r = Query(sql);
     return r.rows.empty() ? "" : r.rows[0][0].text;
   }
+  // Runs until the first object is committed, then every write fails (a bucket gone read-only)
+  // and the run stops; afterwards writes work again. Returns the unfinished run's id.
+  std::string RunKilledAfterTheFirstObject() {
+    auto faulty = std::make_shared<storage::FaultInjectingStorage>(mem_);
+    options_.output_storage = faulty;
+    bool failing = false;
+    options_.fault_hook = [&](std::string_view point) {
+      if (point == "object_done" && !failing) {
+        failing = true;
+        faulty->FailNthWrite(1, UnavailableError("bucket is read-only"), /*sticky=*/true);
+      }
+    };
+    EXPECT_FALSE(RunPipeline(options_, engine_).ok());
+    options_.fault_hook = nullptr;
+    faulty->FailNthWrite(0, Status::Ok());
+    return Scalar("SELECT run_id FROM runs");
+  }
 };
 
 TEST_F(PipelineTest, PublishesEveryFormatWithExactRowsAndReconciles) {
@@ -849,24 +866,10 @@ TEST_F(PipelineTest, EveryRunComparesWhatTheModelSawWithItsReference) {
 }
 
 TEST_F(PipelineTest, AResumedRunReportsOnEveryRecordTheRunCommitted) {
-  // The first invocation commits a.jsonl, then every write fails (a bucket gone read-only); the
-  // second finishes b.jsonl. Its report covers both objects.
+  // The second invocation finishes b.jsonl; its report covers both objects.
   Put("a.jsonl", MonitoringBatch(40, false, 0));
   Put("b.jsonl", MonitoringBatch(25, false, 100));
-  auto faulty = std::make_shared<storage::FaultInjectingStorage>(mem_);
-  options_.output_storage = faulty;
-  bool failing = false;
-  options_.fault_hook = [&](std::string_view point) {
-    if (point == "object_done" && !failing) {
-      failing = true;
-      faulty->FailNthWrite(1, UnavailableError("bucket is read-only"), /*sticky=*/true);
-    }
-  };
-  auto failed = RunPipeline(options_, engine_);
-  ASSERT_FALSE(failed.ok());
-  options_.fault_hook = nullptr;
-  faulty->FailNthWrite(0, Status::Ok());
-  const std::string run_id = Scalar("SELECT run_id FROM runs");
+  const std::string run_id = RunKilledAfterTheFirstObject();
   // a.jsonl's profile was saved before its commit.
   auto saved = mem_->List("mem://t/out/_runs/" + run_id + "/profiles/");
   ASSERT_TRUE(saved.ok()) << saved.status().ToString();
@@ -890,19 +893,7 @@ TEST_F(PipelineTest, AResumedRunReportsOnEveryRecordTheRunCommitted) {
 TEST_F(PipelineTest, AResumedRunSaysWhichObjectsItsReportLeavesOut) {
   Put("a.jsonl", MonitoringBatch(40, false, 0));
   Put("b.jsonl", MonitoringBatch(25, false, 100));
-  auto faulty = std::make_shared<storage::FaultInjectingStorage>(mem_);
-  options_.output_storage = faulty;
-  bool failing = false;
-  options_.fault_hook = [&](std::string_view point) {
-    if (point == "object_done" && !failing) {
-      failing = true;
-      faulty->FailNthWrite(1, UnavailableError("bucket is read-only"), /*sticky=*/true);
-    }
-  };
-  ASSERT_FALSE(RunPipeline(options_, engine_).ok());
-  options_.fault_hook = nullptr;
-  faulty->FailNthWrite(0, Status::Ok());
-  const std::string run_id = Scalar("SELECT run_id FROM runs");
+  const std::string run_id = RunKilledAfterTheFirstObject();
   // As if an older lote had committed a.jsonl: no saved profile.
   ASSERT_TRUE(mem_->DeletePrefix("mem://t/out/_runs/" + run_id + "/profiles").ok());
   auto resumed = RunPipeline(options_, engine_);
