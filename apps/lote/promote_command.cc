@@ -35,13 +35,17 @@ struct Scored {
   uint64_t unknown_gold = 0;  // golden rows whose label the model does not know
 };
 
-Result<Scored> Score(const registry::Registry& reg, const std::string& uri,
+// Scores version `version` of `m` (the state Promote read once) on the golden rows.
+Result<Scored> Score(const registry::Registry& reg, const registry::RegisteredModel& m, int version,
                      const std::vector<LabeledRow>& rows, int threads) {
-  LOTE_ASSIGN_OR_RETURN(auto resolved, reg.Resolve(uri));
-  LOTE_ASSIGN_OR_RETURN(bundle::Model model, bundle::LoadModel(resolved.bytes, resolved.resolved));
+  const registry::ModelVersion& v = m.versions[static_cast<size_t>(version) - 1];
+  const std::string uri = "models:/" + m.name + "/" + std::to_string(version);
+  LOTE_ASSIGN_OR_RETURN(std::string bytes, reg.ReadModelFile(m.name, v));
+  LOTE_ASSIGN_OR_RETURN(bundle::Model model, bundle::LoadModel(bytes, uri));
   if (!model.classifier) {
-    return InvalidArgumentError(resolved.resolved +
-                                ": no classifier (promotion of entity models is not built yet)");
+    return InvalidArgumentError(uri +
+                                ": no classifier (promotion of entity models is not built "
+                                "yet)");
   }
   const auto& clf = *model.classifier;
   Scored s;
@@ -79,12 +83,10 @@ Status Promote(const PromoteFlags& f) {
   LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(f.golden, f.format));
   LOTE_ASSIGN_OR_RETURN(auto rows, ReadLabeledFile(f.golden, format, f.text_field, f.label_field));
   const int threads = ResolveThreads(f.threads);
-  const std::string candidate_uri = "models:/" + f.name + "/" + std::to_string(f.candidate);
-  LOTE_ASSIGN_OR_RETURN(Scored cand, Score(reg, candidate_uri, rows, threads));
+  LOTE_ASSIGN_OR_RETURN(Scored cand, Score(reg, model, f.candidate, rows, threads));
   Scored champ;
   if (champion) {
-    LOTE_ASSIGN_OR_RETURN(
-        champ, Score(reg, "models:/" + f.name + "/" + std::to_string(*champion), rows, threads));
+    LOTE_ASSIGN_OR_RETURN(champ, Score(reg, model, *champion, rows, threads));
   }
   registry::PromotionDecision d;
   if (champion) {

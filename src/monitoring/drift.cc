@@ -198,7 +198,9 @@ struct Comparison {
 // The statistic, and its transform fitted by the gamma (squares of distances).
 double Statistic(const Comparison& c, const Counts& a, const Counts& b) {
   // A one-sided rate ({no, yes} counts): a batch rate at or below the reference's is no shift.
-  if (c.kind == "rate" && c.side == Side::kAbove && b[1] * Sum(a) <= a[1] * Sum(b)) {
+  if (c.kind == "rate" && c.side == Side::kAbove &&
+      static_cast<double>(b[1]) * static_cast<double>(Sum(a)) <=
+          static_cast<double>(a[1]) * static_cast<double>(Sum(b))) {
     return 0;
   }
   switch (c.test) {
@@ -280,13 +282,15 @@ AccuracyEstimate Estimate(uint64_t n, double sum, double sum_sq, double offset, 
 
 double Finite(double v) { return std::isfinite(v) ? v : 0.0; }
 
-// A share of yes among `n` as a two-category signal ({no, yes}) for the categorical tests; the
-// means reported are the two shares.
+// A share of yes among `n` as a two-category signal ({no, yes}) for the categorical tests, picked
+// by the size of what the share is of (records, or check-digit candidates); the means reported are
+// the two shares.
 Comparison RateComparison(std::string name, uint64_t ref_yes, uint64_t ref_n, uint64_t cur_yes,
-                          uint64_t cur_n, Side side) {
+                          uint64_t cur_n, Side side, uint64_t small_batch) {
   Comparison c;
   c.name = std::move(name);
   c.kind = "rate";
+  c.test = cur_n <= small_batch ? Test::kChiSquare : Test::kJensenShannon;
   c.reference = {ref_n - ref_yes, ref_yes};
   c.batch = {cur_n - cur_yes, cur_yes};
   c.side = side;
@@ -299,7 +303,7 @@ Comparison RateComparison(std::string name, uint64_t ref_yes, uint64_t ref_n, ui
 // amounts or dates than usual is as telling as more); for CEDULA, NIT and CARD, the share of
 // candidates failing their check (only a rise counts). A type neither side found says nothing
 // and is not tested (it would only dilute the others' thresholds).
-void AddEntityComparisons(const Profile& reference, const Profile& batch,
+void AddEntityComparisons(const Profile& reference, const Profile& batch, uint64_t small_batch,
                           std::vector<Comparison>* out, std::vector<std::string>* notes) {
   const EntityProfile& ref = reference.entities();
   const EntityProfile& cur = batch.entities();
@@ -317,7 +321,7 @@ void AddEntityComparisons(const Profile& reference, const Profile& batch,
   for (size_t k = 0; k < types.size(); ++k) {
     if (ref.type_records[k] + cur.type_records[k] == 0) continue;
     out->push_back(RateComparison("entity_rate:" + types[k], ref.type_records[k], ref.records,
-                                  cur.type_records[k], cur.records, Side::kBoth));
+                                  cur.type_records[k], cur.records, Side::kBoth, small_batch));
   }
   for (int t = 0; t < extract::kCheckedTypes; ++t) {
     const std::string type(extract::CheckedTypeName(static_cast<extract::CheckedType>(t)));
@@ -330,7 +334,7 @@ void AddEntityComparisons(const Profile& reference, const Profile& batch,
       continue;
     }
     out->push_back(RateComparison("check_failure_rate:" + type, ref.failures[t], ref.candidates[t],
-                                  cur.failures[t], cur.candidates[t], Side::kAbove));
+                                  cur.failures[t], cur.candidates[t], Side::kAbove, small_batch));
   }
 }
 
@@ -455,14 +459,7 @@ MonitoringReport CompareProfiles(const Profile* reference, const Profile& batch,
     c.batch_value = cur.mean();
     comparisons.push_back(std::move(c));
   }
-  AddEntityComparisons(*reference, batch, &comparisons, &r.notes);
-  // The test by the size of what is compared: records for most signals, candidates for the
-  // check-digit failure rates.
-  for (Comparison& c : comparisons) {
-    if (c.kind == "rate") {
-      c.test = Sum(c.batch) <= o.small_batch ? Test::kChiSquare : Test::kJensenShannon;
-    }
-  }
+  AddEntityComparisons(*reference, batch, o.small_batch, &comparisons, &r.notes);
   Band worst = Band::kOk;
   for (const Comparison& c : comparisons) {
     SignalResult s = Evaluate(c, static_cast<int>(comparisons.size()), o);

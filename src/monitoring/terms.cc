@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <boost/math/distributions/normal.hpp>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -68,14 +69,8 @@ double Logit(double p) { return std::log(p / (1 - p)); }
 double UpperTailZ(double p) {
   if (!(p > 0)) return std::numeric_limits<double>::infinity();
   if (p >= 1) return -std::numeric_limits<double>::infinity();
-  if (p > 0.5) return -UpperTailZ(1 - p);
-  // P(Z > z) = erfc(z / sqrt 2) / 2 falls with z: bisect.
-  double lo = 0, hi = 40;
-  for (int i = 0; i < 200 && hi - lo > 1e-12; ++i) {
-    const double mid = (lo + hi) / 2;
-    (0.5 * std::erfc(mid / std::sqrt(2.0)) > p ? lo : hi) = mid;
-  }
-  return (lo + hi) / 2;
+  return boost::math::quantile(
+      boost::math::complement(boost::math::normal_distribution<double>(), p));
 }
 
 TermCounts::TermCounts(size_t capacity, bool keep_text)

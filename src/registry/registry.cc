@@ -132,18 +132,17 @@ Status Apply(const Json& e, RegisteredModel* m) {
     v->status = e.at("status").get<std::string>();
     v->status_reason = e.at("reason").get<std::string>();
   } else if (type == "tag") {
-    auto& tags = [&]() -> std::map<std::string, std::string>& {
-      const auto v = ReadOptionalVersion(e, "version");
-      if (!v) return m->tags;
+    std::map<std::string, std::string>* tags = &m->tags;
+    if (const auto v = ReadOptionalVersion(e, "version")) {
       ModelVersion* mv = version_of(*v);
-      if (mv == nullptr) throw std::out_of_range("tag event names an unknown version");
-      return mv->tags;
-    }();
+      if (mv == nullptr) return DataLossError("tag event names an unknown version");
+      tags = &mv->tags;
+    }
     const std::string key = e.at("key").get<std::string>();
     if (e.at("value").is_null()) {
-      tags.erase(key);
+      tags->erase(key);
     } else {
-      tags[key] = e.at("value").get<std::string>();
+      (*tags)[key] = e.at("value").get<std::string>();
     }
   } else if (type == "description") {
     m->description = e.at("description").get<std::string>();
@@ -227,10 +226,11 @@ Result<std::vector<std::string>> Registry::ListModels() const {
     const size_t slash = rest.find('/');
     if (slash == std::string_view::npos) continue;
     std::string name(rest.substr(0, slash));
-    if (!ValidateModelName(name).ok()) continue;
-    if (names.empty() || names.back() != name) names.push_back(std::move(name));
+    // The listing is sorted: a model's events are together.
+    if (ValidateModelName(name).ok() && (names.empty() || names.back() != name)) {
+      names.push_back(std::move(name));
+    }
   }
-  names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
 }
 
@@ -522,13 +522,19 @@ Result<ResolvedModel> Registry::Resolve(std::string_view models_uri) const {
   r.version = m.versions[static_cast<size_t>(version) - 1];
   r.uri = std::string(models_uri);
   r.resolved = "models:/" + m.name + "/" + std::to_string(version);
-  const std::string blob = BlobUri(r.version.model_sha256);
-  LOTE_ASSIGN_OR_RETURN(r.bytes, storage_->Read(blob));
-  if (r.bytes.size() != r.version.size || Sha256Hex(r.bytes) != r.version.model_sha256) {
-    return DataLossError(blob + ": its content does not match the SHA-256 " + r.resolved +
+  LOTE_ASSIGN_OR_RETURN(r.bytes, ReadModelFile(r.name, r.version));
+  return r;
+}
+
+Result<std::string> Registry::ReadModelFile(std::string_view name, const ModelVersion& v) const {
+  const std::string blob = BlobUri(v.model_sha256);
+  LOTE_ASSIGN_OR_RETURN(std::string bytes, storage_->Read(blob));
+  if (bytes.size() != v.size || Sha256Hex(bytes) != v.model_sha256) {
+    return DataLossError(blob + ": its content does not match the SHA-256 models:/" +
+                         std::string(name) + "/" + std::to_string(v.version) +
                          " was registered with");
   }
-  return r;
+  return bytes;
 }
 
 }  // namespace lote::registry

@@ -1,5 +1,6 @@
 #include "lote/registry/sagemaker.h"
 
+#include <charconv>
 #include <map>
 
 #include "aws/json_client.h"
@@ -148,12 +149,11 @@ Result<SageMakerExportReport> ExportToSageMaker(const RegisteredModel& m,
       const Json props = d.value("CustomerMetadataProperties", Json::object());
       const std::string v = props.value("lote_version", "");
       int version = 0;
-      bool number = !v.empty() && v.size() <= 9;
-      for (char c : v) {
-        number = number && c >= '0' && c <= '9';
-        if (number) version = version * 10 + (c - '0');
+      const auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), version);
+      if (error == std::errc() && end == v.data() + v.size() && version > 0 &&
+          props.value("lote_name", "") == m.name) {
+        exported[version] = arn;
       }
-      if (number && props.value("lote_name", "") == m.name) exported[version] = arn;
     }
     token = page.value("NextToken", "");
   } while (!token.empty());

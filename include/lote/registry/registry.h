@@ -174,6 +174,9 @@ class Registry {
   // Resolves a `models:/` reference and reads the file, checking its SHA-256. NotFound for an
   // unknown model, version or alias; DataLoss for a blob that does not match.
   Result<ResolvedModel> Resolve(std::string_view models_uri) const;
+  // The file of version `v` of model `name` (as Get returned it), its SHA-256 checked (DataLoss
+  // otherwise): for a caller that already holds the model's state.
+  Result<std::string> ReadModelFile(std::string_view name, const ModelVersion& v) const;
 
  private:
   Registry(std::string uri, std::shared_ptr<storage::Storage> storage)
