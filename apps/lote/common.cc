@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -184,6 +185,40 @@ std::string ClassifierModelBytes(const classify::IntentClassifier& classifier,
   }
   return bundle::FinishModelFile(&file, name, created_at,
                                  "{\"classifier\":" + classifier.MetadataJson() + "}", version_id);
+}
+
+LocalCopy::~LocalCopy() {
+  if (!temp_.empty()) ::unlink(temp_.c_str());
+}
+
+Status LocalCopy::Open(const std::string& uri) {
+  LOTE_ASSIGN_OR_RETURN(auto store, storage::OpenStorage(uri));
+  if (store->is_local()) {
+    LOTE_ASSIGN_OR_RETURN(path_, store->LocalPath(uri));
+    return Status::Ok();
+  }
+  LOTE_ASSIGN_OR_RETURN(std::string bytes, store->Read(uri));
+  std::string ext = std::filesystem::path(uri).extension().string();
+  if (ext.size() > 16) ext.clear();
+  std::string tmpl = (std::filesystem::temp_directory_path() / "lote-copy-XXXXXX").string() + ext;
+  int fd = ::mkstemps(tmpl.data(), static_cast<int>(ext.size()));
+  if (fd < 0) return UnavailableError("cannot create a temporary file for " + uri);
+  temp_ = tmpl;
+  path_ = tmpl;
+  const char* at = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t w = ::write(fd, at, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      ::close(fd);
+      return ResourceExhaustedError("cannot write a temporary copy of " + uri);
+    }
+    at += w;
+    left -= static_cast<size_t>(w);
+  }
+  ::close(fd);
+  return Status::Ok();
 }
 
 Result<std::string> RegistryUri(std::string_view flag) {

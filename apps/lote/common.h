@@ -85,6 +85,21 @@ Result<std::string> FileSha256(const std::string& path);
 // fsync, rename).
 Status WriteFileAtomic(const std::string& path, std::string_view data);
 
+// A file given by URI as a local file: a path or file:// URI as it is; any other storage's object
+// (s3://...) copied into a private temporary file, removed with this object.
+class LocalCopy {
+ public:
+  LocalCopy() = default;
+  LocalCopy(const LocalCopy&) = delete;
+  LocalCopy& operator=(const LocalCopy&) = delete;
+  ~LocalCopy();
+  Status Open(const std::string& uri);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_, temp_;
+};
+
 // An output stream to a file or stdout ("-" or empty path). A file is written through the
 // storage layer's atomic local writer: nothing half-written is ever visible under its name.
 class Output {

@@ -213,8 +213,9 @@ Result<std::unique_ptr<PipelineTasks>> MakeTasks(const TaskFlags& f) {
       return InvalidArgumentError("--function " + fn + ": expected NAME=COMMAND");
     }
     std::string name = fn.substr(0, eq);
-    if (name == "lote-publish") {
-      return InvalidArgumentError("--function lote-publish: that function is built in");
+    if (name == "lote-publish" || name == "lote-training-data" || name == "lote-register" ||
+        name == "lote-promote") {
+      return InvalidArgumentError("--function " + name + ": that function is built in");
     }
     resources.functions[name] = std::move(argv);
   }

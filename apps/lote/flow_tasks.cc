@@ -26,6 +26,7 @@
 #include "lote/pipeline/stages.h"
 #include "lote/storage/storage.h"
 #include "lote/text/utf8.h"
+#include "retrain.h"
 
 extern char** environ;
 
@@ -340,49 +341,6 @@ int64_t NowMillis() { return SystemClock()->NowMicros() / 1000; }
 
 // ---- SageMaker training ----
 
-// A channel's data as a local file: a path or file:// URI as it is; any other storage's object
-// (s3://...) copied into a private temporary file, removed with this object.
-class LocalCopy {
- public:
-  ~LocalCopy() {
-    if (!temp_.empty()) ::unlink(temp_.c_str());
-  }
-  Status Open(const std::string& uri) {
-    LOTE_ASSIGN_OR_RETURN(auto store, storage::OpenStorage(uri));
-    if (store->is_local()) {
-      LOTE_ASSIGN_OR_RETURN(path_, store->LocalPath(uri));
-      return Status::Ok();
-    }
-    LOTE_ASSIGN_OR_RETURN(std::string bytes, store->Read(uri));
-    std::string ext = std::filesystem::path(uri).extension().string();
-    if (ext.size() > 16) ext.clear();
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "lote-train-XXXXXX").string() + ext;
-    int fd = ::mkstemps(tmpl.data(), static_cast<int>(ext.size()));
-    if (fd < 0) return UnavailableError("cannot create a temporary file for " + uri);
-    temp_ = tmpl;
-    path_ = tmpl;
-    const char* at = bytes.data();
-    size_t left = bytes.size();
-    while (left > 0) {
-      ssize_t w = ::write(fd, at, left);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        ::close(fd);
-        return ResourceExhaustedError("cannot write a temporary copy of " + uri);
-      }
-      at += w;
-      left -= static_cast<size_t>(w);
-    }
-    ::close(fd);
-    return Status::Ok();
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_, temp_;
-};
-
 // The options of `lote train classify` that HyperParameters may set.
 struct TrainSettings {
   std::string text_field = "text", label_field = "label", oos_label, name, format;
@@ -593,11 +551,18 @@ Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
   if (auto command = resources_.functions.find(base); command != resources_.functions.end()) {
     return RunFunction(base, command->second, payload, inv);
   }
+  if (base == "lote-training-data" || base == "lote-register" || base == "lote-promote") {
+    auto result = RetrainFunction(base, payload, inv);
+    if (!result.ok()) return result.error();
+    return Json{{"ExecutedVersion", "$LATEST"},
+                {"Payload", std::move(result).value()},
+                {"StatusCode", 200}};
+  }
   if (base != "lote-publish") {
     return StateError{"Lambda.ResourceNotFoundException",
                       "no function named '" + function +
-                          "' (built in: lote-publish; others by lote flow run --function "
-                          "NAME=COMMAND)"};
+                          "' (built in: lote-publish, lote-training-data, lote-register, "
+                          "lote-promote; others by lote flow run --function NAME=COMMAND)"};
   }
   std::string output = StringAt(payload, {"output"});
   if (output.empty()) return BadRequest("Lambda", "lote-publish needs Payload.output");
@@ -619,6 +584,131 @@ Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
   }
   // lambda:invoke's response shape: the function's result is under Payload.
   return Json{{"ExecutedVersion", "$LATEST"}, {"Payload", std::move(result)}, {"StatusCode", 200}};
+}
+
+// The continuous-training steps of deploy/statemachines/retrain.asl.json (retrain.h). A payload
+// field of the wrong type or a missing one is Lambda's ValidationException naming it; the steps'
+// own failures are Lote.<StatusCode> (so a Catch can keep the champion serving).
+flow::Outcome<Json> PipelineTasks::RetrainFunction(const std::string& function, const Json& payload,
+                                                   const flow::TaskInvocation& inv) {
+  if (!payload.is_object()) return BadRequest("Lambda", function + ": Payload must be an object");
+  std::string missing;
+  auto text = [&](const char* key, bool required) -> std::string {
+    if (!payload.contains(key) || payload[key].is_null()) {
+      if (required && missing.empty()) missing = key;
+      return "";
+    }
+    if (!payload[key].is_string()) {
+      if (missing.empty()) missing = key;
+      return "";
+    }
+    return payload[key].get<std::string>();
+  };
+  const std::string name = text("name", true);
+  std::string registry_uri = text("registry", false);
+  if (registry_uri.empty()) registry_uri = base_.registry;
+  auto bad_field = [&]() {
+    return BadRequest("Lambda", function + ": Payload." + missing + " must be a string");
+  };
+  if (!missing.empty()) return bad_field();
+  auto uri = RegistryUri(registry_uri);
+  if (!uri.ok()) return BadRequest("Lambda", function + ": " + uri.status().message());
+  auto reg = registry::Registry::Open(*uri);
+  if (!reg.ok()) return StageError(reg.status());
+  // Who changes the registry: this execution.
+  std::string execution = StringAt(inv.context, {"Execution", "Id"});
+  const registry::Actor actor{"flow:" + (execution.empty() ? std::string("unknown") : execution)};
+
+  if (function == "lote-training-data") {
+    TrainingDataRequest r;
+    r.config = base_;
+    r.output = text("output", true);
+    r.destination = text("destination", true);
+    const std::string fallback = text("base", false);
+    const std::string alias = payload.contains("alias") ? text("alias", false) : "champion";
+    const std::string since = text("since", false);
+    r.base_format = text("baseFormat", false);
+    if (!missing.empty()) return bad_field();
+    auto champion = ChampionForRetraining(*reg, name, alias);
+    if (!champion.ok()) return StageError(champion.status());
+    // The champion's own training file when a retraining made it, else the flow's base data.
+    r.base = (*champion)["trainingData"].get<std::string>();
+    if (r.base.empty()) r.base = fallback;
+    r.since = since.empty() ? (*champion)["feedbackThrough"].get<std::string>() : since;
+    auto written = WriteTrainingData(r);
+    if (!written.ok()) return StageError(written.status());
+    Json out = std::move(*written);
+    out["base"] = r.base;
+    out["champion"] = std::move(*champion);
+    return out;
+  }
+  if (function == "lote-register") {
+    registry::RegisterOptions o;
+    const std::string model = text("model", true);
+    o.description = text("description", false);
+    o.source = execution;
+    if (!missing.empty()) return bad_field();
+    if (payload.contains("tags")) {
+      const Json& tags = payload["tags"];
+      if (!tags.is_object())
+        return BadRequest("Lambda", function + ": Payload.tags must be an object");
+      for (const auto& [k, v] : tags.items()) {
+        if (!v.is_string()) {
+          return BadRequest("Lambda", function + ": Payload.tags." +
+                                          CutUtf8(text::EscapeControl(k), 64) +
+                                          " must be a string");
+        }
+        o.tags[k] = v.get<std::string>();
+      }
+    }
+    auto v = RegisterModel(*reg, name, model, o, actor);
+    if (!v.ok()) return StageError(v.status());
+    return Json{{"version", v->version},
+                {"model", "models:/" + name + "/" + std::to_string(v->version)},
+                {"modelVersionId", v->model_version_id},
+                {"sha256", v->model_sha256}};
+  }
+  // lote-promote
+  PromotionRequest r;
+  r.name = name;
+  r.golden = text("golden", true);
+  if (payload.contains("alias")) r.alias = text("alias", false);
+  r.format = text("format", false);
+  if (payload.contains("textField")) r.text_field = text("textField", false);
+  if (payload.contains("labelField")) r.label_field = text("labelField", false);
+  if (!missing.empty()) return bad_field();
+  if (!payload.contains("candidate") || !payload["candidate"].is_number_integer()) {
+    return BadRequest("Lambda", function + ": Payload.candidate must be a version number");
+  }
+  r.candidate = payload["candidate"].get<int>();
+  struct Knob {
+    const char* key;
+    double* value;
+    double lo, hi;
+  };
+  double min_label_rows = static_cast<double>(r.options.min_label_rows);
+  for (const Knob& k :
+       {Knob{"alpha", &r.options.alpha, 1e-9, 0.5}, Knob{"minGain", &r.options.min_gain, 0, 1},
+        Knob{"recallMargin", &r.options.recall_margin, 0, 1},
+        Knob{"eceMargin", &r.options.ece_margin, 0, 1},
+        Knob{"minLabelRows", &min_label_rows, 1, 1e9}}) {
+    if (!payload.contains(k.key)) continue;
+    const Json& v = payload[k.key];
+    if (!v.is_number() || !(v.get<double>() >= k.lo && v.get<double>() <= k.hi)) {
+      char range[64];
+      std::snprintf(range, sizeof(range), " must be a number from %g to %g", k.lo, k.hi);
+      return BadRequest("Lambda", function + ": Payload." + k.key + range);
+    }
+    *k.value = v.get<double>();
+  }
+  r.options.min_label_rows = static_cast<decltype(r.options.min_label_rows)>(min_label_rows);
+  auto promoted = PromoteCandidate(*reg, r, actor);
+  if (!promoted.ok()) return StageError(promoted.status());
+  if (!promoted->moved.ok()) return StageError(promoted->moved);
+  Json out = promoted->evaluation;
+  out["promoted"] = promoted->decision.promote;
+  out["alias"] = r.alias;
+  return out;
 }
 
 // Athena's StartQueryExecution + GetQueryExecution (.sync): the query runs, read-only, on the

@@ -3,6 +3,7 @@
 //   arn:aws:states:::sagemaker:createProcessingJob.sync, glue:startJobRun.sync -> ingest + prep
 //   arn:aws:states:::sagemaker:createTransformJob.sync                         -> infer
 //   arn:aws:states:::lambda:invoke with FunctionName lote-publish              -> publish
+//   ... lote-training-data, lote-register, lote-promote      -> continuous training (retrain.h)
 //   arn:aws:states:::lambda:invoke with a FunctionName of --function          -> a command
 //   arn:aws:states:::athena:startQueryExecution.sync, athena:getQueryResults  -> lote query
 //   arn:aws:states:::sagemaker:createTrainingJob.sync                         -> lote train
@@ -51,6 +52,8 @@ class PipelineTasks : public flow::TaskHandler {
   flow::Outcome<flow::Json> AthenaQuery(const flow::TaskInvocation& inv);
   flow::Outcome<flow::Json> AthenaResults(const flow::TaskInvocation& inv);
   flow::Outcome<flow::Json> Training(const flow::TaskInvocation& inv);
+  flow::Outcome<flow::Json> RetrainFunction(const std::string& function, const flow::Json& payload,
+                                            const flow::TaskInvocation& inv);
 
   // A query's result, kept for athena:getQueryResults.
   struct StoredResult {

@@ -15,6 +15,7 @@
 #include "lote/registry/registry.h"
 #include "lote/registry/sagemaker.h"
 #include "lote/text/utf8.h"
+#include "retrain.h"
 
 namespace lote::cli {
 namespace {
@@ -99,24 +100,15 @@ void Print(const Json& j) {
 
 Status Register(const RegistryFlags& f) {
   LOTE_ASSIGN_OR_RETURN(auto reg, OpenRegistry(f));
-  std::string source;
-  LOTE_ASSIGN_OR_RETURN(std::string bytes, ReadModelBytes(f.model, &source));
-  // Only a file that loads is registered.
-  LOTE_ASSIGN_OR_RETURN(bundle::Model model, bundle::LoadModel(bytes, source));
   registry::RegisterOptions o;
   o.description = f.description;
   o.source = f.source;
-  o.preprocess_version = pipeline::PreprocessVersion(pipeline::PrepOptions());
   for (const std::string& kv : f.tags) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos) return InvalidArgumentError("--tag takes KEY=VALUE");
     o.tags[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  const Json meta = Json::parse(model.meta_json, nullptr, false);
-  const std::string parts =
-      meta.is_object() && meta.contains("parts") ? meta["parts"].dump() : std::string("{}");
-  LOTE_ASSIGN_OR_RETURN(auto v, reg.Register(f.name, bytes, model.version_id, model.name,
-                                             model.created_at, parts, o, CurrentActor()));
+  LOTE_ASSIGN_OR_RETURN(auto v, RegisterModel(reg, f.name, f.model, o, CurrentActor()));
   if (f.json) {
     Print(VersionJson(v));
   } else {

@@ -69,7 +69,8 @@ TEST(FlowConformance, LoteFollowsAwsOnEveryCaseAndMotoDiffersOnlyWhereKnown) {
 }
 
 TEST(FlowConformance, EveryDefinitionPassesAslValidatorAndLotesValidator) {
-  std::vector<std::string> definitions = {kSource + "/deploy/statemachines/pipeline.asl.json"};
+  std::vector<std::string> definitions = {kSource + "/deploy/statemachines/pipeline.asl.json",
+                                          kSource + "/deploy/statemachines/retrain.asl.json"};
   for (const auto& e : std::filesystem::directory_iterator(kCorpus)) {
     if (e.is_directory()) definitions.push_back((e.path() / "definition.asl.json").string());
   }

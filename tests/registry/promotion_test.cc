@@ -87,6 +87,32 @@ TEST(DecidePromotion, ALabelThatGetsWorseBlocksAnOverallGain) {
   EXPECT_EQ(d.reason.find("rare"), std::string::npos) << d.reason;
 }
 
+TEST(DecidePromotion, ALabelThatLosesARecordOrTwoByChanceDoesNotBlock) {
+  std::vector<GoldenOutcome> g;
+  Add(&g, "saldo", 200, 150, 200);
+  // Two of 20 lost: recall 0.9 -> 0.8 is past the margin, but two discordant records are no
+  // evidence (one-sided p = 0.25).
+  Add(&g, "fraude", 20, 20, 18);
+  PromotionDecision d = DecidePromotion(g, {});
+  EXPECT_TRUE(d.non_inferior) << d.reason;
+  EXPECT_TRUE(d.promote) << d.reason;
+  const LabelComparison& fraude = d.labels[0];
+  ASSERT_EQ(fraude.label, "fraude");
+  EXPECT_EQ(fraude.b, 2u);
+  EXPECT_EQ(fraude.c, 0u);
+  EXPECT_NEAR(fraude.p_value, 0.25, 1e-12);
+  EXPECT_FALSE(fraude.worse);
+  // Holm over the gating labels: p = 0.5^6 = 0.0156 passes alpha 0.05 alone, but with a second
+  // gating label it must pass 0.05 / 2 = 0.025 (it does) and with four 0.0125 (it does not).
+  std::vector<GoldenOutcome> h;
+  Add(&h, "saldo", 300, 200, 300);
+  Add(&h, "fraude", 20, 20, 14);
+  EXPECT_FALSE(DecidePromotion(h, {}).non_inferior);
+  Add(&h, "pse", 20, 20, 20);
+  Add(&h, "cdt", 20, 20, 20);
+  EXPECT_TRUE(DecidePromotion(h, {}).non_inferior);
+}
+
 TEST(DecidePromotion, AWorseCalibratedCandidateIsNotPromoted) {
   std::vector<GoldenOutcome> g;
   for (int i = 0; i < 200; ++i) {

@@ -8,7 +8,10 @@
 //   continuity correction, (|b - c| - 1)^2 / (b + c), 1 degree of freedom.
 //   Better: c > b, p < alpha, and the accuracy gain (c - b) / n at least min_gain.
 //   Non-inferior per label: no gold label with at least min_label_rows rows loses more than
-//   recall_margin of recall (labels with fewer rows are reported, not gating).
+//   recall_margin of recall with evidence of a loss: the label's own discordant records (b_l,
+//   c_l) give a one-sided exact binomial p-value, significant under Holm's step-down bound at
+//   alpha over the gating labels (on 20 rows one record moves recall by 0.05: a point estimate
+//   would block candidates by noise). Labels with fewer rows are reported, not gating.
 //   Calibrated: the candidate's expected calibration error (15 bins) at most the champion's plus
 //   ece_margin: the run's accuracy estimate relies on it.
 // Promote only when all three hold. When the test is not significant, the report says how many
@@ -60,8 +63,11 @@ struct LabelComparison {
   std::string label;
   uint64_t rows = 0;
   double champion_recall = 0, candidate_recall = 0;
-  bool gating = false;  // rows >= min_label_rows
-  bool worse = false;   // gating and the drop exceeds recall_margin
+  uint64_t b = 0, c = 0;     // the label's rows only the champion / only the candidate got right
+  double p_value = 1;        // one-sided exact binomial: P(X >= b), X ~ Bin(b + c, 1/2)
+  bool gating = false;       // rows >= min_label_rows
+  bool significant = false;  // p_value passes Holm's bound over the gating labels
+  bool worse = false;        // gating, significant, and the drop exceeds recall_margin
 };
 
 struct PromotionDecision {

@@ -1,0 +1,276 @@
+// Continuous training end to end through the CLI, on the bundled sample: a champion that never
+// saw one intent (pse_pago) scores a batch where it appears; late labels arrive for part of the
+// batch; deploy/statemachines/retrain.asl.json, run by `lote flow run`, gathers the champion's
+// training data plus those labels (read back from the raw lake, checked against the results'
+// keyed fingerprints), trains a candidate with the champion's parameters, registers it, tests it
+// on the golden set and moves the champion alias; the next run scores with it. Then: nothing new
+// to learn ends the flow without a version; a candidate trained on corrupted labels is rejected
+// and the champion stays; `lote training-data` counts a raw object replaced since it was scored
+// and refuses to read texts it cannot check.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_runner.h"
+
+namespace lote::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+const std::string kSource = LOTE_SOURCE_DIR;
+const std::string kSample = LOTE_SAMPLE_DIR;
+const std::string kHeldOut = "pse_pago";
+
+std::vector<Json> ReadJsonLines(const std::string& path) {
+  std::vector<Json> rows;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) rows.push_back(Json::parse(line));
+  }
+  return rows;
+}
+
+std::string JsonLines(const std::vector<Json>& rows) {
+  std::string out;
+  for (const Json& r : rows) out += r.dump() + "\n";
+  return out;
+}
+
+class RetrainFlow : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // The champion's world: the sample's training split without one intent.
+    std::vector<Json> base, batch;
+    for (const Json& r : ReadJsonLines(kSample + "/train.jsonl")) {
+      if (r["label"] == kHeldOut) {
+        batch.push_back(r);  // the new intent arrives in the batch
+      } else {
+        base.push_back(r);
+        if (base.size() % 8 == 0) batch.push_back(r);  // beside messages it knows
+      }
+    }
+    WriteAll(tmp_ / "base.jsonl", JsonLines(base));
+    fs::create_directories(tmp_ / "lake");
+    std::vector<Json> lake;
+    std::string labels = "record_id,label\n";
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const std::string id = "m" + std::to_string(i);
+      lake.push_back({{"id", id}, {"text", batch[i]["text"]}});
+      // Labels arrive for two records of three.
+      if (i % 3 != 2) labels += id + "," + batch[i]["label"].get<std::string>() + "\n";
+    }
+    WriteAll(tmp_ / "lake/batch1.jsonl", JsonLines(lake));
+    WriteAll(tmp_ / "labels1.csv", labels);
+    batch_size_ = batch.size();
+    for (const Json& r : batch) batch_labels_.push_back(r["label"]);
+    WriteAll(tmp_ / "pii.key", "0123456789abcdef-retrain-test-key");
+    env_ = "LOTE_REGISTRY=" + (tmp_ / "registry") + " LOTE_USER=ana";
+    CliResult train = Lote("train classify --train " + (tmp_ / "base.jsonl") + " --out " +
+                           (tmp_ / "champion.lote") + " --name intents --c 2");
+    ASSERT_EQ(train.exit_code, 0) << train.err;
+    ASSERT_EQ(
+        Lote("registry register --name intents --model " + (tmp_ / "champion.lote")).exit_code, 0);
+    ASSERT_EQ(Lote("registry alias set intents champion 1 --reason start").exit_code, 0);
+  }
+  CliResult Lote(const std::string& args) { return RunLote(args, env_); }
+  std::string Key() const { return " --pii-key-file " + (tmp_ / "pii.key"); }
+  CliResult Run(const std::string& lake) {
+    return Lote("run --input " + lake + " --output " + (tmp_ / "out") +
+                " --model models:/intents@champion" + Key());
+  }
+  CliResult Retrain(const std::string& name) {
+    const Json input{{"registry", tmp_ / "registry"},    {"model", "intents"},
+                     {"output", tmp_ / "out"},           {"base", tmp_ / "base.jsonl"},
+                     {"golden", kSample + "/dev.jsonl"}, {"work", tmp_ / "work"}};
+    return Lote("flow run --definition " + kSource + "/deploy/statemachines/retrain.asl.json" +
+                " --substitutions " + kSource + "/deploy/statemachines/local.substitutions.json" +
+                " --name " + name + " --history " + (tmp_ / "history.db") + " --input '" +
+                input.dump() + "'" + Key());
+  }
+  Json Show() { return Json::parse(Lote("registry show intents --json").out); }
+  TempDir tmp_;
+  std::string env_;
+  size_t batch_size_ = 0;
+  std::vector<std::string> batch_labels_;
+};
+
+TEST_F(RetrainFlow, LateLabelsTeachTheNewIntentAndTheNextRunScoresWithTheNewChampion) {
+  ASSERT_EQ(Run(tmp_ / "lake").exit_code, 0);
+  // The champion cannot name the intent it never saw.
+  auto missed = Lote("query --output " + (tmp_ / "out") + " --format csv \"SELECT count(*) FROM " +
+                     "results WHERE label = '" + kHeldOut + "'\"");
+  EXPECT_EQ(missed.out, "count(*)\n0\n");
+  auto fb = Lote("feedback --output " + (tmp_ / "out") + " --labels " + (tmp_ / "labels1.csv"));
+  ASSERT_EQ(fb.exit_code, 0) << fb.err;
+
+  CliResult flow = Retrain("r1");
+  ASSERT_EQ(flow.exit_code, 0) << flow.err << flow.out;
+  const Json out = Json::parse(flow.out);
+  const Json& data = out["trainingData"]["data"];
+  const size_t labelled = batch_size_ - batch_size_ / 3;
+  EXPECT_EQ(data["feedbackRows"], labelled) << data;
+  EXPECT_EQ(data["feedback"]["textChanged"], 0) << data;
+  EXPECT_EQ(data["baseRows"], ReadJsonLines(tmp_ / "base.jsonl").size());
+  EXPECT_EQ(data["champion"]["version"], 1);
+  EXPECT_EQ(data["champion"]["hyperParameters"]["c"], "2");  // the champion's own parameters
+  EXPECT_EQ(out["candidate"]["version"], 2);
+  EXPECT_EQ(out["promotion"]["decision"]["promoted"], true) << out["promotion"];
+  EXPECT_GT(out["promotion"]["decision"]["mcnemar"]["c"].get<int>(),
+            out["promotion"]["decision"]["mcnemar"]["b"].get<int>());
+
+  // The registry: version 2 is champion, tagged with what it learned from, changed by the flow.
+  const Json show = Show();
+  EXPECT_EQ(show["aliases"]["champion"], 2);
+  const Json& v2 = show["versions"][1];
+  EXPECT_EQ(v2["tags"]["training_data"], (tmp_ / "work/r1/train.jsonl"));
+  EXPECT_FALSE(v2["tags"]["feedback_through"].get<std::string>().empty());
+  EXPECT_EQ(v2["tags"]["retrained_from"], "1");
+  EXPECT_EQ(v2["registered_by"].get<std::string>().rfind("flow:", 0), 0u) << v2;
+  const Json history = Json::parse(Lote("registry alias-history intents --json").out);
+  EXPECT_EQ(history.back()["to_version"], 2);
+  EXPECT_EQ(history.back()["from_version"], 1);
+
+  // The next batch (the same messages, new ids) is scored by the new champion, which now knows
+  // the intent.
+  std::vector<Json> next;
+  for (Json r : ReadJsonLines(tmp_ / "lake/batch1.jsonl")) {
+    r["id"] = "n-" + r["id"].get<std::string>();
+    next.push_back(r);
+  }
+  fs::create_directories(tmp_ / "lake2");
+  WriteAll(tmp_ / "lake2/batch2.jsonl", JsonLines(next));
+  ASSERT_EQ(Run(tmp_ / "lake2").exit_code, 0);
+  auto by_version = Lote("query --output " + (tmp_ / "out") +
+                         " --format csv \"SELECT model_version, sum(label = '" + kHeldOut +
+                         "') FROM results WHERE record_id LIKE 'n-%' GROUP BY 1\"");
+  ASSERT_EQ(by_version.exit_code, 0) << by_version.err;
+  EXPECT_NE(by_version.out.find(v2["model_version_id"].get<std::string>()), std::string::npos)
+      << by_version.out;
+  const std::string count = by_version.out.substr(by_version.out.rfind(',') + 1);
+  EXPECT_GT(std::stoi(count), 50) << by_version.out;
+
+  // Nothing arrived since: the flow ends without training.
+  CliResult again = Retrain("r2");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(Json::parse(again.out)["trainingData"]["data"]["feedbackRows"], 0);
+  EXPECT_FALSE(Json::parse(again.out).contains("candidate"));
+  EXPECT_EQ(Show()["versions"].size(), 2u);
+
+  // Corrupted labels for the second batch: every record labelled as one wrong intent. The
+  // candidate is rejected, the champion stays.
+  std::string wrong = "record_id,label\n";
+  for (const Json& r : next) wrong += r["id"].get<std::string>() + ",saludo_otro\n";
+  WriteAll(tmp_ / "labels2.csv", wrong);
+  ASSERT_EQ(
+      Lote("feedback --output " + (tmp_ / "out") + " --labels " + (tmp_ / "labels2.csv")).exit_code,
+      0);
+  CliResult bad = Retrain("r3");
+  ASSERT_EQ(bad.exit_code, 0) << bad.err;
+  const Json b = Json::parse(bad.out);
+  // Only the new labels were added to the champion's own training file.
+  EXPECT_EQ(b["trainingData"]["data"]["feedbackRows"], next.size());
+  EXPECT_EQ(b["trainingData"]["data"]["base"], (tmp_ / "work/r1/train.jsonl"));
+  EXPECT_EQ(b["promotion"]["decision"]["promoted"], false) << b["promotion"];
+  const Json after = Show();
+  EXPECT_EQ(after["aliases"]["champion"], 2);
+  EXPECT_EQ(after["versions"][2]["status"], "rejected");
+  CliResult history_r3 = Lote("flow history r3 --history " + (tmp_ / "history.db"));
+  EXPECT_NE(history_r3.out.find("Kept"), std::string::npos) << history_r3.out;
+}
+
+TEST_F(RetrainFlow, TrainingDataReadsOnlyTextsItCanProveWereScored) {
+  ASSERT_EQ(Run(tmp_ / "lake").exit_code, 0);
+  ASSERT_EQ(
+      Lote("feedback --output " + (tmp_ / "out") + " --labels " + (tmp_ / "labels1.csv")).exit_code,
+      0);
+  const std::string to = tmp_ / "train.jsonl";
+  auto ok = Lote("training-data --output " + (tmp_ / "out") + " --to " + to + Key() + " --json");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const Json j = Json::parse(ok.out);
+  const size_t labelled = batch_size_ - batch_size_ / 3;
+  EXPECT_EQ(j["feedbackRows"], labelled);
+  EXPECT_EQ(j["baseRows"], 0);
+  const auto rows = ReadJsonLines(to);
+  ASSERT_EQ(rows.size(), labelled);
+  // The text is the lake's (cleaned as the run cleaned it) with the late label.
+  const auto lake = ReadJsonLines(tmp_ / "lake/batch1.jsonl");
+  std::string clean = lake[0]["text"].get<std::string>();
+  std::replace(clean.begin(), clean.end(), '\n', ' ');
+  EXPECT_EQ(rows[0]["text"], clean);
+  EXPECT_EQ(rows[0]["label"], batch_labels_[0]);
+  // With --name the champion's tags decide: version 1 has none, so all labels count.
+  auto named = Lote("training-data --output " + (tmp_ / "out") + " --to " + to + Key() +
+                    " --name intents --base " + (tmp_ / "base.jsonl") + " --json");
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  EXPECT_EQ(Json::parse(named.out)["rows"], labelled + ReadJsonLines(tmp_ / "base.jsonl").size());
+  // --since after the newest label: nothing from the output.
+  auto since = Lote("training-data --output " + (tmp_ / "out") + " --to " + to + Key() +
+                    " --base " + (tmp_ / "base.jsonl") + " --since 9999 --json");
+  ASSERT_EQ(since.exit_code, 0) << since.err;
+  EXPECT_EQ(Json::parse(since.out)["feedbackRows"], 0);
+
+  // Without the key the texts cannot be checked against the fingerprints: refused, and the
+  // message names neither a text nor a record.
+  auto no_key = RunLote("training-data --output " + (tmp_ / "out") + " --to " + to);
+  EXPECT_EQ(no_key.exit_code, 3) << no_key.err;
+  EXPECT_NE(no_key.err.find("PII key"), std::string::npos) << no_key.err;
+  EXPECT_EQ(no_key.err.find(lake[0]["text"].get<std::string>()), std::string::npos);
+
+  // The raw object replaced after it was scored: its lines may hold other texts now.
+  std::vector<Json> changed = lake;
+  changed[0]["text"] = "otro texto completamente distinto";
+  WriteAll(tmp_ / "lake/batch1.jsonl", JsonLines(changed));
+  auto after = Lote("training-data --output " + (tmp_ / "out") + " --to " + to + Key() + " --json");
+  ASSERT_EQ(after.exit_code, 3) << after.err;  // nothing left to train on
+  // With base data the file is written and the count says why the labels were left out.
+  auto counted = Lote("training-data --output " + (tmp_ / "out") + " --to " + to + Key() +
+                      " --base " + (tmp_ / "base.jsonl") + " --json");
+  ASSERT_EQ(counted.exit_code, 0) << counted.err;
+  const Json c = Json::parse(counted.out);
+  EXPECT_EQ(c["feedbackRows"], 0);
+  EXPECT_EQ(c["feedback"]["objectChanged"], labelled);
+  // The object gone altogether.
+  fs::remove(tmp_ / "lake/batch1.jsonl");
+  auto gone = Lote("training-data --output " + (tmp_ / "out") + " --to " + to + Key() + " --base " +
+                   (tmp_ / "base.jsonl") + " --json");
+  ASSERT_EQ(gone.exit_code, 0) << gone.err;
+  EXPECT_EQ(Json::parse(gone.out)["feedback"]["objectMissing"], labelled);
+}
+
+TEST_F(RetrainFlow, AFailingStepLeavesTheChampionServing) {
+  ASSERT_EQ(Run(tmp_ / "lake").exit_code, 0);
+  ASSERT_EQ(
+      Lote("feedback --output " + (tmp_ / "out") + " --labels " + (tmp_ / "labels1.csv")).exit_code,
+      0);
+  // A golden set that does not exist: training and registration happen, the promotion fails,
+  // the flow ends failed with the step's error, and the alias has not moved.
+  const Json input{{"registry", tmp_ / "registry"},    {"model", "intents"},
+                   {"output", tmp_ / "out"},           {"base", tmp_ / "base.jsonl"},
+                   {"golden", tmp_ / "missing.jsonl"}, {"work", tmp_ / "work"}};
+  CliResult flow = Lote("flow run --definition " + kSource +
+                        "/deploy/statemachines/retrain.asl.json --substitutions " + kSource +
+                        "/deploy/statemachines/local.substitutions.json --name f1 --history " +
+                        (tmp_ / "history.db") + " --input '" + input.dump() + "'" + Key());
+  EXPECT_EQ(flow.exit_code, 6) << flow.err;
+  const Json failure = Json::parse(flow.out);
+  EXPECT_EQ(failure["error"], "Lote.NotFound") << flow.out;
+  EXPECT_EQ(Show()["aliases"]["champion"], 1);
+  // A model the registry does not have: the first step fails.
+  Json unknown = input;
+  unknown["model"] = "nosuch";
+  CliResult none = Lote("flow run --definition " + kSource +
+                        "/deploy/statemachines/retrain.asl.json --substitutions " + kSource +
+                        "/deploy/statemachines/local.substitutions.json --name f2 --history " +
+                        (tmp_ / "history.db") + " --input '" + unknown.dump() + "'" + Key());
+  EXPECT_EQ(none.exit_code, 6);
+  EXPECT_EQ(Json::parse(none.out)["error"], "Lote.NotFound") << none.out;
+}
+
+}  // namespace
+}  // namespace lote::testing
