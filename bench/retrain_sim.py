@@ -10,14 +10,15 @@ DEV (the champion's calibration split), 15 % GOLDEN, 20 % POOL; per new intent: 
 POOL. The champion (`lote train classify --train TRAIN --dev DEV`) is registered as version 1 of
 `b77` and made `champion`. Then, batch by batch, on one pipeline output:
 
-  1. `lote run --model models:/b77@champion` on a batch of --batch records drawn from POOL, the
+  1. the pipeline with `models:/b77@champion` on a batch of --batch records drawn from POOL, the
      share of new intents stepping up (0, 5, 10, 20, 30 % ...);
   2. the measured accuracy from the truth (a new-intent record the model cannot name counts as
      wrong), beside the run's label-free estimate and its drift verdict;
   3. `lote feedback` with the true labels of a --label-share sample of the batch;
-  4. when the run's alarm fired (the verdict reached drift: `monitoring.alarms` in the config),
-     deploy/statemachines/retrain.asl.json by `lote flow run` (this script plays the trigger:
-     starting the flow from the pipeline definition is not built yet).
+  4. each batch goes through deploy/statemachines/pipeline.asl.json (`lote flow run`): when the
+     run's alarm fires (the verdict reached drift: `monitoring.alarms` in the config) it runs
+     deploy/statemachines/retrain.asl.json as a nested execution, on the labels that arrived
+     before (so a batch's own labels serve the next retraining).
 
 Prints one markdown row per batch and what each retraining decided. docs/benchmarks.md keeps the
 latest run.
@@ -101,10 +102,23 @@ class Sim:
                 gold[rid] = label
                 texts[rid] = text
                 f.write(json.dumps({"id": rid, "text": text}, ensure_ascii=False) + "\n")
-        r = self.lote("run", "--input", lake, "--output", os.path.join(self.work, "out"),
-                      "--model", "models:/b77@champion", "--config",
-                      os.path.join(self.work, "cfg.yaml"), "--log-format", "json")
-        summary = json.loads(r.stdout.strip().splitlines()[-1])
+        # The pipeline's own definition: Prep, Infer, Publish, then, when the run's alarm fires,
+        # the retraining flow as a nested execution (on the labels that arrived before it).
+        sm = os.path.join(ROOT, "deploy", "statemachines")
+        inp = {"input": lake, "output": os.path.join(self.work, "out"), "retrain": self.retrain_input()}
+        del inp["retrain"]["output"]
+        t0 = time.monotonic()
+        r = self.lote("flow", "run", "--definition", os.path.join(sm, "pipeline.asl.json"),
+                      "--substitutions", os.path.join(sm, "local.substitutions.json"),
+                      "--state-machine-file", "retrain=" + os.path.join(sm, "retrain.asl.json"),
+                      "--model", "lote-model=models:/b77@champion", "--config",
+                      os.path.join(self.work, "cfg.yaml"), "--name", f"pipeline-{k:02d}",
+                      "--history", os.path.join(self.work, "history.db"), "--input",
+                      json.dumps(inp), "--quiet")
+        self.seconds = time.monotonic() - t0
+        flow_out = json.loads(r.stdout)
+        summary = {"monitoring": flow_out["publish"]["run"]["monitoring"],
+                   "retraining": flow_out.get("retraining")}
         q = self.lote("query", "--output", os.path.join(self.work, "out"), "--format", "csv",
                       f"SELECT record_id, label FROM results WHERE record_id LIKE 'b{k:02d}-%'")
         rows = list(csv.reader(q.stdout.splitlines()))[1:]
@@ -137,12 +151,15 @@ class Sim:
         self.lote("feedback", "--output", os.path.join(self.work, "out"), "--labels", path)
         return len(sample)
 
+    def retrain_input(self):
+        return {"registry": os.path.join(self.work, "registry"), "model": "b77",
+                "output": os.path.join(self.work, "out"),
+                "base": os.path.join(self.work, "base.jsonl"),
+                "golden": os.path.join(self.work, "golden.jsonl"),
+                "work": os.path.join(self.work, "flow-work")}
+
     def retrain(self, name):
-        inp = {"registry": os.path.join(self.work, "registry"), "model": "b77",
-               "output": os.path.join(self.work, "out"),
-               "base": os.path.join(self.work, "base.jsonl"),
-               "golden": os.path.join(self.work, "golden.jsonl"),
-               "work": os.path.join(self.work, "flow-work")}
+        inp = self.retrain_input()
         t0 = time.monotonic()
         r = self.lote("flow", "run", "--definition",
                       os.path.join(ROOT, "deploy", "statemachines", "retrain.asl.json"),
@@ -156,15 +173,20 @@ class Sim:
         out = json.loads(r.stdout)
         if r.returncode == 6:
             return f"flow failed: {out.get('error')}", seconds
+        return describe(out), seconds
+
+
+def describe(out):
+        """One line for a retrain.asl.json execution's output."""
         d = out.get("promotion", {}).get("decision")
         data = out["trainingData"]["data"]
         if d is None:
-            return "no new labels", seconds
+            return "no new labels"
         verdict = "PROMOTED" if d["promoted"] else f"rejected: {d['reason']}"
         return (f"retrained on {data['baseRows']} + {data['feedbackRows']} labelled rows: "
                 f"version {out['candidate']['version']} {verdict} (golden accuracy "
                 f"{d['champion_accuracy']:.3f} -> {d['candidate_accuracy']:.3f}, b={d['mcnemar']['b']}"
-                f" c={d['mcnemar']['c']}, p={d['mcnemar']['p_value']:.2g})"), seconds
+                f" c={d['mcnemar']['c']}, p={d['mcnemar']['p_value']:.2g})")
 
 
 def main():
@@ -240,21 +262,30 @@ def main():
               flush=True)
         k += 1
 
-    def on_alarm(summary, n_labels):
-        if not summary["monitoring"].get("alarm"):
-            return f"{n_labels} labels"
-        text, seconds = sim.retrain(f"retrain-{k:02d}")
+    def alarm_text(summary):
+        r = summary.get("retraining")
+        if not r:
+            return ""
+        if r.get("failed"):
+            text = f"retraining failed: {r.get('error')}"
+        else:
+            text = describe(r["output"])
         decisions.append(text)
-        return f"{n_labels} labels; alarm: {text} in {seconds:.0f} s"
+        return f"alarm: {text}; pipeline execution {sim.seconds:.0f} s in all; then "
+
+    def on_alarm(summary, n_labels):
+        return f"{alarm_text(summary)}{n_labels} labels"
 
     for share in shares:
         batch_row(share, on_alarm)
 
     # A labelling job gone wrong: the candidate trained on its labels must not be promoted.
     def corrupt_then_retrain(summary, n_labels):
+        prefix = alarm_text(summary)
         text, seconds = sim.retrain(f"retrain-corrupt-{k:02d}")
         decisions.append(text)
-        return f"{n_labels} CORRUPTED labels; retrained by hand: {text} in {seconds:.0f} s"
+        return (f"{prefix}{n_labels} CORRUPTED labels; retrained by hand: {text} in "
+                f"{seconds:.0f} s")
 
     batch_row(0.30, corrupt_then_retrain, corrupt=True)
     good, show = sim.champion()
@@ -264,9 +295,11 @@ def main():
         bad = rejected[-1]
         sim.lote("registry", "alias", "set", "b77", "champion", str(bad), "--reason",
                  "simulated bad promotion")
-        batch_row(0.30, lambda s, n: f"{n} labels; champion was set to v{bad} by hand")
+        batch_row(0.30, lambda s, n: f"{alarm_text(s)}{n} labels; champion was set to v{bad} by "
+                  "hand before the run")
         sim.lote("registry", "rollback", "b77", "champion", "--reason", "accuracy fell")
-        batch_row(0.30, lambda s, n: f"{n} labels; after `lote registry rollback`")
+        batch_row(0.30, lambda s, n: f"{alarm_text(s)}{n} labels; run after `lote registry "
+                  "rollback`")
         back, _ = sim.champion()
         print(f"\nrollback restored champion v{back} (was v{good} before the bad promotion)")
     print("\nretraining decisions:")

@@ -169,6 +169,9 @@ void AddTaskFlags(CLI::App* cmd, TaskFlags* f) {
                   "NAME=COMMAND: lambda:invoke of FunctionName NAME runs COMMAND (split on "
                   "spaces, no shell) with the Payload on stdin; it prints one JSON value "
                   "(repeatable)");
+  cmd->add_option("--state-machine-file", f->state_machines,
+                  "NAME=FILE: states:startExecution of a StateMachineArn ending in "
+                  ":stateMachine:NAME runs definition FILE as a nested execution (repeatable)");
   cmd->add_option("--s3-root", f->s3_root,
                   "Where a distributed Map's ItemReader/ResultWriter find bucket B: S3_ROOT/B/ "
                   "(default s3://, i.e. S3 itself; e.g. file:///data/buckets/ for a local lake)");
@@ -223,6 +226,32 @@ Result<std::unique_ptr<PipelineTasks>> MakeTasks(const TaskFlags& f) {
                                          std::move(resources));
 }
 
+Status EnableNestedExecutions(const TaskFlags& f, const std::string& substitutions,
+                              const flow::ExecutorOptions& o, PipelineTasks* tasks) {
+  NestedExecutions nested;
+  LOTE_ASSIGN_OR_RETURN(auto files, ParseModelMap(f.state_machines, "--state-machine-file"));
+  for (const auto& [name, file] : files) {
+    LOTE_ASSIGN_OR_RETURN(std::string definition, LoadDefinition(file, substitutions));
+    flow::ParseOptions po;
+    po.source = file;
+    LOTE_RETURN_IF_ERROR(flow::ParseDefinition(definition, po).status());
+    nested.definitions[name] = std::move(definition);
+  }
+  nested.history = o.history;
+  nested.run = [o](const std::string& name, const std::string& state_machine,
+                   const std::string& definition,
+                   const flow::Json& input) -> Result<flow::ExecutionResult> {
+    flow::Executor executor(o);
+    if (definition.empty()) return executor.Resume(name);
+    return executor.Run(name, state_machine, definition, input);
+  };
+  nested.arn = [o](const std::string& state_machine, const std::string& name) {
+    return flow::ExecutionArn(o, state_machine, name);
+  };
+  tasks->EnableNestedExecutions(std::move(nested));
+  return Status::Ok();
+}
+
 namespace {
 
 Result<std::map<std::string, std::string>> ReadSubstitutions(const std::string& path) {
@@ -267,12 +296,13 @@ std::unique_ptr<flow::ItemStore> MakeItemStore(const TaskFlags& f) {
   return flow::NewStorageItemStore(std::move(o));
 }
 
-Result<std::map<std::string, std::string>> ParseModelMap(const std::vector<std::string>& flags) {
+Result<std::map<std::string, std::string>> ParseModelMap(const std::vector<std::string>& flags,
+                                                         std::string_view flag) {
   std::map<std::string, std::string> models;
   for (const std::string& m : flags) {
     size_t eq = m.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
-      return InvalidArgumentError("--model " + m + ": expected NAME=FILE");
+      return InvalidArgumentError(std::string(flag) + " " + m + ": expected NAME=FILE");
     }
     models[m.substr(0, eq)] = m.substr(eq + 1);
   }

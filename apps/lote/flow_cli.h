@@ -43,13 +43,20 @@ struct TaskFlags {
   std::vector<std::string> models;            // NAME=FILE
   std::vector<std::string> athena_databases;  // NAME=OUTPUT: the catalog an Athena database reads
   std::vector<std::string> functions;         // NAME=COMMAND: a lambda:invoke FunctionName
+  std::vector<std::string> state_machines;    // NAME=FILE: a states:startExecution's definition
 };
 void AddTaskFlags(CLI::App* cmd, TaskFlags* f);
 Result<std::unique_ptr<PipelineTasks>> MakeTasks(const TaskFlags& f);
+// Lets `tasks` run states:startExecution: the definitions of --state-machine-file NAME=FILE
+// (each checked, with `substitutions` filled in) run as nested executions by an executor with
+// options `o` (the parent's history and tasks). Errors name the flag or file.
+Status EnableNestedExecutions(const TaskFlags& f, const std::string& substitutions,
+                              const flow::ExecutorOptions& o, PipelineTasks* tasks);
 // A distributed Map's ItemReader and ResultWriter over lote's storage (--s3-root).
 std::unique_ptr<flow::ItemStore> MakeItemStore(const TaskFlags& f);
 // NAME=FILE flags into a map; InvalidArgument naming a malformed one.
-Result<std::map<std::string, std::string>> ParseModelMap(const std::vector<std::string>& flags);
+Result<std::map<std::string, std::string>> ParseModelMap(const std::vector<std::string>& flags,
+                                                         std::string_view flag = "--model");
 
 // The definition at `path` with the ${Name} values of the JSON object at `substitutions` (may
 // be empty) filled in.

@@ -114,6 +114,9 @@ int RunFlow(const RunFlags& f) {
   o.max_payload_bytes = f.max_payload_bytes;
   o.on_progress = ProgressCallback(f.quiet);
   SetOwnership(&o);
+  if (Status s = EnableNestedExecutions(f.tasks, f.substitutions, o, tasks->get()); !s.ok()) {
+    return Fail(s);
+  }
   flow::Executor executor(o);
   std::string name = f.name.empty() ? RandomHex(16) : f.name;
   const int64_t start = SystemClock()->MonotonicNanos();
@@ -313,6 +316,8 @@ void SetupFlow(CLI::App& root, int* exit_code) {
         ->check(CLI::Range(1, 256));
     cmd->add_flag("--sync", f->history.sync, "fsync the history at every write");
     cmd->add_flag("--quiet", f->quiet, "No progress lines on stderr");
+    cmd->add_option("--substitutions", f->substitutions,
+                    "${Name} values (JSON) for the definitions of --state-machine-file");
     AddHistoryFlags(cmd, &f->history);
     AddTaskFlags(cmd, &f->tasks);
     cmd->callback([f, exit_code] {
@@ -334,6 +339,10 @@ void SetupFlow(CLI::App& root, int* exit_code) {
       o.max_threads = f->max_threads;
       o.on_progress = ProgressCallback(f->quiet);
       SetOwnership(&o);
+      if (Status s = EnableNestedExecutions(f->tasks, f->substitutions, o, tasks->get()); !s.ok()) {
+        *exit_code = Fail(s);
+        return;
+      }
       flow::Executor executor(o);
       const int64_t start = SystemClock()->MonotonicNanos();
       auto result = executor.Resume(f->name);

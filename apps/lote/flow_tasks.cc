@@ -471,6 +471,11 @@ Outcome<Json> PipelineTasks::Invoke(const flow::TaskInvocation& inv) {
   if (r == "arn:aws:states:::athena:startQueryExecution.sync") return AthenaQuery(inv);
   if (r == "arn:aws:states:::athena:getQueryResults") return AthenaResults(inv);
   if (r == "arn:aws:states:::sagemaker:createTrainingJob.sync") return Training(inv);
+  if (r == "arn:aws:states:::states:startExecution" ||
+      r == "arn:aws:states:::states:startExecution.sync" ||
+      r == "arn:aws:states:::states:startExecution.sync:2") {
+    return StartExecution(inv);
+  }
   return flow::RuntimeError("lote runs no Task resource '" + r +
                             "' on this machine (docs/flow.md lists the resources it runs)");
 }
@@ -584,6 +589,112 @@ Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
   }
   // lambda:invoke's response shape: the function's result is under Payload.
   return Json{{"ExecutedVersion", "$LATEST"}, {"Payload", std::move(result)}, {"StatusCode", 200}};
+}
+
+// Step Functions' StartExecution from a Task: the nested execution runs in this process, in the
+// same history, to its end, whichever form is used (there is no background to leave it running
+// in). `.sync` and `.sync:2` return DescribeExecution's shape (Input and Output as JSON text, or
+// as JSON with :2) and fail with States.TaskFailed when the nested execution does not succeed,
+// its description as the cause; the plain form returns StartExecution's ExecutionArn and
+// StartDate whatever the outcome. A nested execution whose name exists with the same state
+// machine and input is not started twice: a closed one gives its recorded result, one a killed
+// process left RUNNING is continued (so a resumed parent never runs its child twice).
+flow::Outcome<Json> PipelineTasks::StartExecution(const flow::TaskInvocation& inv) {
+  const Json& p = inv.parameters;
+  const bool sync = inv.resource != "arn:aws:states:::states:startExecution";
+  const bool json_io = inv.resource == "arn:aws:states:::states:startExecution.sync:2";
+  auto bad = [](const std::string& error, const std::string& what) {
+    return StateError{"StepFunctions." + error, what};
+  };
+  const std::string arn = StringAt(p, {"StateMachineArn"});
+  const size_t at = arn.find(":stateMachine:");
+  if (arn.rfind("arn:", 0) != 0 || at == std::string::npos) {
+    return bad("InvalidArnException",
+               "StateMachineArn must be a state machine's ARN "
+               "(arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)");
+  }
+  const std::string machine = arn.substr(at + 14);
+  auto def = nested_.definitions.find(machine);
+  if (!nested_.run || def == nested_.definitions.end()) {
+    return bad("StateMachineDoesNotExistException",
+               "no state machine named '" + CutUtf8(text::EscapeControl(machine), 80) +
+                   "' on this machine (lote flow run --state-machine-file NAME=FILE)");
+  }
+  Json input = Json::object();
+  if (p.contains("Input")) {
+    input = p["Input"];
+    if (input.is_string()) {
+      input = Json::parse(input.get<std::string>(), nullptr, false);
+      if (input.is_discarded()) return bad("InvalidExecutionInputException", "Input is not JSON");
+    }
+  }
+  std::string name = StringAt(p, {"Name"});
+  if (name.empty()) {
+    // AWS names it with a random UUID; a name derived from the parent's execution, the state,
+    // when it was entered, its retry and Map item keeps a resumed parent from starting a second
+    // child.
+    const Json& c = inv.context;
+    std::string entry = StringAt(c, {"Execution", "Id"}) + "\n" + inv.state_name;
+    for (const char* part : {"State", "Map"}) {
+      if (c.is_object() && c.contains(part)) entry += "\n" + c[part].dump();
+    }
+    name = Sha256Hex(entry).substr(0, 32);
+  }
+  if (name.size() > 80 || name.find_first_of(" <>{}[]?*\"#%\\^|~`$&,;:/") != std::string::npos) {
+    return bad("InvalidNameException",
+               "Name must be 1 to 80 characters without spaces, brackets, wildcards or "
+               "punctuation");
+  }
+  if (active_nested_.fetch_add(1) >= kMaxNestedExecutions) {
+    active_nested_.fetch_sub(1);
+    return flow::RuntimeError("more than " + std::to_string(kMaxNestedExecutions) +
+                              " nested executions at once (does a state machine start itself?)");
+  }
+  struct Release {
+    std::atomic<int>* n;
+    ~Release() { n->fetch_sub(1); }
+  } release{&active_nested_};
+
+  Result<flow::ExecutionResult> result = NotFoundError("");
+  auto existing = nested_.history->Get(name);
+  if (existing.ok()) {
+    const Json stored = Json::parse(existing->input, nullptr, false);
+    if (existing->state_machine != machine || stored != input) {
+      return bad("ExecutionAlreadyExistsException",
+                 "an execution named '" + name + "' exists with another state machine or input");
+    }
+    result = nested_.run(name, machine, "", input);  // continued, or its recorded result
+  } else if (existing.status().code() == StatusCode::kNotFound) {
+    result = nested_.run(name, machine, def->second, input);
+  } else {
+    return StageError(existing.status());
+  }
+  if (!result.ok()) return StageError(result.status());
+  auto record = nested_.history->Get(name);
+  if (!record.ok()) return StageError(record.status());
+  const std::string execution_arn = nested_.arn(machine, name);
+  const int64_t start_ms = record->start_micros / 1000;
+  if (!sync) return Json{{"ExecutionArn", execution_arn}, {"StartDate", start_ms}};
+  Json describe{{"ExecutionArn", execution_arn},
+                {"StateMachineArn", arn},
+                {"Name", name},
+                {"Status", std::string(flow::ExecutionStatusName(result->status))},
+                {"StartDate", start_ms},
+                {"StopDate", record->stop_micros / 1000}};
+  describe["Input"] = json_io ? input : Json(input.dump());
+  describe["InputDetails"] = Json{{"Included", true}};
+  if (result->status == flow::ExecutionStatus::kSucceeded) {
+    const Json output = result->output ? *result->output : Json();
+    describe["Output"] = json_io ? output : Json(output.dump());
+    describe["OutputDetails"] = Json{{"Included", true}};
+    return describe;
+  }
+  if (result->error) {
+    describe["Error"] = result->error->error;
+    // Step Functions bounds a cause at 32,768 characters; nested failures quote each other.
+    describe["Cause"] = CutUtf8(result->error->cause, 32768);
+  }
+  return StateError{"States.TaskFailed", describe.dump()};
 }
 
 // The continuous-training steps of deploy/statemachines/retrain.asl.json (retrain.h). A payload

@@ -7,13 +7,17 @@
 //   arn:aws:states:::lambda:invoke with a FunctionName of --function          -> a command
 //   arn:aws:states:::athena:startQueryExecution.sync, athena:getQueryResults  -> lote query
 //   arn:aws:states:::sagemaker:createTrainingJob.sync                         -> lote train
+//   arn:aws:states:::states:startExecution(.sync, .sync:2)                     -> a nested
+//   execution
 // The result has the shape of the service's Describe* response, plus a "Lote" object with the
 // stage's report. Stage failures become task errors named "Lote.<StatusCode>" (e.g.
 // "Lote.Unavailable": the output is locked or the store unreachable, worth a Retry).
 #ifndef LOTE_APPS_LOTE_FLOW_TASKS_H_
 #define LOTE_APPS_LOTE_FLOW_TASKS_H_
 
+#include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,6 +26,7 @@
 #include <vector>
 
 #include "lote/flow/executor.h"
+#include "lote/flow/history.h"
 #include "pipeline_config.h"
 
 namespace lote::cli {
@@ -35,6 +40,24 @@ struct LocalResources {
   std::map<std::string, std::vector<std::string>> functions;
 };
 
+// What states:startExecution needs to run a nested execution on this machine: the definitions
+// by state machine name (lote flow run --state-machine-file NAME=FILE) and an executor sharing
+// the parent's history, tasks and options.
+struct NestedExecutions {
+  std::map<std::string, std::string> definitions;  // state machine name -> definition text
+  flow::HistoryStore* history = nullptr;
+  // Runs execution `name` of `state_machine` to its end (Executor::Run), or continues one a
+  // killed process left RUNNING (Executor::Resume, with `definition` empty).
+  std::function<Result<flow::ExecutionResult>(
+      const std::string& name, const std::string& state_machine, const std::string& definition,
+      const flow::Json& input)>
+      run;
+  std::function<std::string(const std::string& state_machine, const std::string& name)> arn;
+};
+
+// Nested executions running at once (a definition starting itself stops here).
+inline constexpr int kMaxNestedExecutions = 8;
+
 class PipelineTasks : public flow::TaskHandler {
  public:
   // `base`: the pipeline configuration (--config) every stage starts from; `models`: SageMaker
@@ -45,6 +68,9 @@ class PipelineTasks : public flow::TaskHandler {
 
   flow::Outcome<flow::Json> Invoke(const flow::TaskInvocation& invocation) override;
 
+  // Makes states:startExecution run nested executions; call before any execution starts.
+  void EnableNestedExecutions(NestedExecutions nested) { nested_ = std::move(nested); }
+
  private:
   flow::Outcome<flow::Json> Processing(const flow::TaskInvocation& inv, bool glue);
   flow::Outcome<flow::Json> Transform(const flow::TaskInvocation& inv);
@@ -52,6 +78,7 @@ class PipelineTasks : public flow::TaskHandler {
   flow::Outcome<flow::Json> AthenaQuery(const flow::TaskInvocation& inv);
   flow::Outcome<flow::Json> AthenaResults(const flow::TaskInvocation& inv);
   flow::Outcome<flow::Json> Training(const flow::TaskInvocation& inv);
+  flow::Outcome<flow::Json> StartExecution(const flow::TaskInvocation& inv);
   flow::Outcome<flow::Json> RetrainFunction(const std::string& function, const flow::Json& payload,
                                             const flow::TaskInvocation& inv);
 
@@ -68,6 +95,8 @@ class PipelineTasks : public flow::TaskHandler {
   std::map<std::string, std::string> models_;
   std::string default_model_;
   LocalResources resources_;
+  NestedExecutions nested_;
+  std::atomic<int> active_nested_{0};
 
   std::mutex mu_;  // guards results_, result_bytes_ and catalog_mu_
   // The latest query results of this process, oldest first (at most 64 and 256 MiB).

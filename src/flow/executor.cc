@@ -234,7 +234,8 @@ struct Executor::Impl {
   // --- context object -------------------------------------------------------------------------
 
   Json Context(const State& s, const Lane& lane, int64_t entered, int retry_count) const {
-    if (!uses_context) return Json();
+    // A Task's handler always gets it (it names what it starts by the execution and state).
+    if (!uses_context && s.type != StateType::kTask) return Json();
     Json c = exec_context;
     c["State"] = Json{
         {"EnteredTime", FormatTimestamp(entered)}, {"Name", s.name}, {"RetryCount", retry_count}};

@@ -38,6 +38,59 @@ class FlowCli : public ::testing::Test {
   TempDir tmp_;
 };
 
+TEST_F(FlowCli, StartExecutionRunsNestedExecutionsBoundedAndNamedErrors) {
+  std::string child = Def("child", R"j({"StartAt": "A", "States": {
+    "A": {"Type": "Pass", "Parameters": {"twice.$": "States.MathAdd($.n, $.n)"}, "End": true}}})j");
+  std::string parent = Def("parent", R"j({"StartAt": "Sync2", "States": {
+    "Sync2": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+      "Parameters": {"StateMachineArn": "arn:aws:states:local:000000000000:stateMachine:child",
+                     "Name": "c1", "Input": {"n.$": "$.n"}},
+      "ResultSelector": {"out.$": "$.Output", "status.$": "$.Status"}, "ResultPath": "$.a",
+      "Next": "Sync"},
+    "Sync": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync",
+      "Parameters": {"StateMachineArn": "arn:aws:states:local:000000000000:stateMachine:child",
+                     "Input": {"n": 5}},
+      "ResultSelector": {"out.$": "$.Output"}, "ResultPath": "$.b", "Next": "Plain"},
+    "Plain": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+      "Parameters": {"StateMachineArn": "arn:aws:states:local:000000000000:stateMachine:child",
+                     "Name": "c1", "Input": {"n.$": "$.n"}},
+      "ResultPath": "$.c", "End": true}}})j");
+  CliResult r = Flow("run --definition " + parent + " --name p1 --input '{\"n\": 21}'" +
+                     " --state-machine-file child=" + child);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  // .sync:2 gives the output as JSON, .sync as JSON text; the plain form its ARN and start.
+  EXPECT_EQ(out["a"]["out"]["twice"], 42);
+  EXPECT_EQ(out["a"]["status"], "SUCCEEDED");
+  EXPECT_EQ(out["b"]["out"], "{\"twice\":10}");
+  // The same name and input again: the recorded execution, not a second one.
+  EXPECT_EQ(out["c"]["ExecutionArn"], "arn:aws:states:local:000000000000:execution:child:c1");
+  EXPECT_TRUE(HistoryHas("c1", "ExecutionSucceeded"));
+  EXPECT_FALSE(HistoryHas("c1", "ExecutionSucceeded", 2));
+
+  // A state machine lote was not given, and a definition that starts itself: named errors, and
+  // the nesting stops at its bound.
+  CliResult unknown = Flow("run --definition " + parent + " --name p2 --input '{\"n\": 1}'");
+  EXPECT_EQ(unknown.exit_code, 6);
+  EXPECT_NE(unknown.out.find("StepFunctions.StateMachineDoesNotExistException"), std::string::npos)
+      << unknown.out;
+  std::string self = Def("self", R"j({"StartAt": "Again", "States": {
+    "Again": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+      "Parameters": {"StateMachineArn": "arn:aws:states:local:000000000000:stateMachine:self"},
+      "End": true}}})j");
+  CliResult loop = Flow("run --definition " + self +
+                        " --name s1 --state-machine-file self=" + self + " --quiet");
+  EXPECT_EQ(loop.exit_code, 6);
+  EXPECT_NE(loop.out.find("States.TaskFailed"), std::string::npos) << loop.out;
+  CliResult list = Flow("list --format json");
+  int nested = 0;
+  for (size_t at = list.out.find("\"stateMachine\":\"self\""); at != std::string::npos;
+       at = list.out.find("\"stateMachine\":\"self\"", at + 1)) {
+    ++nested;
+  }
+  EXPECT_EQ(nested, 9) << list.out;  // s1 and 8 nested below it
+}
+
 TEST_F(FlowCli, RunPrintsTheOutputAndHistoryHasStepFunctionsShape) {
   std::string def = Def("sm", R"j({"StartAt": "A", "States": {
     "A": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "End": true}}})j");

@@ -243,6 +243,76 @@ TEST_F(RetrainFlow, TrainingDataReadsOnlyTextsItCanProveWereScored) {
   EXPECT_EQ(Json::parse(gone.out)["feedback"]["objectMissing"], labelled);
 }
 
+TEST_F(RetrainFlow, ThePipelinesAlarmStartsTheRetrainingAsANestedExecution) {
+  ASSERT_EQ(Run(tmp_ / "lake").exit_code, 0);
+  ASSERT_EQ(
+      Lote("feedback --output " + (tmp_ / "out") + " --labels " + (tmp_ / "labels1.csv")).exit_code,
+      0);
+  // The next batch goes through deploy/statemachines/pipeline.asl.json; an alarm that always
+  // fires sends it to StartRetraining, which runs retrain.asl.json as a nested execution.
+  std::vector<Json> next;
+  for (Json r : ReadJsonLines(tmp_ / "lake/batch1.jsonl")) {
+    r["id"] = "p-" + r["id"].get<std::string>();
+    next.push_back(r);
+  }
+  fs::create_directories(tmp_ / "lake2");
+  WriteAll(tmp_ / "lake2/batch2.jsonl", JsonLines(next));
+  WriteAll(tmp_ / "alarms.yaml",
+           "monitoring:\n  alarms:\n    - name: always\n      signal: estimated_accuracy\n"
+           "      below: 0.9999\n");
+  auto pipeline = [&](const std::string& name, const std::string& golden) {
+    const Json retrain{{"registry", tmp_ / "registry"},
+                       {"model", "intents"},
+                       {"base", tmp_ / "base.jsonl"},
+                       {"golden", golden},
+                       {"work", tmp_ / "work"}};
+    const Json input{{"input", tmp_ / "lake2"}, {"output", tmp_ / "out"}, {"retrain", retrain}};
+    return Lote("flow run --definition " + kSource + "/deploy/statemachines/pipeline.asl.json" +
+                " --substitutions " + kSource + "/deploy/statemachines/local.substitutions.json" +
+                " --state-machine-file retrain=" + kSource +
+                "/deploy/statemachines/retrain.asl.json --model lote-model=models:/intents@champion"
+                " --config " +
+                (tmp_ / "alarms.yaml") + " --name " + name + " --history " + (tmp_ / "history.db") +
+                " --input '" + input.dump() + "'" + Key());
+  };
+  // A retraining that fails (no golden set) leaves the run's results and the champion as they
+  // were: the pipeline succeeds and says so.
+  CliResult failed = pipeline("p0", tmp_ / "missing.jsonl");
+  ASSERT_EQ(failed.exit_code, 0) << failed.err;
+  const Json f = Json::parse(failed.out);
+  EXPECT_EQ(f["retraining"]["failed"], true) << f["retraining"];
+  EXPECT_EQ(f["retraining"]["error"], "States.TaskFailed") << f["retraining"];
+  EXPECT_EQ(Show()["aliases"]["champion"], 1);
+
+  // A golden set: the nested execution trains, registers and promotes.
+  ASSERT_EQ(fs::remove_all(tmp_ / "lake2"), 2u);
+  fs::create_directories(tmp_ / "lake2");
+  for (Json& r : next) r["id"] = "q-" + r["id"].get<std::string>();
+  WriteAll(tmp_ / "lake2/batch3.jsonl", JsonLines(next));
+  CliResult flow = pipeline("p1", kSample + "/dev.jsonl");
+  ASSERT_EQ(flow.exit_code, 0) << flow.err;
+  const Json out = Json::parse(flow.out);
+  EXPECT_EQ(out["publish"]["run"]["monitoring"]["alarm"], true);
+  EXPECT_EQ(out["retraining"]["status"], "SUCCEEDED") << out["retraining"];
+  EXPECT_EQ(out["retraining"]["output"]["promotion"]["decision"]["promoted"], true)
+      << out["retraining"];
+  const std::string execution = out["retraining"]["execution"];
+  EXPECT_NE(execution.find(":execution:retrain:retrain-"), std::string::npos) << execution;
+  EXPECT_EQ(Show()["aliases"]["champion"], 3);  // version 2 came from the failed attempt
+  // The nested execution is in the history with its parent's id in its input.
+  const std::string child = execution.substr(execution.rfind(':') + 1);
+  auto history = Lote("flow history " + child + " --history " + (tmp_ / "history.db"));
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_NE(history.out.find("Promoted"), std::string::npos) << history.out;
+  // Started again under the same name and input, it is not run twice: its result is returned.
+  CliResult again = Lote("flow run --definition " + kSource +
+                         "/deploy/statemachines/retrain.asl.json --substitutions " + kSource +
+                         "/deploy/statemachines/local.substitutions.json --name " + child +
+                         " --history " + (tmp_ / "history.db") + " --input '{}'" + Key());
+  EXPECT_NE(again.exit_code, 0);  // another input: refused
+  EXPECT_EQ(Show()["versions"].size(), 3u);
+}
+
 TEST_F(RetrainFlow, AFailingStepLeavesTheChampionServing) {
   ASSERT_EQ(Run(tmp_ / "lake").exit_code, 0);
   ASSERT_EQ(
