@@ -124,35 +124,10 @@ Result<std::vector<extract::TaggedSequence>> ReadEntityTrainingData(
   return out;
 }
 
-namespace {
-
-// Runs fn(i, state, evaluator) for i in [0, n) on all cores, one analyzer state and one
-// evaluator per thread, and merges them. The first error wins.
-template <typename Fn>
-Result<extract::EntityEvaluator> EvaluateParallel(const bundle::TextAnalyzer& analyzer, size_t n,
-                                                  Fn fn) {
-  const int threads = ResolveThreads(0);
-  std::vector<extract::EntityEvaluator> evals(static_cast<size_t>(threads));
-  std::vector<Status> errors(static_cast<size_t>(threads));
-  std::vector<std::unique_ptr<bundle::AnalyzerState>> states(static_cast<size_t>(threads));
-  for (auto& st : states) st = analyzer.NewState();
-  ParallelFor(n, threads, [&](int worker, size_t i) {
-    const size_t w = static_cast<size_t>(worker);
-    if (errors[w].ok()) errors[w] = fn(i, states[w].get(), &evals[w]);
-  });
-  extract::EntityEvaluator all;
-  for (size_t t = 0; t < evals.size(); ++t) {
-    LOTE_RETURN_IF_ERROR(errors[t]);
-    all.Merge(evals[t]);
-  }
-  return all;
-}
-
-}  // namespace
-
-Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
-                      const std::string& data, io::Format format, const EntityDataOptions& options,
-                      bool json, nlohmann::ordered_json* out) {
+Result<std::vector<EntityUnitSpans>> PredictEntityUnits(const std::string& model_path,
+                                                        const bundle::Model& model,
+                                                        const std::string& data, io::Format format,
+                                                        const EntityDataOptions& options) {
   const bool docs_format = format == io::Format::kBrat || format == io::Format::kJsonl;
   if (options.patterns && !docs_format) {
     return InvalidArgumentError("--patterns needs brat or jsonl data (raw text)");
@@ -160,6 +135,9 @@ Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
   if (!model.tagger && !options.patterns) {
     return InvalidArgumentError(model_path + ": model has no entity tagger to evaluate on " + data +
                                 " (--patterns scores the pattern extractors alone)");
+  }
+  if (!docs_format && format != io::Format::kConll) {
+    return InvalidArgumentError(data + ": entity evaluation needs conll, brat or jsonl data");
   }
   // What `lote extract` runs: the tagger, plus the pattern extractors with --patterns (overlaps
   // resolved as there). The CoNLL branch calls the tagger directly (TagDocument over tokens).
@@ -169,8 +147,21 @@ Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
   ao.reference_date = options.reference_date;
   LOTE_ASSIGN_OR_RETURN(auto analyzer, bundle::TextAnalyzer::Create(&model, ao));
   const extract::EntityTagger* tagger = model.tagger.get();
-  extract::EntityEvaluator eval;
-  size_t units = 0;
+  std::vector<EntityUnitSpans> units;
+  // Runs fn(i, state) for i in [0, n) on all cores, one analyzer state per thread. The first
+  // error wins.
+  auto parallel = [&](size_t n, const auto& fn) -> Status {
+    const int threads = ResolveThreads(0);
+    std::vector<Status> errors(static_cast<size_t>(threads));
+    std::vector<std::unique_ptr<bundle::AnalyzerState>> states(static_cast<size_t>(threads));
+    for (auto& st : states) st = analyzer->NewState();
+    ParallelFor(n, threads, [&](int worker, size_t i) {
+      const size_t w = static_cast<size_t>(worker);
+      if (errors[w].ok()) errors[w] = fn(i, states[w].get());
+    });
+    for (const Status& e : errors) LOTE_RETURN_IF_ERROR(e);
+    return Status::Ok();
+  };
   if (format == io::Format::kConll) {
     // conlleval: gold and predicted tag sequences are both chunked with ChunkTags.
     LOTE_ASSIGN_OR_RETURN(auto sentences, ReadConllFile(data, options.encoding));
@@ -180,7 +171,7 @@ Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
         KeepTypes(options.types, &s.tags);
       }
     }
-    units = sentences.size();
+    units.resize(sentences.size());
     // The file is one document in sentence order: a two-pass model's second pass reads the
     // first pass's tags of up to doc_window() sentences on each side. Blocks of kBlock sentences
     // are tagged in parallel, each with doc_window() sentences of context on both sides, which
@@ -191,52 +182,56 @@ Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
     // The last block takes the remainder, so every call has at least kBlock sentences (the
     // second pass needs documents of 20 or more).
     const size_t blocks = std::max<size_t>(1, n / kBlock);
-    LOTE_ASSIGN_OR_RETURN(
-        eval,
-        EvaluateParallel(*analyzer, blocks,
-                         [&](size_t b, bundle::AnalyzerState* st, extract::EntityEvaluator* ev) {
-                           const size_t begin = b * kBlock;
-                           const size_t end = b + 1 == blocks ? n : begin + kBlock;
-                           const size_t from = begin > window ? begin - window : 0;
-                           const size_t to = std::min(n, end + window);
-                           std::vector<std::vector<std::string>> doc;
-                           doc.reserve(to - from);
-                           for (size_t i = from; i < to; ++i) doc.push_back(sentences[i].tokens);
-                           auto tags = tagger->TagDocument(doc, &st->tagger);
-                           for (size_t i = begin; i < end; ++i) {
-                             KeepTypes(options.types, &tags[i - from]);
-                             ev->AddTags(sentences[i].tags, tags[i - from]);
-                           }
-                           return Status::Ok();
-                         }));
-  } else if (docs_format) {
-    // Strict spans: the tagger reads each document's raw text, as `lote extract` does.
-    LOTE_ASSIGN_OR_RETURN(auto docs, ReadEntityDocuments(data, format, options.jsonl));
-    units = docs.size();
-    LOTE_ASSIGN_OR_RETURN(
-        eval, EvaluateParallel(
-                  *analyzer, docs.size(),
-                  [&](size_t i, bundle::AnalyzerState* st, extract::EntityEvaluator* ev) -> Status {
-                    bundle::Analysis found;
-                    Status status = analyzer->Analyze(docs[i].text, st, &found);
-                    if (!status.ok()) {
-                      const std::string where = format == io::Format::kBrat
-                                                    ? data + "/" + docs[i].name + ".txt"
-                                                    : data + ": record " + docs[i].name;
-                      return Status(status.code(), where + ": " + status.message());
-                    }
-                    std::vector<extract::LabeledSpan> pred;
-                    pred.reserve(found.entities.size());
-                    for (const auto& e : found.entities) pred.push_back({e.type, e.start, e.end});
-                    std::vector<extract::LabeledSpan> gold = extract::BratGoldSpans(docs[i]);
-                    KeepTypes(options.types, &gold);
-                    KeepTypes(options.types, &pred);
-                    ev->AddSpans(gold, pred);
-                    return Status::Ok();
-                  }));
-  } else {
-    return InvalidArgumentError(data + ": entity evaluation needs conll, brat or jsonl data");
+    LOTE_RETURN_IF_ERROR(parallel(blocks, [&](size_t b, bundle::AnalyzerState* st) {
+      const size_t begin = b * kBlock;
+      const size_t end = b + 1 == blocks ? n : begin + kBlock;
+      const size_t from = begin > window ? begin - window : 0;
+      const size_t to = std::min(n, end + window);
+      std::vector<std::vector<std::string>> doc;
+      doc.reserve(to - from);
+      for (size_t i = from; i < to; ++i) doc.push_back(sentences[i].tokens);
+      auto tags = tagger->TagDocument(doc, &st->tagger);
+      for (size_t i = begin; i < end; ++i) {
+        std::vector<std::string>& p = tags[i - from];
+        KeepTypes(options.types, &p);
+        // Predictions past the gold length have no gold token to align with (as AddTags).
+        p.resize(sentences[i].tags.size(), "O");
+        units[i].gold = extract::ChunkTags(sentences[i].tags);
+        units[i].predicted = extract::ChunkTags(p);
+      }
+      return Status::Ok();
+    }));
+    return units;
   }
+  // Strict spans: the tagger reads each document's raw text, as `lote extract` does.
+  LOTE_ASSIGN_OR_RETURN(auto docs, ReadEntityDocuments(data, format, options.jsonl));
+  units.resize(docs.size());
+  LOTE_RETURN_IF_ERROR(parallel(docs.size(), [&](size_t i, bundle::AnalyzerState* st) -> Status {
+    bundle::Analysis found;
+    Status status = analyzer->Analyze(docs[i].text, st, &found);
+    if (!status.ok()) {
+      const std::string where = format == io::Format::kBrat ? data + "/" + docs[i].name + ".txt"
+                                                            : data + ": record " + docs[i].name;
+      return Status(status.code(), where + ": " + status.message());
+    }
+    std::vector<extract::LabeledSpan>& pred = units[i].predicted;
+    pred.reserve(found.entities.size());
+    for (const auto& e : found.entities) pred.push_back({e.type, e.start, e.end});
+    units[i].gold = extract::BratGoldSpans(docs[i]);
+    KeepTypes(options.types, &units[i].gold);
+    KeepTypes(options.types, &pred);
+    return Status::Ok();
+  }));
+  return units;
+}
+
+Status RunEvalExtract(const std::string& model_path, const bundle::Model& model,
+                      const std::string& data, io::Format format, const EntityDataOptions& options,
+                      bool json, nlohmann::ordered_json* out) {
+  LOTE_ASSIGN_OR_RETURN(auto spans, PredictEntityUnits(model_path, model, data, format, options));
+  extract::EntityEvaluator eval;
+  for (const EntityUnitSpans& u : spans) eval.AddSpans(u.gold, u.predicted);
+  const size_t units = spans.size();
   const extract::EntityEvalReport r = eval.Report();
   const char* unit_name = format == io::Format::kConll  ? "sentences"
                           : format == io::Format::kBrat ? "documents"

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lote/bundle/model.h"
+#include "lote/extract/entity_eval.h"
 #include "lote/extract/patterns.h"
 #include "lote/extract/tagger.h"
 #include "lote/io/records.h"
@@ -52,6 +53,17 @@ Result<std::vector<io::BratDocument>> ReadEntityDocuments(const std::string& pat
 Result<std::vector<extract::TaggedSequence>> ReadEntityTrainingData(
     const std::string& path, io::Format format, const EntityDataOptions& options,
     std::vector<size_t>* doc_sentences);
+
+// One scored unit (a sentence of a CoNLL file, a document of BRAT or entity JSONL data).
+struct EntityUnitSpans {
+  std::vector<extract::LabeledSpan> gold, predicted;
+};
+// The gold and predicted entities of every unit of `data`, in order: the model's tagger (plus
+// the pattern extractors with options.patterns), as `lote eval` scores it.
+Result<std::vector<EntityUnitSpans>> PredictEntityUnits(const std::string& model_path,
+                                                        const bundle::Model& model,
+                                                        const std::string& data, io::Format format,
+                                                        const EntityDataOptions& options);
 
 // `lote eval` on conll / brat / entity jsonl data: entity-level exact match of the model's
 // tagger, micro and per type, only gold types scored. Prints a table, or one JSON object with

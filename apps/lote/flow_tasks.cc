@@ -817,7 +817,7 @@ flow::Outcome<Json> PipelineTasks::RetrainFunction(const std::string& function, 
   if (!promoted.ok()) return StageError(promoted.status());
   if (!promoted->moved.ok()) return StageError(promoted->moved);
   Json out = promoted->evaluation;
-  out["promoted"] = promoted->decision.promote;
+  out["promoted"] = promoted->promote;
   out["alias"] = r.alias;
   return out;
 }

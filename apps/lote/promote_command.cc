@@ -37,7 +37,24 @@ Status Promote(const PromoteFlags& f) {
   std::printf("%s/%d vs %s: %s\n", q.name.c_str(), q.candidate,
               r.champion ? (q.alias + " (version " + std::to_string(*r.champion) + ")").c_str()
                          : "no champion",
-              d.promote ? "PROMOTE" : "REJECT");
+              r.promote ? "PROMOTE" : "REJECT");
+  if (r.entities) {
+    const registry::EntityPromotionDecision& e = r.entity_decision;
+    std::printf("  %s\n", text::EscapeControl(e.reason).c_str());
+    if (r.champion) {
+      std::printf(
+          "  golden units %llu: entity F1 champion %.4f, candidate %.4f; approximate "
+          "randomization (%llu rounds) p = %.3g\n",
+          static_cast<unsigned long long>(e.units), e.champion_f1, e.candidate_f1,
+          static_cast<unsigned long long>(e.rounds), e.p_value);
+      for (const auto& t : e.types) {
+        std::printf("  %s%s F1 %.3f -> %.3f (%llu gold entities)\n", t.worse ? "worse: " : "",
+                    text::EscapeControl(t.type).c_str(), t.champion_f1, t.candidate_f1,
+                    static_cast<unsigned long long>(t.gold));
+      }
+    }
+    return r.moved;
+  }
   std::printf("  %s\n", text::EscapeControl(d.reason).c_str());
   if (r.champion) {
     std::printf(
@@ -72,15 +89,20 @@ Status Promote(const PromoteFlags& f) {
 void SetupPromote(CLI::App& root, int* exit_code) {
   auto* cmd = root.add_subcommand(
       "promote",
-      "Test a registered candidate against the alias's version on a golden set; move the alias "
-      "only if it is better");
+      "Test a registered candidate against the alias's version on a golden set (labelled texts "
+      "for classifiers, entity data for extraction models); move the alias only if it is "
+      "better");
   auto f = std::make_shared<PromoteFlags>();
   cmd->add_option("--registry", f->registry, "Registry URI (default $LOTE_REGISTRY)");
   cmd->add_option("--name", f->request.name, "Registered model")->required();
   cmd->add_option("--candidate", f->request.candidate, "Candidate version")->required();
-  cmd->add_option("--golden", f->request.golden, "Labelled golden set (csv or jsonl)")->required();
+  cmd->add_option("--golden", f->request.golden,
+                  "Golden set: csv or jsonl text/label (classifiers); conll, brat or entity "
+                  "jsonl (extraction models)")
+      ->required();
   cmd->add_option("--alias", f->request.alias, "The alias to move")->capture_default_str();
-  cmd->add_option("--format", f->request.format, "csv | jsonl (default: from extension)");
+  cmd->add_option("--format", f->request.format,
+                  "csv | jsonl | conll | brat (default: from the extension; a folder is brat)");
   cmd->add_option("--text-field", f->request.text_field, "Text column/field")
       ->capture_default_str();
   cmd->add_option("--label-field", f->request.label_field, "Label column/field")

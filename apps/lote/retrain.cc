@@ -1,9 +1,12 @@
 // The steps of continuous training (retrain.h).
 #include "retrain.h"
 
+#include <map>
+#include <optional>
 #include <set>
 
 #include "common.h"
+#include "eval_extract.h"
 #include "flags.h"
 #include "lote/base/digest.h"
 #include "lote/base/parallel_for.h"
@@ -38,19 +41,17 @@ struct Scored {
   uint64_t unknown_gold = 0;  // golden rows whose label the model does not know
 };
 
-// Scores version `version` of `m` (the state read once) on the golden rows.
-Result<Scored> Score(const registry::Registry& reg, const registry::RegisteredModel& m, int version,
-                     const std::vector<LabeledRow>& rows, int threads) {
+// Version `version` of `m` (the state read once), loaded.
+Result<bundle::Model> LoadVersion(const registry::Registry& reg, const registry::RegisteredModel& m,
+                                  int version) {
   const registry::ModelVersion& v = m.versions[static_cast<size_t>(version) - 1];
-  const std::string uri = "models:/" + m.name + "/" + std::to_string(version);
   LOTE_ASSIGN_OR_RETURN(std::string bytes, reg.ReadModelFile(m.name, v));
-  LOTE_ASSIGN_OR_RETURN(bundle::Model model, bundle::LoadModel(bytes, uri));
-  if (!model.classifier) {
-    return InvalidArgumentError(uri +
-                                ": no classifier (promotion of entity models is not built "
-                                "yet)");
-  }
-  const auto& clf = *model.classifier;
+  return bundle::LoadModel(bytes, "models:/" + m.name + "/" + std::to_string(version));
+}
+
+// The classifier's predictions on the golden rows.
+Scored Score(const classify::IntentClassifier& clf, const std::vector<LabeledRow>& rows,
+             int threads) {
   Scored s;
   s.labels.resize(rows.size());
   s.scores.resize(rows.size());
@@ -65,6 +66,28 @@ Result<Scored> Score(const registry::Registry& reg, const registry::RegisteredMo
   const std::set<std::string> known(clf.labels().begin(), clf.labels().end());
   for (const auto& r : rows) s.unknown_gold += known.count(r.label) ? 0 : 1;
   return s;
+}
+
+// Per gold type (types absent from the whole golden set are not scored, as in `lote eval`): the
+// unit's gold, predicted and exactly matched entities.
+std::map<std::string, registry::EntityCounts> CountEntities(const EntityUnitSpans& u,
+                                                            const std::set<std::string>& types) {
+  std::map<std::string, registry::EntityCounts> out;
+  std::multiset<extract::LabeledSpan> gold;
+  for (const auto& g : u.gold) {
+    ++out[g.type].gold;
+    gold.insert(g);
+  }
+  for (const auto& p : u.predicted) {
+    if (!types.count(p.type)) continue;
+    registry::EntityCounts& c = out[p.type];
+    ++c.predicted;
+    if (auto it = gold.find(p); it != gold.end()) {
+      ++c.correct;
+      gold.erase(it);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -217,48 +240,105 @@ Result<PromotionResult> PromoteCandidate(registry::Registry& reg, const Promotio
   LocalCopy golden;
   LOTE_RETURN_IF_ERROR(golden.Open(r.golden).WithContext("golden set " + r.golden));
   LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(r.golden, r.format));
-  LOTE_ASSIGN_OR_RETURN(auto rows,
-                        ReadLabeledFile(golden.path(), format, r.text_field, r.label_field));
-  const int threads = ResolveThreads(r.threads);
-  LOTE_ASSIGN_OR_RETURN(Scored cand, Score(reg, model, r.candidate, rows, threads));
-  Scored champ;
+  LOTE_ASSIGN_OR_RETURN(bundle::Model candidate, LoadVersion(reg, model, r.candidate));
+  std::optional<bundle::Model> champion;
   if (out.champion) {
-    LOTE_ASSIGN_OR_RETURN(champ, Score(reg, model, *out.champion, rows, threads));
+    LOTE_ASSIGN_OR_RETURN(champion, LoadVersion(reg, model, *out.champion));
   }
-  registry::PromotionDecision& d = out.decision;
-  if (out.champion) {
-    std::vector<registry::GoldenOutcome> outcomes(rows.size());
-    for (size_t i = 0; i < rows.size(); ++i) {
-      outcomes[i] = {rows[i].label, champ.labels[i], cand.labels[i], champ.scores[i],
-                     cand.scores[i]};
-    }
-    d = registry::DecidePromotion(outcomes, r.options);
-  } else {
-    // Nothing to compare with: the first champion is the candidate, with its accuracy recorded.
-    uint64_t right = 0;
-    for (size_t i = 0; i < rows.size(); ++i) right += cand.labels[i] == rows[i].label;
-    d.promote = true;
-    d.n = rows.size();
-    d.candidate_accuracy = static_cast<double>(right) / static_cast<double>(rows.size());
-    d.reason = "no version was " + r.alias + ": the candidate becomes it";
+  const std::string cand_uri = "models:/" + r.name + "/" + std::to_string(r.candidate);
+  out.entities = !candidate.classifier && candidate.tagger;
+  if (!candidate.classifier && !candidate.tagger) {
+    return InvalidArgumentError(cand_uri + ": neither a classifier nor an entity tagger");
   }
-  out.unknown_champion = champ.unknown_gold;
-  out.unknown_candidate = cand.unknown_gold;
+  if (champion && (!champion->classifier) != (!candidate.classifier)) {
+    return FailedPreconditionError(cand_uri + " and the " + r.alias + " (version " +
+                                   std::to_string(*out.champion) +
+                                   ") are different kinds of model (classifier, entity tagger)");
+  }
   Json& evaluation = out.evaluation;
-  evaluation = Json::parse(registry::PromotionDecisionJson(d, r.options));
+  if (out.entities) {
+    EntityDataOptions eo;
+    LOTE_ASSIGN_OR_RETURN(auto cand_units,
+                          PredictEntityUnits(cand_uri, candidate, golden.path(), format, eo));
+    std::set<std::string> types;
+    for (const auto& u : cand_units) {
+      for (const auto& g : u.gold) types.insert(g.type);
+    }
+    registry::EntityPromotionDecision& d = out.entity_decision;
+    if (champion) {
+      LOTE_ASSIGN_OR_RETURN(
+          auto champ_units,
+          PredictEntityUnits("models:/" + r.name + "/" + std::to_string(*out.champion), *champion,
+                             golden.path(), format, eo));
+      std::vector<registry::EntityUnit> units(cand_units.size());
+      for (size_t i = 0; i < units.size(); ++i) {
+        auto a = CountEntities(champ_units[i], types);
+        auto b = CountEntities(cand_units[i], types);
+        for (auto& [type, c] : a) units[i].by_type[type].first = c;
+        for (auto& [type, c] : b) units[i].by_type[type].second = c;
+      }
+      d = registry::DecideEntityPromotion(units, r.options);
+    } else {
+      uint64_t gold = 0, predicted = 0, correct = 0;
+      for (const auto& u : cand_units) {
+        for (const auto& [type, c] : CountEntities(u, types)) {
+          gold += c.gold;
+          predicted += c.predicted;
+          correct += c.correct;
+        }
+      }
+      const double p = predicted ? static_cast<double>(correct) / predicted : 0;
+      const double rc = gold ? static_cast<double>(correct) / gold : 0;
+      d.promote = true;
+      d.units = cand_units.size();
+      d.candidate_f1 = p + rc > 0 ? 2 * p * rc / (p + rc) : 0;
+      d.reason = "no version was " + r.alias + ": the candidate becomes it";
+    }
+    out.promote = d.promote;
+    evaluation = Json::parse(registry::EntityPromotionDecisionJson(d, r.options));
+  } else {
+    LOTE_ASSIGN_OR_RETURN(auto rows,
+                          ReadLabeledFile(golden.path(), format, r.text_field, r.label_field));
+    const int threads = ResolveThreads(r.threads);
+    Scored cand = Score(*candidate.classifier, rows, threads);
+    Scored champ;
+    if (champion) champ = Score(*champion->classifier, rows, threads);
+    registry::PromotionDecision& d = out.decision;
+    if (champion) {
+      std::vector<registry::GoldenOutcome> outcomes(rows.size());
+      for (size_t i = 0; i < rows.size(); ++i) {
+        outcomes[i] = {rows[i].label, champ.labels[i], cand.labels[i], champ.scores[i],
+                       cand.scores[i]};
+      }
+      d = registry::DecidePromotion(outcomes, r.options);
+    } else {
+      // Nothing to compare with: the first champion is the candidate, with its accuracy recorded.
+      uint64_t right = 0;
+      for (size_t i = 0; i < rows.size(); ++i) right += cand.labels[i] == rows[i].label;
+      d.promote = true;
+      d.n = rows.size();
+      d.candidate_accuracy = static_cast<double>(right) / static_cast<double>(rows.size());
+      d.reason = "no version was " + r.alias + ": the candidate becomes it";
+    }
+    out.promote = d.promote;
+    out.unknown_champion = champ.unknown_gold;
+    out.unknown_candidate = cand.unknown_gold;
+    evaluation = Json::parse(registry::PromotionDecisionJson(d, r.options));
+    evaluation["unknown_golden_labels"] = {{"champion", champ.unknown_gold},
+                                           {"candidate", cand.unknown_gold}};
+  }
   LOTE_ASSIGN_OR_RETURN(std::string golden_sha, FileSha256(golden.path()));
   evaluation["golden"] = {{"file", r.golden}, {"sha256", golden_sha}};
   evaluation["champion"] = out.champion ? Json(*out.champion) : Json(nullptr);
   evaluation["candidate"] = r.candidate;
-  evaluation["unknown_golden_labels"] = {{"champion", champ.unknown_gold},
-                                         {"candidate", cand.unknown_gold}};
-  if (d.promote) {
-    out.moved = reg.SetAlias(r.name, r.alias, r.candidate, d.reason, evaluation.dump(), actor,
+  const std::string& reason = out.entities ? out.entity_decision.reason : out.decision.reason;
+  if (out.promote) {
+    out.moved = reg.SetAlias(r.name, r.alias, r.candidate, reason, evaluation.dump(), actor,
                              registry::AliasExpectation{out.champion});
   } else {
-    LOTE_RETURN_IF_ERROR(reg.SetStatus(r.name, r.candidate, "rejected", d.reason, actor));
+    LOTE_RETURN_IF_ERROR(reg.SetStatus(r.name, r.candidate, "rejected", reason, actor));
   }
-  evaluation["alias_moved"] = d.promote && out.moved.ok();
+  evaluation["alias_moved"] = out.promote && out.moved.ok();
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "lote/base/status.h"
+#include "lote/bundle/model.h"
 #include "lote/registry/promotion.h"
 #include "lote/registry/registry.h"
 #include "pipeline_config.h"
@@ -61,7 +62,10 @@ struct PromotionRequest {
 };
 
 struct PromotionResult {
+  bool promote = false;   // the decision, whichever kind of model
+  bool entities = false;  // extraction models (entity_decision), else classifiers (decision)
   registry::PromotionDecision decision;
+  registry::EntityPromotionDecision entity_decision;
   std::optional<int> champion;     // the alias's version when the test began
   RetrainJson evaluation;          // what goes into the audit log, plus "alias_moved"
   uint64_t unknown_champion = 0;   // golden rows with a label the champion does not know
@@ -69,8 +73,12 @@ struct PromotionResult {
   Status moved = Status::Ok();     // the alias move (Aborted: another promotion won)
 };
 
-// Scores champion and candidate on the golden set, decides (registry::DecidePromotion), then
-// moves the alias conditionally (the candidate promoted) or marks the candidate rejected.
+// Scores champion and candidate on the golden set and decides: classifiers by
+// registry::DecidePromotion on a labelled golden set (csv or jsonl text/label), extraction models
+// (a tagger, no classifier) by registry::DecideEntityPromotion on entity data (conll, brat or
+// entity jsonl), each golden sentence or document a unit, the tagger's entities scored as
+// `lote eval` scores them. Then moves the alias conditionally (the candidate promoted) or marks
+// the candidate rejected. Champion and candidate must be the same kind of model.
 Result<PromotionResult> PromoteCandidate(registry::Registry& reg, const PromotionRequest& request,
                                          const registry::Actor& actor);
 

@@ -188,6 +188,53 @@ TEST_F(RegistryCli, PromotionMovesTheAliasOnlyForABetterCandidate) {
             3);
 }
 
+TEST_F(RegistryCli, ExtractionModelsArePromotedByEntityF1OverDocuments) {
+  // A weak tagger (150 records) and a strong one (the whole sample), both PER, ORG, LOC.
+  const std::string sample = LOTE_SAMPLE_DIR;
+  std::string small;
+  {
+    std::ifstream in(sample + "/train.jsonl");
+    std::string line;
+    for (int i = 0; i < 150 && std::getline(in, line); ++i) small += line + "\n";
+  }
+  WriteAll(tmp_ / "small.jsonl", small);
+  ASSERT_EQ(Lote("train extract --train " + (tmp_ / "small.jsonl") + " --types PER,ORG,LOC --out " +
+                 (tmp_ / "weak.lote"))
+                .exit_code,
+            0);
+  ASSERT_EQ(Lote("train extract --train " + sample + "/train.jsonl --types PER,ORG,LOC --out " +
+                 (tmp_ / "strong.lote"))
+                .exit_code,
+            0);
+  ASSERT_EQ(Lote("registry register --name ner --model " + (tmp_ / "weak.lote")).exit_code, 0);
+  ASSERT_EQ(Lote("registry register --name ner --model " + (tmp_ / "strong.lote")).exit_code, 0);
+  ASSERT_EQ(Lote("registry alias set ner champion 1").exit_code, 0);
+  const std::string golden = sample + "/dev.jsonl";  // entity JSONL: one document per record
+  auto better = Lote("promote --name ner --candidate 2 --golden " + golden + " --json");
+  ASSERT_EQ(better.exit_code, 0) << better.err;
+  const Json b = Json::parse(better.out);
+  EXPECT_EQ(b["kind"], "entities");
+  EXPECT_EQ(b["promote"], true) << b["reason"];
+  EXPECT_EQ(b["units"], 371);
+  EXPECT_GT(b["candidate_f1"].get<double>(), b["champion_f1"].get<double>());
+  EXPECT_LT(b["p_value"].get<double>(), 0.01);
+  EXPECT_EQ(Json::parse(Lote("registry show ner --json").out)["aliases"]["champion"], 2);
+  // The weak one again, now against the strong champion: rejected, the types it loses named.
+  ASSERT_EQ(Lote("registry register --name ner --model " + (tmp_ / "weak.lote")).exit_code, 0);
+  auto worse = Lote("promote --name ner --candidate 3 --golden " + golden);
+  ASSERT_EQ(worse.exit_code, 0) << worse.err;
+  EXPECT_NE(worse.out.find("REJECT"), std::string::npos) << worse.out;
+  EXPECT_NE(worse.out.find("worse: ORG"), std::string::npos) << worse.out;
+  auto show = Json::parse(Lote("registry show ner --json").out);
+  EXPECT_EQ(show["aliases"]["champion"], 2);
+  EXPECT_EQ(show["versions"][2]["status"], "rejected");
+  // A classifier against an entity champion: refused, nothing changes.
+  ASSERT_EQ(Lote("registry register --name ner --model " + Model()).exit_code, 0);
+  auto mixed = Lote("promote --name ner --candidate 4 --golden " + golden);
+  EXPECT_EQ(mixed.exit_code, 3) << mixed.err;
+  EXPECT_NE(mixed.err.find("different kinds of model"), std::string::npos) << mixed.err;
+}
+
 TEST_F(RegistryCli, BadReferencesAndDamageAreClearErrors) {
   ASSERT_EQ(Lote("registry register --name intents --model " + Model()).exit_code, 0);
   WriteAll(tmp_ / "one.jsonl", "{\"text\": \"hola\"}\n");

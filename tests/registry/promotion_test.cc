@@ -145,5 +145,62 @@ TEST(DecidePromotion, AWorseOrEqualCandidateAndTheMinimumGain) {
   EXPECT_FALSE(DecidePromotion({}, {}).promote);
 }
 
+// A document with `gold` entities of `type`, of which the champion and the candidate find
+// `a` and `b` (and nothing else).
+EntityUnit Doc(const std::string& type, uint64_t gold, uint64_t a, uint64_t b) {
+  EntityUnit u;
+  u.by_type[type] = {EntityCounts{gold, a, a}, EntityCounts{gold, b, b}};
+  return u;
+}
+
+TEST(DecideEntityPromotion, ACandidateFindingMoreEntitiesAcrossDocumentsIsPromoted) {
+  std::vector<EntityUnit> docs;
+  for (int i = 0; i < 60; ++i) docs.push_back(Doc("PER", 4, i % 2 == 0 ? 2 : 3, 4));
+  const PromotionOptions o;
+  EntityPromotionDecision d = DecideEntityPromotion(docs, o, 999);
+  EXPECT_TRUE(d.promote) << d.reason;
+  EXPECT_LT(d.champion_f1, d.candidate_f1);
+  EXPECT_DOUBLE_EQ(d.candidate_f1, 1.0);
+  EXPECT_LT(d.p_value, 0.01);
+  EXPECT_EQ(d.units, 60u);
+  // The seed is fixed: the same golden set gives the same p-value.
+  EXPECT_EQ(DecideEntityPromotion(docs, o, 999).p_value, d.p_value);
+  const auto j = nlohmann::json::parse(EntityPromotionDecisionJson(d, o));
+  EXPECT_EQ(j["kind"], "entities");
+  EXPECT_EQ(j["types"][0]["type"], "PER");
+}
+
+TEST(DecideEntityPromotion, NoDifferenceOrAFewDocumentsDoNotPromote) {
+  std::vector<EntityUnit> same;
+  for (int i = 0; i < 30; ++i) same.push_back(Doc("PER", 3, 2, 2));
+  EntityPromotionDecision d = DecideEntityPromotion(same, {}, 999);
+  EXPECT_FALSE(d.promote);
+  EXPECT_NE(d.reason.find("not more accurate"), std::string::npos) << d.reason;
+  // One document better out of three: F1 higher, but no evidence.
+  std::vector<EntityUnit> few = {Doc("PER", 3, 2, 3), Doc("PER", 3, 3, 3), Doc("PER", 3, 3, 3)};
+  d = DecideEntityPromotion(few, {}, 999);
+  EXPECT_FALSE(d.promote);
+  EXPECT_NE(d.reason.find("not significant"), std::string::npos) << d.reason;
+  EXPECT_GT(d.p_value, 0.5);
+  EXPECT_FALSE(DecideEntityPromotion({}, {}, 99).promote);
+}
+
+TEST(DecideEntityPromotion, ATypeThatGetsWorseBlocksAnOverallGain) {
+  std::vector<EntityUnit> docs;
+  for (int i = 0; i < 80; ++i) {
+    EntityUnit u = Doc("PER", 5, 2, 5);  // much better on people
+    if (i % 2 == 0) u.by_type["ORG"] = {EntityCounts{1, 1, 1}, EntityCounts{1, 0, 0}};  // forgets
+    docs.push_back(u);
+  }
+  EntityPromotionDecision d = DecideEntityPromotion(docs, {}, 999);
+  EXPECT_TRUE(d.better);
+  EXPECT_FALSE(d.non_inferior);
+  EXPECT_FALSE(d.promote);
+  EXPECT_NE(d.reason.find("ORG"), std::string::npos) << d.reason;
+  ASSERT_EQ(d.types.size(), 2u);
+  EXPECT_TRUE(d.types[0].worse);  // ORG
+  EXPECT_FALSE(d.types[1].worse);
+}
+
 }  // namespace
 }  // namespace lote::registry

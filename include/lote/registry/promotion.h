@@ -23,8 +23,10 @@
 #define LOTE_REGISTRY_PROMOTION_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lote::registry {
@@ -90,6 +92,56 @@ PromotionDecision DecidePromotion(const std::vector<GoldenOutcome>& outcomes,
 // "candidate_ece", "labels_worse": [...], "labels": [{"label", "rows", "champion_recall",
 // "candidate_recall", "gating", "worse"}], "needed_rows", "options": {...}}.
 std::string PromotionDecisionJson(const PromotionDecision& d, const PromotionOptions& options);
+
+// ---- Extraction models: entity F1 per type, a paired test over documents ----
+//
+// Entity F1 is not a mean over documents, so McNemar does not apply. The paired test is
+// approximate randomization (Noreen 1989; what Yeh 2000 recommends for F1): under "the models are
+// equally good" each document's two sets of counts are exchangeable, so `rounds` times each
+// document's champion and candidate counts are swapped with probability 1/2 and the micro F1
+// difference recomputed; the two-sided p-value is (1 + rounds at least as extreme) / (1 +
+// rounds). The seed is fixed: the same golden set gives the same decision.
+//   Better: candidate micro F1 above the champion's, p < alpha, gain at least min_gain.
+//   No type worse: no type with at least min_label_rows gold entities loses more than
+//   recall_margin of F1 with a one-sided randomization p-value that passes Holm's bound.
+// A tagger has no calibrated scores to compare: calibration is not part of this decision.
+
+struct EntityCounts {
+  uint64_t gold = 0, predicted = 0, correct = 0;
+};
+
+// One golden document: per entity type, what the champion and the candidate found.
+struct EntityUnit {
+  std::map<std::string, std::pair<EntityCounts, EntityCounts>> by_type;  // champion, candidate
+};
+
+struct EntityTypeComparison {
+  std::string type;
+  uint64_t gold = 0;
+  double champion_f1 = 0, candidate_f1 = 0;
+  double p_value = 1;  // one-sided: the candidate worse
+  bool gating = false, significant = false, worse = false;
+};
+
+struct EntityPromotionDecision {
+  bool promote = false;
+  std::string reason;
+  uint64_t units = 0, rounds = 0;
+  double champion_f1 = 0, candidate_f1 = 0;
+  double p_value = 1;  // two-sided approximate randomization
+  bool better = false, non_inferior = false;
+  std::vector<EntityTypeComparison> types;  // by type
+};
+
+EntityPromotionDecision DecideEntityPromotion(const std::vector<EntityUnit>& units,
+                                              const PromotionOptions& options,
+                                              uint64_t rounds = 9999, uint64_t seed = 1);
+
+// {"promote", "reason", "kind": "entities", "units", "rounds", "champion_f1", "candidate_f1",
+// "p_value", "better", "non_inferior", "types_worse": [...], "types": [{"type", "gold",
+// "champion_f1", "candidate_f1", "p_value", "gating", "worse"}], "options": {...}}.
+std::string EntityPromotionDecisionJson(const EntityPromotionDecision& d,
+                                        const PromotionOptions& options);
 
 }  // namespace lote::registry
 
