@@ -84,16 +84,27 @@ class RetrainFlow : public ::testing::Test {
     return Lote("run --input " + lake + " --output " + (tmp_ / "out") +
                 " --model models:/intents@champion" + Key());
   }
-  CliResult Retrain(const std::string& name) {
-    const Json input{{"registry", tmp_ / "registry"},    {"model", "intents"},
-                     {"output", tmp_ / "out"},           {"base", tmp_ / "base.jsonl"},
-                     {"golden", kSample + "/dev.jsonl"}, {"work", tmp_ / "work"}};
+  CliResult Retrain(const std::string& name, const std::string& model = "intents",
+                    const std::string& golden = kSample + "/dev.jsonl") {
+    const Json input{{"registry", tmp_ / "registry"}, {"model", model},   {"output", tmp_ / "out"},
+                     {"base", tmp_ / "base.jsonl"},   {"golden", golden}, {"work", tmp_ / "work"}};
     return Lote("flow run --definition " + kSource + "/deploy/statemachines/retrain.asl.json" +
                 " --substitutions " + kSource + "/deploy/statemachines/local.substitutions.json" +
                 " --name " + name + " --history " + (tmp_ / "history.db") + " --input '" +
                 input.dump() + "'" + Key());
   }
   Json Show() { return Json::parse(Lote("registry show intents --json").out); }
+  // The first batch again under new ids (PREFIX + id), as lake2/FILE; returns its records.
+  std::vector<Json> NextBatch(const std::string& prefix, const std::string& file) {
+    std::vector<Json> next;
+    for (Json r : ReadJsonLines(tmp_ / "lake/batch1.jsonl")) {
+      r["id"] = prefix + r["id"].get<std::string>();
+      next.push_back(r);
+    }
+    fs::create_directories(tmp_ / "lake2");
+    WriteAll(tmp_ / ("lake2/" + file), JsonLines(next));
+    return next;
+  }
   TempDir tmp_;
   std::string env_;
   size_t batch_size_ = 0;
@@ -138,13 +149,7 @@ TEST_F(RetrainFlow, LateLabelsTeachTheNewIntentAndTheNextRunScoresWithTheNewCham
 
   // The next batch (the same messages, new ids) is scored by the new champion, which now knows
   // the intent.
-  std::vector<Json> next;
-  for (Json r : ReadJsonLines(tmp_ / "lake/batch1.jsonl")) {
-    r["id"] = "n-" + r["id"].get<std::string>();
-    next.push_back(r);
-  }
-  fs::create_directories(tmp_ / "lake2");
-  WriteAll(tmp_ / "lake2/batch2.jsonl", JsonLines(next));
+  const std::vector<Json> next = NextBatch("n-", "batch2.jsonl");
   ASSERT_EQ(Run(tmp_ / "lake2").exit_code, 0);
   auto by_version = Lote("query --output " + (tmp_ / "out") +
                          " --format csv \"SELECT model_version, sum(label = '" + kHeldOut +
@@ -250,13 +255,7 @@ TEST_F(RetrainFlow, ThePipelinesAlarmStartsTheRetrainingAsANestedExecution) {
       0);
   // The next batch goes through deploy/statemachines/pipeline.asl.json; an alarm that always
   // fires sends it to StartRetraining, which runs retrain.asl.json as a nested execution.
-  std::vector<Json> next;
-  for (Json r : ReadJsonLines(tmp_ / "lake/batch1.jsonl")) {
-    r["id"] = "p-" + r["id"].get<std::string>();
-    next.push_back(r);
-  }
-  fs::create_directories(tmp_ / "lake2");
-  WriteAll(tmp_ / "lake2/batch2.jsonl", JsonLines(next));
+  NextBatch("p-", "batch2.jsonl");
   WriteAll(tmp_ / "alarms.yaml",
            "monitoring:\n  alarms:\n    - name: always\n      signal: estimated_accuracy\n"
            "      below: 0.9999\n");
@@ -286,9 +285,7 @@ TEST_F(RetrainFlow, ThePipelinesAlarmStartsTheRetrainingAsANestedExecution) {
 
   // A golden set: the nested execution trains, registers and promotes.
   ASSERT_EQ(fs::remove_all(tmp_ / "lake2"), 2u);
-  fs::create_directories(tmp_ / "lake2");
-  for (Json& r : next) r["id"] = "q-" + r["id"].get<std::string>();
-  WriteAll(tmp_ / "lake2/batch3.jsonl", JsonLines(next));
+  NextBatch("q-", "batch3.jsonl");
   CliResult flow = pipeline("p1", kSample + "/dev.jsonl");
   ASSERT_EQ(flow.exit_code, 0) << flow.err;
   const Json out = Json::parse(flow.out);
@@ -320,24 +317,13 @@ TEST_F(RetrainFlow, AFailingStepLeavesTheChampionServing) {
       0);
   // A golden set that does not exist: training and registration happen, the promotion fails,
   // the flow ends failed with the step's error, and the alias has not moved.
-  const Json input{{"registry", tmp_ / "registry"},    {"model", "intents"},
-                   {"output", tmp_ / "out"},           {"base", tmp_ / "base.jsonl"},
-                   {"golden", tmp_ / "missing.jsonl"}, {"work", tmp_ / "work"}};
-  CliResult flow = Lote("flow run --definition " + kSource +
-                        "/deploy/statemachines/retrain.asl.json --substitutions " + kSource +
-                        "/deploy/statemachines/local.substitutions.json --name f1 --history " +
-                        (tmp_ / "history.db") + " --input '" + input.dump() + "'" + Key());
+  CliResult flow = Retrain("f1", "intents", tmp_ / "missing.jsonl");
   EXPECT_EQ(flow.exit_code, 6) << flow.err;
   const Json failure = Json::parse(flow.out);
   EXPECT_EQ(failure["error"], "Lote.NotFound") << flow.out;
   EXPECT_EQ(Show()["aliases"]["champion"], 1);
   // A model the registry does not have: the first step fails.
-  Json unknown = input;
-  unknown["model"] = "nosuch";
-  CliResult none = Lote("flow run --definition " + kSource +
-                        "/deploy/statemachines/retrain.asl.json --substitutions " + kSource +
-                        "/deploy/statemachines/local.substitutions.json --name f2 --history " +
-                        (tmp_ / "history.db") + " --input '" + unknown.dump() + "'" + Key());
+  CliResult none = Retrain("f2", "nosuch");
   EXPECT_EQ(none.exit_code, 6);
   EXPECT_EQ(Json::parse(none.out)["error"], "Lote.NotFound") << none.out;
 }
