@@ -6,7 +6,8 @@
    by `lote promote` on the sample's test split. Prints the command's output.
 2. What reading a model's event log costs on S3: moto_server on a free loopback port (stopped by
    pid), one registered version plus --events - 1 tag events, then `lote registry show` and
-   `lote registry resolve` (which also reads the model file), median wall seconds of --repeat runs.
+   `lote registry resolve` (which also reads the model file), median wall seconds of --repeat runs,
+   with the checkpoints the writers left, then with them deleted (awscli), every event read.
 
 Usage: bench/registry_bench.py [--lote build/lote] [--events 200] [--repeat 5]
 """
@@ -91,15 +92,25 @@ def event_log(lote, work, model, events, repeat):
                 t.append(time.monotonic() - start)
             return statistics.median(t), t
 
-        show = timed([lote, "registry", "show", "m"])
-        resolve = timed([lote, "registry", "resolve", "models:/m/1"])
         size = os.path.getsize(model)
+        rows = []
+        # With the checkpoints the writers left (every 100th event), then without them: the
+        # same log read event by event.
+        for label in ("with checkpoints", "without (every event read)"):
+            if label.startswith("without"):
+                run(["aws", "s3", "rm", "--recursive", "--endpoint-url", endpoint,
+                     "s3://registry-bench/registry/models/m/checkpoints/"], env)
+            show = timed([lote, "registry", "show", "m"])
+            resolve = timed([lote, "registry", "resolve", "models:/m/1"])
+            rows.append((label, show, resolve))
         print(f"## reading a model of {events} events on moto's S3 (median of {repeat})\n")
-        print("| command | wall s (median) | all runs |")
-        print("|---|---|---|")
-        print(f"| lote registry show m | {show[0]:.2f} | {', '.join(f'{x:.2f}' for x in show[1])} |")
-        print(f"| lote registry resolve models:/m/1 (reads the {size / 1e6:.1f} MB file too) | "
-              f"{resolve[0]:.2f} | {', '.join(f'{x:.2f}' for x in resolve[1])} |")
+        print("| log read | command | wall s (median) | all runs |")
+        print("|---|---|---|---|")
+        for label, show, resolve in rows:
+            print(f"| {label} | lote registry show m | {show[0]:.2f} | "
+                  f"{', '.join(f'{x:.2f}' for x in show[1])} |")
+            print(f"| {label} | lote registry resolve models:/m/1 (reads the {size / 1e6:.1f} MB "
+                  f"file too) | {resolve[0]:.2f} | {', '.join(f'{x:.2f}' for x in resolve[1])} |")
     finally:
         moto.terminate()
         moto.wait(timeout=10)

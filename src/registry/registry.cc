@@ -51,11 +51,18 @@ Status ValidateTagKey(std::string_view key) {
   return ValidateToken("a tag key", key, "._:-", /*letter_first=*/false);
 }
 
+// A checkpoint is written after every this many events.
+constexpr uint64_t kCheckpointEvery = 100;
+// A checkpoint larger than this is not read (the events are).
+constexpr uint64_t kMaxCheckpointBytes = uint64_t{256} << 20;
+
 std::string SeqName(uint64_t seq) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%010llu.json", static_cast<unsigned long long>(seq));
   return buf;
 }
+
+std::string CheckpointName(uint64_t seq) { return SeqName(seq) + "l"; }  // NNNNNNNNNN.jsonl
 
 Json OptionalVersion(const std::optional<int>& v) { return v ? Json(*v) : Json(nullptr); }
 
@@ -152,6 +159,23 @@ Status Apply(const Json& e, RegisteredModel* m) {
   return Status::Ok();
 }
 
+// Parses and applies the event text `bytes` expected to be event `seq`; `where` names it.
+Status ApplyEventText(std::string_view bytes, uint64_t seq, const std::string& where,
+                      RegisteredModel* m, std::vector<std::string>* texts) {
+  const Json e = Json::parse(bytes, nullptr, false);
+  if (e.is_discarded() || !e.is_object()) return DataLossError(where + ": not a JSON object");
+  try {
+    if (e.at("seq").get<uint64_t>() != seq) {
+      return DataLossError(where + ": holds event " + e.at("seq").dump());
+    }
+    if (Status s = Apply(e, m); !s.ok()) return DataLossError(where + ": " + s.message());
+  } catch (const std::exception& ex) {
+    return DataLossError(where + ": damaged event (" + ex.what() + ")");
+  }
+  if (texts != nullptr) texts->push_back(e.dump());
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ValidateModelName(std::string_view name) {
@@ -234,7 +258,14 @@ Result<std::vector<std::string>> Registry::ListModels() const {
   return names;
 }
 
-Result<RegisteredModel> Registry::Get(std::string_view name) const {
+Result<RegisteredModel> Registry::Get(std::string_view name) const { return Load(name, nullptr); }
+
+std::string Registry::CheckpointUri(std::string_view name, uint64_t seq) const {
+  return storage::JoinUri(ModelPrefix(name), "checkpoints/" + CheckpointName(seq));
+}
+
+Result<RegisteredModel> Registry::Load(std::string_view name,
+                                       std::vector<std::string>* texts) const {
   LOTE_RETURN_IF_ERROR(ValidateModelName(name));
   const std::string events = storage::JoinUri(ModelPrefix(name), "events") + "/";
   auto listed = storage_->List(events);
@@ -247,8 +278,7 @@ Result<RegisteredModel> Registry::Get(std::string_view name) const {
   if (listed->size() > kMaxEvents) {
     return ResourceExhaustedError(events + ": more than " + std::to_string(kMaxEvents) + " events");
   }
-  RegisteredModel m;
-  m.name = std::string(name);
+  // The listing is the log: numbered from 1 without gaps.
   for (size_t i = 0; i < listed->size(); ++i) {
     const std::string expected = EventUri(name, i + 1);
     const std::string& uri = (*listed)[i].uri;
@@ -261,19 +291,58 @@ Result<RegisteredModel> Registry::Get(std::string_view name) const {
     if ((*listed)[i].size > kMaxEventBytes) {
       return DataLossError(uri + ": larger than " + std::to_string(kMaxEventBytes) + " bytes");
     }
-    LOTE_ASSIGN_OR_RETURN(std::string bytes, storage_->Read(uri));
-    const Json e = Json::parse(bytes, nullptr, false);
-    if (e.is_discarded() || !e.is_object()) return DataLossError(uri + ": not a JSON object");
-    try {
-      if (e.at("seq").get<uint64_t>() != i + 1) {
-        return DataLossError(uri + ": holds event " + e.at("seq").dump());
+  }
+  RegisteredModel m;
+  m.name = std::string(name);
+  // The newest checkpoint the log covers holds events 1..C in one object: read it instead of C
+  // objects. One that does not read back as exactly those events is ignored (the events are
+  // read instead), never trusted in part.
+  uint64_t from = 0;
+  const std::string prefix = storage::JoinUri(ModelPrefix(name), "checkpoints") + "/";
+  auto checkpoints = storage_->List(prefix);
+  if (checkpoints.ok()) {
+    for (auto it = checkpoints->rbegin(); it != checkpoints->rend() && from == 0; ++it) {
+      const std::string file = it->uri.substr(prefix.size());
+      uint64_t seq = 0;
+      if (file.size() != 16 || file.substr(10) != ".jsonl" ||
+          std::sscanf(file.c_str(), "%10llu", reinterpret_cast<unsigned long long*>(&seq)) != 1 ||
+          it->uri != CheckpointUri(name, seq) || seq == 0 || seq > listed->size() ||
+          it->size > kMaxCheckpointBytes) {
+        continue;
       }
-      if (Status s = Apply(e, &m); !s.ok()) return DataLossError(uri + ": " + s.message());
-    } catch (const std::exception& ex) {
-      return DataLossError(uri + ": damaged event (" + ex.what() + ")");
+      auto bytes = storage_->Read(it->uri);
+      if (!bytes.ok()) {
+        if (bytes.status().code() == StatusCode::kUnavailable) return bytes.status();
+        continue;
+      }
+      RegisteredModel candidate;
+      candidate.name = m.name;
+      std::vector<std::string> lines;
+      uint64_t n = 0;
+      bool ok = true;
+      for (size_t at = 0; ok && at < bytes->size();) {
+        size_t end = bytes->find('\n', at);
+        if (end == std::string::npos) end = bytes->size();
+        ok = ApplyEventText(std::string_view(*bytes).substr(at, end - at), ++n, it->uri, &candidate,
+                            texts != nullptr ? &lines : nullptr)
+                 .ok();
+        at = end + 1;
+      }
+      if (!ok || n != seq) continue;
+      m = std::move(candidate);
+      if (texts != nullptr) *texts = std::move(lines);
+      from = seq;
     }
+  } else if (checkpoints.status().code() == StatusCode::kUnavailable) {
+    return checkpoints.status();
+  }
+  for (size_t i = from; i < listed->size(); ++i) {
+    const std::string& uri = (*listed)[i].uri;
+    LOTE_ASSIGN_OR_RETURN(std::string bytes, storage_->Read(uri));
+    LOTE_RETURN_IF_ERROR(ApplyEventText(bytes, i + 1, uri, &m, texts));
   }
   m.events = listed->size();
+  m.checkpoint_events = from;
   return m;
 }
 
@@ -282,7 +351,8 @@ Status Registry::Append(std::string_view name, const Actor& actor, bool must_exi
   LOTE_RETURN_IF_ERROR(ValidateModelName(name));
   LOTE_RETURN_IF_ERROR(ValidateText("the actor", actor.by));
   for (int attempt = 0; attempt < kAppendTries; ++attempt) {
-    auto model = Get(name);
+    std::vector<std::string> texts;
+    auto model = Load(name, &texts);
     const RegisteredModel* current = nullptr;
     if (model.ok()) {
       current = &*model;
@@ -300,7 +370,17 @@ Status Registry::Append(std::string_view name, const Actor& actor, bool must_exi
       if (k != "type") e[k] = v;
     }
     Status s = storage_->CreateIfAbsent(EventUri(name, seq), e.dump(1) + "\n");
-    if (s.ok()) return s;
+    if (s.ok()) {
+      if (seq % kCheckpointEvery == 0) {
+        // Events 1..seq in one object, so that readers need not read them one by one. Derived
+        // data: whoever writes it first writes the same bytes, and a failure costs only speed.
+        texts.push_back(e.dump());
+        std::string checkpoint;
+        for (const std::string& t : texts) checkpoint += t + "\n";
+        (void)storage_->CreateIfAbsent(CheckpointUri(name, seq), checkpoint);
+      }
+      return s;
+    }
     if (s.code() != StatusCode::kAlreadyExists) return s;
     // Another writer took this number: read again and decide again.
   }

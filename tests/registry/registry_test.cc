@@ -136,6 +136,63 @@ TEST_F(RegistryTest, StatusesAndTags) {
   EXPECT_EQ(m->tags.at("owner"), "ml-team");
 }
 
+TEST_F(RegistryTest, CheckpointsHoldTheLogAndADamagedOneIsIgnored) {
+  ASSERT_TRUE(Add("intents", "one").ok());
+  ASSERT_TRUE(Add("intents", "two").ok());
+  ASSERT_TRUE(reg_->SetAlias("intents", "champion", 1, "first", "null", kAna).ok());
+  // 250 events in all: checkpoints after the 100th and the 200th.
+  for (int i = 4; i <= 250; ++i) {
+    ASSERT_TRUE(reg_->SetTag("intents", 2, "n", std::to_string(i), kAna).ok()) << i;
+  }
+  ASSERT_TRUE(reg_->SetAlias("intents", "champion", 2, "better", "null", kAna).ok());
+  const std::string base = "mem://reg/models-registry/models/intents/";
+  auto listed = store_->List(base + "checkpoints/");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].uri, base + "checkpoints/0000000100.jsonl");
+  EXPECT_EQ((*listed)[1].uri, base + "checkpoints/0000000200.jsonl");
+  auto m = reg_->Get("intents");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->events, 251u);
+  EXPECT_EQ(m->checkpoint_events, 200u);  // 51 events read one by one
+  EXPECT_EQ(m->versions[1].tags.at("n"), "250");
+  EXPECT_EQ(m->aliases.at("champion"), 2);
+  ASSERT_EQ(m->alias_history.size(), 2u);
+  EXPECT_EQ(m->alias_history[0].reason, "first");  // from inside the checkpoint
+
+  // The state is the same as the fold of every event: without checkpoints.
+  ASSERT_TRUE(store_->Delete(base + "checkpoints/0000000200.jsonl").ok());
+  ASSERT_TRUE(store_->Delete(base + "checkpoints/0000000100.jsonl").ok());
+  auto all = reg_->Get("intents");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->checkpoint_events, 0u);
+  EXPECT_EQ(all->versions[1].tags, m->versions[1].tags);
+  EXPECT_EQ(all->alias_history.size(), m->alias_history.size());
+
+  // A damaged or truncated checkpoint is not used, not even in part; an older good one is.
+  ASSERT_TRUE(reg_->SetTag("intents", 1, "x", std::string("y"), kAna).ok());
+  // Checkpoint 100 written again from the first 100 events, and a truncated 200.
+  std::string good;
+  for (int i = 1; i <= 100; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "events/%010d.json", i);
+    auto text = store_->Read(base + name);
+    ASSERT_TRUE(text.ok());
+    good += nlohmann::json::parse(*text).dump() + "\n";
+  }
+  ASSERT_TRUE(store_->Write(base + "checkpoints/0000000100.jsonl", good).ok());
+  ASSERT_TRUE(store_->Write(base + "checkpoints/0000000200.jsonl", good.substr(0, 500)).ok());
+  auto fallback = reg_->Get("intents");
+  ASSERT_TRUE(fallback.ok()) << fallback.status().ToString();
+  EXPECT_EQ(fallback->checkpoint_events, 100u);
+  EXPECT_EQ(fallback->versions[1].tags.at("n"), "250");
+  EXPECT_EQ(fallback->versions[0].tags.at("x"), "y");
+  // A checkpoint past the end of the log (events deleted under it) is not used either, and the
+  // gap in the events is still an error.
+  ASSERT_TRUE(store_->Delete(base + "events/0000000150.json").ok());
+  EXPECT_EQ(reg_->Get("intents").status().code(), StatusCode::kDataLoss);
+}
+
 TEST_F(RegistryTest, ModelUrisResolveToCheckedBytes) {
   ASSERT_TRUE(Add("intents", "one").ok());
   ASSERT_TRUE(Add("intents", "two").ok());

@@ -9,10 +9,17 @@
 //                                        with Storage::CreateIfAbsent (S3: If-None-Match: *), so
 //                                        of two writers racing for the same number exactly one
 //                                        wins and the other re-reads and decides again
+//   models/NAME/checkpoints/0000000100.jsonl  events 1..100 (every 100th event's writer adds
+//                                        one), one compact JSON line each: a reader lists the
+//                                        events, reads the newest checkpoint the list covers in
+//                                        one request and only the events after it. A checkpoint
+//                                        that does not read back as exactly those events is
+//                                        ignored (the events are read), never used in part
 //   blobs/sha256/HEX.lote                the model files, stored by content
 // A model's state (versions, statuses, tags, aliases) is the fold of its events in order. Events
-// are numbered without gaps: a missing or damaged event file is DataLoss naming it, never a
-// silently different state.
+// are numbered without gaps: a missing event file, or a damaged one past the newest checkpoint,
+// is DataLoss naming it, never a silently different state. (A checkpoint is derived from the
+// events by lote itself and created only if absent; it is trusted as the events are.)
 //
 // Event JSON: {"seq", "type", "at" (ISO 8601 UTC), "by" (who), ...}; types:
 //   register      "version", "model_sha256", "size", "model_version_id", "model_name",
@@ -89,6 +96,7 @@ struct RegisteredModel {
   std::map<std::string, int> aliases;      // alias -> version
   std::vector<AliasChange> alias_history;  // oldest first
   uint64_t events = 0;
+  uint64_t checkpoint_events = 0;  // of them, read from a checkpoint (0: each event was read)
 };
 
 // What a conditional alias move expects the alias to name (version empty: no version).
@@ -183,6 +191,9 @@ class Registry {
       : uri_(std::move(uri)), storage_(std::move(storage)) {}
   std::string ModelPrefix(std::string_view name) const;
   std::string EventUri(std::string_view name, uint64_t seq) const;
+  std::string CheckpointUri(std::string_view name, uint64_t seq) const;
+  // Get, and (texts not null) each event's JSON text in order, for writing a checkpoint.
+  Result<RegisteredModel> Load(std::string_view name, std::vector<std::string>* texts) const;
   std::string BlobUri(std::string_view sha256) const;
   // Appends the event built by `make` from the model's current state (null: the model does not
   // exist yet), retrying when another writer took the next number first. `make` returns the
