@@ -48,6 +48,8 @@ struct WatchFlags {
   std::string flow, substitutions;
   HistoryFlags history;
   std::vector<std::string> flow_models;
+  std::string flow_input;                   // JSON object merged into every execution's input
+  std::vector<std::string> state_machines;  // NAME=FILE for states:startExecution
 };
 
 // A batch's execution name: "watch-" + a digest of its objects' URIs and ETags (the same batch,
@@ -95,6 +97,18 @@ int Watch(const WatchFlags& f) {
     return FailUsage("--interval must be in (0, 86400] and --settle in [0, 86400] seconds");
   }
   if (f.max_batch_objects == 0) return FailUsage("--max-batch-objects must be > 0");
+  flow::Json extra_input = flow::Json::object();
+  if (!f.flow_input.empty()) {
+    extra_input = flow::Json::parse(f.flow_input, nullptr, false);
+    if (f.flow.empty() || !extra_input.is_object()) {
+      return FailUsage("--flow-input takes a JSON object, with --flow");
+    }
+    for (const char* key : {"input", "output", "objects", "objectCount"}) {
+      if (extra_input.contains(key)) {
+        return FailUsage(std::string("--flow-input: \"") + key + "\" is set by the watch");
+      }
+    }
+  }
   if (f.full_listing_every < 1) return FailUsage("--full-listing-every must be >= 1");
   if (f.visibility_timeout < 30 || f.visibility_timeout > 43200) {
     return FailUsage("--visibility-timeout must be in [30, 43200] seconds");
@@ -163,6 +177,11 @@ int Watch(const WatchFlags& f) {
     o.items = items.get();
     o.on_progress = ProgressCallback(/*quiet=*/true);
     SetOwnership(&o);
+    TaskFlags nested;
+    nested.state_machines = f.state_machines;
+    if (Status s = EnableNestedExecutions(nested, f.substitutions, o, tasks.get()); !s.ok()) {
+      return Fail(s);
+    }
     executor = std::make_unique<flow::Executor>(o);
   }
   auto run_flow = [&](const std::vector<storage::ObjectInfo>& batch) -> Status {
@@ -172,6 +191,7 @@ int Watch(const WatchFlags& f) {
                      {"output", c.output},
                      {"objects", std::move(objects)},
                      {"objectCount", batch.size()}};
+    for (const auto& [k, v] : extra_input.items()) input[k] = v;
     for (int attempt = 1; attempt <= kMaxBatchExecutions; ++attempt) {
       std::string name = BatchExecutionName(batch, attempt);
       c.pipeline.log(pipeline::LogLevel::kInfo, "execution " + name + " on " +
@@ -308,6 +328,13 @@ void SetupWatch(CLI::App& root, int* exit_code) {
   cmd->add_option("--flow-model", f->flow_models,
                   "With --flow: NAME=FILE, the model a createTransformJob's ModelName runs "
                   "(default: --model)");
+  cmd->add_option("--flow-input", f->flow_input,
+                  "With --flow: a JSON object added to every execution's input, e.g. the "
+                  "pipeline's {\"retrain\": {...}} (docs/registry.md)");
+  cmd->add_option("--state-machine-file", f->state_machines,
+                  "With --flow: NAME=FILE, the definition a states:startExecution of "
+                  "stateMachine:NAME runs (repeatable), e.g. retrain=deploy/statemachines/"
+                  "retrain.asl.json");
   AddHistoryFlags(cmd, &f->history);
   cmd->callback([f, exit_code] { *exit_code = Watch(*f); });
 }

@@ -8,11 +8,15 @@
 // and the champion stays; `lote training-data` counts a raw object replaced since it was scored
 // and refuses to read texts it cannot check.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "cli_runner.h"
 
@@ -308,6 +312,48 @@ TEST_F(RetrainFlow, ThePipelinesAlarmStartsTheRetrainingAsANestedExecution) {
                          " --history " + (tmp_ / "history.db") + " --input '{}'" + Key());
   EXPECT_NE(again.exit_code, 0);  // another input: refused
   EXPECT_EQ(Show()["versions"].size(), 3u);
+}
+
+TEST_F(RetrainFlow, AWatchedLakeRetrainsWhenItsAlarmFires) {
+  ASSERT_EQ(Run(tmp_ / "lake").exit_code, 0);
+  ASSERT_EQ(
+      Lote("feedback --output " + (tmp_ / "out") + " --labels " + (tmp_ / "labels1.csv")).exit_code,
+      0);
+  NextBatch("w-", "batch2.jsonl");
+  WriteAll(tmp_ / "alarms.yaml",
+           "monitoring:\n  alarms:\n    - name: always\n      signal: estimated_accuracy\n"
+           "      below: 0.9999\n");
+  const Json retrain{{"retrain",
+                      {{"registry", tmp_ / "registry"},
+                       {"model", "intents"},
+                       {"base", tmp_ / "base.jsonl"},
+                       {"golden", kSample + "/dev.jsonl"},
+                       {"work", tmp_ / "work"}}}};
+  const std::string sm = kSource + "/deploy/statemachines/";
+  pid_t pid = SpawnLote("watch --input " + (tmp_ / "lake2") + " --output " + (tmp_ / "out") +
+                            " --model models:/intents@champion --config " + (tmp_ / "alarms.yaml") +
+                            " --flow " + sm + "pipeline.asl.json --substitutions " + sm +
+                            "local.substitutions.json --state-machine-file retrain=" + sm +
+                            "retrain.asl.json --flow-input '" + retrain.dump() + "' --history " +
+                            (tmp_ / "history.db") + " --interval 0.2 --settle 0" + Key(),
+                        tmp_ / "watch.out", "env " + env_, tmp_ / "watch.err");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const Json show = Show();
+    if (show["aliases"]["champion"] == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadAll(tmp_ / "watch.err");
+  EXPECT_EQ(Show()["aliases"]["champion"], 2) << ReadAll(tmp_ / "watch.err");
+  // A --flow-input that would replace what the watch sets is refused.
+  CliResult bad =
+      Lote("watch --input " + (tmp_ / "lake2") + " --output " + (tmp_ / "out") +
+           " --model models:/intents@champion --flow " + sm + "pipeline.asl.json --substitutions " +
+           sm + "local.substitutions.json --flow-input '{\"output\": \"elsewhere\"}'");
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
 }
 
 TEST_F(RetrainFlow, AFailingStepLeavesTheChampionServing) {
