@@ -19,6 +19,8 @@
 #include <thread>
 
 #include "cli_runner.h"
+#include "lote/storage/s3_storage.h"
+#include "testing/moto_server.h"
 
 namespace lote::testing {
 namespace {
@@ -354,6 +356,65 @@ TEST_F(RetrainFlow, AWatchedLakeRetrainsWhenItsAlarmFires) {
            " --model models:/intents@champion --flow " + sm + "pipeline.asl.json --substitutions " +
            sm + "local.substitutions.json --flow-input '{\"output\": \"elsewhere\"}'");
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
+}
+
+TEST_F(RetrainFlow, OnS3TheWholeLoopRunsAgainstTheBucket) {
+  // The lake, the output, the registry and the flow's work on moto's S3; the labels, the base
+  // data and the golden set are local files.
+  auto moto = SharedMotoServer();
+  ASSERT_TRUE(moto.ok()) << moto.status().ToString();
+  const std::string bucket = UniqueBucketName("retrain");
+  ASSERT_TRUE((*moto)->CreateBucket(bucket).ok());
+  auto s3 = storage::NewS3Storage(MotoS3Options((*moto)->endpoint()));
+  ASSERT_TRUE(s3.ok()) << s3.status().ToString();
+  ASSERT_TRUE(
+      (*s3)
+          ->Write("s3://" + bucket + "/raw/batch1.jsonl", ReadAll(tmp_ / "lake/batch1.jsonl"))
+          .ok());
+  fs::create_directories(tmp_ / "home");
+  const std::string registry = "s3://" + bucket + "/registry";
+  const std::string env =
+      "env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_CONFIG_FILE "
+      "-u AWS_SHARED_CREDENTIALS_FILE -u AWS_ENDPOINT_URL_S3 -u "
+      "XDG_CACHE_HOME HOME=" +
+      (tmp_ / "home") +
+      " AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+      "AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=" +
+      (*moto)->endpoint() + " LOTE_USER=ana LOTE_REGISTRY=" + registry;
+  auto lote = [&](const std::string& args) { return RunLote(args, env); };
+  ASSERT_EQ(lote("registry register --name intents --model " + (tmp_ / "champion.lote")).exit_code,
+            0);
+  ASSERT_EQ(lote("registry alias set intents champion 1").exit_code, 0);
+  const std::string output = "s3://" + bucket + "/results";
+  auto run = lote("run --input s3://" + bucket + "/raw/ --output " + output +
+                  " --model models:/intents@champion" + Key());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // The labels use the lake's ids.
+  auto fb = lote("feedback --output " + output + " --labels " + (tmp_ / "labels1.csv"));
+  ASSERT_EQ(fb.exit_code, 0) << fb.err;
+  const Json input{{"registry", registry},
+                   {"model", "intents"},
+                   {"output", output},
+                   {"base", tmp_ / "base.jsonl"},
+                   {"golden", kSample + "/dev.jsonl"},
+                   {"work", "s3://" + bucket + "/work"}};
+  auto flow = lote("flow run --definition " + kSource + "/deploy/statemachines/retrain.asl.json" +
+                   " --substitutions " + kSource +
+                   "/deploy/statemachines/local.substitutions.json --name s3r --history " +
+                   (tmp_ / "history.db") + " --input '" + input.dump() + "'" + Key());
+  ASSERT_EQ(flow.exit_code, 0) << flow.err << flow.out;
+  const Json out = Json::parse(flow.out);
+  EXPECT_EQ(out["trainingData"]["data"]["feedbackRows"], batch_size_ - batch_size_ / 3);
+  EXPECT_EQ(out["trainingData"]["data"]["feedback"]["objectsRead"], 1);
+  EXPECT_EQ(out["promotion"]["decision"]["promoted"], true) << out["promotion"];
+  // The training file and the model are on the bucket; the registry there names version 2.
+  EXPECT_TRUE((*s3)->Stat("s3://" + bucket + "/work/s3r/train.jsonl").ok());
+  const std::string model = out["training"]["model"];
+  EXPECT_EQ(model.rfind("s3://" + bucket + "/work/lote-retrain-", 0), 0u) << model;
+  EXPECT_TRUE((*s3)->Stat(model).ok());
+  auto show = lote("registry show intents --json");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(Json::parse(show.out)["aliases"]["champion"], 2);
 }
 
 TEST_F(RetrainFlow, AFailingStepLeavesTheChampionServing) {
