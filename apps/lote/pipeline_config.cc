@@ -512,6 +512,11 @@ void PrintRunSummary(const pipeline::RunReport& r, bool json) {
     j["quarantine_reasons"] = r.quarantine_reasons;
     j["manifest"] = r.manifest_uri;
     j["catalog"] = r.catalog_path;
+    if (!r.shadow_model_version.empty()) {
+      j["shadow"] = {{"model_version", r.shadow_model_version},
+                     {"records", r.shadow_records},
+                     {"agree", r.shadow_agree}};
+    }
     if (!r.monitoring_uri.empty()) {
       // The whole report: a state machine's Choice branches on $.monitoring.verdict or
       // $.monitoring.alarm.
@@ -543,6 +548,14 @@ void PrintRunSummary(const pipeline::RunReport& r, bool json) {
       "publish %.2f s, catalog %.2f s\n",
       r.wall_s, rate, r.stages.ingest_s, r.stages.prep_s, r.stages.infer_s, r.stages.publish_s,
       r.stages.catalog_s);
+  if (!r.shadow_model_version.empty()) {
+    std::printf("shadow %s: %llu records, agrees with the model on %llu (%.1f %%)\n",
+                r.shadow_model_version.c_str(), static_cast<unsigned long long>(r.shadow_records),
+                static_cast<unsigned long long>(r.shadow_agree),
+                r.shadow_records > 0 ? 100.0 * static_cast<double>(r.shadow_agree) /
+                                           static_cast<double>(r.shadow_records)
+                                     : 0.0);
+  }
   if (!r.top_labels.empty()) {
     std::printf("top labels:");
     const size_t n = std::min<size_t>(5, r.top_labels.size());

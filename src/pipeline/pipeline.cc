@@ -137,6 +137,10 @@ Result<RunReport> RunPipeline(const PipelineOptions& options,
   RunSpec spec;
   spec.engine = engine;
   spec.model_version = engine->model_version();
+  if (options.shadow) {
+    spec.shadow = options.shadow;
+    spec.shadow_model_version = options.shadow->model_version();
+  }
   if (engine->reference_profile() != nullptr) {
     spec.reference =
         std::shared_ptr<const monitoring::Profile>(engine, engine->reference_profile());
@@ -272,6 +276,9 @@ Result<std::shared_ptr<Ledger>> OpenOutputLedger(const PipelineOptions& options,
 }
 
 Result<RunReport> PublishStaged(const PipelineOptions& options) {
+  if (options.shadow) {
+    return InvalidArgumentError("shadow scoring runs with lote run only, not the stage commands");
+  }
   if (options.output_uri.empty()) return InvalidArgumentError("no output URI");
   PipelineOptions o = options;
   o.input_uri = StageFolder(options.output_uri, "infer");

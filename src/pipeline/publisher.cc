@@ -78,6 +78,9 @@ ObjectPublisher::ObjectPublisher(const PublishContext& context, std::string uri,
       quarantine_(context.out, StagingUri(context, attempt_id) + "/quarantine", "quarantine",
                   "quarantine/dt=" + dt + "/model=" + context.model_version, context.max_part_bytes,
                   context.zstd_level),
+      shadow_(context.out, StagingUri(context, attempt_id) + "/shadow", "shadow",
+              "shadow/dt=" + dt + "/model=" + context.shadow_model_version, context.max_part_bytes,
+              context.zstd_level),
       source_json_(SourceJson(uri_)) {
   // What every results row of the object ends with, escaped once.
   tail_json_ = ",\"model_version\":";
@@ -87,6 +90,15 @@ ObjectPublisher::ObjectPublisher(const PublishContext& context, std::string uri,
   tail_json_ += ",\"run_id\":";
   AppendJsonString(&tail_json_, c_.run_id);
   tail_json_ += ",\"processed_at\":\"";
+  shadow_tail_ = ",\"model_version\":";
+  AppendJsonString(&shadow_tail_, c_.shadow_model_version);
+  shadow_tail_ += ",\"champion_model_version\":";
+  AppendJsonString(&shadow_tail_, c_.model_version);
+  shadow_tail_ += ",\"preprocess_version\":";
+  AppendJsonString(&shadow_tail_, c_.preprocess_version);
+  shadow_tail_ += ",\"run_id\":";
+  AppendJsonString(&shadow_tail_, c_.run_id);
+  shadow_tail_ += ",\"processed_at\":\"";
 }
 
 // Three passes over the batch, so that the time inside the ledger (dedup, catalog rows) and the
@@ -161,6 +173,36 @@ Status ObjectPublisher::WriteRow(Item* item, const std::string& processed_at) {
   line.append(processed_at);
   line.append("\"}");
   LOTE_RETURN_IF_ERROR(results_.AddRow(line));
+  if (item->shadow_ok) {
+    // The challenger's prediction beside the champion's: what it said, and whether it agrees.
+    line.clear();
+    line.append("{\"record_id\":");
+    AppendJsonString(&line, item->record_id);
+    line.append(source_json_);
+    line.append(",\"line\":" + std::to_string(item->line));
+    if (item->shadow.label.empty()) {
+      line.append(",\"label\":null,\"score\":null");
+    } else {
+      line.append(",\"label\":");
+      AppendJsonString(&line, item->shadow.label);
+      line.append(",\"score\":");
+      AppendJsonNumber(&line, item->shadow.score);
+    }
+    line.append(",\"champion_label\":");
+    if (item->out.label.empty()) {
+      line.append("null");
+    } else {
+      AppendJsonString(&line, item->out.label);
+    }
+    line.append(",\"agree\":");
+    line.append(item->shadow.label == item->out.label ? "true" : "false");
+    line.append(",\"entities\":");
+    line.append(item->shadow.entities_json.empty() ? "[]" : item->shadow.entities_json);
+    line.append(shadow_tail_);
+    line.append(processed_at);
+    line.append("\"}");
+    LOTE_RETURN_IF_ERROR(shadow_.AddRow(line));
+  }
   const std::string_view label =
       item->out.label.empty() ? std::string_view("(none)") : std::string_view(item->out.label);
   auto counted = labels_.find(label);
@@ -213,6 +255,7 @@ Status ObjectPublisher::Finish() {
   const int64_t t0 = c_.clock->MonotonicNanos();
   LOTE_RETURN_IF_ERROR(results_.Finish());
   LOTE_RETURN_IF_ERROR(quarantine_.Finish());
+  LOTE_RETURN_IF_ERROR(shadow_.Finish());
   publish_s_ += c_.clock->SecondsSince(t0);
   return Status::Ok();
 }
@@ -220,6 +263,7 @@ Status ObjectPublisher::Finish() {
 std::vector<StagedPart> ObjectPublisher::parts() const {
   std::vector<StagedPart> parts = results_.parts();
   parts.insert(parts.end(), quarantine_.parts().begin(), quarantine_.parts().end());
+  parts.insert(parts.end(), shadow_.parts().begin(), shadow_.parts().end());
   return parts;
 }
 

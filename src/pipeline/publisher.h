@@ -35,6 +35,9 @@ struct PublishContext {
   Ledger* ledger = nullptr;
   storage::Storage* out = nullptr;
   std::string output_uri, model_version, preprocess_version, run_id;
+  // Shadow scoring: the challenger's version ("" none). Its rows go to
+  // shadow/dt=DT/model=SHADOW_VERSION, one beside each results row it scored.
+  std::string shadow_model_version;
   // Unique to the process: staged files of two processes never share a name, even with the
   // same attempt ids (two machines' caches of one object-store ledger).
   std::string staging_tag;
@@ -91,7 +94,7 @@ class ObjectPublisher {
   const PublishContext& c_;
   std::string uri_;
   int64_t source_id_, attempt_id_;
-  PartWriter results_, quarantine_;
+  PartWriter results_, quarantine_, shadow_;
   AttemptCounts counts_;
   LabelCounts labels_;
   double score_sum_ = 0;
@@ -101,6 +104,7 @@ class ObjectPublisher {
   double catalog_s_ = 0;     // inside the ledger (dedup, catalog rows)
   std::string source_json_;  // ,"source":"URI"
   std::string tail_json_;    // ,"model_version":..,"run_id":..,"processed_at":"
+  std::string shadow_tail_;  // the same for the shadow rows
   std::string line_;
 };
 

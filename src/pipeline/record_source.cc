@@ -19,6 +19,8 @@ void Item::Reset() {
   text_hmac.clear();
   content_key.clear();
   out.Clear();
+  shadow.Clear();
+  shadow_ok = false;
   complete = false;
   duplicate = false;
   top_k_json.clear();

@@ -31,6 +31,8 @@ struct Item {
   std::string text_hmac;    // keyed fingerprint of `raw` (hex), "" without a key
   std::string content_key;  // keyed fingerprint of the clean text, only with dedup by content
   InferenceOutput out;
+  InferenceOutput shadow;   // the shadow model's prediction (shadow scoring)
+  bool shadow_ok = false;   // `shadow` holds one (a shadow failure leaves the record as it is)
   bool complete = false;    // handed over by the infer stage: nothing left to compute
   bool duplicate = false;   // found a duplicate by the publisher
   std::string top_k_json;   // encoded by the workers (see publisher.h)

@@ -11,6 +11,8 @@
 #include "lote/base/digest.h"
 #include "lote/base/ordered_executor.h"
 #include "lote/base/version.h"
+#include "lote/io/byte_source.h"
+#include "lote/monitoring/drift.h"
 #include "pipeline/publisher.h"
 #include "pipeline/run_log.h"
 #include "pipeline/stage_files.h"
@@ -77,8 +79,12 @@ class Run {
                 AttemptCounts* seconds, monitoring::TermCounts* terms);
   // Prep, inference and the results row's head for every record of `batch` that needs them;
   // the inferred records' terms into *terms (null: not counted).
-  void ProcessBatch(Batch* batch, InferenceState* state, const std::string& source_json,
-                    WorkerTimes* times, monitoring::TermCounts* terms) const;
+  void ProcessBatch(Batch* batch, InferenceState* state, InferenceState* shadow_state,
+                    const std::string& source_json, WorkerTimes* times,
+                    monitoring::TermCounts* terms) const;
+  // Counts the run's shadow rows and those that agree with the champion (from its shadow parts,
+  // so that a resumed run counts its earlier invocations' too).
+  Status CountShadowRows(const std::vector<StagedPart>& parts, RunReport* report) const;
   void EmitObjectMetrics(const AttemptCounts& c, double seconds);
   Status WriteManifest(RunReport* report, const AttemptCounts& totals, bool reconciled,
                        const std::vector<std::string>& skipped_uris);
@@ -173,8 +179,9 @@ void Run::ReportProgress(bool force) {
   o_.on_progress(p);
 }
 
-void Run::ProcessBatch(Batch* batch, InferenceState* state, const std::string& source_json,
-                       WorkerTimes* times, monitoring::TermCounts* terms) const {
+void Run::ProcessBatch(Batch* batch, InferenceState* state, InferenceState* shadow_state,
+                       const std::string& source_json, WorkerTimes* times,
+                       monitoring::TermCounts* terms) const {
   // Phase by phase over the whole batch rather than record by record: the classifier's and the
   // tagger's tables stay in the core's cache for the batch's inference instead of being evicted
   // by prep's between records (measured with perf: the classifier ran up to 25 % slower
@@ -201,8 +208,12 @@ void Run::ProcessBatch(Batch* batch, InferenceState* state, const std::string& s
     if (!s.ok()) {
       item->stage = "infer";
       item->reason = s.ToString();
-    } else if (terms != nullptr) {
-      spec_.engine->CountTerms(state, item->record_id, &term_sampler_, terms);
+    } else {
+      if (terms != nullptr) spec_.engine->CountTerms(state, item->record_id, &term_sampler_, terms);
+      // The challenger's failure leaves the record as the champion scored it (no shadow row).
+      if (spec_.shadow) {
+        item->shadow_ok = spec_.shadow->Infer(item->prep.text, shadow_state, &item->shadow).ok();
+      }
     }
   }
   const int64_t t2 = clock_->MonotonicNanos();
@@ -242,15 +253,17 @@ Status Run::Stream(const std::string& uri, RecordSource* source, ObjectPublisher
       [&]() -> std::function<Status(Batch*)> {
         auto t = std::make_shared<WorkerTimes>();
         times.push_back(t);
-        std::shared_ptr<InferenceState> state;
+        std::shared_ptr<InferenceState> state, shadow_state;
         if (spec_.engine) state = spec_.engine->NewState();
+        if (spec_.shadow) shadow_state = spec_.shadow->NewState();
         std::shared_ptr<monitoring::TermCounts> counted;
         if (count_terms_ && spec_.engine) {
           counted = std::make_shared<monitoring::TermCounts>();
           worker_terms.push_back(counted);
         }
-        return [this, t, state, source_json, counted](Batch* batch) -> Status {
-          ProcessBatch(batch, state.get(), *source_json, t.get(), counted.get());
+        return [this, t, state, shadow_state, source_json, counted](Batch* batch) -> Status {
+          ProcessBatch(batch, state.get(), shadow_state.get(), *source_json, t.get(),
+                       counted.get());
           return Status::Ok();
         };
       },
@@ -557,6 +570,25 @@ Status Run::WriteMonitoring(RunReport* report) {
   const auto body =
       nlohmann::ordered_json::parse(monitoring::MonitoringReportJson(report->monitoring));
   for (const auto& [key, value] : body.items()) m[key] = value;
+  if (spec_.shadow) {
+    // Over the whole run (its shadow parts), with a Wilson 95 % interval.
+    const auto [low, high] =
+        monitoring::WilsonInterval(report->shadow_agree, report->shadow_records, 1.959963984540054);
+    m["shadow"] = {
+        {"model_version", spec_.shadow_model_version},
+        {"records", report->shadow_records},
+        {"agree", report->shadow_agree},
+        {"agreement", report->shadow_records > 0
+                          ? nlohmann::ordered_json(static_cast<double>(report->shadow_agree) /
+                                                   static_cast<double>(report->shadow_records))
+                          : nlohmann::ordered_json(nullptr)},
+        {"agreement_low", report->shadow_records > 0 ? nlohmann::ordered_json(low)
+                                                     : nlohmann::ordered_json(nullptr)},
+        {"agreement_high", report->shadow_records > 0 ? nlohmann::ordered_json(high)
+                                                      : nlohmann::ordered_json(nullptr)},
+        {"uri",
+         storage::JoinUri(o_.output_uri, "shadow/dt=*/model=" + spec_.shadow_model_version)}};
+  }
   // A run that committed nothing new (everything already done) says nothing about the data: no
   // alarm is evaluated on it, and it is left out of later runs' history.
   if (!o_.alarms.empty() && report->monitoring.records > 0) {
@@ -598,10 +630,37 @@ Status Run::WriteMonitoring(RunReport* report) {
   return Status::Ok();
 }
 
+Status Run::CountShadowRows(const std::vector<StagedPart>& parts, RunReport* report) const {
+  report->shadow_model_version = spec_.shadow_model_version;
+  for (const StagedPart& part : parts) {
+    if (part.kind != "shadow") continue;
+    LOTE_ASSIGN_OR_RETURN(auto raw, out_->OpenRead(part.final_uri));
+    auto source = io::MakeZstdSource(std::move(raw));
+    io::LineReader lines(source.get());
+    std::string line;
+    while (true) {
+      LOTE_ASSIGN_OR_RETURN(bool more, lines.Next(&line));
+      if (!more) break;
+      if (line.empty()) continue;
+      const auto row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!row.is_object()) {
+        return DataLossError(part.final_uri + ":" + std::to_string(lines.line_number()) +
+                             ": not a JSON object");
+      }
+      ++report->shadow_records;
+      if (row.value("agree", false)) ++report->shadow_agree;
+    }
+  }
+  return Status::Ok();
+}
+
 Status Run::StartOrResumeRun(RunReport* report) {
+  // A run with a shadow model is another command than one without (or with another shadow).
+  const std::string shadow =
+      spec_.shadow ? "\nshadow " + spec_.shadow_model_version : std::string();
   const std::string run_key =
       Sha256Hex(o_.input_uri + "\n" + o_.output_uri + "\n" + spec_.model_version + "\n" +
-                spec_.preprocess_version + "\n" + o_.text_field + "\n" + o_.id_field)
+                spec_.preprocess_version + "\n" + o_.text_field + "\n" + o_.id_field + shadow)
           .substr(0, 16);
   LOTE_ASSIGN_OR_RETURN(auto unfinished, ledger_->FindUnfinishedRun(run_key));
   if (unfinished.has_value()) {
@@ -642,6 +701,16 @@ Result<RunReport> Run::Execute() {
     return InvalidArgumentError("model version '" + spec_.model_version +
                                 "' cannot be a path segment (letters, digits, . _ -)");
   }
+  if (spec_.shadow) {
+    if (!IsPathSegment(spec_.shadow_model_version)) {
+      return InvalidArgumentError("shadow model version '" + spec_.shadow_model_version +
+                                  "' cannot be a path segment (letters, digits, . _ -)");
+    }
+    if (spec_.shadow_model_version == spec_.model_version) {
+      return InvalidArgumentError("the shadow model is the model itself (" + spec_.model_version +
+                                  ")");
+    }
+  }
   threads_ = o_.threads > 0 ? o_.threads : UsableCpuCount();
   if (!o_.fingerprint_key.empty()) {
     text_hash_ = std::make_unique<KeyedHash>(o_.fingerprint_key, "text");
@@ -666,6 +735,7 @@ Result<RunReport> Run::Execute() {
   publish_.out = out_.get();
   publish_.output_uri = o_.output_uri;
   publish_.model_version = spec_.model_version;
+  publish_.shadow_model_version = spec_.shadow ? spec_.shadow_model_version : "";
   publish_.preprocess_version = spec_.preprocess_version;
   publish_.run_id = run_id_;
   publish_.staging_tag = RandomHex(6);
@@ -701,8 +771,22 @@ Result<RunReport> Run::Execute() {
   LOTE_RETURN_IF_ERROR(out_->DeletePrefix(storage::JoinUri(o_.output_uri, "_staging")));
   LOTE_ASSIGN_OR_RETURN(AttemptCounts totals, ledger_->RunTotals(run_id_));
   LOTE_ASSIGN_OR_RETURN(auto parts, ledger_->RunParts(run_id_));
-  uint64_t result_rows = 0, quarantine_rows = 0;
-  for (const auto& p : parts) (p.kind == "results" ? result_rows : quarantine_rows) += p.rows;
+  uint64_t result_rows = 0, quarantine_rows = 0, shadow_rows = 0;
+  for (const auto& p : parts) {
+    (p.kind == "results"      ? result_rows
+     : p.kind == "quarantine" ? quarantine_rows
+                              : shadow_rows) += p.rows;
+  }
+  if (spec_.shadow) {
+    LOTE_RETURN_IF_ERROR(CountShadowRows(parts, &report));
+    // A shadow row exists only beside a results row.
+    if (report.shadow_records != shadow_rows || shadow_rows > totals.records_out) {
+      return DataLossError("run " + run_id_ + ": its shadow parts hold " +
+                           std::to_string(report.shadow_records) + " rows, the ledger says " +
+                           std::to_string(shadow_rows) +
+                           " (results rows: " + std::to_string(totals.records_out) + ")");
+    }
+  }
   LOTE_ASSIGN_OR_RETURN(auto attempts, ledger_->RunAttempts(run_id_));
   report.objects_processed = attempts.size();
   report.counts = RunCounts{totals.records_in, totals.records_out, totals.records_quarantined,

@@ -60,6 +60,9 @@ struct RunSpec {
   std::shared_ptr<const monitoring::Profile> reference;
   // Applies the PII policy (quarantine reasons, log lines); null: text is written as is.
   std::function<std::string(std::string_view)> redact;
+  // Shadow scoring: the challenger scores every record after the champion (null: none).
+  std::shared_ptr<const InferenceEngine> shadow;
+  std::string shadow_model_version;
 };
 
 Result<RunReport> ExecuteRun(const PipelineOptions& options, RunSpec spec);

@@ -438,6 +438,9 @@ std::string_view StageName(Stage stage) {
 
 Result<StageReport> RunStage(Stage stage, const PipelineOptions& options,
                              std::shared_ptr<const InferenceEngine> engine) {
+  if (options.shadow) {
+    return InvalidArgumentError("shadow scoring runs with lote run only, not the stage commands");
+  }
   StageRunner runner(stage, options, std::move(engine));
   return runner.Execute();
 }

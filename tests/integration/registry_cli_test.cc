@@ -235,6 +235,76 @@ TEST_F(RegistryCli, ExtractionModelsArePromotedByEntityF1OverDocuments) {
   EXPECT_NE(mixed.err.find("different kinds of model"), std::string::npos) << mixed.err;
 }
 
+TEST_F(RegistryCli, ShadowScoringWritesTheChallengersPredictionsBesideTheChampions) {
+  const std::string corrupt = TrainCorrupted(tmp_);
+  ASSERT_FALSE(corrupt.empty());
+  ASSERT_EQ(Lote("registry register --name intents --model " + Model()).exit_code, 0);
+  ASSERT_EQ(Lote("registry register --name intents --model " + (tmp_ / "v2.lote")).exit_code, 0);
+  ASSERT_EQ(Lote("registry register --name intents --model " + corrupt).exit_code, 0);
+  ASSERT_EQ(Lote("registry alias set intents champion 1").exit_code, 0);
+  ASSERT_EQ(Lote("registry alias set intents challenger 2").exit_code, 0);
+  ASSERT_TRUE(MakeDemoLake(tmp_ / "lake"));
+  // Version 2 is the same classifier under another name: it agrees on every record.
+  auto run = Lote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out") +
+                  " --model models:/intents@champion --shadow models:/intents@challenger" +
+                  " --log-format json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const Json r = Json::parse(run.out);
+  const uint64_t out = r["records_out"];
+  EXPECT_EQ(r["shadow"]["records"], out);
+  EXPECT_EQ(r["shadow"]["agree"], out);
+  EXPECT_EQ(r["monitoring"]["shadow"]["agreement"], 1.0);
+  const Json show = Json::parse(Lote("registry show intents --json").out);
+  const std::string v2 = show["versions"][1]["model_version_id"];
+  // The shadow rows sit beside the results, one per results row, under their own model=.
+  size_t rows = 0;
+  for (const auto& e : fs::recursive_directory_iterator(tmp_ / "out/shadow")) {
+    if (!e.is_regular_file()) continue;
+    EXPECT_NE(e.path().string().find("/model=" + v2 + "/"), std::string::npos) << e.path();
+    const std::string cmd = "zstdcat " + e.path().string() + " | wc -l";
+    FILE* p = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    char buf[64] = {};
+    ASSERT_NE(fgets(buf, sizeof buf, p), nullptr);
+    pclose(p);
+    rows += std::stoul(buf);
+  }
+  EXPECT_EQ(rows, out);
+  // The results are the champion's alone.
+  auto q = Lote("query --output " + (tmp_ / "out") +
+                " --format csv \"SELECT count(*), count(DISTINCT model_version) FROM results\"");
+  EXPECT_EQ(q.out, "count(*),count(DISTINCT model_version)\n" + std::to_string(out) + ",1\n");
+
+  // A challenger trained on scrambled labels disagrees often; a new run (another command: the
+  // shadow is part of what a run is) scores the same lake's new objects only, so use a new
+  // output.
+  ASSERT_EQ(Lote("registry alias set intents challenger 3").exit_code, 0);
+  auto worse = Lote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out2") +
+                    " --model models:/intents@champion --shadow models:/intents@challenger");
+  ASSERT_EQ(worse.exit_code, 0) << worse.err;
+  const std::string v3 = show["versions"][2]["model_version_id"];
+  EXPECT_NE(worse.out.find("shadow " + v3 + ": " + std::to_string(out) + " records"),
+            std::string::npos)
+      << worse.out;
+  std::string monitoring;
+  for (const auto& e : fs::recursive_directory_iterator(tmp_ / "out2/_runs")) {
+    if (e.path().filename() == "monitoring.json") monitoring = ReadAll(e.path());
+  }
+  const Json shadow = Json::parse(monitoring)["shadow"];
+  EXPECT_EQ(shadow["model_version"], v3);
+  EXPECT_LT(shadow["agreement"].get<double>(), 0.9);
+  EXPECT_LT(shadow["agreement_low"].get<double>(), shadow["agreement"].get<double>());
+  // The champion as its own shadow, and --shadow with a stage command: refused.
+  auto self = Lote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out3") +
+                   " --model models:/intents/1 --shadow models:/intents/1");
+  EXPECT_EQ(self.exit_code, 2) << self.err;
+  EXPECT_NE(self.err.find("the shadow model is the model itself"), std::string::npos) << self.err;
+  EXPECT_NE(Lote("infer --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out4") + " --model " +
+                 Model() + " --shadow " + Model())
+                .exit_code,
+            0);
+}
+
 TEST_F(RegistryCli, BadReferencesAndDamageAreClearErrors) {
   ASSERT_EQ(Lote("registry register --name intents --model " + Model()).exit_code, 0);
   WriteAll(tmp_ / "one.jsonl", "{\"text\": \"hola\"}\n");

@@ -386,9 +386,29 @@ TEST_F(RetrainFlow, OnS3TheWholeLoopRunsAgainstTheBucket) {
             0);
   ASSERT_EQ(lote("registry alias set intents champion 1").exit_code, 0);
   const std::string output = "s3://" + bucket + "/results";
+  // With a shadow model too: its parts are on the bucket beside the results, and a catalog
+  // rebuilt from the ledger there (another machine) holds the champion's rows alone.
+  ASSERT_EQ(lote("train classify --train " + (tmp_ / "base.jsonl") + " --out " +
+                 (tmp_ / "shadow.lote") + " --name shadow")
+                .exit_code,
+            0);
   auto run = lote("run --input s3://" + bucket + "/raw/ --output " + output +
-                  " --model models:/intents@champion" + Key());
+                  " --model models:/intents@champion --shadow " + (tmp_ / "shadow.lote") +
+                  " --log-format json" + Key());
   ASSERT_EQ(run.exit_code, 0) << run.err;
+  const uint64_t records_out = Json::parse(run.out)["records_out"];
+  EXPECT_EQ(Json::parse(run.out)["shadow"]["records"], records_out);
+  fs::create_directories(tmp_ / "home2");
+  std::string other = env;
+  other.replace(other.find("HOME=" + (tmp_ / "home")), 5 + (tmp_ / "home").size(),
+                "HOME=" + (tmp_ / "home2"));
+  auto count = RunLote("query --output " + output +
+                           " --format csv \"SELECT count(*), count(DISTINCT model_version) FROM "
+                           "results\"",
+                       other);
+  ASSERT_EQ(count.exit_code, 0) << count.err;
+  EXPECT_EQ(count.out,
+            "count(*),count(DISTINCT model_version)\n" + std::to_string(records_out) + ",1\n");
   // The labels use the lake's ids.
   auto fb = lote("feedback --output " + output + " --labels " + (tmp_ / "labels1.csv"));
   ASSERT_EQ(fb.exit_code, 0) << fb.err;

@@ -136,6 +136,12 @@ struct PipelineOptions {
   // ValidateAlarmRule).
   std::vector<monitoring::AlarmRule> alarms;
 
+  // Shadow scoring (`lote run --shadow`, RunPipeline only): a second model (a challenger) scores
+  // every record that gets a results row; its predictions go to OUTPUT/shadow/dt=.../model=
+  // SHADOW_VERSION/ in the same parts, committed with the champion's rows, and the run's
+  // agreement with the champion into the monitoring report. Null: none.
+  std::shared_ptr<const InferenceEngine> shadow;
+
   // Where time is read. Null: SystemClock().
   std::shared_ptr<const Clock> clock;
   // Where counts and timings go (lote_pipeline_* series; labels: stage, outcome, state). Null:
@@ -193,6 +199,10 @@ struct RunReport {
   std::vector<monitoring::AlarmResult> alarms;  // one per rule, in the rules' order
   std::string monitoring_json;                  // monitoring.json as written
   std::string monitoring_uri;
+  // Shadow scoring (PipelineOptions::shadow), over the whole run (resumed invocations too): the
+  // shadow rows written and those whose label is the champion's.
+  std::string shadow_model_version;
+  uint64_t shadow_records = 0, shadow_agree = 0;
 };
 
 // Runs (or resumes) the pipeline. Errors:
