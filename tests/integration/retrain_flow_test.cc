@@ -100,6 +100,19 @@ class RetrainFlow : public ::testing::Test {
                 input.dump() + "'" + Key());
   }
   Json Show() { return Json::parse(Lote("registry show intents --json").out); }
+  // The first batch scored by the champion, and the late labels of two records in three.
+  void ScoreAndLabelTheFirstBatch() {
+    ASSERT_EQ(Run(tmp_ / "lake").exit_code, 0);
+    CliResult fb =
+        Lote("feedback --output " + (tmp_ / "out") + " --labels " + (tmp_ / "labels1.csv"));
+    ASSERT_EQ(fb.exit_code, 0) << fb.err;
+  }
+  // alarms.yaml: a rule that fires on every run (the estimate is below 0.9999 on any data).
+  void WriteAlwaysFiringAlarm() {
+    WriteAll(tmp_ / "alarms.yaml",
+             "monitoring:\n  alarms:\n    - name: always\n      signal: estimated_accuracy\n"
+             "      below: 0.9999\n");
+  }
   // The first batch again under new ids (PREFIX + id), as lake2/FILE; returns its records.
   std::vector<Json> NextBatch(const std::string& prefix, const std::string& file) {
     std::vector<Json> next;
@@ -196,10 +209,7 @@ TEST_F(RetrainFlow, LateLabelsTeachTheNewIntentAndTheNextRunScoresWithTheNewCham
 }
 
 TEST_F(RetrainFlow, TrainingDataReadsOnlyTextsItCanProveWereScored) {
-  ASSERT_EQ(Run(tmp_ / "lake").exit_code, 0);
-  ASSERT_EQ(
-      Lote("feedback --output " + (tmp_ / "out") + " --labels " + (tmp_ / "labels1.csv")).exit_code,
-      0);
+  ASSERT_NO_FATAL_FAILURE(ScoreAndLabelTheFirstBatch());
   const std::string to = tmp_ / "train.jsonl";
   auto ok = Lote("training-data --output " + (tmp_ / "out") + " --to " + to + Key() + " --json");
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
@@ -255,16 +265,11 @@ TEST_F(RetrainFlow, TrainingDataReadsOnlyTextsItCanProveWereScored) {
 }
 
 TEST_F(RetrainFlow, ThePipelinesAlarmStartsTheRetrainingAsANestedExecution) {
-  ASSERT_EQ(Run(tmp_ / "lake").exit_code, 0);
-  ASSERT_EQ(
-      Lote("feedback --output " + (tmp_ / "out") + " --labels " + (tmp_ / "labels1.csv")).exit_code,
-      0);
+  ASSERT_NO_FATAL_FAILURE(ScoreAndLabelTheFirstBatch());
   // The next batch goes through deploy/statemachines/pipeline.asl.json; an alarm that always
   // fires sends it to StartRetraining, which runs retrain.asl.json as a nested execution.
   NextBatch("p-", "batch2.jsonl");
-  WriteAll(tmp_ / "alarms.yaml",
-           "monitoring:\n  alarms:\n    - name: always\n      signal: estimated_accuracy\n"
-           "      below: 0.9999\n");
+  WriteAlwaysFiringAlarm();
   auto pipeline = [&](const std::string& name, const std::string& golden) {
     const Json retrain{{"registry", tmp_ / "registry"},
                        {"model", "intents"},
@@ -317,14 +322,9 @@ TEST_F(RetrainFlow, ThePipelinesAlarmStartsTheRetrainingAsANestedExecution) {
 }
 
 TEST_F(RetrainFlow, AWatchedLakeRetrainsWhenItsAlarmFires) {
-  ASSERT_EQ(Run(tmp_ / "lake").exit_code, 0);
-  ASSERT_EQ(
-      Lote("feedback --output " + (tmp_ / "out") + " --labels " + (tmp_ / "labels1.csv")).exit_code,
-      0);
+  ASSERT_NO_FATAL_FAILURE(ScoreAndLabelTheFirstBatch());
   NextBatch("w-", "batch2.jsonl");
-  WriteAll(tmp_ / "alarms.yaml",
-           "monitoring:\n  alarms:\n    - name: always\n      signal: estimated_accuracy\n"
-           "      below: 0.9999\n");
+  WriteAlwaysFiringAlarm();
   const Json retrain{{"retrain",
                       {{"registry", tmp_ / "registry"},
                        {"model", "intents"},
@@ -438,10 +438,7 @@ TEST_F(RetrainFlow, OnS3TheWholeLoopRunsAgainstTheBucket) {
 }
 
 TEST_F(RetrainFlow, AFailingStepLeavesTheChampionServing) {
-  ASSERT_EQ(Run(tmp_ / "lake").exit_code, 0);
-  ASSERT_EQ(
-      Lote("feedback --output " + (tmp_ / "out") + " --labels " + (tmp_ / "labels1.csv")).exit_code,
-      0);
+  ASSERT_NO_FATAL_FAILURE(ScoreAndLabelTheFirstBatch());
   // A golden set that does not exist: training and registration happen, the promotion fails,
   // the flow ends failed with the step's error, and the alias has not moved.
   CliResult flow = Retrain("f1", "intents", tmp_ / "missing.jsonl");
