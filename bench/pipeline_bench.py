@@ -8,6 +8,8 @@ Generates --records JSONL messages (texts from the bundled sample, unique ids) u
            (cleaning, language), infer, dedup, results parts, catalog, manifest, monitoring;
   run-nomon  the same with `monitoring: {enabled: false}`: what monitoring costs (issue 18's
            target: at most 5 %).
+  run-shadow (with --shadow) the same as run plus `--shadow` with a second classifier (the
+           sample's train split only, C 0.5): what shadow scoring costs (issue 20).
 Alternating the two keeps a machine's drift out of the ratio. Prints, for each: the median wall
 seconds, records/s, CPU seconds (user + sys), peak RSS; the ratio run / predict of the medians
 and the median of the per-pair ratios; then where the run's time goes, from its manifest's
@@ -17,6 +19,7 @@ bundling a CoNLL-2002 tagger (entities, PII masked). Deletes what it generated.
 
 Usage: bench/pipeline_bench.py [--records 200000] [--repeat 5] [--model models/intents.lote]
                                [--threads 0] [--lote build/lote] [--work DIR] [--with-tagger]
+                               [--shadow]
 """
 import argparse
 import json
@@ -57,7 +60,7 @@ def ensure_model(a, work):
     return model
 
 
-def compare(a, work, data, n, size, name, model, config):
+def compare(a, work, data, n, size, name, model, config, shadow=None):
     cfg = os.path.join(work, "cfg.yaml")
     with open(cfg, "w") as f:
         f.write(config)
@@ -67,6 +70,8 @@ def compare(a, work, data, n, size, name, model, config):
     out = os.path.join(work, "out")
     threads = ["--threads", str(a.threads)] if a.threads > 0 else []
     runs = {"predict": [], "run": [], "run-nomon": []}
+    if shadow:
+        runs["run-shadow"] = []
     stages = []
     for _ in range(a.repeat):
         runs["predict"].append(timed([a.lote, "predict", "--model", model, "--input", data,
@@ -80,6 +85,11 @@ def compare(a, work, data, n, size, name, model, config):
         shutil.rmtree(out, ignore_errors=True)
         runs["run-nomon"].append(timed([a.lote, "run", "--input", data, "--output", out,
                                         "--model", model, "--config", cfg_nomon] + threads)[:3])
+        if shadow:
+            shutil.rmtree(out, ignore_errors=True)
+            runs["run-shadow"].append(timed([a.lote, "run", "--input", data, "--output", out,
+                                             "--model", model, "--config", cfg, "--shadow",
+                                             shadow] + threads)[:3])
     shutil.rmtree(out, ignore_errors=True)
 
     print(f"\n### {name}: {n:,} records, {size / 2**20:.1f} MiB of JSONL, "
@@ -87,7 +97,7 @@ def compare(a, work, data, n, size, name, model, config):
     print("| command | wall s (all runs) | records/s | CPU s | peak RSS MiB |")
     print("|---|---|---|---|---|")
     med = {}
-    for cmd in ("predict", "run", "run-nomon"):
+    for cmd in runs:
         walls = [r[0] for r in runs[cmd]]
         med[cmd] = statistics.median(walls)
         cpu = statistics.median(r[1] for r in runs[cmd])
@@ -102,6 +112,12 @@ def compare(a, work, data, n, size, name, model, config):
           f"{statistics.median(pairs):.2f}x), CPU {statistics.median(cpu_pairs):.2f}x")
     print(f"monitoring on / off: wall {med['run'] / med['run-nomon']:.3f}x (median of pair "
           f"ratios {statistics.median(mon_pairs):.3f}x), CPU {statistics.median(mon_cpu):.3f}x\n")
+    if shadow:
+        sh = [r[0] / m[0] for m, r in zip(runs["run"], runs["run-shadow"])]
+        sh_cpu = [r[1] / m[1] for m, r in zip(runs["run"], runs["run-shadow"])]
+        print(f"shadow on / off: wall {statistics.median(r[0] for r in runs['run-shadow']) / med['run']:.3f}x "
+              f"(median of pair ratios {statistics.median(sh):.3f}x), CPU "
+              f"{statistics.median(sh_cpu):.3f}x\n")
     totals = {s: statistics.median(st.get(s, 0.0) for st in stages) for s in STAGES}
     all_s = sum(totals.values()) or 1.0
     print("| stage of lote run | thread-seconds (median) | share |")
@@ -118,6 +134,8 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="0: lote's default")
     ap.add_argument("--lote", default=os.path.join(ROOT, "build", "lote"))
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench-data"))
+    ap.add_argument("--shadow", action="store_true",
+                    help="also run with --shadow (a second classifier) beside the plain run")
     ap.add_argument("--with-tagger", action="store_true",
                     help="also compare with a classifier + CoNLL-2002 tagger bundle")
     a = ap.parse_args()
@@ -137,8 +155,14 @@ def main():
             f.write(line)
             size += len(line.encode())
     model = ensure_model(a, work)
+    shadow = None
+    if a.shadow:
+        shadow = os.path.join(work, "shadow.lote")
+        subprocess.run([a.lote, "train", "classify", "--train",
+                        os.path.join(ROOT, "data", "sample", "train.jsonl"), "--c", "0.5",
+                        "--name", "shadow", "--out", shadow], check=True, capture_output=True)
     compare(a, work, data, a.records, size, "classifier only", model,
-            "infer:\n  extract: false\npii:\n  mode: none\n")
+            "infer:\n  extract: false\npii:\n  mode: none\n", shadow)
     if a.with_tagger:
         if not os.path.exists(CONLL):
             sys.exit(f"--with-tagger needs {CONLL}")
