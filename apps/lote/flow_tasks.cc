@@ -843,24 +843,19 @@ Outcome<Json> PipelineTasks::AthenaQuery(const flow::TaskInvocation& inv) {
   const std::string& output = db->second;
   pipeline::PipelineOptions o = base_.pipeline;
   o.output_uri = output;
-  auto store = storage::OpenStorage(output);
-  if (!store.ok()) return StageError(store.status());
+  // An output on an object store: its local catalog cache is brought up to date from the
+  // ledger there first, as `lote query --output` does; one sync per output at a time.
+  std::shared_ptr<std::mutex> output_mu;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& m = catalog_mu_[output];
+    if (!m) m = std::make_shared<std::mutex>();
+    output_mu = m;
+  }
   std::string catalog;
-  if (!(*store)->is_local()) {
-    // An output on an object store: its local catalog cache is brought up to date from the
-    // ledger there first, as `lote query --output` does; one sync per output at a time.
-    std::shared_ptr<std::mutex> output_mu;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto& m = catalog_mu_[output];
-      if (!m) m = std::make_shared<std::mutex>();
-      output_mu = m;
-    }
+  {
     std::lock_guard<std::mutex> lock(*output_mu);
-    auto ledger = pipeline::OpenOutputLedger(o, /*writer=*/false, nullptr, &catalog);
-    if (!ledger.ok()) return StageError(ledger.status());
-  } else {
-    auto path = pipeline::ResolveCatalogPath(o);
+    auto path = pipeline::ReadableCatalogPath(o, nullptr);
     if (!path.ok()) return StageError(path.status());
     catalog = *path;
   }

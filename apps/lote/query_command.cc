@@ -24,24 +24,20 @@ Status RunQuery(const QueryFlags& f) {
     LOTE_ASSIGN_OR_RETURN(auto out, storage::OpenStorage(f.output));
     object_store = !out->is_local();
   }
-  if (object_store && !f.athena_ddl) {
-    // For an output on an object store this brings its local cache up to date from the ledger
-    // there first (--catalog then names the cache).
+  if (!f.output.empty() && (catalog.empty() || object_store)) {
     pipeline::PipelineOptions o;
     o.output_uri = f.output;
     o.catalog_path = f.catalog;
-    LOTE_ASSIGN_OR_RETURN(auto ledger, pipeline::OpenOutputLedger(
-                                           o, /*writer=*/false,
-                                           [](const std::string& line) {
-                                             std::fprintf(stderr, "lote: %s\n",
-                                                          text::EscapeControl(line).c_str());
-                                           },
-                                           &catalog));
-    (void)ledger;
-  } else if (catalog.empty() && !f.output.empty()) {
-    pipeline::PipelineOptions o;
-    o.output_uri = f.output;
-    LOTE_ASSIGN_OR_RETURN(catalog, pipeline::ResolveCatalogPath(o));
+    if (object_store && f.athena_ddl) {
+      // The DDL only lists the model versions the cache knows: no ledger is read for it.
+      LOTE_ASSIGN_OR_RETURN(catalog, pipeline::ResolveCatalogPath(o));
+    } else {
+      // For an output on an object store this brings its local cache up to date from the
+      // ledger there first (--catalog then names the cache).
+      LOTE_ASSIGN_OR_RETURN(catalog, pipeline::ReadableCatalogPath(o, [](const std::string& line) {
+                              std::fprintf(stderr, "lote: %s\n", text::EscapeControl(line).c_str());
+                            }));
+    }
   }
   if (f.athena_ddl) {
     pipeline::AthenaDdlOptions o;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "lote/pipeline/pipeline.h"
+#include "lote/storage/storage.h"
 #include "lote/text/utf8.h"
 #include "pipeline/read_only_query.h"
 #include "pipeline/sqlite_db.h"
@@ -32,6 +34,19 @@ Result<std::unique_ptr<SqliteDb>> OpenCatalog(const std::string& path) {
 }
 
 }  // namespace
+
+Result<std::string> ReadableCatalogPath(const PipelineOptions& options,
+                                        const std::function<void(const std::string&)>& log) {
+  std::shared_ptr<storage::Storage> out = options.output_storage;
+  if (!out) {
+    LOTE_ASSIGN_OR_RETURN(out, storage::OpenStorage(options.output_uri));
+  }
+  if (out->is_local()) return ResolveCatalogPath(options);
+  std::string catalog;
+  LOTE_ASSIGN_OR_RETURN(auto ledger, OpenOutputLedger(options, /*writer=*/false, log, &catalog));
+  (void)ledger;
+  return catalog;
+}
 
 Result<QueryResult> QueryCatalog(const std::string& catalog_path, std::string_view sql,
                                  const QueryOptions& options) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lote/base/digest.h"
+#include "lote/pipeline/catalog.h"
 #include "lote/pipeline/prep.h"
 #include "lote/storage/storage.h"
 #include "pipeline/record_source.h"
@@ -20,27 +21,6 @@ struct Labelled {
   std::string record_id, label, received_at, hmac;
   uint64_t line = 0;
 };
-
-// The catalog file of the output: a local output's own, or the cache of an object-store output
-// brought up to date from its ledger.
-Result<std::string> CatalogOf(const PipelineOptions& o) {
-  std::shared_ptr<storage::Storage> out = o.output_storage;
-  if (!out) {
-    LOTE_ASSIGN_OR_RETURN(out, storage::OpenStorage(o.output_uri));
-  }
-  std::string catalog;
-  if (out->is_local() || !o.catalog_path.empty()) {
-    LOTE_ASSIGN_OR_RETURN(catalog, ResolveCatalogPath(o));
-    std::error_code ec;
-    if (!std::filesystem::exists(catalog, ec)) {
-      return NotFoundError(o.output_uri + " has no catalog (nothing was published there)");
-    }
-    return catalog;
-  }
-  LOTE_ASSIGN_OR_RETURN(auto ledger, OpenOutputLedger(o, /*writer=*/false, nullptr, &catalog));
-  (void)ledger;
-  return catalog;
-}
 
 // The records of one version of one raw object: reads it once and emits those labelled, if the
 // object still is that version.
@@ -135,7 +115,12 @@ Status GatherFeedbackExamples(const FeedbackExamplesOptions& options,
                               const std::function<Status(FeedbackExample&&)>& emit,
                               FeedbackExamplesReport* report) {
   *report = FeedbackExamplesReport();
-  LOTE_ASSIGN_OR_RETURN(std::string catalog, CatalogOf(options.pipeline));
+  LOTE_ASSIGN_OR_RETURN(std::string catalog, ReadableCatalogPath(options.pipeline, nullptr));
+  std::error_code ec;
+  if (!std::filesystem::exists(catalog, ec)) {
+    return NotFoundError(options.pipeline.output_uri +
+                         " has no catalog (nothing was published there)");
+  }
   LOTE_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(catalog, /*read_only=*/true));
   {
     LOTE_ASSIGN_OR_RETURN(auto has, db->Prepare("SELECT 1 FROM sqlite_master WHERE type = "

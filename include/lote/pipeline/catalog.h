@@ -34,6 +34,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,16 @@
 #include "lote/base/status.h"
 
 namespace lote::pipeline {
+
+struct PipelineOptions;
+
+// The catalog file a reader of options.output_uri opens: options.catalog_path, or the output's
+// own (OUTPUT/_catalog/lote.db) for a local output; for an output on an object store, its local
+// cache (options.catalog_path, or the default cache), first brought up to date from the ledger
+// there. `log` hears about cache rebuilds and replays (may be empty). Errors: the output's
+// storage and ledger errors. The file may not exist (nothing was ever published locally).
+Result<std::string> ReadableCatalogPath(const PipelineOptions& options,
+                                        const std::function<void(const std::string&)>& log);
 
 struct QueryValue {
   enum class Type { kNull, kInteger, kReal, kText };
