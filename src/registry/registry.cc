@@ -351,8 +351,7 @@ Status Registry::Append(std::string_view name, const Actor& actor, bool must_exi
   LOTE_RETURN_IF_ERROR(ValidateModelName(name));
   LOTE_RETURN_IF_ERROR(ValidateText("the actor", actor.by));
   for (int attempt = 0; attempt < kAppendTries; ++attempt) {
-    std::vector<std::string> texts;
-    auto model = Load(name, &texts);
+    auto model = Get(name);
     const RegisteredModel* current = nullptr;
     if (model.ok()) {
       current = &*model;
@@ -372,12 +371,17 @@ Status Registry::Append(std::string_view name, const Actor& actor, bool must_exi
     Status s = storage_->CreateIfAbsent(EventUri(name, seq), e.dump(1) + "\n");
     if (s.ok()) {
       if (seq % kCheckpointEvery == 0) {
-        // Events 1..seq in one object, so that readers need not read them one by one. Derived
-        // data: whoever writes it first writes the same bytes, and a failure costs only speed.
-        texts.push_back(e.dump());
-        std::string checkpoint;
-        for (const std::string& t : texts) checkpoint += t + "\n";
-        (void)storage_->CreateIfAbsent(CheckpointUri(name, seq), checkpoint);
+        // Events 1..seq in one object, so that readers need not read them one by one: read back
+        // (the previous checkpoint and the events after it) only by the writer of every 100th
+        // event. Derived data: whoever writes it first writes the same bytes, and a failure costs
+        // only speed.
+        std::vector<std::string> texts;
+        auto read = Load(name, &texts);
+        if (read.ok() && texts.size() >= seq) {
+          std::string checkpoint;
+          for (uint64_t i = 0; i < seq; ++i) checkpoint += texts[i] + "\n";
+          (void)storage_->CreateIfAbsent(CheckpointUri(name, seq), checkpoint);
+        }
       }
       return s;
     }
