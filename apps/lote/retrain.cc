@@ -279,19 +279,12 @@ Result<PromotionResult> PromoteCandidate(registry::Registry& reg, const Promotio
       }
       d = registry::DecideEntityPromotion(units, r.options);
     } else {
-      uint64_t gold = 0, predicted = 0, correct = 0;
-      for (const auto& u : cand_units) {
-        for (const auto& [type, c] : CountEntities(u, types)) {
-          gold += c.gold;
-          predicted += c.predicted;
-          correct += c.correct;
-        }
-      }
-      const double p = predicted ? static_cast<double>(correct) / predicted : 0;
-      const double rc = gold ? static_cast<double>(correct) / gold : 0;
+      // Nothing to compare with: the candidate's micro F1, scored as `lote eval` scores it.
+      extract::EntityEvaluator eval;
+      for (const auto& u : cand_units) eval.AddSpans(u.gold, u.predicted);
       d.promote = true;
       d.units = cand_units.size();
-      d.candidate_f1 = p + rc > 0 ? 2 * p * rc / (p + rc) : 0;
+      d.candidate_f1 = eval.Report().micro.f1;
       d.reason = "no version was " + r.alias + ": the candidate becomes it";
     }
     out.promote = d.promote;

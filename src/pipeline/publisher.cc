@@ -82,23 +82,22 @@ ObjectPublisher::ObjectPublisher(const PublishContext& context, std::string uri,
               "shadow/dt=" + dt + "/model=" + context.shadow_model_version, context.max_part_bytes,
               context.zstd_level),
       source_json_(SourceJson(uri_)) {
-  // What every results row of the object ends with, escaped once.
-  tail_json_ = ",\"model_version\":";
-  AppendJsonString(&tail_json_, c_.model_version);
-  tail_json_ += ",\"preprocess_version\":";
-  AppendJsonString(&tail_json_, c_.preprocess_version);
-  tail_json_ += ",\"run_id\":";
-  AppendJsonString(&tail_json_, c_.run_id);
-  tail_json_ += ",\"processed_at\":\"";
-  shadow_tail_ = ",\"model_version\":";
-  AppendJsonString(&shadow_tail_, c_.shadow_model_version);
-  shadow_tail_ += ",\"champion_model_version\":";
-  AppendJsonString(&shadow_tail_, c_.model_version);
-  shadow_tail_ += ",\"preprocess_version\":";
-  AppendJsonString(&shadow_tail_, c_.preprocess_version);
-  shadow_tail_ += ",\"run_id\":";
-  AppendJsonString(&shadow_tail_, c_.run_id);
-  shadow_tail_ += ",\"processed_at\":\"";
+  // What every results (and shadow) row of the object ends with, escaped once.
+  auto tail = [this](const std::vector<std::pair<const char*, const std::string*>>& fields) {
+    std::string out;
+    for (const auto& [key, value] : fields) {
+      out += std::string(",\"") + key + "\":";
+      AppendJsonString(&out, *value);
+    }
+    return out + ",\"processed_at\":\"";
+  };
+  tail_json_ = tail({{"model_version", &c_.model_version},
+                     {"preprocess_version", &c_.preprocess_version},
+                     {"run_id", &c_.run_id}});
+  shadow_tail_ = tail({{"model_version", &c_.shadow_model_version},
+                       {"champion_model_version", &c_.model_version},
+                       {"preprocess_version", &c_.preprocess_version},
+                       {"run_id", &c_.run_id}});
 }
 
 // Three passes over the batch, so that the time inside the ledger (dedup, catalog rows) and the

@@ -208,8 +208,14 @@ TEST_F(RegistryCli, ExtractionModelsArePromotedByEntityF1OverDocuments) {
             0);
   ASSERT_EQ(Lote("registry register --name ner --model " + (tmp_ / "weak.lote")).exit_code, 0);
   ASSERT_EQ(Lote("registry register --name ner --model " + (tmp_ / "strong.lote")).exit_code, 0);
-  ASSERT_EQ(Lote("registry alias set ner champion 1").exit_code, 0);
   const std::string golden = sample + "/dev.jsonl";  // entity JSONL: one document per record
+  // No champion yet: the first promotion makes one, with its F1 recorded.
+  auto first = Lote("promote --name ner --candidate 1 --golden " + golden + " --json");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const Json f = Json::parse(first.out);
+  EXPECT_EQ(f["promote"], true);
+  EXPECT_GT(f["candidate_f1"].get<double>(), 0.2);
+  EXPECT_LT(f["candidate_f1"].get<double>(), 0.6);
   auto better = Lote("promote --name ner --candidate 2 --golden " + golden + " --json");
   ASSERT_EQ(better.exit_code, 0) << better.err;
   const Json b = Json::parse(better.out);
