@@ -4,12 +4,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "command.h"
 #include "common.h"
 #include "eval_extract.h"
 #include "lote/bundle/model.h"
 #include "lote/extract/tagger.h"
+#include "lote/monitoring/reference_profile.h"
 #include "word_lists.h"
 
 namespace lote::cli {
@@ -103,6 +105,8 @@ Status RunTrainExtract(const TrainExtractFlags& f) {
 
   model::ModelFile file = tagger->ToModelFile();
   file.sections.erase("meta");  // the tagger's meta goes into parts.tagger
+  const std::optional<monitoring::Profile> profile = monitoring::BuildTaggerReferenceProfile(rep);
+  if (profile) file.sections[std::string(monitoring::kTaggerProfileSection)] = profile->ToJson();
   std::string version_id;
   const std::string bytes =
       bundle::FinishModelFile(&file, name, created_at, parts.dump(), &version_id);
@@ -116,6 +120,9 @@ Status RunTrainExtract(const TrainExtractFlags& f) {
   if (rep.dev_sentences > 0) {
     std::fprintf(stderr, "dev: %zu sentences, entity F1 %.4f\n", rep.dev_sentences, rep.dev_f1);
   }
+  std::fprintf(stderr, "reference profile for monitoring: %s\n",
+               profile ? "entity rates of the dev sentences, as the selection model tagged them"
+                       : "none (trained without --dev: runs report no sentence_entity_rate)");
   if (part.contains("training") && part["training"].contains("gazetteer")) {
     const auto& g = part["training"]["gazetteer"];
     std::fprintf(stderr, "gazetteer: %zu words from %zu word lists\n", g.value("words", size_t{0}),

@@ -71,6 +71,7 @@ Status TextAnalyzer::Analyze(std::string_view text, AnalyzerState* st, Analysis*
   out->patterns_ran = false;
   out->pattern_types = 0;
   out->checks = {};
+  out->tagger_ran = false;
   if (classifier_) {
     classifier_->Predict(text, st->classifier.get(), options_.top_k, &out->prediction);
     out->has_label = true;
@@ -79,7 +80,8 @@ Status TextAnalyzer::Analyze(std::string_view text, AnalyzerState* st, Analysis*
     std::vector<extract::Entity>& all = st->scratch;
     all.clear();
     if (tagger_) {
-      LOTE_ASSIGN_OR_RETURN(auto found, tagger_->Extract(text, &st->tagger));
+      LOTE_ASSIGN_OR_RETURN(auto found, tagger_->Extract(text, &st->tagger, &out->sentences));
+      out->tagger_ran = true;
       for (auto& e : found) all.push_back(std::move(e));
     }
     if (patterns_) {

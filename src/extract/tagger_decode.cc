@@ -345,12 +345,20 @@ std::vector<std::vector<std::string>> EntityTagger::TagDocument(
   return out;
 }
 
-Result<std::vector<Entity>> EntityTagger::Extract(std::string_view text, TaggerState* state) const {
+Result<std::vector<Entity>> EntityTagger::Extract(std::string_view text, TaggerState* state,
+                                                  SentenceCounts* counts) const {
   const size_t bad = text::FindInvalidUtf8(text);
   if (bad != std::string_view::npos) {
     return InvalidArgumentError("tagger: invalid UTF-8 at byte " + std::to_string(bad));
   }
+  if (counts) {
+    counts->sentences = 0;
+    counts->with_type.assign(m_->types.size(), 0);
+  }
   internal::TaggerBuffers* b = state->b_.get();
+  // Sentence numbers start at 1, so 0 marks a type not yet counted.
+  std::vector<uint32_t>& stamp = b->type_stamp;
+  if (counts) stamp.assign(m_->types.size(), 0);
   SegmentText(text, m_->tokenizer, {}, {}, &b->seg);
   std::vector<Entity> out;
   const auto& toks = b->seg.tokens;
@@ -361,6 +369,9 @@ Result<std::vector<Entity>> EntityTagger::Extract(std::string_view text, TaggerS
   b->sent_off.assign(starts.begin(), starts.end());
   b->sent_off.push_back(static_cast<uint32_t>(toks.size()));
   m_->TagDoc(b, true, [&](size_t, uint32_t first, uint32_t n) {
+    // Each type found in this sentence (piece) is counted once: `stamp` marks the types already
+    // counted for the current sentence number.
+    if (counts) ++counts->sentences;
     for (size_t i = 0; i < n;) {
       const uint16_t y = b->path[i];
       if (y == 0) {
@@ -377,7 +388,12 @@ Result<std::vector<Entity>> EntityTagger::Extract(std::string_view text, TaggerS
       const TextToken& a = toks[first + i];
       const TextToken& z = toks[first + j - 1];
       Entity e;
-      e.type = m_->types[m_->tag_type[y]];
+      const int type = m_->tag_type[y];
+      e.type = m_->types[type];
+      if (counts && stamp[type] != counts->sentences) {
+        stamp[type] = counts->sentences;
+        ++counts->with_type[type];
+      }
       e.start = a.cp_begin;
       e.end = z.cp_end;
       e.text.assign(text.substr(a.begin, z.end - a.begin));

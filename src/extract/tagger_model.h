@@ -109,6 +109,8 @@ struct TaggerBuffers {
   std::vector<uint32_t> piece_off, piece_sentence;
   std::vector<uint16_t> long_path;  // TagViews on a sentence longer than kMaxSentenceTokens
   std::vector<float> long_margins;
+  // Extract's SentenceCounts: per entity type, the last sentence (from 1) it was counted in.
+  std::vector<uint32_t> type_stamp;
   std::vector<std::vector<TokenInfo>> piece_infos;  // a ring of doc_window + 1 pieces
   std::vector<uint16_t> tags1;
   std::vector<DocToken> dtoks;

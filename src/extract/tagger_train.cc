@@ -521,6 +521,30 @@ std::vector<float> SentenceMargins(const std::vector<TaggedSequence>& sample, co
   return margins;
 }
 
+// The reference of monitoring's sentence_entity_rate signals: per entity type, the `sample`
+// sentences the model tags with at least one entity of it.
+std::map<std::string, uint64_t> SentencesWithType(const std::vector<TaggedSequence>& sample,
+                                                  const TaggerModel& m, TaggerBuffers* b) {
+  std::vector<uint64_t> with_type(m.types.size(), 0);
+  std::vector<size_t> stamp(m.types.size(), 0);
+  for (size_t si = 0; si < sample.size(); ++si) {
+    b->views.assign(sample[si].tokens.begin(), sample[si].tokens.end());
+    m.TagViews(b->views, b, false);
+    for (size_t i = 0; i < sample[si].tokens.size(); ++i) {
+      const int type = b->path[i] == 0 ? -1 : m.tag_type[b->path[i]];
+      if (type >= 0 && stamp[type] != si + 1) {
+        stamp[type] = si + 1;
+        ++with_type[type];
+      }
+    }
+  }
+  std::map<std::string, uint64_t> out;
+  for (size_t t = 0; t < with_type.size(); ++t) {
+    if (with_type[t] > 0) out[m.types[t]] = with_type[t];
+  }
+  return out;
+}
+
 // Sets m->version_id (over every section but meta) and m->meta_json: everything but timing, so
 // that training twice gives identical files.
 void WriteTrainingMeta(const TaggerTrainReport& rep, const TaggerTrainOptions& options,
@@ -605,6 +629,8 @@ Result<std::unique_ptr<TaggerModel>> TrainWithRefit(const std::vector<TaggedSequ
     report->dev_f1 = selection.dev_f1;  // of the selection model, on data it did not see
     report->dev_f1_per_epoch = selection.dev_f1_per_epoch;
     report->epochs = selection.epochs;
+    report->dev_profile_sentences = selection.dev_profile_sentences;
+    report->dev_type_sentences = std::move(selection.dev_type_sentences);
     report->seconds = SystemClock()->SecondsSince(t0);
   }
   return m;
@@ -655,6 +681,11 @@ Result<std::unique_ptr<TaggerModel>> TrainOne(const std::vector<TaggedSequence>&
   // Margin scale: median margin of entity tokens on dev (train when there is no dev). A second
   // pass gets its scale from the two-pass output (Train).
   if (!doc) SetMarginScale(SentenceMargins(dev.empty() ? train : dev, *m, b), m.get());
+  // Trained without dev, this model tags dev as it would tag new text.
+  if (!doc && !dev.empty()) {
+    rep.dev_profile_sentences = dev.size();
+    rep.dev_type_sentences = SentencesWithType(dev, *m, b);
+  }
 
   rep.train_sentences = train.size();
   rep.dev_sentences = dev.size();

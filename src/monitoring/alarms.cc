@@ -27,6 +27,11 @@ bool IsSignal(std::string_view s) {
     const auto& types = extract::PatternTypes();
     return std::find(types.begin(), types.end(), s.substr(12)) != types.end();
   }
+  // sentence_entity_rate:TYPE for the tagger's types, which only the model knows.
+  if (s.starts_with("sentence_entity_rate:")) {
+    const std::string_view type = s.substr(21);
+    return !type.empty() && type.size() <= 64;
+  }
   if (s.starts_with("check_failure_rate:")) {
     for (int t = 0; t < extract::kCheckedTypes; ++t) {
       if (s.substr(19) == extract::CheckedTypeName(static_cast<extract::CheckedType>(t))) {
@@ -93,7 +98,8 @@ Status ValidateAlarmRule(const AlarmRule& r) {
                                 "' (verdict, estimated_accuracy, estimated_accuracy_low, label, "
                                 "lang, abstained, top_score, text_length, unknown_word_rate, "
                                 "unknown_char_ngram_rate, entity_rate:TYPE, "
-                                "check_failure_rate:CEDULA|NIT|CARD)");
+                                "check_failure_rate:CEDULA|NIT|CARD, "
+                                "sentence_entity_rate:TYPE)");
   }
   if (r.band != "warn" && r.band != "drift") {
     return InvalidArgumentError(where + ": band must be warn or drift");

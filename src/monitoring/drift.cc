@@ -338,6 +338,31 @@ void AddEntityComparisons(const Profile& reference, const Profile& batch, uint64
   }
 }
 
+// The tagger's signals: for each entity type either side found, the share of tagged sentences
+// holding it, compared both ways. The reference counts dev sentences (extract::TaggerTrainReport),
+// so the batch counts sentences too, not records of one or more sentences. Sentences of one
+// record are not independent draws; the tests treat them as if they were (docs/monitoring.md).
+void AddTaggerComparisons(const Profile& reference, const Profile& batch, uint64_t small_batch,
+                          std::vector<Comparison>* out, std::vector<std::string>* notes) {
+  const TaggerEntityProfile& ref = reference.tagger_entities();
+  const TaggerEntityProfile& cur = batch.tagger_entities();
+  if (cur.sentences == 0) return;  // no tagger ran (or no text had a sentence): nothing to say
+  if (ref.sentences == 0) {
+    notes->push_back(
+        "the reference profile has no tagger counts (a tagger trained without --dev, or by an "
+        "older lote): no sentence_entity_rate signals");
+    return;
+  }
+  std::map<std::string, std::pair<uint64_t, uint64_t>, std::less<>> joined;
+  for (const auto& [type, n] : ref.type_sentences) joined[type].first = n;
+  for (const auto& [type, n] : cur.type_sentences) joined[type].second = n;
+  for (const auto& [type, n] : joined) {
+    if (n.first + n.second == 0) continue;
+    out->push_back(RateComparison("sentence_entity_rate:" + type, n.first, ref.sentences, n.second,
+                                  cur.sentences, Side::kBoth, small_batch));
+  }
+}
+
 }  // namespace
 
 double GammaQ(double a, double x) {
@@ -460,6 +485,7 @@ MonitoringReport CompareProfiles(const Profile* reference, const Profile& batch,
     comparisons.push_back(std::move(c));
   }
   AddEntityComparisons(*reference, batch, o.small_batch, &comparisons, &r.notes);
+  AddTaggerComparisons(*reference, batch, o.small_batch, &comparisons, &r.notes);
   Band worst = Band::kOk;
   for (const Comparison& c : comparisons) {
     SignalResult s = Evaluate(c, static_cast<int>(comparisons.size()), o);

@@ -128,6 +128,32 @@ Status ReadEntities(const Json& j, uint64_t profile_records, EntityProfile* out)
   return Status::Ok();
 }
 
+// The "tagger_entities" object: sentences, and per entity type (a model's type name: at most
+// 64 bytes, at most 256 types) the sentences holding it, each within the sentences.
+Status ReadTaggerEntities(const Json& j, TaggerEntityProfile* out) {
+  if (!j.is_object()) return InvalidArgumentError("profile: tagger_entities is not an object");
+  LOTE_RETURN_IF_ERROR(GetCount(j, "sentences", "tagger_entities", &out->sentences));
+  auto types = j.find("types");
+  if (types == j.end() || !types->is_object() || types->size() > 256) {
+    return InvalidArgumentError(
+        "profile: tagger_entities.types is missing or not an object of at most 256 types");
+  }
+  for (const auto& item : types->items()) {
+    if (item.key().empty() || item.key().size() > 64) {
+      return InvalidArgumentError(
+          "profile: tagger_entities.types has a type name that is empty or over 64 bytes");
+    }
+    uint64_t n = 0;
+    LOTE_RETURN_IF_ERROR(GetCount(*types, item.key(), "tagger_entities.types", &n));
+    if (n > out->sentences) {
+      return InvalidArgumentError("profile: tagger_entities.types." + item.key() +
+                                  " exceeds tagger_entities.sentences");
+    }
+    out->type_sentences[item.key()] = n;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string_view NumericSignalName(NumericSignal s) { return kNames[static_cast<int>(s)]; }
@@ -245,6 +271,16 @@ void Profile::Add(const Observation& o) {
       e.failures[t] += o.entities.checks.failures[t];
     }
   }
+  if (o.tagger != nullptr && o.tagger->observed) {
+    tagger_entities_.sentences += o.tagger->sentences;
+    for (const auto& [type, n] : o.tagger->types) {
+      auto it = tagger_entities_.type_sentences.find(type);
+      if (it == tagger_entities_.type_sentences.end()) {
+        it = tagger_entities_.type_sentences.emplace(type, 0).first;
+      }
+      it->second += std::min(n, o.tagger->sentences);
+    }
+  }
 }
 
 void Profile::Merge(const Profile& other) {
@@ -273,6 +309,10 @@ void Profile::Merge(const Profile& other) {
   for (int t = 0; t < extract::kCheckedTypes; ++t) {
     entities_.candidates[t] += other.entities_.candidates[t];
     entities_.failures[t] += other.entities_.failures[t];
+  }
+  tagger_entities_.sentences += other.tagger_entities_.sentences;
+  for (const auto& [type, n] : other.tagger_entities_.type_sentences) {
+    tagger_entities_.type_sentences[type] += n;
   }
   terms_.Merge(other.terms_);
 }
@@ -352,6 +392,11 @@ std::string Profile::ToJson(int indent) const {
           {"candidates", entities_.candidates[t]}, {"failures", entities_.failures[t]}};
     }
     j["entities"] = {{"records", entities_.records}, {"types", types}, {"check_digits", checks}};
+  }
+  if (tagger_entities_.sentences > 0) {
+    Json types = Json::object();
+    for (const auto& [type, n] : tagger_entities_.type_sentences) types[type] = n;
+    j["tagger_entities"] = {{"sentences", tagger_entities_.sentences}, {"types", types}};
   }
   if (!terms_.empty())
     j["terms"] = Json::parse(terms_.ToJson(kReferenceTerms, kReferenceMinRecords));
@@ -449,6 +494,9 @@ Result<Profile> Profile::FromJson(std::string_view text, std::vector<std::string
   }
   if (auto e = j.find("entities"); e != j.end()) {
     LOTE_RETURN_IF_ERROR(ReadEntities(*e, p.records_, &p.entities_));
+  }
+  if (auto t = j.find("tagger_entities"); t != j.end()) {
+    LOTE_RETURN_IF_ERROR(ReadTaggerEntities(*t, &p.tagger_entities_));
   }
   if (auto t = j.find("terms"); t != j.end()) {
     auto terms = TermCounts::FromJson(t->dump());

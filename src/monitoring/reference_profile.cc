@@ -70,13 +70,35 @@ Profile BuildReferenceProfile(const classify::IntentClassifier& classifier,
   return profile;
 }
 
+std::optional<Profile> BuildTaggerReferenceProfile(const extract::TaggerTrainReport& report) {
+  if (report.dev_profile_sentences == 0) return std::nullopt;
+  TaggerEntityProfile t;
+  t.sentences = report.dev_profile_sentences;
+  for (const auto& [type, n] : report.dev_type_sentences) t.type_sentences[type] = n;
+  Profile p;
+  p.source = "tagger dev sentences, tagged by the selection model (trained without them)";
+  p.set_tagger_entities(std::move(t));
+  return p;
+}
+
 Result<std::optional<Profile>> ReadReferenceProfile(const model::ModelFile& file,
                                                     std::string_view source) {
-  auto it = file.sections.find(std::string(kProfileSection));
-  if (it == file.sections.end()) return std::optional<Profile>();
-  auto profile = Profile::FromJson(it->second);
-  if (!profile.ok()) return profile.status().WithContext(std::string(source));
-  return std::optional<Profile>(std::move(*profile));
+  auto read = [&](std::string_view section) -> Result<std::optional<Profile>> {
+    auto it = file.sections.find(std::string(section));
+    if (it == file.sections.end()) return std::optional<Profile>();
+    auto profile = Profile::FromJson(it->second);
+    if (!profile.ok()) {
+      return profile.status().WithContext(std::string(source) + ": section " +
+                                          std::string(section));
+    }
+    return std::optional<Profile>(std::move(*profile));
+  };
+  LOTE_ASSIGN_OR_RETURN(std::optional<Profile> profile, read(kProfileSection));
+  LOTE_ASSIGN_OR_RETURN(std::optional<Profile> tagger, read(kTaggerProfileSection));
+  if (!tagger) return profile;
+  if (!profile) return tagger;
+  profile->set_tagger_entities(tagger->tagger_entities());
+  return profile;
 }
 
 }  // namespace lote::monitoring

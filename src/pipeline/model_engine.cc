@@ -51,6 +51,15 @@ class ModelEngine : public InferenceEngine {
     }
     out->signals.observed = true;
     out->signals.entities = {a.patterns_ran, a.pattern_types, a.checks};
+    if (a.tagger_ran) {
+      monitoring::TaggerObservation& t = out->signals.tagger;
+      t.observed = true;
+      t.sentences = a.sentences.sentences;
+      const std::vector<std::string>& types = model_->tagger->entity_types();
+      for (size_t k = 0; k < a.sentences.with_type.size(); ++k) {
+        if (a.sentences.with_type[k] > 0) t.types.emplace_back(types[k], a.sentences.with_type[k]);
+      }
+    }
     out->signals.chars = static_cast<uint32_t>(text::CodePointCount(text));
     out->entities_json.clear();
     analyzer_->AppendEntitiesJson(a, &out->entities_json);

@@ -220,6 +220,7 @@ Status ObjectPublisher::WriteRow(Item* item, const std::string& processed_at) {
     o.chars = sig.chars;
     o.vocabulary = sig.vocabulary;
     o.entities = sig.entities;
+    o.tagger = &sig.tagger;
     profile_.Add(o);
   }
   ++counts_.records_out;

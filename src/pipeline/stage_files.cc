@@ -166,6 +166,12 @@ std::string EncodeStageRecord(const StageRecord& r) {
         s.push_back(e.checks.failures[t]);
       }
     }
+    // What the tagger saw: its sentences, then the sentences holding each type found.
+    if (const monitoring::TaggerObservation& t = g.tagger; t.observed) {
+      json types = json::object();
+      for (const auto& [type, n] : t.types) types[type] = n;
+      j["tsig"] = {{"n", t.sentences}, {"t", types}};
+    }
   }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -208,6 +214,14 @@ Status DecodeStageRecord(std::string_view line, StageRecord* r) {
           e.checks.candidates[t] = sig->at(7 + 2 * t).get<uint32_t>();
           e.checks.failures[t] =
               std::min(e.checks.candidates[t], sig->at(8 + 2 * t).get<uint32_t>());
+        }
+      }
+      if (auto tsig = j.find("tsig"); tsig != j.end()) {
+        monitoring::TaggerObservation& t = g.tagger;
+        t.observed = true;
+        t.sentences = tsig->at("n").get<uint32_t>();
+        for (const auto& item : tsig->at("t").items()) {
+          t.types.emplace_back(item.key(), std::min(t.sentences, item.value().get<uint32_t>()));
         }
       }
     }

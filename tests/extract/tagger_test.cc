@@ -194,6 +194,47 @@ TEST(EntityTagger, LearnsASmallSyntheticSet) {
   EXPECT_EQ((*ents)[1].text, "Cali");
 }
 
+TEST(EntityTagger, ExtractCountsTheSentencesHoldingEachType) {
+  auto tagger = EntityTagger::Train(SyntheticCorpus(6), {}, FastOptions(), nullptr);
+  ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
+  TaggerState state;
+  SentenceCounts counts;
+  counts.sentences = 99;  // overwritten, not added to
+  // Three sentences: two names in the first (one sentence holding PER), a city in the second,
+  // nothing in the third.
+  auto ents = tagger->Extract(
+      "La doctora Marta habló con el señor Camilo Pérez. Viajó desde Cali hoy.\nGracias", &state,
+      &counts);
+  ASSERT_TRUE(ents.ok());
+  EXPECT_EQ(counts.sentences, 3u);
+  ASSERT_EQ(counts.with_type.size(), 3u);  // LOC, ORG, PER (entity_types() order)
+  EXPECT_EQ(counts.with_type[0], 1u);
+  EXPECT_EQ(counts.with_type[1], 0u);
+  EXPECT_EQ(counts.with_type[2], 1u);
+  ASSERT_TRUE(tagger->Extract("", &state, &counts).ok());
+  EXPECT_EQ(counts.sentences, 0u);
+  EXPECT_EQ(counts.with_type, (std::vector<uint32_t>{0, 0, 0}));
+}
+
+TEST(EntityTagger, DevSentencesAreCountedByTheModelThatDidNotLearnThem) {
+  TaggerTrainOptions o = FastOptions();
+  TaggerTrainReport report;
+  const std::vector<TaggedSequence> dev = SyntheticCorpus(1);
+  auto tagger = EntityTagger::Train(SyntheticCorpus(4), dev, o, &report);
+  ASSERT_TRUE(tagger.ok()) << tagger.status().ToString();
+  EXPECT_EQ(report.dev_profile_sentences, dev.size());
+  // Two of the three synthetic sentences name a person and a city, one an organisation.
+  const double n = static_cast<double>(dev.size());
+  EXPECT_NEAR(report.dev_type_sentences["PER"] / n, 2.0 / 3, 0.1);
+  EXPECT_NEAR(report.dev_type_sentences["LOC"] / n, 2.0 / 3, 0.1);
+  EXPECT_NEAR(report.dev_type_sentences["ORG"] / n, 1.0 / 3, 0.1);
+  for (const auto& [type, n] : report.dev_type_sentences) EXPECT_LE(n, dev.size()) << type;
+  TaggerTrainReport without;
+  ASSERT_TRUE(EntityTagger::Train(SyntheticCorpus(4), {}, o, &without).ok());
+  EXPECT_EQ(without.dev_profile_sentences, 0u);
+  EXPECT_TRUE(without.dev_type_sentences.empty());
+}
+
 TEST(EntityTagger, OneStateServesSeveralModelsAsFreshStatesDo) {
   // A state remembers per-form weight sums of the model it last served; another model (here one
   // that learned the opposite labels) must not see them.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -198,6 +199,107 @@ TEST_F(MonitoringCli, TheStagesReportWhatARunReports) {
     entity_signal = entity_signal || sa[i]["name"].get<std::string>().starts_with("entity_rate:");
   }
   EXPECT_TRUE(entity_signal) << sa.dump(1);
+}
+
+// The tagger's entity rates: its reference is its dev sentences, so runs count sentences too.
+// The sample's own messages are ok; the same messages, half of them opening with a sentence
+// naming the writer, are drift on PER alone; the stage commands report the same statistics.
+TEST_F(MonitoringCli, TheTaggersEntityRatesAreComparedSentenceBySentence) {
+  const std::string sample = LOTE_SAMPLE_DIR;
+  const std::string ner = tmp_ / "ner.lote", both = tmp_ / "both.lote";
+  auto r = TrainCached("train extract --train " + sample + "/train.jsonl --dev " + sample +
+                           "/dev.jsonl --types PER,ORG,LOC",
+                       ner);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(RunLote("bundle --out " + both + " " + Model() + " " + ner).exit_code, 0);
+  r = RunLote("profile --json " + both);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json p = Json::parse(r.out);
+  ASSERT_TRUE(p.contains("tagger_entities")) << r.out;
+  const int dev_sentences = p["tagger_entities"]["sentences"].get<int>();
+  EXPECT_GT(dev_sentences, 400);  // the dev split's messages, cut into sentences
+  for (const char* type : {"PER", "ORG", "LOC"}) {
+    EXPECT_GT(p["tagger_entities"]["types"][type].get<int>(), 10) << type;
+    EXPECT_LT(p["tagger_entities"]["types"][type].get<int>(), dev_sentences / 2) << type;
+  }
+  EXPECT_EQ(p["records"], p["calibration"]["rows"]);  // the classifier's part is unchanged
+  auto text = RunLote("profile " + ner);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("tagger entities (sentences holding each type, of " +
+                          std::to_string(dev_sentences) + "): "),
+            std::string::npos)
+      << text.out;
+  // A tagger trained without dev has nothing it did not learn from to count on.
+  const std::string no_dev = tmp_ / "no_dev.lote";
+  r = RunLote("train extract --train " + sample + "/dev.jsonl --types PER --out " + no_dev);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("reference profile for monitoring: none"), std::string::npos) << r.err;
+
+  // Like the dev data: ok. Every sentence that opens with a name: PER drifts, alone.
+  std::filesystem::create_directories(tmp_ / "same");
+  std::filesystem::create_directories(tmp_ / "names");
+  std::filesystem::copy(sample + "/test.jsonl", tmp_ / "same/test.jsonl");
+  {
+    std::ifstream in(sample + "/test.jsonl");
+    std::ofstream out(tmp_ / "names/test.jsonl");
+    const char* names[] = {"María Fernanda Gómez", "Carlos Andrés Rodríguez", "Luisa Martínez",
+                           "Jorge Iván Castaño", "Valentina Ospina"};
+    std::string line;
+    for (int i = 0; std::getline(in, line); ++i) {
+      Json j = Json::parse(line);
+      if (i % 2 == 0) {
+        j["text"] = std::string("Hola, soy ") + names[i % 5] + ". " + j["text"].get<std::string>();
+      }
+      out << Json{{"id", j["id"]}, {"text", j["text"]}}.dump() << "\n";
+    }
+  }
+  auto signals_of = [](const std::string& out) {
+    const Json report = Json::parse(out);
+    std::map<std::string, Json> s;
+    for (const Json& g : report["monitoring"]["signals"]) s[g["name"].get<std::string>()] = g;
+    return s;
+  };
+  r = RunLote("run --log-format json --input " + (tmp_ / "same") + " --output " +
+              (tmp_ / "same_out") + " --model " + both);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto same = signals_of(r.out);
+  for (const char* type : {"PER", "ORG", "LOC"}) {
+    const std::string name = std::string("sentence_entity_rate:") + type;
+    ASSERT_TRUE(same.count(name)) << r.out;
+    EXPECT_EQ(same[name]["band"], "ok") << same[name].dump();
+    EXPECT_EQ(same[name]["kind"], "rate");
+  }
+  const std::string cfg = tmp_ / "names.yaml";
+  std::ofstream(cfg) << "monitoring:\n  alarms:\n    - name: more-names\n"
+                        "      signal: sentence_entity_rate:PER\n      band: drift\n";
+  r = RunLote("run --log-format json --input " + (tmp_ / "names") + " --output " +
+              (tmp_ / "names_out") + " --model " + both + " --config " + cfg);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto names = signals_of(r.out);
+  const Json& per = names["sentence_entity_rate:PER"];
+  EXPECT_EQ(per["band"], "drift") << per.dump();
+  EXPECT_GT(per["batch_mean"].get<double>(), 2 * per["reference_mean"].get<double>());
+  EXPECT_EQ(names["sentence_entity_rate:ORG"]["band"], "ok");
+  const Json m = Json::parse(r.out)["monitoring"];
+  EXPECT_EQ(m["alarms"][0]["name"], "more-names");
+  EXPECT_EQ(m["alarms"][0]["firing"], true);
+  // Counts only: no name in the report.
+  EXPECT_EQ(m.dump().find("Ospina"), std::string::npos);
+
+  // The stage files carry the tagger's counts: the stages report the same statistics.
+  const std::string out = " --output " + (tmp_ / "staged");
+  ASSERT_EQ(RunLote("ingest --input " + (tmp_ / "names") + out).exit_code, 0);
+  ASSERT_EQ(RunLote("prep" + out).exit_code, 0);
+  ASSERT_EQ(RunLote("infer --model " + both + out).exit_code, 0);
+  auto pub = RunLote("publish --log-format json" + out);
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  auto staged = signals_of(pub.out);
+  for (const char* type : {"PER", "ORG", "LOC"}) {
+    const std::string name = std::string("sentence_entity_rate:") + type;
+    ASSERT_TRUE(staged.count(name)) << pub.out;
+    EXPECT_EQ(staged[name]["statistic"], names[name]["statistic"]) << name;
+    EXPECT_EQ(staged[name]["batch_mean"], names[name]["batch_mean"]) << name;
+  }
 }
 
 TEST_F(MonitoringCli, CardNumbersFailingTheirCheckAreASignalAnAlarmCanWatch) {

@@ -45,6 +45,11 @@ TEST(ValidateAlarmRule, NamesTheRuleAndField) {
   EXPECT_FALSE(ValidateAlarmRule(Rule("x", "entity_rate:IBAN", "warn", 1)).ok());
   EXPECT_FALSE(ValidateAlarmRule(Rule("x", "check_failure_rate:MONEY", "warn", 1)).ok());
   EXPECT_FALSE(ValidateAlarmRule(Rule("x", "entity_rate:", "warn", 1)).ok());
+  // The tagger's types are the model's own: any name, but not none.
+  EXPECT_TRUE(ValidateAlarmRule(Rule("names", "sentence_entity_rate:PER", "drift", 1)).ok());
+  EXPECT_TRUE(
+      ValidateAlarmRule(Rule("ids", "sentence_entity_rate:ID_SUJETO_ASISTENCIA", "warn", 1)).ok());
+  EXPECT_FALSE(ValidateAlarmRule(Rule("x", "sentence_entity_rate:", "warn", 1)).ok());
   EXPECT_EQ(AlarmCondition(acc), "estimated_accuracy < 0.85");
   EXPECT_EQ(AlarmCondition(Rule("v", "verdict", "warn", 1)), "verdict >= warn");
 }

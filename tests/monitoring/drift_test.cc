@@ -30,6 +30,9 @@ struct Population {
   bool entities = false;
   double card_failure = 0.1;
   double money = 0.2;  // MONEY's share
+  // Tagger: when >= 0, each record has 1 to 3 sentences, each naming a PER with this chance and
+  // a LOC with 0.05.
+  double per = -1;
 };
 
 Profile Sample(const Population& pop, uint64_t n, uint64_t seed) {
@@ -64,6 +67,19 @@ Profile Sample(const Population& pop, uint64_t n, uint64_t seed) {
         e.checks.failures[kCard] = fails ? 1 : 0;
         if (!fails) e.types |= 1u << 7;
       }
+    }
+    TaggerObservation t;
+    if (pop.per >= 0) {
+      t.observed = true;
+      t.sentences = 1 + static_cast<uint32_t>(3 * u(rng)) % 3;
+      uint32_t per = 0, loc = 0;
+      for (uint32_t k = 0; k < t.sentences; ++k) {
+        per += u(rng) < pop.per ? 1 : 0;
+        loc += u(rng) < 0.05 ? 1 : 0;
+      }
+      if (per > 0) t.types.emplace_back("PER", per);
+      if (loc > 0) t.types.emplace_back("LOC", loc);
+      o.tagger = &t;
     }
     p.Add(o);
   }
@@ -183,6 +199,56 @@ TEST(CompareProfiles, EntitySignalsSayWhyTheyAreMissing) {
   MonitoringReport r = CompareProfiles(&with, nits, {});
   EXPECT_EQ(Find(r, "check_failure_rate:NIT"), nullptr);
   EXPECT_TRUE(has_note(r, "no NIT candidates"));
+}
+
+TEST(CompareProfiles, TaggerRatesAreSentenceSharesThatHoldStillAndMoveWithTheData) {
+  // The reference as `lote train extract --dev` stores it: the tagger's counts alone.
+  Profile reference;
+  reference.set_tagger_entities(Sample({.per = 0.1}, 3000, 1).tagger_entities());
+  ASSERT_EQ(reference.records(), 0u);
+  for (uint64_t n : {200, 5000}) {
+    for (uint64_t seed : {2, 3, 4}) {
+      MonitoringReport r = CompareProfiles(&reference, Sample({.per = 0.1}, n, seed), {});
+      const SignalResult* per = Find(r, "sentence_entity_rate:PER");
+      ASSERT_NE(per, nullptr);
+      EXPECT_EQ(per->kind, "rate");
+      EXPECT_NEAR(per->reference_value, 0.1, 0.015);
+      EXPECT_NE(per->band, Band::kDrift) << n << " " << seed;
+      ASSERT_NE(Find(r, "sentence_entity_rate:LOC"), nullptr);
+    }
+  }
+  // Names abound, or vanish (an upstream job masks them): drift, on PER alone.
+  for (double per : {0.0, 0.3}) {
+    MonitoringReport r = CompareProfiles(&reference, Sample({.per = per}, 3000, 5), {});
+    EXPECT_EQ(Find(r, "sentence_entity_rate:PER")->band, Band::kDrift) << per;
+    EXPECT_NEAR(Find(r, "sentence_entity_rate:PER")->batch_value, per, 0.02);
+    EXPECT_EQ(Find(r, "sentence_entity_rate:LOC")->band, Band::kOk);
+  }
+  // A type only the batch has is tested too (the reference's share is 0).
+  Profile org = Sample({.per = 0.1}, 500, 6);
+  TaggerObservation t{.observed = true, .sentences = 1, .types = {{"ORG", 1}}};
+  Observation o;
+  o.tagger = &t;
+  for (int i = 0; i < 50; ++i) org.Add(o);
+  EXPECT_EQ(Find(CompareProfiles(&reference, org, {}), "sentence_entity_rate:ORG")->band,
+            Band::kDrift);
+}
+
+TEST(CompareProfiles, TaggerSignalsSayWhyTheyAreMissingOnlyWhenATaggerRan) {
+  const Profile tagged = Sample({.per = 0.1}, 1000, 1);
+  const Profile untagged = Sample({}, 1000, 2);
+  auto notes_about_tagger = [](const MonitoringReport& r) {
+    int n = 0;
+    for (const auto& note : r.notes) n += note.find("no tagger counts") != std::string::npos;
+    return n;
+  };
+  // A reference without tagger counts (trained without --dev): a note, no signal.
+  MonitoringReport r = CompareProfiles(&untagged, tagged, {});
+  EXPECT_EQ(notes_about_tagger(r), 1);
+  EXPECT_EQ(Find(r, "sentence_entity_rate:PER"), nullptr);
+  // A model without a tagger: nothing to say.
+  EXPECT_EQ(notes_about_tagger(CompareProfiles(&untagged, untagged, {})), 0);
+  EXPECT_EQ(Find(CompareProfiles(&tagged, untagged, {}), "sentence_entity_rate:PER"), nullptr);
 }
 
 TEST(CompareProfiles, OutOfDomainShareIsDriftAndNamesTheSignals) {

@@ -181,6 +181,55 @@ TEST(Profile, CountsEntityTypesAndCheckDigitsAndKeepsThemInJson) {
   EXPECT_TRUE(damaged([](nlohmann::json* d) { (*d)["entities"]["types"]["IBAN"] = 1; }).ok());
 }
 
+TEST(Profile, CountsTaggedSentencesPerTypeAndKeepsThemInJson) {
+  Profile a, b;
+  TaggerObservation two{.observed = true, .sentences = 2, .types = {{"PER", 2}, {"LOC", 1}}};
+  TaggerObservation none{.observed = true, .sentences = 3, .types = {}};
+  TaggerObservation lying{.observed = true, .sentences = 1, .types = {{"ORG", 5}}};
+  Observation o = Obs("a", 0.5f, "es", 3, 1, 0);
+  o.tagger = &two;
+  a.Add(o);
+  o.tagger = &none;
+  a.Add(o);
+  o.tagger = nullptr;  // no tagger ran
+  a.Add(o);
+  o.tagger = &lying;  // a count above the sentences is held to them
+  b.Add(o);
+  a.Merge(b);
+  const TaggerEntityProfile& t = a.tagger_entities();
+  EXPECT_EQ(t.sentences, 6u);
+  EXPECT_EQ(t.type_sentences.at("PER"), 2u);
+  EXPECT_EQ(t.type_sentences.at("LOC"), 1u);
+  EXPECT_EQ(t.type_sentences.at("ORG"), 1u);
+
+  const auto j = nlohmann::json::parse(a.ToJson());
+  EXPECT_EQ(j["tagger_entities"]["sentences"], 6);
+  EXPECT_EQ(j["tagger_entities"]["types"]["PER"], 2);
+  auto back = Profile::FromJson(a.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->ToJson(), a.ToJson());
+  EXPECT_FALSE(nlohmann::json::parse(Profile().ToJson()).contains("tagger_entities"));
+
+  auto damaged = [&](const std::function<void(nlohmann::json*)>& damage) {
+    auto d = j;
+    damage(&d);
+    return Profile::FromJson(d.dump()).status();
+  };
+  EXPECT_NE(damaged([](nlohmann::json* d) { (*d)["tagger_entities"]["types"]["PER"] = 7; })
+                .message()
+                .find("tagger_entities.types.PER exceeds"),
+            std::string::npos);
+  EXPECT_NE(damaged([](nlohmann::json* d) { (*d)["tagger_entities"]["sentences"] = -1; })
+                .message()
+                .find("tagger_entities.sentences"),
+            std::string::npos);
+  EXPECT_FALSE(damaged([](nlohmann::json* d) { (*d)["tagger_entities"]["types"] = 1; }).ok());
+  EXPECT_FALSE(damaged([](nlohmann::json* d) {
+                 (*d)["tagger_entities"]["types"][std::string(65, 'X')] = 1;
+               }).ok());
+  EXPECT_FALSE(damaged([](nlohmann::json* d) { (*d)["tagger_entities"] = "PER"; }).ok());
+}
+
 TEST(Profile, AnotherBinningIsDroppedNotMisread) {
   Profile p;
   p.Add(Obs("a", 0.5f, "es", 3, 1, 0));

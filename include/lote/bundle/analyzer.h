@@ -58,6 +58,9 @@ struct Analysis {
   bool patterns_ran = false;
   uint32_t pattern_types = 0;
   extract::CheckCounts checks;
+  // What the tagger tagged, in sentences (extract::SentenceCounts). Valid when `tagger_ran`.
+  bool tagger_ran = false;
+  extract::SentenceCounts sentences;
 };
 
 // Per-thread scratch of an analyzer (classifier and tagger buffers). Not thread-safe.

@@ -25,6 +25,7 @@
 #define LOTE_EXTRACT_TAGGER_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -152,6 +153,21 @@ struct TaggerTrainReport {
   double dev_f1 = 0;        // entity F1 on dev of the kept weights (0 without dev)
   std::string data_sha256;  // over the training tokens and tags
   double seconds = 0;
+  // With dev: the dev sentences as the selection model (trained on train alone, the epoch count
+  // chosen, before any refit on dev) tagged them, in Extract's units (see SentenceCounts): per
+  // entity type, the sentences holding at least one entity of it. Types it never predicted on
+  // dev are absent. The reference of monitoring's sentence_entity_rate signals; for a two-pass
+  // model, of its first pass. Empty without dev.
+  size_t dev_profile_sentences = 0;
+  std::map<std::string, uint64_t> dev_type_sentences;
+};
+
+// What Extract tagged, for monitoring: the sentences (a sentence longer than kMaxSentenceTokens
+// counts once per piece, as it is tagged) and, per entity type (index into entity_types()), the
+// sentences holding at least one entity of it.
+struct SentenceCounts {
+  uint32_t sentences = 0;
+  std::vector<uint32_t> with_type;
 };
 
 // Longest sentence, in tokens, that the tagger decodes as one. A longer one (a text without
@@ -235,8 +251,10 @@ class EntityTagger {
   // docs/extraction.md). score = m / (m + s) where m is the smallest max-marginal margin of the
   // entity's tokens and s the model's margin scale (the median entity-token margin measured
   // after training), so 0.5 is a typical entity.
-  // source = Entity::Source::kModel, value_json empty. Errors: InvalidArgument for invalid UTF-8.
-  Result<std::vector<Entity>> Extract(std::string_view text, TaggerState* state) const;
+  // source = Entity::Source::kModel, value_json empty. `counts`, when given, is overwritten with
+  // the text's sentence counts. Errors: InvalidArgument for invalid UTF-8.
+  Result<std::vector<Entity>> Extract(std::string_view text, TaggerState* state,
+                                      SentenceCounts* counts = nullptr) const;
 
   const std::vector<std::string>& tag_names() const;
   // Entity types the model can produce, sorted.

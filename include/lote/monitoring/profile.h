@@ -29,6 +29,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lote/base/status.h"
@@ -46,6 +47,16 @@ struct EntityObservation {
   extract::CheckCounts checks;
 };
 
+// What a model's tagger found in one record, in sentences (extract::SentenceCounts): the
+// reference counts the tagger's dev sentences, so a run counts sentences too.
+struct TaggerObservation {
+  bool observed = false;  // the tagger ran on the record
+  uint32_t sentences = 0;
+  // Per entity type found, the record's sentences holding at least one (types found nowhere in
+  // the record are absent).
+  std::vector<std::pair<std::string, uint32_t>> types;
+};
+
 // One record as the model saw it.
 struct Observation {
   std::string_view label;  // predicted label; empty: the model has no classifier
@@ -55,6 +66,7 @@ struct Observation {
   uint32_t chars = 0;      // code points of the text the model was given
   classify::VocabularyCounts vocabulary;  // word tokens and character n-grams, known or not
   EntityObservation entities;
+  const TaggerObservation* tagger = nullptr;  // null: no tagger ran
 };
 
 enum class NumericSignal { kTopScore, kTextLength, kUnknownWordRate, kUnknownCharNgramRate };
@@ -93,6 +105,12 @@ struct EntityProfile {
   EntityProfile();
 };
 
+// Sums of TaggerObservation: sentences tagged and, per entity type, the sentences holding it.
+struct TaggerEntityProfile {
+  uint64_t sentences = 0;
+  std::map<std::string, uint64_t, std::less<>> type_sentences;
+};
+
 // How well the model's probabilities matched reality on the reference rows (reference only).
 struct CalibrationSummary {
   uint64_t rows = 0;
@@ -118,6 +136,10 @@ class Profile {
   const NumericHistogram& numeric(NumericSignal s) const { return numeric_[static_cast<int>(s)]; }
   const std::map<std::string, LabelProfile, std::less<>>& labels() const { return labels_; }
   const EntityProfile& entities() const { return entities_; }
+  const TaggerEntityProfile& tagger_entities() const { return tagger_entities_; }
+  // A reference's tagger counts: the dev sentences as the tagger's selection model tagged them
+  // (extract::TaggerTrainReport), stored in a tagger model's "tagger.profile" section.
+  void set_tagger_entities(TaggerEntityProfile t) { tagger_entities_ = std::move(t); }
   // Sums over all records: word tokens, unknown ones, character n-grams, unknown ones.
   uint64_t words() const { return words_; }
   uint64_t unknown_words() const { return unknown_words_; }
@@ -135,7 +157,8 @@ class Profile {
   // {"format": "lote-profile", "version": 1, "records", "source", "calibration", "categorical",
   // "numeric": {name: {"bins", "counts", "sum", "sum_sq"}}, "labels", "tokens", "entities" (when
   // observed: {"records", "types": {TYPE: records}, "check_digits": {TYPE: {"candidates",
-  // "failures"}}}), "terms" (when
+  // "failures"}}}), "tagger_entities" (when a tagger ran: {"sentences", "types": {TYPE:
+  // sentences}}), "terms" (when
   // counted: the kReferenceTerms most frequent in at least kReferenceMinRecords records)}
   // (docs/monitoring.md).
   std::string ToJson(int indent = -1) const;
@@ -154,6 +177,7 @@ class Profile {
   std::map<std::string, LabelProfile, std::less<>> labels_;
   uint64_t words_ = 0, unknown_words_ = 0, char_ngrams_ = 0, unknown_char_ngrams_ = 0;
   EntityProfile entities_;
+  TaggerEntityProfile tagger_entities_;
   TermCounts terms_;
 };
 

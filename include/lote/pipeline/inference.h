@@ -35,6 +35,7 @@ struct RecordSignals {
   uint32_t chars = 0;      // code points of the text given to Infer
   classify::VocabularyCounts vocabulary;
   monitoring::EntityObservation entities;  // what the pattern extractors found
+  monitoring::TaggerObservation tagger;    // what the tagger found, in sentences
 };
 
 // What the engine says about one record.
