@@ -460,7 +460,11 @@ PipelineTasks::PipelineTasks(RunConfig base, std::map<std::string, std::string> 
     : base_(std::move(base)),
       models_(std::move(models)),
       default_model_(std::move(default_model)),
-      resources_(std::move(resources)) {}
+      resources_(std::move(resources)) {
+  // A shadow model scores in the transform task only (base_.shadow names it there); the other
+  // stages refuse an engine for it.
+  base_.pipeline.shadow = nullptr;
+}
 
 Outcome<Json> PipelineTasks::Invoke(const flow::TaskInvocation& inv) {
   const std::string& r = inv.resource;
@@ -532,8 +536,19 @@ Outcome<Json> PipelineTasks::Transform(const flow::TaskInvocation& inv) {
   RunConfig c = base_;
   c.model = model_path;
   c.pipeline.output_uri = output;
+  // Shadow scoring: Environment.LOTE_SHADOW_MODEL (a name given by --model NAME=FILE, a file or
+  // a models:/ URI) scores every record beside the model; the default is the command's --shadow.
+  if (std::string shadow = StringAt(p, {"Environment", "LOTE_SHADOW_MODEL"}); !shadow.empty()) {
+    auto named = models_.find(shadow);
+    c.shadow = named != models_.end() ? named->second : shadow;
+  }
   auto engine = LoadEngine(c);
   if (!engine.ok()) return StageError(engine.status());
+  if (!c.shadow.empty()) {
+    auto shadow = LoadShadowEngine(c, **engine);
+    if (!shadow.ok()) return StageError(shadow.status());
+    c.pipeline.shadow = *shadow;
+  }
   auto report = pipeline::RunStage(pipeline::Stage::kInfer, c.pipeline, *engine);
   if (!report.ok()) return StageError(report.status());
   return Json{{"TransformJobName", StringAt(p, {"TransformJobName"})},

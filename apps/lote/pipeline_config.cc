@@ -313,6 +313,10 @@ void AddPipelineFlags(CLI::App* cmd, const FlagSet& set, PipelineFlags* f) {
                     "Model file, or models:/NAME/VERSION or models:/NAME@ALIAS in the registry");
     cmd->add_option("--registry", f->registry,
                     "Registry for models:/ URIs (default: the config's registry, $LOTE_REGISTRY)");
+    cmd->add_option("--shadow", f->shadow,
+                    "Also score every record with this model (a file or "
+                    "models:/NAME@challenger): its predictions go to OUTPUT/shadow/, its "
+                    "agreement with --model into the monitoring report");
     AddThreadsFlag(cmd, &f->threads, "Inference threads");
     cmd->add_option("--pii-mode", f->pii_mode,
                     "How personal data is written: none | mask | type | hash (keyed)")
@@ -359,6 +363,7 @@ int ResolveRunConfig(const PipelineFlags& f, const FlagSet& set, RunConfig* c) {
   if (!f.input.empty()) c->input = f.input;
   if (!f.output.empty()) c->output = f.output;
   if (!f.model.empty()) c->model = f.model;
+  if (!f.shadow.empty()) c->shadow = f.shadow;
   if (!f.registry.empty()) c->registry = f.registry;
   if (!f.catalog.empty()) c->catalog = f.catalog;
   if (!f.log_format.empty()) c->log_format = f.log_format;
@@ -413,6 +418,34 @@ Result<std::shared_ptr<const pipeline::InferenceEngine>> LoadEngine(const RunCon
   std::string source;
   LOTE_ASSIGN_OR_RETURN(std::string bytes, ReadModelBytes(c.model, &source, c.registry));
   return pipeline::LoadInferenceEngine(bytes, source, c.engine);
+}
+
+Result<std::shared_ptr<const pipeline::InferenceEngine>> LoadShadowEngine(
+    const RunConfig& c, const pipeline::InferenceEngine& champion) {
+  RunConfig sc = c;
+  sc.model = c.shadow;
+  LOTE_ASSIGN_OR_RETURN(auto shadow, LoadEngine(sc));
+  if (shadow->model_version() == champion.model_version()) {
+    return InvalidArgumentError("--shadow: the shadow model is the model itself (" +
+                                champion.model_version() + ")");
+  }
+  return shadow;
+}
+
+int LoadEngines(RunConfig* c, std::shared_ptr<const pipeline::InferenceEngine>* engine) {
+  auto champion = LoadEngine(*c);
+  if (!champion.ok()) return Fail(champion.status());
+  *engine = *champion;
+  if (c->shadow.empty()) return kExitOk;
+  auto shadow = LoadShadowEngine(*c, **champion);
+  if (!shadow.ok()) {
+    // A shadow that cannot be one (the model itself, a malformed URI) is a bad flag value.
+    return shadow.status().code() == StatusCode::kInvalidArgument
+               ? FailUsage(shadow.status().message())
+               : Fail(shadow.status());
+  }
+  c->pipeline.shadow = *shadow;
+  return kExitOk;
 }
 
 PipelineConsole::PipelineConsole(RunConfig* c)
@@ -631,9 +664,9 @@ int RunStageCommand(pipeline::Stage stage, const PipelineFlags& f, const FlagSet
   const int64_t start = SystemClock()->MonotonicNanos();
   std::shared_ptr<const pipeline::InferenceEngine> engine;
   if (set.model) {
-    auto loaded = LoadEngine(c);
-    if (!loaded.ok()) return FinishFailedJob(&metrics, start, Fail(loaded.status()));
-    engine = *loaded;
+    if (int code = LoadEngines(&c, &engine); code != kExitOk) {
+      return FinishFailedJob(&metrics, start, code);
+    }
   }
   PipelineConsole console(&c);
   auto report = pipeline::RunStage(stage, c.pipeline, engine);

@@ -21,6 +21,7 @@ namespace lote::cli {
 
 struct RunConfig {
   std::string input, output, model, catalog;
+  std::string shadow;               // --shadow MODEL: a challenger scoring beside the model
   std::string registry;             // where models:/ URIs resolve (default $LOTE_REGISTRY)
   std::string log_format = "text";  // text | json
   std::string pii_key_file;
@@ -42,6 +43,7 @@ void UseS3Options(const storage::S3StorageOptions& options);
 // The flags `lote run` and the stage subcommands share; unset values leave the config's.
 struct PipelineFlags {
   std::string config, input, output, model, catalog, log_format, pii_mode, pii_types, pii_key_file;
+  std::string shadow;  // --shadow (commands that score: run, infer)
   std::string registry;
   std::string reference_date;
   std::vector<std::string> metrics;  // --metrics SPEC (job_metrics.h)
@@ -65,6 +67,16 @@ int ResolveRunConfig(const PipelineFlags& flags, const FlagSet& set, RunConfig* 
 
 // Loads --model with the engine options (PII policy included). Errors as LoadInferenceEngine.
 Result<std::shared_ptr<const pipeline::InferenceEngine>> LoadEngine(const RunConfig& config);
+
+// Loads config.shadow with config's engine options. InvalidArgument when it is `champion`
+// itself; load errors as LoadEngine.
+Result<std::shared_ptr<const pipeline::InferenceEngine>> LoadShadowEngine(
+    const RunConfig& config, const pipeline::InferenceEngine& champion);
+
+// Loads --model, and --shadow (with the same engine options: PII policy, reference date) into
+// config->pipeline.shadow. Returns kExitOk with *engine set, or the exit code after printing the
+// problem (kExitUsage when the shadow model is the model itself).
+int LoadEngines(RunConfig* config, std::shared_ptr<const pipeline::InferenceEngine>* engine);
 
 // Installs log and progress callbacks on config->pipeline: JSON lines on stderr with
 // --log-format json; else a progress bar on a terminal, a plain line every 10 s otherwise.

@@ -115,8 +115,8 @@ int Watch(const WatchFlags& f) {
   }
   RunConfig c;
   if (int code = ResolveRunConfig(f.pipeline, kWatchFlags, &c); code != kExitOk) return code;
-  auto engine = LoadEngine(c);
-  if (!engine.ok()) return Fail(engine.status());
+  std::shared_ptr<const pipeline::InferenceEngine> engine;
+  if (int code = LoadEngines(&c, &engine); code != kExitOk) return code;
   PipelineConsole console(&c);
 
   struct sigaction sa {};
@@ -257,7 +257,7 @@ int Watch(const WatchFlags& f) {
     // the latest run's numbers).
     JobMetrics metrics(f.pipeline.metrics, "run");
     const int64_t start = SystemClock()->MonotonicNanos();
-    auto report = pipeline::RunPipeline(options, *engine);
+    auto report = pipeline::RunPipeline(options, engine);
     if (!report.ok()) {
       FinishFailedJob(&metrics, start, 0);
       if (!Transient(report.status())) {

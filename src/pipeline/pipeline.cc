@@ -277,7 +277,9 @@ Result<std::shared_ptr<Ledger>> OpenOutputLedger(const PipelineOptions& options,
 
 Result<RunReport> PublishStaged(const PipelineOptions& options) {
   if (options.shadow) {
-    return InvalidArgumentError("shadow scoring runs with lote run only, not the stage commands");
+    return InvalidArgumentError(
+        "a shadow model scores records in the infer stage (or lote run), not in publish: "
+        "publish writes the shadow rows infer handed over");
   }
   if (options.output_uri.empty()) return InvalidArgumentError("no output URI");
   PipelineOptions o = options;
@@ -293,6 +295,12 @@ Result<RunReport> PublishStaged(const PipelineOptions& options) {
                                      staged[0].model_version + ", " + st.model_version +
                                      "): run infer again with one model");
     }
+    if (st.shadow_model_version != staged[0].shadow_model_version) {
+      auto name = [](const std::string& v) { return v.empty() ? std::string("none") : v; };
+      return FailedPreconditionError(
+          "handed-over objects mix shadow models (" + name(staged[0].shadow_model_version) + ", " +
+          name(st.shadow_model_version) + "): run infer again with one --shadow, or none");
+    }
     if (st.preprocess_version != prep_version) {
       return FailedPreconditionError(st.uri + " was prepared with preprocess version " +
                                      st.preprocess_version + ", this configuration is " +
@@ -303,6 +311,7 @@ Result<RunReport> PublishStaged(const PipelineOptions& options) {
   o.id_field = staged[0].id_field;
   RunSpec spec;
   spec.model_version = staged[0].model_version;
+  spec.shadow_model_version = staged[0].shadow_model_version;
   // The infer stage left the model's reference profile beside its files.
   LOTE_ASSIGN_OR_RETURN(spec.reference, ReadStagedReference(*out, o.input_uri, spec.model_version));
   spec.preprocess_version = prep_version;
@@ -313,8 +322,12 @@ Result<RunReport> PublishStaged(const PipelineOptions& options) {
     // The markers were listed before the lock; an infer stage may have slipped in.
     LOTE_ASSIGN_OR_RETURN(auto now_staged, ListMarkers(*store, folder));
     std::vector<std::string> before, after;
-    for (const auto& st : staged) before.push_back(st.key + st.model_version);
-    for (const auto& st : now_staged) after.push_back(st.key + st.model_version);
+    for (const auto& st : staged) {
+      before.push_back(st.key + st.model_version + "/" + st.shadow_model_version);
+    }
+    for (const auto& st : now_staged) {
+      after.push_back(st.key + st.model_version + "/" + st.shadow_model_version);
+    }
     if (before != after) {
       return FailedPreconditionError(
           "the infer stage changed its output while publish started; run publish again");

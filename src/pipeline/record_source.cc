@@ -168,6 +168,13 @@ class HandedOverRecords : public RecordSource {
       }
       item->out.entities_json = std::move(record_.entities_json);
       item->out.signals = record_.signals;
+      if (record_.has_shadow) {
+        item->shadow_ok = true;
+        item->shadow.label = std::move(record_.shadow_label);
+        item->shadow.score = static_cast<float>(record_.shadow_score);
+        item->shadow.entities_json = std::move(record_.shadow_entities_json);
+        batch->text_bytes += item->shadow.entities_json.size();
+      }
       // No text is handed over; count the entities so a batch's size stays bounded.
       batch->text_bytes += item->out.entities_json.size() + 64;
     }

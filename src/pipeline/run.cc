@@ -570,7 +570,7 @@ Status Run::WriteMonitoring(RunReport* report) {
   const auto body =
       nlohmann::ordered_json::parse(monitoring::MonitoringReportJson(report->monitoring));
   for (const auto& [key, value] : body.items()) m[key] = value;
-  if (spec_.shadow) {
+  if (!spec_.shadow_model_version.empty()) {
     // Over the whole run (its shadow parts), with a Wilson 95 % interval.
     const auto [low, high] =
         monitoring::WilsonInterval(report->shadow_agree, report->shadow_records, 1.959963984540054);
@@ -658,8 +658,9 @@ Status Run::CountShadowRows(const std::vector<StagedPart>& parts, RunReport* rep
 
 Status Run::StartOrResumeRun(RunReport* report) {
   // A run with a shadow model is another command than one without (or with another shadow).
-  const std::string shadow =
-      spec_.shadow ? "\nshadow " + spec_.shadow_model_version : std::string();
+  const std::string shadow = !spec_.shadow_model_version.empty()
+                                 ? "\nshadow " + spec_.shadow_model_version
+                                 : std::string();
   const std::string run_key =
       Sha256Hex(o_.input_uri + "\n" + o_.output_uri + "\n" + spec_.model_version + "\n" +
                 spec_.preprocess_version + "\n" + o_.text_field + "\n" + o_.id_field + shadow)
@@ -703,7 +704,7 @@ Result<RunReport> Run::Execute() {
     return InvalidArgumentError("model version '" + spec_.model_version +
                                 "' cannot be a path segment (letters, digits, . _ -)");
   }
-  if (spec_.shadow) {
+  if (!spec_.shadow_model_version.empty()) {
     if (!IsPathSegment(spec_.shadow_model_version)) {
       return InvalidArgumentError("shadow model version '" + spec_.shadow_model_version +
                                   "' cannot be a path segment (letters, digits, . _ -)");
@@ -737,7 +738,7 @@ Result<RunReport> Run::Execute() {
   publish_.out = out_.get();
   publish_.output_uri = o_.output_uri;
   publish_.model_version = spec_.model_version;
-  publish_.shadow_model_version = spec_.shadow ? spec_.shadow_model_version : "";
+  publish_.shadow_model_version = spec_.shadow_model_version;
   publish_.preprocess_version = spec_.preprocess_version;
   publish_.run_id = run_id_;
   publish_.staging_tag = RandomHex(6);
@@ -779,7 +780,7 @@ Result<RunReport> Run::Execute() {
      : p.kind == "quarantine" ? quarantine_rows
                               : shadow_rows) += p.rows;
   }
-  if (spec_.shadow) {
+  if (!spec_.shadow_model_version.empty()) {
     LOTE_RETURN_IF_ERROR(CountShadowRows(parts, &report));
     // A shadow row exists only beside a results row.
     if (report.shadow_records != shadow_rows || shadow_rows > totals.records_out) {

@@ -60,8 +60,10 @@ struct RunSpec {
   std::shared_ptr<const monitoring::Profile> reference;
   // Applies the PII policy (quarantine reasons, log lines); null: text is written as is.
   std::function<std::string(std::string_view)> redact;
-  // Shadow scoring: the challenger scores every record after the champion (null: none).
+  // Shadow scoring: the challenger scores every record after the champion (null: none, or the
+  // records come handed over with its predictions: publish of the stages).
   std::shared_ptr<const InferenceEngine> shadow;
+  // The challenger's version: non-empty when the run writes shadow rows.
   std::string shadow_model_version;
 };
 

@@ -37,6 +37,7 @@ Status WriteMarker(storage::Storage* storage, std::string_view folder, StagedObj
             {"prep_s", o->prep_s},
             {"infer_s", o->infer_s}};
   if (!o->terms_json.empty()) j["terms"] = o->terms_json;
+  if (!o->shadow_model_version.empty()) j["shadow_model_version"] = o->shadow_model_version;
   o->marker_uri = storage::JoinUri(folder, o->key + ".json");
   return storage->Write(o->marker_uri, j.dump() + "\n");
 }
@@ -61,6 +62,9 @@ Result<StagedObject> ParseMarker(const std::string& uri, const std::string& text
     o.prep_s = j.at("prep_s").get<double>();
     o.infer_s = j.at("infer_s").get<double>();
     if (auto t = j.find("terms"); t != j.end()) o.terms_json = t->get<std::string>();
+    if (auto t = j.find("shadow_model_version"); t != j.end()) {
+      o.shadow_model_version = t->get<std::string>();
+    }
   } catch (const json::exception& e) {
     return DataLossError("stage marker " + uri + " is damaged: " + e.what());
   }
@@ -147,6 +151,14 @@ std::string EncodeStageRecord(const StageRecord& r) {
     j["top_k"] = top;
   }
   if (!r.entities_json.empty()) j["entities"] = r.entities_json;
+  if (r.has_shadow) {
+    json sh = {{"entities", r.shadow_entities_json}};
+    if (!r.shadow_label.empty()) {
+      sh["label"] = r.shadow_label;
+      sh["score"] = r.shadow_score;
+    }
+    j["shadow"] = std::move(sh);
+  }
   if (r.signals.observed) {
     const RecordSignals& g = r.signals;
     const classify::VocabularyCounts& v = g.vocabulary;
@@ -199,6 +211,14 @@ Status DecodeStageRecord(std::string_view line, StageRecord* r) {
       }
     }
     if (j.contains("entities")) r->entities_json = j["entities"].get<std::string>();
+    if (auto sh = j.find("shadow"); sh != j.end()) {
+      r->has_shadow = true;
+      r->shadow_entities_json = sh->at("entities").get<std::string>();
+      if (sh->contains("label")) {
+        r->shadow_label = sh->at("label").get<std::string>();
+        r->shadow_score = sh->at("score").get<double>();
+      }
+    }
     if (auto sig = j.find("sig"); sig != j.end()) {
       RecordSignals& g = r->signals;
       g.observed = true;

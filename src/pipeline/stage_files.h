@@ -30,6 +30,7 @@ struct StagedObject {
   std::string text_field, id_field;  // prep and later
   std::string preprocess_version;    // prep and later
   std::string model_version;         // infer
+  std::string shadow_model_version;  // infer with a shadow model ("" without)
   double ingest_s = 0, prep_s = 0, infer_s = 0;  // carried forward for the manifest
   // infer: the records' terms for monitoring (monitoring::TermCounts JSON), "" when not counted
   std::string terms_json;
@@ -66,6 +67,11 @@ struct StageRecord {
   std::vector<std::pair<std::string, float>> top_k;
   std::string entities_json;  // the engine's JSON array text, kept byte for byte
   RecordSignals signals;      // the model's view, for monitoring (counts only)
+  // Shadow scoring (infer with a shadow model): the challenger's prediction, when it gave one.
+  bool has_shadow = false;
+  std::string shadow_label;  // "" when the challenger has no classifier
+  double shadow_score = 0;
+  std::string shadow_entities_json;
 };
 
 // The model's reference profile, left by the infer stage in FOLDER/profiles/MODEL_VERSION.json

@@ -282,6 +282,13 @@ Status StageRunner::Infer() {
   const std::string from = StageFolder(o_.output_uri, "prep");
   const std::string to = StageFolder(o_.output_uri, "infer");
   const std::string model_version = engine_->model_version();
+  // Shadow scoring: the challenger scores every record the champion scored, and its prediction
+  // travels beside the champion's to publish, which writes the shadow rows.
+  const std::shared_ptr<const InferenceEngine> shadow = o_.shadow;
+  const std::string shadow_version = shadow ? shadow->model_version() : "";
+  if (shadow && shadow_version == model_version) {
+    return InvalidArgumentError("the shadow model is the model itself (" + model_version + ")");
+  }
   const monitoring::Profile* reference = engine_->reference_profile();
   if (reference != nullptr) {
     LOTE_RETURN_IF_ERROR(WriteStagedReference(out_.get(), to, model_version, *reference));
@@ -298,6 +305,7 @@ Status StageRunner::Infer() {
     ++report_.objects_pending;
     auto existing = ReadMarker(*out_, to, o.key);
     if (existing.ok() && existing->model_version == model_version &&
+        existing->shadow_model_version == shadow_version &&
         existing->preprocess_version == o.preprocess_version) {
       ++report_.objects_skipped;
       continue;
@@ -309,6 +317,7 @@ Status StageRunner::Infer() {
     }
     uint64_t quarantined = 0;
     o.model_version = model_version;
+    o.shadow_model_version = shadow_version;
     std::vector<std::shared_ptr<monitoring::TermCounts>> worker_terms;
     LOTE_RETURN_IF_ERROR(
         WriteData(to, &o, [&](PartWriter* w) -> Status {
@@ -330,24 +339,41 @@ Status StageRunner::Infer() {
               },
               [&]() -> std::function<Status(StageBatch*)> {
                 std::shared_ptr<InferenceState> state = engine_->NewState();
+                std::shared_ptr<InferenceState> shadow_state;
+                if (shadow) shadow_state = shadow->NewState();
                 std::shared_ptr<monitoring::TermCounts> terms;
                 if (count_terms) {
                   terms = std::make_shared<monitoring::TermCounts>();
                   worker_terms.push_back(terms);
                 }
-                return [this, state, terms, &sampler](StageBatch* b) -> Status {
-                  InferenceOutput out;
+                return [this, state, shadow, shadow_state, terms,
+                        &sampler](StageBatch* b) -> Status {
+                  InferenceOutput out, challenger;
                   for (size_t i = 0; i < b->size; ++i) {
                     StageRecord& r = b->records[i];
                     if (!r.stage.empty()) continue;
                     out.Clear();
                     Status s = engine_->Infer(r.text, state.get(), &out);
-                    r.text.clear();
                     if (!s.ok()) {
+                      r.text.clear();
                       r.stage = "infer";
                       r.reason = s.ToString();
                       continue;
                     }
+                    // The challenger's failure leaves the record as the champion scored it (no
+                    // shadow row), as in lote run.
+                    if (shadow) {
+                      challenger.Clear();
+                      r.has_shadow = shadow->Infer(r.text, shadow_state.get(), &challenger).ok();
+                      if (r.has_shadow) {
+                        r.shadow_label = std::move(challenger.label);
+                        r.shadow_score = challenger.score;
+                        r.shadow_entities_json = challenger.entities_json.empty()
+                                                     ? "[]"
+                                                     : std::move(challenger.entities_json);
+                      }
+                    }
+                    r.text.clear();
                     if (terms) {
                       engine_->CountTerms(state.get(), r.record_id, &sampler, terms.get());
                     }
@@ -438,8 +464,10 @@ std::string_view StageName(Stage stage) {
 
 Result<StageReport> RunStage(Stage stage, const PipelineOptions& options,
                              std::shared_ptr<const InferenceEngine> engine) {
-  if (options.shadow) {
-    return InvalidArgumentError("shadow scoring runs with lote run only, not the stage commands");
+  if (options.shadow && stage != Stage::kInfer) {
+    return InvalidArgumentError(
+        "a shadow model scores records in the infer stage (or lote run), not in " +
+        std::string(StageName(stage)));
   }
   StageRunner runner(stage, options, std::move(engine));
   return runner.Execute();

@@ -302,6 +302,48 @@ TEST_F(FlowPipelineCli, GivesExactlyTheRowsOfLoteRun) {
   EXPECT_EQ(Rows(tmp_ / "by-flow"), rows);
 }
 
+TEST_F(FlowPipelineCli, AShadowModelInTheTransformsEnvironmentScoresBesideTheModel) {
+  // A challenger (the sample at another C), named in the Infer state's Environment as SageMaker
+  // passes it to the container: its predictions and agreement are lote run --shadow's.
+  const std::string challenger = tmp_ / "challenger.lote";
+  CliResult trained = RunLote("train classify --train " + std::string(LOTE_SAMPLE_DIR) +
+                              "/train.jsonl --c 0.05 --name challenger --out " + challenger);
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  nlohmann::json definition = nlohmann::json::parse(ReadAll(kPipeline));
+  definition["States"]["Infer"]["Parameters"]["Environment"] = {
+      {"LOTE_SHADOW_MODEL", "lote-challenger"}};
+  const std::string shadowed = tmp_ / "shadowed.asl.json";
+  WriteAll(shadowed, definition.dump(2));
+  CliResult flow =
+      RunLote("flow run --definition " + shadowed + " --substitutions " + kLocalSubstitutions +
+              " --model lote-model=" + Model() + " --model lote-challenger=" + challenger +
+              " --name s1 --history " + (tmp_ / "history.db") + " --input '{\"input\": \"" +
+              (tmp_ / "lake") + "\", \"output\": \"" + (tmp_ / "by-flow") + "\"}'");
+  ASSERT_EQ(flow.exit_code, 0) << flow.err;
+  const nlohmann::json by_flow = nlohmann::json::parse(flow.out)["publish"]["run"]["monitoring"];
+  CliResult run = RunLote("run --log-format json --input " + (tmp_ / "lake") + " --output " +
+                          (tmp_ / "by-run") + " --model " + Model() + " --shadow " + challenger);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const nlohmann::json by_run = nlohmann::json::parse(run.out)["monitoring"];
+  ASSERT_TRUE(by_flow.contains("shadow")) << flow.out;
+  EXPECT_GT(by_flow["shadow"]["records"].get<int>(), 300);
+  for (const char* key : {"model_version", "records", "agree", "agreement"}) {
+    EXPECT_EQ(by_flow["shadow"][key], by_run["shadow"][key]) << key;
+  }
+  // The results are the model's alone, as lote run's.
+  EXPECT_EQ(Rows(tmp_ / "by-flow"), Rows(tmp_ / "by-run"));
+  // A name the flow was not given is the task's error, not a silent run without shadow.
+  definition["States"]["Infer"]["Parameters"]["Environment"]["LOTE_SHADOW_MODEL"] = "lote-nobody";
+  WriteAll(shadowed, definition.dump(2));
+  CliResult missing =
+      RunLote("flow run --definition " + shadowed + " --substitutions " + kLocalSubstitutions +
+              " --model lote-model=" + Model() + " --name s2 --history " + (tmp_ / "history.db") +
+              " --input '{\"input\": \"" + (tmp_ / "lake") + "\", \"output\": \"" +
+              (tmp_ / "by-flow2") + "\"}'");
+  EXPECT_EQ(missing.exit_code, 6) << missing.out;
+  EXPECT_NE(missing.out.find("lote-nobody"), std::string::npos) << missing.out;
+}
+
 TEST_F(FlowPipelineCli, AFiringAlarmTakesTheDriftCheckToRetraining) {
   // A rule that fires on this data: the estimate is below 0.9999 whatever the sample gives.
   WriteAll(tmp_ / "alarms.yaml",

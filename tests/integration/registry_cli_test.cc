@@ -4,6 +4,7 @@
 // registry with an event missing, a file that is not a model.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -309,6 +310,54 @@ TEST_F(RegistryCli, ShadowScoringWritesTheChallengersPredictionsBesideTheChampio
                  Model() + " --shadow " + Model())
                 .exit_code,
             0);
+
+  // The stages: infer --shadow hands the challenger's predictions over beside the champion's,
+  // publish writes them; the report and the rows are lote run's.
+  const std::string staged = " --output " + (tmp_ / "staged");
+  ASSERT_EQ(Lote("ingest --input " + (tmp_ / "lake") + staged).exit_code, 0);
+  ASSERT_EQ(Lote("prep" + staged).exit_code, 0);
+  EXPECT_EQ(Lote("prep --shadow " + Model() + staged).exit_code, 2);  // scores nothing
+  auto infer =
+      Lote("infer --model models:/intents@champion --shadow models:/intents@challenger" + staged);
+  ASSERT_EQ(infer.exit_code, 0) << infer.err;
+  // The same command again skips what is done; another shadow is another inference.
+  auto again = Lote(
+      "infer --log-format json --model models:/intents@champion --shadow "
+      "models:/intents@challenger" +
+      staged);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(Json::parse(again.out)["objects_done"], 0) << again.out;
+  EXPECT_EQ(Lote("publish --shadow " + Model() + staged).exit_code, 2);
+  auto pub = Lote("publish --log-format json" + staged);
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  const Json p = Json::parse(pub.out);
+  EXPECT_EQ(p["shadow"]["records"], out);
+  EXPECT_EQ(p["shadow"]["agree"], Json::parse(monitoring)["shadow"]["agree"]);
+  EXPECT_EQ(p["monitoring"]["shadow"]["model_version"], v3);
+  EXPECT_EQ(p["monitoring"]["shadow"]["agreement"], shadow["agreement"]);
+  // Each shadow row's record, label, score, agreement and entities, sorted.
+  auto shadow_rows = [&](const std::string& output) {
+    std::vector<std::string> rows;
+    for (const auto& e : fs::recursive_directory_iterator(fs::path(tmp_ / output) / "shadow")) {
+      if (!e.is_regular_file()) continue;
+      FILE* f = popen(("zstdcat " + e.path().string()).c_str(), "r");
+      std::string text;
+      char buf[4096];
+      while (f != nullptr && fgets(buf, sizeof buf, f) != nullptr) text += buf;
+      if (f != nullptr) pclose(f);
+      std::istringstream lines(text);
+      for (std::string line; std::getline(lines, line);) {
+        Json row = Json::parse(line);
+        rows.push_back(row["record_id"].dump() + row["label"].dump() + row["score"].dump() +
+                       row["agree"].dump() + row["entities"].dump());
+      }
+    }
+    std::sort(rows.begin(), rows.end());
+    return rows;
+  };
+  const std::vector<std::string> staged_rows = shadow_rows("staged");
+  EXPECT_EQ(staged_rows.size(), out);
+  EXPECT_TRUE(staged_rows == shadow_rows("out2"));
 }
 
 TEST_F(RegistryCli, BadReferencesAndDamageAreClearErrors) {

@@ -136,10 +136,12 @@ struct PipelineOptions {
   // ValidateAlarmRule).
   std::vector<monitoring::AlarmRule> alarms;
 
-  // Shadow scoring (`lote run --shadow`, RunPipeline only): a second model (a challenger) scores
-  // every record that gets a results row; its predictions go to OUTPUT/shadow/dt=.../model=
-  // SHADOW_VERSION/ in the same parts, committed with the champion's rows, and the run's
-  // agreement with the champion into the monitoring report. Null: none.
+  // Shadow scoring (`lote run --shadow`, `lote infer --shadow`): a second model (a challenger)
+  // scores every record that gets a results row; its predictions go to OUTPUT/shadow/dt=.../
+  // model=SHADOW_VERSION/ in the same parts, committed with the champion's rows, and the run's
+  // agreement with the champion into the monitoring report. The infer stage hands the
+  // challenger's predictions over with the champion's, and publish writes them (it takes no
+  // shadow model itself; ingest and prep refuse one). Null: none.
   std::shared_ptr<const InferenceEngine> shadow;
 
   // Where time is read. Null: SystemClock().
