@@ -52,8 +52,10 @@ void DeclareJobMetrics(PrometheusRegistry* r) {
              "Seconds spent per pipeline step, summed over the threads doing it.");
   r->Declare("lote_job_label_records", T::kGauge,
              "Results per predicted label (the run's most frequent labels).");
-  r->Declare("lote_job_mean_score", T::kGauge,
-             "Mean calibrated score of the labelled results this invocation committed.");
+  r->Declare(
+      "lote_job_mean_score", T::kGauge,
+      "Mean calibrated score of the run's labelled results (the whole run with monitoring on; "
+      "this invocation's commits with it off).");
   r->Declare("lote_job_objects", T::kGauge, "Input objects of the job by state.");
   r->Declare("lote_monitoring_verdict", T::kGauge,
              "1 for the run's monitoring verdict (ok, warn, drift, no_reference).");

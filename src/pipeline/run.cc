@@ -555,6 +555,13 @@ Status Run::WriteMonitoring(RunReport* report) {
       LOTE_ASSIGN_OR_RETURN(missing, MergeSavedProfiles(&run_profile));
     }
     report->monitoring = monitoring::CompareProfiles(spec_.reference.get(), run_profile, o_.drift);
+    // The mean score of the job metrics over the same records as the report: the whole run.
+    report->score_sum = 0;
+    report->scored_records = 0;
+    for (const auto& [label, l] : run_profile.labels()) {
+      report->score_sum += l.score_sum;
+      report->scored_records += l.records;
+    }
   }
   nlohmann::ordered_json m;
   m["run_id"] = run_id_;
@@ -805,13 +812,14 @@ Result<RunReport> Run::Execute() {
                           quarantine_rows == totals.records_quarantined;
   LOTE_RETURN_IF_ERROR(WriteManifest(&report, totals, reconciled, skipped_uris));
   Hook("manifest_written");
-  if (o_.monitor) LOTE_RETURN_IF_ERROR(WriteMonitoring(&report));
-  report.wall_s = clock_->SecondsSince(started_);
-  {
+  if (o_.monitor) {
+    LOTE_RETURN_IF_ERROR(WriteMonitoring(&report));
+  } else {
     std::lock_guard<std::mutex> lock(scores_mu_);
     report.score_sum = score_sum_;
     report.scored_records = scored_;
   }
+  report.wall_s = clock_->SecondsSince(started_);
   const std::string finished_at = FormatTimestampMillis(clock_->NowMicros());
   if (!reconciled) {
     (void)ledger_->FinishRun(run_id_, "failed", finished_at, totals, report.manifest_uri);

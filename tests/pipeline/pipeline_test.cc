@@ -881,6 +881,9 @@ TEST_F(PipelineTest, AResumedRunReportsOnEveryRecordTheRunCommitted) {
   EXPECT_EQ(resumed->run_id, run_id);
   EXPECT_EQ(resumed->monitoring.records, 65u);
   EXPECT_EQ(resumed->monitoring.estimated_accuracy->records, 65u);
+  // The job metrics' mean score covers the same records (the whole run, not the invocation).
+  EXPECT_EQ(resumed->scored_records, 65u);
+  EXPECT_NEAR(resumed->score_sum / 65, resumed->monitoring.estimated_accuracy->mean_score, 1e-9);
   auto file = mem_->Read("mem://t/out/_runs/" + run_id + "/monitoring.json");
   ASSERT_TRUE(file.ok());
   EXPECT_EQ(json::parse(*file)["scope"], "records committed by this run");

@@ -187,16 +187,18 @@ struct RunReport {
   uint64_t objects_skipped = 0;    // already done by earlier runs
   uint64_t objects_ignored = 0;    // unknown format, or a symlink out of the input (logged)
   double wall_s = 0;               // this invocation
-  // The scores of the results this invocation committed that have a label: their sum and
-  // number (a resumed run's earlier invocations are not in them).
+  // The scores of the run's results that have a label: their sum and number. With monitoring on,
+  // over the records of the monitoring report (the whole run: a resumed run's earlier
+  // invocations saved their objects' profiles); with it off, over the results this invocation
+  // committed.
   double score_sum = 0;
   uint64_t scored_records = 0;
   std::vector<std::pair<std::string, uint64_t>> top_labels;
   std::vector<std::pair<std::string, uint64_t>> quarantine_reasons;  // "stage: reason class"
   std::string manifest_uri;
   std::string catalog_path;
-  // This invocation's monitoring report (the records it committed, like score_sum) and where it
-  // was written (OUTPUT/_runs/RUN_ID/monitoring.json).
+  // The run's monitoring report (its scope field says which records) and where it was written
+  // (OUTPUT/_runs/RUN_ID/monitoring.json).
   monitoring::MonitoringReport monitoring;
   std::vector<monitoring::AlarmResult> alarms;  // one per rule, in the rules' order
   std::string monitoring_json;                  // monitoring.json as written
