@@ -3,6 +3,7 @@
 // named serve, or `docker run IMAGE serve` with lote as the entry point: see main.cc).
 #include <dirent.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -12,9 +13,14 @@
 #include "common.h"
 #include "flags.h"
 #include "lote/base/prometheus.h"
+#include "lote/io/file_source.h"
 #include "lote/io/records.h"
+#include "lote/pipeline/catalog.h"
+#include "lote/pipeline/pipeline.h"
+#include "lote/serve/dashboard.h"
 #include "lote/serve/http_server.h"
 #include "lote/serve/inference_service.h"
+#include "lote/text/utf8.h"
 #include "pipeline_config.h"
 
 namespace lote::cli {
@@ -27,6 +33,8 @@ constexpr size_t kMaxModelBytes = size_t{2} << 30;
 
 struct ServeFlags {
   std::string model, host, config, text_field = "text", id_field = "id";
+  // The dashboard (docs/dashboard.md): an output's catalog, its assets, its access token.
+  std::string output, catalog, dashboard_assets, auth_token_file;
   int port = -1;
   int threads = 0;
   int top_k = 3;
@@ -123,6 +131,49 @@ Result<int> EnvInt(const char* name, int fallback, int min, int max) {
   return static_cast<int>(n);
 }
 
+// The folder of the running binary ("." when /proc does not say).
+std::string ExecutableDir() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string path(buf, static_cast<size_t>(n));
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// The dashboard's routes for --output, or nothing without it. Refuses a non-loopback address
+// without a token (usage error: exit 2 through *exit_code).
+Result<std::vector<serve::HttpRoute>> DashboardRoutesFor(
+    const ServeFlags& f, const std::string& host,
+    std::vector<std::pair<std::string, std::string>>* headers) {
+  if (f.output.empty()) return std::vector<serve::HttpRoute>();
+  serve::DashboardOptions d;
+  if (!f.auth_token_file.empty()) {
+    LOTE_ASSIGN_OR_RETURN(std::string bytes, io::ReadFileToString(f.auth_token_file));
+    LOTE_ASSIGN_OR_RETURN(d.token, ParseKey(bytes, "--auth-token-file " + f.auth_token_file));
+  } else if (!IsLoopback(host)) {
+    return InvalidArgumentError(
+        "--host " + host +
+        ": a dashboard reachable from other machines needs --auth-token-file (a secret of at "
+        "least 16 bytes); bind 127.0.0.1 to serve this machine only");
+  }
+  pipeline::PipelineOptions po;
+  po.output_uri = f.output;
+  po.catalog_path = f.catalog;
+  LOTE_ASSIGN_OR_RETURN(d.catalog_path, pipeline::ReadableCatalogPath(po, {}));
+  d.assets_dir = !f.dashboard_assets.empty() ? f.dashboard_assets : ExecutableDir() + "/dashboard";
+  // A page computes a few aggregates; a statement past these bounds fails the request.
+  d.query.time_budget = std::chrono::milliseconds(10'000);
+  d.query.max_rows = 10'000;
+  d.query.max_result_bytes = size_t{16} << 20;
+  *headers = serve::SecurityHeaders();
+  return serve::DashboardRoutes(d);
+}
+
 int RunServe(const ServeFlags& f, const PiiSettings& pii) {
   // SageMaker's container contract: its variables set the defaults, flags win.
   auto env_port = EnvInt("SAGEMAKER_BIND_TO_PORT", 8080, 0, 65535);
@@ -139,7 +190,10 @@ int RunServe(const ServeFlags& f, const PiiSettings& pii) {
     return FailUsage("SAGEMAKER_BATCH_STRATEGY must be MULTI_RECORD or SINGLE_RECORD");
   }
 
-  const bool sagemaker_layout = f.model.empty();
+  // --output alone serves the dashboard without a model; SageMaker's layout is --model unset
+  // and no --output.
+  const bool serve_model = f.output.empty() || !f.model.empty();
+  const bool sagemaker_layout = f.model.empty() && f.output.empty();
   const std::string model_path = sagemaker_layout ? kSageMakerModelDir : f.model;
   serve::InferenceOptions io;
   io.rows.top_k = f.top_k;
@@ -189,22 +243,39 @@ int RunServe(const ServeFlags& f, const PiiSettings& pii) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto server = serve::HttpServer::Start(so, service.Routes(), registry);
-  if (!server.ok()) return Fail(server.status());
-  std::fprintf(stderr, "lote serve: listening on %s:%d, %d worker thread(s); loading %s\n",
-               so.host.c_str(), (*server)->port(), threads, model_path.c_str());
-  // /ping answers 503 until the model is in.
-  auto model = LoadServeModel(model_path);
-  Status loaded = model.ok() ? service.LoadModel(std::move(*model)) : model.status();
-  if (!loaded.ok()) {
-    (*server)->Shutdown();
-    (*server)->Wait();
-    return Fail(loaded);
+  auto dashboard = DashboardRoutesFor(f, so.host, &so.response_headers);
+  if (!dashboard.ok()) {
+    return dashboard.status().code() == StatusCode::kInvalidArgument
+               ? FailUsage(dashboard.status().message())
+               : Fail(dashboard.status());
   }
-  std::fprintf(stderr, "lote serve: ready, model %s, preprocess_version %s\n",
-               service.model_version().c_str(),
-               service.preprocess_version().empty() ? "none (prep off)"
-                                                    : service.preprocess_version().c_str());
+  std::vector<serve::HttpRoute> routes = std::move(*dashboard);
+  if (serve_model) {
+    for (auto& r : service.Routes()) routes.push_back(std::move(r));
+  }
+  auto server = serve::HttpServer::Start(so, std::move(routes), registry);
+  if (!server.ok()) return Fail(server.status());
+  std::fprintf(stderr, "lote serve: listening on %s:%d, %d worker thread(s)\n", so.host.c_str(),
+               (*server)->port(), threads);
+  if (!f.output.empty()) {
+    std::fprintf(stderr, "lote serve: dashboard of %s at http://%s:%d/\n",
+                 text::EscapeControl(f.output).c_str(), so.host.c_str(), (*server)->port());
+  }
+  if (serve_model) {
+    std::fprintf(stderr, "lote serve: loading %s\n", text::EscapeControl(model_path).c_str());
+    // /ping answers 503 until the model is in.
+    auto model = LoadServeModel(model_path);
+    Status loaded = model.ok() ? service.LoadModel(std::move(*model)) : model.status();
+    if (!loaded.ok()) {
+      (*server)->Shutdown();
+      (*server)->Wait();
+      return Fail(loaded);
+    }
+    std::fprintf(stderr, "lote serve: ready, model %s, preprocess_version %s\n",
+                 service.model_version().c_str(),
+                 service.preprocess_version().empty() ? "none (prep off)"
+                                                      : service.preprocess_version().c_str());
+  }
   int sig = 0;
   sigwait(&signals, &sig);
   std::fprintf(stderr, "lote serve: %s: draining in-flight requests\n",
@@ -261,6 +332,15 @@ void SetupServe(CLI::App& root, int* exit_code) {
   cmd->add_option("--top-k", f->top_k, "Labels listed in top_k")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  cmd->add_option("--output", f->output,
+                  "Serve the dashboard of this output's results at / (docs/dashboard.md); with "
+                  "--model, beside the model's routes");
+  cmd->add_option("--catalog", f->catalog, "The output's catalog (default: the output's own)");
+  cmd->add_option("--dashboard-assets", f->dashboard_assets,
+                  "Folder of the dashboard's pages (default: dashboard/ beside the binary)");
+  cmd->add_option("--auth-token-file", f->auth_token_file,
+                  "Secret (>= 16 bytes) the dashboard asks for: a bearer token or the session "
+                  "cookie /login sets; required when --host is not loopback");
   AddRowFlags(cmd, &f->rows);
   cmd->callback([f, exit_code] {
     PiiSettings pii;

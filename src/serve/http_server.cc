@@ -103,6 +103,10 @@ HttpResponse InvokeRoute(const HttpRoute& route, const http::request<http::strin
   r.path = path;
   r.content_type = View(request[http::field::content_type]);
   r.accept = View(request[http::field::accept]);
+  r.authorization = View(request[http::field::authorization]);
+  r.cookie = View(request[http::field::cookie]);
+  const std::string_view target = View(request.target());
+  if (size_t q = target.find('?'); q != std::string_view::npos) r.query = target.substr(q + 1);
   r.body = request.body();
   try {
     return route.handler(r);
@@ -328,6 +332,8 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.result(static_cast<unsigned>(r.status));
     response_.set(http::field::server, "lote");
     response_.set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : options().response_headers) response_.set(name, value);
+    for (const auto& [name, value] : r.headers) response_.insert(name, value);
     response_.body() = std::move(r.body);
     response_.keep_alive(keep_alive && keep_alive_ && !server_->stopping);
     response_.prepare_payload();

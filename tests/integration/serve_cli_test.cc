@@ -38,8 +38,9 @@ class ServeProcess {
       ::waitpid(pid_, nullptr, 0);
     }
   }
-  // Waits for "listening on HOST:PORT" and then for /ping 200; false if the process ended.
-  bool WaitReady() {
+  // Waits for "listening on HOST:PORT" and then for `path` (/ping: the model is in) to answer
+  // 200; false if the process ended.
+  bool WaitReady(const std::string& path = "/ping") {
     for (int i = 0; i < 600; ++i) {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -59,7 +60,7 @@ class ServeProcess {
       if (port_ > 0) {
         auto c = HttpConnection::Open(port_, 2);
         if (c.ok()) {
-          auto r = (*c)->RoundTrip({"GET", "/ping", {}, ""});
+          auto r = (*c)->RoundTrip({"GET", path, {}, ""});
           if (r.ok() && r->status == 200) return true;
         }
       }
@@ -96,9 +97,13 @@ class ServeProcess {
     if (!accept.empty()) call.headers.push_back({"Accept", accept});
     return c->RoundTrip(call);
   }
-  Result<HttpReply> Get(const std::string& target) {
+  Result<HttpReply> Get(const std::string& target, HttpHeaderList headers = {}) {
     LOTE_ASSIGN_OR_RETURN(auto c, HttpConnection::Open(port_, 60));
-    return c->RoundTrip({"GET", target, {}, ""});
+    return c->RoundTrip({"GET", target, std::move(headers), ""});
+  }
+  Result<HttpReply> Call(HttpCall call) {
+    LOTE_ASSIGN_OR_RETURN(auto c, HttpConnection::Open(port_, 60));
+    return c->RoundTrip(call);
   }
 
  private:
@@ -334,6 +339,161 @@ TEST_F(ServeCli, ABatchTransformJobGetsLotePredictsRowForEveryRecord) {
   }
   EXPECT_EQ(errors, 18u);  // one bad record in each of the 18 small files
   EXPECT_EQ(rows_checked, 18u * 20 + 3);
+  EXPECT_EQ(serve.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace lote::testing
+
+namespace lote::testing {
+namespace {
+
+// `lote serve --output`: the dashboard's API against `lote query` on the same catalog, its
+// filters, CSV, access token and security headers. (The pages in a browser:
+// tests/dashboard/browser_test.mjs.)
+class DashboardCli : public SampleModelTest {
+ protected:
+  void SetUp() override {
+    SampleModelTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(MakeDemoLake(tmp_ / "lake"));
+    auto run = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out") +
+                       " --model " + Model() + " --pii-mode mask");
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+  }
+  // The rows of `sql` on the output's catalog, as the API writes them (values in `columns`'
+  // order).
+  nlohmann::json Query(const std::string& sql, const nlohmann::json& columns) {
+    auto q = RunLote("query --output " + (tmp_ / "out") + " --format json \"" + sql + "\"");
+    EXPECT_EQ(q.exit_code, 0) << q.err << sql;
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& object : nlohmann::json::parse(q.out)) {
+      nlohmann::json row = nlohmann::json::array();
+      for (const auto& c : columns) row.push_back(object.at(c.get<std::string>()));
+      rows.push_back(row);
+    }
+    return rows;
+  }
+  nlohmann::json Count(const std::string& sql) {
+    return Query("SELECT count(*) AS n FROM " + sql, {"n"})[0][0];
+  }
+  TempDir tmp_;
+};
+
+TEST_F(DashboardCli, EveryChartIsTheResultOfTheSqlItShows) {
+  ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --output " + (tmp_ / "out"), tmp_ / "err.log");
+  ASSERT_TRUE(serve.WaitReady("/api/runs")) << serve.log();
+  for (const char* page : {"overview", "intents", "entities", "quarantine", "runs"}) {
+    auto r = serve.Get(std::string("/api/") + page);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->status, 200) << r->body;
+    const auto j = nlohmann::json::parse(r->body);
+    ASSERT_FALSE(j["charts"].empty()) << page;
+    for (const auto& chart : j["charts"]) {
+      EXPECT_EQ(chart["rows"], Query(chart["sql"].get<std::string>(), chart["columns"]))
+          << page << " " << chart["id"];
+    }
+    // The security headers a bank's reviewers look for, on every answer.
+    ASSERT_NE(r->Find("Content-Security-Policy"), nullptr);
+    EXPECT_NE(r->Find("Content-Security-Policy")->find("frame-ancestors 'none'"),
+              std::string::npos);
+    EXPECT_EQ(r->Find("Content-Security-Policy")->find("unsafe-inline"), std::string::npos);
+    ASSERT_NE(r->Find("X-Content-Type-Options"), nullptr);
+    EXPECT_EQ(*r->Find("X-Content-Type-Options"), "nosniff");
+  }
+  auto totals = [&](const std::string& query) {
+    auto r = serve.Get("/api/overview" + query);
+    EXPECT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.status().ToString());
+    return nlohmann::json::parse(r->body)["charts"][0]["rows"][0];
+  };
+  // 371 published (the sample's test split), 4 quarantined (the demo lake's bad records), 1 run.
+  const auto all = totals("");
+  EXPECT_EQ(all, nlohmann::json({371, 4, 1}));
+  // Filters narrow the numbers, as the same WHERE clause in lote query does.
+  const auto spanish = totals("?text_lang=es");
+  EXPECT_EQ(spanish[0], Count("results WHERE lang = 'es'"));
+  EXPECT_LT(spanish[0].get<int>(), 371);
+  EXPECT_EQ(totals("?from=2000-01-01&to=2000-12-31"), nlohmann::json({0, 0, 0}));
+  EXPECT_EQ(totals("?label=pse_pago")[0], Count("results WHERE label = 'pse_pago'"));
+  // Bad filter values are named, never spliced into SQL.
+  for (const char* bad :
+       {"?from=yesterday", "?label=x%27%20OR%201%3D1--", "?text_lang=e5", "?model=a%20b"}) {
+    auto r = serve.Get(std::string("/api/intents") + bad);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 400) << bad << r->body;
+    EXPECT_NE(r->body.find("filter"), std::string::npos) << r->body;
+  }
+  // CSV: the chart's data, as lote query writes it.
+  auto csv = serve.Get("/api/overview.csv?chart=per_day&text_lang=en");
+  ASSERT_TRUE(csv.ok());
+  ASSERT_EQ(csv->status, 200) << csv->body;
+  auto q = RunLote(
+      "query --output " + (tmp_ / "out") + " --format csv \"" +
+      nlohmann::json::parse(serve.Get("/api/overview?text_lang=en")->body)["charts"][1]["sql"]
+          .get<std::string>() +
+      "\"");
+  EXPECT_EQ(csv->body, q.out);
+  ASSERT_NE(csv->Find("Content-Disposition"), nullptr);
+  EXPECT_EQ(serve.Get("/api/overview.csv?chart=nope")->status, 404);
+  EXPECT_EQ(serve.Get("/api/nope")->status, 404);
+  // The pages and their assets.
+  auto index = serve.Get("/");
+  ASSERT_TRUE(index.ok());
+  EXPECT_EQ(index->status, 200);
+  EXPECT_NE(index->body.find("/static/app.js"), std::string::npos);
+  EXPECT_EQ(index->body.find("<script>"), std::string::npos);  // no inline script
+  EXPECT_EQ(serve.Get("/static/chart.umd.js")->status, 200);
+  EXPECT_EQ(serve.Stop(), 0);
+}
+
+TEST_F(DashboardCli, AnyAddressButLoopbackNeedsTheTokenAndTheTokenIsChecked) {
+  // Without a token on a public address: refused before anything is served.
+  auto open = RunLote("serve --host 0.0.0.0 --port 0 --output " + (tmp_ / "out"));
+  EXPECT_EQ(open.exit_code, 2);
+  EXPECT_NE(open.err.find("--auth-token-file"), std::string::npos) << open.err;
+  WriteAll(tmp_ / "short", "too-short\n");
+  auto short_token = RunLote("serve --host 0.0.0.0 --port 0 --auth-token-file " + (tmp_ / "short") +
+                             " --output " + (tmp_ / "out"));
+  EXPECT_EQ(short_token.exit_code, 2) << short_token.err;
+  EXPECT_EQ(short_token.err.find("too-short"), std::string::npos);  // never the secret itself
+
+  // A token given is asked for on any address (here loopback, which the test can reach).
+  const std::string token = "a-long-enough-dashboard-token-0123";
+  WriteAll(tmp_ / "token", token + "\n");
+  ServeProcess serve(
+      LOTE_CLI_PATH,
+      "serve --port 0 --auth-token-file " + (tmp_ / "token") + " --output " + (tmp_ / "out"),
+      tmp_ / "err.log");
+  ASSERT_TRUE(serve.WaitReady("/login")) << serve.log();
+  EXPECT_EQ(serve.Get("/api/overview")->status, 401);
+  EXPECT_EQ(
+      serve.Get("/api/overview", {{"Authorization", "Bearer wrong-token-of-some-length"}})->status,
+      401);
+  auto page = serve.Get("/");
+  EXPECT_EQ(page->status, 303);
+  ASSERT_NE(page->Find("Location"), nullptr);
+  EXPECT_EQ(*page->Find("Location"), "/login");
+  EXPECT_EQ(serve.Get("/api/overview", {{"Authorization", "Bearer " + token}})->status, 200);
+  // The login form sets a session cookie that is not the token.
+  auto bad = serve.Call(
+      {"POST", "/login", {{"Content-Type", "application/x-www-form-urlencoded"}}, "token=nope"});
+  EXPECT_EQ(bad->status, 401);
+  auto login = serve.Call({"POST",
+                           "/login",
+                           {{"Content-Type", "application/x-www-form-urlencoded"}},
+                           "token=" + token});
+  ASSERT_TRUE(login.ok());
+  EXPECT_EQ(login->status, 303);
+  ASSERT_NE(login->Find("Set-Cookie"), nullptr);
+  const std::string cookie = *login->Find("Set-Cookie");
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_EQ(cookie.find(token), std::string::npos);
+  const std::string session = cookie.substr(0, cookie.find(';'));
+  EXPECT_EQ(serve.Get("/api/runs", {{"Cookie", "theme=dark; " + session}})->status, 200);
+  EXPECT_EQ(serve.Get("/api/runs", {{"Cookie", "lote_session=0000"}})->status, 401);
+  // The log has neither the token nor the session.
+  EXPECT_EQ(serve.log().find(token), std::string::npos);
   EXPECT_EQ(serve.Stop(), 0);
 }
 

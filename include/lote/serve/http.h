@@ -6,16 +6,21 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "lote/base/status.h"
 
 namespace lote::serve {
 
 struct HttpRequest {
-  std::string_view method;        // "GET", "POST", ...
-  std::string_view path;          // the target without its query string
-  std::string_view content_type;  // as sent, parameters included ("" when absent)
-  std::string_view accept;        // as sent ("" when absent)
+  std::string_view method;         // "GET", "POST", ...
+  std::string_view path;           // the target without its query string
+  std::string_view content_type;   // as sent, parameters included ("" when absent)
+  std::string_view accept;         // as sent ("" when absent)
+  std::string_view query;          // the target's query string, without '?' ("" when none)
+  std::string_view authorization;  // the Authorization header as sent ("" when absent)
+  std::string_view cookie;         // the Cookie header as sent ("" when absent)
   std::string_view body;
 };
 
@@ -23,6 +28,9 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // More header fields (Set-Cookie, Location, Content-Disposition, Cache-Control); names and
+  // values are the route's, never the client's.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // InvalidArgument/OutOfRange/DataLoss 400, NotFound 404, Unimplemented 415 (a content type the

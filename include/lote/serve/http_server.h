@@ -44,6 +44,8 @@ struct HttpServerOptions {
   double request_timeout_seconds = 60;
   double write_timeout_seconds = 60;
   double drain_timeout_seconds = 60;
+  // Header fields sent with every response, errors included (the dashboard's security headers).
+  std::vector<std::pair<std::string, std::string>> response_headers;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

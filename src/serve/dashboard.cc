@@ -1,0 +1,456 @@
+#include "lote/serve/dashboard.h"
+
+#include <openssl/crypto.h>
+
+#include <cctype>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "lote/base/digest.h"
+
+namespace lote::serve {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+bool AllOf(std::string_view s, bool (*ok)(char)) {
+  for (char c : s) {
+    if (!ok(c)) return false;
+  }
+  return true;
+}
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+}
+bool IsLetter(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
+
+bool IsDate(std::string_view s) {
+  return s.size() == 10 && s[4] == '-' && s[7] == '-' && AllOf(s.substr(0, 4), IsDigit) &&
+         AllOf(s.substr(5, 2), IsDigit) && AllOf(s.substr(8, 2), IsDigit);
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+               HexValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// A filter value as an SQL string literal. The values passed their syntax check (no quote can be
+// in them); doubling quotes keeps the literal whole whatever the check lets through.
+std::string Literal(std::string_view v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'') out.push_back('\'');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+// The WHERE clause of `filters` over a table whose columns are named in `columns` (day, model,
+// lang, label; an empty name: the table has no such column and the filter does not apply).
+struct Columns {
+  const char* day;
+  const char* model;
+  const char* lang;
+  const char* label;
+};
+
+std::string Where(const DashboardFilters& f, const Columns& c, const char* extra = nullptr) {
+  std::vector<std::string> terms;
+  if (extra != nullptr) terms.emplace_back(extra);
+  if (!f.from.empty() && c.day[0] != '\0')
+    terms.push_back(std::string(c.day) + " >= " + Literal(f.from));
+  if (!f.to.empty() && c.day[0] != '\0')
+    terms.push_back(std::string(c.day) + " <= " + Literal(f.to));
+  if (!f.model.empty() && c.model[0] != '\0') {
+    terms.push_back(std::string(c.model) + " = " + Literal(f.model));
+  }
+  if (!f.text_lang.empty() && c.lang[0] != '\0') {
+    terms.push_back(std::string(c.lang) + " = " + Literal(f.text_lang));
+  }
+  if (!f.label.empty() && c.label[0] != '\0') {
+    terms.push_back(std::string(c.label) + " = " + Literal(f.label));
+  }
+  if (terms.empty()) return "";
+  std::string out = " WHERE ";
+  for (size_t i = 0; i < terms.size(); ++i) out += (i ? " AND " : "") + terms[i];
+  return out;
+}
+
+constexpr Columns kResults{"dt", "model_version", "lang", "label"};
+// Quarantined records have no language or label: those filters do not narrow them.
+constexpr Columns kQuarantine{"dt", "model", "", ""};
+constexpr Columns kEntities{"dt", "model_version", "", ""};
+// A run's day is the day it started.
+constexpr Columns kRuns{"substr(started_at, 1, 10)", "model_version", "", ""};
+
+struct ChartSpec {
+  const char* id;
+  const char* title;
+  std::string sql;
+};
+
+std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters& f) {
+  const std::string results = Where(f, kResults);
+  const std::string quarantine = Where(f, kQuarantine);
+  if (page == "overview") {
+    return {
+        {"totals", "Records published, quarantined, runs",
+         "SELECT (SELECT count(*) FROM results" + results +
+             ") AS published, (SELECT count(*) FROM quarantine" + quarantine +
+             ") AS quarantined, (SELECT count(*) FROM runs" + Where(f, kRuns) + ") AS runs"},
+        {"per_day", "Records per day by outcome",
+         "SELECT dt, outcome, count(*) AS records FROM (SELECT dt, 'published' AS outcome FROM "
+         "results" +
+             results + " UNION ALL SELECT dt, 'quarantined' AS outcome FROM quarantine" +
+             quarantine + ") GROUP BY dt, outcome ORDER BY dt, outcome"},
+        {"throughput", "Throughput per run (records/s)",
+         "SELECT run_id, records_in, round(records_in / max((julianday(finished_at) - "
+         "julianday(started_at)) * 86400, 0.001), 1) AS records_per_s, "
+         "round(1.0 * records_quarantined / max(records_in, 1), 4) AS quarantine_rate FROM runs" +
+             Where(f, kRuns, "state = 'succeeded'") + " ORDER BY started_at"},
+    };
+  }
+  if (page == "intents") {
+    const std::string scored = Where(f, kResults, "label IS NOT NULL");
+    return {
+        {"label_per_day", "Label mix per day",
+         "SELECT dt, label, count(*) AS records FROM results" + scored +
+             " GROUP BY dt, label ORDER BY dt, records DESC, label"},
+        {"top_labels_by_lang", "Top labels per language",
+         "SELECT lang, label, records FROM (SELECT lang, label, count(*) AS records, "
+         "row_number() OVER (PARTITION BY lang ORDER BY count(*) DESC, label) AS rank FROM "
+         "results" +
+             scored + " GROUP BY lang, label) WHERE rank <= 10 ORDER BY lang, records DESC, label"},
+        {"confidence", "Confidence (calibrated score) per label, tenths",
+         "SELECT label, min(CAST(score * 10 AS INTEGER), 9) / 10.0 AS score_from, count(*) AS "
+         "records FROM results" +
+             scored + " GROUP BY label, score_from ORDER BY label, score_from"},
+        {"low_confidence", "Share of records scored below 0.5, per day",
+         "SELECT dt, round(avg(score < 0.5), 4) AS low_confidence_share, count(*) AS records "
+         "FROM results" +
+             scored + " GROUP BY dt ORDER BY dt"},
+    };
+  }
+  if (page == "entities") {
+    // Counts only: no entity text or value is ever selected.
+    return {
+        {"types_per_day", "Entities per type per day (counts only)",
+         "SELECT dt, type, count(*) AS entities FROM entities" + Where(f, kEntities) +
+             " GROUP BY dt, type ORDER BY dt, entities DESC, type"},
+    };
+  }
+  if (page == "quarantine") {
+    return {
+        {"reasons_per_day", "Quarantined records per day by stage",
+         "SELECT dt, stage, count(*) AS records FROM quarantine" + quarantine +
+             " GROUP BY dt, stage ORDER BY dt, stage"},
+        {"recent", "Most recent quarantined records (reasons as written, PII policy applied)",
+         "SELECT processed_at, record_id, source, line, stage, reason FROM quarantine" +
+             quarantine + " ORDER BY processed_at DESC, source, line LIMIT 100"},
+    };
+  }
+  if (page == "runs") {
+    return {
+        {"runs", "Runs",
+         "SELECT run_id, state, model_version, preprocess_version, started_at, finished_at, "
+         "records_in, records_out, records_quarantined, records_duplicate, manifest FROM runs" +
+             Where(f, kRuns) + " ORDER BY started_at DESC LIMIT 200"},
+    };
+  }
+  return {};
+}
+
+Json ValueJson(const pipeline::QueryValue& v) {
+  switch (v.type) {
+    case pipeline::QueryValue::Type::kNull:
+      return nullptr;
+    case pipeline::QueryValue::Type::kInteger:
+      return Json::parse(v.text, nullptr, false);
+    case pipeline::QueryValue::Type::kReal: {
+      Json j = Json::parse(v.text, nullptr, false);
+      return j.is_discarded() ? Json(v.text) : j;
+    }
+    case pipeline::QueryValue::Type::kText:
+      return v.text;
+  }
+  return nullptr;
+}
+
+Result<std::string> ReadAsset(const std::string& dir, const std::string& name) {
+  std::ifstream in(dir + "/" + name, std::ios::binary);
+  if (!in) {
+    return NotFoundError("dashboard asset " + dir + "/" + name +
+                         " is missing (built by `cmake --build`; chart.umd.js comes from "
+                         "npm ci: node_modules/chart.js)");
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+HttpResponse Asset(const std::string& body, const char* type) {
+  HttpResponse r;
+  r.content_type = type;
+  r.body = body;
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
+
+bool ConstantTimeEqual(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// The session cookie's value for `token`.
+std::string SessionValue(const Secret& token) {
+  return HmacSha256Hex(token.Reveal(), "lote-session");
+}
+
+std::string CookieValue(std::string_view cookies, std::string_view name) {
+  size_t pos = 0;
+  while (pos < cookies.size()) {
+    size_t end = cookies.find(';', pos);
+    if (end == std::string_view::npos) end = cookies.size();
+    std::string_view part = cookies.substr(pos, end - pos);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.size() > name.size() && part.substr(0, name.size()) == name &&
+        part[name.size()] == '=') {
+      return std::string(part.substr(name.size() + 1));
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string QueryParameter(std::string_view query, std::string_view key) {
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t end = query.find('&', pos);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view part = query.substr(pos, end - pos);
+    const size_t eq = part.find('=');
+    if (PercentDecode(part.substr(0, eq)) == key) {
+      return eq == std::string_view::npos ? "" : PercentDecode(part.substr(eq + 1));
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
+Result<DashboardFilters> ParseDashboardFilters(std::string_view query) {
+  DashboardFilters f;
+  f.from = QueryParameter(query, "from");
+  f.to = QueryParameter(query, "to");
+  f.model = QueryParameter(query, "model");
+  f.text_lang = QueryParameter(query, "text_lang");
+  f.label = QueryParameter(query, "label");
+  for (const auto& [name, value] : {std::pair{"from", &f.from}, std::pair{"to", &f.to}}) {
+    if (!value->empty() && !IsDate(*value)) {
+      return InvalidArgumentError(std::string("filter ") + name + ": not a date YYYY-MM-DD");
+    }
+  }
+  auto name_ok = [](const std::string& v) { return v.size() <= 128 && AllOf(v, IsNameChar); };
+  if (!name_ok(f.model)) {
+    return InvalidArgumentError("filter model: letters, digits, '.', '_' and '-' only");
+  }
+  if (!name_ok(f.label)) {
+    return InvalidArgumentError("filter label: letters, digits, '.', '_' and '-' only");
+  }
+  if (f.text_lang.size() > 16 || !AllOf(f.text_lang, IsLetter)) {
+    return InvalidArgumentError("filter text_lang: letters only (es, en, other, und)");
+  }
+  return f;
+}
+
+const std::vector<std::string>& DashboardPages() {
+  static const std::vector<std::string> pages = {"overview", "intents", "entities", "quarantine",
+                                                 "runs"};
+  return pages;
+}
+
+Result<std::vector<DashboardChart>> DashboardPage(const std::string& catalog_path,
+                                                  std::string_view page,
+                                                  const DashboardFilters& filters,
+                                                  const pipeline::QueryOptions& options) {
+  std::vector<ChartSpec> specs = PageCharts(page, filters);
+  if (specs.empty()) return NotFoundError("no dashboard page '" + std::string(page) + "'");
+  std::vector<DashboardChart> charts;
+  for (ChartSpec& s : specs) {
+    LOTE_ASSIGN_OR_RETURN(pipeline::QueryResult data,
+                          pipeline::QueryCatalog(catalog_path, s.sql, options));
+    charts.push_back({s.id, s.title, std::move(s.sql), std::move(data)});
+  }
+  return charts;
+}
+
+std::string DashboardPageJson(std::string_view page, const DashboardFilters& f,
+                              const std::vector<DashboardChart>& charts) {
+  Json j;
+  j["page"] = std::string(page);
+  j["filters"] = {{"from", f.from},
+                  {"to", f.to},
+                  {"model", f.model},
+                  {"text_lang", f.text_lang},
+                  {"label", f.label}};
+  Json list = Json::array();
+  for (const DashboardChart& c : charts) {
+    Json rows = Json::array();
+    for (const auto& row : c.data.rows) {
+      Json r = Json::array();
+      for (const auto& v : row) r.push_back(ValueJson(v));
+      rows.push_back(std::move(r));
+    }
+    list.push_back({{"id", c.id},
+                    {"title", c.title},
+                    {"sql", c.sql},
+                    {"columns", c.data.columns},
+                    {"rows", std::move(rows)}});
+  }
+  j["charts"] = std::move(list);
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::vector<std::pair<std::string, std::string>> SecurityHeaders() {
+  return {{"Content-Security-Policy",
+           "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+           "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"},
+          {"X-Content-Type-Options", "nosniff"},
+          {"X-Frame-Options", "DENY"},
+          {"Referrer-Policy", "no-referrer"}};
+}
+
+Result<std::vector<HttpRoute>> DashboardRoutes(const DashboardOptions& o) {
+  if (!o.token.empty() && o.token.Reveal().size() < kMinKeyBytes) {
+    return InvalidArgumentError("the dashboard's access token must have at least " +
+                                std::to_string(kMinKeyBytes) + " bytes");
+  }
+  struct File {
+    const char* name;
+    const char* type;
+  };
+  const File files[] = {{"index.html", "text/html; charset=utf-8"},
+                        {"login.html", "text/html; charset=utf-8"},
+                        {"app.js", "text/javascript; charset=utf-8"},
+                        {"app.css", "text/css; charset=utf-8"},
+                        {"chart.umd.js", "text/javascript; charset=utf-8"}};
+  auto assets = std::make_shared<std::map<std::string, std::pair<std::string, const char*>>>();
+  for (const File& f : files) {
+    LOTE_ASSIGN_OR_RETURN(std::string body, ReadAsset(o.assets_dir, f.name));
+    (*assets)[f.name] = {std::move(body), f.type};
+  }
+  auto opts = std::make_shared<const DashboardOptions>(o);
+  const std::string session = o.token.empty() ? "" : SessionValue(o.token);
+  // Whether the request may see the dashboard.
+  auto allowed = [opts, session](const HttpRequest& r) {
+    if (opts->token.empty()) return true;
+    constexpr std::string_view kBearer = "Bearer ";
+    if (r.authorization.substr(0, kBearer.size()) == kBearer &&
+        ConstantTimeEqual(r.authorization.substr(kBearer.size()), opts->token.Reveal())) {
+      return true;
+    }
+    return ConstantTimeEqual(CookieValue(r.cookie, "lote_session"), session);
+  };
+  auto denied = [](bool page) {
+    if (page) {
+      HttpResponse r;
+      r.status = 303;
+      r.content_type = "text/plain; charset=utf-8";
+      r.headers.emplace_back("Location", "/login");
+      return r;
+    }
+    return ErrorResponse(401, "this dashboard needs its access token (Authorization: Bearer)");
+  };
+  std::vector<HttpRoute> routes;
+  routes.push_back({"GET", "/", [assets, allowed, denied](const HttpRequest& r) {
+                      if (!allowed(r)) return denied(true);
+                      const auto& [body, type] = assets->at("index.html");
+                      return Asset(body, type);
+                    }});
+  routes.push_back({"GET", "/login", [assets](const HttpRequest&) {
+                      const auto& [body, type] = assets->at("login.html");
+                      return Asset(body, type);
+                    }});
+  routes.push_back({"POST", "/login", [opts, session](const HttpRequest& r) {
+                      HttpResponse out;
+                      out.content_type = "text/plain; charset=utf-8";
+                      if (opts->token.empty()) {
+                        out.status = 303;
+                        out.headers.emplace_back("Location", "/");
+                        return out;
+                      }
+                      const std::string token = QueryParameter(r.body, "token");
+                      if (!ConstantTimeEqual(token, opts->token.Reveal())) {
+                        return ErrorResponse(401, "wrong access token");
+                      }
+                      out.status = 303;
+                      out.headers.emplace_back("Location", "/");
+                      out.headers.emplace_back(
+                          "Set-Cookie", "lote_session=" + session +
+                                            "; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200");
+                      return out;
+                    }});
+  for (const File& f : files) {
+    if (std::string_view(f.name).ends_with(".html")) continue;
+    const std::string name = f.name;
+    // The assets hold no data: served without the token, as the login page needs app.css.
+    routes.push_back({"GET", "/static/" + name, [assets, name](const HttpRequest&) {
+                        const auto& [body, type] = assets->at(name);
+                        return Asset(body, type);
+                      }});
+  }
+  for (const std::string& page : DashboardPages()) {
+    auto handle = [opts, allowed, denied, page](const HttpRequest& r, bool csv) {
+      if (!allowed(r)) return denied(false);
+      auto filters = ParseDashboardFilters(r.query);
+      if (!filters.ok()) return ErrorResponse(filters.status());
+      auto charts = DashboardPage(opts->catalog_path, page, *filters, opts->query);
+      if (!charts.ok()) return ErrorResponse(charts.status());
+      HttpResponse out;
+      out.headers.emplace_back("Cache-Control", "no-store");
+      if (!csv) {
+        out.body = DashboardPageJson(page, *filters, *charts);
+        return out;
+      }
+      const std::string id = QueryParameter(r.query, "chart");
+      for (const DashboardChart& c : *charts) {
+        if (c.id != id) continue;
+        out.content_type = "text/csv; charset=utf-8";
+        out.body = pipeline::FormatQueryResult(c.data, pipeline::QueryFormat::kCsv);
+        out.headers.emplace_back("Content-Disposition",
+                                 "attachment; filename=\"" + page + "-" + c.id + ".csv\"");
+        return out;
+      }
+      return ErrorResponse(NotFoundError("page " + page + " has no chart with that id"));
+    };
+    routes.push_back(
+        {"GET", "/api/" + page, [handle](const HttpRequest& r) { return handle(r, false); }, true});
+    routes.push_back({"GET", "/api/" + page + ".csv",
+                      [handle](const HttpRequest& r) { return handle(r, true); }, true});
+  }
+  return routes;
+}
+
+}  // namespace lote::serve
