@@ -10,9 +10,10 @@
 #             repository's npm packages (package-lock.json: asl-validator, aws-local-stepfunctions,
 #             the ASL peers of tests/flow/peers/ and bench/flow_bench.py) with `npm ci` when
 #             node_modules is missing or older than package-lock.json
-#   --services  checks that the services the tests start are there: moto_server (moto with its
-#             server extra, an S3 API on loopback). It is not a Debian package; when it is missing
-#             this fails and says how to install it.
+#   --services  the services the tests start: chromium (the dashboard's browser tests, driven by
+#             playwright-core from npm) with a font, and a check that moto_server (moto with its
+#             server extra, an S3 API on loopback) is there. moto is not a Debian package; when it
+#             is missing this fails and says how to install it.
 set -euo pipefail
 
 packages=(
@@ -38,7 +39,10 @@ for arg in "$@"; do
       with_node=1
       ;;
     --node) with_node=1 ;;
-    --services) check_services=1 ;;
+    --services)
+      check_services=1
+      packages+=(chromium fonts-dejavu-core)
+      ;;
     *)
       echo "bootstrap: unknown option $arg (expected --bench, --checks, --node or --services)" >&2
       exit 2

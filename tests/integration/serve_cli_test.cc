@@ -497,5 +497,63 @@ TEST_F(DashboardCli, AnyAddressButLoopbackNeedsTheTokenAndTheTokenIsChecked) {
   EXPECT_EQ(serve.Stop(), 0);
 }
 
+// The pages in a real browser: Debian's chromium driven by playwright-core
+// (tests/dashboard/browser_check.mjs) shows what the catalog holds, filters change it, the CSV
+// link serves the chart's data, the console stays clean and no personal data of the records
+// reaches the page.
+TEST_F(DashboardCli, PagesInChromiumShowTheCatalogsNumbersAndNoPersonalData) {
+  ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --output " + (tmp_ / "out"), tmp_ / "err.log");
+  ASSERT_TRUE(serve.WaitReady("/api/runs")) << serve.log();
+  const std::string url = "http://127.0.0.1:" + std::to_string(serve.port());
+  auto browse = [&](const std::string& extra) {
+    const std::string cmd = "cd " + std::string(LOTE_SOURCE_DIR) +
+                            " && node tests/dashboard/browser_check.mjs --url " + url + extra +
+                            " >" + (tmp_ / "browser.json") + " 2>" + (tmp_ / "browser.err");
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << ReadAll(tmp_ / "browser.err");
+    return nlohmann::json::parse(ReadAll(tmp_ / "browser.json"));
+  };
+  const auto all = browse("");
+  // Names, a cédula and e-mail addresses of the sample's records (data/sample/test.jsonl).
+  const char* personal[] = {"Henao", "Hernán", "o.rodriguez@empresa.example", "1072100102",
+                            "cristian.quintero82"};
+  for (const auto& [name, page] : all["pages"].items()) {
+    EXPECT_TRUE(page["console_errors"].empty()) << name << page["console_errors"].dump();
+    EXPECT_TRUE(page["error"].is_null()) << name << page["error"];
+    ASSERT_FALSE(page["charts"].empty()) << name;
+    for (const auto& [id, chart] : page["charts"].items()) {
+      EXPECT_EQ(chart["rows"], Query(chart["sql"].get<std::string>(), chart["columns"]))
+          << name << " " << id;
+    }
+    // The chart library drew what the page holds (the tables and headline numbers draw none).
+    if (name == "overview" || name == "intents" || name == "entities" || name == "quarantine") {
+      EXPECT_GT(page["drawn"].get<int>(), 0) << name;
+    }
+    // The CSV link of the first chart serves what lote query writes.
+    ASSERT_TRUE(page["csv"].is_object()) << name;
+    EXPECT_EQ(page["csv"]["status"], 200) << name;
+    for (const char* p : personal) {
+      EXPECT_EQ(page["html"].get<std::string>().find(p), std::string::npos) << name << " " << p;
+    }
+    EXPECT_EQ(page["html"].get<std::string>().find("<script>"), std::string::npos);
+  }
+  const auto& totals = all["pages"]["overview"]["charts"]["totals"]["rows"][0];
+  EXPECT_EQ(totals, nlohmann::json({371, 4, 1}));
+  EXPECT_NE(all["pages"]["overview"]["text"].get<std::string>().find("371"), std::string::npos);
+  // A filter in the URL narrows what the page shows, and the links keep it.
+  const auto spanish = browse(" --pages overview,intents --query text_lang=es --lang es");
+  EXPECT_EQ(spanish["pages"]["overview"]["charts"]["totals"]["rows"][0][0],
+            Count("results WHERE lang = 'es'"));
+  EXPECT_NE(spanish["pages"]["intents"]["nav"][0].get<std::string>().find("text_lang=es"),
+            std::string::npos);
+  EXPECT_NE(spanish["pages"]["overview"]["text"].get<std::string>().find("Publicados"),
+            std::string::npos);
+  const auto& csv = spanish["pages"]["overview"]["csv"];
+  auto q =
+      RunLote("query --output " + (tmp_ / "out") + " --format csv \"" +
+              spanish["pages"]["overview"]["charts"]["totals"]["sql"].get<std::string>() + "\"");
+  EXPECT_EQ(csv["body"], q.out);
+  EXPECT_EQ(serve.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace lote::testing
