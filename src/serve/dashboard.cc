@@ -104,6 +104,8 @@ constexpr Columns kQuarantine{"dt", "model", "", ""};
 constexpr Columns kEntities{"dt", "model_version", "", ""};
 // A run's day is the day it started.
 constexpr Columns kRuns{"substr(started_at, 1, 10)", "model_version", "", ""};
+// The monitoring tables, joined to their run (r): the run's day and model.
+constexpr Columns kMonitored{"substr(r.started_at, 1, 10)", "r.model_version", "", ""};
 
 struct ChartSpec {
   const char* id;
@@ -169,6 +171,33 @@ std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters&
         {"recent", "Most recent quarantined records (reasons as written, PII policy applied)",
          "SELECT processed_at, record_id, source, line, stage, reason FROM quarantine" +
              quarantine + " ORDER BY processed_at DESC, source, line LIMIT 100"},
+    };
+  }
+  if (page == "drift") {
+    const std::string runs = Where(f, kMonitored);
+    return {
+        {"accuracy", "Estimated accuracy per run (interval), and measured where labels arrived",
+         "SELECT m.run_id, m.verdict, m.records, round(m.estimated_accuracy, 4) AS estimated, "
+         "round(m.accuracy_low, 4) AS estimated_low, round(m.accuracy_high, 4) AS "
+         "estimated_high, round(a.accuracy, 4) AS measured, a.labelled FROM monitoring m JOIN "
+         "runs r ON r.run_id = m.run_id LEFT JOIN feedback_accuracy a ON a.run_id = m.run_id "
+         "AND a.predicted_label IS NULL" +
+             runs + " ORDER BY r.started_at"},
+        {"latest_signals",
+         "Latest run: each signal's statistic over its drift threshold (1 or more: drift)",
+         "SELECT s.name, round(s.statistic / nullif(s.threshold, 0), 3) AS over_threshold, s.band "
+         "FROM drift_signals s WHERE s.run_id = (SELECT m.run_id FROM monitoring m JOIN runs r "
+         "ON r.run_id = m.run_id" +
+             runs + " ORDER BY r.started_at DESC LIMIT 1) ORDER BY over_threshold DESC, s.name"},
+        {"signals", "Signals per run",
+         "SELECT s.run_id, s.name, s.test, round(s.statistic, 4) AS statistic, round(s.threshold, "
+         "4) AS threshold, round(s.warn_threshold, 4) AS warn_threshold, s.band FROM "
+         "drift_signals s JOIN runs r ON r.run_id = s.run_id" +
+             runs + " ORDER BY r.started_at DESC, s.name LIMIT 500"},
+        {"alarms", "Alarms per run",
+         "SELECT a.run_id, a.name, a.signal, a.condition, a.runs_met, a.consecutive_runs, "
+         "a.firing FROM alarms a JOIN runs r ON r.run_id = a.run_id" +
+             runs + " ORDER BY r.started_at DESC, a.name LIMIT 200"},
     };
   }
   if (page == "runs") {
@@ -286,8 +315,8 @@ Result<DashboardFilters> ParseDashboardFilters(std::string_view query) {
 }
 
 const std::vector<std::string>& DashboardPages() {
-  static const std::vector<std::string> pages = {"overview", "intents", "entities", "quarantine",
-                                                 "runs"};
+  static const std::vector<std::string> pages = {"overview",   "intents", "entities",
+                                                 "quarantine", "drift",   "runs"};
   return pages;
 }
 

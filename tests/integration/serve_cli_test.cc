@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -360,6 +361,19 @@ class DashboardCli : public SampleModelTest {
     auto run = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out") +
                        " --model " + Model() + " --pii-mode mask");
     ASSERT_EQ(run.exit_code, 0) << run.err;
+    // Late labels for the sample's first 100 records: the drift page's measured accuracy.
+    std::ifstream in(std::string(LOTE_SAMPLE_DIR) + "/test.jsonl");
+    std::ofstream labels(tmp_ / "labels.csv");
+    labels << "record_id,label\n";
+    std::string line;
+    for (int i = 0; i < 100 && std::getline(in, line); ++i) {
+      const auto j = nlohmann::json::parse(line);
+      labels << j["id"].get<std::string>() << "," << j["label"].get<std::string>() << "\n";
+    }
+    labels.close();
+    auto feedback =
+        RunLote("feedback --output " + (tmp_ / "out") + " --labels " + (tmp_ / "labels.csv"));
+    ASSERT_EQ(feedback.exit_code, 0) << feedback.err;
   }
   // The rows of `sql` on the output's catalog, as the API writes them (values in `columns`'
   // order).
@@ -383,7 +397,7 @@ class DashboardCli : public SampleModelTest {
 TEST_F(DashboardCli, EveryChartIsTheResultOfTheSqlItShows) {
   ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --output " + (tmp_ / "out"), tmp_ / "err.log");
   ASSERT_TRUE(serve.WaitReady("/api/runs")) << serve.log();
-  for (const char* page : {"overview", "intents", "entities", "quarantine", "runs"}) {
+  for (const char* page : {"overview", "intents", "entities", "quarantine", "drift", "runs"}) {
     auto r = serve.Get(std::string("/api/") + page);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ASSERT_EQ(r->status, 200) << r->body;
@@ -525,7 +539,7 @@ TEST_F(DashboardCli, PagesInChromiumShowTheCatalogsNumbersAndNoPersonalData) {
           << name << " " << id;
     }
     // The chart library drew what the page holds (the tables and headline numbers draw none).
-    if (name == "overview" || name == "intents" || name == "entities" || name == "quarantine") {
+    if (name != "runs") {
       EXPECT_GT(page["drawn"].get<int>(), 0) << name;
     }
     // The CSV link of the first chart serves what lote query writes.
@@ -536,6 +550,11 @@ TEST_F(DashboardCli, PagesInChromiumShowTheCatalogsNumbersAndNoPersonalData) {
     }
     EXPECT_EQ(page["html"].get<std::string>().find("<script>"), std::string::npos);
   }
+  // The drift page: the run's estimate beside the accuracy the late labels measured.
+  const auto& accuracy = all["pages"]["drift"]["charts"]["accuracy"];
+  ASSERT_EQ(accuracy["rows"].size(), 1u) << accuracy.dump();
+  EXPECT_GT(accuracy["rows"][0][6].get<double>(), 0.8) << accuracy.dump();  // measured
+  EXPECT_EQ(accuracy["rows"][0][7], 100);                                   // labelled
   const auto& totals = all["pages"]["overview"]["charts"]["totals"]["rows"][0];
   EXPECT_EQ(totals, nlohmann::json({371, 4, 1}));
   EXPECT_NE(all["pages"]["overview"]["text"].get<std::string>().find("371"), std::string::npos);

@@ -4,7 +4,7 @@
 'use strict';
 
 (function () {
-  const PAGES = ['overview', 'intents', 'entities', 'quarantine', 'runs'];
+  const PAGES = ['overview', 'intents', 'entities', 'quarantine', 'drift', 'runs'];
   const FILTERS = ['from', 'to', 'model', 'text_lang', 'label'];
   // Okabe-Ito: distinguishable with the common colour-vision deficiencies.
   const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442',
@@ -24,7 +24,10 @@
       low_confidence: 'Share of records scored below 0.5, per day',
       types_per_day: 'Entities per type per day (counts only)',
       reasons_per_day: 'Quarantined records per day by stage',
-      recent: 'Most recent quarantined records', runs_table: 'Runs'
+      recent: 'Most recent quarantined records', runs_table: 'Runs', drift: 'Drift',
+      accuracy: 'Estimated accuracy per run (interval), and measured where labels arrived',
+      latest_signals: 'Latest run: each signal over its drift threshold (1 or more: drift)',
+      signals: 'Signals per run', alarms: 'Alarms per run'
     },
     es: {
       overview: 'Resumen', intents: 'Intenciones', entities: 'Entidades', quarantine: 'Cuarentena',
@@ -43,7 +46,11 @@
       low_confidence: 'Proporción de registros con puntaje menor que 0,5, por día',
       types_per_day: 'Entidades por tipo por día (solo conteos)',
       reasons_per_day: 'Registros en cuarentena por día según etapa',
-      recent: 'Registros en cuarentena más recientes', runs_table: 'Ejecuciones'
+      recent: 'Registros en cuarentena más recientes', runs_table: 'Ejecuciones',
+      drift: 'Deriva',
+      accuracy: 'Exactitud estimada por ejecución (intervalo) y medida donde llegaron etiquetas',
+      latest_signals: 'Última ejecución: cada señal sobre su umbral de deriva (1 o más: deriva)',
+      signals: 'Señales por ejecución', alarms: 'Alarmas por ejecución'
     }
   };
   // How each chart is drawn: columns by index. stacked: x, series, y; bar: x, y.
@@ -58,7 +65,11 @@
     types_per_day: { kind: 'stacked', x: 0, series: 1, y: 2 },
     reasons_per_day: { kind: 'stacked', x: 0, series: 1, y: 2 },
     recent: { kind: 'table' },
-    runs: { kind: 'table' }
+    runs: { kind: 'table' },
+    accuracy: { kind: 'lines', x: 0, ys: [3, 4, 5, 6] },
+    latest_signals: { kind: 'bar', x: 0, y: 1 },
+    signals: { kind: 'table' },
+    alarms: { kind: 'table' }
   };
 
   const params = new URLSearchParams(window.location.search);
@@ -113,6 +124,25 @@
   }
 
   function chartConfig(chart, draw) {
+    if (draw.kind === 'lines') {
+      return {
+        type: 'line',
+        data: {
+          labels: chart.rows.map((r) => String(r[draw.x])),
+          datasets: draw.ys.map((y, i) => ({
+            label: chart.columns[y],
+            data: chart.rows.map((r) => r[y]),
+            borderColor: PALETTE[i % PALETTE.length],
+            backgroundColor: PALETTE[i % PALETTE.length],
+            borderDash: chart.columns[y].endsWith('_low') || chart.columns[y].endsWith('_high')
+              ? [4, 4] : [],
+            spanGaps: true
+          }))
+        },
+        options: { maintainAspectRatio: false, animation: false,
+                   scales: { y: { suggestedMin: 0, suggestedMax: 1 } } }
+      };
+    }
     if (draw.kind === 'bar') {
       return {
         type: 'bar',

@@ -56,7 +56,7 @@ struct DashboardChart {
   pipeline::QueryResult data;
 };
 
-// The pages with data: "overview", "intents", "entities", "quarantine", "runs".
+// The pages with data: "overview", "intents", "entities", "quarantine", "drift", "runs".
 const std::vector<std::string>& DashboardPages();
 
 // The charts of `page` under `filters`, each computed on the catalog at `catalog_path`.
