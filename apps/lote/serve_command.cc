@@ -34,7 +34,7 @@ constexpr size_t kMaxModelBytes = size_t{2} << 30;
 struct ServeFlags {
   std::string model, host, config, text_field = "text", id_field = "id";
   // The dashboard (docs/dashboard.md): an output's catalog, its assets, its access token.
-  std::string output, catalog, dashboard_assets, auth_token_file;
+  std::string output, catalog, dashboard_assets, auth_token_file, registry;
   int port = -1;
   int threads = 0;
   int top_k = 3;
@@ -166,6 +166,7 @@ Result<std::vector<serve::HttpRoute>> DashboardRoutesFor(
   po.catalog_path = f.catalog;
   LOTE_ASSIGN_OR_RETURN(d.catalog_path, pipeline::ReadableCatalogPath(po, {}));
   d.assets_dir = !f.dashboard_assets.empty() ? f.dashboard_assets : ExecutableDir() + "/dashboard";
+  d.registry_uri = !f.registry.empty() ? f.registry : EnvOr("LOTE_REGISTRY", "");
   // A page computes a few aggregates; a statement past these bounds fails the request.
   d.query.time_budget = std::chrono::milliseconds(10'000);
   d.query.max_rows = 10'000;
@@ -338,6 +339,9 @@ void SetupServe(CLI::App& root, int* exit_code) {
   cmd->add_option("--catalog", f->catalog, "The output's catalog (default: the output's own)");
   cmd->add_option("--dashboard-assets", f->dashboard_assets,
                   "Folder of the dashboard's pages (default: dashboard/ beside the binary)");
+  cmd->add_option("--registry", f->registry,
+                  "The dashboard's models page shows this registry's versions and alias history "
+                  "(default: $LOTE_REGISTRY)");
   cmd->add_option("--auth-token-file", f->auth_token_file,
                   "Secret (>= 16 bytes) the dashboard asks for: a bearer token or the session "
                   "cookie /login sets; required when --host is not loopback");

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "lote/base/digest.h"
+#include "lote/registry/registry.h"
 
 namespace lote::serve {
 
@@ -200,6 +201,29 @@ std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters&
              runs + " ORDER BY r.started_at DESC, a.name LIMIT 200"},
     };
   }
+  if (page == "models") {
+    // The versions that scored the results (from the catalog); the registry's versions and
+    // alias history are added by DashboardPage when the dashboard has a registry.
+    return {
+        {"versions_in_results",
+         "Model versions in the results: records, mean score, measured accuracy",
+         "SELECT r.model_version, count(*) AS records, min(r.dt) AS first_day, max(r.dt) AS "
+         "last_day, round(avg(r.score), 4) AS mean_score, (SELECT sum(f.correct) FROM feedback f "
+         "WHERE f.model_version = r.model_version) AS labelled_correct, (SELECT count(*) FROM "
+         "feedback f WHERE f.model_version = r.model_version AND f.correct IS NOT NULL) AS "
+         "labelled FROM results r" +
+             Where(f, Columns{"r.dt", "r.model_version", "r.lang", "r.label"}) +
+             " GROUP BY r.model_version ORDER BY first_day, r.model_version"},
+        {"shadow", "Shadow scoring: the challenger's agreement with the model per run",
+         "SELECT m.run_id, m.model_version, m.report ->> '$.shadow.model_version' AS "
+         "shadow_model_version, m.report ->> '$.shadow.records' AS records, round(m.report ->> "
+         "'$.shadow.agreement', 4) AS agreement, round(m.report ->> '$.shadow.agreement_low', 4) "
+         "AS agreement_low, round(m.report ->> '$.shadow.agreement_high', 4) AS agreement_high "
+         "FROM monitoring m JOIN runs r ON r.run_id = m.run_id" +
+             Where(f, kMonitored, "m.report ->> '$.shadow' IS NOT NULL") +
+             " ORDER BY r.started_at DESC LIMIT 200"},
+    };
+  }
   if (page == "runs") {
     return {
         {"runs", "Runs",
@@ -315,8 +339,8 @@ Result<DashboardFilters> ParseDashboardFilters(std::string_view query) {
 }
 
 const std::vector<std::string>& DashboardPages() {
-  static const std::vector<std::string> pages = {"overview",   "intents", "entities",
-                                                 "quarantine", "drift",   "runs"};
+  static const std::vector<std::string> pages = {"overview", "intents", "entities", "quarantine",
+                                                 "drift",    "models",  "runs"};
   return pages;
 }
 
@@ -333,6 +357,66 @@ Result<std::vector<DashboardChart>> DashboardPage(const std::string& catalog_pat
     charts.push_back({s.id, s.title, std::move(s.sql), std::move(data)});
   }
   return charts;
+}
+
+namespace {
+
+pipeline::QueryValue Text(std::string v) {
+  pipeline::QueryValue q;
+  q.type = pipeline::QueryValue::Type::kText;
+  q.text = std::move(v);
+  return q;
+}
+pipeline::QueryValue Integer(std::optional<int> v) {
+  pipeline::QueryValue q;
+  if (v) {
+    q.type = pipeline::QueryValue::Type::kInteger;
+    q.text = std::to_string(*v);
+  }
+  return q;
+}
+
+}  // namespace
+
+Result<std::vector<DashboardChart>> RegistryCharts(const registry::Registry& reg) {
+  LOTE_ASSIGN_OR_RETURN(std::vector<std::string> names, reg.ListModels());
+  constexpr size_t kMaxModels = 50;
+  if (names.size() > kMaxModels) names.resize(kMaxModels);
+  DashboardChart versions{
+      "registry_versions", "Registered versions, their status and aliases", "", {}};
+  versions.command = "lote registry show NAME --json";
+  versions.data.columns = {
+      "model",         "version",       "status", "aliases", "model_version_id",
+      "registered_at", "registered_by", "source"};
+  DashboardChart history{"alias_history", "Alias history (never rewritten)", "", {}};
+  history.command = "lote registry alias-history NAME --json";
+  history.data.columns = {"model",      "at", "alias",  "action",    "from_version",
+                          "to_version", "by", "reason", "evaluation"};
+  for (const std::string& name : names) {
+    LOTE_ASSIGN_OR_RETURN(registry::RegisteredModel m, reg.Get(name));
+    for (const registry::ModelVersion& v : m.versions) {
+      std::string aliases;
+      for (const auto& [alias, version] : m.aliases) {
+        if (version == v.version) aliases += (aliases.empty() ? "" : ", ") + alias;
+      }
+      versions.data.rows.push_back({Text(name), Integer(v.version), Text(v.status), Text(aliases),
+                                    Text(v.model_version_id), Text(v.registered_at),
+                                    Text(v.registered_by), Text(v.source)});
+    }
+    // Newest first, at most 100 per model.
+    size_t shown = 0;
+    for (auto c = m.alias_history.rbegin(); c != m.alias_history.rend() && shown < 100;
+         ++c, ++shown) {
+      const char* action = c->refused                  ? "refused"
+                           : c->rollback               ? "rollback"
+                           : c->to_version.has_value() ? "set"
+                                                       : "delete";
+      history.data.rows.push_back({Text(name), Text(c->at), Text(c->alias), Text(action),
+                                   Integer(c->from_version), Integer(c->to_version), Text(c->by),
+                                   Text(c->reason), Text(c->evaluation_json)});
+    }
+  }
+  return std::vector<DashboardChart>{std::move(versions), std::move(history)};
 }
 
 std::string DashboardPageJson(std::string_view page, const DashboardFilters& f,
@@ -352,11 +436,13 @@ std::string DashboardPageJson(std::string_view page, const DashboardFilters& f,
       for (const auto& v : row) r.push_back(ValueJson(v));
       rows.push_back(std::move(r));
     }
-    list.push_back({{"id", c.id},
-                    {"title", c.title},
-                    {"sql", c.sql},
-                    {"columns", c.data.columns},
-                    {"rows", std::move(rows)}});
+    Json chart = {{"id", c.id},
+                  {"title", c.title},
+                  {"sql", c.sql.empty() ? Json(nullptr) : Json(c.sql)},
+                  {"columns", c.data.columns},
+                  {"rows", std::move(rows)}};
+    if (!c.command.empty()) chart["command"] = c.command;
+    list.push_back(std::move(chart));
   }
   j["charts"] = std::move(list);
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -457,6 +543,13 @@ Result<std::vector<HttpRoute>> DashboardRoutes(const DashboardOptions& o) {
       if (!filters.ok()) return ErrorResponse(filters.status());
       auto charts = DashboardPage(opts->catalog_path, page, *filters, opts->query);
       if (!charts.ok()) return ErrorResponse(charts.status());
+      if (page == "models" && !opts->registry_uri.empty()) {
+        auto reg = registry::Registry::Open(opts->registry_uri);
+        auto more =
+            reg.ok() ? RegistryCharts(*reg) : Result<std::vector<DashboardChart>>(reg.status());
+        if (!more.ok()) return ErrorResponse(more.status());
+        for (auto& c : *more) charts->push_back(std::move(c));
+      }
       HttpResponse out;
       out.headers.emplace_back("Cache-Control", "no-store");
       if (!csv) {

@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 const base = args.url;
-const pages = (args.pages || 'overview,intents,entities,quarantine,drift,runs').split(',');
+const pages = (args.pages || 'overview,intents,entities,quarantine,drift,models,runs').split(',');
 if (!base) {
   console.error('browser_check: --url is required');
   process.exit(2);

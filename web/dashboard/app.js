@@ -4,7 +4,7 @@
 'use strict';
 
 (function () {
-  const PAGES = ['overview', 'intents', 'entities', 'quarantine', 'drift', 'runs'];
+  const PAGES = ['overview', 'intents', 'entities', 'quarantine', 'drift', 'models', 'runs'];
   const FILTERS = ['from', 'to', 'model', 'text_lang', 'label'];
   // Okabe-Ito: distinguishable with the common colour-vision deficiencies.
   const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442',
@@ -27,7 +27,12 @@
       recent: 'Most recent quarantined records', runs_table: 'Runs', drift: 'Drift',
       accuracy: 'Estimated accuracy per run (interval), and measured where labels arrived',
       latest_signals: 'Latest run: each signal over its drift threshold (1 or more: drift)',
-      signals: 'Signals per run', alarms: 'Alarms per run'
+      signals: 'Signals per run', alarms: 'Alarms per run', models: 'Models',
+      versions_in_results: 'Model versions in the results: records, mean score, measured accuracy',
+      shadow: 'Shadow scoring: the challenger\'s agreement with the model per run',
+      registry_versions: 'Registered versions, their status and aliases',
+      alias_history: 'Alias history (never rewritten)',
+      command: 'Shown by this lote command'
     },
     es: {
       overview: 'Resumen', intents: 'Intenciones', entities: 'Entidades', quarantine: 'Cuarentena',
@@ -50,7 +55,13 @@
       drift: 'Deriva',
       accuracy: 'Exactitud estimada por ejecución (intervalo) y medida donde llegaron etiquetas',
       latest_signals: 'Última ejecución: cada señal sobre su umbral de deriva (1 o más: deriva)',
-      signals: 'Señales por ejecución', alarms: 'Alarmas por ejecución'
+      signals: 'Señales por ejecución', alarms: 'Alarmas por ejecución', models: 'Modelos',
+      versions_in_results: 'Versiones del modelo en los resultados: registros, puntaje medio, ' +
+        'exactitud medida',
+      shadow: 'Evaluación en sombra: acuerdo del retador con el modelo por ejecución',
+      registry_versions: 'Versiones registradas, su estado y sus alias',
+      alias_history: 'Historia de los alias (nunca se reescribe)',
+      command: 'Lo muestra este comando de lote'
     }
   };
   // How each chart is drawn: columns by index. stacked: x, series, y; bar: x, y.
@@ -69,7 +80,11 @@
     accuracy: { kind: 'lines', x: 0, ys: [3, 4, 5, 6] },
     latest_signals: { kind: 'bar', x: 0, y: 1 },
     signals: { kind: 'table' },
-    alarms: { kind: 'table' }
+    alarms: { kind: 'table' },
+    versions_in_results: { kind: 'table' },
+    shadow: { kind: 'table' },
+    registry_versions: { kind: 'table' },
+    alias_history: { kind: 'table' }
   };
 
   const params = new URLSearchParams(window.location.search);
@@ -221,8 +236,13 @@
       el('a', { href: '/api/' + page + '.csv?' + csv.toString(), download: page + '-' +
                 chart.id + '.csv', class: 'csv' }, [t('csv')])
     ]));
-    section.append(el('details', {}, [el('summary', {}, [t('sql')]),
-                                      el('pre', { class: 'sql' }, [chart.sql])]));
+    if (chart.sql) {
+      section.append(el('details', {}, [el('summary', {}, [t('sql')]),
+                                        el('pre', { class: 'sql' }, [chart.sql])]));
+    } else if (chart.command) {
+      section.append(el('details', {}, [el('summary', {}, [t('command')]),
+                                        el('pre', { class: 'sql' }, [chart.command])]));
+    }
     return section;
   }
 

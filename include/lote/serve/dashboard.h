@@ -29,6 +29,7 @@
 #include "lote/base/secret.h"
 #include "lote/base/status.h"
 #include "lote/pipeline/catalog.h"
+#include "lote/registry/registry.h"
 #include "lote/serve/http_server.h"
 
 namespace lote::serve {
@@ -48,15 +49,18 @@ Result<DashboardFilters> ParseDashboardFilters(std::string_view query);
 // The value of `key` in a query string ("a=1&b=x%20y"), percent-decoded; "" when absent.
 std::string QueryParameter(std::string_view query, std::string_view key);
 
-// One chart's data: the statement that produced it and its result.
+// One chart's data: the statement that produced it (or, for the registry's charts, which read
+// no catalog, the lote command that shows the same) and its result.
 struct DashboardChart {
   std::string id;
   std::string title;
-  std::string sql;
+  std::string sql;  // "" for registry charts
   pipeline::QueryResult data;
+  std::string command;  // the CLI command behind a chart without SQL
 };
 
-// The pages with data: "overview", "intents", "entities", "quarantine", "drift", "runs".
+// The pages with data: "overview", "intents", "entities", "quarantine", "drift", "models",
+// "runs".
 const std::vector<std::string>& DashboardPages();
 
 // The charts of `page` under `filters`, each computed on the catalog at `catalog_path`.
@@ -66,8 +70,12 @@ Result<std::vector<DashboardChart>> DashboardPage(const std::string& catalog_pat
                                                   const DashboardFilters& filters,
                                                   const pipeline::QueryOptions& options);
 
-// {"page", "filters": {...}, "charts": [{"id", "title", "sql", "columns", "rows"}]}, numbers as
-// numbers and NULL as null.
+// The registry's charts of the models page: every registered model's versions (status,
+// aliases) and its alias history, newest first (at most 50 models, 100 moves each).
+Result<std::vector<DashboardChart>> RegistryCharts(const registry::Registry& registry);
+
+// {"page", "filters": {...}, "charts": [{"id", "title", "sql" (null for registry charts),
+// "command" (registry charts), "columns", "rows"}]}, numbers as numbers and NULL as null.
 std::string DashboardPageJson(std::string_view page, const DashboardFilters& filters,
                               const std::vector<DashboardChart>& charts);
 
@@ -78,6 +86,7 @@ std::vector<std::pair<std::string, std::string>> SecurityHeaders();
 struct DashboardOptions {
   std::string catalog_path;  // the output's catalog (pipeline::ReadableCatalogPath)
   std::string assets_dir;    // index.html, login.html, app.js, app.css, chart.umd.js
+  std::string registry_uri;  // the models page's registry ("": its catalog charts only)
   // Required unless the server binds loopback only: see the file comment. At least 16 bytes.
   Secret token;
   // Bounds on each chart's statement: a page's data is computed in well under a second on the
