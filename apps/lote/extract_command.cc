@@ -39,8 +39,7 @@ void SetupExtract(CLI::App& root, int* exit_code) {
       ->required();
   cmd->add_option("--format", f->format, "csv | jsonl | txt (default: from extension)");
   cmd->add_option("--output", f->output, "Output JSONL file (default: stdout)");
-  cmd->add_option("--text-field", f->text_field, "Text column/field")->capture_default_str();
-  cmd->add_option("--id-field", f->id_field, "Id column/field (default: line/row number)");
+  AddRecordFieldFlags(cmd, &f->text_field, &f->id_field);
   AddThreadsFlag(cmd, &f->threads, "Worker threads");
   AddRowFlags(cmd, &f->rows);
   cmd->callback([f, exit_code] {

@@ -45,6 +45,17 @@ CLI::Option* AddThreadsFlag(CLI::App* cmd, int* threads, const std::string& what
       ->capture_default_str();
 }
 
+void AddRecordFieldFlags(CLI::App* cmd, std::string* text_field, std::string* id_field) {
+  cmd->add_option("--text-field", *text_field, "Text column/field")->capture_default_str();
+  cmd->add_option("--id-field", *id_field, "Id column/field (default: line/row number)");
+}
+
+CLI::Option* AddTopKFlag(CLI::App* cmd, int* top_k) {
+  return cmd->add_option("--top-k", *top_k, "Labels listed in top_k")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+}
+
 int ResolveThreads(int flag) {
   static const int default_threads = DefaultThreadCount(CgroupCpuQuota());
   return flag > 0 ? flag : default_threads;

@@ -22,6 +22,11 @@ CLI::Option* AddThreadsFlag(CLI::App* cmd, int* threads, const std::string& what
 // The thread count to use for a --threads value.
 int ResolveThreads(int flag);
 
+// --text-field F and --id-field F of the commands that read records (predict, extract, redact).
+void AddRecordFieldFlags(CLI::App* cmd, std::string* text_field, std::string* id_field);
+// --top-k K (1..1000): labels listed in each row's top_k.
+CLI::Option* AddTopKFlag(CLI::App* cmd, int* top_k);
+
 // --reference-date YYYY-MM-DD (checked as a calendar date).
 CLI::Option* AddReferenceDateFlag(CLI::App* cmd, std::string* date);
 // The flag's date, or today's UTC date when empty. The flag was validated by CLI11.

@@ -37,12 +37,9 @@ void SetupPredict(CLI::App& root, int* exit_code) {
       ->required();
   cmd->add_option("--format", f->format, "csv | jsonl | txt (default: from extension)");
   cmd->add_option("--output", f->output, "Output JSONL file (default: stdout)");
-  cmd->add_option("--text-field", f->text_field, "Text column/field")->capture_default_str();
-  cmd->add_option("--id-field", f->id_field, "Id column/field (default: line/row number)");
+  AddRecordFieldFlags(cmd, &f->text_field, &f->id_field);
   AddThreadsFlag(cmd, &f->threads, "Worker threads");
-  cmd->add_option("--top-k", f->top_k, "Labels listed in top_k")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
+  AddTopKFlag(cmd, &f->top_k);
   AddRowFlags(cmd, &f->rows);
   cmd->callback([f, exit_code] {
     PiiSettings pii;

@@ -140,8 +140,7 @@ void SetupRedact(CLI::App& root, int* exit_code) {
                   "Secret key for --mode hash, at least 16 bytes (default: the LOTE_PII_KEY "
                   "environment variable)");
   cmd->add_option("--output", f->output, "Output JSONL file (default: stdout)");
-  cmd->add_option("--text-field", f->text_field, "Text column/field")->capture_default_str();
-  cmd->add_option("--id-field", f->id_field, "Id column/field (default: line/row number)");
+  AddRecordFieldFlags(cmd, &f->text_field, &f->id_field);
   AddThreadsFlag(cmd, &f->threads, "Worker threads");
   AddReferenceDateFlag(cmd, &f->reference_date);
   AddMaxRecordBytesFlag(cmd, &f->max_record_bytes);

@@ -330,9 +330,7 @@ void SetupServe(CLI::App& root, int* exit_code) {
   cmd->add_option("--csv-id-column", f->csv_id_column, "text/csv: 0-based id column (-1: none)")
       ->check(CLI::Range(-1, 10000))
       ->capture_default_str();
-  cmd->add_option("--top-k", f->top_k, "Labels listed in top_k")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
+  AddTopKFlag(cmd, &f->top_k);
   cmd->add_option("--output", f->output,
                   "Serve the dashboard of this output's results at / (docs/dashboard.md); with "
                   "--model, beside the model's routes");
