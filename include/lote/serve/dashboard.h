@@ -3,8 +3,8 @@
 //
 // Every number is one SQL statement over the catalog's views, run through pipeline::QueryCatalog
 // (read-only whatever the SQL, bounded in time and size) and returned with the statement itself,
-// so that any chart can be reproduced with `lote query` (and, through the generated DDL, on
-// Athena). Filters come from the query string, are checked against a strict syntax (dates
+// so that any chart can be reproduced with `lote query` (the SQL is SQLite's: not yet Athena's).
+// Filters come from the query string, are checked against a strict syntax (dates
 // YYYY-MM-DD, versions and labels of letters, digits and `._-`, languages of letters) and are
 // written into the SQL as quoted literals: the SQL shown is the SQL run.
 //
