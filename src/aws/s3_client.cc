@@ -57,29 +57,6 @@ BodyHash HashBody(std::string_view body) {
           Base64Encode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()))};
 }
 
-std::string UrlDecode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(plus_is_space && s[i] == '+' ? ' ' : s[i]);
-  }
-  return out;
-}
-
 // "2009-10-12T17:50:30.000Z" (listings) -> ns since the epoch; 0 when unparsable.
 int64_t ParseIsoTime(const std::string& s) {
   std::tm tm{};

@@ -3,11 +3,10 @@
 #include <openssl/crypto.h>
 
 #include <cctype>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "lote/base/digest.h"
+#include "lote/io/file_source.h"
 #include "lote/registry/registry.h"
 
 namespace lote::serve {
@@ -31,29 +30,6 @@ bool IsLetter(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0;
 bool IsDate(std::string_view s) {
   return s.size() == 10 && s[4] == '-' && s[7] == '-' && AllOf(s.substr(0, 4), IsDigit) &&
          AllOf(s.substr(5, 2), IsDigit) && AllOf(s.substr(8, 2), IsDigit);
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
-               HexValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
 }
 
 // A filter value as an SQL string literal. The values passed their syntax check (no quote can be
@@ -80,10 +56,12 @@ struct Columns {
 std::string Where(const DashboardFilters& f, const Columns& c, const char* extra = nullptr) {
   std::vector<std::string> terms;
   if (extra != nullptr) terms.emplace_back(extra);
-  if (!f.from.empty() && c.day[0] != '\0')
+  if (!f.from.empty() && c.day[0] != '\0') {
     terms.push_back(std::string(c.day) + " >= " + Literal(f.from));
-  if (!f.to.empty() && c.day[0] != '\0')
+  }
+  if (!f.to.empty() && c.day[0] != '\0') {
     terms.push_back(std::string(c.day) + " <= " + Literal(f.to));
+  }
   if (!f.model.empty() && c.model[0] != '\0') {
     terms.push_back(std::string(c.model) + " = " + Literal(f.model));
   }
@@ -252,15 +230,13 @@ Json ValueJson(const pipeline::QueryValue& v) {
 }
 
 Result<std::string> ReadAsset(const std::string& dir, const std::string& name) {
-  std::ifstream in(dir + "/" + name, std::ios::binary);
-  if (!in) {
+  auto body = io::ReadFileToString(dir + "/" + name);
+  if (!body.ok() && body.status().code() == StatusCode::kNotFound) {
     return NotFoundError("dashboard asset " + dir + "/" + name +
                          " is missing (built by `cmake --build`; chart.umd.js comes from "
                          "npm ci: node_modules/chart.js)");
   }
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return body;
 }
 
 HttpResponse Asset(const std::string& body, const char* type) {
@@ -273,6 +249,12 @@ HttpResponse Asset(const std::string& body, const char* type) {
 
 bool ConstantTimeEqual(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// Whether `given` is the token, comparing digests of equal length in constant time (so the
+// time taken says nothing of the token, its length included).
+bool IsToken(std::string_view given, const Secret& token) {
+  return ConstantTimeEqual(Sha256Hex(given), Sha256Hex(token.Reveal()));
 }
 
 // The session cookie's value for `token`.
@@ -305,8 +287,8 @@ std::string QueryParameter(std::string_view query, std::string_view key) {
     if (end == std::string_view::npos) end = query.size();
     std::string_view part = query.substr(pos, end - pos);
     const size_t eq = part.find('=');
-    if (PercentDecode(part.substr(0, eq)) == key) {
-      return eq == std::string_view::npos ? "" : PercentDecode(part.substr(eq + 1));
+    if (UrlDecode(part.substr(0, eq), true) == key) {
+      return eq == std::string_view::npos ? "" : UrlDecode(part.substr(eq + 1), true);
     }
     pos = end + 1;
   }
@@ -347,11 +329,13 @@ const std::vector<std::string>& DashboardPages() {
 Result<std::vector<DashboardChart>> DashboardPage(const std::string& catalog_path,
                                                   std::string_view page,
                                                   const DashboardFilters& filters,
-                                                  const pipeline::QueryOptions& options) {
+                                                  const pipeline::QueryOptions& options,
+                                                  std::string_view only_chart) {
   std::vector<ChartSpec> specs = PageCharts(page, filters);
   if (specs.empty()) return NotFoundError("no dashboard page '" + std::string(page) + "'");
   std::vector<DashboardChart> charts;
   for (ChartSpec& s : specs) {
+    if (!only_chart.empty() && s.id != only_chart) continue;
     LOTE_ASSIGN_OR_RETURN(pipeline::QueryResult data,
                           pipeline::QueryCatalog(catalog_path, s.sql, options));
     charts.push_back({s.id, s.title, std::move(s.sql), std::move(data)});
@@ -483,7 +467,7 @@ Result<std::vector<HttpRoute>> DashboardRoutes(const DashboardOptions& o) {
     if (opts->token.empty()) return true;
     constexpr std::string_view kBearer = "Bearer ";
     if (r.authorization.substr(0, kBearer.size()) == kBearer &&
-        ConstantTimeEqual(r.authorization.substr(kBearer.size()), opts->token.Reveal())) {
+        IsToken(r.authorization.substr(kBearer.size()), opts->token)) {
       return true;
     }
     return ConstantTimeEqual(CookieValue(r.cookie, "lote_session"), session);
@@ -517,7 +501,7 @@ Result<std::vector<HttpRoute>> DashboardRoutes(const DashboardOptions& o) {
                         return out;
                       }
                       const std::string token = QueryParameter(r.body, "token");
-                      if (!ConstantTimeEqual(token, opts->token.Reveal())) {
+                      if (!IsToken(token, opts->token)) {
                         return ErrorResponse(401, "wrong access token");
                       }
                       out.status = 303;
@@ -541,9 +525,15 @@ Result<std::vector<HttpRoute>> DashboardRoutes(const DashboardOptions& o) {
       if (!allowed(r)) return denied(false);
       auto filters = ParseDashboardFilters(r.query);
       if (!filters.ok()) return ErrorResponse(filters.status());
-      auto charts = DashboardPage(opts->catalog_path, page, *filters, opts->query);
+      // A CSV download computes its one chart only.
+      const std::string id = csv ? QueryParameter(r.query, "chart") : "";
+      if (csv && id.empty()) {
+        return ErrorResponse(InvalidArgumentError("a CSV download names its chart: ?chart=ID"));
+      }
+      auto charts = DashboardPage(opts->catalog_path, page, *filters, opts->query, id);
       if (!charts.ok()) return ErrorResponse(charts.status());
-      if (page == "models" && !opts->registry_uri.empty()) {
+      const bool registry_chart = id == "registry_versions" || id == "alias_history";
+      if (page == "models" && !opts->registry_uri.empty() && (!csv || registry_chart)) {
         auto reg = registry::Registry::Open(opts->registry_uri);
         auto more =
             reg.ok() ? RegistryCharts(*reg) : Result<std::vector<DashboardChart>>(reg.status());
@@ -556,7 +546,6 @@ Result<std::vector<HttpRoute>> DashboardRoutes(const DashboardOptions& o) {
         out.body = DashboardPageJson(page, *filters, *charts);
         return out;
       }
-      const std::string id = QueryParameter(r.query, "chart");
       for (const DashboardChart& c : *charts) {
         if (c.id != id) continue;
         out.content_type = "text/csv; charset=utf-8";

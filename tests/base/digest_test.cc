@@ -71,6 +71,17 @@ TEST(Secret, DebugStringNeverShowsTheBytes) {
   EXPECT_EQ(moved.Reveal(), "super-secret-value-123");
 }
 
+TEST(UrlDecode, DecodesEscapesLenientlyAndPlusOnlyWhenAsked) {
+  EXPECT_EQ(UrlDecode("a%20b%2Fc", false), "a b/c");
+  EXPECT_EQ(UrlDecode("a+b", false), "a+b");
+  EXPECT_EQ(UrlDecode("a+b", true), "a b");
+  EXPECT_EQ(UrlDecode("%41%4a%4A", true), "AJJ");
+  EXPECT_EQ(UrlDecode("100%", true), "100%");  // a cut escape stays as sent
+  EXPECT_EQ(UrlDecode("%4", true), "%4");
+  EXPECT_EQ(UrlDecode("%zz%41", true), "%zzA");  // so does one that is not hex
+  EXPECT_EQ(UrlDecode("%00", true), std::string(1, '\0'));
+}
+
 TEST(Base64, EncodesRfc4648VectorsInBothAlphabets) {
   EXPECT_EQ(Base64Encode(""), "");
   EXPECT_EQ(Base64Encode("f"), "Zg==");

@@ -148,6 +148,8 @@ TEST_F(DashboardRoutesTest, WithoutATokenTheLoopbackDashboardIsOpen) {
   HttpRequest r;
   r.query = "from=never";
   EXPECT_EQ(Find(*routes, "GET", "/api/runs")->handler(r).status, 400);
+  r.query = "";  // a CSV download names its chart
+  EXPECT_EQ(Find(*routes, "GET", "/api/runs.csv")->handler(r).status, 400);
   EXPECT_EQ(Find(*routes, "GET", "/")->handler(HttpRequest()).status, 200);
 }
 

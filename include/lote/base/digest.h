@@ -40,6 +40,10 @@ std::string Base64Encode(std::string_view data);
 std::string Base64UrlEncode(std::string_view data);
 // Decodes exactly 2*n hex digits (either case) into out[0..n); false for anything else.
 bool HexDecode(std::string_view hex, uint8_t* out, size_t n);
+// Percent-decoding, lenient: "%XY" with two hex digits becomes that byte, any other '%' stays as
+// it is; with `plus_is_space` (HTML forms, query strings, S3's url-encoded listings) '+' is a
+// space. (SigV4's canonical query, which must refuse a bad escape, has its own strict decoder.)
+std::string UrlDecode(std::string_view s, bool plus_is_space);
 std::string Sha256Hex(std::string_view data);
 // `n` random bytes from OpenSSL's CSPRNG, as 2n hex digits (unique ids: lock owners, ledger ids,
 // staging names).

@@ -63,12 +63,14 @@ struct DashboardChart {
 // "runs".
 const std::vector<std::string>& DashboardPages();
 
-// The charts of `page` under `filters`, each computed on the catalog at `catalog_path`.
-// NotFound for an unknown page; the catalog's errors (NotFound when nothing was published yet).
+// The charts of `page` under `filters`, each computed on the catalog at `catalog_path`; with
+// `only_chart`, that chart alone (none when the page has no such chart). NotFound for an unknown
+// page; the catalog's errors (NotFound when nothing was published yet).
 Result<std::vector<DashboardChart>> DashboardPage(const std::string& catalog_path,
                                                   std::string_view page,
                                                   const DashboardFilters& filters,
-                                                  const pipeline::QueryOptions& options);
+                                                  const pipeline::QueryOptions& options,
+                                                  std::string_view only_chart = "");
 
 // The registry's charts of the models page: every registered model's versions (status,
 // aliases) and its alias history, newest first (at most 50 models, 100 moves each).
