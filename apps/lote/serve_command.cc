@@ -20,6 +20,7 @@
 #include "lote/serve/dashboard.h"
 #include "lote/serve/http_server.h"
 #include "lote/serve/inference_service.h"
+#include "lote/storage/storage.h"
 #include "lote/text/utf8.h"
 #include "pipeline_config.h"
 
@@ -35,6 +36,7 @@ struct ServeFlags {
   std::string model, host, config, text_field = "text", id_field = "id";
   // The dashboard (docs/dashboard.md): an output's catalog, its assets, its access token.
   std::string output, catalog, dashboard_assets, auth_token_file, registry;
+  int catalog_refresh_s = 30;
   int port = -1;
   int threads = 0;
   int top_k = 3;
@@ -164,7 +166,16 @@ Result<std::vector<serve::HttpRoute>> DashboardRoutesFor(
   pipeline::PipelineOptions po;
   po.output_uri = f.output;
   po.catalog_path = f.catalog;
+  LOTE_ASSIGN_OR_RETURN(po.output_storage, storage::OpenStorage(f.output));
   LOTE_ASSIGN_OR_RETURN(d.catalog_path, pipeline::ReadableCatalogPath(po, {}));
+  if (!po.output_storage->is_local() && f.catalog_refresh_s > 0) {
+    // The cache of an object store's catalog follows the runs published after start.
+    d.refresh = [po] { return pipeline::ReadableCatalogPath(po, {}).status(); };
+    d.refresh_interval = std::chrono::seconds(f.catalog_refresh_s);
+    d.log = [](const std::string& line) {
+      std::fprintf(stderr, "lote serve: %s\n", text::EscapeControl(line).c_str());
+    };
+  }
   d.assets_dir = !f.dashboard_assets.empty() ? f.dashboard_assets : ExecutableDir() + "/dashboard";
   d.registry_uri = !f.registry.empty() ? f.registry : EnvOr("LOTE_REGISTRY", "");
   // A page computes a few aggregates; a statement past these bounds fails the request.
@@ -335,6 +346,12 @@ void SetupServe(CLI::App& root, int* exit_code) {
                   "Serve the dashboard of this output's results at / (docs/dashboard.md); with "
                   "--model, beside the model's routes");
   cmd->add_option("--catalog", f->catalog, "The output's catalog (default: the output's own)");
+  cmd->add_option("--catalog-refresh", f->catalog_refresh_s,
+                  "With an s3:// --output, bring the catalog cache up to date from the bucket "
+                  "when a page is asked for and the last sync is this many seconds old (0: at "
+                  "start only)")
+      ->default_val(30)
+      ->check(CLI::Range(0, 86400));
   cmd->add_option("--dashboard-assets", f->dashboard_assets,
                   "Folder of the dashboard's pages (default: dashboard/ beside the binary)");
   cmd->add_option("--registry", f->registry,

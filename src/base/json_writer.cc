@@ -49,4 +49,13 @@ void AppendJsonNumber(std::string* out, double v) {
   out->append(buf, static_cast<size_t>(r.ptr - buf));
 }
 
+double AsWrittenJsonNumber(double v) {
+  if (!std::isfinite(v)) return 0;
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 6);
+  double back = 0;
+  std::from_chars(buf, r.ptr, back);
+  return back;
+}
+
 }  // namespace lote

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "lote/base/digest.h"
+#include "lote/base/json_writer.h"
 #include "lote/base/version.h"
 #include "lote/monitoring/drift.h"
 #include "lote/pipeline/ledger.h"
@@ -121,6 +122,95 @@ CREATE VIEW IF NOT EXISTS quarantine AS
     JOIN objects o ON o.object_id = a.object_id
   WHERE a.state = 'done';
 )sql";
+
+// Daily summaries of what the views show, for the dashboard: its pages count millions of rows,
+// and a GROUP BY over the `results` view reads every row (its joins, its stale-row check) each
+// time. These hold the same counts per day, model version, language and label, kept in step with
+// the views by the ledger itself: an attempt's rows are added when it is marked done (the moment
+// the views show it), and taken away when they go stale (a new version of the record) or their
+// attempt is superseded (--force). No NULL in a key, so that a count finds its row: '' stands for
+// a missing language, label or type, and score_tenth -1 for a row without a score (no label).
+// score_tenth is min(floor(score * 10), 9): 0.95 and 1.0 are both in tenth 9.
+constexpr std::string_view kSummarySchema = R"sql(
+CREATE TABLE IF NOT EXISTS results_daily(
+  dt TEXT NOT NULL, model_version TEXT NOT NULL, lang TEXT NOT NULL, label TEXT NOT NULL,
+  score_tenth INTEGER NOT NULL, records INTEGER NOT NULL, score_sum REAL NOT NULL,
+  PRIMARY KEY(dt, model_version, lang, label, score_tenth)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entities_daily(
+  dt TEXT NOT NULL, model_version TEXT NOT NULL, lang TEXT NOT NULL, label TEXT NOT NULL,
+  type TEXT NOT NULL, entities INTEGER NOT NULL,
+  PRIMARY KEY(dt, model_version, lang, label, type)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quarantine_daily(
+  dt TEXT NOT NULL, model_version TEXT NOT NULL, stage TEXT NOT NULL, records INTEGER NOT NULL,
+  PRIMARY KEY(dt, model_version, stage)) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS stale_new(
+  attempt_id INTEGER NOT NULL, record_id TEXT NOT NULL, PRIMARY KEY(attempt_id, record_id))
+  WITHOUT ROWID;
+)sql";
+
+// The "type" of each entity in `json`, an array of entity objects as lote writes them ("" for an
+// entity without one, as the entities view's ->> gives NULL for it), appended to `types`. Only the
+// array's own objects are looked into: a "type" inside an entity's value is not an entity's.
+// False when the text is not such an array (its entities are then not counted, as the SQL path
+// passes over text that is not JSON).
+bool EntityTypes(std::string_view json, std::vector<std::string_view>* types) {
+  types->clear();
+  int depth = 0;
+  bool type_next = false;  // in an entity, the value read next is its type
+  bool has_type = false;   // the entity being read has one
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (c == '"') {
+      const size_t start = i + 1;
+      for (++i; i < json.size() && json[i] != '"'; ++i) {
+        if (json[i] == '\\') ++i;
+      }
+      if (i >= json.size()) return false;
+      if (depth != 2) continue;
+      const std::string_view str = json.substr(start, i - start);
+      size_t j = i + 1;
+      while (j < json.size() &&
+             (json[j] == ' ' || json[j] == '\n' || json[j] == '\t' || json[j] == '\r')) {
+        ++j;
+      }
+      if (j < json.size() && json[j] == ':') {  // a member's name
+        type_next = str == "type";
+        i = j;
+      } else {
+        if (type_next) {
+          types->push_back(str);
+          has_type = true;
+        }
+        type_next = false;
+      }
+    } else if (c == '[' || c == '{') {
+      ++depth;
+      if ((depth == 1 && c != '[') || (depth == 2 && c != '{')) return false;
+      if (depth == 2) has_type = false;
+      type_next = false;
+    } else if (c == ']' || c == '}') {
+      if (depth == 2 && !has_type) types->push_back("");
+      if (--depth < 0) return false;
+    } else if (depth == 2 && c != ',' && c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+      type_next = false;  // a number or literal
+    }
+  }
+  return depth == 0;
+}
+
+// Adds (`sign` "1") or takes away ("-1") one attempt's quarantined rows in quarantine_daily.
+std::string QuarantineSummarySql(const std::string& attempt_id, const std::string& sign) {
+  return "INSERT INTO quarantine_daily SELECT a.dt, coalesce(a.model_version, ''), "
+         "coalesce(q.stage, ''), " +
+         sign +
+         " * count(*) FROM quarantine_rows q JOIN attempts a ON a.attempt_id = " + attempt_id +
+         " WHERE q.attempt_id = " + attempt_id +
+         " GROUP BY 1, 2, 3 ON CONFLICT(dt, model_version, stage) DO UPDATE SET records = "
+         "records + excluded.records;";
+}
+
+// catalog_meta's key once every done attempt is in the summaries.
+constexpr std::string_view kMetaSummaries = "daily_summaries";
 
 AttemptCounts CountsFrom(const SqliteStmt& s, int first) {
   AttemptCounts c;
@@ -304,6 +394,9 @@ Status SqliteLedger::Prepare() {
       "NOT NULL DEFAULT 0) WITHOUT ROWID;"
       "CREATE TEMP TABLE IF NOT EXISTS feedback_known(model_version TEXT NOT NULL, label TEXT "
       "NOT NULL, PRIMARY KEY(model_version, label)) WITHOUT ROWID"));
+  // The daily summaries: added in the same schema version, built here for a catalog without.
+  LOTE_RETURN_IF_ERROR(db_->Exec(kSummarySchema));
+  LOTE_RETURN_IF_ERROR(BackfillSummaries());
   LOTE_ASSIGN_OR_RETURN(stage_put_, db_->Prepare("INSERT OR REPLACE INTO temp.feedback_stage "
                                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   LOTE_ASSIGN_OR_RETURN(seen_get_,
@@ -318,6 +411,8 @@ Status SqliteLedger::Prepare() {
   LOTE_ASSIGN_OR_RETURN(content_put_,
                         db_->Prepare("INSERT OR REPLACE INTO seen_content VALUES (?, ?, ?)"));
   LOTE_ASSIGN_OR_RETURN(stale_put_, db_->Prepare("INSERT OR IGNORE INTO stale_rows VALUES (?, ?)"));
+  LOTE_ASSIGN_OR_RETURN(stale_new_put_,
+                        db_->Prepare("INSERT OR IGNORE INTO temp.stale_new VALUES (?, ?)"));
   const std::string one_row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   std::string many = "INSERT INTO result_rows VALUES " + one_row;
   for (size_t i = 1; i < kResultBatch; ++i) many += ", " + one_row;
@@ -447,11 +542,15 @@ Result<int64_t> SqliteLedger::BeginAttempt(int64_t object_id, const AttemptInfo&
     (void)db_->Exec("ROLLBACK");
     return st;
   }
-  return db_->LastInsertId();
+  open_counts_.attempt_id = db_->LastInsertId();
+  open_counts_.results.clear();
+  open_counts_.entities.clear();
+  return open_counts_.attempt_id;
 }
 
 Status SqliteLedger::AbortAttempt() {
   pending_size_ = 0;
+  open_counts_.attempt_id = -1;
   return db_->Exec("ROLLBACK");
 }
 
@@ -478,6 +577,10 @@ Result<bool> SqliteLedger::SeenRecord(const std::string& record_id, int64_t sour
     } else {
       stale_put_.Bind(1, seen_attempt).Bind(2, record_id);
       LOTE_RETURN_IF_ERROR(stale_put_.Run());
+      if (db_->Changes() == 1) {  // leaves the summaries when this attempt commits
+        stale_new_put_.Bind(1, seen_attempt).Bind(2, record_id);
+        LOTE_RETURN_IF_ERROR(stale_new_put_.Run());
+      }
     }
     if (seen_source != source_id) return false;  // dedup off: the first source keeps the id
   }
@@ -520,11 +623,14 @@ Status SqliteLedger::AddResult(int64_t attempt_id, const ResultRow& r,
   p.lang.assign(r.lang);
   p.has_label = !r.label.empty();
   p.label.assign(r.label);
-  p.score = r.score;
+  // The score as the published file has it, so that a catalog rebuilt from the files (an
+  // object store's cache) holds the same value, and falls in the same tenth of the summaries.
+  p.score = AsWrittenJsonNumber(r.score);
   p.top_k.assign(r.top_k_json);
   p.entities.assign(entities_json.empty() ? std::string_view("[]")
                                           : std::string_view(entities_json));
   p.processed_at.assign(r.processed_at);
+  CountForSummaries(p);
   if (pending_size_ == kResultBatch) return FlushResults();
   return Status::Ok();
 }
@@ -586,10 +692,30 @@ Status SqliteLedger::CommitOpen(int64_t attempt_id, int64_t object_id,
                                 bool replayed) {
   auto fail = [this](Status s) {
     pending_size_ = 0;
+    open_counts_.attempt_id = -1;
     (void)db_->Exec("ROLLBACK");
     return s;
   };
   if (Status s = FlushResults(); !s.ok()) return fail(s);
+  // The rows this attempt made stale leave the summaries, those of done attempts (a committing
+  // attempt's rows enter them without its stale ones when it is marked done).
+  {
+    auto stale = db_->Prepare(
+        "SELECT DISTINCT s.attempt_id FROM temp.stale_new s JOIN attempts a ON a.attempt_id = "
+        "s.attempt_id WHERE a.state = 'done'");
+    if (!stale.ok()) return fail(stale.status());
+    std::vector<int64_t> ids;
+    while (true) {
+      auto row = stale->Step();
+      if (!row.ok()) return fail(row.status());
+      if (!*row) break;
+      ids.push_back(stale->Int(0));
+    }
+    for (int64_t id : ids) {
+      if (Status s = Summarize(id, -1, /*newly_stale=*/true); !s.ok()) return fail(s);
+    }
+    if (Status s = db_->Exec("DELETE FROM temp.stale_new"); !s.ok()) return fail(s);
+  }
   std::vector<std::string> deletes;  // for the commit hook
   // Earlier done attempts of this object version (--force): superseded, files to delete.
   {
@@ -607,6 +733,7 @@ Status SqliteLedger::CommitOpen(int64_t attempt_id, int64_t object_id,
     }
     for (int64_t id : ids) {
       std::string n = std::to_string(id);
+      if (Status s = Summarize(id, -1, /*newly_stale=*/false); !s.ok()) return fail(s);
       if (commit_hook_ && !replayed) {
         auto files = db_->Prepare("SELECT final_uri FROM parts WHERE attempt_id = " + n);
         if (!files.ok()) return fail(files.status());
@@ -689,6 +816,11 @@ Status SqliteLedger::CommitOpen(int64_t attempt_id, int64_t object_id,
   }
   s = db_->Exec("COMMIT");
   if (!s.ok()) return fail(s);
+  if (open_counts_.attempt_id == attempt_id) {
+    committed_counts_.push_back(std::move(open_counts_));
+    if (committed_counts_.size() > kMaxCommittedCounts) committed_counts_.pop_front();
+  }
+  open_counts_ = AttemptSummaryCounts{};
   return Status::Ok();
 }
 
@@ -725,13 +857,182 @@ Result<std::vector<PendingCommit>> SqliteLedger::PendingCommits() {
 }
 
 Status SqliteLedger::MarkDone(int64_t attempt_id, int64_t now_us) {
-  LOTE_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE attempts SET state = 'done', finished_us = "
-                                             "? WHERE attempt_id = ?; "));
-  s.Bind(1, now_us).Bind(2, attempt_id);
-  LOTE_RETURN_IF_ERROR(s.Run());
-  LOTE_ASSIGN_OR_RETURN(auto d, db_->Prepare("DELETE FROM part_deletes WHERE attempt_id = ?"));
-  d.Bind(1, attempt_id);
-  return d.Run();
+  // Done, and into the summaries, in one transaction: the views show the attempt from here on.
+  // Only a committing attempt changes, so that marking one twice counts it once.
+  LOTE_RETURN_IF_ERROR(Begin());
+  Status s = [&]() -> Status {
+    LOTE_ASSIGN_OR_RETURN(auto done, db_->Prepare("UPDATE attempts SET state = 'done', "
+                                                  "finished_us = ? WHERE attempt_id = ? AND "
+                                                  "state = 'committing'"));
+    done.Bind(1, now_us).Bind(2, attempt_id);
+    LOTE_RETURN_IF_ERROR(done.Run());
+    if (db_->Changes() == 1) {
+      auto counted = std::find_if(committed_counts_.begin(), committed_counts_.end(),
+                                  [&](const auto& c) { return c.attempt_id == attempt_id; });
+      if (counted != committed_counts_.end()) {
+        LOTE_RETURN_IF_ERROR(AddCountedSummaries(*counted));
+      } else {
+        LOTE_RETURN_IF_ERROR(Summarize(attempt_id, 1, false));
+      }
+    }
+    LOTE_ASSIGN_OR_RETURN(auto d, db_->Prepare("DELETE FROM part_deletes WHERE attempt_id = ?"));
+    d.Bind(1, attempt_id);
+    LOTE_RETURN_IF_ERROR(d.Run());
+    return Commit();
+  }();
+  if (!s.ok()) Rollback();
+  std::erase_if(committed_counts_, [&](const auto& c) { return c.attempt_id == attempt_id; });
+  return s;
+}
+
+void SqliteLedger::CountForSummaries(const PendingResult& p) {
+  if (open_counts_.attempt_id != p.attempt_id) return;
+  std::string& key = count_key_;
+  key.assign(p.lang).push_back('\0');
+  if (p.has_label) key.append(p.label);
+  key.push_back('\0');
+  const size_t prefix = key.size();
+  const int64_t tenth =
+      p.has_label ? std::max<int64_t>(0, std::min<int64_t>(static_cast<int64_t>(p.score * 10), 9))
+                  : -1;
+  key.append(std::to_string(tenth));
+  auto r = open_counts_.results.find(key);
+  if (r == open_counts_.results.end())
+    r = open_counts_.results.emplace(key, std::pair{0, 0.0}).first;
+  ++r->second.first;
+  if (p.has_label) r->second.second += p.score;
+  if (p.entities == "[]") return;
+  std::vector<std::string_view> types;
+  if (!EntityTypes(p.entities, &types)) return;
+  for (std::string_view type : types) {
+    key.resize(prefix);
+    key.append(type);
+    ++open_counts_.entities[key];
+  }
+}
+
+Status SqliteLedger::AddCountedSummaries(const AttemptSummaryCounts& counts) {
+  const std::string id = std::to_string(counts.attempt_id);
+  // Rows already stale (a later attempt replaced them before this one was done) are left out
+  // by reading the rows; so is the quarantine, which is small.
+  LOTE_ASSIGN_OR_RETURN(auto any, db_->Prepare("SELECT EXISTS (SELECT 1 FROM stale_rows WHERE "
+                                               "attempt_id = ?), dt, coalesce(model_version, "
+                                               "'') FROM attempts WHERE attempt_id = ?"));
+  any.Bind(1, counts.attempt_id).Bind(2, counts.attempt_id);
+  LOTE_ASSIGN_OR_RETURN(bool row, any.Step());
+  if (!row) return InternalError("attempt " + id + " vanished from the catalog");
+  if (any.Int(0) != 0) {
+    any.Reset();
+    return Summarize(counts.attempt_id, 1, false);
+  }
+  const std::string dt = any.Text(1), model = any.Text(2);
+  any.Reset();
+  auto split = [](std::string_view key, std::string_view* lang, std::string_view* label) {
+    const size_t a = key.find('\0');
+    const size_t b = key.find('\0', a + 1);
+    *lang = key.substr(0, a);
+    *label = key.substr(a + 1, b - a - 1);
+    return key.substr(b + 1);
+  };
+  LOTE_ASSIGN_OR_RETURN(
+      auto add_result,
+      db_->Prepare("INSERT INTO results_daily VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dt, "
+                   "model_version, lang, label, score_tenth) DO UPDATE SET records = records + "
+                   "excluded.records, score_sum = score_sum + excluded.score_sum"));
+  for (const auto& [key, n] : counts.results) {
+    std::string_view lang, label;
+    const std::string tenth(split(key, &lang, &label));
+    add_result.Bind(1, dt).Bind(2, model).Bind(3, lang).Bind(4, label);
+    add_result.Bind(5, static_cast<int64_t>(std::stoll(tenth))).Bind(6, n.first).Bind(7, n.second);
+    LOTE_RETURN_IF_ERROR(add_result.Run());
+  }
+  LOTE_ASSIGN_OR_RETURN(
+      auto add_entity,
+      db_->Prepare("INSERT INTO entities_daily VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dt, "
+                   "model_version, lang, label, type) DO UPDATE SET entities = entities + "
+                   "excluded.entities"));
+  for (const auto& [key, n] : counts.entities) {
+    std::string_view lang, label;
+    const std::string_view type = split(key, &lang, &label);
+    add_entity.Bind(1, dt).Bind(2, model).Bind(3, lang).Bind(4, label).Bind(5, type);
+    add_entity.Bind(6, n);
+    LOTE_RETURN_IF_ERROR(add_entity.Run());
+  }
+  return db_->Exec(QuarantineSummarySql(id, "1"));
+}
+
+Status SqliteLedger::Summarize(int64_t attempt_id, int sign, bool newly_stale) {
+  const std::string id = std::to_string(attempt_id);
+  const std::string sg = sign < 0 ? "-1" : "1";
+  std::string rows = "r.row_key BETWEEN " + std::to_string(attempt_id << kRowKeyBits) + " AND " +
+                     std::to_string(((attempt_id + 1) << kRowKeyBits) - 1);
+  if (newly_stale) {
+    rows +=
+        " AND r.record_id IN (SELECT record_id FROM temp.stale_new WHERE attempt_id = " + id + ")";
+  } else {
+    // Most attempts have no stale row: the check per row is left out for them.
+    LOTE_ASSIGN_OR_RETURN(auto any, db_->Prepare("SELECT EXISTS (SELECT 1 FROM stale_rows WHERE "
+                                                 "attempt_id = ?)"));
+    any.Bind(1, attempt_id);
+    LOTE_ASSIGN_OR_RETURN(bool row, any.Step());
+    const bool has_stale = row && any.Int(0) != 0;
+    any.Reset();
+    if (has_stale) {
+      rows += " AND NOT EXISTS (SELECT 1 FROM stale_rows s WHERE s.attempt_id = " + id +
+              " AND s.record_id = r.record_id)";
+    }
+  }
+  const std::string key =
+      "SELECT a.dt, coalesce(a.model_version, ''), coalesce(r.lang, ''), coalesce(r.label, ''), ";
+  const std::string from = " FROM result_rows r JOIN attempts a ON a.attempt_id = " + id;
+  std::string sql =
+      "INSERT INTO results_daily " + key +
+      "CASE WHEN r.label IS NULL THEN -1 ELSE max(0, min(CAST(r.score * 10 AS INTEGER), 9)) END, " +
+      sg + " * count(*), " + sg + " * total(r.score)" + from + " WHERE " + rows +
+      " GROUP BY 1, 2, 3, 4, 5 ON CONFLICT(dt, model_version, lang, label, score_tenth) DO UPDATE "
+      "SET records = records + excluded.records, score_sum = score_sum + excluded.score_sum;"
+      // Rows without entities are passed over before any JSON is read; a row whose entities are
+      // not JSON (never written by lote) counts none instead of failing the commit.
+      "INSERT INTO entities_daily " +
+      key + "coalesce(j.value ->> '$.type', ''), " + sg + " * count(*)" + from +
+      ", json_each(r.entities) j WHERE " + rows +
+      " AND r.entities <> '[]' AND json_valid(r.entities) GROUP BY 1, 2, 3, 4, 5 ON "
+      "CONFLICT(dt, model_version, lang, label, type) DO UPDATE SET entities = entities + "
+      "excluded.entities;";
+  if (!newly_stale) {  // quarantined rows never go stale
+    sql += QuarantineSummarySql(id, sg);
+  }
+  if (sign < 0) {
+    sql +=
+        "DELETE FROM results_daily WHERE records = 0; DELETE FROM entities_daily WHERE entities "
+        "= 0; DELETE FROM quarantine_daily WHERE records = 0;";
+  }
+  return db_->Exec(sql);
+}
+
+Status SqliteLedger::BackfillSummaries() {
+  LOTE_ASSIGN_OR_RETURN(std::string built, Meta(kMetaSummaries));
+  if (!built.empty()) return Status::Ok();
+  LOTE_RETURN_IF_ERROR(Begin());
+  Status s = [&]() -> Status {
+    LOTE_ASSIGN_OR_RETURN(std::string now, Meta(kMetaSummaries));  // another writer built them
+    if (!now.empty()) return Commit();
+    LOTE_RETURN_IF_ERROR(db_->Exec(
+        "DELETE FROM results_daily; DELETE FROM entities_daily; DELETE FROM quarantine_daily"));
+    LOTE_ASSIGN_OR_RETURN(auto done, db_->Prepare("SELECT attempt_id FROM attempts WHERE state = "
+                                                  "'done' ORDER BY attempt_id"));
+    std::vector<int64_t> ids;
+    while (true) {
+      LOTE_ASSIGN_OR_RETURN(bool row, done.Step());
+      if (!row) break;
+      ids.push_back(done.Int(0));
+    }
+    for (int64_t id : ids) LOTE_RETURN_IF_ERROR(Summarize(id, 1, false));
+    LOTE_RETURN_IF_ERROR(SetMeta(kMetaSummaries, "1"));
+    return Commit();
+  }();
+  if (!s.ok()) Rollback();
+  return s;
 }
 
 Result<AttemptCounts> SqliteLedger::RunTotals(const std::string& run_id) {

@@ -5,10 +5,12 @@
 #ifndef LOTE_SRC_PIPELINE_SQLITE_LEDGER_H_
 #define LOTE_SRC_PIPELINE_SQLITE_LEDGER_H_
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "lote/pipeline/ledger.h"
@@ -121,6 +123,12 @@ class SqliteLedger : public Ledger {
   Status StageRow(const FeedbackRow& row, bool matched);
   Status EndStageTransaction();
   Status RecomputeFeedbackAccuracy(const std::string& run_id);
+  // The daily summaries (results_daily, entities_daily, quarantine_daily; see kSummarySchema):
+  // adds (`sign` 1) or takes away (-1) the rows of one attempt, all of them but its stale ones,
+  // or (`newly_stale`) only those this open attempt made stale (temp.stale_new).
+  Status Summarize(int64_t attempt_id, int sign, bool newly_stale);
+  // Builds the summaries of every done attempt once, for a catalog written before they existed.
+  Status BackfillSummaries();
   static constexpr uint64_t kStageBatch = 10000;
   bool stage_tx_open_ = false;
   uint64_t stage_tx_rows_ = 0;
@@ -143,11 +151,29 @@ class SqliteLedger : public Ledger {
   static constexpr size_t kResultBatch = 32;
   static constexpr int kResultColumns = 11;
 
-  SqliteStmt seen_get_, seen_put_, seen_add_, content_get_, content_put_, stale_put_, add_result_,
-      add_results_, add_quarantine_;
+  SqliteStmt seen_get_, seen_put_, seen_add_, content_get_, content_put_, stale_put_,
+      stale_new_put_, add_result_, add_results_, add_quarantine_;
   uint64_t result_seq_ = 0;  // result rows of the open attempt so far
   PendingResult pending_[kResultBatch];
   size_t pending_size_ = 0;
+
+  // An attempt's rows as the summaries count them, gathered as AddResult takes them, so that
+  // marking it done adds a few rows instead of reading all of its rows again. Keys: lang, '\0',
+  // label, '\0', then the score tenth (results) or the entity type (entities).
+  struct AttemptSummaryCounts {
+    int64_t attempt_id = -1;
+    std::unordered_map<std::string, std::pair<int64_t, double>> results;
+    std::unordered_map<std::string, int64_t> entities;
+  };
+  void CountForSummaries(const PendingResult& row);
+  Status AddCountedSummaries(const AttemptSummaryCounts& counts);
+  AttemptSummaryCounts open_counts_;
+  // Committed attempts not yet marked done (a run marks each soon after its commit; a reader
+  // replaying a log may never): the oldest are dropped past kMaxCommittedCounts, and marking
+  // such an attempt done reads its rows instead.
+  static constexpr size_t kMaxCommittedCounts = 16;
+  std::deque<AttemptSummaryCounts> committed_counts_;
+  std::string count_key_;
 };
 
 }  // namespace lote::pipeline

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <cctype>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "lote/base/digest.h"
@@ -77,10 +78,12 @@ std::string Where(const DashboardFilters& f, const Columns& c, const char* extra
   return out;
 }
 
-constexpr Columns kResults{"dt", "model_version", "lang", "label"};
+// The daily summaries (the catalog's results_daily, entities_daily, quarantine_daily: the views'
+// counts per day, model, language and label, kept by the ledger) answer the charts that count
+// records, so a page costs the same on ten million rows as on ten thousand.
+constexpr Columns kDaily{"dt", "model_version", "lang", "label"};
 // Quarantined records have no language or label: those filters do not narrow them.
-constexpr Columns kQuarantine{"dt", "model", "", ""};
-constexpr Columns kEntities{"dt", "model_version", "", ""};
+constexpr Columns kQuarantine{"dt", "model_version", "", ""};
 // A run's day is the day it started.
 constexpr Columns kRuns{"substr(started_at, 1, 10)", "model_version", "", ""};
 // The monitoring tables, joined to their run (r): the run's day and model.
@@ -93,18 +96,20 @@ struct ChartSpec {
 };
 
 std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters& f) {
-  const std::string results = Where(f, kResults);
+  const std::string results = Where(f, kDaily);
   const std::string quarantine = Where(f, kQuarantine);
   if (page == "overview") {
     return {
         {"totals", "Records published, quarantined, runs",
-         "SELECT (SELECT count(*) FROM results" + results +
-             ") AS published, (SELECT count(*) FROM quarantine" + quarantine +
-             ") AS quarantined, (SELECT count(*) FROM runs" + Where(f, kRuns) + ") AS runs"},
+         "SELECT (SELECT coalesce(sum(records), 0) FROM results_daily" + results +
+             ") AS published, (SELECT coalesce(sum(records), 0) FROM quarantine_daily" +
+             quarantine + ") AS quarantined, (SELECT count(*) FROM runs" + Where(f, kRuns) +
+             ") AS runs"},
         {"per_day", "Records per day by outcome",
-         "SELECT dt, outcome, count(*) AS records FROM (SELECT dt, 'published' AS outcome FROM "
-         "results" +
-             results + " UNION ALL SELECT dt, 'quarantined' AS outcome FROM quarantine" +
+         "SELECT dt, outcome, sum(records) AS records FROM (SELECT dt, 'published' AS outcome, "
+         "records FROM results_daily" +
+             results +
+             " UNION ALL SELECT dt, 'quarantined' AS outcome, records FROM quarantine_daily" +
              quarantine + ") GROUP BY dt, outcome ORDER BY dt, outcome"},
         {"throughput", "Throughput per run (records/s)",
          "SELECT run_id, records_in, round(records_in / max((julianday(finished_at) - "
@@ -114,42 +119,44 @@ std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters&
     };
   }
   if (page == "intents") {
-    const std::string scored = Where(f, kResults, "label IS NOT NULL");
+    // label '': the model has no classifier (entities only).
+    const std::string scored = Where(f, kDaily, "label <> ''");
     return {
         {"label_per_day", "Label mix per day",
-         "SELECT dt, label, count(*) AS records FROM results" + scored +
+         "SELECT dt, label, sum(records) AS records FROM results_daily" + scored +
              " GROUP BY dt, label ORDER BY dt, records DESC, label"},
         {"top_labels_by_lang", "Top labels per language",
-         "SELECT lang, label, records FROM (SELECT lang, label, count(*) AS records, "
-         "row_number() OVER (PARTITION BY lang ORDER BY count(*) DESC, label) AS rank FROM "
-         "results" +
+         "SELECT lang, label, records FROM (SELECT lang, label, sum(records) AS records, "
+         "row_number() OVER (PARTITION BY lang ORDER BY sum(records) DESC, label) AS rank FROM "
+         "results_daily" +
              scored + " GROUP BY lang, label) WHERE rank <= 10 ORDER BY lang, records DESC, label"},
         {"confidence", "Confidence (calibrated score) per label, tenths",
-         "SELECT label, min(CAST(score * 10 AS INTEGER), 9) / 10.0 AS score_from, count(*) AS "
-         "records FROM results" +
-             scored + " GROUP BY label, score_from ORDER BY label, score_from"},
+         "SELECT label, score_tenth / 10.0 AS score_from, sum(records) AS records FROM "
+         "results_daily" +
+             scored + " GROUP BY label, score_tenth ORDER BY label, score_from"},
         {"low_confidence", "Share of records scored below 0.5, per day",
-         "SELECT dt, round(avg(score < 0.5), 4) AS low_confidence_share, count(*) AS records "
-         "FROM results" +
+         "SELECT dt, round(1.0 * sum(CASE WHEN score_tenth < 5 THEN records ELSE 0 END) / "
+         "sum(records), 4) AS low_confidence_share, sum(records) AS records FROM results_daily" +
              scored + " GROUP BY dt ORDER BY dt"},
     };
   }
   if (page == "entities") {
-    // Counts only: no entity text or value is ever selected.
+    // Counts only: the summary holds no entity text or value.
     return {
         {"types_per_day", "Entities per type per day (counts only)",
-         "SELECT dt, type, count(*) AS entities FROM entities" + Where(f, kEntities) +
+         "SELECT dt, type, sum(entities) AS entities FROM entities_daily" + results +
              " GROUP BY dt, type ORDER BY dt, entities DESC, type"},
     };
   }
   if (page == "quarantine") {
     return {
         {"reasons_per_day", "Quarantined records per day by stage",
-         "SELECT dt, stage, count(*) AS records FROM quarantine" + quarantine +
+         "SELECT dt, stage, sum(records) AS records FROM quarantine_daily" + quarantine +
              " GROUP BY dt, stage ORDER BY dt, stage"},
         {"recent", "Most recent quarantined records (reasons as written, PII policy applied)",
          "SELECT processed_at, record_id, source, line, stage, reason FROM quarantine" +
-             quarantine + " ORDER BY processed_at DESC, source, line LIMIT 100"},
+             Where(f, Columns{"dt", "model", "", ""}) +
+             " ORDER BY processed_at DESC, source, line LIMIT 100"},
     };
   }
   if (page == "drift") {
@@ -185,13 +192,14 @@ std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters&
     return {
         {"versions_in_results",
          "Model versions in the results: records, mean score, measured accuracy",
-         "SELECT r.model_version, count(*) AS records, min(r.dt) AS first_day, max(r.dt) AS "
-         "last_day, round(avg(r.score), 4) AS mean_score, (SELECT sum(f.correct) FROM feedback f "
-         "WHERE f.model_version = r.model_version) AS labelled_correct, (SELECT count(*) FROM "
-         "feedback f WHERE f.model_version = r.model_version AND f.correct IS NOT NULL) AS "
-         "labelled FROM results r" +
-             Where(f, Columns{"r.dt", "r.model_version", "r.lang", "r.label"}) +
-             " GROUP BY r.model_version ORDER BY first_day, r.model_version"},
+         "SELECT d.model_version, sum(d.records) AS records, min(d.dt) AS first_day, max(d.dt) AS "
+         "last_day, round(sum(d.score_sum) / nullif(sum(CASE WHEN d.score_tenth >= 0 THEN "
+         "d.records END), 0), 4) AS mean_score, (SELECT sum(f.correct) FROM feedback f WHERE "
+         "f.model_version = d.model_version) AS labelled_correct, (SELECT count(*) FROM feedback "
+         "f WHERE f.model_version = d.model_version AND f.correct IS NOT NULL) AS labelled FROM "
+         "results_daily d" +
+             Where(f, Columns{"d.dt", "d.model_version", "d.lang", "d.label"}) +
+             " GROUP BY d.model_version ORDER BY first_day, d.model_version"},
         {"shadow", "Shadow scoring: the challenger's agreement with the model per run",
          "SELECT m.run_id, m.model_version, m.report ->> '$.shadow.model_version' AS "
          "shadow_model_version, m.report ->> '$.shadow.records' AS records, round(m.report ->> "
@@ -333,6 +341,17 @@ Result<std::vector<DashboardChart>> DashboardPage(const std::string& catalog_pat
                                                   std::string_view only_chart) {
   std::vector<ChartSpec> specs = PageCharts(page, filters);
   if (specs.empty()) return NotFoundError("no dashboard page '" + std::string(page) + "'");
+  // A catalog last written by a lote without the summaries gets them from the next writer.
+  LOTE_ASSIGN_OR_RETURN(pipeline::QueryResult summaries,
+                        pipeline::QueryCatalog(catalog_path,
+                                               "SELECT count(*) FROM sqlite_master WHERE name = "
+                                               "'results_daily'",
+                                               options));
+  if (summaries.rows.empty() || summaries.rows[0][0].text == "0") {
+    return UnavailableError(
+        "the catalog has no daily summaries yet (it was last written by an older lote): the "
+        "next `lote run` on this output builds them");
+  }
   std::vector<DashboardChart> charts;
   for (ChartSpec& s : specs) {
     if (!only_chart.empty() && s.id != only_chart) continue;
@@ -461,6 +480,24 @@ Result<std::vector<HttpRoute>> DashboardRoutes(const DashboardOptions& o) {
     (*assets)[f.name] = {std::move(body), f.type};
   }
   auto opts = std::make_shared<const DashboardOptions>(o);
+  // When the catalog cache was last refreshed (DashboardOptions::refresh): at start, by the
+  // caller that synced it.
+  struct Refresh {
+    std::mutex mu;
+    std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  };
+  auto refresh = std::make_shared<Refresh>();
+  auto maybe_refresh = [opts, refresh] {
+    if (!opts->refresh) return;
+    std::unique_lock lock(refresh->mu, std::try_to_lock);
+    if (!lock.owns_lock()) return;  // another request is refreshing: answer from the cache
+    const auto now = std::chrono::steady_clock::now();
+    if (now - refresh->last < opts->refresh_interval) return;
+    refresh->last = now;
+    if (Status s = opts->refresh(); !s.ok() && opts->log) {
+      opts->log("catalog refresh failed, answering from the cache as it is: " + s.ToString());
+    }
+  };
   const std::string session = o.token.empty() ? "" : SessionValue(o.token);
   // Whether the request may see the dashboard.
   auto allowed = [opts, session](const HttpRequest& r) {
@@ -521,8 +558,9 @@ Result<std::vector<HttpRoute>> DashboardRoutes(const DashboardOptions& o) {
                       }});
   }
   for (const std::string& page : DashboardPages()) {
-    auto handle = [opts, allowed, denied, page](const HttpRequest& r, bool csv) {
+    auto handle = [opts, allowed, denied, maybe_refresh, page](const HttpRequest& r, bool csv) {
       if (!allowed(r)) return denied(false);
+      maybe_refresh();
       auto filters = ParseDashboardFilters(r.query);
       if (!filters.ok()) return ErrorResponse(filters.status());
       // A CSV download computes its one chart only.

@@ -12,6 +12,7 @@
 
 #include "cli_runner.h"
 #include "testing/http_wire.h"
+#include "testing/moto_server.h"
 #include "testing/prometheus_server.h"
 
 namespace lote::testing {
@@ -448,6 +449,12 @@ TEST_F(DashboardCli, EveryChartIsTheResultOfTheSqlItShows) {
   EXPECT_LT(spanish[0].get<int>(), 371);
   EXPECT_EQ(totals("?from=2000-01-01&to=2000-12-31"), nlohmann::json({0, 0, 0}));
   EXPECT_EQ(totals("?label=pse_pago")[0], Count("results WHERE label = 'pse_pago'"));
+  // The pages count from the daily summaries; their sums are the views' counts.
+  int entities = 0;
+  const auto entity_page = nlohmann::json::parse(serve.Get("/api/entities")->body);
+  for (const auto& row : entity_page["charts"][0]["rows"]) entities += row[2].get<int>();
+  EXPECT_EQ(entities, Count("entities").get<int>());
+  EXPECT_GT(entities, 0);
   // Bad filter values are named, never spliced into SQL.
   for (const char* bad :
        {"?from=yesterday", "?label=x%27%20OR%201%3D1--", "?text_lang=e5", "?model=a%20b"}) {
@@ -528,6 +535,47 @@ TEST_F(DashboardCli, AnyAddressButLoopbackNeedsTheTokenAndTheTokenIsChecked) {
   // The log has neither the token nor the session.
   EXPECT_EQ(serve.log().find(token), std::string::npos);
   EXPECT_EQ(serve.Stop(), 0);
+}
+
+// An S3 output's dashboard reads a local cache of the bucket's catalog, and follows the runs
+// published after it started (--catalog-refresh), here from another machine (another HOME: its
+// own cache).
+TEST_F(DashboardCli, AnS3OutputsPagesFollowTheRunsPublishedAfterStart) {
+  auto moto = SharedMotoServer();
+  ASSERT_TRUE(moto.ok()) << moto.status().ToString();
+  const std::string bucket = UniqueBucketName("dash");
+  ASSERT_TRUE((*moto)->CreateBucket(bucket).ok());
+  auto machine = [&](const std::string& name) {
+    std::filesystem::create_directories(tmp_ / name);
+    return "-u XDG_CACHE_HOME -u AWS_PROFILE HOME=" + (tmp_ / name) +
+           " AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 "
+           "AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=" +
+           (*moto)->endpoint();
+  };
+  const std::string out = "s3://" + bucket + "/results";
+  auto run = [&](const std::string& lake) {
+    return RunLote("run --input " + lake + " --output " + out + " --model " + Model(),
+                   "env " + machine("runner"));
+  };
+  auto first = run(tmp_ / "lake");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --output " + out + " --catalog-refresh 1",
+                     tmp_ / "s3-serve.log", machine("dashboard"));
+  ASSERT_TRUE(serve.WaitReady("/api/runs")) << serve.log();
+  auto totals = [&] {
+    auto r = serve.Get("/api/overview");
+    EXPECT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.status().ToString());
+    return nlohmann::json::parse(r->body)["charts"][0]["rows"][0];
+  };
+  EXPECT_EQ(totals(), nlohmann::json({371, 4, 1}));
+  std::filesystem::create_directories(tmp_ / "lake2");
+  std::ofstream(tmp_ / "lake2/late.jsonl")
+      << "{\"id\":\"late-1\",\"text\":\"quiero pagar la tarjeta\"}\n"
+         "{\"id\":\"late-2\",\"text\":\"bloquear mi cuenta por favor\"}\n";
+  auto second = run(tmp_ / "lake2");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(totals(), nlohmann::json({373, 4, 2}));
 }
 
 // The pages in a real browser: Debian's chromium driven by playwright-core

@@ -33,9 +33,9 @@ constexpr const char* kInput =
     "{\"id\":\"r5\",\"text\":\"hola buenas\"}\n"
     "{\"id\":\"r6\",\"text\":\"muchas gracias\"}\n";
 
-// The scores as the results store them (floats).
-const double kHigh = static_cast<double>(0.9f);
-const double kLow = static_cast<double>(0.5f);
+// The scores as the results store them (the engine's floats, written with 6 significant digits).
+const double kHigh = 0.9;
+const double kLow = 0.5;
 
 class Feedback : public ::testing::Test {
  protected:

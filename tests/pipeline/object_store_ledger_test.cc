@@ -65,8 +65,8 @@ class ObjectStoreLedgerTest : public testing::MemPipelineTest {
   std::vector<std::string> CatalogState(const std::string& catalog) {
     std::vector<std::string> all;
     for (const char* sql :
-         // The score as the files have it (the live cache keeps the float's double value).
-         {"SELECT record_id, source, line, text_hmac, lang, label, round(score, 6), top_k, "
+         // The live cache keeps the score as the files have it, so a rebuilt one equals it.
+         {"SELECT record_id, source, line, text_hmac, lang, label, score, top_k, "
           "entities, model_version, preprocess_version, run_id, processed_at, dt, model FROM "
           "results ORDER BY record_id",
           "SELECT count(*) FROM results_history",
@@ -76,7 +76,11 @@ class ObjectStoreLedgerTest : public testing::MemPipelineTest {
           "records_duplicate, manifest FROM runs ORDER BY run_id",
           "SELECT run_id, model_version, verdict, records, estimated_accuracy, report FROM "
           "monitoring ORDER BY run_id",
-          "SELECT * FROM drift_signals ORDER BY run_id, name"}) {
+          "SELECT * FROM drift_signals ORDER BY run_id, name",
+          "SELECT dt, model_version, lang, label, score_tenth, records, round(score_sum, 4) FROM "
+          "results_daily ORDER BY 1, 2, 3, 4, 5",
+          "SELECT * FROM entities_daily ORDER BY 1, 2, 3, 4, 5",
+          "SELECT * FROM quarantine_daily ORDER BY 1, 2, 3"}) {
       for (auto& row : Rows(catalog, sql)) all.push_back(std::move(row));
     }
     return all;
@@ -146,6 +150,7 @@ TEST_F(ObjectStoreLedgerTest, ADeletedCacheIsRebuiltFromTheLogAndTheFiles) {
   const std::string fresh = dir_ + "/cache-b.db";
   ASSERT_TRUE(Sync(fresh).ok());
   EXPECT_EQ(CatalogState(fresh), before);
+  EXPECT_GT(testing::ExpectSummariesMatchTheViews(fresh), 0);
 
   // And the dedup state came back too: a run from that machine skips every object and a new
   // object delivering m2 again is a duplicate.
@@ -172,6 +177,7 @@ TEST_F(ObjectStoreLedgerTest, AForcedRerunReplaysToTheLatestVersionOnly) {
   const std::string fresh = dir_ + "/cache-b.db";
   ASSERT_TRUE(Sync(fresh).ok());
   EXPECT_EQ(CatalogState(fresh), CatalogState(options_.catalog_path));
+  EXPECT_GT(testing::ExpectSummariesMatchTheViews(fresh), 0);
   EXPECT_EQ(Rows(fresh, "SELECT DISTINCT run_id FROM results"),
             std::vector<std::string>{second->run_id + "|"});
 }
@@ -410,6 +416,7 @@ TEST_F(ObjectStoreLedgerTest, AReaderSeesACommitOnceARunHasFinishedMovingItsPart
   EXPECT_EQ(Rows(reader, "SELECT count(*) FROM results"),
             Rows(options_.catalog_path, "SELECT count(*) FROM results"));
   EXPECT_EQ(Rows(reader, "SELECT count(*) FROM results"), std::vector<std::string>{"5|"});
+  EXPECT_EQ(testing::ExpectSummariesMatchTheViews(reader), 5);
 }
 
 TEST_F(ObjectStoreLedgerTest, TheDefaultCacheFolderIsPrivate) {

@@ -24,6 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using testing::ExpectSummariesMatchTheViews;
 using testing::FakeInferenceEngine;
 using testing::ReadRows;
 
@@ -271,6 +272,7 @@ TEST_F(PipelineTest, ChangedObjectIsANewVersionAndTheCatalogShowsTheLatest) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM results"), "2");
   EXPECT_EQ(Scalar("SELECT label FROM results WHERE record_id = '1'"), "bloqueo");
   EXPECT_EQ(Scalar("SELECT count(*) FROM results_history"), "4");
+  EXPECT_EQ(ExpectSummariesMatchTheViews(options_.catalog_path), 2);
 }
 
 TEST_F(PipelineTest, WithoutRecordIdDedupTheCatalogStillShowsTheLatestVersion) {
@@ -288,6 +290,7 @@ TEST_F(PipelineTest, WithoutRecordIdDedupTheCatalogStillShowsTheLatestVersion) {
                    "ORDER BY source)"),
             "bloqueo,pago");
   EXPECT_EQ(Scalar("SELECT count(*) FROM results_history"), "4");
+  EXPECT_EQ(ExpectSummariesMatchTheViews(options_.catalog_path), 2);
 }
 
 TEST_F(PipelineTest, CatalogRowsEqualThePublishedRows) {
@@ -376,6 +379,8 @@ TEST_F(PipelineTest, CatalogEntitiesUnpackEveryValueKind) {
   Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar ya\"}\n");
   ASSERT_TRUE(RunPipeline(options_, std::make_shared<ValueKindsEngine>()).ok());
   EXPECT_EQ(Scalar("SELECT count(*) FROM entities"), "4");
+  EXPECT_EQ(Scalar("SELECT sum(entities) FROM entities_daily"), "4");
+  EXPECT_EQ(ExpectSummariesMatchTheViews(options_.catalog_path), 1);
 }
 
 TEST_F(PipelineTest, ForceReprocessesAndReplacesEarlierOutputs) {
@@ -396,6 +401,40 @@ TEST_F(PipelineTest, ForceReprocessesAndReplacesEarlierOutputs) {
   EXPECT_EQ(Quarantine().size(), 1u);
   EXPECT_EQ(Scalar("SELECT count(*) FROM quarantine"), "1");
   EXPECT_EQ(Scalar("SELECT run_id FROM results"), second->run_id);
+}
+
+TEST_F(PipelineTest, TheDailySummariesFollowNewVersionsForcedRerunsAndOldCatalogs) {
+  Put("a.jsonl", "{\"id\":\"1\",\"text\":\"pagar\"}\n{\"id\":\"2\",\"text\":\"<p></p>\"}\n");
+  Put("b.jsonl", "{\"id\":\"3\",\"text\":\"bloquear\"}\n{\"id\":\"4\",\"text\":\"hola\"}\n");
+  ASSERT_TRUE(RunPipeline(options_, std::make_shared<ValueKindsEngine>()).ok());
+  EXPECT_EQ(ExpectSummariesMatchTheViews(options_.catalog_path), 3);
+  EXPECT_EQ(Scalar("SELECT sum(records) FROM quarantine_daily"), "1");
+  // A new version of a.jsonl: record 1's earlier row goes stale, record 5 is new.
+  Put("a.jsonl",
+      "{\"id\":\"1\",\"text\":\"bloquear tarjeta\"}\n{\"id\":\"5\",\"text\":\"pagar\"}\n");
+  ASSERT_TRUE(RunPipeline(options_, engine_).ok());
+  EXPECT_EQ(ExpectSummariesMatchTheViews(options_.catalog_path), 4);
+  // Everything again (--force): every earlier attempt is superseded, the counts do not double.
+  options_.force = true;
+  ASSERT_TRUE(RunPipeline(options_, engine_).ok());
+  EXPECT_EQ(ExpectSummariesMatchTheViews(options_.catalog_path), 4);
+  // The first version of a.jsonl is another object: its quarantined row stays, as in the view.
+  EXPECT_EQ(Scalar("SELECT sum(records) FROM quarantine_daily"), "1");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM entities_daily"), "0");
+
+  // A catalog written before the summaries existed gets them when a writer opens it.
+  {
+    auto db = SqliteDb::Open(options_.catalog_path, /*read_only=*/false);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE((*db)
+                    ->Exec("DROP TABLE results_daily; DROP TABLE entities_daily; DROP TABLE "
+                           "quarantine_daily; DELETE FROM catalog_meta WHERE key = "
+                           "'daily_summaries'")
+                    .ok());
+  }
+  options_.force = false;
+  ASSERT_TRUE(RunPipeline(options_, engine_).ok());  // nothing new to process
+  EXPECT_EQ(ExpectSummariesMatchTheViews(options_.catalog_path), 4);
 }
 
 TEST_F(PipelineTest, KeepsSourceOrderWithManyThreadsAndRollsParts) {
@@ -435,6 +474,9 @@ TEST_F(PipelineTest, QuarantinesAWholeObjectThatCannotBeRead) {
   ASSERT_TRUE(q.count("mem://t/in/a.jsonl"));
   EXPECT_NE(q["mem://t/in/a.jsonl"]["reason"].get<std::string>().find("text"), std::string::npos);
   EXPECT_EQ(q["mem://t/in/b.jsonl.zst"]["stage"], "ingest");
+  EXPECT_EQ(ExpectSummariesMatchTheViews(options_.catalog_path), 1);
+  EXPECT_EQ(Scalar("SELECT group_concat(stage || ':' || records) FROM quarantine_daily"),
+            "ingest:2");
 }
 
 TEST_F(PipelineTest, IgnoresFilesOfUnknownFormat) {
@@ -525,6 +567,8 @@ TEST_F(PipelineTest, FailedRenameIsCompletedByTheNextRun) {
   EXPECT_EQ(Quarantine().size(), 1u);
   EXPECT_EQ(again->counts.records_in, 2u);
   EXPECT_EQ(Scalar("SELECT count(*) FROM results"), "1");
+  // Marked done by the next run (another process): its summaries are read from its rows.
+  EXPECT_EQ(ExpectSummariesMatchTheViews(options_.catalog_path), 1);
 }
 
 TEST_F(PipelineTest, SecondRunOnTheSameOutputIsRefusedWhileTheFirstHoldsTheLock) {

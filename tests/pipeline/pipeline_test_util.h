@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lote/io/byte_source.h"
+#include "lote/pipeline/catalog.h"
 #include "lote/pipeline/pipeline.h"
 #include "lote/storage/storage.h"
 #include "pipeline/fake_engine.h"
@@ -83,6 +84,36 @@ inline std::vector<nlohmann::json> ReadRows(storage::Storage& storage, const std
     }
   }
   return rows;
+}
+
+// The catalog's daily summaries (what the dashboard reads) hold exactly what the views give when
+// grouped the same way. Returns the records the summaries count, for a test to check it is not 0.
+inline int64_t ExpectSummariesMatchTheViews(const std::string& catalog) {
+  auto csv = [&](const std::string& sql) {
+    auto r = QueryCatalog(catalog, sql);
+    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+    if (!r.ok()) return std::string();
+    const std::string all = FormatQueryResult(*r, QueryFormat::kCsv);
+    return all.substr(all.find('\n') + 1);  // the rows, not the column names
+  };
+  const std::string key =
+      "SELECT dt, coalesce(model_version, '') AS m, coalesce(lang, '') AS l, coalesce(label, '') "
+      "AS b, ";
+  EXPECT_EQ(
+      csv("SELECT dt, model_version, lang, label, score_tenth, records, round(score_sum, 4) "
+          "FROM results_daily ORDER BY 1, 2, 3, 4, 5"),
+      csv(key + "CASE WHEN label IS NULL THEN -1 ELSE max(0, min(CAST(score * 10 AS INTEGER), 9)) "
+                "END AS t, count(*), round(total(score), 4) FROM results GROUP BY 1, 2, 3, 4, 5 "
+                "ORDER BY 1, 2, 3, 4, 5"));
+  EXPECT_EQ(csv("SELECT dt, model_version, lang, label, type, entities FROM entities_daily ORDER "
+                "BY 1, 2, 3, 4, 5"),
+            csv(key + "coalesce(j.value ->> '$.type', '') AS y, count(*) FROM results, "
+                      "json_each(entities) j GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"));
+  EXPECT_EQ(csv("SELECT dt, model_version, stage, records FROM quarantine_daily ORDER BY 1, 2, 3"),
+            csv("SELECT dt, coalesce(model, ''), coalesce(stage, ''), count(*) FROM quarantine "
+                "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"));
+  auto total = QueryCatalog(catalog, "SELECT coalesce(sum(records), 0) FROM results_daily");
+  return total.ok() && !total->rows.empty() ? std::stoll(total->rows[0][0].text) : -1;
 }
 
 }  // namespace lote::pipeline::testing

@@ -15,6 +15,9 @@ void AppendJsonString(std::string* out, std::string_view s);
 // Appends a number with up to 6 significant digits ("0.25", "1e-06"); NaN/inf become 0.
 void AppendJsonNumber(std::string* out, double v);
 
+// The value AppendJsonNumber's text reads back as: what a reader of the written JSON sees.
+double AsWrittenJsonNumber(double v);
+
 }  // namespace lote
 
 #endif  // LOTE_BASE_JSON_WRITER_H_

@@ -19,6 +19,8 @@
 #ifndef LOTE_SERVE_DASHBOARD_H_
 #define LOTE_SERVE_DASHBOARD_H_
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -94,6 +96,13 @@ struct DashboardOptions {
   // Bounds on each chart's statement: a page's data is computed in well under a second on the
   // catalogs measured (bench/dashboard_bench.py); past these the request fails, naming the bound.
   pipeline::QueryOptions query;
+  // An object store's catalog is a local cache of the bucket's ledger: `refresh` brings it up to
+  // date, and runs before a data request when the last one is older than refresh_interval (one
+  // request at a time; the others answer from the cache meanwhile). A failed refresh answers from
+  // the cache as it is and passes the error to `log` (no data, no credential in it).
+  std::function<Status()> refresh;
+  std::chrono::seconds refresh_interval{30};
+  std::function<void(const std::string&)> log;
 };
 
 // The dashboard's routes: GET / (index.html), /login (GET: the form; POST: the cookie),
