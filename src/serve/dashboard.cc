@@ -370,13 +370,50 @@ pipeline::QueryValue Text(std::string v) {
   q.text = std::move(v);
   return q;
 }
-pipeline::QueryValue Integer(std::optional<int> v) {
+pipeline::QueryValue Integer(std::optional<int64_t> v) {
   pipeline::QueryValue q;
   if (v) {
     q.type = pipeline::QueryValue::Type::kInteger;
     q.text = std::to_string(*v);
   }
   return q;
+}
+pipeline::QueryValue Real(const Json& v) {
+  pipeline::QueryValue q;
+  if (v.is_number()) {
+    q.type = pipeline::QueryValue::Type::kReal;
+    q.text = v.dump();
+  }
+  return q;
+}
+
+// The rows of the latest evaluation in `m`'s alias history (the promotion `lote promote` last
+// decided with a test): per label (classifier: recall) or entity type (tagger: F1), the champion's
+// and the candidate's, as `lote registry alias-history NAME --json` holds them.
+void AddLatestEvaluation(const registry::RegisteredModel& m, DashboardChart* chart) {
+  for (auto c = m.alias_history.rbegin(); c != m.alias_history.rend(); ++c) {
+    const Json e = Json::parse(c->evaluation_json, nullptr, false);
+    if (!e.is_object()) continue;
+    const bool entities = e.contains("types");
+    const Json& items = entities ? e["types"] : e.contains("labels") ? e["labels"] : Json();
+    if (!items.is_array() || items.empty()) continue;
+    const char* metric = entities ? "f1" : "recall";
+    const std::string outcome = c->refused ? "refused" : "promoted";
+    for (const Json& item : items) {
+      if (!item.is_object()) continue;
+      const Json& name = item[entities ? "type" : "label"];
+      const Json& rows = item[entities ? "gold" : "rows"];
+      chart->data.rows.push_back(
+          {Text(m.name), Text(c->at), Integer(c->from_version), Integer(c->to_version),
+           Text(outcome), Text(name.is_string() ? name.get<std::string>() : ""),
+           Integer(rows.is_number_integer() ? std::optional<int64_t>(rows.get<int64_t>())
+                                            : std::nullopt),
+           Text(metric), Real(item[entities ? "champion_f1" : "champion_recall"]),
+           Real(item[entities ? "candidate_f1" : "candidate_recall"]),
+           Text(item.value("worse", false) ? "yes" : "no")});
+    }
+    return;
+  }
 }
 
 }  // namespace
@@ -395,6 +432,14 @@ Result<std::vector<DashboardChart>> RegistryCharts(const registry::Registry& reg
   history.command = "lote registry alias-history NAME --json";
   history.data.columns = {"model",      "at", "alias",  "action",    "from_version",
                           "to_version", "by", "reason", "evaluation"};
+  DashboardChart evaluation{"promotion_evaluation",
+                            "Latest promotion test: champion against candidate per label",
+                            "",
+                            {}};
+  evaluation.command = "lote registry alias-history NAME --json";
+  evaluation.data.columns = {
+      "model", "evaluated_at", "champion_version", "candidate_version", "outcome", "label",
+      "rows",  "metric",       "champion",         "candidate",         "worse"};
   for (const std::string& name : names) {
     LOTE_ASSIGN_OR_RETURN(registry::RegisteredModel m, reg.Get(name));
     for (const registry::ModelVersion& v : m.versions) {
@@ -418,8 +463,10 @@ Result<std::vector<DashboardChart>> RegistryCharts(const registry::Registry& reg
                                    Integer(c->from_version), Integer(c->to_version), Text(c->by),
                                    Text(c->reason), Text(c->evaluation_json)});
     }
+    AddLatestEvaluation(m, &evaluation);
   }
-  return std::vector<DashboardChart>{std::move(versions), std::move(history)};
+  return std::vector<DashboardChart>{std::move(versions), std::move(history),
+                                     std::move(evaluation)};
 }
 
 std::string DashboardPageJson(std::string_view page, const DashboardFilters& f,
@@ -570,7 +617,8 @@ Result<std::vector<HttpRoute>> DashboardRoutes(const DashboardOptions& o) {
       }
       auto charts = DashboardPage(opts->catalog_path, page, *filters, opts->query, id);
       if (!charts.ok()) return ErrorResponse(charts.status());
-      const bool registry_chart = id == "registry_versions" || id == "alias_history";
+      const bool registry_chart =
+          id == "registry_versions" || id == "alias_history" || id == "promotion_evaluation";
       if (page == "models" && !opts->registry_uri.empty() && (!csv || registry_chart)) {
         auto reg = registry::Registry::Open(opts->registry_uri);
         auto more =

@@ -12,9 +12,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace lote::testing {
 
@@ -182,6 +184,25 @@ inline bool MakeDemoLake(const std::string& dir) {
   const std::string cmd = "python3 " + std::string(LOTE_SOURCE_DIR) +
                           "/scripts/make_demo_inputs.py " + dir + " >/dev/null";
   return std::system(cmd.c_str()) == 0;
+}
+
+// A model trained on the sample with 60 % of its labels scrambled: clearly worse than the
+// sample's model (a champion a promotion test replaces). Its path, or "" if training failed.
+inline std::string TrainCorruptedSampleModel(const TempDir& tmp) {
+  std::ifstream in(std::string(LOTE_SAMPLE_DIR) + "/train.jsonl");
+  std::ofstream out(tmp / "corrupt.jsonl");
+  std::vector<nlohmann::json> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(nlohmann::json::parse(line));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    nlohmann::json r = {{"text", rows[i]["text"]}, {"label", rows[i]["label"]}};
+    if (i % 5 < 3) r["label"] = rows[(i * 7 + 3) % rows.size()]["label"];
+    out << r.dump() << "\n";
+  }
+  out.close();
+  const std::string model = tmp / "corrupt.lote";
+  auto r = RunLote("train classify --train " + (tmp / "corrupt.jsonl") + " --name corrupt --out " +
+                   model);
+  return r.exit_code == 0 ? model : "";
 }
 
 // A suite whose tests share the sample's intent classifier, trained once per build

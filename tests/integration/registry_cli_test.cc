@@ -125,26 +125,8 @@ TEST_F(RegistryCli, TheRegistryComesFromTheFlagTheConfigOrTheEnvironment) {
   EXPECT_NE(none.err.find("LOTE_REGISTRY"), std::string::npos) << none.err;
 }
 
-// A model trained on the sample with 60 % of its labels scrambled: clearly worse.
-std::string TrainCorrupted(const TempDir& tmp) {
-  std::ifstream in(std::string(LOTE_SAMPLE_DIR) + "/train.jsonl");
-  std::ofstream out(tmp / "corrupt.jsonl");
-  std::vector<Json> rows;
-  for (std::string line; std::getline(in, line);) rows.push_back(Json::parse(line));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    Json r = {{"text", rows[i]["text"]}, {"label", rows[i]["label"]}};
-    if (i % 5 < 3) r["label"] = rows[(i * 7 + 3) % rows.size()]["label"];
-    out << r.dump() << "\n";
-  }
-  out.close();
-  const std::string model = tmp / "corrupt.lote";
-  auto r = RunLote("train classify --train " + (tmp / "corrupt.jsonl") + " --name corrupt --out " +
-                   model);
-  return r.exit_code == 0 ? model : "";
-}
-
 TEST_F(RegistryCli, PromotionMovesTheAliasOnlyForABetterCandidate) {
-  const std::string corrupt = TrainCorrupted(tmp_);
+  const std::string corrupt = TrainCorruptedSampleModel(tmp_);
   ASSERT_FALSE(corrupt.empty());
   const std::string golden = std::string(LOTE_SAMPLE_DIR) + "/dev.jsonl";
   ASSERT_EQ(Lote("registry register --name intents --model " + Model()).exit_code, 0);
@@ -243,7 +225,7 @@ TEST_F(RegistryCli, ExtractionModelsArePromotedByEntityF1OverDocuments) {
 }
 
 TEST_F(RegistryCli, ShadowScoringWritesTheChallengersPredictionsBesideTheChampions) {
-  const std::string corrupt = TrainCorrupted(tmp_);
+  const std::string corrupt = TrainCorruptedSampleModel(tmp_);
   ASSERT_FALSE(corrupt.empty());
   ASSERT_EQ(Lote("registry register --name intents --model " + Model()).exit_code, 0);
   ASSERT_EQ(Lote("registry register --name intents --model " + (tmp_ / "v2.lote")).exit_code, 0);

@@ -425,7 +425,7 @@ TEST_F(DashboardCli, EveryChartIsTheResultOfTheSqlItShows) {
   }
   // The models page: the versions that scored the results, and the registry's.
   const auto models = nlohmann::json::parse(serve.Get("/api/models")->body)["charts"];
-  ASSERT_EQ(models.size(), 4u) << models.dump();
+  ASSERT_EQ(models.size(), 5u) << models.dump();
   EXPECT_EQ(models[0]["rows"][0][1], 371);  // records scored by the one version
   EXPECT_EQ(models[0]["rows"][0][6], 100);  // of them labelled late
   EXPECT_EQ(models[2]["id"], "registry_versions");
@@ -435,6 +435,8 @@ TEST_F(DashboardCli, EveryChartIsTheResultOfTheSqlItShows) {
   EXPECT_EQ(models[3]["rows"][0][2], "champion");
   EXPECT_EQ(models[3]["rows"][0][3], "set");
   EXPECT_EQ(models[3]["rows"][0][7], "first");
+  EXPECT_EQ(models[4]["id"], "promotion_evaluation");  // an alias set by hand: no test to show
+  EXPECT_TRUE(models[4]["rows"].empty()) << models[4].dump();
   auto totals = [&](const std::string& query) {
     auto r = serve.Get("/api/overview" + query);
     EXPECT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.status().ToString());
@@ -583,7 +585,18 @@ TEST_F(DashboardCli, AnS3OutputsPagesFollowTheRunsPublishedAfterStart) {
 // link serves the chart's data, the console stays clean and no personal data of the records
 // reaches the page.
 TEST_F(DashboardCli, PagesInChromiumShowTheCatalogsNumbersAndNoPersonalData) {
-  ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --output " + (tmp_ / "out"), tmp_ / "err.log");
+  // A registry where a promotion test replaced a worse champion: the models page draws it.
+  const std::string corrupt = TrainCorruptedSampleModel(tmp_);
+  ASSERT_FALSE(corrupt.empty());
+  const std::string reg = " --registry " + (tmp_ / "registry");
+  ASSERT_EQ(RunLote("registry register --name intents --model " + corrupt + reg).exit_code, 0);
+  ASSERT_EQ(RunLote("registry alias set intents champion 1 --reason first" + reg).exit_code, 0);
+  ASSERT_EQ(RunLote("registry register --name intents --model " + Model() + reg).exit_code, 0);
+  auto promoted = RunLote("promote --name intents --candidate 2 --golden " +
+                          std::string(LOTE_SAMPLE_DIR) + "/dev.jsonl" + reg);
+  ASSERT_EQ(promoted.exit_code, 0) << promoted.err;
+  ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --output " + (tmp_ / "out") + reg,
+                     tmp_ / "err.log");
   ASSERT_TRUE(serve.WaitReady("/api/runs")) << serve.log();
   const std::string url = "http://127.0.0.1:" + std::to_string(serve.port());
   auto browse = [&](const std::string& extra) {
@@ -602,14 +615,12 @@ TEST_F(DashboardCli, PagesInChromiumShowTheCatalogsNumbersAndNoPersonalData) {
     EXPECT_TRUE(page["error"].is_null()) << name << page["error"];
     ASSERT_FALSE(page["charts"].empty()) << name;
     for (const auto& [id, chart] : page["charts"].items()) {
-      if (chart["sql"].is_null()) continue;  // a registry chart (none here)
+      if (chart["sql"].is_null()) continue;  // a registry chart: below
       EXPECT_EQ(chart["rows"], Query(chart["sql"].get<std::string>(), chart["columns"]))
           << name << " " << id;
     }
     // The chart library drew what the page holds (the tables and headline numbers draw none).
-    if (name != "runs" && name != "models") {
-      EXPECT_GT(page["drawn"].get<int>(), 0) << name;
-    }
+    if (name != "runs") EXPECT_GT(page["drawn"].get<int>(), 0) << name;
     // The CSV link of the first chart serves what lote query writes.
     ASSERT_TRUE(page["csv"].is_object()) << name;
     EXPECT_EQ(page["csv"]["status"], 200) << name;
@@ -617,6 +628,14 @@ TEST_F(DashboardCli, PagesInChromiumShowTheCatalogsNumbersAndNoPersonalData) {
       EXPECT_EQ(page["html"].get<std::string>().find(p), std::string::npos) << name << " " << p;
     }
     EXPECT_EQ(page["html"].get<std::string>().find("<script>"), std::string::npos);
+  }
+  // The models page: the promotion test, champion against candidate on each label.
+  const auto& test = all["pages"]["models"]["charts"]["promotion_evaluation"];
+  ASSERT_FALSE(test["rows"].empty()) << test.dump();
+  for (const auto& row : test["rows"]) {
+    EXPECT_EQ(row[2], 1);  // the champion tested
+    EXPECT_EQ(row[3], 2);  // the candidate promoted
+    EXPECT_EQ(row[4], "promoted");
   }
   // The drift page: the run's estimate beside the accuracy the late labels measured.
   const auto& accuracy = all["pages"]["drift"]["charts"]["accuracy"];

@@ -1,6 +1,7 @@
 // The dashboard's request parsing and access rules without sockets: query strings, filters, the
 // routes' answers to requests without, with a wrong and with the right token, and the login
-// cookie. The pages against a real catalog and in a browser: tests/integration/serve_cli_test.cc.
+// cookie; the registry's charts. The pages against a real catalog and in a browser:
+// tests/integration/serve_cli_test.cc.
 #include "lote/serve/dashboard.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,8 @@
 
 #include <filesystem>
 #include <fstream>
+
+#include "lote/storage/storage.h"
 
 namespace lote::serve {
 namespace {
@@ -23,6 +26,57 @@ TEST(QueryParameter, DecodesAndFindsExactKeys) {
   EXPECT_EQ(QueryParameter("%61=1", "a"), "1");      // keys are decoded too
   EXPECT_EQ(QueryParameter("a=1&a=2", "a"), "1");    // the first wins
   EXPECT_EQ(QueryParameter("a=x%27y", "a"), "x'y");  // decoded, then checked by the caller
+}
+
+// The latest promotion test per model, label by label, from the alias history: an older test and
+// a move without one (alias set by hand) are passed over; a tagger's test gives entity types.
+TEST(RegistryCharts, ShowTheLatestPromotionTestChampionAgainstCandidate) {
+  auto reg = registry::Registry::Open("mem://reg/registry", storage::NewMemStorage());
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  const registry::Actor ana{"ana"};
+  for (const char* bytes : {"one", "two", "three"}) {
+    ASSERT_TRUE(
+        reg->Register("intents", bytes, std::string("m-") + bytes, "m", "", "{}", {}, ana).ok());
+  }
+  ASSERT_TRUE(reg->Register("ner", "tagger", "t-1", "t", "", "{}", {}, ana).ok());
+  ASSERT_TRUE(reg->Register("ner", "tagger 2", "t-2", "t", "", "{}", {}, ana).ok());
+  ASSERT_TRUE(reg->SetAlias("intents", "champion", 1, "first", "null", ana).ok());
+  ASSERT_TRUE(reg->SetAlias("intents", "champion", 2, "older test",
+                            R"({"promote":true,"labels":[{"label":"pago","rows":40,)"
+                            R"("champion_recall":0.5,"candidate_recall":0.6,"worse":false}]})",
+                            ana)
+                  .ok());
+  ASSERT_TRUE(reg->SetAlias("intents", "champion", 3, "latest test",
+                            R"({"promote":true,"labels":[{"label":"pago","rows":40,)"
+                            R"("champion_recall":0.6,"candidate_recall":0.7,"worse":false},)"
+                            R"({"label":"bloqueo","rows":25,"champion_recall":0.9,)"
+                            R"("candidate_recall":0.8,"worse":true}]})",
+                            ana)
+                  .ok());
+  ASSERT_TRUE(reg->SetAlias("intents", "staging", 1, "by hand", "null", ana).ok());
+  ASSERT_TRUE(reg->SetAlias("ner", "champion", 2, "tested",
+                            R"({"promote":true,"types":[{"type":"PER","gold":120,)"
+                            R"("champion_f1":0.71,"candidate_f1":0.75,"worse":false}]})",
+                            ana)
+                  .ok());
+  auto charts = RegistryCharts(*reg);
+  ASSERT_TRUE(charts.ok()) << charts.status().ToString();
+  ASSERT_EQ(charts->size(), 3u);
+  const DashboardChart& c = (*charts)[2];
+  EXPECT_EQ(c.id, "promotion_evaluation");
+  EXPECT_EQ(c.command, "lote registry alias-history NAME --json");
+  std::vector<std::string> rows;
+  for (const auto& r : c.data.rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (i == 1) continue;  // the time of the move
+      line += (i ? "|" : "") + r[i].text;
+    }
+    rows.push_back(line);
+  }
+  EXPECT_EQ(rows, (std::vector<std::string>{"intents|2|3|promoted|pago|40|recall|0.6|0.7|no",
+                                            "intents|2|3|promoted|bloqueo|25|recall|0.9|0.8|yes",
+                                            "ner||2|promoted|PER|120|f1|0.71|0.75|no"}));
 }
 
 TEST(ParseDashboardFilters, AcceptsTheirSyntaxAndNamesTheFilterOtherwise) {

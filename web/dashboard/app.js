@@ -32,6 +32,8 @@
       shadow: 'Shadow scoring: the challenger\'s agreement with the model per run',
       registry_versions: 'Registered versions, their status and aliases',
       alias_history: 'Alias history (never rewritten)',
+      promotion_evaluation: 'Latest promotion test: champion against candidate per label ' +
+        '(recall; entity types: F1)',
       command: 'Shown by this lote command'
     },
     es: {
@@ -61,6 +63,8 @@
       shadow: 'Evaluación en sombra: acuerdo del retador con el modelo por ejecución',
       registry_versions: 'Versiones registradas, su estado y sus alias',
       alias_history: 'Historia de los alias (nunca se reescribe)',
+      promotion_evaluation: 'Última prueba de promoción: campeón frente a candidato por ' +
+        'etiqueta (exhaustividad; tipos de entidad: F1)',
       command: 'Lo muestra este comando de lote'
     }
   };
@@ -84,7 +88,8 @@
     versions_in_results: { kind: 'table' },
     shadow: { kind: 'table' },
     registry_versions: { kind: 'table' },
-    alias_history: { kind: 'table' }
+    alias_history: { kind: 'table' },
+    promotion_evaluation: { kind: 'pairs', model: 0, x: 5, ys: [8, 9] }
   };
 
   const params = new URLSearchParams(window.location.search);
@@ -152,6 +157,24 @@
             borderDash: chart.columns[y].endsWith('_low') || chart.columns[y].endsWith('_high')
               ? [4, 4] : [],
             spanGaps: true
+          }))
+        },
+        options: { maintainAspectRatio: false, animation: false,
+                   scales: { y: { suggestedMin: 0, suggestedMax: 1 } } }
+      };
+    }
+    if (draw.kind === 'pairs') {
+      // Grouped bars: one group per label, one bar per column in ys (champion, candidate).
+      const models = new Set(chart.rows.map((r) => String(r[draw.model])));
+      return {
+        type: 'bar',
+        data: {
+          labels: chart.rows.map((r) => (models.size > 1 ? String(r[draw.model]) + ': ' : '') +
+                                        String(r[draw.x])),
+          datasets: draw.ys.map((y, i) => ({
+            label: chart.columns[y],
+            data: chart.rows.map((r) => r[y]),
+            backgroundColor: PALETTE[i % PALETTE.length]
           }))
         },
         options: { maintainAspectRatio: false, animation: false,

@@ -75,7 +75,8 @@ Result<std::vector<DashboardChart>> DashboardPage(const std::string& catalog_pat
                                                   std::string_view only_chart = "");
 
 // The registry's charts of the models page: every registered model's versions (status,
-// aliases) and its alias history, newest first (at most 50 models, 100 moves each).
+// aliases), its alias history, newest first (at most 50 models, 100 moves each), and its latest
+// promotion test, champion against candidate per label or entity type.
 Result<std::vector<DashboardChart>> RegistryCharts(const registry::Registry& registry);
 
 // {"page", "filters": {...}, "charts": [{"id", "title", "sql" (null for registry charts),
