@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates docs/images/dashboard-PAGE.png: the quick start's demo lake through `lote run` with
-# the quick start's model and config, a registry where `lote promote` replaced a worse champion
+# Regenerates docs/images/dashboard-PAGE.png: the quick start's demo lake through the batch state
+# machine (`lote flow run`) with the quick start's model and config, a registry where `lote promote` replaced a worse champion
 # (trained on the sample with most labels scrambled) by the quick start's classifier, `lote serve
 # --output --registry` on a free loopback port, and every page loaded in Debian's chromium
 # (tests/dashboard/browser_check.mjs --screenshots).
@@ -14,8 +14,12 @@ model=models/banca.lote
 work=$(mktemp -d)
 trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 python3 scripts/make_demo_inputs.py "$work/lake" >/dev/null
-build/lote run --input "$work/lake" --output "$work/results" --model "$model" \
-  --config config/quickstart.yaml >/dev/null
+# The batch state machine (deploy/statemachines/pipeline.asl.json) runs the stages, so that the
+# runs page links its run to the execution's history.
+build/lote flow run --quiet --definition deploy/statemachines/pipeline.asl.json \
+  --substitutions deploy/statemachines/local.substitutions.json --model lote-model="$model" \
+  --config config/quickstart.yaml --name screenshots --history "$work/history.db" \
+  --input "{\"input\": \"$work/lake\", \"output\": \"$work/results\"}" >/dev/null
 python3 - "$work/corrupt.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open("data/sample/train.jsonl", encoding="utf-8")]
@@ -32,7 +36,8 @@ build/lote registry alias set intents champion 1 --reason "first model" "${reg[@
 build/lote registry register --name intents --model models/intents.lote "${reg[@]}" >/dev/null
 build/lote promote --name intents --candidate 2 --golden data/sample/dev.jsonl "${reg[@]}" \
   >/dev/null
-build/lote serve --port 0 --output "$work/results" "${reg[@]}" 2>"$work/serve.log" &
+build/lote serve --port 0 --output "$work/results" "${reg[@]}" --flow-history "$work/history.db" \
+  2>"$work/serve.log" &
 pid=$!
 for _ in $(seq 100); do
   port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\),.*/\1/p' "$work/serve.log")
@@ -43,4 +48,6 @@ done
 mkdir -p docs/images
 node tests/dashboard/browser_check.mjs --url "http://127.0.0.1:$port" --screenshots docs/images \
   >/dev/null
+node tests/dashboard/browser_check.mjs --url "http://127.0.0.1:$port" --pages flow \
+  --query execution=screenshots --screenshots docs/images >/dev/null
 ls -1 docs/images/dashboard-*.png

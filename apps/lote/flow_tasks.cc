@@ -508,6 +508,7 @@ Outcome<Json> PipelineTasks::Processing(const flow::TaskInvocation& inv, bool gl
   pipeline::PipelineOptions o = base_.pipeline;
   o.input_uri = input;
   o.output_uri = output;
+  o.flow_execution = StringAt(inv.context, {"Execution", "Id"});
   Json reports = Json::array();
   for (pipeline::Stage stage : {pipeline::Stage::kIngest, pipeline::Stage::kPrep}) {
     auto report = pipeline::RunStage(stage, o, nullptr);
@@ -588,6 +589,8 @@ Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
   if (output.empty()) return BadRequest("Lambda", "lote-publish needs Payload.output");
   pipeline::PipelineOptions o = base_.pipeline;
   o.output_uri = output;
+  // The run this publishes leads back to this execution (the dashboard's runs page).
+  o.flow_execution = StringAt(inv.context, {"Execution", "Id"});
   auto report = pipeline::PublishStaged(o);
   if (!report.ok()) return StageError(report.status());
   Json result{{"runId", report->run_id},

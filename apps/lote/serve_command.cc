@@ -3,6 +3,7 @@
 // named serve, or `docker run IMAGE serve` with lote as the entry point: see main.cc).
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "command.h"
 #include "common.h"
 #include "flags.h"
+#include "flow_cli.h"
 #include "lote/base/prometheus.h"
 #include "lote/io/file_source.h"
 #include "lote/io/records.h"
@@ -35,7 +37,7 @@ constexpr size_t kMaxModelBytes = size_t{2} << 30;
 struct ServeFlags {
   std::string model, host, config, text_field = "text", id_field = "id";
   // The dashboard (docs/dashboard.md): an output's catalog, its assets, its access token.
-  std::string output, catalog, dashboard_assets, auth_token_file, registry;
+  std::string output, catalog, dashboard_assets, auth_token_file, registry, flow_history;
   int catalog_refresh_s = 30;
   int port = -1;
   int threads = 0;
@@ -178,6 +180,19 @@ Result<std::vector<serve::HttpRoute>> DashboardRoutesFor(
   }
   d.assets_dir = !f.dashboard_assets.empty() ? f.dashboard_assets : ExecutableDir() + "/dashboard";
   d.registry_uri = !f.registry.empty() ? f.registry : EnvOr("LOTE_REGISTRY", "");
+  if (!f.flow_history.empty()) {
+    // Read only in effect: the dashboard only reads executions (an SQLite file is opened as
+    // `lote flow history` opens it).
+    struct stat st;
+    if (f.flow_history.find("://") == std::string::npos &&
+        ::stat(f.flow_history.c_str(), &st) != 0) {
+      return NotFoundError("--flow-history " + f.flow_history + ": no such file");
+    }
+    HistoryFlags h;
+    h.history = f.flow_history;
+    LOTE_ASSIGN_OR_RETURN(auto history, OpenHistory(h));
+    d.flow_history = std::move(history);
+  }
   // A page computes a few aggregates; a statement past these bounds fails the request.
   d.query.time_budget = std::chrono::milliseconds(10'000);
   d.query.max_rows = 10'000;
@@ -346,6 +361,9 @@ void SetupServe(CLI::App& root, int* exit_code) {
                   "Serve the dashboard of this output's results at / (docs/dashboard.md); with "
                   "--model, beside the model's routes");
   cmd->add_option("--catalog", f->catalog, "The output's catalog (default: the output's own)");
+  cmd->add_option("--flow-history", f->flow_history,
+                  "The state machine executions' history (as lote flow --history): a run's "
+                  "execution and its events on the runs page");
   cmd->add_option("--catalog-refresh", f->catalog_refresh_s,
                   "With an s3:// --output, bring the catalog cache up to date from the bucket "
                   "when a page is asked for and the last sync is this many seconds old (0: at "

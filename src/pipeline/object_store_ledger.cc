@@ -185,6 +185,9 @@ class LogReplayer {
     run.model_version = r.at("model_version").get<std::string>();
     run.preprocess_version = r.at("preprocess_version").get<std::string>();
     run.started_at = r.at("started_at").get<std::string>();
+    if (auto f = r.find("flow_execution"); f != r.end() && f->is_string()) {
+      run.flow_execution = f->get<std::string>();
+    }
     return InTransaction(seq, [&] { return cache_->InsertRunIfAbsent(run); });
   }
 
@@ -414,6 +417,7 @@ class ObjectStoreLedger : public Ledger {
                         {"model_version", run.model_version},
                         {"preprocess_version", run.preprocess_version},
                         {"started_at", run.started_at}};
+    if (!run.flow_execution.empty()) entry["run"]["flow_execution"] = run.flow_execution;
     return AppendThen(entry, [&] { return cache_->InsertRunIfAbsent(run); });
   }
 

@@ -690,6 +690,7 @@ Status Run::StartOrResumeRun(RunReport* report) {
   run.model_version = spec_.model_version;
   run.preprocess_version = spec_.preprocess_version;
   run.started_at = FormatTimestampMillis(now);
+  run.flow_execution = o_.flow_execution;
   return ledger_->CreateRun(run);
 }
 

@@ -394,6 +394,17 @@ Status SqliteLedger::Prepare() {
       "NOT NULL DEFAULT 0) WITHOUT ROWID;"
       "CREATE TEMP TABLE IF NOT EXISTS feedback_known(model_version TEXT NOT NULL, label TEXT "
       "NOT NULL, PRIMARY KEY(model_version, label)) WITHOUT ROWID"));
+  // The flow execution that started a run (added in the same schema version).
+  {
+    LOTE_ASSIGN_OR_RETURN(auto has, db_->Prepare("SELECT count(*) FROM pragma_table_info('runs') "
+                                                 "WHERE name = 'flow_execution'"));
+    LOTE_ASSIGN_OR_RETURN(bool row, has.Step());
+    const bool present = row && has.Int(0) > 0;
+    has.Reset();
+    if (!present) {
+      LOTE_RETURN_IF_ERROR(db_->Exec("ALTER TABLE runs ADD COLUMN flow_execution TEXT"));
+    }
+  }
   // The daily summaries: added in the same schema version, built here for a catalog without.
   LOTE_RETURN_IF_ERROR(db_->Exec(kSummarySchema));
   LOTE_RETURN_IF_ERROR(BackfillSummaries());
@@ -442,13 +453,18 @@ Result<std::optional<LedgerRun>> SqliteLedger::FindUnfinishedRun(const std::stri
 Status SqliteLedger::CreateRun(const LedgerRun& run) { return InsertRun(run, "INSERT"); }
 
 Status SqliteLedger::InsertRun(const LedgerRun& run, std::string_view verb) {
-  LOTE_ASSIGN_OR_RETURN(
-      auto s,
-      db_->Prepare(std::string(verb) + " INTO runs(run_id, run_key, state, input, output, "
-                                       "model_version, preprocess_version, started_at) VALUES "
-                                       "(?, ?, 'running', ?, ?, ?, ?, ?)"));
+  LOTE_ASSIGN_OR_RETURN(auto s,
+                        db_->Prepare(std::string(verb) +
+                                     " INTO runs(run_id, run_key, state, input, output, "
+                                     "model_version, preprocess_version, started_at, "
+                                     "flow_execution) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)"));
   s.Bind(1, run.run_id).Bind(2, run.run_key).Bind(3, run.input).Bind(4, run.output);
   s.Bind(5, run.model_version).Bind(6, run.preprocess_version).Bind(7, run.started_at);
+  if (run.flow_execution.empty()) {
+    s.BindNull(8);
+  } else {
+    s.Bind(8, run.flow_execution);
+  }
   return s.Run();
 }
 

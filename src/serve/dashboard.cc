@@ -6,7 +6,9 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "lote/base/clock.h"
 #include "lote/base/digest.h"
+#include "lote/flow/history.h"
 #include "lote/io/file_source.h"
 #include "lote/registry/registry.h"
 
@@ -214,7 +216,8 @@ std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters&
     return {
         {"runs", "Runs",
          "SELECT run_id, state, model_version, preprocess_version, started_at, finished_at, "
-         "records_in, records_out, records_quarantined, records_duplicate, manifest FROM runs" +
+         "records_in, records_out, records_quarantined, records_duplicate, manifest, "
+         "flow_execution FROM runs" +
              Where(f, kRuns) + " ORDER BY started_at DESC LIMIT 200"},
     };
   }
@@ -469,6 +472,36 @@ Result<std::vector<DashboardChart>> RegistryCharts(const registry::Registry& reg
                                      std::move(evaluation)};
 }
 
+Result<std::string> FlowExecutionJson(flow::HistoryStore& history, std::string_view execution) {
+  // An ARN (arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME) names its last part.
+  std::string_view name = execution;
+  if (name.starts_with("arn:")) name = name.substr(name.rfind(':') + 1);
+  auto ok = [](char c) { return IsNameChar(c) && c != '.'; };
+  if (name.empty() || name.size() > 80 || !AllOf(name, ok)) {
+    return InvalidArgumentError(
+        "execution: a name of 1 to 80 letters, digits, '-' and '_', or its execution ARN");
+  }
+  LOTE_ASSIGN_OR_RETURN(flow::ExecutionRecord r, history.Get(std::string(name)));
+  LOTE_ASSIGN_OR_RETURN(std::vector<flow::HistoryEvent> events,
+                        history.Events(r.name, 0, kMaxFlowEvents + 1));
+  Json j;
+  j["execution"] = {
+      {"name", r.name},
+      {"state_machine", r.state_machine},
+      {"status", std::string(flow::ExecutionStatusName(r.status))},
+      {"started_at", FormatTimestampMillis(r.start_micros)},
+      {"stopped_at", r.stop_micros > 0 ? Json(FormatTimestampMillis(r.stop_micros)) : Json()},
+      {"error", r.error ? Json(r.error->error) : Json()},
+      {"cause", r.error ? Json(r.error->cause) : Json()}};
+  j["truncated"] = events.size() > kMaxFlowEvents;
+  if (events.size() > kMaxFlowEvents) events.resize(kMaxFlowEvents);
+  Json list = Json::array();
+  for (const flow::HistoryEvent& e : events) list.push_back(Json::parse(e.ToJson().dump()));
+  j["events"] = std::move(list);
+  j["command"] = "lote flow history " + r.name + " --format json";
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 std::string DashboardPageJson(std::string_view page, const DashboardFilters& f,
                               const std::vector<DashboardChart>& charts) {
   Json j;
@@ -604,6 +637,23 @@ Result<std::vector<HttpRoute>> DashboardRoutes(const DashboardOptions& o) {
                         return Asset(body, type);
                       }});
   }
+  routes.push_back({"GET", "/api/flow",
+                    [opts, allowed, denied](const HttpRequest& r) {
+                      if (!allowed(r)) return denied(false);
+                      if (!opts->flow_history) {
+                        return ErrorResponse(
+                            NotFoundError("this dashboard was started without the flows' history "
+                                          "(lote serve --flow-history, as lote flow --history)"));
+                      }
+                      auto body = FlowExecutionJson(*opts->flow_history,
+                                                    QueryParameter(r.query, "execution"));
+                      if (!body.ok()) return ErrorResponse(body.status());
+                      HttpResponse out;
+                      out.headers.emplace_back("Cache-Control", "no-store");
+                      out.body = std::move(body).value();
+                      return out;
+                    },
+                    true});
   for (const std::string& page : DashboardPages()) {
     auto handle = [opts, allowed, denied, maybe_refresh, page](const HttpRequest& r, bool csv) {
       if (!allowed(r)) return denied(false);

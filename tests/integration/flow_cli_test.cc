@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
+#include "serve_process.h"
 
 namespace lote::testing {
 namespace {
@@ -300,6 +301,61 @@ TEST_F(FlowPipelineCli, GivesExactlyTheRowsOfLoteRun) {
   std::string rows = Rows(tmp_ / "by-run");
   EXPECT_GT(std::count(rows.begin(), rows.end(), '\n'), 300);
   EXPECT_EQ(Rows(tmp_ / "by-flow"), rows);
+  // The catalog says which execution published the run; lote run's has none.
+  CliResult by_flow = RunLote("query --output " + (tmp_ / "by-flow") +
+                              " --format csv 'SELECT flow_execution FROM runs'");
+  EXPECT_NE(by_flow.out.find(":execution:"), std::string::npos) << by_flow.out;
+  EXPECT_NE(by_flow.out.find(":f1\n"), std::string::npos) << by_flow.out;
+  CliResult by_run = RunLote("query --output " + (tmp_ / "by-run") +
+                             " --format csv 'SELECT flow_execution IS NULL FROM runs'");
+  EXPECT_EQ(by_run.out, "flow_execution IS NULL\n1\n");
+}
+
+// The dashboard's runs page links a run to its execution, whose page shows the events `lote flow
+// history` prints; in chromium the link leads there with no console error.
+TEST_F(FlowPipelineCli, TheDashboardLeadsFromARunToItsExecutionsHistory) {
+  CliResult flow = RunLote(FlowArgs(tmp_ / "out", "d1"));
+  ASSERT_EQ(flow.exit_code, 0) << flow.err;
+  ServeProcess serve(
+      LOTE_CLI_PATH,
+      "serve --port 0 --output " + (tmp_ / "out") + " --flow-history " + (tmp_ / "history.db"),
+      tmp_ / "serve.log");
+  ASSERT_TRUE(serve.WaitReady("/api/runs")) << serve.log();
+  const auto runs = nlohmann::json::parse(serve.Get("/api/runs")->body)["charts"][0];
+  ASSERT_EQ(runs["columns"].back(), "flow_execution");
+  const std::string arn = runs["rows"][0].back().get<std::string>();
+  EXPECT_TRUE(arn.ends_with(":d1")) << arn;
+  CliResult history = RunLote("flow history d1 --format json --history " + (tmp_ / "history.db"));
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  const auto events = nlohmann::json::parse(history.out)["events"];
+  for (const std::string& execution : {std::string("d1"), arn}) {
+    auto r = serve.Get("/api/flow?execution=" + execution);
+    ASSERT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.status().ToString());
+    const auto j = nlohmann::json::parse(r->body);
+    EXPECT_EQ(j["execution"]["name"], "d1");
+    EXPECT_EQ(j["execution"]["status"], "SUCCEEDED");
+    EXPECT_EQ(j["events"], events);
+    EXPECT_EQ(j["truncated"], false);
+  }
+  EXPECT_EQ(serve.Get("/api/flow?execution=nobody")->status, 404);
+  EXPECT_EQ(serve.Get("/api/flow?execution=..%2Fetc")->status, 400);
+  EXPECT_EQ(serve.Get("/api/flow")->status, 400);
+
+  const std::string cmd = "cd " + std::string(LOTE_SOURCE_DIR) +
+                          " && node tests/dashboard/browser_check.mjs --url http://127.0.0.1:" +
+                          std::to_string(serve.port()) + " --pages runs,flow --query execution=d1" +
+                          " >" + (tmp_ / "browser.json") + " 2>" + (tmp_ / "browser.err");
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadAll(tmp_ / "browser.err");
+  const auto seen = nlohmann::json::parse(ReadAll(tmp_ / "browser.json"))["pages"];
+  for (const char* page : {"runs", "flow"}) {
+    EXPECT_TRUE(seen[page]["console_errors"].empty()) << page << seen[page]["console_errors"];
+    EXPECT_TRUE(seen[page]["error"].is_null()) << page << seen[page]["error"];
+  }
+  EXPECT_NE(seen["runs"]["html"].get<std::string>().find("page=flow&amp;execution=d1"),
+            std::string::npos);
+  EXPECT_EQ(seen["flow"]["charts"]["flow_events"]["rows"].size(), events.size());
+  EXPECT_NE(seen["flow"]["text"].get<std::string>().find("ExecutionSucceeded"), std::string::npos);
+  EXPECT_EQ(serve.Stop(), 0);
 }
 
 TEST_F(FlowPipelineCli, AShadowModelInTheTransformsEnvironmentScoresBesideTheModel) {

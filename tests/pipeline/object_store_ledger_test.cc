@@ -73,7 +73,7 @@ class ObjectStoreLedgerTest : public testing::MemPipelineTest {
           "SELECT record_id, source, line, stage, reason, run_id, dt, model FROM quarantine "
           "ORDER BY record_id, line",
           "SELECT run_id, state, records_in, records_out, records_quarantined, "
-          "records_duplicate, manifest FROM runs ORDER BY run_id",
+          "records_duplicate, manifest, flow_execution FROM runs ORDER BY run_id",
           "SELECT run_id, model_version, verdict, records, estimated_accuracy, report FROM "
           "monitoring ORDER BY run_id",
           "SELECT * FROM drift_signals ORDER BY run_id, name",
@@ -140,6 +140,7 @@ TEST_F(ObjectStoreLedgerTest, EveryStepIsAnEntryInTheLog) {
 }
 
 TEST_F(ObjectStoreLedgerTest, ADeletedCacheIsRebuiltFromTheLogAndTheFiles) {
+  options_.flow_execution = "arn:aws:states:local:000000000000:execution:pipeline:e1";
   auto first = RunPipeline(options_, engine_);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   ASSERT_EQ(first->counts.records_duplicate, 1u);  // m1 of c.jsonl
@@ -151,6 +152,8 @@ TEST_F(ObjectStoreLedgerTest, ADeletedCacheIsRebuiltFromTheLogAndTheFiles) {
   ASSERT_TRUE(Sync(fresh).ok());
   EXPECT_EQ(CatalogState(fresh), before);
   EXPECT_GT(testing::ExpectSummariesMatchTheViews(fresh), 0);
+  EXPECT_EQ(Rows(fresh, "SELECT flow_execution FROM runs"),
+            std::vector<std::string>{options_.flow_execution + "|"});
 
   // And the dedup state came back too: a run from that machine skips every object and a new
   // object delivering m2 again is a duplicate.

@@ -34,7 +34,11 @@
       alias_history: 'Alias history (never rewritten)',
       promotion_evaluation: 'Latest promotion test: champion against candidate per label ' +
         '(recall; entity types: F1)',
-      command: 'Shown by this lote command'
+      command: 'Shown by this lote command', flow: 'Flow execution',
+      flow_events: 'Events (as Step Functions\' GetExecutionHistory gives them)',
+      state_machine: 'State machine', status: 'Status', started_at: 'Started',
+      stopped_at: 'Stopped', error: 'Error', cause: 'Cause',
+      truncated: 'Only the first events are shown: the command shows them all.'
     },
     es: {
       overview: 'Resumen', intents: 'Intenciones', entities: 'Entidades', quarantine: 'Cuarentena',
@@ -65,7 +69,11 @@
       alias_history: 'Historia de los alias (nunca se reescribe)',
       promotion_evaluation: 'Última prueba de promoción: campeón frente a candidato por ' +
         'etiqueta (exhaustividad; tipos de entidad: F1)',
-      command: 'Lo muestra este comando de lote'
+      command: 'Lo muestra este comando de lote', flow: 'Ejecución del flujo',
+      flow_events: 'Eventos (como los da GetExecutionHistory de Step Functions)',
+      state_machine: 'Máquina de estados', status: 'Estado', started_at: 'Inicio',
+      stopped_at: 'Fin', error: 'Error', cause: 'Causa',
+      truncated: 'Solo se muestran los primeros eventos: el comando los muestra todos.'
     }
   };
   // How each chart is drawn: columns by index. stacked: x, series, y; bar: x, y.
@@ -93,7 +101,9 @@
   };
 
   const params = new URLSearchParams(window.location.search);
-  const page = PAGES.includes(params.get('page')) ? params.get('page') : 'overview';
+  // 'flow': one state machine execution, reached from the runs page (not in the navigation).
+  const page = PAGES.includes(params.get('page')) || params.get('page') === 'flow'
+    ? params.get('page') : 'overview';
   const lang = params.get('lang') === 'es' ? 'es' : 'en';
   const t = (key) => TEXT[lang][key] || TEXT.en[key] || key;
   // What the page's charts hold, for tests and for anyone reading the page's data.
@@ -134,11 +144,20 @@
     for (const e of document.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
   }
 
+  // A run's flow execution (an ARN) links to its page, named by the ARN's last part.
+  function flowLink(arn) {
+    const name = arn.slice(arn.lastIndexOf(':') + 1);
+    const q = new URLSearchParams({ page: 'flow', execution: name });
+    if (lang === 'es') q.set('lang', 'es');
+    return el('a', { href: '/?' + q.toString() }, [name]);
+  }
+
   function table(chart) {
     const head = el('tr', {}, chart.columns.map((c) => el('th', { scope: 'col' }, [c])));
-    const rows = chart.rows.map((r) => el('tr', {}, r.map((v) => el('td', {
+    const rows = chart.rows.map((r) => el('tr', {}, r.map((v, i) => el('td', {
       class: typeof v === 'number' ? 'num' : ''
-    }, [v === null ? '' : String(v)]))));
+    }, [v === null ? '' : chart.columns[i] === 'flow_execution' ? flowLink(String(v))
+      : String(v)]))));
     return el('div', { class: 'table-box' }, [el('table', {}, [el('thead', {}, [head]),
                                                                el('tbody', {}, rows)])]);
   }
@@ -269,10 +288,50 @@
     return section;
   }
 
+  // The flow page: the execution's record, then its events as a table.
+  function renderFlow(body) {
+    const x = body.execution;
+    const section = el('section', { class: 'chart wide', id: 'chart-flow_events',
+                                    'aria-labelledby': 'h-flow' },
+                       [el('h2', { id: 'h-flow' }, [t('flow') + ' ' + x.name])]);
+    const facts = [];
+    for (const k of ['state_machine', 'status', 'started_at', 'stopped_at', 'error', 'cause']) {
+      if (x[k] !== null && x[k] !== '') facts.push(el('dt', {}, [t(k)]), el('dd', {}, [x[k]]));
+    }
+    section.append(el('dl', { class: 'facts' }, facts));
+    const events = {
+      id: 'flow_events',
+      columns: ['id', 'timestamp', 'type', 'details'],
+      rows: body.events.map((e) => {
+        const details = Object.fromEntries(Object.entries(e).filter(
+          ([k]) => !['id', 'previousEventId', 'timestamp', 'type'].includes(k)));
+        return [e.id, e.timestamp, e.type, JSON.stringify(details)];
+      })
+    };
+    window.loteDashboard.charts.flow_events = { columns: events.columns, rows: events.rows,
+                                                sql: null };
+    section.append(el('h3', {}, [t('flow_events')]), table(events));
+    if (body.truncated) section.append(el('p', {}, [t('truncated')]));
+    section.append(el('details', {}, [el('summary', {}, [t('command')]),
+                                      el('pre', { class: 'sql' }, [body.command])]));
+    return section;
+  }
+
   async function load() {
     const main = document.getElementById('main');
     main.textContent = t('loading');
     try {
+      if (page === 'flow') {
+        const q = new URLSearchParams({ execution: params.get('execution') || '' });
+        const response = await fetch('/api/flow?' + q.toString(), { credentials: 'same-origin' });
+        const body = await response.json();
+        if (!response.ok) throw new Error(body.error || response.statusText);
+        main.textContent = '';
+        main.append(renderFlow(body));
+        window.loteDashboard.ready = true;
+        document.body.dataset.ready = 'true';
+        return;
+      }
       const response = await fetch('/api/' + page + '?' + filterQuery().toString(),
                                    { credentials: 'same-origin' });
       const body = await response.json();

@@ -57,6 +57,9 @@ struct LedgerRun {
   std::string run_key;  // same key = same command: an unfinished run with it is resumed
   std::string input, output, model_version, preprocess_version;
   std::string started_at;  // ISO 8601 UTC
+  // The state machine execution (Step Functions' execution ARN) whose task started the run, or
+  // "" for a run started otherwise.
+  std::string flow_execution;
 };
 
 struct StagedPart {

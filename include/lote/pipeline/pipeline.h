@@ -91,6 +91,9 @@ struct PipelineOptions {
   // match its glob); each is looked up again (its size and ETag now), and one that is gone is
   // left out with a warning and counted as ignored.
   std::vector<storage::ObjectInfo> input_objects;
+  // The state machine execution (its ARN) whose task runs this: recorded with the run it creates
+  // (the catalog's runs.flow_execution), so that a run leads to its execution's history.
+  std::string flow_execution;
   // SQLite ledger + catalog. Local output: the ledger itself; empty means
   // OUTPUT/_catalog/lote.db. Output on an object store: only the local cache of the ledger kept
   // on the store (see OpenObjectStoreLedger), which can be deleted at any time; empty means

@@ -34,6 +34,10 @@
 #include "lote/registry/registry.h"
 #include "lote/serve/http_server.h"
 
+namespace lote::flow {
+class HistoryStore;
+}  // namespace lote::flow
+
 namespace lote::serve {
 
 // What a page's numbers are restricted to. Empty: no restriction.
@@ -104,13 +108,25 @@ struct DashboardOptions {
   std::function<Status()> refresh;
   std::chrono::seconds refresh_interval{30};
   std::function<void(const std::string&)> log;
+  // The state machine executor's history (`lote flow --history`): GET /api/flow?execution=NAME
+  // answers a run's execution (the runs page links it) with its events. Null: a 404 saying so.
+  std::shared_ptr<flow::HistoryStore> flow_history;
 };
 
 // The dashboard's routes: GET / (index.html), /login (GET: the form; POST: the cookie),
-// /static/NAME for the assets, /api/PAGE (JSON) and /api/PAGE.csv?chart=ID (CSV with a header,
-// as `lote query --format csv` writes it). Errors: NotFound when an asset is missing from
-// assets_dir; InvalidArgument for a token shorter than 16 bytes.
+// /static/NAME for the assets, /api/PAGE (JSON), /api/PAGE.csv?chart=ID (CSV with a header,
+// as `lote query --format csv` writes it) and /api/flow?execution=NAME (an execution's record and
+// its first kMaxFlowEvents events, as `lote flow history NAME --format json` prints them). Errors:
+// NotFound when an asset is missing from assets_dir; InvalidArgument for a token shorter than 16
+// bytes.
 Result<std::vector<HttpRoute>> DashboardRoutes(const DashboardOptions& options);
+inline constexpr size_t kMaxFlowEvents = 2000;
+
+// The JSON of GET /api/flow?execution=NAME (NAME, or an execution ARN whose last part is it):
+// {"execution": {"name", "state_machine", "status", "started_at", "stopped_at", "error",
+// "cause"}, "events": [...], "truncated", "command"}. InvalidArgument for a name outside Step
+// Functions' syntax (1 to 80 of letters, digits, '-', '_'); NotFound for an unknown one.
+Result<std::string> FlowExecutionJson(flow::HistoryStore& history, std::string_view execution);
 
 }  // namespace lote::serve
 
