@@ -348,4 +348,11 @@ Status Output::Commit() {
   return writer_->Close();
 }
 
+std::string CutUtf8(std::string s, size_t n) {
+  if (s.size() <= n) return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  s.resize(n);
+  return s + "...";
+}
+
 }  // namespace lote::cli

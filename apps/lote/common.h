@@ -131,6 +131,9 @@ std::string MeasuredAccuracyLine(std::string_view feedback_json);
 // Environment lookups (only the CLI reads the environment).
 std::string EnvOr(const char* name, const std::string& fallback);
 
+// `s` cut to at most `n` bytes at a UTF-8 character boundary, "..." appended when cut.
+std::string CutUtf8(std::string s, size_t n);
+
 }  // namespace lote::cli
 
 #endif  // LOTE_APPS_LOTE_COMMON_H_

@@ -27,6 +27,7 @@
 #include "lote/storage/storage.h"
 #include "lote/text/utf8.h"
 #include "retrain.h"
+#include "train_job.h"
 
 extern char** environ;
 
@@ -80,14 +81,6 @@ Json StageJson(const pipeline::StageReport& r) {
 constexpr size_t kMaxFunctionOutput = 256 * 1024;
 // The last stderr line quoted in a failure's cause, at most this many bytes.
 constexpr size_t kMaxCauseLine = 512;
-
-// `s` cut to at most `n` bytes at a UTF-8 character boundary.
-std::string CutUtf8(std::string s, size_t n) {
-  if (s.size() <= n) return s;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  s.resize(n);
-  return s + "...";
-}
 
 // The last non-empty line of `tail`, escaped and bounded.
 std::string LastLine(const std::string& tail) {
@@ -338,120 +331,6 @@ std::string NewQueryId() {
 }
 
 int64_t NowMillis() { return SystemClock()->NowMicros() / 1000; }
-
-// ---- SageMaker training ----
-
-// The options of `lote train classify` that HyperParameters may set.
-struct TrainSettings {
-  std::string text_field = "text", label_field = "label", oos_label, name, format;
-  classify::ClassifierTrainOptions opt;
-  TrainSettings() {
-    opt.c = 1.0;
-    opt.min_df = 1;
-    opt.threads = 0;
-    opt.seed = 1;
-    opt.refit_on_dev = true;
-    opt.features.word_ngram_max = 2;
-    opt.features.char_ngram_min = 2;
-    opt.features.char_ngram_max = 5;
-    opt.features.normalizer.strip_accents = true;
-  }
-};
-
-bool ParseInt(const std::string& s, int64_t lo, int64_t hi, int64_t* v) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  errno = 0;
-  long long x = std::strtoll(s.c_str(), &end, 10);
-  if (errno != 0 || end != s.c_str() + s.size() || x < lo || x > hi) return false;
-  *v = x;
-  return true;
-}
-
-// SageMaker passes hyperparameters as strings; they map onto `lote train classify`'s flags
-// (names as the flags', '_' or '-' alike). An unknown one or a bad value is a ValidationException.
-Status ApplyHyperParameters(const Json& hp, TrainSettings* t) {
-  if (hp.is_null()) return Status::Ok();
-  if (!hp.is_object()) return InvalidArgumentError("HyperParameters must be an object");
-  for (const auto& [key, value] : hp.items()) {
-    if (!value.is_string()) {
-      return InvalidArgumentError("HyperParameters." + key + ": must be a string");
-    }
-    // A copy: clang 14 cannot capture a structured binding in a lambda.
-    const std::string name = key;
-    std::string k = key, v = value.get<std::string>();
-    for (char& ch : k) {
-      if (ch == '_') ch = '-';
-    }
-    int64_t n = 0;
-    auto bad = [&](const std::string& want) {
-      return InvalidArgumentError("HyperParameters." + name + ": expected " + want + ", got '" +
-                                  CutUtf8(text::EscapeControl(v), 64) + "'");
-    };
-    auto boolean = [&](bool* b) -> Status {
-      if (v == "true" || v == "True") {
-        *b = true;
-      } else if (v == "false" || v == "False") {
-        *b = false;
-      } else {
-        return bad("true or false");
-      }
-      return Status::Ok();
-    };
-    if (k == "c") {
-      char* end = nullptr;
-      double c = std::strtod(v.c_str(), &end);
-      if (v.empty() || end != v.c_str() + v.size() || !(c > 0) || c > 1e6) {
-        return bad("a number > 0");
-      }
-      t->opt.c = c;
-    } else if (k == "min-df") {
-      if (!ParseInt(v, 1, 1'000'000, &n)) return bad("an integer >= 1");
-      t->opt.min_df = static_cast<int>(n);
-    } else if (k == "threads") {
-      if (!ParseInt(v, 0, 1024, &n)) return bad("an integer 0..1024");
-      t->opt.threads = static_cast<int>(n);
-    } else if (k == "seed") {
-      if (!ParseInt(v, 0, INT64_MAX, &n)) return bad("an integer >= 0");
-      t->opt.seed = static_cast<uint64_t>(n);
-    } else if (k == "word-ngrams") {
-      if (!ParseInt(v, 1, 5, &n)) return bad("an integer 1..5");
-      t->opt.features.word_ngram_max = static_cast<int>(n);
-    } else if (k == "char-min") {
-      if (!ParseInt(v, 1, 10, &n)) return bad("an integer 1..10");
-      t->opt.features.char_ngram_min = static_cast<int>(n);
-    } else if (k == "char-max") {
-      if (!ParseInt(v, 0, 10, &n)) return bad("an integer 0..10");
-      t->opt.features.char_ngram_max = static_cast<int>(n);
-    } else if (k == "keep-accents") {
-      bool keep = false;
-      LOTE_RETURN_IF_ERROR(boolean(&keep));
-      t->opt.features.normalizer.strip_accents = !keep;
-    } else if (k == "no-refit") {
-      bool no_refit = false;
-      LOTE_RETURN_IF_ERROR(boolean(&no_refit));
-      t->opt.refit_on_dev = !no_refit;
-    } else if (k == "text-field") {
-      t->text_field = v;
-    } else if (k == "label-field") {
-      t->label_field = v;
-    } else if (k == "oos-label") {
-      t->oos_label = v;
-    } else if (k == "name") {
-      t->name = v;
-    } else if (k == "format") {
-      if (v != "csv" && v != "jsonl") return bad("csv or jsonl");
-      t->format = v;
-    } else {
-      return InvalidArgumentError(
-          "HyperParameters." + CutUtf8(text::EscapeControl(key), 64) +
-          ": not a hyperparameter of lote train classify (c, min_df, threads, seed, word_ngrams, "
-          "char_min, char_max, keep_accents, no_refit, text_field, label_field, oos_label, name, "
-          "format)");
-    }
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -1094,79 +973,36 @@ Outcome<Json> PipelineTasks::Training(const flow::TaskInvocation& inv) {
   Status hp =
       ApplyHyperParameters(p.contains("HyperParameters") ? p["HyperParameters"] : Json(), &t);
   if (!hp.ok()) return BadRequest("SageMaker", hp.message());
-
-  // A channel's format: the format hyperparameter, else its ContentType, else its extension.
-  auto format_of = [&t](const std::string& path, const std::string& type) {
-    std::string f = t.format;
-    if (f.empty() && type == "text/csv") f = "csv";
-    if (f.empty() && (type == "application/jsonlines" || type == "application/x-jsonlines")) {
-      f = "jsonl";
-    }
-    return ResolveFormat(path, f);
-  };
-  auto read = [&](const std::string& path,
-                  const std::string& type) -> Result<std::vector<classify::LabeledText>> {
-    LOTE_ASSIGN_OR_RETURN(io::Format format, format_of(path, type));
-    LOTE_ASSIGN_OR_RETURN(auto rows, ReadLabeledFile(path, format, t.text_field, t.label_field));
-    std::vector<classify::LabeledText> out;
-    out.reserve(rows.size());
-    for (auto& r : rows) out.push_back({std::move(r.text), std::move(r.label)});
-    return out;
-  };
   LocalCopy train_file, dev_file;
   Status s = train_file.Open(train_uri);
   if (!s.ok()) return StageError(s.WithContext("channel train"));
-  auto train = read(train_file.path(), train_type);
-  if (!train.ok()) return StageError(train.status());
-  std::vector<classify::LabeledText> dev;
-  Json prov;
-  auto train_sha = FileSha256(train_file.path());
-  if (!train_sha.ok()) return StageError(train_sha.status());
-  prov["train_file"] = std::filesystem::path(train_uri).filename().string();
-  prov["train_sha256"] = *train_sha;
+  TrainingChannel train{"train",
+                        {train_file.path()},
+                        train_type,
+                        std::filesystem::path(train_uri).filename().string()};
+  TrainingChannel validation{"validation", {}, dev_type, ""};
   if (!dev_uri.empty()) {
     s = dev_file.Open(dev_uri);
     if (!s.ok()) return StageError(s.WithContext("channel validation"));
-    auto d = read(dev_file.path(), dev_type);
-    if (!d.ok()) return StageError(d.status());
-    dev = std::move(d).value();
-    auto dev_sha = FileSha256(dev_file.path());
-    if (!dev_sha.ok()) return StageError(dev_sha.status());
-    prov["dev_file"] = std::filesystem::path(dev_uri).filename().string();
-    prov["dev_sha256"] = *dev_sha;
+    validation.files.push_back(dev_file.path());
+    validation.source = std::filesystem::path(dev_uri).filename().string();
   }
-  t.opt.oos_label = t.oos_label;
-  t.opt.provenance_json = prov.dump();
-  classify::ClassifierTrainReport rep;
-  auto clf = classify::IntentClassifier::Train(*train, dev, t.opt, &rep);
-  if (!clf.ok()) return StageError(clf.status());
-  auto created_at = ModelTimestamp();
-  if (!created_at.ok()) return StageError(created_at.status());
-  std::string version_id;
-  const std::string bytes =
-      ClassifierModelBytes(**clf, rep, t.name.empty() ? job : t.name, *created_at, &version_id);
+  auto trained = TrainClassifierJob(t, train, validation, job);
+  if (!trained.ok()) return StageError(trained.status());
   // SageMaker writes S3OutputPath/TrainingJobName/output/model.tar.gz; lote writes its model
   // file there under the name lote's own commands load.
   const std::string model_uri = storage::JoinUri(output_path, job + "/output/model.lote");
   auto out = storage::OpenStorage(model_uri);
   if (!out.ok()) return StageError(out.status());
-  s = (*out)->Write(model_uri, bytes);
+  s = (*out)->Write(model_uri, trained->bytes);
   if (!s.ok()) return StageError(s);
 
   const int64_t end_ms = NowMillis();
   Json metrics = Json::array();
-  auto metric = [&](const char* name, double v) {
-    metrics.push_back(Json{{"MetricName", name}, {"Value", v}, {"Timestamp", end_ms}});
-  };
-  if (rep.dev_rows > 0) {
-    metric("validation:accuracy", rep.dev_accuracy);
-    metric("validation:macro_f1", rep.dev_macro_f1);
-    metric("validation:ece", rep.dev_ece);
-    if ((*clf)->oos_label() >= 0) {
-      metric("validation:in_scope_accuracy", rep.dev_in_scope_accuracy);
-      metric("validation:oos_recall", rep.dev_oos_recall);
-    }
+  for (const auto& [name, value] : trained->metrics) {
+    metrics.push_back(Json{{"MetricName", name}, {"Value", value}, {"Timestamp", end_ms}});
   }
+  const classify::ClassifierTrainReport& rep = trained->report;
   const int64_t seconds = std::max<int64_t>(1, (end_ms - start_ms + 999) / 1000);
   Json result{{"TrainingJobName", job},
               {"TrainingJobArn", "arn:aws:sagemaker:local:000000000000:training-job/" + job},
@@ -1185,9 +1021,9 @@ Outcome<Json> PipelineTasks::Training(const flow::TaskInvocation& inv) {
   if (result["HyperParameters"].is_null()) result.erase("HyperParameters");
   Json warnings = Json::array();
   for (const std::string& w : rep.warnings) warnings.push_back(w);
-  result["Lote"] = Json{{"versionId", version_id},        {"labels", (*clf)->labels().size()},
-                        {"trainRows", rep.train_rows},    {"devRows", rep.dev_rows},
-                        {"features", rep.features},       {"temperature", rep.temperature},
+  result["Lote"] = Json{{"versionId", trained->version_id}, {"labels", trained->labels},
+                        {"trainRows", rep.train_rows},      {"devRows", rep.dev_rows},
+                        {"features", rep.features},         {"temperature", rep.temperature},
                         {"warnings", std::move(warnings)}};
   return result;
 }

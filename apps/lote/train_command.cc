@@ -1,5 +1,7 @@
 // `lote train classify`: trains an intent classifier from labelled csv/jsonl.
 // (`lote train extract` lives in train_extract_command.cc.)
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -9,6 +11,7 @@
 #include "lote/bundle/model.h"
 #include "lote/classify/intent_classifier.h"
 #include "lote/text/utf8.h"
+#include "train_job.h"
 
 namespace lote::cli {
 namespace {
@@ -92,8 +95,25 @@ Status RunTrainClassify(const TrainClassifyFlags& f) {
 }
 
 void SetupTrain(CLI::App& root, int* exit_code) {
-  auto* train = root.add_subcommand("train", "Train a model (classify | extract)");
-  train->require_subcommand(1);
+  auto* train = root.add_subcommand(
+      "train",
+      "Train a model (classify | extract); without a subcommand, a SageMaker training job's "
+      "container: reads /opt/ml/input, writes /opt/ml/model/model.lote");
+  train->require_subcommand(0, 1);
+  // SageMaker starts a training image as `IMAGE train`: the contract under /opt/ml.
+  train->callback([train, exit_code] {
+    if (!train->get_subcommands().empty()) return;
+    const std::string root = EnvOr("LOTE_SAGEMAKER_ROOT", "/opt/ml");
+    struct stat st;
+    if (::stat((root + "/input").c_str(), &st) != 0) {
+      *exit_code = FailUsage(
+          "lote train needs a subcommand, classify or extract (without one it runs as SageMaker's "
+          "training container, which needs " +
+          root + "/input)");
+      return;
+    }
+    *exit_code = RunTrainingContainer(root);
+  });
   auto* cmd =
       train->add_subcommand("classify", "Train an intent classifier from labelled csv/jsonl");
   auto f = std::make_shared<TrainClassifyFlags>();
