@@ -209,6 +209,16 @@ std::string QuarantineSummarySql(const std::string& attempt_id, const std::strin
          "records + excluded.records;";
 }
 
+// The first column of every row `s` gives, as integers.
+Result<std::vector<int64_t>> IntColumn(SqliteStmt& s) {
+  std::vector<int64_t> out;
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(s.Int(0));
+  }
+}
+
 // catalog_meta's key once every done attempt is in the summaries.
 constexpr std::string_view kMetaSummaries = "daily_summaries";
 
@@ -720,14 +730,9 @@ Status SqliteLedger::CommitOpen(int64_t attempt_id, int64_t object_id,
         "SELECT DISTINCT s.attempt_id FROM temp.stale_new s JOIN attempts a ON a.attempt_id = "
         "s.attempt_id WHERE a.state = 'done'");
     if (!stale.ok()) return fail(stale.status());
-    std::vector<int64_t> ids;
-    while (true) {
-      auto row = stale->Step();
-      if (!row.ok()) return fail(row.status());
-      if (!*row) break;
-      ids.push_back(stale->Int(0));
-    }
-    for (int64_t id : ids) {
+    auto ids = IntColumn(*stale);
+    if (!ids.ok()) return fail(ids.status());
+    for (int64_t id : *ids) {
       if (Status s = Summarize(id, -1, /*newly_stale=*/true); !s.ok()) return fail(s);
     }
     if (Status s = db_->Exec("DELETE FROM temp.stale_new"); !s.ok()) return fail(s);
@@ -740,14 +745,9 @@ Status SqliteLedger::CommitOpen(int64_t attempt_id, int64_t object_id,
         "'done' AND attempt_id <> ?");
     if (!old.ok()) return fail(old.status());
     old->Bind(1, object_id).Bind(2, attempt_id);
-    std::vector<int64_t> ids;
-    while (true) {
-      auto row = old->Step();
-      if (!row.ok()) return fail(row.status());
-      if (!*row) break;
-      ids.push_back(old->Int(0));
-    }
-    for (int64_t id : ids) {
+    auto ids = IntColumn(*old);
+    if (!ids.ok()) return fail(ids.status());
+    for (int64_t id : *ids) {
       std::string n = std::to_string(id);
       if (Status s = Summarize(id, -1, /*newly_stale=*/false); !s.ok()) return fail(s);
       if (commit_hook_ && !replayed) {
@@ -1037,12 +1037,7 @@ Status SqliteLedger::BackfillSummaries() {
         "DELETE FROM results_daily; DELETE FROM entities_daily; DELETE FROM quarantine_daily"));
     LOTE_ASSIGN_OR_RETURN(auto done, db_->Prepare("SELECT attempt_id FROM attempts WHERE state = "
                                                   "'done' ORDER BY attempt_id"));
-    std::vector<int64_t> ids;
-    while (true) {
-      LOTE_ASSIGN_OR_RETURN(bool row, done.Step());
-      if (!row) break;
-      ids.push_back(done.Int(0));
-    }
+    LOTE_ASSIGN_OR_RETURN(std::vector<int64_t> ids, IntColumn(done));
     for (int64_t id : ids) LOTE_RETURN_IF_ERROR(Summarize(id, 1, false));
     LOTE_RETURN_IF_ERROR(SetMeta(kMetaSummaries, "1"));
     return Commit();
