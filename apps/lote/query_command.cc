@@ -61,7 +61,8 @@ Status RunQuery(const QueryFlags& f) {
 void SetupQuery(CLI::App& root, int* exit_code) {
   auto* cmd = root.add_subcommand("query",
                                   "SQL over published results (tables: results, "
-                                  "results_history, entities, quarantine, runs)");
+                                  "results_history, entities, quarantine, runs, and the daily "
+                                  "summaries results_daily, entities_daily, quarantine_daily)");
   auto f = std::make_shared<QueryFlags>();
   cmd->add_option("sql", f->sql, "One read-only SQL statement");
   cmd->add_option("--catalog", f->catalog,
