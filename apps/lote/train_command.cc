@@ -1,14 +1,14 @@
-// `lote train classify`: trains an intent classifier from labelled csv/jsonl.
+// `lote train classify`: trains an intent classifier from labelled csv/jsonl (train_job.cc, as
+// the SageMaker training container and the flow's training task do); `lote train` alone runs
+// the SageMaker training container contract.
 // (`lote train extract` lives in train_extract_command.cc.)
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "common.h"
-#include "lote/bundle/model.h"
 #include "lote/classify/intent_classifier.h"
 #include "lote/text/utf8.h"
 #include "train_job.h"
@@ -30,58 +30,37 @@ struct TrainClassifyFlags {
 };
 
 Status RunTrainClassify(const TrainClassifyFlags& f) {
-  LOTE_ASSIGN_OR_RETURN(io::Format train_format, ResolveFormat(f.train, f.format));
-  LOTE_ASSIGN_OR_RETURN(auto train_rows,
-                        ReadLabeledFile(f.train, train_format, f.text_field, f.label_field));
-  std::vector<LabeledRow> dev_rows;
-  if (!f.dev.empty()) {
-    LOTE_ASSIGN_OR_RETURN(io::Format dev_format, ResolveFormat(f.dev, f.format));
-    LOTE_ASSIGN_OR_RETURN(dev_rows,
-                          ReadLabeledFile(f.dev, dev_format, f.text_field, f.label_field));
-  }
-  std::vector<classify::LabeledText> train, dev;
-  train.reserve(train_rows.size());
-  for (auto& r : train_rows) train.push_back({std::move(r.text), std::move(r.label)});
-  for (auto& r : dev_rows) dev.push_back({std::move(r.text), std::move(r.label)});
-
-  classify::ClassifierTrainOptions opt;
-  opt.c = f.c;
-  opt.min_df = f.min_df;
-  opt.threads = f.threads;
-  opt.seed = f.seed;
-  opt.oos_label = f.oos_label;
-  opt.refit_on_dev = !f.no_refit;
-  opt.features.word_ngram_max = f.word_ngrams;
-  opt.features.char_ngram_min = f.char_min;
-  opt.features.char_ngram_max = f.char_max;
-  opt.features.normalizer.strip_accents = !f.keep_accents;
-  nlohmann::ordered_json prov;
-  LOTE_ASSIGN_OR_RETURN(std::string train_sha, FileSha256(f.train));
-  prov["train_file"] = std::filesystem::path(f.train).filename().string();
-  prov["train_sha256"] = train_sha;
-  if (!f.dev.empty()) {
-    LOTE_ASSIGN_OR_RETURN(std::string dev_sha, FileSha256(f.dev));
-    prov["dev_file"] = std::filesystem::path(f.dev).filename().string();
-    prov["dev_sha256"] = dev_sha;
-  }
-  opt.provenance_json = prov.dump();
-
-  classify::ClassifierTrainReport rep;
-  LOTE_ASSIGN_OR_RETURN(auto clf, classify::IntentClassifier::Train(train, dev, opt, &rep));
-  for (const auto& w : rep.warnings) Warn(f.train + ": " + w);
-
-  LOTE_ASSIGN_OR_RETURN(const std::string created_at, ModelTimestamp());
+  TrainSettings t;
+  t.text_field = f.text_field;
+  t.label_field = f.label_field;
+  t.oos_label = f.oos_label;
+  t.format = f.format;
+  t.opt.c = f.c;
+  t.opt.min_df = f.min_df;
+  t.opt.threads = f.threads;
+  t.opt.seed = f.seed;
+  t.opt.refit_on_dev = !f.no_refit;
+  t.opt.features.word_ngram_max = f.word_ngrams;
+  t.opt.features.char_ngram_min = f.char_min;
+  t.opt.features.char_ngram_max = f.char_max;
+  t.opt.features.normalizer.strip_accents = !f.keep_accents;
+  auto file_name = [](const std::string& path) {
+    return std::filesystem::path(path).filename().string();
+  };
+  TrainingChannel train{"train", {f.train}, "", file_name(f.train)};
+  TrainingChannel dev{"dev", {}, "", ""};
+  if (!f.dev.empty()) dev = {"dev", {f.dev}, "", file_name(f.dev)};
   const std::string name = f.name.empty() ? std::filesystem::path(f.out).stem().string() : f.name;
-  std::string version_id;
-  const std::string bytes = ClassifierModelBytes(*clf, rep, name, created_at, &version_id);
-  LOTE_RETURN_IF_ERROR(WriteFileAtomic(f.out, bytes));
-
+  LOTE_ASSIGN_OR_RETURN(TrainedClassifier model, TrainClassifierJob(t, train, dev, name));
+  const classify::ClassifierTrainReport& rep = model.report;
+  for (const auto& w : rep.warnings) Warn(f.train + ": " + w);
+  LOTE_RETURN_IF_ERROR(WriteFileAtomic(f.out, model.bytes));
   std::fprintf(stderr, "trained %s: %zu labels, %zu rows (%zu calibration), %zu features, %.1f s\n",
-               version_id.c_str(), clf->labels().size(), rep.train_rows, rep.dev_rows, rep.features,
+               model.version_id.c_str(), model.labels, rep.train_rows, rep.dev_rows, rep.features,
                rep.seconds);
   std::fprintf(stderr, "calibration split: accuracy %.4f, macro-F1 %.4f, ECE %.4f, T=%.3f",
                rep.dev_accuracy, rep.dev_macro_f1, rep.dev_ece, rep.temperature);
-  if (clf->oos_label() >= 0) {
+  if (model.has_oos) {
     std::fprintf(stderr, ", in-scope accuracy %.4f, oos recall %.4f, threshold %.3f",
                  rep.dev_in_scope_accuracy, rep.dev_oos_recall, rep.oos_threshold);
   }
@@ -90,7 +69,7 @@ Status RunTrainClassify(const TrainClassifyFlags& f) {
                  rep.calibration.size(), rep.calibration_split.c_str());
   }
   std::fprintf(stderr, "\nwrote %s (%zu bytes)\n", text::EscapeControl(f.out).c_str(),
-               bytes.size());
+               model.bytes.size());
   return Status::Ok();
 }
 

@@ -911,10 +911,11 @@ void SqliteLedger::CountForSummaries(const PendingResult& p) {
   const int64_t tenth =
       p.has_label ? std::max<int64_t>(0, std::min<int64_t>(static_cast<int64_t>(p.score * 10), 9))
                   : -1;
-  key.append(std::to_string(tenth));
+  key.push_back(static_cast<char>(tenth + kTenthByte));
   auto r = open_counts_.results.find(key);
-  if (r == open_counts_.results.end())
-    r = open_counts_.results.emplace(key, std::pair{0, 0.0}).first;
+  if (r == open_counts_.results.end()) {
+    r = open_counts_.results.emplace(key, std::pair<int64_t, double>{0, 0.0}).first;
+  }
   ++r->second.first;
   if (p.has_label) r->second.second += p.score;
   if (p.entities == "[]") return;
@@ -957,9 +958,9 @@ Status SqliteLedger::AddCountedSummaries(const AttemptSummaryCounts& counts) {
                    "excluded.records, score_sum = score_sum + excluded.score_sum"));
   for (const auto& [key, n] : counts.results) {
     std::string_view lang, label;
-    const std::string tenth(split(key, &lang, &label));
+    const int64_t tenth = split(key, &lang, &label)[0] - kTenthByte;
     add_result.Bind(1, dt).Bind(2, model).Bind(3, lang).Bind(4, label);
-    add_result.Bind(5, static_cast<int64_t>(std::stoll(tenth))).Bind(6, n.first).Bind(7, n.second);
+    add_result.Bind(5, tenth).Bind(6, n.first).Bind(7, n.second);
     LOTE_RETURN_IF_ERROR(add_result.Run());
   }
   LOTE_ASSIGN_OR_RETURN(

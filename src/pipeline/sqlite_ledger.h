@@ -159,12 +159,14 @@ class SqliteLedger : public Ledger {
 
   // An attempt's rows as the summaries count them, gathered as AddResult takes them, so that
   // marking it done adds a few rows instead of reading all of its rows again. Keys: lang, '\0',
-  // label, '\0', then the score tenth (results) or the entity type (entities).
+  // label, '\0', then the score tenth plus kTenthByte as one byte (results: -1..9 never a '\0')
+  // or the entity type (entities).
   struct AttemptSummaryCounts {
     int64_t attempt_id = -1;
     std::unordered_map<std::string, std::pair<int64_t, double>> results;
     std::unordered_map<std::string, int64_t> entities;
   };
+  static constexpr int kTenthByte = 2;
   void CountForSummaries(const PendingResult& row);
   Status AddCountedSummaries(const AttemptSummaryCounts& counts);
   AttemptSummaryCounts open_counts_;

@@ -444,6 +444,38 @@ TEST_F(DashboardCli, AnyAddressButLoopbackNeedsTheTokenAndTheTokenIsChecked) {
   EXPECT_EQ(serve.Stop(), 0);
 }
 
+// A catalog last written before the daily summaries existed: the pages that read them say who
+// builds them (the next run), the others answer; the next run builds them and the numbers return.
+TEST_F(DashboardCli, ACatalogWithoutSummariesSaysTheNextRunBuildsThem) {
+  const std::string catalog = tmp_ / "out/_catalog/lote.db";
+  const std::string drop =
+      "python3 -c \"import sqlite3; c = sqlite3.connect('" + catalog +
+      "'); c.executescript('DROP TABLE results_daily; DROP TABLE entities_daily; DROP TABLE "
+      "quarantine_daily; DELETE FROM catalog_meta WHERE key = \\'daily_summaries\\''); "
+      "c.commit()\"";
+  ASSERT_EQ(std::system(drop.c_str()), 0);
+  {
+    ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --output " + (tmp_ / "out"),
+                       tmp_ / "err.log");
+    ASSERT_TRUE(serve.WaitReady("/api/runs")) << serve.log();
+    auto overview = serve.Get("/api/overview");
+    ASSERT_TRUE(overview.ok());
+    EXPECT_EQ(overview->status, 503) << overview->body;
+    EXPECT_NE(overview->body.find("lote run"), std::string::npos) << overview->body;
+    EXPECT_EQ(serve.Get("/api/drift")->status, 200);
+    EXPECT_EQ(serve.Stop(), 0);
+  }
+  auto rerun = RunLote("run --input " + (tmp_ / "lake") + " --output " + (tmp_ / "out") +
+                       " --model " + Model() + " --pii-mode mask");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --output " + (tmp_ / "out"), tmp_ / "err2.log");
+  ASSERT_TRUE(serve.WaitReady("/api/runs")) << serve.log();
+  const auto totals =
+      nlohmann::json::parse(serve.Get("/api/overview")->body)["charts"][0]["rows"][0];
+  EXPECT_EQ(totals[0], 371);
+  EXPECT_EQ(totals[1], 4);
+}
+
 // An S3 output's dashboard reads a local cache of the bucket's catalog, and follows the runs
 // published after it started (--catalog-refresh), here from another machine (another HOME: its
 // own cache).
