@@ -10,8 +10,9 @@
 #            label threads (tests/pipeline, tests/storage and tests/integration)
 # and, only when asked for (not in the default run: minutes of training on ../shared/datasets),
 #   slow     CTest label slow (tests/slow) in build/
-# Every phase runs even after one fails; a summary with each phase's time closes the run, and the
-# exit status is 1 when any phase failed.
+# Every phase runs even after one fails; a summary with each phase's time closes the run, followed
+# by what failed (failed tests, sanitizer report files, each crashed fuzzer's SUMMARY line), so the
+# last lines of a CI log say why; the exit status is 1 when any phase failed.
 #
 # Usage: scripts/test.sh [--quick] [--slow] [--phase NAME]... [-- CTEST_ARGS...]
 #   --quick       the release phase alone: the developer loop
@@ -73,6 +74,9 @@ else
   scripts/bootstrap.sh --services --node || exit 1
 fi
 
+# What failed, one line each, printed after the summary.
+findings=()
+
 header() {
   printf '\n==================== %s ====================\n' "$1"
   printf '%s\n\n' "$2"
@@ -91,7 +95,12 @@ run_ctest() {
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan:$symbolizer" \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$logs/tsan:$symbolizer" \
     ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" "${ctest_args[@]}" || rc=1
+  local failed_list=$dir/Testing/Temporary/LastTestsFailed.log
+  if ((rc)) && [[ -f $failed_list ]]; then
+    while IFS= read -r t; do findings+=("$dir: test ${t#*:} failed"); done <"$failed_list"
+  fi
   if compgen -G "$logs/*" >/dev/null; then
+    findings+=("$dir: sanitizer reports: $(cd "$logs" && echo *)")
     echo "sanitizer reports (in $dir/sanitizer-logs):"
     for f in "$logs"/*; do
       echo "---- $f"
@@ -209,6 +218,7 @@ tests/fuzz/corpus/NAME; new inputs and crashes go to build-asan/fuzz/NAME/"
       echo
       echo "---- $name crashed; reproduce with: build-asan/tests/${name}_fuzz build-asan/fuzz/$name/crash-*"
       tail -n 60 "build-asan/fuzz/$name/log"
+      findings+=("fuzz: $name: $(grep -m1 '^SUMMARY' "build-asan/fuzz/$name/log" || echo 'exit status not 0')")
     done
     return 1
   fi
@@ -237,4 +247,8 @@ done
 printf '\n==================== summary ====================\n'
 printf '%s\n' "${results[@]}"
 echo "phases: $((${#phases[@]} - failures)) passed, $failures failed"
+if ((${#findings[@]})); then
+  echo "failures:"
+  printf '  %s\n' "${findings[@]}"
+fi
 ((failures == 0))
