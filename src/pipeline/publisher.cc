@@ -159,7 +159,9 @@ Status ObjectPublisher::WriteRow(Item* item, const std::string& processed_at) {
     AppendJsonString(&line, item->stage);
     line.append(",\"reason\":");
     AppendJsonString(&line, item->reason);
-    line.push_back('}');
+    line.append(tail_json_);  // ,"model_version":...,"processed_at":"
+    line.append(processed_at);
+    line.append("\"}");
     LOTE_RETURN_IF_ERROR(quarantine_.AddRow(line));
     ++counts_.records_quarantined;
     ++c_.live->quarantined;
