@@ -72,7 +72,9 @@ void SetupQuery(CLI::App& root, int* exit_code) {
                   "output's catalog is a local cache brought up to date from its ledger first");
   cmd->add_option("--format", f->format, "table | csv | json")->capture_default_str();
   cmd->add_flag("--athena-ddl", f->athena_ddl,
-                "Print Athena/Glue CREATE EXTERNAL TABLE statements");
+                "Print Athena/Glue CREATE EXTERNAL TABLE statements for results and quarantine, "
+                "and views with the catalog's names (entities, results_daily, entities_daily, "
+                "quarantine_daily)");
   cmd->add_option("--location", f->location, "S3 location for --athena-ddl (s3://bucket/prefix)");
   cmd->add_option("--database", f->database, "Athena database for --athena-ddl")
       ->capture_default_str();

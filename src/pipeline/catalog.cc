@@ -177,6 +177,10 @@ std::string AthenaDdl(const AthenaDdlOptions& o) {
            model_projection + "  'storage.location.template' = '" + location + "/" + name +
            "/dt=${dt}/model=${model}/'\n);\n";
   };
+  std::string views;
+  for (const AthenaView& v : AthenaViews(o.database)) {
+    views += "\nCREATE OR REPLACE VIEW " + o.database + "." + v.name + " AS\n" + v.select + ";\n";
+  }
   // Athena reads .zst text files through Hadoop's ZStandard codec, picked by the extension.
   return table("results",
                "  record_id string,\n  source string,\n  line bigint,\n  text_hmac string,\n"
@@ -189,7 +193,46 @@ std::string AthenaDdl(const AthenaDdlOptions& o) {
          "\n" +
          table("quarantine",
                "  record_id string,\n  source string,\n  line bigint,\n  stage string,\n"
-               "  reason string\n");
+               "  reason string,\n  model_version string,\n  preprocess_version string,\n"
+               "  run_id string,\n  processed_at string\n") +
+         views;
+}
+
+// Written in what Trino (Athena's engine) and SQLite both run, so that a test can run the same
+// text over the catalog's views and compare it with the summaries the ledger keeps: CASE rather
+// than least/min, floor then CAST (Trino's CAST of a double rounds, SQLite's truncates), GROUP BY
+// ordinals. The one exception is UNNEST (SQLite has json_each), kept to one clause.
+std::vector<AthenaView> AthenaViews(const std::string& database) {
+  const std::string results = database + ".results";
+  const std::string unnest = AthenaEntitiesUnnest(database);
+  return {
+      {"entities",
+       "SELECT r.record_id, e.type, e.start, e.\"end\", e.text, e.value, e.score, r.run_id,\n"
+       "  r.model_version, r.dt\n" +
+           unnest},
+      {"results_daily",
+       "SELECT dt, coalesce(model_version, '') AS model_version, coalesce(lang, '') AS lang,\n"
+       "  coalesce(label, '') AS label,\n"
+       "  CASE WHEN label IS NULL THEN -1 WHEN score * 10 >= 9 THEN 9 WHEN score <= 0 THEN 0\n"
+       "    ELSE CAST(floor(score * 10) AS integer) END AS score_tenth,\n"
+       "  count(*) AS records, coalesce(sum(score), 0) AS score_sum\n"
+       "FROM " +
+           results + "\nGROUP BY 1, 2, 3, 4, 5"},
+      {"entities_daily",
+       "SELECT r.dt, coalesce(r.model_version, '') AS model_version, coalesce(r.lang, '') AS "
+       "lang,\n  coalesce(r.label, '') AS label, coalesce(e.type, '') AS type, count(*) AS "
+       "entities\n" +
+           unnest + "\nGROUP BY 1, 2, 3, 4, 5"},
+      {"quarantine_daily",
+       "SELECT dt, coalesce(model, '') AS model_version, coalesce(stage, '') AS stage,\n"
+       "  count(*) AS records\nFROM " +
+           database + ".quarantine\nGROUP BY 1, 2, 3"},
+  };
+}
+
+std::string AthenaEntitiesUnnest(const std::string& database) {
+  return "FROM " + database +
+         ".results r CROSS JOIN UNNEST(r.entities) AS e(type, start, \"end\", text, value, score)";
 }
 
 Result<std::vector<std::string>> CatalogModelVersions(const std::string& catalog_path) {

@@ -95,6 +95,11 @@ struct ChartSpec {
   const char* id;
   const char* title;
   std::string sql;
+  // nullptr: the SQL runs as it is on Athena over `lote query --athena-ddl`'s tables and views
+  // (the daily summaries there are views over the files); otherwise a table it reads that only
+  // the catalog has (runs, monitoring, drift_signals, alarms, feedback: the run manifests,
+  // monitoring reports and feedback are JSON files Athena has no table over yet).
+  const char* catalog_table = nullptr;
 };
 
 std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters& f) {
@@ -106,7 +111,8 @@ std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters&
          "SELECT (SELECT coalesce(sum(records), 0) FROM results_daily" + results +
              ") AS published, (SELECT coalesce(sum(records), 0) FROM quarantine_daily" +
              quarantine + ") AS quarantined, (SELECT count(*) FROM runs" + Where(f, kRuns) +
-             ") AS runs"},
+             ") AS runs",
+         "runs"},
         {"per_day", "Records per day by outcome",
          "SELECT dt, outcome, sum(records) AS records FROM (SELECT dt, 'published' AS outcome, "
          "records FROM results_daily" +
@@ -117,7 +123,8 @@ std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters&
          "SELECT run_id, records_in, round(records_in / max((julianday(finished_at) - "
          "julianday(started_at)) * 86400, 0.001), 1) AS records_per_s, "
          "round(1.0 * records_quarantined / max(records_in, 1), 4) AS quarantine_rate FROM runs" +
-             Where(f, kRuns, "state = 'succeeded'") + " ORDER BY started_at"},
+             Where(f, kRuns, "state = 'succeeded'") + " ORDER BY started_at",
+         "runs"},
     };
   }
   if (page == "intents") {
@@ -129,9 +136,10 @@ std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters&
              " GROUP BY dt, label ORDER BY dt, records DESC, label"},
         {"top_labels_by_lang", "Top labels per language",
          "SELECT lang, label, records FROM (SELECT lang, label, sum(records) AS records, "
-         "row_number() OVER (PARTITION BY lang ORDER BY sum(records) DESC, label) AS rank FROM "
-         "results_daily" +
-             scored + " GROUP BY lang, label) WHERE rank <= 10 ORDER BY lang, records DESC, label"},
+         "row_number() OVER (PARTITION BY lang ORDER BY sum(records) DESC, label) AS label_rank "
+         "FROM results_daily" +
+             scored +
+             " GROUP BY lang, label) WHERE label_rank <= 10 ORDER BY lang, records DESC, label"},
         {"confidence", "Confidence (calibrated score) per label, tenths",
          "SELECT label, score_tenth / 10.0 AS score_from, sum(records) AS records FROM "
          "results_daily" +
@@ -170,22 +178,26 @@ std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters&
          "estimated_high, round(a.accuracy, 4) AS measured, a.labelled FROM monitoring m JOIN "
          "runs r ON r.run_id = m.run_id LEFT JOIN feedback_accuracy a ON a.run_id = m.run_id "
          "AND a.predicted_label IS NULL" +
-             runs + " ORDER BY r.started_at"},
+             runs + " ORDER BY r.started_at",
+         "monitoring"},
         {"latest_signals",
          "Latest run: each signal's statistic over its drift threshold (1 or more: drift)",
          "SELECT s.name, round(s.statistic / nullif(s.threshold, 0), 3) AS over_threshold, s.band "
          "FROM drift_signals s WHERE s.run_id = (SELECT m.run_id FROM monitoring m JOIN runs r "
          "ON r.run_id = m.run_id" +
-             runs + " ORDER BY r.started_at DESC LIMIT 1) ORDER BY over_threshold DESC, s.name"},
+             runs + " ORDER BY r.started_at DESC LIMIT 1) ORDER BY over_threshold DESC, s.name",
+         "drift_signals"},
         {"signals", "Signals per run",
          "SELECT s.run_id, s.name, s.test, round(s.statistic, 4) AS statistic, round(s.threshold, "
          "4) AS threshold, round(s.warn_threshold, 4) AS warn_threshold, s.band FROM "
          "drift_signals s JOIN runs r ON r.run_id = s.run_id" +
-             runs + " ORDER BY r.started_at DESC, s.name LIMIT 500"},
+             runs + " ORDER BY r.started_at DESC, s.name LIMIT 500",
+         "drift_signals"},
         {"alarms", "Alarms per run",
          "SELECT a.run_id, a.name, a.signal, a.condition, a.runs_met, a.consecutive_runs, "
          "a.firing FROM alarms a JOIN runs r ON r.run_id = a.run_id" +
-             runs + " ORDER BY r.started_at DESC, a.name LIMIT 200"},
+             runs + " ORDER BY r.started_at DESC, a.name LIMIT 200",
+         "alarms"},
     };
   }
   if (page == "models") {
@@ -201,7 +213,8 @@ std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters&
          "f WHERE f.model_version = d.model_version AND f.correct IS NOT NULL) AS labelled FROM "
          "results_daily d" +
              Where(f, Columns{"d.dt", "d.model_version", "d.lang", "d.label"}) +
-             " GROUP BY d.model_version ORDER BY first_day, d.model_version"},
+             " GROUP BY d.model_version ORDER BY first_day, d.model_version",
+         "feedback"},
         {"shadow", "Shadow scoring: the challenger's agreement with the model per run",
          "SELECT m.run_id, m.model_version, m.report ->> '$.shadow.model_version' AS "
          "shadow_model_version, m.report ->> '$.shadow.records' AS records, round(m.report ->> "
@@ -209,7 +222,8 @@ std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters&
          "AS agreement_low, round(m.report ->> '$.shadow.agreement_high', 4) AS agreement_high "
          "FROM monitoring m JOIN runs r ON r.run_id = m.run_id" +
              Where(f, kMonitored, "m.report ->> '$.shadow' IS NOT NULL") +
-             " ORDER BY r.started_at DESC LIMIT 200"},
+             " ORDER BY r.started_at DESC LIMIT 200",
+         "monitoring"},
     };
   }
   if (page == "runs") {
@@ -218,7 +232,8 @@ std::vector<ChartSpec> PageCharts(std::string_view page, const DashboardFilters&
          "SELECT run_id, state, model_version, preprocess_version, started_at, finished_at, "
          "records_in, records_out, records_quarantined, records_duplicate, manifest, "
          "flow_execution FROM runs" +
-             Where(f, kRuns) + " ORDER BY started_at DESC LIMIT 200"},
+             Where(f, kRuns) + " ORDER BY started_at DESC LIMIT 200",
+         "runs"},
     };
   }
   return {};
@@ -360,7 +375,12 @@ Result<std::vector<DashboardChart>> DashboardPage(const std::string& catalog_pat
       }
       return data.status();
     }
-    charts.push_back({s.id, s.title, std::move(s.sql), std::move(data).value()});
+    DashboardChart& c = charts.emplace_back();
+    c.id = s.id;
+    c.title = s.title;
+    c.sql = std::move(s.sql);
+    c.data = std::move(data).value();
+    c.catalog_table = s.catalog_table == nullptr ? "" : s.catalog_table;
   }
   return charts;
 }
@@ -524,6 +544,10 @@ std::string DashboardPageJson(std::string_view page, const DashboardFilters& f,
                   {"sql", c.sql.empty() ? Json(nullptr) : Json(c.sql)},
                   {"columns", c.data.columns},
                   {"rows", std::move(rows)}};
+    if (!c.sql.empty()) {
+      chart["athena"] = c.catalog_table.empty();
+      if (!c.catalog_table.empty()) chart["catalog_table"] = c.catalog_table;
+    }
     if (!c.command.empty()) chart["command"] = c.command;
     list.push_back(std::move(chart));
   }

@@ -13,7 +13,11 @@
     en: {
       overview: 'Overview', intents: 'Intents', entities: 'Entities', quarantine: 'Quarantine',
       runs: 'Runs', from: 'From', to: 'To', model: 'Model version', text_lang: 'Language',
-      label: 'Label', apply: 'Apply', sql: 'SQL (runs as is with lote query)', csv: 'Download CSV',
+      label: 'Label', apply: 'Apply',
+      sql: 'SQL (runs as is with lote query, and on Athena over lote query --athena-ddl)',
+      sql_catalog: 'SQL (runs as is with lote query; not on Athena yet: it reads the catalog\'s ' +
+        'table {table}, which the Athena DDL does not declare)',
+      csv: 'Download CSV',
       data: 'Data', empty: 'No data for these filters.', loading: 'Loading…',
       footer: 'Every number comes from the SQL shown under its chart: run it with lote query.',
       published: 'Published', quarantined: 'Quarantined', runs_total: 'Runs',
@@ -44,7 +48,10 @@
       overview: 'Resumen', intents: 'Intenciones', entities: 'Entidades', quarantine: 'Cuarentena',
       runs: 'Ejecuciones', from: 'Desde', to: 'Hasta', model: 'Versión del modelo',
       text_lang: 'Idioma', label: 'Etiqueta', apply: 'Aplicar',
-      sql: 'SQL (se ejecuta tal cual con lote query)', csv: 'Descargar CSV', data: 'Datos',
+      sql: 'SQL (se ejecuta tal cual con lote query, y en Athena sobre lote query --athena-ddl)',
+      sql_catalog: 'SQL (se ejecuta tal cual con lote query; aún no en Athena: lee la tabla ' +
+        '{table} del catálogo, que el DDL de Athena no declara)',
+      csv: 'Descargar CSV', data: 'Datos',
       empty: 'Sin datos para estos filtros.', loading: 'Cargando…',
       footer: 'Cada número sale del SQL que se muestra bajo su gráfico: ejecútelo con lote query.',
       published: 'Publicados', quarantined: 'En cuarentena', runs_total: 'Ejecuciones',
@@ -279,7 +286,9 @@
                 chart.id + '.csv', class: 'csv' }, [t('csv')])
     ]));
     if (chart.sql) {
-      section.append(el('details', {}, [el('summary', {}, [t('sql')]),
+      const summary = chart.athena ? t('sql')
+        : t('sql_catalog').replace('{table}', chart.catalog_table);
+      section.append(el('details', {}, [el('summary', {}, [summary]),
                                         el('pre', { class: 'sql' }, [chart.sql])]));
     } else if (chart.command) {
       section.append(el('details', {}, [el('summary', {}, [t('command')]),

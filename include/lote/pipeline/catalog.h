@@ -136,8 +136,22 @@ struct AthenaDdlOptions {
 };
 
 // CREATE EXTERNAL TABLE statements (JSON SerDe over .jsonl.zst, partition projection on dt and
-// model) for results and quarantine, each ending with ";\n".
+// model) for results and quarantine, then CREATE OR REPLACE VIEW for AthenaViews, each statement
+// ending with ";\n" (Athena runs one statement per query).
 std::string AthenaDdl(const AthenaDdlOptions& options);
+
+// The views that give Athena the catalog's names: `entities` (the results' entities unnested)
+// and the daily summaries `results_daily`, `entities_daily`, `quarantine_daily`, with the same
+// columns and counts as the catalog's (which the ledger keeps as tables), so that the
+// dashboard's SQL over them runs on both. `select` reads `DATABASE.results` and
+// `DATABASE.quarantine`; with database "main" it runs on a catalog as it is, but for the
+// `FROM ... UNNEST` clause (AthenaEntitiesUnnest), which SQLite does not have.
+struct AthenaView {
+  std::string name;
+  std::string select;
+};
+std::vector<AthenaView> AthenaViews(const std::string& database);
+std::string AthenaEntitiesUnnest(const std::string& database);
 
 // The model versions present in a catalog (for the projection enum).
 Result<std::vector<std::string>> CatalogModelVersions(const std::string& catalog_path);

@@ -63,6 +63,10 @@ struct DashboardChart {
   std::string sql;  // "" for registry charts
   pipeline::QueryResult data;
   std::string command;  // the CLI command behind a chart without SQL
+  // Empty: `sql` runs as it is on Athena too, over the tables and views of `lote query
+  // --athena-ddl`; otherwise the table only the catalog has that it reads ("runs", "monitoring"
+  // (with drift_signals, alarms), "feedback").
+  std::string catalog_table;
 };
 
 // The pages with data: "overview", "intents", "entities", "quarantine", "drift", "models",
