@@ -118,9 +118,15 @@ class WatchTest : public ::testing::Test {
 TEST_F(WatchTest, RunsEachSettledObjectOnceAndStopsBetweenBatches) {
   std::vector<std::vector<std::string>> batches;
   on_wait_ = [&](int n) {
-    if (n == 1) ASSERT_TRUE(mem_->Write(root_ + "/in/a.jsonl", "{}\n").ok());
-    if (n == 2) ASSERT_TRUE(mem_->Write(root_ + "/in/b.jsonl", "{}\n").ok());
-    if (n == 3) ASSERT_TRUE(mem_->Write(root_ + "/in/b.jsonl", "{}\n{}\n").ok());  // grows
+    if (n == 1) {
+      ASSERT_TRUE(mem_->Write(root_ + "/in/a.jsonl", "{}\n").ok());
+    }
+    if (n == 2) {
+      ASSERT_TRUE(mem_->Write(root_ + "/in/b.jsonl", "{}\n").ok());
+    }
+    if (n == 3) {  // b grows
+      ASSERT_TRUE(mem_->Write(root_ + "/in/b.jsonl", "{}\n{}\n").ok());
+    }
     if (n == 12) stop_ = true;
   };
   Status s = Watch(Options(), [&](const std::vector<ObjectInfo>& batch, const std::string&) {
@@ -172,9 +178,13 @@ TEST_F(WatchTest, PollsListOnlyAfterWhatIsHandledAndEveryNthListsEverything) {
   ASSERT_TRUE(mem_->Write(root_ + "/in/b.jsonl", "{}\n").ok());
   std::vector<std::pair<std::vector<std::string>, std::string>> batches;
   on_wait_ = [&](int n) {
-    if (n == 1) ASSERT_TRUE(mem_->Write(root_ + "/in/c.jsonl", "{}\n").ok());
+    if (n == 1) {
+      ASSERT_TRUE(mem_->Write(root_ + "/in/c.jsonl", "{}\n").ok());
+    }
     // Sorts before what is handled: only a full listing finds it.
-    if (n == 2) ASSERT_TRUE(mem_->Write(root_ + "/in/a.jsonl", "{}\n").ok());
+    if (n == 2) {
+      ASSERT_TRUE(mem_->Write(root_ + "/in/a.jsonl", "{}\n").ok());
+    }
     if (n == 6) stop_ = true;
   };
   Status s = Watch(o, [&](const std::vector<ObjectInfo>& batch, const std::string& after) {
