@@ -35,7 +35,7 @@ for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(libbenchmark-dev fasttext time python3-sklearn python3-flask wrk) ;;
     --checks)
-      packages+=(clang-format-14 clang-14 libclang-rt-14-dev llvm-14)
+      packages+=(clang-format-14 clang-14 libclang-rt-14-dev llvm-14 lld-14)
       with_node=1
       ;;
     --node) with_node=1 ;;

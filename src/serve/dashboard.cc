@@ -445,21 +445,26 @@ Result<std::vector<DashboardChart>> RegistryCharts(const registry::Registry& reg
   LOTE_ASSIGN_OR_RETURN(std::vector<std::string> names, reg.ListModels());
   constexpr size_t kMaxModels = 50;
   if (names.size() > kMaxModels) names.resize(kMaxModels);
-  DashboardChart versions{
-      "registry_versions", "Registered versions, their status and aliases", "", {}};
-  versions.command = "lote registry show NAME --json";
+  auto chart = [](const char* id, const char* title, const char* command) {
+    DashboardChart c;
+    c.id = id;
+    c.title = title;
+    c.command = command;
+    return c;
+  };
+  DashboardChart versions =
+      chart("registry_versions", "Registered versions, their status and aliases",
+            "lote registry show NAME --json");
   versions.data.columns = {
       "model",         "version",       "status", "aliases", "model_version_id",
       "registered_at", "registered_by", "source"};
-  DashboardChart history{"alias_history", "Alias history (never rewritten)", "", {}};
-  history.command = "lote registry alias-history NAME --json";
+  DashboardChart history = chart("alias_history", "Alias history (never rewritten)",
+                                 "lote registry alias-history NAME --json");
   history.data.columns = {"model",      "at", "alias",  "action",    "from_version",
                           "to_version", "by", "reason", "evaluation"};
-  DashboardChart evaluation{"promotion_evaluation",
-                            "Latest promotion test: champion against candidate per label",
-                            "",
-                            {}};
-  evaluation.command = "lote registry alias-history NAME --json";
+  DashboardChart evaluation =
+      chart("promotion_evaluation", "Latest promotion test: champion against candidate per label",
+            "lote registry alias-history NAME --json");
   evaluation.data.columns = {
       "model", "evaluated_at", "champion_version", "candidate_version", "outcome", "label",
       "rows",  "metric",       "champion",         "candidate",         "worse"};
