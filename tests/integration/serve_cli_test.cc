@@ -337,6 +337,7 @@ TEST_F(DashboardCli, EveryChartIsTheResultOfTheSqlItShows) {
   ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --output " + (tmp_ / "out") + reg,
                      tmp_ / "err.log");
   ASSERT_TRUE(serve.WaitReady("/api/runs")) << serve.log();
+  nlohmann::json athena_sql = nlohmann::json::array();  // what is said to run on Athena
   for (const char* page :
        {"overview", "intents", "entities", "quarantine", "drift", "models", "runs"}) {
     auto r = serve.Get(std::string("/api/") + page);
@@ -349,6 +350,7 @@ TEST_F(DashboardCli, EveryChartIsTheResultOfTheSqlItShows) {
       const std::string sql = chart["sql"].get<std::string>();
       EXPECT_EQ(chart["rows"], Query(sql, chart["columns"])) << page << " " << chart["id"];
       ExpectAthenaClaimHolds(chart);
+      if (chart["athena"].get<bool>()) athena_sql.push_back(sql);
     }
     // The security headers a bank's reviewers look for, on every answer.
     ASSERT_NE(r->Find("Content-Security-Policy"), nullptr);
@@ -357,6 +359,21 @@ TEST_F(DashboardCli, EveryChartIsTheResultOfTheSqlItShows) {
     EXPECT_EQ(r->Find("Content-Security-Policy")->find("unsafe-inline"), std::string::npos);
     ASSERT_NE(r->Find("X-Content-Type-Options"), nullptr);
     EXPECT_EQ(*r->Find("X-Content-Type-Options"), "nosniff");
+  }
+  // That SQL, and the views of the Athena DDL it reads, parse with a Trino grammar.
+  EXPECT_GE(athena_sql.size(), 8u);
+  auto ddl = RunLote("query --athena-ddl --output " + (tmp_ / "out"));
+  ASSERT_EQ(ddl.exit_code, 0) << ddl.err;
+  for (size_t at = ddl.out.find("CREATE OR REPLACE VIEW"); at != std::string::npos;
+       at = ddl.out.find("CREATE OR REPLACE VIEW", at + 1)) {
+    athena_sql.push_back(ddl.out.substr(at, ddl.out.find(";\n", at) - at));
+  }
+  {
+    std::ofstream(tmp_ / "athena_sql.json") << athena_sql.dump();
+    const std::string cmd = "cd " + std::string(LOTE_SOURCE_DIR) +
+                            " && node tests/dashboard/trino_syntax_check.mjs " +
+                            (tmp_ / "athena_sql.json") + " >" + (tmp_ / "trino.json") + " 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << ReadAll(tmp_ / "trino.json");
   }
   // The models page: the versions that scored the results, and the registry's.
   const auto models = nlohmann::json::parse(serve.Get("/api/models")->body)["charts"];
