@@ -4,7 +4,7 @@
 // errors are InvalidArgument, and nothing may crash or leak. Definitions that wait (Wait,
 // Retry, timeouts) are parsed only: the manual clock would step through their waits 100 ms at a
 // time. What waits is read from the parsed machine, not the text: JSON escapes ("\u0057ait")
-// spell the same names (a Wait of 99999999 s so spelled timed out in CI).
+// spell the same names (a Wait of 99999999 s so spelled hits libFuzzer's 10 s timeout).
 #include <memory>
 #include <string>
 #include <string_view>
