@@ -91,11 +91,13 @@ run_ctest() {
   local logs=$root/$dir/sanitizer-logs
   rm -rf "$logs" && mkdir -p "$logs"
   local rc=0
+  # CTest leaves this file from an earlier run when no test fails: the list below is this run's.
+  local failed_list=$dir/Testing/Temporary/LastTestsFailed.log
+  rm -f "$failed_list"
   ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:log_path=$logs/asan:$symbolizer" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan:$symbolizer" \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$logs/tsan:$symbolizer" \
     ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" "${ctest_args[@]}" || rc=1
-  local failed_list=$dir/Testing/Temporary/LastTestsFailed.log
   if ((rc)) && [[ -f $failed_list ]]; then
     while IFS= read -r t; do findings+=("$dir: test ${t#*:} failed"); done <"$failed_list"
   fi

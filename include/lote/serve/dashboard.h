@@ -64,8 +64,8 @@ struct DashboardChart {
   pipeline::QueryResult data;
   std::string command;  // the CLI command behind a chart without SQL
   // Empty: `sql` runs as it is on Athena too, over the tables and views of `lote query
-  // --athena-ddl`; otherwise the table only the catalog has that it reads ("runs", "monitoring"
-  // (with drift_signals, alarms), "feedback").
+  // --athena-ddl`; otherwise a table it reads that only the catalog has ("runs", "monitoring",
+  // "drift_signals", "alarms" or "feedback").
   std::string catalog_table;
 };
 
