@@ -52,6 +52,6 @@ struct CommandRegistrar {
 }  // namespace lote::cli
 
 #define LOTE_REGISTER_COMMAND(order, fn) \
-  static ::lote::cli::CommandRegistrar LOTE_CONCAT_(lote_command_registrar_, __LINE__)(order, fn)
+  static ::lote::cli::CommandRegistrar LOTE_CONCAT_(lote_command_registrar_, __COUNTER__)(order, fn)
 
 #endif  // LOTE_APPS_LOTE_COMMAND_H_

@@ -13,7 +13,7 @@
 namespace lote::cli {
 namespace {
 
-std::optional<std::string> ReadSmallFile(const std::string& path) {
+std::optional<std::string> ReadCgroupFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return std::nullopt;
   std::ostringstream s;
@@ -24,12 +24,12 @@ std::optional<std::string> ReadSmallFile(const std::string& path) {
 // The CPU quota of this process's cgroup, if any (cgroup v2's cpu.max; else v1's cpu
 // controller), read from the cgroup file system as containers mount it.
 std::optional<double> CgroupCpuQuota() {
-  if (auto v2 = ReadSmallFile("/sys/fs/cgroup/cpu.max")) return ParseCgroupCpuMax(*v2);
-  auto quota = ReadSmallFile("/sys/fs/cgroup/cpu/cpu.cfs_quota_us");
-  auto period = ReadSmallFile("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+  if (auto v2 = ReadCgroupFile("/sys/fs/cgroup/cpu.max")) return ParseCgroupCpuMax(*v2);
+  auto quota = ReadCgroupFile("/sys/fs/cgroup/cpu/cpu.cfs_quota_us");
+  auto period = ReadCgroupFile("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
   if (!quota || !period) {
-    quota = ReadSmallFile("/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us");
-    period = ReadSmallFile("/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us");
+    quota = ReadCgroupFile("/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us");
+    period = ReadCgroupFile("/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us");
   }
   if (quota && period) return ParseCgroupV1Quota(*quota, *period);
   return std::nullopt;

@@ -10,15 +10,15 @@
 namespace lote::cli {
 namespace {
 
-constexpr FlagSet kFlags{.input = false, .model = true};
+constexpr FlagSet kInferFlags{.input = false, .model = true};
 
 void SetupInfer(CLI::App& root, int* exit_code) {
   auto* cmd = root.add_subcommand(
       "infer", "Stage 3: classify and extract prepared records into OUTPUT/_stages/infer");
   auto f = std::make_shared<PipelineFlags>();
-  AddPipelineFlags(cmd, kFlags, f.get());
+  AddPipelineFlags(cmd, kInferFlags, f.get());
   cmd->callback(
-      [f, exit_code] { *exit_code = RunStageCommand(pipeline::Stage::kInfer, *f, kFlags); });
+      [f, exit_code] { *exit_code = RunStageCommand(pipeline::Stage::kInfer, *f, kInferFlags); });
 }
 
 }  // namespace

@@ -10,15 +10,15 @@
 namespace lote::cli {
 namespace {
 
-constexpr FlagSet kFlags{.input = true, .model = false};
+constexpr FlagSet kIngestFlags{.input = true, .model = false};
 
 void SetupIngest(CLI::App& root, int* exit_code) {
   auto* cmd = root.add_subcommand("ingest",
                                   "Stage 1: snapshot new input objects into OUTPUT/_stages/ingest");
   auto f = std::make_shared<PipelineFlags>();
-  AddPipelineFlags(cmd, kFlags, f.get());
+  AddPipelineFlags(cmd, kIngestFlags, f.get());
   cmd->callback(
-      [f, exit_code] { *exit_code = RunStageCommand(pipeline::Stage::kIngest, *f, kFlags); });
+      [f, exit_code] { *exit_code = RunStageCommand(pipeline::Stage::kIngest, *f, kIngestFlags); });
 }
 
 }  // namespace

@@ -10,15 +10,15 @@
 namespace lote::cli {
 namespace {
 
-constexpr FlagSet kFlags{.input = false, .model = false, .prep = true};
+constexpr FlagSet kPrepFlags{.input = false, .model = false, .prep = true};
 
 void SetupPrep(CLI::App& root, int* exit_code) {
   auto* cmd = root.add_subcommand(
       "prep", "Stage 2: parse and clean ingested objects into OUTPUT/_stages/prep");
   auto f = std::make_shared<PipelineFlags>();
-  AddPipelineFlags(cmd, kFlags, f.get());
+  AddPipelineFlags(cmd, kPrepFlags, f.get());
   cmd->callback(
-      [f, exit_code] { *exit_code = RunStageCommand(pipeline::Stage::kPrep, *f, kFlags); });
+      [f, exit_code] { *exit_code = RunStageCommand(pipeline::Stage::kPrep, *f, kPrepFlags); });
 }
 
 }  // namespace

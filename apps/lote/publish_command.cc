@@ -13,11 +13,11 @@
 namespace lote::cli {
 namespace {
 
-constexpr FlagSet kFlags{.input = false, .model = false};
+constexpr FlagSet kPublishFlags{.input = false, .model = false};
 
 int Publish(const PipelineFlags& f) {
   RunConfig c;
-  if (int code = ResolveRunConfig(f, kFlags, &c); code != kExitOk) return code;
+  if (int code = ResolveRunConfig(f, kPublishFlags, &c); code != kExitOk) return code;
   JobMetrics metrics(f.metrics, "publish");
   const int64_t start = SystemClock()->MonotonicNanos();
   PipelineConsole console(&c);
@@ -36,7 +36,7 @@ void SetupPublish(CLI::App& root, int* exit_code) {
   auto* cmd = root.add_subcommand(
       "publish", "Stage 4: publish inferred records as results, quarantine, manifest, catalog");
   auto f = std::make_shared<PipelineFlags>();
-  AddPipelineFlags(cmd, kFlags, f.get());
+  AddPipelineFlags(cmd, kPublishFlags, f.get());
   cmd->add_flag("--strict", f->strict, "Exit 4 when any record was quarantined");
   cmd->callback([f, exit_code] { *exit_code = Publish(*f); });
 }

@@ -18,6 +18,7 @@
 
 #include "aws/credentials_chain.h"
 #include "aws/url.h"
+#include "lote/base/ascii.h"
 #include "lote/base/check.h"
 #include "lote/base/clock.h"
 
@@ -29,15 +30,6 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Small string helpers.
 
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-char AsciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = AsciiLower(c);
-  return out;
-}
-
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
 
 std::string_view Trim(std::string_view s) {
@@ -47,7 +39,7 @@ std::string_view Trim(std::string_view s) {
 }
 
 // "true" in any case, as the AWS tools read their boolean settings.
-bool IsTrue(std::string_view value) { return Lower(Trim(value)) == "true"; }
+bool IsTrue(std::string_view value) { return AsciiLowercase(Trim(value)) == "true"; }
 
 bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
@@ -186,7 +178,7 @@ Result<IniFile> ParseIni(std::string_view text, std::string path) {
         if (eq == std::string_view::npos) {
           return IniError(file.path, line_no, "expected `key = value` in the nested block");
         }
-        const std::string key = property + "." + Lower(Trim(body.substr(0, eq)));
+        const std::string key = property + "." + AsciiLowercase(Trim(body.substr(0, eq)));
         section->values[key] = std::string(Trim(body.substr(eq + 1)));
         section->lines[key] = line_no;
       }
@@ -212,7 +204,7 @@ Result<IniFile> ParseIni(std::string_view text, std::string path) {
     if (eq == std::string_view::npos) {
       return IniError(file.path, line_no, "expected `[section]`, `key = value` or a comment");
     }
-    std::string key = Lower(Trim(body.substr(0, eq)));
+    std::string key = AsciiLowercase(Trim(body.substr(0, eq)));
     if (key.empty()) return IniError(file.path, line_no, "a value without a key");
     if (section == nullptr) {
       return IniError(file.path, line_no, "`key = value` before any [section]");
@@ -388,7 +380,7 @@ std::string StripTrailingSlash(std::string s) {
 // What AWS_CONTAINER_CREDENTIALS_FULL_URI may name: loopback, and the link-local addresses ECS
 // and EKS Pod Identity serve credentials on. (botocore also takes any https host; lote does not.)
 bool IsAllowedContainerHost(const ParsedUrl& url) {
-  const std::string host = Lower(url.host);
+  const std::string host = AsciiLowercase(url.host);
   if (url.ipv6) return host == "::1" || host == "fd00:ec2::23";
   if (host == "localhost" || host == "169.254.170.2" || host == "169.254.170.23") return true;
   // 127.0.0.0/8 as a dotted quad.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "lote/aws/http.h"
+#include "lote/base/ascii.h"
 
 namespace lote::aws {
 namespace {
@@ -109,7 +110,7 @@ class CurlHttpClient : public HttpClient {
       std::string line = name + ": " + value;
       if (value.empty()) line = name + ";";  // curl's syntax for a header with an empty value
       headers = curl_slist_append(headers, line.c_str());
-      if (EqualsIgnoreCase(name, "content-type")) has_content_type = true;
+      if (EqualsIgnoreAsciiCase(name, "content-type")) has_content_type = true;
     }
     headers = curl_slist_append(headers, "Expect:");
     if (!has_content_type) headers = curl_slist_append(headers, "Content-Type:");
@@ -170,13 +171,6 @@ class CurlHttpClient : public HttpClient {
   }
 
  private:
-  static bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) ==
-                    std::tolower(static_cast<unsigned char>(y));
-           });
-  }
-
   CURL* Borrow() {
     {
       std::lock_guard<std::mutex> lock(mu_);

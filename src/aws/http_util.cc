@@ -3,19 +3,10 @@
 #include <string_view>
 
 #include "lote/aws/http.h"
+#include "lote/base/ascii.h"
 
 namespace lote::aws {
 namespace {
-
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
 
 bool IsUnreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -26,7 +17,7 @@ bool IsUnreserved(unsigned char c) {
 
 const std::string* FindHeader(const HttpHeaders& headers, std::string_view name) {
   for (const auto& [key, value] : headers) {
-    if (EqualsIgnoreCase(key, name)) return &value;
+    if (EqualsIgnoreAsciiCase(key, name)) return &value;
   }
   return nullptr;
 }

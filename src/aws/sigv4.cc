@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "aws/url.h"
+#include "lote/base/ascii.h"
 #include "lote/base/check.h"
 #include "lote/base/clock.h"
 #include "lote/base/digest.h"
@@ -22,14 +23,6 @@ namespace lote::aws {
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = AsciiLower(c);
-  return out;
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -165,7 +158,7 @@ Result<std::string> BuildCanonicalRequest(const HttpRequest& request, const Pars
   // Repeated headers are one, their values joined with ',' in the order sent.
   std::map<std::string, std::string> headers;
   for (const auto& [name, value] : request.headers) {
-    std::string lower = Lower(name);
+    std::string lower = AsciiLowercase(name);
     if (IsUnsignedHeader(lower)) continue;
     auto [it, inserted] = headers.try_emplace(std::move(lower), CanonicalHeaderValue(value));
     if (!inserted) {
@@ -235,7 +228,7 @@ bool IsScopePart(std::string_view s) {
 }
 
 void RemoveHeader(HttpHeaders& headers, std::string_view lower_name) {
-  std::erase_if(headers, [&](const auto& h) { return Lower(h.first) == lower_name; });
+  std::erase_if(headers, [&](const auto& h) { return AsciiLowercase(h.first) == lower_name; });
 }
 
 }  // namespace

@@ -11,12 +11,6 @@
 namespace lote::extract::internal {
 namespace {
 
-int64_t RunLength(const ScanText& t, int64_t pos) {
-  int64_t i = pos;
-  while (IsDigit(t.at(i))) ++i;
-  return i - pos;
-}
-
 int RunValue(const ScanText& t, int64_t pos, int64_t len) {
   int v = 0;
   for (int64_t k = 0; k < len; ++k) v = v * 10 + (t.at(pos + k) - '0');

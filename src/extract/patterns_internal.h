@@ -37,6 +37,13 @@ inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 inline bool IsAlpha(char c) { return c >= 'a' && c <= 'z'; }
 inline bool IsAlnum(char c) { return IsDigit(c) || IsAlpha(c); }
 
+// How many digits start at `pos` of the folded text.
+inline int64_t RunLength(const ScanText& t, int64_t pos) {
+  int64_t i = pos;
+  while (IsDigit(t.at(i))) ++i;
+  return i - pos;
+}
+
 // True if f[pos..] starts with `word` and the word ends there (next char not a letter/digit).
 inline bool WordAt(const ScanText& t, int64_t pos, std::string_view word) {
   if (pos < 0 || pos + static_cast<int64_t>(word.size()) > t.n) return false;

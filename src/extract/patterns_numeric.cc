@@ -10,12 +10,6 @@
 namespace lote::extract::internal {
 namespace {
 
-int64_t RunLength(const ScanText& t, int64_t pos) {
-  int64_t i = pos;
-  while (IsDigit(t.at(i))) ++i;
-  return i - pos;
-}
-
 // ---------------------------------------------------------------------------------------------
 // PHONE
 

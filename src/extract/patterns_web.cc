@@ -2,6 +2,7 @@
 #include <string>
 
 #include "extract/patterns_internal.h"
+#include "lote/base/ascii.h"
 
 namespace lote::extract::internal {
 namespace {
@@ -10,15 +11,6 @@ bool IsLocalChar(char c) {
   return IsAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
 bool IsDomainChar(char c) { return IsAlnum(c) || c == '-'; }
-
-// Lower-cases ASCII letters of the original text (non-ASCII bytes kept).
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return out;
-}
 
 bool IsUrlChar(char c) {
   if (c <= ' ' || c == kOther) return false;
@@ -67,7 +59,7 @@ void ScanEmailAt(const ScanState& s, int64_t at) {
   }
   if (end == 0) return;
   std::string value;
-  AppendJsonString(AsciiLower(t.Original(static_cast<uint32_t>(b), static_cast<uint32_t>(end))),
+  AppendJsonString(AsciiLowercase(t.Original(static_cast<uint32_t>(b), static_cast<uint32_t>(end))),
                    &value);
   Emit(t, "EMAIL", b, end, std::move(value), s.out);
 }

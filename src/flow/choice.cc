@@ -348,7 +348,7 @@ struct ChoiceRule::Node {
 
 namespace {
 
-using Node = ChoiceRule::Node;
+using RuleNode = ChoiceRule::Node;
 
 Status FieldError(std::string_view where, std::string_view field, std::string_view what) {
   std::string m(where);
@@ -375,10 +375,10 @@ Result<JsonPath> ParseReferencePath(const Json& value, std::string_view where,
 
 // Rules nest without a documented AWS limit; parsing and evaluation recurse, so a cap keeps a
 // hostile definition from exhausting the stack. No real definition comes near it.
-constexpr int kMaxNesting = 500;
+constexpr int kMaxRuleNesting = 500;
 
 Status ParseOperand(const Json& value, const OperatorInfo& op, bool is_path, std::string_view where,
-                    std::string_view field, Node* node) {
+                    std::string_view field, RuleNode* node) {
   node->family = op.family;
   node->cmp = op.cmp;
   node->field = std::string(field);
@@ -429,10 +429,10 @@ Status ParseOperand(const Json& value, const OperatorInfo& op, bool is_path, std
   return Status::Ok();
 }
 
-Result<Node> ParseNode(const Json& rule, bool top_level, std::string_view where, int depth) {
-  if (depth > kMaxNesting) {
+Result<RuleNode> ParseNode(const Json& rule, bool top_level, std::string_view where, int depth) {
+  if (depth > kMaxRuleNesting) {
     return InvalidArgumentError(std::string(where) + ": choice rules nest deeper than " +
-                                std::to_string(kMaxNesting) + " levels");
+                                std::to_string(kMaxRuleNesting) + " levels");
   }
   if (!rule.is_object()) {
     return InvalidArgumentError(std::string(where) + ": a choice rule must be a JSON object");
@@ -490,27 +490,27 @@ Result<Node> ParseNode(const Json& rule, bool top_level, std::string_view where,
                                 "NumericLessThan, IsPresent, ...) or And, Or, Not");
   }
 
-  Node node;
+  RuleNode node;
   if (op == nullptr) {  // And / Or / Not
     if (variable != nullptr) {
       return FieldError(where, "Variable", "not allowed with " + op_field);
     }
     const std::string child_where = std::string(where) + "." + op_field;
     if (op_field == "Not") {
-      node.kind = Node::Kind::kNot;
+      node.kind = RuleNode::Kind::kNot;
       if (!op_value->is_object()) {
         return InvalidArgumentError(child_where + ": expected one choice rule (an object)");
       }
-      LOTE_ASSIGN_OR_RETURN(Node child, ParseNode(*op_value, false, child_where, depth + 1));
+      LOTE_ASSIGN_OR_RETURN(RuleNode child, ParseNode(*op_value, false, child_where, depth + 1));
       node.children.push_back(std::move(child));
     } else {
-      node.kind = op_field == "And" ? Node::Kind::kAnd : Node::Kind::kOr;
+      node.kind = op_field == "And" ? RuleNode::Kind::kAnd : RuleNode::Kind::kOr;
       if (!op_value->is_array() || op_value->empty()) {
         return InvalidArgumentError(child_where + ": expected a non-empty array of choice rules");
       }
       for (size_t k = 0; k < op_value->size(); ++k) {
         const std::string element = child_where + "[" + std::to_string(k) + "]";
-        LOTE_ASSIGN_OR_RETURN(Node child, ParseNode((*op_value)[k], false, element, depth + 1));
+        LOTE_ASSIGN_OR_RETURN(RuleNode child, ParseNode((*op_value)[k], false, element, depth + 1));
         node.children.push_back(std::move(child));
       }
     }
@@ -521,7 +521,7 @@ Result<Node> ParseNode(const Json& rule, bool top_level, std::string_view where,
     return FieldError(where, "Variable", "required with " + op_field);
   }
   LOTE_ASSIGN_OR_RETURN(node.variable, ParseReferencePath(*variable, where, "Variable"));
-  node.kind = Node::Kind::kTest;
+  node.kind = RuleNode::Kind::kTest;
   LOTE_RETURN_IF_ERROR(ParseOperand(*op_value, *op, op_is_path, where, op_field, &node));
   return node;
 }
@@ -534,7 +534,7 @@ StateError MissingPath(const JsonPath& path, std::string_view field, std::string
 
 // A data test on the Variable's value `v`, against `*operand` (a *Path form's value) or, when
 // `operand` is null, the rule's literal. Values of the wrong type make it false.
-bool Compare(const Node& n, const Json& v, const Json* operand) {
+bool Compare(const RuleNode& n, const Json& v, const Json* operand) {
   const Json& other = operand != nullptr ? *operand : n.literal;
   switch (n.family) {
     case Family::kString:
@@ -578,26 +578,26 @@ bool Compare(const Node& n, const Json& v, const Json* operand) {
   return false;
 }
 
-Outcome<bool> Evaluate(const Node& n, const Json& input, const Json& context) {
+Outcome<bool> Evaluate(const RuleNode& n, const Json& input, const Json& context) {
   switch (n.kind) {
-    case Node::Kind::kAnd:
-    case Node::Kind::kOr: {
+    case RuleNode::Kind::kAnd:
+    case RuleNode::Kind::kOr: {
       // The spec: evaluation stops once the result is decided, so a later rule's error is not
       // reached.
-      const bool is_and = n.kind == Node::Kind::kAnd;
-      for (const Node& child : n.children) {
+      const bool is_and = n.kind == RuleNode::Kind::kAnd;
+      for (const RuleNode& child : n.children) {
         Outcome<bool> r = Evaluate(child, input, context);
         if (!r.ok()) return r;
         if (r.value() != is_and) return !is_and;
       }
       return is_and;
     }
-    case Node::Kind::kNot: {
+    case RuleNode::Kind::kNot: {
       Outcome<bool> r = Evaluate(n.children.front(), input, context);
       if (!r.ok()) return r;
       return !r.value();
     }
-    case Node::Kind::kTest:
+    case RuleNode::Kind::kTest:
       break;
   }
   const std::optional<Json> v = n.variable->Select(input, context);
@@ -620,10 +620,10 @@ Outcome<bool> Evaluate(const Node& n, const Json& input, const Json& context) {
 }  // namespace
 
 Result<ChoiceRule> ChoiceRule::Parse(const Json& rule, bool top_level, std::string_view where) {
-  LOTE_ASSIGN_OR_RETURN(Node root, ParseNode(rule, top_level, where, 0));
+  LOTE_ASSIGN_OR_RETURN(RuleNode root, ParseNode(rule, top_level, where, 0));
   ChoiceRule out;
   if (top_level) out.next_ = rule.at("Next").get<std::string>();
-  out.root_ = std::make_shared<const Node>(std::move(root));
+  out.root_ = std::make_shared<const RuleNode>(std::move(root));
   return out;
 }
 

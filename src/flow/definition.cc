@@ -104,7 +104,7 @@ const FieldRule* FindField(std::string_view name) {
 constexpr double kMaxSeconds = 99999999;
 constexpr size_t kMaxStateNameLength = 80;
 // How deep Parallel branches and Map processors may nest (AWS documents no limit).
-constexpr int kMaxNesting = 64;
+constexpr int kMaxStateNesting = 64;
 constexpr size_t kMaxLabelLength = 40;
 constexpr double kMaxBatchBytes = 262144;
 constexpr double kMaxReaderItems = 100000000;
@@ -296,8 +296,8 @@ std::shared_ptr<StateMachine> DefinitionParser::Machine(const Json& j, const std
     return machine;
   }
   // Sub-machines are parsed recursively; a bound keeps a hostile definition off the stack's end.
-  if (depth_ >= kMaxNesting) {
-    Add(self, "nested deeper than " + std::to_string(kMaxNesting) + " Parallel/Map levels");
+  if (depth_ >= kMaxStateNesting) {
+    Add(self, "nested deeper than " + std::to_string(kMaxStateNesting) + " Parallel/Map levels");
     return machine;
   }
   ++depth_;

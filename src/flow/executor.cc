@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "flow/flow_internal.h"
 #include "lote/base/digest.h"
 
 namespace lote::flow {
@@ -92,10 +93,6 @@ bool ErrorMatches(const std::vector<std::string>& names, const StateError& e) {
 bool Terminal(const StateError& e) {
   return e.error == kStatesRuntime || e.error == kStatesDataLimitExceeded ||
          e.error == kAbortedMarker;
-}
-
-std::string Dump(const Json& j) {
-  return j.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
 }
 
 Json PayloadDetails(bool truncated = false) { return Json{{"truncated", truncated}}; }
@@ -276,7 +273,7 @@ struct Executor::Impl {
   }
 
   Outcome<std::string> CheckSize(const Json& value) const {
-    std::string text = Dump(value);
+    std::string text = DumpJson(value);
     if (text.size() > opt.max_payload_bytes) {
       return StateError{kStatesDataLimitExceeded,
                         "The state/task returned a result with a size exceeding the maximum "
@@ -982,7 +979,7 @@ struct Executor::Impl {
       bytes = 0;
     };
     for (Json& item : items) {
-      size_t size = Dump(item).size();
+      size_t size = DumpJson(item).size();
       if (size > byte_cap) {
         return StateError{kStatesDataLimitExceeded, "an item is larger than MaxInputBytesPerBatch"};
       }
@@ -1108,7 +1105,7 @@ struct Executor::Impl {
     std::optional<std::string> output;
     if (out.ok()) {
       result.status = ExecutionStatus::kSucceeded;
-      output = Dump(out.value());
+      output = DumpJson(out.value());
       Emit(top, "ExecutionSucceeded",
            Json{{"executionSucceededEventDetails",
                  Json{{"output", *output}, {"outputDetails", PayloadDetails()}}}},
@@ -1178,7 +1175,7 @@ Result<ExecutionResult> Executor::Run(const std::string& name, const std::string
   rec.name = name;
   rec.state_machine = state_machine;
   rec.definition = definition;
-  rec.input = Dump(input);
+  rec.input = DumpJson(input);
   if (rec.input.size() > options_.max_payload_bytes) {
     return InvalidArgumentError("execution input is " + std::to_string(rec.input.size()) +
                                 " bytes, over the limit of " +

@@ -13,6 +13,12 @@
 
 namespace lote::flow {
 
+// Compact JSON as the histories and item stores write it: invalid UTF-8 in strings replaced
+// (U+FFFD) rather than thrown on.
+inline std::string DumpJson(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 // "an object", "an array", "a string", "a boolean", "null" or "a number": for error messages.
 inline const char* JsonTypePhrase(const Json& v) {
   switch (v.type()) {

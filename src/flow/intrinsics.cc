@@ -75,7 +75,7 @@ constexpr FnSpec kFunctions[] = {
 };
 
 // AWS: "You can nest up to 10 intrinsic functions within a field".
-constexpr int kMaxNesting = 10;
+constexpr int kMaxCallNesting = 10;
 // AWS's input limits (characters) for Base64Encode, Base64Decode and Hash.
 constexpr size_t kMaxEncodeChars = 10000;
 // AWS: ArrayRange's array "can't contain more than 1000 items".
@@ -102,13 +102,13 @@ struct Intrinsic::Node {
 
 namespace {
 
-using Node = Intrinsic::Node;
+using CallNode = Intrinsic::Node;
 
 class IntrinsicParser {
  public:
   explicit IntrinsicParser(std::string_view text) : text_(text) {}
 
-  Status ParseTop(Node* out) {
+  Status ParseTop(CallNode* out) {
     SkipSpaces();
     LOTE_RETURN_IF_ERROR(ParseCall(0, out));
     SkipSpaces();
@@ -126,16 +126,16 @@ class IntrinsicParser {
     while (pos_ < text_.size() && IsSpace(text_[pos_])) ++pos_;
   }
 
-  Status ParseCall(int depth, Node* out) {
-    if (depth >= kMaxNesting) {
-      return Fail("intrinsic functions nest at most " + std::to_string(kMaxNesting) + " deep");
+  Status ParseCall(int depth, CallNode* out) {
+    if (depth >= kMaxCallNesting) {
+      return Fail("intrinsic functions nest at most " + std::to_string(kMaxCallNesting) + " deep");
     }
     if (text_.substr(pos_, 7) != "States.") return Fail("expected 'States.<Function>('");
     pos_ += 7;
     size_t start = pos_;
     while (pos_ < text_.size() && IsNameChar(text_[pos_])) ++pos_;
     std::string_view name = text_.substr(start, pos_ - start);
-    out->kind = Node::Kind::kCall;
+    out->kind = CallNode::Kind::kCall;
     for (size_t i = 0; i < std::size(kFunctions); ++i) {
       if (kFunctions[i].name == name) out->fn = static_cast<int>(i);
     }
@@ -149,7 +149,7 @@ class IntrinsicParser {
     if (Peek() != ')') {
       while (true) {
         SkipSpaces();
-        Node arg;
+        CallNode arg;
         bool format_template = kFunctions[out->fn].fn == Fn::kFormat && out->args.empty();
         LOTE_RETURN_IF_ERROR(
             ParseArg(depth, format_template ? &out->format_pieces : nullptr, &arg));
@@ -175,26 +175,26 @@ class IntrinsicParser {
       return Fail("States." + std::string(spec.name) + " takes " + expected + " argument" +
                   (expected == "1" ? "" : "s") + ", got " + std::to_string(n));
     }
-    if (spec.fn == Fn::kJsonToString && out->args[0].kind != Node::Kind::kPath) {
+    if (spec.fn == Fn::kJsonToString && out->args[0].kind != CallNode::Kind::kPath) {
       return Fail("States.JsonToString's argument must be a path");
     }
     if (spec.fn == Fn::kFormat) {
-      const Node& tmpl = out->args[0];
-      if (tmpl.kind == Node::Kind::kLiteral && !tmpl.literal.is_string()) {
+      const CallNode& tmpl = out->args[0];
+      if (tmpl.kind == CallNode::Kind::kLiteral && !tmpl.literal.is_string()) {
         return Fail("States.Format's first argument must be a string");
       }
-      if (tmpl.kind == Node::Kind::kLiteral &&
+      if (tmpl.kind == CallNode::Kind::kLiteral &&
           out->format_pieces.size() != out->args.size()) {  // pieces = placeholders + 1
         return Fail("States.Format's template has " +
                     std::to_string(out->format_pieces.size() - 1) + " '{}' but " +
                     std::to_string(out->args.size() - 1) + " value(s) follow");
       }
-      if (tmpl.kind != Node::Kind::kLiteral) out->format_pieces.clear();
+      if (tmpl.kind != CallNode::Kind::kLiteral) out->format_pieces.clear();
     }
     return Status::Ok();
   }
 
-  Status ParseArg(int depth, std::vector<std::string>* format_pieces, Node* out) {
+  Status ParseArg(int depth, std::vector<std::string>* format_pieces, CallNode* out) {
     char c = Peek();
     if (c == '\'') return ParseString(format_pieces, out);
     if (c == '$') return ParsePath(out);
@@ -205,7 +205,7 @@ class IntrinsicParser {
         size_t after = pos_ + word.size();
         if (after < text_.size() && IsNameChar(text_[after])) break;
         pos_ = after;
-        out->kind = Node::Kind::kLiteral;
+        out->kind = CallNode::Kind::kLiteral;
         out->literal = word == "null" ? Json(nullptr) : Json(word == "true");
         return Status::Ok();
       }
@@ -216,7 +216,7 @@ class IntrinsicParser {
   }
 
   // '...' with the escapes \' \{ \} \\ (AWS: any other backslash is an error).
-  Status ParseString(std::vector<std::string>* pieces, Node* out) {
+  Status ParseString(std::vector<std::string>* pieces, CallNode* out) {
     ++pos_;
     std::string value;
     std::string piece;
@@ -246,13 +246,13 @@ class IntrinsicParser {
       piece.push_back(c);
     }
     if (pieces != nullptr) pieces->push_back(std::move(piece));
-    out->kind = Node::Kind::kLiteral;
+    out->kind = CallNode::Kind::kLiteral;
     out->literal = std::move(value);
     return Status::Ok();
   }
 
   // A path runs to the next ',' or ')' outside brackets, parentheses and quotes.
-  Status ParsePath(Node* out) {
+  Status ParsePath(CallNode* out) {
     size_t start = pos_;
     int depth = 0;
     char quote = '\0';
@@ -280,12 +280,12 @@ class IntrinsicParser {
     while (end > start && IsSpace(text_[end - 1])) --end;
     Result<JsonPath> path = JsonPath::Parse(text_.substr(start, end - start));
     if (!path.ok()) return Fail(path.status().message());
-    out->kind = Node::Kind::kPath;
+    out->kind = CallNode::Kind::kPath;
     out->path = std::move(path).value();
     return Status::Ok();
   }
 
-  Status ParseNumber(Node* out) {
+  Status ParseNumber(CallNode* out) {
     size_t start = pos_;
     while (pos_ < text_.size()) {
       char c = text_[pos_];
@@ -300,7 +300,7 @@ class IntrinsicParser {
       pos_ = start;
       return Fail("bad number '" + number + "'");
     }
-    out->kind = Node::Kind::kLiteral;
+    out->kind = CallNode::Kind::kLiteral;
     out->literal = std::move(parsed);
     return Status::Ok();
   }
@@ -526,9 +526,9 @@ struct JsonPtrEq {
   bool operator()(const Json* a, const Json* b) const { return *a == *b; }
 };
 
-Outcome<Json> EvaluateNode(const Node& node, const Json& input, const Json& context);
+Outcome<Json> EvaluateNode(const CallNode& node, const Json& input, const Json& context);
 
-Outcome<Json> Call(const Node& node, const Json& input, const Json& context) {
+Outcome<Json> Call(const CallNode& node, const Json& input, const Json& context) {
   const FnSpec& spec = kFunctions[node.fn];
   // States.Format with a literal template does not evaluate its first argument.
   size_t first = spec.fn == Fn::kFormat && !node.format_pieces.empty() ? 1 : 0;
@@ -539,8 +539,8 @@ Outcome<Json> Call(const Node& node, const Json& input, const Json& context) {
       args.emplace_back();
       continue;
     }
-    const Node& arg = node.args[i];
-    if (arg.kind == Node::Kind::kPath) {
+    const CallNode& arg = node.args[i];
+    if (arg.kind == CallNode::Kind::kPath) {
       std::optional<Json> value = arg.path->Select(input, context);
       // Inside an intrinsic a missing path is the intrinsic's failure (AWS does not say which
       // error it raises; States.IntrinsicFailure lets a Catch on intrinsics handle it).
@@ -839,11 +839,11 @@ Outcome<Json> Call(const Node& node, const Json& input, const Json& context) {
   return Failure(spec, "not implemented");
 }
 
-Outcome<Json> EvaluateNode(const Node& node, const Json& input, const Json& context) {
+Outcome<Json> EvaluateNode(const CallNode& node, const Json& input, const Json& context) {
   switch (node.kind) {
-    case Node::Kind::kLiteral:
+    case CallNode::Kind::kLiteral:
       return node.literal;
-    case Node::Kind::kPath: {
+    case CallNode::Kind::kPath: {
       std::optional<Json> value = node.path->Select(input, context);
       if (!value) {
         return StateError{kStatesIntrinsicFailure,
@@ -851,7 +851,7 @@ Outcome<Json> EvaluateNode(const Node& node, const Json& input, const Json& cont
       }
       return std::move(*value);
     }
-    case Node::Kind::kCall:
+    case CallNode::Kind::kCall:
       try {
         return Call(node, input, context);
       } catch (const std::exception& e) {  // nlohmann throws; nothing crosses the API
@@ -872,7 +872,7 @@ bool Intrinsic::Looks(std::string_view text) {
 }
 
 Result<Intrinsic> Intrinsic::Parse(std::string_view text) {
-  auto root = std::make_shared<Node>();
+  auto root = std::make_shared<CallNode>();
   IntrinsicParser parser(text);
   LOTE_RETURN_IF_ERROR(parser.ParseTop(root.get()));
   Intrinsic out;

@@ -37,7 +37,7 @@
 namespace lote::flow {
 namespace {
 
-constexpr int kFormat = 1;
+constexpr int kObjectStoreFormat = 1;
 constexpr const char* kFormatKey = "lote_flow_history";
 // One entry (one Append: up to 512 events) and one record at most this big; larger ones are
 // refused when written and are DataLoss when read.
@@ -45,8 +45,6 @@ constexpr size_t kMaxObjectBytes = 8u << 20;
 constexpr size_t kMaxCachedExecutions = 64;
 // Writers racing for the next entry number: each lost race means another entry was written.
 constexpr int kMaxWriteAttempts = 100;
-
-std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 std::string EncodeName(const std::string& name) {
   static const char* kHex = "0123456789ABCDEF";
@@ -121,7 +119,7 @@ HistoryEvent EventFrom(const Json& j) {
 }
 
 Json RecordJson(const ExecutionRecord& r) {
-  Json j{{kFormatKey, kFormat},
+  Json j{{kFormatKey, kObjectStoreFormat},
          {"name", r.name},
          {"state_machine", r.state_machine},
          {"definition", r.definition},
@@ -150,7 +148,7 @@ class ObjectStoreHistory : public HistoryStore {
         marked_(marked) {}
 
   Status Create(const ExecutionRecord& record) override {
-    const std::string text = Dump(RecordJson(record));
+    const std::string text = DumpJson(RecordJson(record));
     if (text.size() > kMaxObjectBytes) {
       return ResourceExhaustedError("execution " + record.name + ": its record is " +
                                     std::to_string(text.size()) + " bytes, more than the " +
@@ -373,7 +371,7 @@ class ObjectStoreHistory : public HistoryStore {
       if (marked_) return Status::Ok();
     }
     const std::string uri = root_ + "history.json";
-    Status s = store_->CreateIfAbsent(uri, Dump(Json{{kFormatKey, kFormat}}) + "\n");
+    Status s = store_->CreateIfAbsent(uri, DumpJson(Json{{kFormatKey, kObjectStoreFormat}}) + "\n");
     if (s.code() == StatusCode::kAlreadyExists) {
       s = CheckMarker(*store_, uri);
     }
@@ -464,9 +462,9 @@ class ObjectStoreHistory : public HistoryStore {
       if (!made.ok()) return made.status();
       Json entry = std::move(made).value();
       const int64_t seq = e.last_seq + 1;
-      entry[kFormatKey] = kFormat;
+      entry[kFormatKey] = kObjectStoreFormat;
       entry["seq"] = seq;
-      const std::string text = Dump(entry) + "\n";
+      const std::string text = DumpJson(entry) + "\n";
       const std::string uri = EntryUri(e, seq);
       if (text.size() > kMaxObjectBytes) {
         return ResourceExhaustedError("execution " + e.name + ": a history entry of " +
@@ -609,9 +607,9 @@ class ObjectStoreHistory : public HistoryStore {
                            " bytes");
     }
     Json j = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object() || !j.contains(kFormatKey) || (*j.find(kFormatKey)) != kFormat) {
+    if (!j.is_object() || !j.contains(kFormatKey) || (*j.find(kFormatKey)) != kObjectStoreFormat) {
       return DataLossError(what + " " + uri + " is not a lote flow history object of format " +
-                           std::to_string(kFormat));
+                           std::to_string(kObjectStoreFormat));
     }
     return j;
   }
@@ -649,10 +647,10 @@ class ObjectStoreHistory : public HistoryStore {
     if (!j.is_object() || !j.contains(kFormatKey)) {
       return FailedPreconditionError(uri + " is not a lote flow history's marker");
     }
-    if (*j.find(kFormatKey) != kFormat) {
+    if (*j.find(kFormatKey) != kObjectStoreFormat) {
       return FailedPreconditionError("flow history " + uri + " has format " +
                                      j.find(kFormatKey)->dump() + "; this lote reads and writes " +
-                                     std::to_string(kFormat));
+                                     std::to_string(kObjectStoreFormat));
     }
     return Status::Ok();
   }

@@ -28,7 +28,7 @@ using pipeline::SqliteStmt;
 constexpr int kSchemaVersion = 1;
 // history_meta's 'format' row: what marks the file as a lote history (a lote catalog or any other
 // SQLite file has none).
-constexpr std::string_view kFormat = "lote flow history";
+constexpr std::string_view kSqliteFormat = "lote flow history";
 
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE history_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -53,8 +53,6 @@ constexpr const char* kRecordColumns =
     "cause";
 
 // Json::dump throws on invalid UTF-8 by default; replace instead (a history must not fail on it).
-std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
 int64_t ClampLimit(size_t limit) {
   return limit > static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(limit);
 }
@@ -205,7 +203,7 @@ class SqliteHistory : public HistoryStore {
       LOTE_RETURN_IF_ERROR(CheckEventIds(name, h.last_event_id, events));
       std::string details;
       for (const HistoryEvent& ev : events) {
-        details = Dump(ev.details);
+        details = DumpJson(ev.details);
         insert_event_.BindStatic(1, name).Bind(2, ev.id).Bind(3, ev.previous_event_id);
         insert_event_.Bind(4, ev.timestamp_micros).BindStatic(5, ev.type);
         insert_event_.BindStatic(6, details);
@@ -213,7 +211,7 @@ class SqliteHistory : public HistoryStore {
       }
       std::string value;
       for (const Checkpoint& c : checkpoints) {
-        value = Dump(c.value);
+        value = DumpJson(c.value);
         upsert_checkpoint_.BindStatic(1, name).BindStatic(2, c.key).BindStatic(3, value);
         LOTE_RETURN_IF_ERROR(upsert_checkpoint_.Run());
       }
@@ -295,7 +293,7 @@ class SqliteHistory : public HistoryStore {
       // No process runs it (never claimed, or its runner died and the lease ran out): end it here,
       // with the event a runner would have written last.
       const int64_t id = h.last_event_id + 1;
-      const std::string details = Dump(Json::object(
+      const std::string details = DumpJson(Json::object(
           {{"executionAbortedEventDetails", {{"error", reason.error}, {"cause", reason.cause}}}}));
       insert_event_.BindStatic(1, name).Bind(2, id).Bind(3, id - 1).Bind(4, now_micros);
       insert_event_.Bind(5, "ExecutionAborted").BindStatic(6, details);
@@ -453,7 +451,7 @@ Result<FileState> ReadFileState(SqliteDb& db) {
     LOTE_ASSIGN_OR_RETURN(auto sel,
                           db.Prepare("SELECT value FROM history_meta WHERE key = 'format'"));
     LOTE_ASSIGN_OR_RETURN(bool row, sel.Step());
-    st.ours = row && sel.Text(0) == kFormat;
+    st.ours = row && sel.Text(0) == kSqliteFormat;
     sel.Reset();
   }
   return st;
@@ -532,7 +530,7 @@ Result<std::unique_ptr<HistoryStore>> OpenSqliteHistory(const std::string& path,
         LOTE_RETURN_IF_ERROR(db->Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)));
         LOTE_ASSIGN_OR_RETURN(auto ins,
                               db->Prepare("INSERT INTO history_meta VALUES ('format', ?)"));
-        ins.Bind(1, kFormat);
+        ins.Bind(1, kSqliteFormat);
         LOTE_RETURN_IF_ERROR(ins.Run());
       }
       return db->Exec("COMMIT");

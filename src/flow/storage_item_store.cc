@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "flow/flow_internal.h"
 #include "lote/base/digest.h"
 #include "lote/flow/item_store.h"
 #include "lote/text/utf8.h"
@@ -28,8 +29,6 @@ constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 StateError ReaderError(std::string cause) { return {kStatesItemReaderFailed, std::move(cause)}; }
 StateError WriterError(std::string cause) { return {kStatesResultWriterFailed, std::move(cause)}; }
-
-std::string Dump(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 // Why `key` cannot be used as an S3 key here (empty: it can). A key may not be empty unless
 // `allow_empty`, and may end in '/' only if `allow_trailing_slash` (a listing prefix).
@@ -512,7 +511,7 @@ class StorageItemStore : public ItemStore {
     size_t index = 0;
     for (Json& item : *items) {
       if (sink->full()) break;
-      if (Dump(item).size() > options_.max_item_bytes) {
+      if (DumpJson(item).size() > options_.max_item_bytes) {
         return ReaderError("item " + std::to_string(index) + " of " + uri + " is larger than " +
                            std::to_string(options_.max_item_bytes) + " bytes");
       }
@@ -681,10 +680,10 @@ class StorageItemStore : public ItemStore {
     if (succeeded.is_array()) {
       for (const Json& out : succeeded) {
         Json e = Json::object();
-        e["Output"] = Dump(out);
+        e["Output"] = DumpJson(out);
         e["OutputDetails"] = Json{{"Included", true}};
         e["Status"] = "SUCCEEDED";
-        ok_entries.push_back(Dump(e));
+        ok_entries.push_back(DumpJson(e));
       }
     }
     std::vector<std::string> failed_entries;
@@ -695,7 +694,7 @@ class StorageItemStore : public ItemStore {
         e["Cause"] = obj && f.contains("Cause") && f["Cause"].is_string() ? f["Cause"] : Json("");
         e["Error"] = obj && f.contains("Error") && f["Error"].is_string() ? f["Error"] : Json("");
         e["Status"] = "FAILED";
-        failed_entries.push_back(Dump(e));
+        failed_entries.push_back(DumpJson(e));
       }
     }
     const std::string manifest_key = base + "/manifest.json";
@@ -716,7 +715,7 @@ class StorageItemStore : public ItemStore {
     manifest["DestinationBucket"] = bucket.value();
     manifest["MapRunArn"] = map_run_id;
     manifest["ResultFiles"] = std::move(files);
-    if (Status s = store.value()->Write(manifest_uri, Dump(manifest)); !s.ok()) {
+    if (Status s = store.value()->Write(manifest_uri, DumpJson(manifest)); !s.ok()) {
       return WriterError("cannot write " + manifest_uri + ": " + s.ToString());
     }
     return Json{{"Bucket", bucket.value()}, {"Key", manifest_key}};

@@ -10,7 +10,7 @@ namespace lote::monitoring {
 
 namespace {
 
-using Json = nlohmann::json;
+using PlainJson = nlohmann::json;
 
 const char* const kSignals[] = {"label",
                                 "lang",
@@ -53,7 +53,7 @@ int BandRank(std::string_view band) {
 }
 
 // Whether `report` meets the rule's condition; false when it does not hold the signal.
-bool Met(const AlarmRule& rule, const Json& report) {
+bool Met(const AlarmRule& rule, const PlainJson& report) {
   if (!report.is_object()) return false;
   if (IsAccuracy(rule.signal)) {
     auto e = report.find("estimated_accuracy");
@@ -65,7 +65,7 @@ bool Met(const AlarmRule& rule, const Json& report) {
   if (rule.signal == "verdict") {
     band = report.value("verdict", "");
   } else if (auto s = report.find("signals"); s != report.end() && s->is_array()) {
-    for (const Json& g : *s) {
+    for (const PlainJson& g : *s) {
       if (g.is_object() && g.value("name", "") == rule.signal) band = g.value("band", "");
     }
   }
@@ -120,9 +120,9 @@ std::string AlarmCondition(const AlarmRule& r) {
 std::vector<AlarmResult> EvaluateAlarms(const std::vector<AlarmRule>& rules,
                                         std::string_view current,
                                         const std::vector<std::string>& previous) {
-  std::vector<Json> reports;
-  reports.push_back(Json::parse(current, nullptr, false));
-  for (const std::string& p : previous) reports.push_back(Json::parse(p, nullptr, false));
+  std::vector<PlainJson> reports;
+  reports.push_back(PlainJson::parse(current, nullptr, false));
+  for (const std::string& p : previous) reports.push_back(PlainJson::parse(p, nullptr, false));
   std::vector<AlarmResult> out;
   for (const AlarmRule& rule : rules) {
     AlarmResult a;

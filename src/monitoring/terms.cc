@@ -16,7 +16,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr uint64_t kMaxCount = uint64_t{1} << 53;
+constexpr uint64_t kMaxTermCount = uint64_t{1} << 53;
 constexpr size_t kMaxStoredTerms = kReferenceTerms + kBatchTermCapacity;
 
 std::string Hex(uint64_t h) {
@@ -302,7 +302,7 @@ Result<TermCounts> TermCounts::FromJson(std::string_view json) {
   if (j.is_discarded() || !j.is_object()) return Malformed("not a JSON object");
   auto count = [&](const char* key, uint64_t* out) -> Status {
     auto it = j.find(key);
-    if (it == j.end() || !it->is_number_unsigned() || it->get<uint64_t>() > kMaxCount) {
+    if (it == j.end() || !it->is_number_unsigned() || it->get<uint64_t>() > kMaxTermCount) {
       return Malformed(std::string(key) + " is missing or not a whole number up to 2^53");
     }
     *out = it->get<uint64_t>();
@@ -347,7 +347,7 @@ Result<TermCounts> TermCounts::FromJson(std::string_view json) {
     const Json& hi = (*hits)[i];
     const Json& er = (*error)[i];
     if (!hi.is_number_unsigned() || !er.is_number_unsigned() || hi.get<uint64_t>() > t.records_ ||
-        er.get<uint64_t>() > kMaxCount) {
+        er.get<uint64_t>() > kMaxTermCount) {
       return Malformed("hits or error" + where + " is not a whole number up to the records");
     }
     const uint64_t key = StoredKey(h);

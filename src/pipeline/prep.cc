@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "lote/base/ascii.h"
 #include "lote/base/digest.h"
 #include "lote/base/version.h"
 
@@ -20,8 +21,6 @@ namespace lote::pipeline {
 namespace {
 
 bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 struct NamedEntity {
   const char* name;

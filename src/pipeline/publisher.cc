@@ -83,7 +83,7 @@ ObjectPublisher::ObjectPublisher(const PublishContext& context, std::string uri,
               context.zstd_level),
       source_json_(SourceJson(uri_)) {
   // What every results (and shadow) row of the object ends with, escaped once.
-  auto tail = [this](const std::vector<std::pair<const char*, const std::string*>>& fields) {
+  auto tail = [](const std::vector<std::pair<const char*, const std::string*>>& fields) {
     std::string out;
     for (const auto& [key, value] : fields) {
       out += std::string(",\"") + key + "\":";

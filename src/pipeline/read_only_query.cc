@@ -11,7 +11,7 @@
 namespace lote::pipeline {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 // The progress handler runs every this many VM instructions: about a microsecond apart, so the
 // time budget is kept to well under a millisecond at the cost of one clock read per call.
@@ -156,7 +156,7 @@ bool Contains(const auto& sorted, std::string_view name) {
 
 // What the guards saw while the statement was prepared and run, for the error message.
 struct GuardState {
-  Clock::time_point deadline;
+  SteadyClock::time_point deadline;
   bool timed_out = false;
   std::string refused;  // the first action the authorizer refused, in words
 };
@@ -273,7 +273,7 @@ int Authorize(void* state, int action, const char* a1, const char* a2, const cha
 
 int OnProgress(void* state) {
   auto* s = static_cast<GuardState*>(state);
-  if (Clock::now() < s->deadline) return 0;
+  if (SteadyClock::now() < s->deadline) return 0;
   s->timed_out = true;
   return 1;  // SQLite stops the statement with SQLITE_INTERRUPT
 }
@@ -459,7 +459,7 @@ Result<QueryResult> RunReadOnlyQuery(SqliteDb& db, std::string_view sql,
   LOTE_RETURN_IF_ERROR(Harden(raw_db, options));
 
   GuardState state;
-  state.deadline = Clock::now() + options.time_budget;
+  state.deadline = SteadyClock::now() + options.time_budget;
   // Declared before the statement, so the guards outlive it: a statement SQLite re-prepares
   // (after a concurrent schema change) is authorized again.
   StatementGuards guards(raw_db, &state);

@@ -9,7 +9,7 @@ namespace lote::registry {
 
 namespace {
 
-using Json = nlohmann::json;
+using PlainJson = nlohmann::json;
 
 std::string ApprovalStatus(const std::string& status) {
   if (status == "approved") return "Approved";
@@ -36,7 +36,7 @@ std::string GroupName(std::string_view name) {
   return g.empty() ? "lote-model" : g;
 }
 
-Json Metadata(const RegisteredModel& m, const ModelVersion& v, std::string_view registry_uri) {
+PlainJson Metadata(const RegisteredModel& m, const ModelVersion& v, std::string_view registry_uri) {
   // SageMaker limits values to 256 characters.
   auto cut = [](std::string s) { return s.size() > 256 ? s.substr(0, 256) : s; };
   return {{"lote_name", cut(m.name)},
@@ -47,9 +47,9 @@ Json Metadata(const RegisteredModel& m, const ModelVersion& v, std::string_view 
           {"registry", cut(std::string(registry_uri))}};
 }
 
-Json CreatePackage(const RegisteredModel& m, const ModelVersion& v, std::string_view registry_uri,
-                   const SageMakerExportOptions& o) {
-  Json r = {
+PlainJson CreatePackage(const RegisteredModel& m, const ModelVersion& v,
+                        std::string_view registry_uri, const SageMakerExportOptions& o) {
+  PlainJson r = {
       {"ModelPackageGroupName", GroupName(m.name)},
       {"ModelPackageDescription",
        (v.description.empty() ? m.name + " version " + std::to_string(v.version) : v.description)
@@ -100,9 +100,9 @@ Result<aws::JsonClientConfig> ClientConfig(const SageMakerExportOptions& o) {
 
 }  // namespace
 
-std::vector<Json> SageMakerRequests(const RegisteredModel& m, std::string_view registry_uri,
-                                    const SageMakerExportOptions& o) {
-  std::vector<Json> out;
+std::vector<PlainJson> SageMakerRequests(const RegisteredModel& m, std::string_view registry_uri,
+                                         const SageMakerExportOptions& o) {
+  std::vector<PlainJson> out;
   out.push_back(
       {{"operation", "CreateModelPackageGroup"},
        {"request",
@@ -139,14 +139,14 @@ Result<SageMakerExportReport> ExportToSageMaker(const RegisteredModel& m,
   std::map<int, std::string> exported;
   std::string token;
   do {
-    Json req = {{"ModelPackageGroupName", group}, {"MaxResults", 100}};
+    PlainJson req = {{"ModelPackageGroupName", group}, {"MaxResults", 100}};
     if (!token.empty()) req["NextToken"] = token;
-    LOTE_ASSIGN_OR_RETURN(Json page, client.Call("ListModelPackages", req));
-    for (const Json& s : page.value("ModelPackageSummaryList", Json::array())) {
+    LOTE_ASSIGN_OR_RETURN(PlainJson page, client.Call("ListModelPackages", req));
+    for (const PlainJson& s : page.value("ModelPackageSummaryList", PlainJson::array())) {
       const std::string arn = s.value("ModelPackageArn", "");
-      LOTE_ASSIGN_OR_RETURN(Json d,
+      LOTE_ASSIGN_OR_RETURN(PlainJson d,
                             client.Call("DescribeModelPackage", {{"ModelPackageName", arn}}));
-      const Json props = d.value("CustomerMetadataProperties", Json::object());
+      const PlainJson props = d.value("CustomerMetadataProperties", PlainJson::object());
       const std::string v = props.value("lote_version", "");
       int version = 0;
       const auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), version);
@@ -160,8 +160,8 @@ Result<SageMakerExportReport> ExportToSageMaker(const RegisteredModel& m,
   for (const ModelVersion& v : m.versions) {
     auto it = exported.find(v.version);
     if (it == exported.end()) {
-      LOTE_ASSIGN_OR_RETURN(
-          Json created, client.Call("CreateModelPackage", CreatePackage(m, v, registry_uri, o)));
+      LOTE_ASSIGN_OR_RETURN(PlainJson created, client.Call("CreateModelPackage",
+                                                           CreatePackage(m, v, registry_uri, o)));
       report.package_arns.push_back(created.value("ModelPackageArn", ""));
       ++report.created;
     } else {

@@ -14,7 +14,7 @@ namespace {
 
 constexpr char kWhere[] = "States.Route.Choices[0]";
 
-ChoiceRule MustParse(const std::string& rule, bool top_level = false) {
+ChoiceRule MustParseRule(const std::string& rule, bool top_level = false) {
   Result<ChoiceRule> r = ChoiceRule::Parse(Json::parse(rule), top_level, kWhere);
   EXPECT_TRUE(r.ok()) << rule << " -> " << r.status().ToString();
   if (!r.ok()) std::abort();
@@ -23,7 +23,7 @@ ChoiceRule MustParse(const std::string& rule, bool top_level = false) {
 
 Outcome<bool> Evaluate(const std::string& rule, const std::string& input,
                        const std::string& context = "{}") {
-  return MustParse(rule).Matches(Json::parse(input), Json::parse(context));
+  return MustParseRule(rule).Matches(Json::parse(input), Json::parse(context));
 }
 
 // The rule's verdict; a run-time error fails the test.
@@ -362,7 +362,7 @@ TEST(ChoiceRule, VariableAndOperandMayReadTheContextObject) {
   EXPECT_TRUE(Eval(R"({"Variable": "$.name", "StringEqualsPath": "$$.Execution.Name"})",
                    R"({"name": "run-7"})", context));
   EXPECT_FALSE(Eval(R"({"Variable": "$$.Execution.Missing", "IsPresent": true})", "{}", context));
-  Outcome<bool> r = MustParse(R"({"Variable": "$$.Execution.Missing", "StringEquals": "x"})")
+  Outcome<bool> r = MustParseRule(R"({"Variable": "$$.Execution.Missing", "StringEquals": "x"})")
                         .Matches(Json::object(), Json::parse(context));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().error, kStatesRuntime);
@@ -549,14 +549,14 @@ TEST(ChoiceRule, AndOrStopOnceDecided) {
 }
 
 TEST(ChoiceRule, TopLevelRuleKeepsNext) {
-  ChoiceRule rule = MustParse(
+  ChoiceRule rule = MustParseRule(
       R"({"Variable": "$.x", "IsPresent": true, "Next": "Publish", "Comment": "has x"})", true);
   EXPECT_EQ(rule.next(), "Publish");
-  EXPECT_EQ(MustParse(R"({"Variable": "$.x", "IsPresent": true})").next(), "");
+  EXPECT_EQ(MustParseRule(R"({"Variable": "$.x", "IsPresent": true})").next(), "");
 }
 
 TEST(ChoiceRule, ParsedRuleIsSharedAcrossThreads) {
-  const ChoiceRule rule = MustParse(
+  const ChoiceRule rule = MustParseRule(
       R"({"And": [{"Variable": "$.n", "NumericGreaterThan": 10},
                   {"Variable": "$.s", "StringMatches": "log-*.txt"}]})");
   std::atomic<int> matched{0};

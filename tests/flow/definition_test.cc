@@ -55,7 +55,7 @@ std::string One(const std::string& state) {
   return R"({"StartAt": "S", "States": {"S": )" + state + "}}";
 }
 
-std::shared_ptr<const StateMachine> MustParse(std::string_view text) {
+std::shared_ptr<const StateMachine> MustParseMachine(std::string_view text) {
   auto result = ParseDefinition(text);
   EXPECT_TRUE(result.ok()) << result.status().message();
   if (!result.ok()) return nullptr;
@@ -124,7 +124,7 @@ constexpr char kEveryType[] = R"({
 })";
 
 TEST(ParseDefinition, ReadsEveryStateTypeIntoItsFields) {
-  auto m = MustParse(kEveryType);
+  auto m = MustParseMachine(kEveryType);
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->start_at, "Prepare");
   EXPECT_EQ(m->comment, "every state type");
@@ -220,7 +220,7 @@ TEST(ParseDefinition, ReadsEveryStateTypeIntoItsFields) {
 }
 
 TEST(ParseDefinition, ReadsADistributedMap) {
-  auto m = MustParse(One(R"({
+  auto m = MustParseMachine(One(R"({
     "Type": "Map", "End": true, "Label": "Docs",
     "ItemProcessor": {
       "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
@@ -260,7 +260,7 @@ TEST(ParseDefinition, ReadsADistributedMap) {
 }
 
 TEST(ParseDefinition, ReadsTheLegacyIteratorAndMapParameters) {
-  auto m = MustParse(One(R"({
+  auto m = MustParseMachine(One(R"({
     "Type": "Map", "End": true, "Parameters": {"x.$": "$$.Map.Item.Value"},
     "Iterator": {"StartAt": "Y", "States": {"Y": {"Type": "Succeed"}}}
   })"));
@@ -275,7 +275,7 @@ TEST(ParseDefinition, ReadsWaitSecondsFailErrorPathAndTaskTimeoutPath) {
   EXPECT_PROBLEM(One(R"({"Type": "Task", "Resource": "arn:x", "TimeoutSecondsPath": "$.t",
                        "HeartbeatSeconds": 100000000, "End": true})"),
                  "States.S.HeartbeatSeconds: must be between 1 and 99999999, got 100000000");
-  auto m = MustParse(R"({"StartAt": "W", "States": {
+  auto m = MustParseMachine(R"({"StartAt": "W", "States": {
     "W": {"Type": "Wait", "Seconds": 0, "Next": "T"},
     "T": {"Type": "Task", "Resource": "arn:x", "TimeoutSecondsPath": "$.t",
           "HeartbeatSeconds": 600, "Next": "F"},

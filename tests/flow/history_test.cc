@@ -11,8 +11,13 @@
 #include <fstream>
 #include <thread>
 
+#include "flow/history_test_util.h"
+
 namespace lote::flow {
 namespace {
+
+using testing::Ids;
+using testing::Record;
 
 // A fresh directory per test, removed at the end.
 class TempDir {
@@ -52,16 +57,6 @@ struct ObjectStoreFactory {
   }
 };
 
-ExecutionRecord Record(const std::string& name, int64_t start) {
-  ExecutionRecord r;
-  r.name = name;
-  r.state_machine = "pipeline";
-  r.definition = R"({"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}})";
-  r.input = R"({"n":1})";
-  r.start_micros = start;
-  return r;
-}
-
 HistoryEvent Event(int64_t id, std::string type = "PassStateEntered") {
   HistoryEvent e;
   e.id = id;
@@ -70,12 +65,6 @@ HistoryEvent Event(int64_t id, std::string type = "PassStateEntered") {
   e.type = std::move(type);
   e.details = Json::object({{"stateEnteredEventDetails", {{"name", "A"}, {"input", "{}"}}}});
   return e;
-}
-
-std::vector<int64_t> Ids(const std::vector<HistoryEvent>& events) {
-  std::vector<int64_t> ids;
-  for (const auto& e : events) ids.push_back(e.id);
-  return ids;
 }
 
 template <typename Factory>

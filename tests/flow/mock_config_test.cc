@@ -74,7 +74,7 @@ std::shared_ptr<StateMachine> LambdaSqs() {
       {MakeState("LambdaState", StateType::kTask), MakeState("SQSState", StateType::kTask)});
 }
 
-MockConfig MustParse(std::string_view text) {
+MockConfig MustParseMock(std::string_view text) {
   auto c = MockConfig::Parse(text, "mocks.json");
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return c.ok() ? std::move(c).value() : MockConfig();
@@ -91,7 +91,7 @@ std::string ResponseError(const std::string& response) {
 }
 
 TEST(MockConfigFile, LooksUpSingleInvocationsAndRanges) {
-  MockConfig config = MustParse(kAwsExample);
+  MockConfig config = MustParseMock(kAwsExample);
   auto retry = config.Case("LambdaSQSIntegration", "RetryPath", *LambdaSqs());
   ASSERT_TRUE(retry.ok()) << retry.status().ToString();
   const MockedResponse* r0 = retry->Response("LambdaState", 0);
@@ -120,7 +120,7 @@ TEST(MockConfigFile, LooksUpSingleInvocationsAndRanges) {
 }
 
 TEST(MockConfigFile, InvocationPastTheLastKeyFailsWithStatesRuntime) {
-  MockConfig config = MustParse(kAwsExample);
+  MockConfig config = MustParseMock(kAwsExample);
   auto retry = config.Case("", "RetryPath", *LambdaSqs());
   ASSERT_TRUE(retry.ok()) << retry.status().ToString();
   for (int i : {4, 5, 1000, INT_MAX}) {
@@ -141,7 +141,7 @@ TEST(MockConfigFile, InvocationPastTheLastKeyFailsWithStatesRuntime) {
 }
 
 TEST(MockConfigFile, GapsFailAndKeysMayComeInAnyOrder) {
-  MockConfig config = MustParse(R"({
+  MockConfig config = MustParseMock(R"({
     "StateMachines": {"sm": {"TestCases": {"t": {"Infer": "R", "Score": "Empty"}}}},
     "MockedResponses": {
       "R": {"5-6": {"Return": "late"}, "0": {"Return": 0}, "2-3": {"Return": [2, 3]}},
@@ -167,7 +167,7 @@ TEST(MockConfigFile, GapsFailAndKeysMayComeInAnyOrder) {
 }
 
 TEST(MockConfigFile, ReturnMayBeAnyJsonValue) {
-  MockConfig config = MustParse(R"({
+  MockConfig config = MustParseMock(R"({
     "StateMachines": {"sm": {"TestCases": {"t": {"Infer": "R"}}}},
     "MockedResponses": {"R": {
       "0": {"Return": null}, "1": {"Return": "s"}, "2": {"Return": 1.5}}}})");
@@ -180,7 +180,7 @@ TEST(MockConfigFile, ReturnMayBeAnyJsonValue) {
 }
 
 TEST(MockConfigFile, FindsTaskStatesInsideParallelBranchesAndMapProcessors) {
-  MockConfig config = MustParse(R"({
+  MockConfig config = MustParseMock(R"({
     "StateMachines": {"pipeline": {"TestCases": {"t": {"Score": "R", "Enrich": "R", "Deep": "R"}}}},
     "MockedResponses": {"R": {"0": {"Return": {}}}}})");
   auto c = config.Case("pipeline", "t", *Pipeline());
@@ -192,7 +192,7 @@ TEST(MockConfigFile, FindsTaskStatesInsideParallelBranchesAndMapProcessors) {
 }
 
 TEST(MockConfigFile, CaseRefusesStatesThatAreMissingOrNotTasksAndUnknownResponses) {
-  MockConfig config = MustParse(R"({
+  MockConfig config = MustParseMock(R"({
     "StateMachines": {"pipeline": {"TestCases": {
       "bad": {"Infer": "R", "Publsh": "R", "Choose": "R", "Each": "R", "Deep": "Missing"}}}},
     "MockedResponses": {"R": {"0": {"Return": {}}}}})");
@@ -211,7 +211,7 @@ TEST(MockConfigFile, CaseRefusesStatesThatAreMissingOrNotTasksAndUnknownResponse
 }
 
 TEST(MockConfigFile, CaseNamesMissingStateMachinesAndTestCases) {
-  MockConfig config = MustParse(R"({
+  MockConfig config = MustParseMock(R"({
     "StateMachines": {"a": {"TestCases": {"t1": {}}}, "b": {"TestCases": {"t2": {}}}},
     "MockedResponses": {}})");
   auto ambiguous = config.Case("", "t1", *Pipeline());

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "flow/history_test_util.h"
 #include "lote/base/digest.h"
 #include "lote/flow/executor.h"
 #include "lote/flow/history.h"
@@ -16,6 +17,9 @@
 
 namespace lote::flow {
 namespace {
+
+using testing::Ids;
+using testing::Record;
 
 // A fresh mem:// prefix per test (the mem:// storage is shared by the process).
 std::string Prefix() { return "mem://objhist-" + RandomHex(8) + "/flow/"; }
@@ -29,17 +33,7 @@ std::unique_ptr<HistoryStore> Open(const std::string& uri,
 
 std::shared_ptr<storage::Storage> Mem() { return storage::OpenStorage("mem://x").value(); }
 
-ExecutionRecord Record(const std::string& name, int64_t start) {
-  ExecutionRecord r;
-  r.name = name;
-  r.state_machine = "pipeline";
-  r.definition = R"({"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}})";
-  r.input = R"({"n":1})";
-  r.start_micros = start;
-  return r;
-}
-
-HistoryEvent Event(int64_t id, std::string payload = "{}") {
+HistoryEvent PassEvent(int64_t id, std::string payload = "{}") {
   HistoryEvent e;
   e.id = id;
   e.previous_event_id = id - 1;
@@ -51,12 +45,6 @@ HistoryEvent Event(int64_t id, std::string payload = "{}") {
 
 std::vector<Checkpoint> Cp(std::string key, Json value) {
   return {Checkpoint{std::move(key), std::move(value)}};
-}
-
-std::vector<int64_t> Ids(const std::vector<HistoryEvent>& events) {
-  std::vector<int64_t> ids;
-  for (const auto& e : events) ids.push_back(e.id);
-  return ids;
 }
 
 std::string EntryUri(const std::string& prefix, const std::string& name, int seq) {
@@ -72,7 +60,7 @@ TEST(ObjectStoreHistory, TwoProcessesOnOnePrefixSeeEachOthersWrites) {
   ASSERT_TRUE(runner && cli);
   ASSERT_TRUE(runner->Create(Record("run", 1)).ok());
   ASSERT_TRUE(runner->Claim("run", "runner-a", 0, 1000).ok());
-  std::vector<HistoryEvent> ev = {Event(1), Event(2)};
+  std::vector<HistoryEvent> ev = {PassEvent(1), PassEvent(2)};
   std::vector<Checkpoint> cp = {{"A#0", Json{{"done", true}}}};
   ASSERT_TRUE(runner->Append("run", "runner-a", ev, cp).ok());
 
@@ -86,7 +74,7 @@ TEST(ObjectStoreHistory, TwoProcessesOnOnePrefixSeeEachOthersWrites) {
   ASSERT_TRUE(cli->RequestStop("run", {"Stopped", "by cli"}, 10).ok());
   EXPECT_EQ(runner->StopRequested("run")->value_or(StateError{}),
             (StateError{"Stopped", "by cli"}));
-  std::vector<HistoryEvent> third = {Event(3)};
+  std::vector<HistoryEvent> third = {PassEvent(3)};
   ASSERT_TRUE(runner->Append("run", "runner-a", third, {}).ok());
   ASSERT_TRUE(runner
                   ->Finish("run", "runner-a", ExecutionStatus::kAborted, std::nullopt,
@@ -112,14 +100,14 @@ TEST(ObjectStoreHistory, AStaleOwnerIsFencedOffByTheNewerClaim) {
   auto b = Open(prefix);
   ASSERT_TRUE(a->Create(Record("run", 1)).ok());
   ASSERT_TRUE(a->Claim("run", "runner-a", 0, 1000).ok());
-  std::vector<HistoryEvent> one = {Event(1)};
+  std::vector<HistoryEvent> one = {PassEvent(1)};
   ASSERT_TRUE(a->Append("run", "runner-a", one, {}).ok());
   // a stalls past its lease; b takes the execution over and goes on.
   ASSERT_TRUE(b->Claim("run", "runner-b", 1500, 3000).ok());
-  std::vector<HistoryEvent> two_b = {Event(2, "\"b\"")};
+  std::vector<HistoryEvent> two_b = {PassEvent(2, "\"b\"")};
   ASSERT_TRUE(b->Append("run", "runner-b", two_b, Cp("k", Json("b"))).ok());
   // a wakes up and writes what it believes is next: refused, nothing of it kept.
-  std::vector<HistoryEvent> two_a = {Event(2, "\"a\"")};
+  std::vector<HistoryEvent> two_a = {PassEvent(2, "\"a\"")};
   EXPECT_EQ(a->Append("run", "runner-a", two_a, Cp("k", Json("a"))).code(), StatusCode::kAborted);
   EXPECT_EQ(a->Claim("run", "runner-a", 1600, 4000).code(), StatusCode::kAborted);
   EXPECT_EQ(
@@ -155,7 +143,7 @@ TEST(ObjectStoreHistory, RacingTakeOversLeaveExactlyOneOwner) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(won.load(), 1);
   const std::string owner = *Open(prefix)->Owner("run");
-  std::vector<HistoryEvent> one = {Event(1)};
+  std::vector<HistoryEvent> one = {PassEvent(1)};
   for (int i = 0; i < kRacers; ++i) {
     const std::string me = "racer-" + std::to_string(i);
     EXPECT_EQ(stores[i]->Append("run", me, one, {}).ok(), me == owner) << me;
@@ -167,7 +155,7 @@ TEST(ObjectStoreHistory, KeepsOneEntryPerWriteUnderItsPrefix) {
   auto s = Open(prefix);
   ASSERT_TRUE(s->Create(Record("run", 1)).ok());
   ASSERT_TRUE(s->Claim("run", "runner-a", 0, 1000).ok());
-  std::vector<HistoryEvent> ev = {Event(1), Event(2)};
+  std::vector<HistoryEvent> ev = {PassEvent(1), PassEvent(2)};
   ASSERT_TRUE(s->Append("run", "runner-a", ev, {}).ok());
   ASSERT_TRUE(s->Claim("run", "runner-a", 300, 1300).ok());  // a renewal is an entry too
   ASSERT_TRUE(
@@ -214,7 +202,7 @@ TEST(ObjectStoreHistory, AMissingEntryIsDataLossNamingTheLog) {
   auto s = Open(prefix);
   ASSERT_TRUE(s->Create(Record("run", 1)).ok());
   ASSERT_TRUE(s->Claim("run", "runner-a", 0, 1000).ok());
-  std::vector<HistoryEvent> one = {Event(1)};
+  std::vector<HistoryEvent> one = {PassEvent(1)};
   ASSERT_TRUE(s->Append("run", "runner-a", one, {}).ok());
   ASSERT_TRUE(Mem()->Delete(EntryUri(prefix, "run", 1)).ok());
   auto got = Open(prefix)->Events("run", 0, 10);
@@ -232,14 +220,14 @@ TEST(ObjectStoreHistory, AnAppendOverTheEntryLimitIsRefusedAndWritesNothing) {
   ASSERT_TRUE(s->Claim("run", "runner-a", 0, 1000).ok());
   // 40 events of 256 KiB: 10 MiB, over the 8 MiB one entry may hold.
   std::vector<HistoryEvent> big;
-  for (int i = 1; i <= 40; ++i) big.push_back(Event(i, std::string(256 * 1024, 'x')));
+  for (int i = 1; i <= 40; ++i) big.push_back(PassEvent(i, std::string(256 * 1024, 'x')));
   Status st = s->Append("run", "runner-a", big, {});
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
   EXPECT_NE(st.message().find("run"), std::string::npos);
   EXPECT_TRUE(s->Events("run", 0, 100)->empty());
   // 512 events of 8 KiB fit, and read back in pages.
   std::vector<HistoryEvent> many;
-  for (int i = 1; i <= 512; ++i) many.push_back(Event(i, std::string(8 * 1024, 'y')));
+  for (int i = 1; i <= 512; ++i) many.push_back(PassEvent(i, std::string(8 * 1024, 'y')));
   ASSERT_TRUE(s->Append("run", "runner-a", many, {}).ok());
   EXPECT_EQ(Ids(*Open(prefix)->Events("run", 300, 2)), (std::vector<int64_t>{301, 302}));
 }
@@ -251,7 +239,7 @@ TEST(ObjectStoreHistory, NamesThatAreNotPathSegmentsRoundTrip) {
   for (size_t i = 0; i < names.size(); ++i) {
     ASSERT_TRUE(s->Create(Record(names[i], static_cast<int64_t>(i))).ok()) << names[i];
     ASSERT_TRUE(s->Claim(names[i], "o", 0, 1000).ok()) << names[i];
-    std::vector<HistoryEvent> one = {Event(1)};
+    std::vector<HistoryEvent> one = {PassEvent(1)};
     ASSERT_TRUE(s->Append(names[i], "o", one, {}).ok()) << names[i];
   }
   EXPECT_EQ(s->Create(Record("a/b", 9)).code(), StatusCode::kAlreadyExists);
@@ -278,7 +266,7 @@ TEST(ObjectStoreHistory, ManyExecutionsThroughOneStoreStayCorrect) {
   for (int round = 1; round <= 2; ++round) {
     for (int i = 0; i < kExecutions; ++i) {
       const std::string name = "run-" + std::to_string(i);
-      std::vector<HistoryEvent> ev = {Event(round)};
+      std::vector<HistoryEvent> ev = {PassEvent(round)};
       ASSERT_TRUE(s->Append(name, "o", ev, Cp("last", Json(round))).ok()) << name;
     }
   }
@@ -317,9 +305,9 @@ TEST(ObjectStoreHistory, WorksOnLocalFiles) {
     ASSERT_TRUE(s);
     ASSERT_TRUE(s->Create(Record("run", 1)).ok());
     ASSERT_TRUE(s->Claim("run", "o", 0, 1000).ok());
-    std::vector<HistoryEvent> ev = {Event(1), Event(2)};
+    std::vector<HistoryEvent> ev = {PassEvent(1), PassEvent(2)};
     ASSERT_TRUE(s->Append("run", "o", ev, Cp("k", Json(1))).ok());
-    std::vector<HistoryEvent> ev3 = {Event(3)};
+    std::vector<HistoryEvent> ev3 = {PassEvent(3)};
     ASSERT_TRUE(s->Append("run", "o", ev3, {}).ok());
   }
   auto s = Open(prefix);

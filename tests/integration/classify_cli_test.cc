@@ -10,8 +10,6 @@
 namespace lote::testing {
 namespace {
 
-const std::string kSample = LOTE_SAMPLE_DIR;
-
 // One trained sample model shared by the tests of this file (training takes about a second).
 class ClassifyCli : public SampleModelTest {
  protected:

@@ -20,6 +20,10 @@
 
 namespace lote::testing {
 
+// The bundled sample (data/sample), the source tree, and the integration tests' data files.
+inline const std::string kSample = LOTE_SAMPLE_DIR;
+inline const std::string kSource = LOTE_SOURCE_DIR;
+
 struct CliResult {
   int exit_code = -1;
   std::string out;

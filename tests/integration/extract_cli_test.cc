@@ -16,7 +16,6 @@ namespace lote::testing {
 namespace {
 
 const std::string kData = std::string(LOTE_TEST_DATA_DIR) + "/extract_cli";
-const std::string kSample = LOTE_SAMPLE_DIR;
 
 std::vector<nlohmann::json> JsonLines(const std::string& text) {
   std::vector<nlohmann::json> rows;

@@ -13,7 +13,6 @@
 namespace lote::testing {
 namespace {
 
-const std::string kSource = LOTE_SOURCE_DIR;
 const std::string kPipeline = kSource + "/deploy/statemachines/pipeline.asl.json";
 const std::string kLocalSubstitutions = kSource + "/deploy/statemachines/local.substitutions.json";
 

@@ -13,7 +13,6 @@
 namespace lote::testing {
 namespace {
 
-const std::string kSource = LOTE_SOURCE_DIR;
 const std::string kCorpus = kSource + "/tests/data/flow/conformance";
 
 // Where moto 5.2.1 is wrong and lote follows AWS's documentation instead (details:

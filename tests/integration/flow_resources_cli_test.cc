@@ -17,9 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kSource = LOTE_SOURCE_DIR;
-const std::string kSample = LOTE_SAMPLE_DIR;
-
 // Runs definition `def` (JSON text) with `flags`; the history is private to the test.
 class FlowResourcesBase {
  protected:

@@ -30,7 +30,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kSample = LOTE_SAMPLE_DIR;
 constexpr int kFiles = 3;
 constexpr int kRecordsPerFile = 15000;  // ~1.5 MB each
 

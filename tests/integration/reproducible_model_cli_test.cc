@@ -16,14 +16,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kData = std::string(LOTE_TEST_DATA_DIR) + "/extract_cli";
+const std::string kExtractData = std::string(LOTE_TEST_DATA_DIR) + "/extract_cli";
 const std::string kLists = std::string(LOTE_TEST_DATA_DIR) + "/word_lists";
-const std::string kSample = LOTE_SAMPLE_DIR;
 // Without SOURCE_DATE_EPOCH, whatever the environment running the tests sets.
 const std::string kNoEpoch = "env -u SOURCE_DATE_EPOCH";
 
 std::string TrainExtract(const std::string& out) {
-  return "train extract --train " + kData +
+  return "train extract --train " + kExtractData +
          "/train.conll --format conll --name ner --doc-window 0 " + "--no-gazetteer --out " + out;
 }
 
@@ -31,8 +30,8 @@ std::string TrainExtract(const std::string& out) {
 // `mtime`.
 void CopyInputs(const std::string& dir, fs::file_time_type mtime) {
   fs::create_directories(dir);
-  fs::copy_file(kData + "/train.conll", dir + "/train.conll");
-  fs::copy_file(kData + "/dev.conll", dir + "/dev.conll");
+  fs::copy_file(kExtractData + "/train.conll", dir + "/train.conll");
+  fs::copy_file(kExtractData + "/dev.conll", dir + "/dev.conll");
   fs::copy(kLists, dir + "/lists", fs::copy_options::recursive);
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     if (e.is_regular_file()) fs::last_write_time(e.path(), mtime);
@@ -88,7 +87,7 @@ TEST(ReproducibleModelCli, MissingWordListIsAnErrorNamingTheFileAndItsPackage) {
   EXPECT_FALSE(fs::exists(tmp / "m.lote"));
 
   // A folder with no lists at all: the first one is named.
-  r = RunLote("train extract --train " + kData + "/train.conll --format conll " +
+  r = RunLote("train extract --train " + kExtractData + "/train.conll --format conll " +
               "--word-lists-root " + (tmp / "none") + " --out " + (tmp / "m.lote"));
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("es_ES.dic"), std::string::npos) << r.err;
@@ -118,7 +117,7 @@ TEST(ReproducibleModelCli, TrainAndBundleIgnoreModificationTimes) {
   for (const char* d : {"a", "b"}) {
     fs::create_directories(tmp / d);
     fs::copy_file(kSample + "/train.jsonl", tmp / d + "/train.jsonl");
-    fs::copy_file(kData + "/train.conll", tmp / d + "/train.conll");
+    fs::copy_file(kExtractData + "/train.conll", tmp / d + "/train.conll");
   }
   for (const char* f : {"a/train.jsonl", "a/train.conll"}) {
     fs::last_write_time(tmp / f, now - std::chrono::hours(24 * 400));

@@ -28,8 +28,6 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-const std::string kSource = LOTE_SOURCE_DIR;
-const std::string kSample = LOTE_SAMPLE_DIR;
 const std::string kHeldOut = "pse_pago";
 
 std::vector<Json> ReadJsonLines(const std::string& path) {

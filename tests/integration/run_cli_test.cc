@@ -10,8 +10,6 @@
 namespace lote::testing {
 namespace {
 
-const std::string kSource = LOTE_SOURCE_DIR;
-
 class RunCli : public SampleModelTest {
  protected:
   void SetUp() override {

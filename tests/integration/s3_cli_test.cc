@@ -24,8 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr int kFiles = 3;
-constexpr int kRecordsPerFile = 4000;
+constexpr int kS3Files = 3;
+constexpr int kS3RecordsPerFile = 4000;
 
 class S3Cli : public SampleModelTest {
  protected:
@@ -72,7 +72,7 @@ class S3Cli : public SampleModelTest {
     return n;
   }
 
-  // kFiles JSONL objects of sample texts with unique ids (one key with a space and a non-ASCII
+  // kS3Files JSONL objects of sample texts with unique ids (one key with a space and a non-ASCII
   // character), plus per object one malformed line. Returns the ids.
   std::set<std::string> WriteInput() {
     std::vector<std::string> texts;
@@ -81,9 +81,9 @@ class S3Cli : public SampleModelTest {
       texts.push_back(json::parse(line)["text"].get<std::string>());
     }
     std::set<std::string> ids;
-    for (int f = 0; f < kFiles; ++f) {
+    for (int f = 0; f < kS3Files; ++f) {
       std::string data;
-      for (int i = 0; i < kRecordsPerFile; ++i) {
+      for (int i = 0; i < kS3RecordsPerFile; ++i) {
         std::string id =
             std::string(1, 'f').append(std::to_string(f)).append("-").append(std::to_string(i));
         ids.insert(id);
@@ -135,13 +135,13 @@ TEST_F(S3Cli, RunsS3ToS3ExactlyOnceAndARerunDoesNothing) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json summary = json::parse(r.out);
   EXPECT_EQ(summary["records_out"], ids.size());
-  EXPECT_EQ(summary["records_quarantined"], kFiles);
+  EXPECT_EQ(summary["records_quarantined"], kS3Files);
   ExpectExactlyOnce(ids);
   EXPECT_EQ(s3_->Stat(Out() + "/_lock").status().code(), StatusCode::kNotFound)
       << "the output lock is released";
   auto again = RunLote(RunArgs("--log-format json"), Env());
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(json::parse(again.out)["objects_skipped"], kFiles);
+  EXPECT_EQ(json::parse(again.out)["objects_skipped"], kS3Files);
   ExpectExactlyOnce(ids);
 }
 
@@ -195,9 +195,9 @@ TEST_F(S3Cli, ARunKilledMidWayAndRunAgainPublishesEveryRecordOnce) {
   json summary = json::parse(r.out);
   EXPECT_TRUE(summary["resumed"].get<bool>()) << "the killed run is resumed, not a new one";
   EXPECT_EQ(summary["records_out"], ids.size());
-  EXPECT_EQ(summary["records_quarantined"], kFiles);
+  EXPECT_EQ(summary["records_quarantined"], kS3Files);
   ExpectExactlyOnce(ids);
-  EXPECT_EQ(LogEntries("commit"), kFiles) << "each object committed once";
+  EXPECT_EQ(LogEntries("commit"), kS3Files) << "each object committed once";
   EXPECT_EQ(count(Out() + "/_staging/"), 0u);
   EXPECT_EQ(s3_->Stat(Out() + "/_lock").status().code(), StatusCode::kNotFound);
 }
@@ -225,7 +225,7 @@ TEST_F(S3Cli, TwoRunsStartedAtOnceOnTwoMachinesNeverBothCommit) {
       EXPECT_NE(err.find("lock"), std::string::npos) << err;
     }
     ExpectExactlyOnce(ids);
-    EXPECT_EQ(LogEntries("commit"), kFiles) << "each object committed once";
+    EXPECT_EQ(LogEntries("commit"), kS3Files) << "each object committed once";
   }
 }
 

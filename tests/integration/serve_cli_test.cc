@@ -21,8 +21,6 @@
 namespace lote::testing {
 namespace {
 
-const std::string kSample = LOTE_SAMPLE_DIR;
-
 std::vector<std::string> SplitLines(const std::string& s) {
   std::vector<std::string> out;
   size_t pos = 0;

@@ -8,7 +8,7 @@
 namespace lote::pipeline {
 namespace {
 
-QueryResult Hostile() {
+QueryResult HostileResult() {
   QueryResult r;
   r.columns = {"id", "nota\x1b[2J"};
   r.rows.push_back({{QueryValue::Type::kText, "a\nlote: error: forged"},
@@ -19,7 +19,7 @@ QueryResult Hostile() {
 
 TEST(FormatQueryResult, TableEscapesControlCharactersAndKeepsColumnsAligned) {
   // Widths count the escaped text: 22 and 19 code points ("señor" is 5).
-  EXPECT_EQ(FormatQueryResult(Hostile(), QueryFormat::kTable),
+  EXPECT_EQ(FormatQueryResult(HostileResult(), QueryFormat::kTable),
             "id" + std::string(20, ' ') + " | nota\\x1b[2J\n" + std::string(22, '-') + "-+-" +
                 std::string(19, '-') +
                 "\n"
@@ -31,11 +31,11 @@ TEST(FormatQueryResult, TableEscapesControlCharactersAndKeepsColumnsAligned) {
 }
 
 TEST(FormatQueryResult, CsvAndJsonKeepValuesAsTheyAre) {
-  EXPECT_EQ(FormatQueryResult(Hostile(), QueryFormat::kCsv),
+  EXPECT_EQ(FormatQueryResult(HostileResult(), QueryFormat::kCsv),
             "id,nota\x1b[2J\n"
             "\"a\nlote: error: forged\",\x1b[31mrojo\x1b[0m\n"
             "señor,\n");
-  const std::string json = FormatQueryResult(Hostile(), QueryFormat::kJson);
+  const std::string json = FormatQueryResult(HostileResult(), QueryFormat::kJson);
   EXPECT_NE(json.find("\"a\\nlote: error: forged\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"\\u001b[31mrojo\\u001b[0m\""), std::string::npos) << json;
 }
