@@ -127,12 +127,13 @@ build_clang_tree() {
   targets=("$@")
   # -O1 with line tables: sanitizer builds compile and run several times faster than -O0 and
   # still give file:line stack traces. No NDEBUG. lld links the large instrumented binaries in a
-  # fraction of GNU ld's time.
+  # fraction of GNU ld's time. The library compiles one module folder at a time
+  # (LOTE_UNITY_BUILD); the release tree still compiles it file by file.
   cmake -S . -B "$dir" -DCMAKE_C_COMPILER=$clang_cc -DCMAKE_CXX_COMPILER=$clang_cxx \
     -DCMAKE_EXE_LINKER_FLAGS=--ld-path=/usr/bin/ld.lld-14 \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
     -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DLOTE_BUILD_SLOW_TESTS=OFF \
-    -DLOTE_BUILD_BENCH=OFF "${opts[@]}" >/dev/null || return 1
+    -DLOTE_BUILD_BENCH=OFF -DLOTE_UNITY_BUILD=ON "${opts[@]}" >/dev/null || return 1
   if ((${#targets[@]})); then
     cmake --build "$dir" -j "$jobs" --target "${targets[@]}"
   else
