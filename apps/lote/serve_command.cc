@@ -14,6 +14,7 @@
 #include "common.h"
 #include "flags.h"
 #include "flow_cli.h"
+#include "lote/base/ascii.h"
 #include "lote/base/prometheus.h"
 #include "lote/io/file_source.h"
 #include "lote/io/records.h"
@@ -210,7 +211,7 @@ int RunServe(const ServeFlags& f, const PiiSettings& pii) {
     if (!r->ok()) return Fail(r->status());
   }
   std::string strategy = EnvOr("SAGEMAKER_BATCH_STRATEGY", "MULTI_RECORD");
-  for (char& c : strategy) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char& c : strategy) c = AsciiUpper(c);
   if (strategy == "MULTIRECORD") strategy = "MULTI_RECORD";
   if (strategy == "SINGLERECORD") strategy = "SINGLE_RECORD";
   if (strategy != "MULTI_RECORD" && strategy != "SINGLE_RECORD") {
