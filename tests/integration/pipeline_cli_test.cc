@@ -31,7 +31,9 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr int kFiles = 3;
-constexpr int kRecordsPerFile = 15000;  // ~1.5 MB each
+// ~1.5 MB each: a run must last long enough to be killed between two objects' commits. The
+// sanitizer trees' CLI is about ten times slower, so a third of it lasts longer there.
+constexpr int kRecordsPerFile = LOTE_TEST_SANITIZED ? 5000 : 15000;
 
 // Files under `folder` (recursively) whose name ends with `suffix`; 0 if it does not exist yet.
 int CountFiles(const std::string& folder, std::string_view suffix) {

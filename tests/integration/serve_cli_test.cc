@@ -602,7 +602,9 @@ TEST_F(DashboardCli, PagesInChromiumShowTheCatalogsNumbersAndNoPersonalData) {
           << name << " " << id;
     }
     // The chart library drew what the page holds (the tables and headline numbers draw none).
-    if (name != "runs") EXPECT_GT(page["drawn"].get<int>(), 0) << name;
+    if (name != "runs") {
+      EXPECT_GT(page["drawn"].get<int>(), 0) << name;
+    }
     // The CSV link of the first chart serves what lote query writes.
     ASSERT_TRUE(page["csv"].is_object()) << name;
     EXPECT_EQ(page["csv"]["status"], 200) << name;

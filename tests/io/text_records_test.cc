@@ -454,7 +454,9 @@ TEST(TextRecordReaders, LastErrorCarriesProblemLineRowAndReasonAsFields) {
     EXPECT_EQ(e.problem, c.problem) << c.data;
     EXPECT_EQ(e.line, c.line) << c.data;
     EXPECT_EQ(e.row, c.row) << c.data;
-    if (!c.reason.empty()) EXPECT_EQ(e.reason, c.reason) << c.data;
+    if (!c.reason.empty()) {
+      EXPECT_EQ(e.reason, c.reason) << c.data;
+    }
     // The message is "SOURCE:LINE: reason", built from the same facts.
     EXPECT_EQ(bad->status.message(), "f:" + std::to_string(e.line) + ": " + e.reason) << c.data;
   }
