@@ -216,8 +216,7 @@ Result<std::unique_ptr<PipelineTasks>> MakeTasks(const TaskFlags& f) {
       return InvalidArgumentError("--function " + fn + ": expected NAME=COMMAND");
     }
     std::string name = fn.substr(0, eq);
-    if (name == "lote-publish" || name == "lote-training-data" || name == "lote-register" ||
-        name == "lote-promote") {
+    if (IsBuiltInFunction(name)) {
       return InvalidArgumentError("--function " + name + ": that function is built in");
     }
     resources.functions[name] = std::move(argv);

@@ -438,6 +438,11 @@ Outcome<Json> PipelineTasks::Transform(const flow::TaskInvocation& inv) {
               {"Lote", StageJson(*report)}};
 }
 
+bool IsBuiltInFunction(std::string_view name) {
+  return name == "lote-publish" || name == "lote-training-data" || name == "lote-register" ||
+         name == "lote-promote";
+}
+
 Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
   const Json& p = inv.parameters;
   std::string function = StringAt(p, {"FunctionName"});

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lote/flow/executor.h"
@@ -54,6 +55,10 @@ struct NestedExecutions {
       run;
   std::function<std::string(const std::string& state_machine, const std::string& name)> arn;
 };
+
+// The Lambda functions lote itself answers (lambda:invoke's FunctionName, and `lote lambda`):
+// lote-publish, lote-training-data, lote-register, lote-promote.
+bool IsBuiltInFunction(std::string_view name);
 
 // Nested executions running at once (a definition starting itself stops here).
 inline constexpr int kMaxNestedExecutions = 8;

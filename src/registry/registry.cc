@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "lote/base/ascii.h"
 #include "lote/base/clock.h"
 #include "lote/base/digest.h"
 #include "lote/text/utf8.h"
@@ -18,16 +19,13 @@ using Json = nlohmann::ordered_json;
 constexpr int kAppendTries = 32;  // concurrent writers racing for the next event number
 const char* const kStatuses[] = {"pending", "approved", "rejected"};
 
-bool IsAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 Status ValidateToken(std::string_view what, std::string_view s, std::string_view extra,
                      bool letter_first) {
-  bool ok =
-      !s.empty() && s.size() <= kMaxNameBytes && (letter_first ? IsAlpha(s[0]) : IsAlnum(s[0]));
-  for (char c : s) ok = ok && (IsAlnum(c) || extra.find(c) != std::string_view::npos);
+  bool ok = !s.empty() && s.size() <= kMaxNameBytes &&
+            (letter_first ? IsAlpha(s[0]) : IsAsciiAlnum(s[0]));
+  for (char c : s) ok = ok && (IsAsciiAlnum(c) || extra.find(c) != std::string_view::npos);
   if (ok) return Status::Ok();
   return InvalidArgumentError(std::string(what) + " must be 1 to " + std::to_string(kMaxNameBytes) +
                               " of letters, digits and '" + std::string(extra) +

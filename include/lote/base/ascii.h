@@ -1,5 +1,6 @@
-// ASCII-only case helpers for protocol text (HTTP header names, AWS signing, config keys, HTML
-// tag names): bytes outside A-Z and a-z are kept as they are, whatever the locale.
+// ASCII-only helpers for protocol text (HTTP header names, AWS signing, config keys, HTML tag
+// names): classes and case of A-Z, a-z and 0-9 only, whatever the locale; other bytes are kept
+// as they are.
 #ifndef LOTE_BASE_ASCII_H_
 #define LOTE_BASE_ASCII_H_
 
@@ -13,6 +14,14 @@ constexpr char AsciiLower(char c) {
 }
 constexpr char AsciiUpper(char c) {
   return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+constexpr bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool IsAsciiAlnum(char c) {
+  return IsAsciiDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+constexpr bool IsAsciiHexDigit(char c) {
+  return IsAsciiDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 inline std::string AsciiLowercase(std::string_view s) {
