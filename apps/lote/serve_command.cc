@@ -36,7 +36,7 @@ constexpr const char* kSageMakerModelDir = "/opt/ml/model";
 constexpr size_t kMaxModelBytes = size_t{2} << 30;
 
 struct ServeFlags {
-  std::string model, host, config, text_field = "text", id_field = "id";
+  std::string model, shadow, host, config, text_field = "text", id_field = "id";
   // The dashboard (docs/dashboard.md): an output's catalog, its assets, its access token.
   std::string output, catalog, dashboard_assets, auth_token_file, registry, flow_history;
   int catalog_refresh_s = 30;
@@ -292,8 +292,18 @@ int RunServe(const ServeFlags& f, const PiiSettings& pii) {
   if (serve_model) {
     std::fprintf(stderr, "lote serve: loading %s\n", text::EscapeControl(model_path).c_str());
     // /ping answers 503 until the model is in.
+    // A shadow (--shadow, else LOTE_SHADOW_MODEL: what a transform job's Environment sets):
+    // a model file, a folder or .tar.gz holding one, or a models:/ URI (LOTE_REGISTRY).
+    const std::string shadow_path = !f.shadow.empty() ? f.shadow : EnvOr("LOTE_SHADOW_MODEL", "");
+    Status loaded = Status::Ok();
+    if (!shadow_path.empty()) {
+      std::fprintf(stderr, "lote serve: loading the shadow %s\n",
+                   text::EscapeControl(shadow_path).c_str());
+      auto shadow = LoadServeModel(shadow_path);
+      loaded = shadow.ok() ? service.LoadShadowModel(std::move(*shadow)) : shadow.status();
+    }
     auto model = LoadServeModel(model_path);
-    Status loaded = model.ok() ? service.LoadModel(std::move(*model)) : model.status();
+    if (loaded.ok()) loaded = model.ok() ? service.LoadModel(std::move(*model)) : model.status();
     if (!loaded.ok()) {
       (*server)->Shutdown();
       (*server)->Wait();
@@ -303,6 +313,10 @@ int RunServe(const ServeFlags& f, const PiiSettings& pii) {
                  service.model_version().c_str(),
                  service.preprocess_version().empty() ? "none (prep off)"
                                                       : service.preprocess_version().c_str());
+    if (!service.shadow_version().empty()) {
+      std::fprintf(stderr, "lote serve: shadow %s scores every record too\n",
+                   service.shadow_version().c_str());
+    }
   }
   int sig = 0;
   sigwait(&signals, &sig);
@@ -321,6 +335,10 @@ void SetupServe(CLI::App& root, int* exit_code) {
   cmd->add_option("--model", f->model,
                   "Model: a .lote file, a folder holding one, or a .tar.gz holding one "
                   "(default: /opt/ml/model, where SageMaker puts it)");
+  cmd->add_option("--shadow", f->shadow,
+                  "A second classifier scoring every record too (a challenger): each row gains "
+                  "\"shadow\": {model_version, label, score, agree} (default: "
+                  "$LOTE_SHADOW_MODEL; a file, a folder or .tar.gz holding one, or models:/)");
   cmd->add_option("--host", f->host,
                   "Address to bind (default: 127.0.0.1; 0.0.0.0 with SageMaker's /opt/ml/model)");
   cmd->add_option("--port", f->port, "Port (default: SAGEMAKER_BIND_TO_PORT, else 8080)")

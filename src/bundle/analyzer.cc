@@ -98,12 +98,16 @@ Status TextAnalyzer::Analyze(std::string_view text, AnalyzerState* st, Analysis*
   return Status::Ok();
 }
 
-void TextAnalyzer::AppendClassificationJson(const Analysis& a, std::string* out) const {
-  const auto& labels = classifier_->labels();
+void TextAnalyzer::AppendLabelScoreJson(const Analysis& a, std::string* out) const {
   out->append("\"label\":");
-  AppendJsonString(out, labels[a.prediction.label]);
+  AppendJsonString(out, classifier_->labels()[a.prediction.label]);
   out->append(",\"score\":");
   AppendJsonNumber(out, a.prediction.score);
+}
+
+void TextAnalyzer::AppendClassificationJson(const Analysis& a, std::string* out) const {
+  const auto& labels = classifier_->labels();
+  AppendLabelScoreJson(a, out);
   out->append(",\"top_k\":[");
   for (size_t i = 0; i < a.prediction.top_k.size(); ++i) {
     if (i) out->push_back(',');

@@ -18,6 +18,8 @@ constexpr std::string_view kRecordsPerRequest = "lote_records_per_request";
 constexpr std::string_view kPredictionScore = "lote_prediction_score";
 constexpr std::string_view kTextBytes = "lote_text_bytes";
 constexpr std::string_view kModelInfo = "lote_model_info";
+constexpr std::string_view kShadowPredictionsTotal = "lote_shadow_predictions_total";
+constexpr std::string_view kShadowModelInfo = "lote_shadow_model_info";
 
 // Splits one CSV line (RFC 4180 quoting, "" inside quotes) into fields. InvalidArgument for an
 // unbalanced quote or text after a closing quote. Not io's CSV reader: that one needs a header
@@ -111,6 +113,8 @@ Result<ResponseFormat> ResponseFormatFor(std::string_view accept) {
 
 struct InferenceService::Worker {
   std::unique_ptr<bundle::PredictionRowWriter::State> state;
+  std::unique_ptr<bundle::PredictionRowWriter::State> shadow_state;
+  std::string shadow_row;  // scratch: the shadow's own row, read back through its analysis
   pipeline::PrepResult prep;
   std::vector<std::string> fields;
   std::vector<uint64_t> label_counts;
@@ -129,8 +133,32 @@ InferenceService::InferenceService(InferenceOptions options, std::shared_ptr<Met
 
 InferenceService::~InferenceService() = default;
 
+Status InferenceService::LoadShadowModel(bundle::Model model) {
+  if (ready()) return FailedPreconditionError("the shadow is loaded before the model");
+  if (!model.classifier) {
+    return InvalidArgumentError("the shadow model " + model.version_id +
+                                " does not classify: nothing to compare");
+  }
+  shadow_model_ = std::make_unique<bundle::Model>(std::move(model));
+  bundle::PredictionRowOptions ro = options_.rows;
+  ro.entities = false;
+  ro.patterns = false;
+  ro.always_entities = false;
+  ro.error_line = true;
+  LOTE_ASSIGN_OR_RETURN(shadow_rows_,
+                        bundle::PredictionRowWriter::Create(shadow_model_.get(), std::move(ro)));
+  return Status::Ok();
+}
+
 Status InferenceService::LoadModel(bundle::Model model) {
   if (ready()) return FailedPreconditionError("a model is already loaded");
+  if (shadow_model_ && !model.classifier) {
+    return InvalidArgumentError("the model " + model.version_id +
+                                " does not classify: a shadow has nothing to compare with");
+  }
+  if (shadow_model_ && shadow_model_->version_id == model.version_id) {
+    return InvalidArgumentError("the shadow model is the model itself (" + model.version_id + ")");
+  }
   model_ = std::make_unique<bundle::Model>(std::move(model));
   bundle::PredictionRowOptions ro = options_.rows;
   ro.error_line = true;
@@ -141,6 +169,10 @@ Status InferenceService::LoadModel(bundle::Model model) {
     MetricLabel labels[] = {{"model_version", model_->version_id},
                             {"preprocess_version", preprocess_version_}};
     metrics_->Gauge(kModelInfo, labels, 1);
+    if (shadow_model_) {
+      MetricLabel shadow[] = {{"model_version", shadow_model_->version_id}};
+      metrics_->Gauge(kShadowModelInfo, shadow, 1);
+    }
   }
   ready_.store(true, std::memory_order_release);
   return Status::Ok();
@@ -149,6 +181,11 @@ Status InferenceService::LoadModel(bundle::Model model) {
 const std::string& InferenceService::model_version() const {
   static const std::string kNone;
   return ready() ? model_->version_id : kNone;
+}
+
+const std::string& InferenceService::shadow_version() const {
+  static const std::string kNone;
+  return shadow_model_ ? shadow_model_->version_id : kNone;
 }
 
 std::unique_ptr<InferenceService::Worker> InferenceService::AcquireWorker() {
@@ -162,6 +199,7 @@ std::unique_ptr<InferenceService::Worker> InferenceService::AcquireWorker() {
   }
   auto w = std::make_unique<Worker>();
   w->state = rows_->NewState();
+  if (shadow_rows_) w->shadow_state = shadow_rows_->NewState();
   return w;
 }
 
@@ -202,6 +240,31 @@ void InferenceService::Process(RequestFormat format, std::string_view body, Work
   w->label_counts.assign(labels.size(), 0);
   std::map<std::string_view, uint64_t> errors;
   uint64_t predicted = 0;
+  uint64_t shadow_agree = 0, shadow_disagree = 0;
+  // The shadow's classification of the text the model just scored, inside the model's row
+  // (which ends in "}\n"); nothing when the shadow fails on the record.
+  auto add_shadow = [&](const io::TextRecord& record, const bundle::Analysis& model) {
+    w->shadow_row.clear();
+    if (!shadow_rows_->Append(record, Status::Ok(), w->shadow_state.get(), &w->shadow_row)) {
+      return;
+    }
+    const bundle::Analysis& s = w->shadow_state->analysis();
+    const auto& shadow_labels = shadow_model_->classifier->labels();
+    if (!s.has_label || out->size() < 2 || s.prediction.label < 0 ||
+        static_cast<size_t>(s.prediction.label) >= shadow_labels.size() ||
+        model.prediction.label < 0 ||
+        static_cast<size_t>(model.prediction.label) >= labels.size()) {
+      return;
+    }
+    const bool agree = shadow_labels[s.prediction.label] == labels[model.prediction.label];
+    ++(agree ? shadow_agree : shadow_disagree);
+    out->resize(out->size() - 2);
+    out->append(",\"shadow\":{\"model_version\":");
+    AppendJsonString(out, shadow_model_->version_id);
+    out->append(",");
+    shadow_rows_->analyzer().AppendLabelScoreJson(s, out);
+    out->append(agree ? ",\"agree\":true}}\n" : ",\"agree\":false}}\n");
+  };
 
   auto emit = [&](io::TextRecord& record, Status error, io::RecordProblem problem) {
     ++*records;
@@ -220,6 +283,7 @@ void InferenceService::Process(RequestFormat format, std::string_view body, Work
           ++w->label_counts[a.prediction.label];
         }
         if (metrics_) metrics_->Observe(kPredictionScore, {}, a.prediction.score);
+        if (shadow_rows_) add_shadow(record, a);
       }
     } else {
       ++errors[ErrorReason(problem)];
@@ -314,6 +378,11 @@ void InferenceService::Process(RequestFormat format, std::string_view body, Work
   }
   MetricLabel bad[] = {{"outcome", "error"}};
   metrics_->Count(kRecordsTotal, bad, static_cast<double>(failed));
+  if (shadow_agree + shadow_disagree > 0) {
+    MetricLabel yes[] = {{"agree", "true"}}, no[] = {{"agree", "false"}};
+    metrics_->Count(kShadowPredictionsTotal, yes, static_cast<double>(shadow_agree));
+    metrics_->Count(kShadowPredictionsTotal, no, static_cast<double>(shadow_disagree));
+  }
   for (size_t i = 0; i < labels.size(); ++i) {
     if (w->label_counts[i] == 0) continue;
     MetricLabel l[] = {{"label", labels[i]}};
@@ -398,6 +467,9 @@ void DeclareServeMetrics(PrometheusRegistry* r) {
              {16, 64, 256, 1024, 4096, 16384, 65536, 262144});
   r->Declare(kModelInfo, MetricType::kGauge,
              "The model and preprocessing versions being served (value 1)");
+  r->Declare(kShadowPredictionsTotal, MetricType::kCounter,
+             "Records the shadow model classified too, by whether its label is the model's");
+  r->Declare(kShadowModelInfo, MetricType::kGauge, "The shadow model's version (value 1)");
   r->Declare("lote_http_requests_total", MetricType::kCounter,
              "HTTP requests answered, by route path and status code");
   r->Declare("lote_http_request_seconds", MetricType::kHistogram,

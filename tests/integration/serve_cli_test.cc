@@ -62,6 +62,75 @@ TEST_F(ServeCli, AnswersEachRecordWithLotePredictsRowAndOneErrorRowPerBadRecord)
   EXPECT_NE(serve.log().find("lote serve: stopped"), std::string::npos) << serve.log();
 }
 
+// What a transform job's Environment passes (LOTE_SHADOW_MODEL): a challenger classifies every
+// record beside the model, in the same row, as `lote predict` with it would.
+TEST_F(ServeCli, AShadowModelScoresEveryRecordBesideTheModel) {
+  const std::string challenger = TrainCorruptedSampleModel(tmp_);
+  ASSERT_FALSE(challenger.empty());
+  auto champion_rows =
+      RunLote("predict --model " + Model() + " --input " + kSample + "/test.jsonl --id-field id");
+  auto challenger_rows = RunLote("predict --model " + challenger + " --input " + kSample +
+                                 "/test.jsonl --id-field id");
+  ASSERT_EQ(challenger_rows.exit_code, 0) << challenger_rows.err;
+  ServeProcess serve(LOTE_CLI_PATH, "serve --no-prep --port 0 --threads 2 --model " + Model(),
+                     tmp_ / "err", "LOTE_SHADOW_MODEL=" + challenger);
+  ASSERT_TRUE(serve.WaitReady()) << serve.log();
+  std::string body = ReadAll(kSample + "/test.jsonl");
+  body += "{\"id\": \"bad\", \"text\": \"sin cerrar\"\n";
+  auto r = serve.Post("application/jsonlines", body);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto rows = SplitLines(r->body);
+  auto champion = SplitLines(champion_rows.out);
+  auto shadow = SplitLines(challenger_rows.out);
+  ASSERT_EQ(rows.size(), 372u);
+  ASSERT_EQ(champion.size(), 371u);
+  ASSERT_EQ(shadow.size(), 371u);
+  size_t agree = 0;
+  for (size_t i = 0; i < champion.size(); ++i) {
+    auto row = nlohmann::json::parse(rows[i]);
+    auto mine = nlohmann::json::parse(champion[i]);
+    auto theirs = nlohmann::json::parse(shadow[i]);
+    ASSERT_TRUE(row.contains("shadow")) << rows[i];
+    const nlohmann::json s = row["shadow"];
+    row.erase("shadow");
+    ASSERT_EQ(row, mine) << i;  // the model's row is untouched
+    EXPECT_EQ(s["model_version"], theirs["model_version"]);
+    EXPECT_EQ(s["label"], theirs["label"]) << i;
+    EXPECT_EQ(s["score"], theirs["score"]) << i;
+    EXPECT_EQ(s["agree"], mine["label"] == theirs["label"]) << i;
+    agree += s["agree"].get<bool>();
+  }
+  EXPECT_GT(agree, 0u);
+  EXPECT_LT(agree, champion.size());  // trained on scrambled labels: it disagrees often
+  EXPECT_FALSE(nlohmann::json::parse(rows.back()).contains("shadow"));  // the bad record
+  auto metrics = serve.Get("/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_TRUE(PromtoolCheckMetrics(metrics->body).ok()) << metrics->body;
+  EXPECT_NE(
+      metrics->body.find("lote_shadow_predictions_total{agree=\"true\"} " + std::to_string(agree)),
+      std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("lote_shadow_predictions_total{agree=\"false\"} " +
+                               std::to_string(champion.size() - agree)),
+            std::string::npos);
+  EXPECT_NE(metrics->body.find("lote_shadow_model_info{model_version=\""), std::string::npos);
+  EXPECT_NE(serve.log().find("scores every record too"), std::string::npos) << serve.log();
+  EXPECT_EQ(serve.Stop(), 0);
+
+  // The model itself as its own shadow is refused; so is a shadow that does not load.
+  ServeProcess same(LOTE_CLI_PATH, "serve --port 0 --model " + Model() + " --shadow " + Model(),
+                    tmp_ / "err2");
+  EXPECT_FALSE(same.WaitReady());
+  EXPECT_EQ(same.exit_code(), 3);
+  EXPECT_NE(same.log().find("the shadow model is the model itself"), std::string::npos)
+      << same.log();
+  ServeProcess missing(LOTE_CLI_PATH, "serve --port 0 --model " + Model(), tmp_ / "err3",
+                       "LOTE_SHADOW_MODEL=" + (tmp_ / "none.lote"));
+  EXPECT_FALSE(missing.WaitReady());
+  EXPECT_EQ(missing.exit_code(), 3);
+}
+
 TEST_F(ServeCli, PrometheusScrapesItsMetricsAndPromtoolAcceptsThem) {
   ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --threads 2 --model " + Model(), tmp_ / "err");
   ASSERT_TRUE(serve.WaitReady()) << serve.log();

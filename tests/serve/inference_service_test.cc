@@ -48,6 +48,18 @@ class InferenceServiceTest : public ::testing::Test {
   std::string version_;
 };
 
+TEST_F(InferenceServiceTest, AShadowComesBeforeTheModelAndIsNotTheModelItself) {
+  auto toy = [] { return bundle::LoadModel(lote::testing::ToyClassifierModelBytes(), "toy.lote"); };
+  // After the model: too late (a request may already be answered without it).
+  EXPECT_EQ(service_->LoadShadowModel(std::move(*toy())).code(), StatusCode::kFailedPrecondition);
+  InferenceService fresh({}, nullptr, nullptr);
+  ASSERT_TRUE(fresh.LoadShadowModel(std::move(*toy())).ok());
+  Status s = fresh.LoadModel(std::move(*toy()));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("the shadow model is the model itself"), std::string::npos);
+  EXPECT_FALSE(fresh.ready());
+}
+
 TEST_F(InferenceServiceTest, PingIs503UntilAModelIsLoaded) {
   InferenceService empty({}, nullptr, nullptr);
   EXPECT_EQ(empty.Ping().status, 503);

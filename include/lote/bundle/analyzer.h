@@ -84,6 +84,8 @@ class TextAnalyzer {
 
   // Appends `"label":..,"score":..,"top_k":[..]` members (no braces) for a classified text.
   void AppendClassificationJson(const Analysis& a, std::string* out) const;
+  // Appends `"label":..,"score":..` only (a shadow's verdict beside the model's row).
+  void AppendLabelScoreJson(const Analysis& a, std::string* out) const;
   // Appends the entities as a JSON array [{"type","start","end","text","value"?,"score"}], with
   // the PII policy applied to text and value of personal types.
   void AppendEntitiesJson(const Analysis& a, std::string* out) const;

@@ -18,7 +18,9 @@
 // else is 406. A bad record gives an error row {"record_id", "error", "line", ...} (line counted
 // from 1 within the payload; for JSON instances, the instance's position) and never fails the
 // request. Each row is `lote predict`'s row for the record, computed on the text after prep
-// (unless prep is off) and with "preprocess_version".
+// (unless prep is off) and with "preprocess_version". With a shadow model (LoadShadowModel),
+// each prediction row also carries "shadow": {"model_version", "label", "score", "agree"}: the
+// shadow's classification of the same text and whether its label is the model's.
 // Thread-safety: Invocations and the other handlers are thread-safe; LoadModel once.
 #ifndef LOTE_SERVE_INFERENCE_SERVICE_H_
 #define LOTE_SERVE_INFERENCE_SERVICE_H_
@@ -76,9 +78,16 @@ class InferenceService {
   // serve (hash PII policy without a key).
   Status LoadModel(bundle::Model model);
   bool ready() const { return ready_.load(std::memory_order_acquire); }
+  // A second classifier scoring every record beside the model (shadow scoring: a challenger
+  // compared with the champion on live traffic, docs/registry.md). Call before LoadModel, which
+  // refuses a shadow that is the model itself or a model that does not classify. A record the
+  // shadow fails on keeps the model's row, without "shadow". InvalidArgument when the shadow
+  // does not classify.
+  Status LoadShadowModel(bundle::Model model);
 
-  // The loaded model's version_id ("" before LoadModel).
+  // The loaded model's version_id ("" before LoadModel), the shadow's ("" without one).
   const std::string& model_version() const;
+  const std::string& shadow_version() const;
   // The preprocess_version rows carry ("" when prep is off).
   const std::string& preprocess_version() const { return preprocess_version_; }
 
@@ -103,6 +112,8 @@ class InferenceService {
   std::string preprocess_version_;
   std::unique_ptr<bundle::Model> model_;
   std::unique_ptr<bundle::PredictionRowWriter> rows_;
+  std::unique_ptr<bundle::Model> shadow_model_;
+  std::unique_ptr<bundle::PredictionRowWriter> shadow_rows_;  // classification only
   std::unique_ptr<pipeline::Preprocessor> prep_;
   std::atomic<bool> ready_{false};
   std::mutex mu_;
