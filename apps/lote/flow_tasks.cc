@@ -974,9 +974,14 @@ Outcome<Json> PipelineTasks::Training(const flow::TaskInvocation& inv) {
     (slot == &train_uri ? train_type : dev_type) = type;
   }
   if (train_uri.empty()) return BadRequest("SageMaker", "InputDataConfig needs a channel 'train'");
+  Json hyperparameters;
+  auto task =
+      TrainingTask(p.contains("HyperParameters") ? p["HyperParameters"] : Json(), &hyperparameters);
+  if (!task.ok()) return BadRequest("SageMaker", task.status().message());
   TrainSettings t;
-  Status hp =
-      ApplyHyperParameters(p.contains("HyperParameters") ? p["HyperParameters"] : Json(), &t);
+  TaggerSettings tagger;
+  Status hp = *task == "extract" ? ApplyTaggerHyperParameters(hyperparameters, &tagger)
+                                 : ApplyHyperParameters(hyperparameters, &t);
   if (!hp.ok()) return BadRequest("SageMaker", hp.message());
   LocalCopy train_file, dev_file;
   Status s = train_file.Open(train_uri);
@@ -992,22 +997,53 @@ Outcome<Json> PipelineTasks::Training(const flow::TaskInvocation& inv) {
     validation.files.push_back(dev_file.path());
     validation.source = std::filesystem::path(dev_uri).filename().string();
   }
-  auto trained = TrainClassifierJob(t, train, validation, job);
-  if (!trained.ok()) return StageError(trained.status());
+  // What the job made: the model file, its metrics and the "Lote" summary of the result.
+  std::string bytes;
+  std::vector<std::pair<std::string, double>> final_metrics;
+  Json summary;
+  if (*task == "extract") {
+    if (tagger.format.empty() &&
+        (train_type == "application/jsonlines" || train_type == "application/x-jsonlines")) {
+      tagger.format = "jsonl";
+    }
+    auto trained = TrainTaggerJob(tagger, train_file.path(), dev_uri.empty() ? "" : dev_file.path(),
+                                  job, train.source, validation.source);
+    if (!trained.ok()) return StageError(trained.status());
+    bytes = std::move(trained->bytes);
+    final_metrics = trained->metrics;
+    const extract::TaggerTrainReport& rep = trained->report;
+    summary = Json{{"versionId", trained->version_id},
+                   {"entityTypes", trained->entity_types},
+                   {"trainSentences", rep.train_sentences},
+                   {"devSentences", rep.dev_sentences},
+                   {"features", rep.features},
+                   {"epochs", rep.epochs}};
+  } else {
+    auto trained = TrainClassifierJob(t, train, validation, job);
+    if (!trained.ok()) return StageError(trained.status());
+    bytes = std::move(trained->bytes);
+    final_metrics = trained->metrics;
+    const classify::ClassifierTrainReport& rep = trained->report;
+    Json warnings = Json::array();
+    for (const std::string& w : rep.warnings) warnings.push_back(w);
+    summary = Json{{"versionId", trained->version_id}, {"labels", trained->labels},
+                   {"trainRows", rep.train_rows},      {"devRows", rep.dev_rows},
+                   {"features", rep.features},         {"temperature", rep.temperature},
+                   {"warnings", std::move(warnings)}};
+  }
   // SageMaker writes S3OutputPath/TrainingJobName/output/model.tar.gz; lote writes its model
   // file there under the name lote's own commands load.
   const std::string model_uri = storage::JoinUri(output_path, job + "/output/model.lote");
   auto out = storage::OpenStorage(model_uri);
   if (!out.ok()) return StageError(out.status());
-  s = (*out)->Write(model_uri, trained->bytes);
+  s = (*out)->Write(model_uri, bytes);
   if (!s.ok()) return StageError(s);
 
   const int64_t end_ms = NowMillis();
   Json metrics = Json::array();
-  for (const auto& [name, value] : trained->metrics) {
+  for (const auto& [name, value] : final_metrics) {
     metrics.push_back(Json{{"MetricName", name}, {"Value", value}, {"Timestamp", end_ms}});
   }
-  const classify::ClassifierTrainReport& rep = trained->report;
   const int64_t seconds = std::max<int64_t>(1, (end_ms - start_ms + 999) / 1000);
   Json result{{"TrainingJobName", job},
               {"TrainingJobArn", "arn:aws:sagemaker:local:000000000000:training-job/" + job},
@@ -1024,12 +1060,7 @@ Outcome<Json> PipelineTasks::Training(const flow::TaskInvocation& inv) {
               {"TrainingTimeInSeconds", seconds},
               {"BillableTimeInSeconds", seconds}};
   if (result["HyperParameters"].is_null()) result.erase("HyperParameters");
-  Json warnings = Json::array();
-  for (const std::string& w : rep.warnings) warnings.push_back(w);
-  result["Lote"] = Json{{"versionId", trained->version_id}, {"labels", trained->labels},
-                        {"trainRows", rep.train_rows},      {"devRows", rep.dev_rows},
-                        {"features", rep.features},         {"temperature", rep.temperature},
-                        {"warnings", std::move(warnings)}};
+  result["Lote"] = std::move(summary);
   return result;
 }
 

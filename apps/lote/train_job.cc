@@ -6,14 +6,19 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "command.h"
 #include "common.h"
+#include "eval_extract.h"
 #include "lote/base/digest.h"
+#include "lote/bundle/model.h"
 #include "lote/io/file_source.h"
+#include "lote/monitoring/reference_profile.h"
 #include "lote/text/utf8.h"
+#include "word_lists.h"
 
 namespace lote::cli {
 
@@ -110,6 +115,175 @@ Status ApplyHyperParameters(const nlohmann::ordered_json& hp, TrainSettings* t) 
     }
   }
   return Status::Ok();
+}
+
+Result<std::string> TrainingTask(const Json& hp, Json* rest) {
+  *rest = hp;
+  if (!hp.is_object() || !hp.contains("task")) return std::string("classify");
+  const Json& task = hp["task"];
+  if (!task.is_string() || (task != "classify" && task != "extract")) {
+    return InvalidArgumentError("HyperParameters.task: expected classify or extract");
+  }
+  rest->erase("task");
+  return task.get<std::string>();
+}
+
+Status ApplyTaggerHyperParameters(const Json& hp, TaggerSettings* s) {
+  if (hp.is_null()) return Status::Ok();
+  if (!hp.is_object()) return InvalidArgumentError("HyperParameters must be an object");
+  for (const auto& [key, value] : hp.items()) {
+    if (!value.is_string()) {
+      return InvalidArgumentError("HyperParameters." + key + ": must be a string");
+    }
+    const std::string name = key;
+    std::string k = key, v = value.get<std::string>();
+    for (char& ch : k) {
+      if (ch == '_') ch = '-';
+    }
+    int64_t n = 0;
+    auto bad = [&](const std::string& want) {
+      return InvalidArgumentError("HyperParameters." + name + ": expected " + want + ", got '" +
+                                  CutUtf8(text::EscapeControl(v), 64) + "'");
+    };
+    if (k == "format") {
+      if (v != "conll" && v != "brat" && v != "jsonl") return bad("conll, brat or jsonl");
+      s->format = v;
+    } else if (k == "text-field") {
+      s->text_field = v;
+    } else if (k == "entities-field") {
+      s->entities_field = v;
+    } else if (k == "types") {
+      s->types = v;
+    } else if (k == "name") {
+      s->name = v;
+    } else if (k == "encoding") {
+      if (v != "utf8" && v != "latin1") return bad("utf8 or latin1");
+      s->encoding = v;
+    } else if (k == "epochs" || k == "max-epochs") {
+      if (!ParseInt(v, 1, 1000, &n)) return bad("an integer 1..1000");
+      (k == "epochs" ? s->epochs : s->max_epochs) = static_cast<int>(n);
+    } else if (k == "seed") {
+      if (!ParseInt(v, 0, INT64_MAX, &n)) return bad("an integer >= 0");
+      s->seed = static_cast<uint64_t>(n);
+    } else if (k == "min-feature-count") {
+      if (!ParseInt(v, 1, 1'000'000, &n)) return bad("an integer >= 1");
+      s->min_feature_count = static_cast<int>(n);
+    } else if (k == "doc-window") {
+      if (!ParseInt(v, 0, 1000, &n)) return bad("an integer 0..1000");
+      s->doc_window = static_cast<int>(n);
+    } else if (k == "no-gazetteer") {
+      if (v != "true" && v != "True" && v != "false" && v != "False") {
+        return bad("true or false");
+      }
+      s->no_gazetteer = v == "true" || v == "True";
+    } else if (k == "word-lists-root") {
+      s->word_lists_root = v;
+    } else {
+      return InvalidArgumentError(
+          "HyperParameters." + CutUtf8(text::EscapeControl(key), 64) +
+          ": not a hyperparameter of lote train extract (format, text_field, entities_field, "
+          "types, name, encoding, epochs, max_epochs, seed, min_feature_count, doc_window, "
+          "no_gazetteer, word_lists_root)");
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// The second pass reads documents of 20 or more sentences (EntityTagger::Extract): when most
+// training sentences are in shorter documents (chat messages, one record each), it would never
+// run on data like this, so the default is a one-pass model.
+bool MostlyShortDocuments(const std::vector<size_t>& doc_sentences) {
+  size_t total = 0, in_long = 0;
+  for (size_t n : doc_sentences) {
+    total += n;
+    if (n >= 20) in_long += n;
+  }
+  return in_long * 2 < total;
+}
+
+}  // namespace
+
+Result<TrainedTagger> TrainTaggerJob(const TaggerSettings& s, const std::string& train_path,
+                                     const std::string& dev_path, const std::string& default_name,
+                                     const std::string& train_source,
+                                     const std::string& dev_source) {
+  LOTE_ASSIGN_OR_RETURN(io::Format format, ResolveFormat(train_path, s.format));
+  EntityDataOptions data_opt;
+  data_opt.encoding = s.encoding == "latin1" ? io::TextEncoding::kLatin1 : io::TextEncoding::kUtf8;
+  data_opt.jsonl.text_field = s.text_field;
+  data_opt.jsonl.entities_field = s.entities_field;
+  LOTE_ASSIGN_OR_RETURN(data_opt.types, ParseTypeList(s.types, "--types"));
+  std::vector<size_t> doc_sentences;
+  LOTE_ASSIGN_OR_RETURN(auto train,
+                        ReadEntityTrainingData(train_path, format, data_opt, &doc_sentences));
+  std::vector<extract::TaggedSequence> dev;
+  if (!dev_path.empty()) {
+    LOTE_ASSIGN_OR_RETURN(io::Format dev_format, ResolveFormat(dev_path, s.format));
+    EntityDataOptions dev_opt = data_opt;
+    dev_opt.require_types = false;  // a small dev split may lack a rare type
+    LOTE_ASSIGN_OR_RETURN(dev, ReadEntityTrainingData(dev_path, dev_format, dev_opt, nullptr));
+  }
+  TrainedTagger out;
+  const std::string name = s.name.empty() ? default_name : s.name;
+  extract::TaggerTrainOptions opt;
+  opt.name = name;  // same name as the file: the tagger's version id is the model's
+  if (s.epochs > 0) opt.epochs = s.epochs;
+  if (s.max_epochs > 0) opt.max_epochs = s.max_epochs;
+  if (s.seed != 0) opt.seed = s.seed;
+  opt.min_feature_count = s.min_feature_count;
+  if (s.doc_window >= 0) {
+    opt.doc_window = s.doc_window;
+  } else if (MostlyShortDocuments(doc_sentences)) {
+    opt.doc_window = 0;
+    out.one_pass_by_default = true;
+  }
+  // The word lists are read here, not in the library: a missing file is an error, never a
+  // quietly different model.
+  std::vector<extract::WordList> word_lists;
+  if (!s.no_gazetteer) {
+    LOTE_ASSIGN_OR_RETURN(word_lists, ReadDebianWordLists(s.word_lists_root));
+  }
+  opt.word_lists = word_lists;
+  LOTE_ASSIGN_OR_RETURN(const std::string created_at, ModelTimestamp());
+  auto tagger = extract::EntityTagger::Train(train, dev, opt, &out.report);
+  if (!tagger.ok()) {
+    return Status(tagger.status().code(), train_path + ": " + tagger.status().message());
+  }
+
+  Json part = Json::parse(tagger->meta_json(), nullptr, /*allow_exceptions=*/false);
+  if (!part.is_object()) part = Json::object();
+  LOTE_ASSIGN_OR_RETURN(std::string train_sha, FileSha256(train_path));
+  part["train_file"] =
+      !train_source.empty() ? train_source : std::filesystem::path(train_path).filename().string();
+  part["train_sha256"] = train_sha;
+  part["format"] = std::string(io::FormatName(format));
+  if (!data_opt.types.empty()) part["types_kept"] = data_opt.types;
+  if (!dev_path.empty()) {
+    LOTE_ASSIGN_OR_RETURN(std::string dev_sha, FileSha256(dev_path));
+    part["dev_file"] =
+        !dev_source.empty() ? dev_source : std::filesystem::path(dev_path).filename().string();
+    part["dev_sha256"] = dev_sha;
+  }
+  if (part.contains("training") && part["training"].contains("gazetteer")) {
+    const auto& g = part["training"]["gazetteer"];
+    out.gazetteer_words = g.value("words", size_t{0});
+    out.gazetteer_lists = g.contains("sources") ? g["sources"].size() : 0;
+  }
+  Json parts;
+  parts["tagger"] = part;
+
+  model::ModelFile file = tagger->ToModelFile();
+  file.sections.erase("meta");  // the tagger's meta goes into parts.tagger
+  const std::optional<monitoring::Profile> profile =
+      monitoring::BuildTaggerReferenceProfile(out.report);
+  if (profile) file.sections[std::string(monitoring::kTaggerProfileSection)] = profile->ToJson();
+  out.has_profile = profile.has_value();
+  out.bytes = bundle::FinishModelFile(&file, name, created_at, parts.dump(), &out.version_id);
+  out.entity_types = tagger->entity_types().size();
+  if (out.report.dev_sentences > 0) out.metrics = {{"validation:entity_f1", out.report.dev_f1}};
+  return out;
 }
 
 Result<TrainedClassifier> TrainClassifierJob(const TrainSettings& t, const TrainingChannel& train,
@@ -210,11 +384,95 @@ Result<std::vector<std::string>> ChannelFiles(const std::string& dir) {
   return files;
 }
 
+// A temporary folder, removed with what it holds.
+class TempFolder {
+ public:
+  TempFolder() = default;
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  ~TempFolder() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  Status Create() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "lote-channel-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      return UnavailableError("cannot create a temporary folder: " +
+                              std::string(std::strerror(errno)));
+    }
+    path_ = tmpl;
+    return Status::Ok();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Where a tagger's channel data is: the channel's folder when it holds BRAT's .ann files, its one
+// file, or its files joined in order into TMP/CHANNEL.EXT (EXT the first file's; CoNLL files an
+// empty line apart, so that one file's last sentence does not run into the next one's first).
+// The joined file's name is the same on every run, as the model's provenance records it.
+Result<std::string> TaggerChannelData(const TrainingChannel& c, const std::string& dir,
+                                      const std::string& format, TempFolder* tmp) {
+  bool brat = format == "brat";
+  for (const std::string& f : c.files) brat = brat || f.ends_with(".ann");
+  if (brat) return dir;
+  if (c.files.size() == 1) return c.files[0];
+  LOTE_RETURN_IF_ERROR(tmp->Create());
+  const std::string joined =
+      tmp->path() + "/" + c.name + std::filesystem::path(c.files[0]).extension().string();
+  LOTE_ASSIGN_OR_RETURN(io::Format f, ResolveFormat(c.files[0], format));
+  std::string data;
+  for (const std::string& path : c.files) {
+    LOTE_ASSIGN_OR_RETURN(std::string bytes, io::ReadFileToString(path));
+    data += bytes;
+    if (!data.empty() && data.back() != '\n') data.push_back('\n');
+    if (f == io::Format::kConll) data.push_back('\n');
+  }
+  LOTE_RETURN_IF_ERROR(WriteFileAtomic(joined, data));
+  return joined;
+}
+
+// task=extract in the container: the tagger from the channels' files.
+Status TrainTaggerInContainer(const std::string& root, const Json& hp, const TrainingChannel& train,
+                              const TrainingChannel& validation) {
+  TaggerSettings s;
+  LOTE_RETURN_IF_ERROR(ApplyTaggerHyperParameters(hp, &s));
+  if (s.format.empty() && (train.content_type == "application/jsonlines" ||
+                           train.content_type == "application/x-jsonlines")) {
+    s.format = "jsonl";
+  }
+  TempFolder train_tmp, dev_tmp;
+  LOTE_ASSIGN_OR_RETURN(
+      std::string train_path,
+      TaggerChannelData(train, root + "/input/data/" + train.name, s.format, &train_tmp));
+  std::string dev_path;
+  if (!validation.files.empty()) {
+    LOTE_ASSIGN_OR_RETURN(
+        dev_path,
+        TaggerChannelData(validation, root + "/input/data/" + validation.name, s.format, &dev_tmp));
+  }
+  const std::string job = EnvOr("TRAINING_JOB_NAME", "lote-training");
+  LOTE_ASSIGN_OR_RETURN(TrainedTagger model, TrainTaggerJob(s, train_path, dev_path, job));
+  std::error_code ec;
+  std::filesystem::create_directories(root + "/model", ec);
+  LOTE_RETURN_IF_ERROR(WriteFileAtomic(root + "/model/model.lote", model.bytes));
+  std::printf("trained %s: %zu entity types, %zu sentences (%zu validation), %zu features\n",
+              model.version_id.c_str(), model.entity_types, model.report.train_sentences,
+              model.report.dev_sentences, model.report.features);
+  for (const auto& [name, value] : model.metrics) std::printf("%s=%.6f\n", name.c_str(), value);
+  std::fflush(stdout);
+  return Status::Ok();
+}
+
 Status TrainInContainer(const std::string& root) {
-  LOTE_ASSIGN_OR_RETURN(Json hp,
+  LOTE_ASSIGN_OR_RETURN(Json all,
                         ReadConfig(root + "/input/config/hyperparameters.json", Json::object()));
+  Json hp;
+  LOTE_ASSIGN_OR_RETURN(const std::string task, TrainingTask(all, &hp));
   TrainSettings t;
-  LOTE_RETURN_IF_ERROR(ApplyHyperParameters(hp, &t));
+  if (task == "classify") LOTE_RETURN_IF_ERROR(ApplyHyperParameters(hp, &t));
   LOTE_ASSIGN_OR_RETURN(Json channels,
                         ReadConfig(root + "/input/config/inputdataconfig.json", Json::object()));
   TrainingChannel train{"train", {}, "", "train"}, validation{"validation", {}, "", "validation"};
@@ -254,6 +512,7 @@ Status TrainInContainer(const std::string& root) {
   if (validation.files.size() == 1) {
     validation.source = std::filesystem::path(validation.files[0]).filename();
   }
+  if (task == "extract") return TrainTaggerInContainer(root, hp, train, validation);
   const std::string job = EnvOr("TRAINING_JOB_NAME", "lote-training");
   LOTE_ASSIGN_OR_RETURN(TrainedClassifier model, TrainClassifierJob(t, train, validation, job));
   for (const auto& w : model.report.warnings) Warn("channel train: " + w);

@@ -236,6 +236,29 @@ TEST_F(FlowResourcesTraining, TrainsTheCliModelThenATransformRunsIt) {
   EXPECT_EQ(a.out, b.out);
 }
 
+// HyperParameters.task "extract": the job trains the entity tagger, as `lote train extract` does.
+TEST_F(FlowResourcesTraining, TaskExtractTrainsTheTaggerOfTrainExtract) {
+  const std::string data = kSource + "/tests/data/extract_cli";
+  json def = json::parse(R"({"StartAt": "Train", "States": {"Train": )" +
+                         TrainJob(R"({"task": "extract", "name": "ner", "seed": "7"})") +
+                         R"(, "End": true}}})");
+  json& channels = def["States"]["Train"]["Parameters"]["InputDataConfig"];
+  channels[0]["DataSource"]["S3DataSource"]["S3Uri"] = "file://" + data + "/train.conll";
+  channels[0].erase("ContentType");
+  channels[1]["DataSource"]["S3DataSource"]["S3Uri"] = data + "/dev.conll";
+  CliResult r = RunDef(def.dump(), "", R"({"models": ")" + (tmp_ / "models") + R"("})");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const json t = json::parse(r.out)["training"];
+  EXPECT_EQ(t["TrainingJobStatus"], "Completed");
+  ASSERT_EQ(t["FinalMetricDataList"].size(), 1u) << t.dump();
+  EXPECT_EQ(t["FinalMetricDataList"][0]["MetricName"], "validation:entity_f1");
+  EXPECT_GT(t["Lote"]["entityTypes"].get<int>(), 0);
+  CliResult local = RunLote("train extract --train " + data + "/train.conll --dev " + data +
+                            "/dev.conll --name ner --seed 7 --out " + (tmp_ / "local.lote"));
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  EXPECT_TRUE(ReadAll(tmp_ / "models/intents-1/output/model.lote") == ReadAll(tmp_ / "local.lote"));
+}
+
 TEST_F(FlowResourcesTraining, RefusesUnknownHyperParametersAndChannels) {
   auto train = [&](const std::string& hyper) {
     return RunDef(

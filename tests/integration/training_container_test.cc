@@ -1,7 +1,7 @@
 // `lote train` as a SageMaker training job's container: hyperparameters and channels under
 // /opt/ml/input (here a folder given by LOTE_SAGEMAKER_ROOT), the model written to /opt/ml/model,
-// a failure's reason to /opt/ml/output/failure. The model equals `lote train classify`'s on the
-// same data and options.
+// a failure's reason to /opt/ml/output/failure. The model equals `lote train classify`'s (or,
+// with the hyperparameter task=extract, `lote train extract`'s) on the same data and options.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -103,6 +103,62 @@ TEST_F(TrainingContainer, OneFileGivesTheVeryModelOfTrainClassify) {
       "/input/data/validation/dev.jsonl --name intents --out " + (tmp_ / "local.lote"));
   ASSERT_EQ(local.exit_code, 0) << local.err;
   EXPECT_TRUE(ReadAll(root_ + "/model/model.lote") == ReadAll(tmp_ / "local.lote"));
+}
+
+// task=extract: the entity tagger from CoNLL objects (joined in the order of their paths, an
+// empty line apart) or a BRAT prefix, the very model `lote train extract` writes.
+TEST_F(TrainingContainer, TaskExtractTrainsTheTaggerAsTrainExtractDoes) {
+  const std::string data = std::string(LOTE_SOURCE_DIR) + "/tests/data/extract_cli";
+  fs::remove_all(root_ + "/input/data");
+  fs::create_directories(root_ + "/input/data/train/more");
+  fs::create_directories(root_ + "/input/data/validation");
+  // The CoNLL file's sentences in two objects, cut at a sentence boundary, the first one
+  // without a final newline.
+  const std::string conll = ReadAll(data + "/train.conll");
+  const size_t cut = conll.find("\n\n", conll.size() / 2);
+  ASSERT_NE(cut, std::string::npos);
+  const std::string first = conll.substr(0, cut), second = conll.substr(cut + 2);
+  WriteAll(root_ + "/input/data/train/a.conll", first);
+  WriteAll(root_ + "/input/data/train/more/b.conll", second);
+  fs::copy_file(data + "/dev.conll", root_ + "/input/data/validation/dev.conll");
+  WriteAll(root_ + "/input/config/inputdataconfig.json",
+           R"({"train": {"TrainingInputMode": "File"}, "validation": {}})");
+  WriteAll(root_ + "/input/config/hyperparameters.json",
+           R"({"task": "extract", "name": "ner", "seed": "7", "min_feature_count": "1"})");
+  CliResult r = Train();
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("validation:entity_f1="), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("entity types"), std::string::npos) << r.out;
+  fs::create_directories(tmp_ / "joined");
+  WriteAll(tmp_ / "joined/train.conll", first + "\n\n" + second + "\n");
+  CliResult local = RunLote("train extract --train " + (tmp_ / "joined/train.conll") + " --dev " +
+                            root_ + "/input/data/validation/dev.conll --name ner --seed 7 --out " +
+                            (tmp_ / "local.lote"));
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  EXPECT_TRUE(ReadAll(root_ + "/model/model.lote") == ReadAll(tmp_ / "local.lote"));
+  EXPECT_FALSE(fs::exists(root_ + "/output/failure"));
+
+  // A BRAT prefix: the channel's folder is the BRAT folder.
+  fs::remove_all(root_ + "/input/data");
+  fs::create_directories(root_ + "/input/data");
+  fs::copy(data + "/brat_train", root_ + "/input/data/train", fs::copy_options::recursive);
+  WriteAll(root_ + "/input/config/inputdataconfig.json", R"({"train": {}})");
+  WriteAll(root_ + "/input/config/hyperparameters.json", R"({"task": "extract"})");
+  r = Train();
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto extracted = RunLote("extract --model " + root_ + "/model/model.lote --format txt --input " +
+                           data + "/brat_train/doc00.txt");
+  ASSERT_EQ(extracted.exit_code, 0) << extracted.err;
+  EXPECT_NE(extracted.out.find("\"entities\":[{"), std::string::npos) << extracted.out;
+
+  // A classifier's hyperparameter is not the tagger's, and only two tasks exist.
+  WriteAll(root_ + "/input/config/hyperparameters.json", R"({"task": "extract", "c": "1"})");
+  EXPECT_NE(Train().exit_code, 0);
+  EXPECT_NE(ReadAll(root_ + "/output/failure").find("not a hyperparameter of lote train extract"),
+            std::string::npos);
+  WriteAll(root_ + "/input/config/hyperparameters.json", R"({"task": "regress"})");
+  EXPECT_NE(Train().exit_code, 0);
+  EXPECT_NE(ReadAll(root_ + "/output/failure").find("HyperParameters.task"), std::string::npos);
 }
 
 TEST_F(TrainingContainer, AFailureIsWrittenWhereSageMakerReadsItsReason) {
