@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs exactly the Debian 12 packages lote needs that are missing on this machine.
 # Both quick-start commands call it; it is a no-op on a machine that has everything.
-# Usage: scripts/bootstrap.sh [--bench] [--checks] [--node] [--services]
+# Usage: scripts/bootstrap.sh [--bench] [--checks] [--node] [--services] [--image]
 #   --bench   adds the peers the benchmarks compare with
 #   --checks  adds what scripts/test.sh's check phases use: clang-format, clang 14 with its
 #             sanitizer and libFuzzer runtimes, llvm-symbolizer for readable stack traces; implies
@@ -14,6 +14,8 @@
 #             playwright-core from npm) with a font, and a check that moto_server (moto with its
 #             server extra, an S3 API on loopback) is there. moto is not a Debian package; when it
 #             is missing this fails and says how to install it.
+#   --image   what scripts/build_image.sh uses to make lote's container image: debootstrap,
+#             buildah and podman
 set -euo pipefail
 
 packages=(
@@ -39,12 +41,14 @@ for arg in "$@"; do
       with_node=1
       ;;
     --node) with_node=1 ;;
+    --image) packages+=(debootstrap buildah podman) ;;
     --services)
       check_services=1
       packages+=(chromium fonts-dejavu-core)
       ;;
     *)
-      echo "bootstrap: unknown option $arg (expected --bench, --checks, --node or --services)" >&2
+      echo "bootstrap: unknown option $arg (expected --bench, --checks, --node, --services or" \
+        "--image)" >&2
       exit 2
       ;;
   esac
