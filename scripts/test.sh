@@ -6,12 +6,13 @@
 #   asan     clang build in build-asan/ (-O1, ASan with leak checks + UBSan, findings fatal, and
 #            libFuzzer coverage), CTest labels unit and integration (no slow)
 #   fuzz     every libFuzzer target of build-asan/ for LOTE_FUZZ_SECONDS (default 20) seconds
-#   tsan     clang build in build-tsan/ (-O1, TSan, every file on its own: LOTE_UNITY_BUILD=OFF)
-#            of the CLI and the threaded suites, CTest label threads (tests/pipeline,
-#            tests/storage, tests/base, tests/serve, tests/integration but the suites in
-#            $tsan_skipped below)
-# and, only when asked for (not in the default run: minutes of training on ../shared/datasets),
-#   slow     CTest label slow (tests/slow) in build/
+#   tsan     clang build in build-tsan/ (-O1, TSan) of the CLI and the threaded suites, CTest
+#            label threads (tests/pipeline, tests/storage, tests/base, tests/serve,
+#            tests/integration but the suites in $tsan_skipped below)
+# and, only when asked for,
+#   slow      CTest label slow (tests/slow) in build/ (minutes of training on ../shared/datasets)
+#   includes  every library and CLI file compiled on its own (clang -fsyntax-only): the unity
+#             builds of every tree would hide a file that uses what an earlier file included
 # Every phase runs even after one fails; a summary with each phase's time closes the run, followed
 # by what failed (failed tests, sanitizer report files, each crashed fuzzer's SUMMARY line), so the
 # last lines of a CI log say why; the exit status is 1 when any phase failed.
@@ -26,7 +27,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-all_phases=(format release asan fuzz tsan slow)
+all_phases=(format release asan fuzz tsan slow includes)
 default_phases=(format release asan fuzz tsan)
 phases=()
 quick=0
@@ -71,9 +72,9 @@ wants() { [[ " ${phases[*]} " == *" $1 "* ]]; }
 needs_checks=0
 for p in "${phases[@]}"; do [[ $p != release && $p != slow ]] && needs_checks=1; done
 if ((needs_checks)); then
-  scripts/bootstrap.sh --checks --services || exit 1
+  scripts/bootstrap.sh --checks --services --image || exit 1
 else
-  scripts/bootstrap.sh --services --node || exit 1
+  scripts/bootstrap.sh --services --node --image || exit 1
 fi
 
 # What failed, one line each, printed after the summary.
@@ -163,6 +164,21 @@ phase_release() {
   run_ctest build -LE slow
 }
 
+phase_includes() {
+  header includes "each library and CLI file compiled on its own (clang -fsyntax-only, no PCH)"
+  local bad
+  bad=$(git ls-files -- 'src/*.cc' 'apps/*.cc' | xargs -P "$jobs" -I{} sh -c \
+    "$clang_cxx -std=gnu++20 -fsyntax-only -Iinclude -Isrc -Iapps/lote -DLOTE_VERSION=\\\"0\\\" {} \
+      >/dev/null 2>&1 || echo {}")
+  if [[ -n $bad ]]; then
+    echo "do not compile on their own includes:"
+    printf '  %s\n' $bad
+    findings+=("includes: $(echo $bad | wc -w) file(s)")
+    return 1
+  fi
+  echo "every library and CLI file compiles on its own includes"
+}
+
 phase_slow() {
   header slow "CTest label slow in build/ (tests/slow: quality on ../shared/datasets, minutes)"
   if ! wants release; then scripts/build.sh || return 1; fi
@@ -239,11 +255,9 @@ tsan_skipped='^(RetrainFlow\.(LateLabels|OnS3|AWatchedLake|AFailingStep|Training
 
 phase_tsan() {
   header tsan "clang -O1 build in build-tsan/ with TSan: the CLI, tests/pipeline, tests/storage,
-tests/base, tests/serve and tests/integration; CTest label threads but the suites of tsan_skipped.
-The library and the CLI compile file by file here (LOTE_UNITY_BUILD=OFF): each file must build on
-its own includes"
-  build_clang_tree build-tsan -DLOTE_SANITIZE=thread -DLOTE_UNITY_BUILD=OFF -- lote_cli \
-    pipeline_test storage_test base_test serve_test integration_test ||
+tests/base, tests/serve and tests/integration; CTest label threads but the suites of tsan_skipped"
+  build_clang_tree build-tsan -DLOTE_SANITIZE=thread -- lote_cli pipeline_test storage_test \
+    base_test serve_test integration_test ||
     return 1
   run_ctest build-tsan -L threads -E "$tsan_skipped"
 }
