@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "command.h"
 #include "common.h"
@@ -34,66 +35,94 @@ bool ParseInt(const std::string& s, int64_t lo, int64_t hi, int64_t* v) {
   return true;
 }
 
-Status ApplyHyperParameters(const nlohmann::ordered_json& hp, TrainSettings* t) {
+namespace {
+
+// One hyperparameter as the flag it stands for: SageMaker passes every value as a string, and
+// names may use '_' where the flag has '-'.
+struct HyperParameter {
+  std::string key;   // as given
+  std::string flag;  // '_' as '-'
+  std::string value;
+
+  Status Bad(const std::string& want) const {
+    return InvalidArgumentError("HyperParameters." + key + ": expected " + want + ", got '" +
+                                CutUtf8(text::EscapeControl(value), 64) + "'");
+  }
+  Status Int(int64_t lo, int64_t hi, const std::string& want, int64_t* v) const {
+    return ParseInt(value, lo, hi, v) ? Status::Ok() : Bad(want);
+  }
+  Status Boolean(bool* b) const {
+    if (value == "true" || value == "True" || value == "false" || value == "False") {
+      *b = value == "true" || value == "True";
+      return Status::Ok();
+    }
+    return Bad("true or false");
+  }
+  // The error for a name the command has no flag for; `flags` lists the ones it has.
+  Status Unknown(const std::string& command, const std::string& flags) const {
+    return InvalidArgumentError("HyperParameters." + CutUtf8(text::EscapeControl(key), 64) +
+                                ": not a hyperparameter of lote train " + command + " (" + flags +
+                                ")");
+  }
+};
+
+// Calls `apply` for each hyperparameter of the object `hp` (null: none); the first error stops.
+Status ForEachHyperParameter(const Json& hp,
+                             const std::function<Status(const HyperParameter&)>& apply) {
   if (hp.is_null()) return Status::Ok();
   if (!hp.is_object()) return InvalidArgumentError("HyperParameters must be an object");
   for (const auto& [key, value] : hp.items()) {
     if (!value.is_string()) {
       return InvalidArgumentError("HyperParameters." + key + ": must be a string");
     }
-    // A copy: clang 14 cannot capture a structured binding in a lambda.
-    const std::string name = key;
-    std::string k = key, v = value.get<std::string>();
-    for (char& ch : k) {
+    HyperParameter p{key, key, value.get<std::string>()};
+    for (char& ch : p.flag) {
       if (ch == '_') ch = '-';
     }
+    LOTE_RETURN_IF_ERROR(apply(p));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ApplyHyperParameters(const nlohmann::ordered_json& hp, TrainSettings* t) {
+  return ForEachHyperParameter(hp, [t](const HyperParameter& p) -> Status {
+    const std::string& k = p.flag;
+    const std::string& v = p.value;
     int64_t n = 0;
-    auto bad = [&](const std::string& want) {
-      return InvalidArgumentError("HyperParameters." + name + ": expected " + want + ", got '" +
-                                  CutUtf8(text::EscapeControl(v), 64) + "'");
-    };
-    auto boolean = [&](bool* b) -> Status {
-      if (v == "true" || v == "True") {
-        *b = true;
-      } else if (v == "false" || v == "False") {
-        *b = false;
-      } else {
-        return bad("true or false");
-      }
-      return Status::Ok();
-    };
     if (k == "c") {
       char* end = nullptr;
       double c = std::strtod(v.c_str(), &end);
       if (v.empty() || end != v.c_str() + v.size() || !(c > 0) || c > 1e6) {
-        return bad("a number > 0");
+        return p.Bad("a number > 0");
       }
       t->opt.c = c;
     } else if (k == "min-df") {
-      if (!ParseInt(v, 1, 1'000'000, &n)) return bad("an integer >= 1");
+      LOTE_RETURN_IF_ERROR(p.Int(1, 1'000'000, "an integer >= 1", &n));
       t->opt.min_df = static_cast<int>(n);
     } else if (k == "threads") {
-      if (!ParseInt(v, 0, 1024, &n)) return bad("an integer 0..1024");
+      LOTE_RETURN_IF_ERROR(p.Int(0, 1024, "an integer 0..1024", &n));
       t->opt.threads = static_cast<int>(n);
     } else if (k == "seed") {
-      if (!ParseInt(v, 0, INT64_MAX, &n)) return bad("an integer >= 0");
+      LOTE_RETURN_IF_ERROR(p.Int(0, INT64_MAX, "an integer >= 0", &n));
       t->opt.seed = static_cast<uint64_t>(n);
     } else if (k == "word-ngrams") {
-      if (!ParseInt(v, 1, 5, &n)) return bad("an integer 1..5");
+      LOTE_RETURN_IF_ERROR(p.Int(1, 5, "an integer 1..5", &n));
       t->opt.features.word_ngram_max = static_cast<int>(n);
     } else if (k == "char-min") {
-      if (!ParseInt(v, 1, 10, &n)) return bad("an integer 1..10");
+      LOTE_RETURN_IF_ERROR(p.Int(1, 10, "an integer 1..10", &n));
       t->opt.features.char_ngram_min = static_cast<int>(n);
     } else if (k == "char-max") {
-      if (!ParseInt(v, 0, 10, &n)) return bad("an integer 0..10");
+      LOTE_RETURN_IF_ERROR(p.Int(0, 10, "an integer 0..10", &n));
       t->opt.features.char_ngram_max = static_cast<int>(n);
     } else if (k == "keep-accents") {
       bool keep = false;
-      LOTE_RETURN_IF_ERROR(boolean(&keep));
+      LOTE_RETURN_IF_ERROR(p.Boolean(&keep));
       t->opt.features.normalizer.strip_accents = !keep;
     } else if (k == "no-refit") {
       bool no_refit = false;
-      LOTE_RETURN_IF_ERROR(boolean(&no_refit));
+      LOTE_RETURN_IF_ERROR(p.Boolean(&no_refit));
       t->opt.refit_on_dev = !no_refit;
     } else if (k == "text-field") {
       t->text_field = v;
@@ -104,17 +133,15 @@ Status ApplyHyperParameters(const nlohmann::ordered_json& hp, TrainSettings* t) 
     } else if (k == "name") {
       t->name = v;
     } else if (k == "format") {
-      if (v != "csv" && v != "jsonl") return bad("csv or jsonl");
+      if (v != "csv" && v != "jsonl") return p.Bad("csv or jsonl");
       t->format = v;
     } else {
-      return InvalidArgumentError(
-          "HyperParameters." + CutUtf8(text::EscapeControl(key), 64) +
-          ": not a hyperparameter of lote train classify (c, min_df, threads, seed, word_ngrams, "
-          "char_min, char_max, keep_accents, no_refit, text_field, label_field, oos_label, name, "
-          "format)");
+      return p.Unknown("classify",
+                       "c, min_df, threads, seed, word_ngrams, char_min, char_max, keep_accents, "
+                       "no_refit, text_field, label_field, oos_label, name, format");
     }
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 Result<std::string> TrainingTask(const Json& hp, Json* rest) {
@@ -129,24 +156,12 @@ Result<std::string> TrainingTask(const Json& hp, Json* rest) {
 }
 
 Status ApplyTaggerHyperParameters(const Json& hp, TaggerSettings* s) {
-  if (hp.is_null()) return Status::Ok();
-  if (!hp.is_object()) return InvalidArgumentError("HyperParameters must be an object");
-  for (const auto& [key, value] : hp.items()) {
-    if (!value.is_string()) {
-      return InvalidArgumentError("HyperParameters." + key + ": must be a string");
-    }
-    const std::string name = key;
-    std::string k = key, v = value.get<std::string>();
-    for (char& ch : k) {
-      if (ch == '_') ch = '-';
-    }
+  return ForEachHyperParameter(hp, [s](const HyperParameter& p) -> Status {
+    const std::string& k = p.flag;
+    const std::string& v = p.value;
     int64_t n = 0;
-    auto bad = [&](const std::string& want) {
-      return InvalidArgumentError("HyperParameters." + name + ": expected " + want + ", got '" +
-                                  CutUtf8(text::EscapeControl(v), 64) + "'");
-    };
     if (k == "format") {
-      if (v != "conll" && v != "brat" && v != "jsonl") return bad("conll, brat or jsonl");
+      if (v != "conll" && v != "brat" && v != "jsonl") return p.Bad("conll, brat or jsonl");
       s->format = v;
     } else if (k == "text-field") {
       s->text_field = v;
@@ -157,36 +172,32 @@ Status ApplyTaggerHyperParameters(const Json& hp, TaggerSettings* s) {
     } else if (k == "name") {
       s->name = v;
     } else if (k == "encoding") {
-      if (v != "utf8" && v != "latin1") return bad("utf8 or latin1");
+      if (v != "utf8" && v != "latin1") return p.Bad("utf8 or latin1");
       s->encoding = v;
     } else if (k == "epochs" || k == "max-epochs") {
-      if (!ParseInt(v, 1, 1000, &n)) return bad("an integer 1..1000");
+      LOTE_RETURN_IF_ERROR(p.Int(1, 1000, "an integer 1..1000", &n));
       (k == "epochs" ? s->epochs : s->max_epochs) = static_cast<int>(n);
     } else if (k == "seed") {
-      if (!ParseInt(v, 0, INT64_MAX, &n)) return bad("an integer >= 0");
+      LOTE_RETURN_IF_ERROR(p.Int(0, INT64_MAX, "an integer >= 0", &n));
       s->seed = static_cast<uint64_t>(n);
     } else if (k == "min-feature-count") {
-      if (!ParseInt(v, 1, 1'000'000, &n)) return bad("an integer >= 1");
+      LOTE_RETURN_IF_ERROR(p.Int(1, 1'000'000, "an integer >= 1", &n));
       s->min_feature_count = static_cast<int>(n);
     } else if (k == "doc-window") {
-      if (!ParseInt(v, 0, 1000, &n)) return bad("an integer 0..1000");
+      LOTE_RETURN_IF_ERROR(p.Int(0, 1000, "an integer 0..1000", &n));
       s->doc_window = static_cast<int>(n);
     } else if (k == "no-gazetteer") {
-      if (v != "true" && v != "True" && v != "false" && v != "False") {
-        return bad("true or false");
-      }
-      s->no_gazetteer = v == "true" || v == "True";
+      LOTE_RETURN_IF_ERROR(p.Boolean(&s->no_gazetteer));
     } else if (k == "word-lists-root") {
       s->word_lists_root = v;
     } else {
-      return InvalidArgumentError(
-          "HyperParameters." + CutUtf8(text::EscapeControl(key), 64) +
-          ": not a hyperparameter of lote train extract (format, text_field, entities_field, "
-          "types, name, encoding, epochs, max_epochs, seed, min_feature_count, doc_window, "
-          "no_gazetteer, word_lists_root)");
+      return p.Unknown("extract",
+                       "format, text_field, entities_field, types, name, encoding, epochs, "
+                       "max_epochs, seed, min_feature_count, doc_window, no_gazetteer, "
+                       "word_lists_root");
     }
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 namespace {
