@@ -9,7 +9,6 @@
 // so that the definition's Retry and Catch match the same names on AWS as on one machine.
 // An event's `execution` field (the definition passes $$.Execution.Id) is the execution the run
 // or registry change is recorded under, as `lote flow`'s context object gives it locally.
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
@@ -18,6 +17,7 @@
 #include "flow_cli.h"
 #include "flow_tasks.h"
 #include "lote/aws/lambda_runtime.h"
+#include "lote/base/clock.h"
 #include "lote/text/utf8.h"
 
 namespace lote::cli {
@@ -30,11 +30,7 @@ struct LambdaFlags {
   TaskFlags tasks;
 };
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t NowMs() { return SystemClock()->NowMicros() / 1000; }
 
 // One line per invocation on stderr (CloudWatch Logs on AWS): the request id, the outcome and
 // the time; an error's cause is bounded and escaped (it names files and fields, never payloads).
@@ -89,7 +85,7 @@ int RunLambda(const LambdaFlags& f) {
   for (;;) {
     auto inv = (*client)->Next();
     if (!inv.ok()) return Fail(inv.status());
-    const int64_t start = NowMs();
+    const int64_t start = SystemClock()->MonotonicNanos();
     aws::LambdaError error;
     bool failed = false;
     std::string response;
@@ -119,7 +115,8 @@ int RunLambda(const LambdaFlags& f) {
       }
     }
     // Logged before it is sent: once the service has the outcome it may stop the environment.
-    LogInvocation(function, *inv, failed ? &error : nullptr, NowMs() - start);
+    LogInvocation(function, *inv, failed ? &error : nullptr,
+                  (SystemClock()->MonotonicNanos() - start) / 1000000);
     Status sent = failed ? (*client)->ReportError(*inv, error) : (*client)->Respond(*inv, response);
     // A response over Lambda's limit was reported as that invocation's error; the next may fit.
     if (!sent.ok() && sent.code() != StatusCode::kResourceExhausted) return Fail(sent);

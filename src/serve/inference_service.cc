@@ -113,8 +113,8 @@ Result<ResponseFormat> ResponseFormatFor(std::string_view accept) {
 
 struct InferenceService::Worker {
   std::unique_ptr<bundle::PredictionRowWriter::State> state;
-  std::unique_ptr<bundle::PredictionRowWriter::State> shadow_state;
-  std::string shadow_row;  // scratch: the shadow's own row, read back through its analysis
+  std::unique_ptr<bundle::AnalyzerState> shadow_state;
+  bundle::Analysis shadow_analysis;
   pipeline::PrepResult prep;
   std::vector<std::string> fields;
   std::vector<uint64_t> label_counts;
@@ -140,13 +140,12 @@ Status InferenceService::LoadShadowModel(bundle::Model model) {
                                 " does not classify: nothing to compare");
   }
   shadow_model_ = std::make_unique<bundle::Model>(std::move(model));
-  bundle::PredictionRowOptions ro = options_.rows;
-  ro.entities = false;
-  ro.patterns = false;
-  ro.always_entities = false;
-  ro.error_line = true;
-  LOTE_ASSIGN_OR_RETURN(shadow_rows_,
-                        bundle::PredictionRowWriter::Create(shadow_model_.get(), std::move(ro)));
+  // Only its label and score are written: no tagger, no patterns, no top_k.
+  bundle::AnalyzerOptions ao;
+  ao.extract = false;
+  ao.patterns = false;
+  ao.top_k = 1;
+  LOTE_ASSIGN_OR_RETURN(shadow_, bundle::TextAnalyzer::Create(shadow_model_.get(), std::move(ao)));
   return Status::Ok();
 }
 
@@ -199,7 +198,7 @@ std::unique_ptr<InferenceService::Worker> InferenceService::AcquireWorker() {
   }
   auto w = std::make_unique<Worker>();
   w->state = rows_->NewState();
-  if (shadow_rows_) w->shadow_state = shadow_rows_->NewState();
+  if (shadow_) w->shadow_state = shadow_->NewState();
   return w;
 }
 
@@ -244,11 +243,8 @@ void InferenceService::Process(RequestFormat format, std::string_view body, Work
   // The shadow's classification of the text the model just scored, inside the model's row
   // (which ends in "}\n"); nothing when the shadow fails on the record.
   auto add_shadow = [&](const io::TextRecord& record, const bundle::Analysis& model) {
-    w->shadow_row.clear();
-    if (!shadow_rows_->Append(record, Status::Ok(), w->shadow_state.get(), &w->shadow_row)) {
-      return;
-    }
-    const bundle::Analysis& s = w->shadow_state->analysis();
+    bundle::Analysis& s = w->shadow_analysis;
+    if (!shadow_->Analyze(record.text, w->shadow_state.get(), &s).ok()) return;
     const auto& shadow_labels = shadow_model_->classifier->labels();
     if (!s.has_label || out->size() < 2 || s.prediction.label < 0 ||
         static_cast<size_t>(s.prediction.label) >= shadow_labels.size() ||
@@ -262,7 +258,7 @@ void InferenceService::Process(RequestFormat format, std::string_view body, Work
     out->append(",\"shadow\":{\"model_version\":");
     AppendJsonString(out, shadow_model_->version_id);
     out->append(",");
-    shadow_rows_->analyzer().AppendLabelScoreJson(s, out);
+    shadow_->AppendLabelScoreJson(s, out);
     out->append(agree ? ",\"agree\":true}}\n" : ",\"agree\":false}}\n");
   };
 
@@ -283,7 +279,7 @@ void InferenceService::Process(RequestFormat format, std::string_view body, Work
           ++w->label_counts[a.prediction.label];
         }
         if (metrics_) metrics_->Observe(kPredictionScore, {}, a.prediction.score);
-        if (shadow_rows_) add_shadow(record, a);
+        if (shadow_) add_shadow(record, a);
       }
     } else {
       ++errors[ErrorReason(problem)];

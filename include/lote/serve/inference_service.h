@@ -113,7 +113,7 @@ class InferenceService {
   std::unique_ptr<bundle::Model> model_;
   std::unique_ptr<bundle::PredictionRowWriter> rows_;
   std::unique_ptr<bundle::Model> shadow_model_;
-  std::unique_ptr<bundle::PredictionRowWriter> shadow_rows_;  // classification only
+  std::unique_ptr<bundle::TextAnalyzer> shadow_;  // the shadow's classifier alone
   std::unique_ptr<pipeline::Preprocessor> prep_;
   std::atomic<bool> ready_{false};
   std::mutex mu_;
