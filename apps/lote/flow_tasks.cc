@@ -24,6 +24,7 @@
 #include "lote/pipeline/catalog.h"
 #include "lote/pipeline/pipeline.h"
 #include "lote/pipeline/stages.h"
+#include "lote/pipeline/transform.h"
 #include "lote/storage/storage.h"
 #include "lote/text/utf8.h"
 #include "retrain.h"
@@ -429,6 +430,36 @@ Outcome<Json> PipelineTasks::Transform(const flow::TaskInvocation& inv) {
     if (!shadow.ok()) return StageError(shadow.status());
     c.pipeline.shadow = *shadow;
   }
+  const Json* source = nullptr;
+  if (p.contains("TransformInput") && p["TransformInput"].contains("DataSource") &&
+      p["TransformInput"]["DataSource"].contains("S3DataSource")) {
+    source = &p["TransformInput"]["DataSource"]["S3DataSource"];
+  }
+  if (source != nullptr && StringAt(*source, {"S3DataType"}) == "ManifestFile") {
+    // What the job does on AWS: lote serve's answer to each prep part, written as PART.out.
+    if (StringAt(p, {"TransformInput", "ContentType"}) != pipeline::kPrepPartContentType ||
+        StringAt(p, {"TransformInput", "SplitType"}) != "None") {
+      return BadRequest("SageMaker",
+                        "lote runs a manifest's transform over prep parts only (ContentType " +
+                            std::string(pipeline::kPrepPartContentType) + ", SplitType None)");
+    }
+    pipeline::TransformPartOptions po;
+    po.engine = engine->get();
+    po.shadow = c.pipeline.shadow.get();
+    po.count_terms = c.pipeline.monitor;
+    po.zstd_level = c.pipeline.zstd_level;
+    auto job = pipeline::RunTransformManifest(c.pipeline, StringAt(*source, {"S3Uri"}), output, po,
+                                              c.pipeline.threads);
+    if (!job.ok()) return StageError(job.status());
+    return Json{{"TransformJobName", StringAt(p, {"TransformJobName"})},
+                {"TransformJobStatus", "Completed"},
+                {"ModelName", model_name},
+                {"TransformOutput", Json{{"S3OutputPath", output}}},
+                {"Lote", Json{{"parts", job->parts},
+                              {"bytesIn", job->bytes_in},
+                              {"bytesOut", job->bytes_out},
+                              {"wall_s", job->wall_s}}}};
+  }
   auto report = pipeline::RunStage(pipeline::Stage::kInfer, c.pipeline, *engine);
   if (!report.ok()) return StageError(report.status());
   return Json{{"TransformJobName", StringAt(p, {"TransformJobName"})},
@@ -439,8 +470,8 @@ Outcome<Json> PipelineTasks::Transform(const flow::TaskInvocation& inv) {
 }
 
 bool IsBuiltInFunction(std::string_view name) {
-  return name == "lote-publish" || name == "lote-training-data" || name == "lote-register" ||
-         name == "lote-promote";
+  return name == "lote-publish" || name == "lote-transform-input" || name == "lote-training-data" ||
+         name == "lote-register" || name == "lote-promote";
 }
 
 Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
@@ -463,18 +494,38 @@ Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
                 {"Payload", std::move(result).value()},
                 {"StatusCode", 200}};
   }
-  if (base != "lote-publish") {
+  if (base != "lote-publish" && base != "lote-transform-input") {
     return StateError{"Lambda.ResourceNotFoundException",
                       "no function named '" + function +
-                          "' (built in: lote-publish, lote-training-data, lote-register, "
-                          "lote-promote; others by lote flow run --function NAME=COMMAND)"};
+                          "' (built in: lote-publish, lote-transform-input, lote-training-data, "
+                          "lote-register, lote-promote; others by lote flow run --function "
+                          "NAME=COMMAND)"};
   }
   std::string output = StringAt(payload, {"output"});
-  if (output.empty()) return BadRequest("Lambda", "lote-publish needs Payload.output");
+  if (output.empty()) return BadRequest("Lambda", base + " needs Payload.output");
   pipeline::PipelineOptions o = base_.pipeline;
   o.output_uri = output;
+  if (base == "lote-transform-input") {
+    // The Batch Transform's input: a manifest of the prep parts waiting for inference, under the
+    // transform's own prefix (Payload.transform), where its .out files will be written too.
+    std::string folder = StringAt(payload, {"transform"});
+    if (folder.empty()) return BadRequest("Lambda", "lote-transform-input needs Payload.transform");
+    auto m = pipeline::WriteTransformManifest(o, storage::JoinUri(folder, "manifest.json"));
+    if (!m.ok()) return StageError(m.status());
+    Json result{
+        {"manifest", m->uri}, {"parts", m->parts}, {"objects", m->objects}, {"transform", folder}};
+    return Json{
+        {"ExecutedVersion", "$LATEST"}, {"Payload", std::move(result)}, {"StatusCode", 200}};
+  }
   // The run this publishes leads back to this execution (the dashboard's runs page).
   o.flow_execution = StringAt(inv.context, {"Execution", "Id"});
+  // A Batch Transform's answers (Payload.transformOutput) become the infer stage's files first.
+  Json imported;
+  if (std::string from = StringAt(payload, {"transformOutput"}); !from.empty()) {
+    auto report = pipeline::ImportTransformOutput(o, from);
+    if (!report.ok()) return StageError(report.status());
+    imported = StageJson(*report);
+  }
   auto report = pipeline::PublishStaged(o);
   if (!report.ok()) return StageError(report.status());
   Json result{{"runId", report->run_id},
@@ -485,6 +536,7 @@ Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
               {"recordsQuarantined", report->counts.records_quarantined},
               {"recordsDuplicate", report->counts.records_duplicate},
               {"manifest", report->manifest_uri}};
+  if (!imported.is_null()) result["imported"] = std::move(imported);
   // The monitoring report: the definition's DriftCheck branches on monitoring.alarm.
   if (!report->monitoring_json.empty()) {
     result["monitoring"] = Json::parse(report->monitoring_json, nullptr, false);

@@ -1,7 +1,9 @@
 // The Task resources `lote flow` runs on one machine: AWS's own resource ARNs and request shapes,
 // answered by lote's pipeline stages (docs/flow.md, "Resources"):
 //   arn:aws:states:::sagemaker:createProcessingJob.sync, glue:startJobRun.sync -> ingest + prep
-//   arn:aws:states:::sagemaker:createTransformJob.sync                         -> infer
+//   arn:aws:states:::sagemaker:createTransformJob.sync                         -> infer (over
+//     a ManifestFile of prep parts: lote serve's answer per part, as on AWS, docs/adr/0015)
+//   arn:aws:states:::lambda:invoke with FunctionName lote-transform-input      -> the manifest
 //   arn:aws:states:::lambda:invoke with FunctionName lote-publish              -> publish
 //   ... lote-training-data, lote-register, lote-promote      -> continuous training (retrain.h)
 //   arn:aws:states:::lambda:invoke with a FunctionName of --function          -> a command
@@ -57,7 +59,7 @@ struct NestedExecutions {
 };
 
 // The Lambda functions lote itself answers (lambda:invoke's FunctionName, and `lote lambda`):
-// lote-publish, lote-training-data, lote-register, lote-promote.
+// lote-publish, lote-transform-input, lote-training-data, lote-register, lote-promote.
 bool IsBuiltInFunction(std::string_view name);
 
 // Nested executions running at once (a definition starting itself stops here).

@@ -2,7 +2,8 @@
 // the entry point of a container image that the deployed state machines call through
 // lambda:invoke. It speaks Lambda's runtime API (lote/aws/lambda_runtime.h) at
 // AWS_LAMBDA_RUNTIME_API and answers each invocation with one of the functions `lote flow`
-// runs in process (flow_tasks.h): lote-publish, lote-training-data, lote-register, lote-promote.
+// runs in process (flow_tasks.h): lote-publish, lote-transform-input, lote-training-data,
+// lote-register, lote-promote.
 // The event is what the definition's Payload says; the response is the function's result, the
 // very JSON `lote flow` puts under lambda:invoke's Payload; a failure is an error report whose
 // errorType is the error `lote flow` gives (Lote.<StatusCode>, Lambda.ValidationException, ...),
@@ -74,8 +75,8 @@ int RunLambda(const LambdaFlags& f) {
   if (!IsBuiltInFunction(function)) {
     return init_failed(
         InvalidArgumentError(
-            "lote lambda: the function must be lote-publish, lote-training-data, lote-register or "
-            "lote-promote (the argument or _HANDLER), not '" +
+            "lote lambda: the function must be lote-publish, lote-transform-input, "
+            "lote-training-data, lote-register or lote-promote (the argument or _HANDLER), not '" +
             CutUtf8(text::EscapeControl(function), 64) + "'"),
         true);
   }
@@ -126,8 +127,9 @@ int RunLambda(const LambdaFlags& f) {
 void SetupLambda(CLI::App& root, int* exit_code) {
   auto* cmd = root.add_subcommand(
       "lambda",
-      "Serve a built-in function (lote-publish, lote-training-data, lote-register, "
-      "lote-promote) to AWS Lambda's runtime API: the entry point of lote's Lambda container");
+      "Serve a built-in function (lote-publish, lote-transform-input, lote-training-data, "
+      "lote-register, lote-promote) to AWS Lambda's runtime API: the entry point of lote's Lambda "
+      "container");
   auto f = std::make_shared<LambdaFlags>();
   cmd->add_option("function", f->function,
                   "The function (default: the handler Lambda passes in _HANDLER)");

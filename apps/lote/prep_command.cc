@@ -3,8 +3,12 @@
 // the pipeline's four stages run on its own (an orchestrator's step); `lote run` chains all four in
 // one pass. Stages hand over through OUTPUT/_stages/ (see lote/pipeline/stages.h and
 // docs/pipeline.md); rerunning a stage skips what it already did.
+#include <cstdio>
+
 #include "command.h"
 #include "common.h"
+#include "lote/pipeline/transform.h"
+#include "lote/text/utf8.h"
 #include "pipeline_config.h"
 
 namespace lote::cli {
@@ -17,8 +21,27 @@ void SetupPrep(CLI::App& root, int* exit_code) {
       "prep", "Stage 2: parse and clean ingested objects into OUTPUT/_stages/prep");
   auto f = std::make_shared<PipelineFlags>();
   AddPipelineFlags(cmd, kPrepFlags, f.get());
-  cmd->callback(
-      [f, exit_code] { *exit_code = RunStageCommand(pipeline::Stage::kPrep, *f, kPrepFlags); });
+  auto manifest = std::make_shared<std::string>();
+  cmd->add_option("--transform-manifest", *manifest,
+                  "Then write a SageMaker Batch Transform manifest of the prep parts waiting for "
+                  "inference here (S3DataType ManifestFile; docs/adr/0015)");
+  cmd->callback([f, manifest, exit_code] {
+    *exit_code = RunStageCommand(pipeline::Stage::kPrep, *f, kPrepFlags);
+    if (*exit_code != kExitOk || manifest->empty()) return;
+    RunConfig c;
+    if (int code = ResolveRunConfig(*f, kPrepFlags, &c); code != kExitOk) {
+      *exit_code = code;
+      return;
+    }
+    auto m = pipeline::WriteTransformManifest(c.pipeline, *manifest);
+    if (!m.ok()) {
+      *exit_code = Fail(m.status());
+      return;
+    }
+    std::fprintf(stderr, "prep: transform manifest %s: %llu part(s) of %llu object(s)\n",
+                 text::EscapeControl(m->uri).c_str(), static_cast<unsigned long long>(m->parts),
+                 static_cast<unsigned long long>(m->objects));
+  });
 }
 
 }  // namespace

@@ -91,7 +91,14 @@ Result<std::string> ModelFromTar(const std::string& path, std::string_view tar) 
 }
 
 // --model as SageMaker lays it out: a .lote file, a folder holding one, or a .tar.gz holding one.
-Result<bundle::Model> LoadServeModel(const std::string& path) {
+// A model's bytes and the name errors give it.
+struct ServeModel {
+  std::string bytes, source;
+};
+
+Result<ServeModel> ReadServeModel(const std::string& path) {
+  ServeModel m;
+  m.source = path;
   if (EndsWith(path, ".tar.gz") || EndsWith(path, ".tgz") || EndsWith(path, ".tar")) {
     LOTE_ASSIGN_OR_RETURN(auto source, OpenInput(path));
     std::string tar;
@@ -105,25 +112,39 @@ Result<bundle::Model> LoadServeModel(const std::string& path) {
                                       " bytes");
       }
     }
-    LOTE_ASSIGN_OR_RETURN(std::string bytes, ModelFromTar(path, tar));
-    return bundle::LoadModel(bytes, path);
+    LOTE_ASSIGN_OR_RETURN(m.bytes, ModelFromTar(path, tar));
+    return m;
   }
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return LoadModelFromPath(path);
-  std::vector<std::string> models;
-  while (dirent* e = ::readdir(dir)) {
-    if (EndsWith(e->d_name, ".lote")) models.push_back(path + "/" + e->d_name);
+  std::string file = path;
+  if (DIR* dir = ::opendir(path.c_str()); dir != nullptr) {
+    std::vector<std::string> models;
+    while (dirent* e = ::readdir(dir)) {
+      if (EndsWith(e->d_name, ".lote")) models.push_back(path + "/" + e->d_name);
+    }
+    ::closedir(dir);
+    if (models.size() != 1) {
+      return NotFoundError(path + ": a model folder must hold exactly one .lote file (found " +
+                           std::to_string(models.size()) + ")");
+    }
+    file = models[0];
   }
-  ::closedir(dir);
-  if (models.size() != 1) {
-    return NotFoundError(path + ": a model folder must hold exactly one .lote file (found " +
-                         std::to_string(models.size()) + ")");
-  }
-  return LoadModelFromPath(models[0]);
+  LOTE_ASSIGN_OR_RETURN(m.bytes, ReadModelBytes(file, &m.source));
+  return m;
 }
 
-// An integer in [min, max] from the environment, or `fallback`; InvalidArgument naming the
-// variable.
+// The pipeline's engine over the same bytes, with the rows' PII policy: what answers prep parts
+// (Batch Transform's requests of the deployed pipeline, docs/adr/0015).
+Result<std::shared_ptr<const pipeline::InferenceEngine>> StageEngine(
+    const ServeModel& m, const ServeFlags& f, const serve::InferenceOptions& io) {
+  pipeline::EngineOptions eo;
+  eo.top_k = io.rows.top_k;
+  eo.pii_mode = f.rows.pii.mode.empty() ? "mask" : f.rows.pii.mode;
+  eo.pii_types = io.rows.pii_types;
+  eo.pii_key = io.rows.pii_key;
+  if (io.rows.reference_date) eo.reference_date = io.rows.reference_date->ToIso();
+  return pipeline::LoadInferenceEngine(m.bytes, m.source, eo);
+}
+
 Result<int> EnvInt(const char* name, int fallback, int min, int max) {
   std::string v = EnvOr(name, "");
   if (v.empty()) return fallback;
@@ -295,15 +316,22 @@ int RunServe(const ServeFlags& f, const PiiSettings& pii) {
     // A shadow (--shadow, else LOTE_SHADOW_MODEL: what a transform job's Environment sets):
     // a model file, a folder or .tar.gz holding one, or a models:/ URI (LOTE_REGISTRY).
     const std::string shadow_path = !f.shadow.empty() ? f.shadow : EnvOr("LOTE_SHADOW_MODEL", "");
-    Status loaded = Status::Ok();
-    if (!shadow_path.empty()) {
-      std::fprintf(stderr, "lote serve: loading the shadow %s\n",
-                   text::EscapeControl(shadow_path).c_str());
-      auto shadow = LoadServeModel(shadow_path);
-      loaded = shadow.ok() ? service.LoadShadowModel(std::move(*shadow)) : shadow.status();
-    }
-    auto model = LoadServeModel(model_path);
-    if (loaded.ok()) loaded = model.ok() ? service.LoadModel(std::move(*model)) : model.status();
+    Status loaded = [&]() -> Status {
+      std::shared_ptr<const pipeline::InferenceEngine> stage_shadow;
+      if (!shadow_path.empty()) {
+        std::fprintf(stderr, "lote serve: loading the shadow %s\n",
+                     text::EscapeControl(shadow_path).c_str());
+        LOTE_ASSIGN_OR_RETURN(ServeModel shadow, ReadServeModel(shadow_path));
+        LOTE_ASSIGN_OR_RETURN(bundle::Model loaded, bundle::LoadModel(shadow.bytes, shadow.source));
+        LOTE_RETURN_IF_ERROR(service.LoadShadowModel(std::move(loaded)));
+        LOTE_ASSIGN_OR_RETURN(stage_shadow, StageEngine(shadow, f, io));
+      }
+      LOTE_ASSIGN_OR_RETURN(ServeModel model, ReadServeModel(model_path));
+      LOTE_ASSIGN_OR_RETURN(auto engine, StageEngine(model, f, io));
+      service.LoadStageEngines(std::move(engine), std::move(stage_shadow));
+      LOTE_ASSIGN_OR_RETURN(bundle::Model loaded, bundle::LoadModel(model.bytes, model.source));
+      return service.LoadModel(std::move(loaded));
+    }();
     if (!loaded.ok()) {
       (*server)->Shutdown();
       (*server)->Wait();

@@ -32,6 +32,9 @@ class PartWriter {
   // Appends one row (`line` without its newline). Errors: those of the storage (e.g.
   // ResourceExhausted when the disk is full), Internal for a zstd failure.
   Status AddRow(std::string_view line);
+  // Opens a part when none was opened yet, so that Finish leaves one even without rows (an empty
+  // data file stands for an object without records).
+  Status OpenIfNone() { return writer_ || !parts_.empty() ? Status::Ok() : Open(); }
   // Closes the current part (making it visible at its staged name). Idempotent.
   Status Finish();
   // Parts closed so far.

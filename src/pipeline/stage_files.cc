@@ -131,6 +131,39 @@ Result<std::shared_ptr<const monitoring::Profile>> ReadStagedReference(
       std::make_shared<monitoring::Profile>(std::move(*profile)));
 }
 
+bool InferStageRecord(const InferenceEngine& engine, InferenceState* state,
+                      const InferenceEngine* shadow, InferenceState* shadow_state, StageRecord* r) {
+  if (!r->stage.empty()) return false;
+  InferenceOutput out;
+  Status s = engine.Infer(r->text, state, &out);
+  if (!s.ok()) {
+    r->text.clear();
+    r->stage = "infer";
+    r->reason = s.ToString();
+    return false;
+  }
+  // The challenger's failure leaves the record as the champion scored it (no shadow row), as in
+  // lote run.
+  if (shadow != nullptr) {
+    InferenceOutput challenger;
+    r->has_shadow = shadow->Infer(r->text, shadow_state, &challenger).ok();
+    if (r->has_shadow) {
+      r->shadow_label = std::move(challenger.label);
+      r->shadow_score = challenger.score;
+      r->shadow_entities_json =
+          challenger.entities_json.empty() ? "[]" : std::move(challenger.entities_json);
+    }
+  }
+  r->text.clear();
+  r->has_label = !out.label.empty();
+  r->label = std::move(out.label);
+  r->score = out.score;
+  r->top_k = std::move(out.top_k);
+  r->entities_json = out.entities_json.empty() ? "[]" : std::move(out.entities_json);
+  r->signals = out.signals;
+  return true;
+}
+
 std::string EncodeStageRecord(const StageRecord& r) {
   // Invalid UTF-8 can only reach here in a quarantine reason or record id (prep rejects or
   // repairs texts); nlohmann would throw on it, so replace it.

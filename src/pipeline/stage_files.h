@@ -83,6 +83,15 @@ Status DeleteStagedReference(storage::Storage* storage, std::string_view folder,
 Result<std::shared_ptr<const monitoring::Profile>> ReadStagedReference(
     const storage::Storage& storage, std::string_view folder, std::string_view model_version);
 
+// Infers one prep record in place (the infer stage's and TransformPart's one code): sets the
+// inference fields (and the shadow's, given a shadow engine and its state) and clears the text.
+// An engine error quarantines the record at stage "infer" with the status as reason, not yet
+// redacted. A record already quarantined is left alone. True when the engine inferred it (its
+// terms may then be counted with `state`).
+bool InferStageRecord(const InferenceEngine& engine, InferenceState* state,
+                      const InferenceEngine* shadow, InferenceState* shadow_state,
+                      StageRecord* record);
+
 std::string EncodeStageRecord(const StageRecord& record);
 // DataLoss when `line` is not a stage record.
 Status DecodeStageRecord(std::string_view line, StageRecord* record);

@@ -260,7 +260,9 @@ Status StageRunner::Prep() {
             LOTE_RETURN_IF_ERROR(w->AddRow(EncodeStageRecord(r)));
             if (reader->failed()) break;
           }
-          return Status::Ok();
+          // An object without records still gets its (empty) part: the transform manifest lists
+          // parts, and its answer names the model that had nothing to infer.
+          return w->OpenIfNone();
         }).WithContext(o.uri));
     o.prep_s = clock_->SecondsSince(t0);
     LOTE_RETURN_IF_ERROR(WriteMarker(out_.get(), to, &o));
@@ -319,89 +321,60 @@ Status StageRunner::Infer() {
     o.model_version = model_version;
     o.shadow_model_version = shadow_version;
     std::vector<std::shared_ptr<monitoring::TermCounts>> worker_terms;
-    LOTE_RETURN_IF_ERROR(
-        WriteData(to, &o, [&](PartWriter* w) -> Status {
-          if (reader == nullptr) return Status::Ok();
-          return RunOrdered<StageBatch>(
-              eo,
-              [&](StageBatch* b) -> Result<bool> {
-                b->size = 0;
-                size_t bytes = 0;
-                while (b->size < o_.batch_records && bytes < o_.batch_bytes) {
-                  if (b->size == b->records.size()) b->records.emplace_back();
-                  StageRecord& r = b->records[b->size];
-                  LOTE_ASSIGN_OR_RETURN(bool more, reader->Next(&r));
-                  if (!more) break;
-                  bytes += r.text.size();
-                  ++b->size;
-                }
-                return b->size > 0;
-              },
-              [&]() -> std::function<Status(StageBatch*)> {
-                std::shared_ptr<InferenceState> state = engine_->NewState();
-                std::shared_ptr<InferenceState> shadow_state;
-                if (shadow) shadow_state = shadow->NewState();
-                std::shared_ptr<monitoring::TermCounts> terms;
-                if (count_terms) {
-                  terms = std::make_shared<monitoring::TermCounts>();
-                  worker_terms.push_back(terms);
-                }
-                return [this, state, shadow, shadow_state, terms,
-                        &sampler](StageBatch* b) -> Status {
-                  InferenceOutput out, challenger;
-                  for (size_t i = 0; i < b->size; ++i) {
-                    StageRecord& r = b->records[i];
-                    if (!r.stage.empty()) continue;
-                    out.Clear();
-                    Status s = engine_->Infer(r.text, state.get(), &out);
-                    if (!s.ok()) {
-                      r.text.clear();
-                      r.stage = "infer";
-                      r.reason = s.ToString();
-                      continue;
-                    }
-                    // The challenger's failure leaves the record as the champion scored it (no
-                    // shadow row), as in lote run.
-                    if (shadow) {
-                      challenger.Clear();
-                      r.has_shadow = shadow->Infer(r.text, shadow_state.get(), &challenger).ok();
-                      if (r.has_shadow) {
-                        r.shadow_label = std::move(challenger.label);
-                        r.shadow_score = challenger.score;
-                        r.shadow_entities_json = challenger.entities_json.empty()
-                                                     ? "[]"
-                                                     : std::move(challenger.entities_json);
-                      }
-                    }
-                    r.text.clear();
-                    if (terms) {
-                      engine_->CountTerms(state.get(), r.record_id, &sampler, terms.get());
-                    }
-                    r.has_label = !out.label.empty();
-                    r.label = std::move(out.label);
-                    r.score = out.score;
-                    r.top_k = std::move(out.top_k);
-                    r.entities_json =
-                        out.entities_json.empty() ? "[]" : std::move(out.entities_json);
-                    r.signals = out.signals;
-                  }
-                  return Status::Ok();
-                };
-              },
-              [&](StageBatch* b) -> Status {
-                for (size_t i = 0; i < b->size; ++i) {
-                  StageRecord& r = b->records[i];
-                  if (!r.stage.empty()) {
-                    // Everything written from here on follows the PII policy.
-                    r.reason = engine_->RedactText(r.reason);
-                    ++quarantined;
-                  }
-                  LOTE_RETURN_IF_ERROR(w->AddRow(EncodeStageRecord(r)));
-                }
-                Hook("infer_batch_written");
-                return Status::Ok();
-              });
-        }).WithContext(o.uri));
+    LOTE_RETURN_IF_ERROR(WriteData(to, &o, [&](PartWriter* w) -> Status {
+                           if (reader == nullptr) return Status::Ok();
+                           return RunOrdered<StageBatch>(
+                               eo,
+                               [&](StageBatch* b) -> Result<bool> {
+                                 b->size = 0;
+                                 size_t bytes = 0;
+                                 while (b->size < o_.batch_records && bytes < o_.batch_bytes) {
+                                   if (b->size == b->records.size()) b->records.emplace_back();
+                                   StageRecord& r = b->records[b->size];
+                                   LOTE_ASSIGN_OR_RETURN(bool more, reader->Next(&r));
+                                   if (!more) break;
+                                   bytes += r.text.size();
+                                   ++b->size;
+                                 }
+                                 return b->size > 0;
+                               },
+                               [&]() -> std::function<Status(StageBatch*)> {
+                                 std::shared_ptr<InferenceState> state = engine_->NewState();
+                                 std::shared_ptr<InferenceState> shadow_state;
+                                 if (shadow) shadow_state = shadow->NewState();
+                                 std::shared_ptr<monitoring::TermCounts> terms;
+                                 if (count_terms) {
+                                   terms = std::make_shared<monitoring::TermCounts>();
+                                   worker_terms.push_back(terms);
+                                 }
+                                 return [this, state, shadow, shadow_state, terms,
+                                         &sampler](StageBatch* b) -> Status {
+                                   for (size_t i = 0; i < b->size; ++i) {
+                                     StageRecord& r = b->records[i];
+                                     if (InferStageRecord(*engine_, state.get(), shadow.get(),
+                                                          shadow_state.get(), &r) &&
+                                         terms) {
+                                       engine_->CountTerms(state.get(), r.record_id, &sampler,
+                                                           terms.get());
+                                     }
+                                   }
+                                   return Status::Ok();
+                                 };
+                               },
+                               [&](StageBatch* b) -> Status {
+                                 for (size_t i = 0; i < b->size; ++i) {
+                                   StageRecord& r = b->records[i];
+                                   if (!r.stage.empty()) {
+                                     // Everything written from here on follows the PII policy.
+                                     r.reason = engine_->RedactText(r.reason);
+                                     ++quarantined;
+                                   }
+                                   LOTE_RETURN_IF_ERROR(w->AddRow(EncodeStageRecord(r)));
+                                 }
+                                 Hook("infer_batch_written");
+                                 return Status::Ok();
+                               });
+                         }).WithContext(o.uri));
     o.infer_s = clock_->SecondsSince(t0);
     if (count_terms) {
       monitoring::TermCounts terms;

@@ -5,6 +5,7 @@
 #include "lote/base/json_writer.h"
 #include "lote/base/prometheus.h"
 #include "lote/io/records.h"
+#include "lote/pipeline/transform.h"
 #include "lote/text/utf8.h"
 
 namespace lote::serve {
@@ -386,8 +387,48 @@ void InferenceService::Process(RequestFormat format, std::string_view body, Work
   }
 }
 
+void InferenceService::LoadStageEngines(std::shared_ptr<const pipeline::InferenceEngine> engine,
+                                        std::shared_ptr<const pipeline::InferenceEngine> shadow) {
+  stage_engine_ = std::move(engine);
+  stage_shadow_ = std::move(shadow);
+}
+
+HttpResponse InferenceService::TransformPart(const HttpRequest& request) {
+  if (!stage_engine_) {
+    return ErrorResponse(UnimplementedError(
+        "this server was started without the pipeline's engine: it answers no prep part"));
+  }
+  const std::string accept = MediaType(request.accept);
+  if (!accept.empty() && accept != pipeline::kInferPartContentType && accept != "*/*" &&
+      accept != "application/*") {
+    return ErrorResponse(FailedPreconditionError("a prep part is answered in " +
+                                                 std::string(pipeline::kInferPartContentType)));
+  }
+  pipeline::TransformPartOptions o;
+  o.engine = stage_engine_.get();
+  o.shadow = stage_shadow_.get();
+  // The decompressed rows a request may make the server hold: a payload's worth, expanded.
+  o.max_rows_bytes = (uint64_t{static_cast<uint64_t>(options_.max_payload_mb)} << 20) * 64;
+  pipeline::TransformPartCounts counts;
+  auto answer = pipeline::TransformPart(request.body, "the request's prep part", o, &counts);
+  if (!answer.ok()) return ErrorResponse(answer.status());
+  if (metrics_) {
+    MetricLabel ok[] = {{"outcome", "predicted"}}, bad[] = {{"outcome", "error"}};
+    metrics_->Count(kRecordsTotal, ok, static_cast<double>(counts.records - counts.quarantined));
+    metrics_->Count(kRecordsTotal, bad, static_cast<double>(counts.quarantined));
+    metrics_->Observe(kRecordsPerRequest, {}, static_cast<double>(counts.records));
+  }
+  HttpResponse r;
+  r.content_type = std::string(pipeline::kInferPartContentType);
+  r.body = std::move(answer).value();
+  return r;
+}
+
 HttpResponse InferenceService::Invocations(const HttpRequest& request) {
   if (!ready()) return ErrorResponse(UnavailableError("the model is loading"));
+  if (MediaType(request.content_type) == pipeline::kPrepPartContentType) {
+    return TransformPart(request);
+  }
   auto in = RequestFormatFor(request.content_type);
   if (!in.ok()) return ErrorResponse(in.status());
   auto out_format = ResponseFormatFor(request.accept);

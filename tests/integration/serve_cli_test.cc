@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cli_runner.h"
+#include "lote/pipeline/transform.h"
 #include "serve_process.h"
 #include "testing/http_wire.h"
 #include "testing/moto_server.h"
@@ -316,6 +317,79 @@ TEST_F(ServeCli, ABatchTransformJobGetsLotePredictsRowForEveryRecord) {
   EXPECT_EQ(errors, 18u);  // one bad record in each of the 18 small files
   EXPECT_EQ(rows_checked, 18u * 20 + 3);
   EXPECT_EQ(serve.Stop(), 0);
+}
+
+// The deployed pipeline's infer step (docs/adr/0015): prep writes a manifest of its parts, a
+// transform job (batch_transform.py, SplitType None) sends each part whole to `lote serve`, which
+// answers with the infer part, and publish imports the answers: the same rows and monitoring as
+// `lote run`.
+TEST_F(ServeCli, ATransformOverPrepPartsPublishesWhatLoteRunPublishes) {
+  namespace fs = std::filesystem;
+  fs::create_directories(tmp_ / "in");
+  WriteAll(tmp_ / "in/a.jsonl", ReadAll(kSample + "/test.jsonl") + "{\"id\": \"bad\", \"text\"\n");
+  WriteAll(tmp_ / "in/b.jsonl", ReadAll(kSample + "/dev.jsonl"));
+  WriteAll(tmp_ / "in/empty.jsonl", "");
+  const std::string by_run = tmp_ / "by-run", by_serve = tmp_ / "by-serve";
+  const std::string job = by_serve + "/_stages/transform/job-1";
+  CliResult run =
+      RunLote("run --input " + (tmp_ / "in") + " --output " + by_run + " --model " + Model());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  CliResult ingest = RunLote("ingest --input " + (tmp_ / "in") + " --output " + by_serve);
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  CliResult prep =
+      RunLote("prep --output " + by_serve + " --transform-manifest " + job + "/manifest.json");
+  ASSERT_EQ(prep.exit_code, 0) << prep.err;
+  EXPECT_NE(prep.err.find("3 part(s) of 3 object(s)"), std::string::npos) << prep.err;
+
+  ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --threads 2 --model " + Model(), tmp_ / "err");
+  ASSERT_TRUE(serve.WaitReady()) << serve.log();
+  // A body that is not a prep part: 400 naming the problem, not a crash or a 500.
+  auto bad = serve.Post(std::string(pipeline::kPrepPartContentType), "{\"id\": \"x\"}\n");
+  ASSERT_TRUE(bad.ok()) << bad.status().ToString();
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  EXPECT_NE(bad->body.find("zstd"), std::string::npos) << bad->body;
+  std::string cmd = "python3 " + std::string(LOTE_SOURCE_DIR) +
+                    "/tests/tools/batch_transform.py --endpoint http://127.0.0.1:" +
+                    std::to_string(serve.port()) + " --manifest " + job + "/manifest.json" +
+                    " --output " + job + " --split-type None --assemble-with None" +
+                    " --batch-strategy SINGLE_RECORD --content-type " +
+                    std::string(pipeline::kPrepPartContentType) + " --accept " +
+                    std::string(pipeline::kInferPartContentType) + " 2>" + (tmp_ / "bt.log");
+  int status = std::system(cmd.c_str());
+  ASSERT_EQ(WEXITSTATUS(status), 0) << ReadAll(tmp_ / "bt.log");
+  EXPECT_EQ(serve.Stop(), 0);
+
+  CliResult publish = RunLote("publish --output " + by_serve + " --transform-output " + job);
+  ASSERT_EQ(publish.exit_code, 0) << publish.err;
+  EXPECT_NE((publish.out + publish.err).find("infer: 3 objects handed over, 3 done"),
+            std::string::npos)
+      << publish.out << publish.err;
+  EXPECT_FALSE(fs::exists(job + "/manifest.json"));
+  auto rows = [&](const std::string& output) {
+    std::string out;
+    for (const char* sql :
+         {"SELECT record_id, source, line, label, score, top_k, entities, text_hmac, "
+          "model_version, preprocess_version FROM results ORDER BY source, line",
+          "SELECT record_id, source, line, stage, reason FROM quarantine ORDER BY source, line"}) {
+      CliResult q = RunLote("query --output " + output + " --format csv '" + sql + "'");
+      EXPECT_EQ(q.exit_code, 0) << q.err;
+      out += q.out;
+    }
+    // The source column names each output's own copy of the input: the same here.
+    return out;
+  };
+  std::string expected = rows(by_run);
+  EXPECT_GT(std::count(expected.begin(), expected.end(), '\n'), 700);
+  EXPECT_EQ(rows(by_serve), expected);
+  // Monitoring saw the same records through the answers' trailers (signals, terms, reference).
+  auto signals = [&](const std::string& output) {
+    CliResult q = RunLote("query --output " + output + " --format csv 'SELECT run_id FROM runs'");
+    EXPECT_EQ(q.exit_code, 0) << q.err;
+    std::string id = SplitLines(q.out).at(1);
+    auto report = nlohmann::json::parse(ReadAll(output + "/_runs/" + id + "/monitoring.json"));
+    return report["signals"].dump() + report["records"].dump();
+  };
+  EXPECT_EQ(signals(by_serve), signals(by_run));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lote/bundle/model.h"
+#include "lote/pipeline/transform.h"
 #include "testing/toy_model.h"
 
 namespace lote::serve {
@@ -163,6 +164,28 @@ TEST_F(InferenceServiceTest, AnswersJsonWhenAskedAndRefusesUnknownTypes) {
   EXPECT_EQ(Invoke("", "x").status, 415);
   EXPECT_EQ(Invoke("text/plain", "x", "text/html").status, 406);
   EXPECT_EQ(Invoke("text/plain", "x", "text/html, */*;q=0.1").status, 200);
+}
+
+// A prep part (the pipeline's transform job, docs/adr/0015) needs the pipeline's engine; with it,
+// the answer is pipeline::TransformPart's, in its own content type.
+TEST_F(InferenceServiceTest, APrepPartIsAnsweredWithItsInferPartOnlyWithThePipelinesEngine) {
+  const std::string type(pipeline::kPrepPartContentType);
+  EXPECT_EQ(Invoke(type, "").status, 415);
+  auto engine = pipeline::LoadInferenceEngine(lote::testing::ToyClassifierModelBytes(), "toy.lote",
+                                              {});
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  service_->LoadStageEngines(*engine, nullptr);
+  auto empty = Invoke(type, "");
+  ASSERT_EQ(empty.status, 200) << empty.body;
+  EXPECT_EQ(empty.content_type, pipeline::kInferPartContentType);
+  pipeline::TransformPartOptions o;
+  o.engine = engine->get();
+  EXPECT_EQ(empty.body, *pipeline::TransformPart("", "x", o));
+  EXPECT_EQ(Invoke(type, "", "application/jsonlines").status, 406);
+  auto bad = Invoke(type, "not zstd");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.content_type, "application/json");
+  EXPECT_NE(bad.body.find("request's prep part"), std::string::npos) << bad.body;
 }
 
 TEST_F(InferenceServiceTest, PrepCleansTextsUnlessTurnedOff) {

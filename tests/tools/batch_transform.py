@@ -2,7 +2,10 @@
 """A local stand-in for a SageMaker Batch Transform job, run against a live inference container.
 
 It does to a running `lote serve` (or any container honouring SageMaker's contract) what
-SageMaker does with a transform job whose TransformInput has SplitType "Line":
+SageMaker does with a transform job whose TransformInput has SplitType "Line" (or "None": each
+object is one payload, sent whole) over the files of a folder or the objects of a manifest
+(S3DataType ManifestFile: [{"prefix": P}, "relative/key", ...]; each answer is written to
+OUTPUT/<relative key>.out):
 
   1. waits for GET /ping to answer 200, then reads GET /execution-parameters for the values the
      job does not set (MaxConcurrentTransforms, MaxPayloadInMB, BatchStrategy), and logs them as
@@ -16,12 +19,14 @@ SageMaker does with a transform job whose TransformInput has SplitType "Line":
      retrying a payload on connection errors and 5xx up to --retries times
      (ModelClientConfig.InvocationsMaxRetries);
   4. assembles each file's answers in input order into OUTPUT/<name>.out (AssembleWith "Line":
-     the answers joined, a newline added after one that lacks it). A file with a failed payload
+     the answers joined, a newline added after one that lacks it; "None": the bytes as they
+     came). A file with a failed payload
      gets no .out file and is logged as "[sagemaker logs]: <name>: ClientError: <status>"; the
      job then fails (exit 1), as SageMaker marks the whole job Failed.
 
 Python standard library only. Usage:
-  batch_transform.py --endpoint http://127.0.0.1:8080 --input DIR|FILE... --output DIR
+  batch_transform.py --endpoint http://127.0.0.1:8080 (--input DIR|FILE... | --manifest FILE)
+                     --output DIR [--split-type Line|None] [--assemble-with Line|None]
                      [--content-type application/jsonlines] [--accept application/jsonlines]
                      [--max-payload-mb N] [--max-concurrent-transforms N]
                      [--batch-strategy MULTI_RECORD|SINGLE_RECORD] [--retries N]
@@ -123,25 +128,48 @@ def split_payloads(data, max_bytes, multi_record):
 
 
 def input_files(paths):
+    """(path, name of its .out) for each file."""
     files = []
     for p in paths:
         if os.path.isdir(p):
             for name in sorted(os.listdir(p)):
                 full = os.path.join(p, name)
                 if os.path.isfile(full):
-                    files.append(full)
+                    files.append((full, name))
         else:
-            files.append(p)
+            files.append((p, os.path.basename(p)))
+    return files
+
+
+def manifest_files(path):
+    """A manifest's objects as (path, relative key); the prefix is a local folder here."""
+    with open(path, "rb") as f:
+        entries = json.load(f)
+    if (not isinstance(entries, list) or not entries or not isinstance(entries[0], dict)
+            or "prefix" not in entries[0]):
+        raise SystemExit(f"batch_transform: {path}: not a manifest ([{{\"prefix\": ...}}, ...])")
+    prefix = entries[0]["prefix"]
+    if prefix.startswith("file://"):
+        prefix = prefix[len("file://"):]
+    files = []
+    for key in entries[1:]:
+        if not isinstance(key, str) or not key or key.startswith("/") or ".." in key:
+            raise SystemExit(f"batch_transform: {path}: bad manifest entry {key!r}")
+        files.append((os.path.join(prefix, key), key))
     return files
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--endpoint", required=True)
-    ap.add_argument("--input", nargs="+", required=True)
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", nargs="+")
+    source.add_argument("--manifest")
     ap.add_argument("--output", required=True)
     ap.add_argument("--content-type", default="application/jsonlines")
     ap.add_argument("--accept", default="application/jsonlines")
+    ap.add_argument("--split-type", choices=["Line", "None"], default="Line")
+    ap.add_argument("--assemble-with", choices=["Line", "None"], default="Line")
     ap.add_argument("--max-payload-mb", type=int)
     ap.add_argument("--max-concurrent-transforms", type=int)
     ap.add_argument("--batch-strategy", choices=["MULTI_RECORD", "SINGLE_RECORD"])
@@ -178,18 +206,21 @@ def main():
             attempt += 1
             time.sleep(min(0.05 * (2 ** attempt), 1.0))
 
+    files = manifest_files(args.manifest) if args.manifest else input_files(args.input)
     failed = []
     records = payload_count = 0
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for path in input_files(args.input):
+        for path, name in files:
             with open(path, "rb") as f:
                 data = f.read()
-            payloads = split_payloads(data, max_bytes, strategy == "MULTI_RECORD")
-            records += sum(1 for line in data.splitlines() if line.strip())
+            if args.split_type == "None":
+                payloads = [data]
+            else:
+                payloads = split_payloads(data, max_bytes, strategy == "MULTI_RECORD")
+                records += sum(1 for line in data.splitlines() if line.strip())
             payload_count += len(payloads)
             answers = list(pool.map(invoke, payloads))
-            name = os.path.basename(path)
             bad = next(((s, b) for s, b in answers if s != 200), None)
             if bad is not None:
                 status, body = bad
@@ -201,14 +232,15 @@ def main():
             out = bytearray()
             for _, body in answers:
                 out += body
-                if body and not body.endswith(b"\n"):
+                if args.assemble_with == "Line" and body and not body.endswith(b"\n"):
                     out += b"\n"
+            os.makedirs(os.path.dirname(os.path.join(args.output, name)), exist_ok=True)
             tmp = os.path.join(args.output, name + ".out.tmp")
             with open(tmp, "wb") as f:
                 f.write(out)
             os.replace(tmp, os.path.join(args.output, name + ".out"))
     seconds = time.monotonic() - started
-    summary = {"files": len(input_files(args.input)), "failed_files": failed, "records": records,
+    summary = {"files": len(files), "failed_files": failed, "records": records,
                "payloads": payload_count, "seconds": seconds,
                "max_concurrent_transforms": concurrency, "max_payload_mb": payload_mb,
                "batch_strategy": strategy}

@@ -13,6 +13,9 @@
 //   text/csv: one record a line, no header; the text in column csv_text_column (0-based),
 //     the id in csv_id_column (-1: none);
 //   text/plain: one text a line.
+//   application/x-lote-prep+zstd: one part of the pipeline's prep stage (a Batch Transform
+//     request per part, docs/adr/0015), answered with application/x-lote-infer+zstd, the infer
+//     part (pipeline::TransformPart); needs LoadStageEngines. A part that is not one is 400.
 // Blank lines are skipped (no output line), as `lote predict` does. Accept: application/jsonlines
 // (default, also for */* or none) or application/json ({"predictions": [row, ...]}); anything
 // else is 406. A bad record gives an error row {"record_id", "error", "line", ...} (line counted
@@ -35,6 +38,7 @@
 #include "lote/base/metrics.h"
 #include "lote/bundle/model.h"
 #include "lote/bundle/prediction_row.h"
+#include "lote/pipeline/inference.h"
 #include "lote/pipeline/prep.h"
 #include "lote/serve/http.h"
 #include "lote/serve/http_server.h"
@@ -85,6 +89,11 @@ class InferenceService {
   // does not classify.
   Status LoadShadowModel(bundle::Model model);
 
+  // The pipeline's engines for prep parts (the same model, with the PII policy of the rows; a
+  // shadow may be null). Call before LoadModel. Without them a prep part is 415.
+  void LoadStageEngines(std::shared_ptr<const pipeline::InferenceEngine> engine,
+                        std::shared_ptr<const pipeline::InferenceEngine> shadow);
+
   // The loaded model's version_id ("" before LoadModel), the shadow's ("" without one).
   const std::string& model_version() const;
   const std::string& shadow_version() const;
@@ -103,6 +112,7 @@ class InferenceService {
   struct Worker;
   std::unique_ptr<Worker> AcquireWorker();
   void ReleaseWorker(std::unique_ptr<Worker> worker);
+  HttpResponse TransformPart(const HttpRequest& request);
   void Process(RequestFormat format, std::string_view body, Worker* worker, std::string* rows,
                size_t* records);
 
@@ -115,6 +125,7 @@ class InferenceService {
   std::unique_ptr<bundle::Model> shadow_model_;
   std::unique_ptr<bundle::TextAnalyzer> shadow_;  // the shadow's classifier alone
   std::unique_ptr<pipeline::Preprocessor> prep_;
+  std::shared_ptr<const pipeline::InferenceEngine> stage_engine_, stage_shadow_;
   std::atomic<bool> ready_{false};
   std::mutex mu_;
   std::vector<std::unique_ptr<Worker>> idle_;  // guarded by mu_

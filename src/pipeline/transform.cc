@@ -1,0 +1,466 @@
+// The infer stage as Batch Transform requests (lote/pipeline/transform.h, docs/adr/0015).
+#include "lote/pipeline/transform.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "lote/base/ordered_executor.h"
+#include "lote/base/parallel_for.h"
+#include "lote/io/byte_source.h"
+#include "lote/monitoring/terms.h"
+#include "pipeline/part_writer.h"
+#include "pipeline/stage_files.h"
+
+namespace lote::pipeline {
+namespace {
+
+using nlohmann::json;
+
+// The trailer line's key: stage records always have "id", never this.
+constexpr std::string_view kTrailerKey = "lote_transform";
+constexpr int kTrailerVersion = 1;
+constexpr std::string_view kOutSuffix = ".out";
+constexpr std::string_view kManifestName = "manifest.json";
+
+// Streaming zstd compression into a string.
+class ZstdStringWriter {
+ public:
+  explicit ZstdStringWriter(int level) : cctx_(ZSTD_createCCtx()) {
+    if (cctx_ != nullptr) {
+      ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level);
+      ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1);
+    }
+  }
+  ~ZstdStringWriter() { ZSTD_freeCCtx(cctx_); }
+  ZstdStringWriter(const ZstdStringWriter&) = delete;
+  ZstdStringWriter& operator=(const ZstdStringWriter&) = delete;
+
+  Status AddLine(std::string_view line) {
+    pending_.append(line);
+    pending_.push_back('\n');
+    if (pending_.size() >= (64 << 10)) return Drain(ZSTD_e_continue);
+    return Status::Ok();
+  }
+  Result<std::string> Finish() {
+    LOTE_RETURN_IF_ERROR(Drain(ZSTD_e_end));
+    return std::move(out_);
+  }
+
+ private:
+  Status Drain(ZSTD_EndDirective mode) {
+    if (cctx_ == nullptr) return InternalError("zstd: cannot create a compression context");
+    ZSTD_inBuffer in{pending_.data(), pending_.size(), 0};
+    while (true) {
+      const size_t at = out_.size();
+      out_.resize(at + ZSTD_CStreamOutSize());
+      ZSTD_outBuffer out{out_.data() + at, ZSTD_CStreamOutSize(), 0};
+      const size_t remaining = ZSTD_compressStream2(cctx_, &out, &in, mode);
+      out_.resize(at + out.pos);
+      if (ZSTD_isError(remaining)) {
+        return InternalError(std::string("zstd: ") + ZSTD_getErrorName(remaining));
+      }
+      if (mode == ZSTD_e_continue ? in.pos == in.size : remaining == 0) break;
+    }
+    pending_.clear();
+    return Status::Ok();
+  }
+
+  ZSTD_CCtx* cctx_;
+  std::string pending_, out_;
+};
+
+// The lines of a zstd stream held in memory, with the decompressed bytes bounded.
+class ZstdLines {
+ public:
+  ZstdLines(std::string_view bytes, std::string name, uint64_t max_bytes)
+      : source_(io::MakeZstdSource(io::MakeStringSource(bytes, std::move(name)))),
+        lines_(source_.get()),
+        max_bytes_(max_bytes) {}
+  Result<bool> Next(std::string* line) {
+    LOTE_ASSIGN_OR_RETURN(bool more, lines_.Next(line));
+    if (!more) return false;
+    bytes_ += line->size() + 1;
+    if (bytes_ > max_bytes_) {
+      return ResourceExhaustedError(source_->name() + ": more than " + std::to_string(max_bytes_) +
+                                    " bytes of rows");
+    }
+    return true;
+  }
+  uint64_t line_number() const { return lines_.line_number(); }
+  const std::string& name() const { return source_->name(); }
+
+ private:
+  std::unique_ptr<io::ByteSource> source_;
+  io::LineReader lines_;
+  uint64_t max_bytes_;
+  uint64_t bytes_ = 0;
+};
+
+std::string Basename(std::string_view uri) {
+  const size_t slash = uri.rfind('/');
+  return std::string(slash == std::string_view::npos ? uri : uri.substr(slash + 1));
+}
+
+// A folder URI with exactly one trailing '/'.
+std::string WithSlash(std::string_view uri) {
+  std::string s(uri);
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s + "/";
+}
+
+// What an .out's trailer says.
+struct Trailer {
+  std::string model_version, shadow_model_version;
+  uint64_t records = 0;
+  std::string terms_json, reference_json;
+};
+
+Status ParseTrailer(std::string_view line, const std::string& where, Trailer* t) {
+  try {
+    json j = json::parse(line);
+    const json& v = j.at(std::string(kTrailerKey));
+    if (v.at("version").get<int>() != kTrailerVersion) {
+      return DataLossError(where + ": transform trailer version " + v.at("version").dump() +
+                           " (this lote reads " + std::to_string(kTrailerVersion) + ")");
+    }
+    t->model_version = v.at("model_version").get<std::string>();
+    t->shadow_model_version = v.value("shadow_model_version", "");
+    t->records = v.at("records").get<uint64_t>();
+    t->terms_json = v.value("terms", "");
+    t->reference_json = v.value("reference", "");
+  } catch (const json::exception& e) {
+    return DataLossError(
+        where + ": not a lote transform output (its last line is no trailer: " + e.what() + ")");
+  }
+  return Status::Ok();
+}
+
+bool IsTrailer(std::string_view line) {
+  return line.starts_with("{\"") && line.substr(2).starts_with(kTrailerKey);
+}
+
+// The parts of a prep object: its data file ("" only for objects prepared before prep kept a
+// part for empty objects).
+std::vector<std::string> DataParts(const StagedObject& o) {
+  if (o.data_uri.empty()) return {};
+  return {o.data_uri};
+}
+
+Result<std::shared_ptr<storage::Storage>> OutputStorage(const PipelineOptions& o) {
+  if (o.output_uri.empty()) return InvalidArgumentError("no output URI");
+  return storage::OpenStorageOr(o.output_storage, o.output_uri);
+}
+
+}  // namespace
+
+Result<std::string> TransformPart(std::string_view part, std::string_view name,
+                                  const TransformPartOptions& o, TransformPartCounts* counts) {
+  if (o.engine == nullptr) return InvalidArgumentError("a transform needs an inference engine");
+  const std::string model_version = o.engine->model_version();
+  if (o.shadow != nullptr && o.shadow->model_version() == model_version) {
+    return InvalidArgumentError("the shadow model is the model itself (" + model_version + ")");
+  }
+  const monitoring::Profile* reference = o.engine->reference_profile();
+  const bool count_terms = o.count_terms && reference != nullptr && !reference->terms().empty();
+  std::unique_ptr<InferenceState> state = o.engine->NewState();
+  std::unique_ptr<InferenceState> shadow_state;
+  if (o.shadow != nullptr) shadow_state = o.shadow->NewState();
+  monitoring::TermSampler sampler;
+  monitoring::TermCounts terms;
+  ZstdStringWriter out(o.zstd_level);
+  ZstdLines lines(part, std::string(name), o.max_rows_bytes);
+  std::string line;
+  StageRecord r;
+  uint64_t records = 0, quarantined = 0;
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool more, lines.Next(&line));
+    if (!more) break;
+    const std::string where = lines.name() + ":" + std::to_string(lines.line_number());
+    LOTE_RETURN_IF_ERROR(DecodeStageRecord(line, &r).WithContext(where));
+    if (r.has_label || !r.entities_json.empty() || r.signals.observed) {
+      return DataLossError(where + ": the record was inferred already (not a prep part)");
+    }
+    if (InferStageRecord(*o.engine, state.get(), o.shadow, shadow_state.get(), &r) && count_terms) {
+      o.engine->CountTerms(state.get(), r.record_id, &sampler, &terms);
+    }
+    // Everything written from here on follows the PII policy.
+    if (!r.stage.empty()) {
+      r.reason = o.engine->RedactText(r.reason);
+      ++quarantined;
+    }
+    LOTE_RETURN_IF_ERROR(out.AddLine(EncodeStageRecord(r)));
+    ++records;
+  }
+  json trailer = {
+      {"version", kTrailerVersion}, {"model_version", model_version}, {"records", records}};
+  if (o.shadow != nullptr) trailer["shadow_model_version"] = o.shadow->model_version();
+  if (count_terms) trailer["terms"] = terms.ToJson();
+  if (reference != nullptr) trailer["reference"] = reference->ToJson();
+  LOTE_RETURN_IF_ERROR(out.AddLine(json{{std::string(kTrailerKey), std::move(trailer)}}.dump(
+      -1, ' ', false, json::error_handler_t::replace)));
+  if (counts != nullptr) *counts = {records, quarantined};
+  return out.Finish();
+}
+
+Result<TransformManifest> WriteTransformManifest(const PipelineOptions& o,
+                                                 std::string_view manifest_uri) {
+  LOTE_ASSIGN_OR_RETURN(auto out, OutputStorage(o));
+  const Clock& clock = *ClockOr(o.clock);
+  LOTE_ASSIGN_OR_RETURN(auto lock,
+                        AcquireOutputLock(out.get(), o.output_uri, o.lock_wait_seconds, clock));
+  const std::string prep = StageFolder(o.output_uri, "prep");
+  const std::string infer = StageFolder(o.output_uri, "infer");
+  TransformManifest m;
+  m.uri = manifest_uri.empty()
+              ? storage::JoinUri(StageFolder(o.output_uri, "transform"), std::string(kManifestName))
+              : std::string(manifest_uri);
+  json entries = json::array({json{{"prefix", WithSlash(prep)}}});
+  LOTE_ASSIGN_OR_RETURN(auto pending, ListMarkers(*out, prep));
+  for (const StagedObject& p : pending) {
+    auto done = ReadMarker(*out, infer, p.key);
+    if (done.ok()) continue;
+    if (done.status().code() != StatusCode::kNotFound) return done.status();
+    std::vector<std::string> parts = DataParts(p);
+    if (parts.empty()) {
+      return FailedPreconditionError(
+          p.uri +
+          " was prepared by an older lote (no data part for an object without records): "
+          "run `lote infer` on this output once, or prep it again");
+    }
+    for (const std::string& part : parts) entries.push_back(Basename(part));
+    m.parts += parts.size();
+    ++m.objects;
+  }
+  LOTE_RETURN_IF_ERROR(out->Write(m.uri, entries.dump(1) + "\n"));
+  return m;
+}
+
+Result<TransformJobReport> RunTransformManifest(const PipelineOptions& o,
+                                                std::string_view manifest_uri,
+                                                std::string_view output_prefix,
+                                                const TransformPartOptions& part_options,
+                                                int threads) {
+  const Clock& clock = *ClockOr(o.clock);
+  const int64_t t0 = clock.MonotonicNanos();
+  const std::string manifest(manifest_uri);
+  LOTE_ASSIGN_OR_RETURN(auto store, storage::OpenStorageOr(o.output_storage, manifest));
+  LOTE_ASSIGN_OR_RETURN(std::string text, store->Read(manifest));
+  std::string prefix;
+  std::vector<std::string> entries;
+  try {
+    json j = json::parse(text);
+    if (!j.is_array() || j.empty() || !j[0].is_object() || !j[0].contains("prefix")) {
+      return InvalidArgumentError(manifest +
+                                  ": a manifest is an array whose first element is "
+                                  "{\"prefix\": ...}");
+    }
+    prefix = j[0]["prefix"].get<std::string>();
+    for (size_t i = 1; i < j.size(); ++i) {
+      if (!j[i].is_string()) {
+        return InvalidArgumentError(manifest + ": entry " + std::to_string(i) + " is not a string");
+      }
+      std::string entry = j[i].get<std::string>();
+      if (entry.empty() || entry.front() == '/' || entry.find("..") != std::string::npos) {
+        return InvalidArgumentError(manifest + ": entry " + std::to_string(i) +
+                                    " is not a relative key");
+      }
+      entries.push_back(std::move(entry));
+    }
+  } catch (const json::exception& e) {
+    return InvalidArgumentError(manifest + ": not a manifest: " + e.what());
+  }
+  if (entries.empty()) {
+    return InvalidArgumentError(manifest +
+                                ": the manifest lists no object (a transform job "
+                                "needs input)");
+  }
+  LOTE_ASSIGN_OR_RETURN(auto in, storage::OpenStorageOr(o.output_storage, prefix));
+  LOTE_ASSIGN_OR_RETURN(auto dest,
+                        storage::OpenStorageOr(o.output_storage, std::string(output_prefix)));
+  const int workers = threads > 0 ? threads : UsableCpuCount();
+  std::atomic<uint64_t> bytes_in{0}, bytes_out{0};
+  std::mutex mu;
+  Status first = Status::Ok();
+  ParallelFor(entries.size(), workers, [&](int, size_t i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!first.ok()) return;  // the job fails as a whole: no more requests
+    }
+    const std::string uri = WithSlash(prefix) + entries[i];
+    Status s = [&]() -> Status {
+      LOTE_ASSIGN_OR_RETURN(std::string part, in->Read(uri));
+      LOTE_ASSIGN_OR_RETURN(std::string answer, TransformPart(part, uri, part_options));
+      bytes_in.fetch_add(part.size(), std::memory_order_relaxed);
+      bytes_out.fetch_add(answer.size(), std::memory_order_relaxed);
+      return dest->Write(storage::JoinUri(output_prefix, entries[i] + std::string(kOutSuffix)),
+                         answer);
+    }();
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (first.ok()) first = s;
+    }
+  });
+  LOTE_RETURN_IF_ERROR(first);
+  TransformJobReport report;
+  report.parts = entries.size();
+  report.bytes_in = bytes_in.load();
+  report.bytes_out = bytes_out.load();
+  report.wall_s = clock.SecondsSince(t0);
+  return report;
+}
+
+Result<StageReport> ImportTransformOutput(const PipelineOptions& o,
+                                          std::string_view transform_output) {
+  const Clock& clock = *ClockOr(o.clock);
+  const int64_t t0 = clock.MonotonicNanos();
+  LOTE_ASSIGN_OR_RETURN(auto out, OutputStorage(o));
+  LOTE_ASSIGN_OR_RETURN(auto lock,
+                        AcquireOutputLock(out.get(), o.output_uri, o.lock_wait_seconds, clock));
+  LOTE_ASSIGN_OR_RETURN(auto results,
+                        storage::OpenStorageOr(o.output_storage, std::string(transform_output)));
+  const std::string from = WithSlash(transform_output);
+  // The .out files by name.
+  std::map<std::string, std::string> outs;
+  {
+    auto listed = results->List(from);
+    if (!listed.ok() && listed.status().code() != StatusCode::kNotFound) return listed.status();
+    if (listed.ok()) {
+      for (const auto& info : *listed) {
+        std::string name = info.uri.substr(std::min(info.uri.size(), from.size()));
+        if (name.ends_with(kOutSuffix) && name.find('/') == std::string::npos) {
+          outs[name.substr(0, name.size() - kOutSuffix.size())] = info.uri;
+        }
+      }
+    }
+  }
+  const std::string prep = StageFolder(o.output_uri, "prep");
+  const std::string infer = StageFolder(o.output_uri, "infer");
+  StageReport report;
+  report.stage = Stage::kInfer;
+  std::string model_version, shadow_version;
+  std::vector<std::string> imported;
+  LOTE_ASSIGN_OR_RETURN(auto pending, ListMarkers(*out, prep));
+  for (StagedObject p : pending) {
+    ++report.objects_pending;
+    const std::vector<std::string> parts = DataParts(p);
+    auto done = ReadMarker(*out, infer, p.key);
+    if (done.ok()) {
+      ++report.objects_skipped;
+      // Imported before a kill took the .out files' deletion: finish it.
+      for (const std::string& part : parts) {
+        if (auto it = outs.find(Basename(part)); it != outs.end()) imported.push_back(it->second);
+      }
+      continue;
+    }
+    if (done.status().code() != StatusCode::kNotFound) return done.status();
+    if (parts.empty()) continue;  // left for `lote infer` (see WriteTransformManifest)
+    bool all = true;
+    for (const std::string& part : parts) all = all && outs.count(Basename(part)) > 0;
+    if (!all) continue;  // not transformed yet
+    const int64_t t1 = clock.MonotonicNanos();
+    PartWriter writer(out.get(), storage::JoinUri(infer, p.key), "infer", "",
+                      std::numeric_limits<uint64_t>::max(), o.zstd_level);
+    monitoring::TermCounts terms;
+    bool counted_terms = false;
+    uint64_t quarantined = 0;
+    for (const std::string& part : parts) {
+      const std::string& out_uri = outs[Basename(part)];
+      LOTE_ASSIGN_OR_RETURN(std::string answer, results->Read(out_uri));
+      LOTE_ASSIGN_OR_RETURN(auto prepped, StageRecordReader::Open(*out, part));
+      ZstdLines lines(answer, out_uri, std::numeric_limits<uint64_t>::max());
+      std::string line, next;
+      StageRecord want, got;
+      uint64_t n = 0;
+      LOTE_ASSIGN_OR_RETURN(bool have, lines.Next(&line));
+      while (true) {
+        if (!have) return DataLossError(out_uri + ": no transform trailer (a truncated answer)");
+        LOTE_ASSIGN_OR_RETURN(bool more, lines.Next(&next));
+        if (!more) break;  // `line` is the last one: the trailer
+        const std::string where = out_uri + ":" + std::to_string(n + 1);
+        LOTE_RETURN_IF_ERROR(DecodeStageRecord(line, &got).WithContext(where));
+        LOTE_ASSIGN_OR_RETURN(bool in_prep, prepped->Next(&want));
+        if (!in_prep || want.record_id != got.record_id || want.line != got.line) {
+          return DataLossError(where + ": does not answer " + part + " record for record (" +
+                               (in_prep ? "its record " + std::to_string(n + 1) + " is line " +
+                                              std::to_string(want.line)
+                                        : std::string("the part has fewer records")) +
+                               ")");
+        }
+        if (!got.stage.empty()) ++quarantined;
+        LOTE_RETURN_IF_ERROR(writer.AddRow(line));
+        ++n;
+        line.swap(next);
+      }
+      if (!IsTrailer(line)) {
+        return DataLossError(out_uri + ": no transform trailer (a truncated answer)");
+      }
+      Trailer t;
+      LOTE_RETURN_IF_ERROR(ParseTrailer(line, out_uri, &t));
+      LOTE_ASSIGN_OR_RETURN(bool extra, prepped->Next(&want));
+      if (extra || t.records != n) {
+        return DataLossError(out_uri + ": answers " + std::to_string(n) + " records, " + part +
+                             " holds more");
+      }
+      if (model_version.empty()) {
+        model_version = t.model_version;
+        shadow_version = t.shadow_model_version;
+        if (!t.reference_json.empty()) {
+          LOTE_ASSIGN_OR_RETURN(auto profile, monitoring::Profile::FromJson(t.reference_json));
+          LOTE_RETURN_IF_ERROR(WriteStagedReference(out.get(), infer, model_version, profile));
+        }
+      } else if (t.model_version != model_version || t.shadow_model_version != shadow_version) {
+        return FailedPreconditionError(out_uri + " was answered by model " + t.model_version +
+                                       " (shadow '" + t.shadow_model_version + "'), others by " +
+                                       model_version + " (shadow '" + shadow_version + "')");
+      }
+      if (!t.terms_json.empty()) {
+        LOTE_ASSIGN_OR_RETURN(auto part_terms, monitoring::TermCounts::FromJson(t.terms_json));
+        terms.Merge(part_terms);
+        counted_terms = true;
+      }
+      imported.push_back(out_uri);
+    }
+    LOTE_RETURN_IF_ERROR(writer.Finish());
+    p.records = writer.rows();
+    p.data_uri = writer.parts().empty() ? "" : writer.parts()[0].staged_uri;
+    p.model_version = model_version;
+    p.shadow_model_version = shadow_version;
+    p.terms_json = counted_terms ? terms.ToJson() : "";
+    p.infer_s = clock.SecondsSince(t1);
+    LOTE_RETURN_IF_ERROR(WriteMarker(out.get(), infer, &p).WithContext(p.uri));
+    ++report.objects_done;
+    report.records += p.records;
+    report.records_quarantined += quarantined;
+  }
+  // The answers are in the infer stage's files now.
+  for (const std::string& uri : imported) {
+    Status s = results->Delete(uri);
+    if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+  }
+  // The job's manifest goes once every object it lists is imported.
+  const std::string manifest_uri = from + std::string(kManifestName);
+  if (auto text = results->Read(manifest_uri); text.ok()) {
+    json entries = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    bool all_done = entries.is_array();
+    for (size_t i = 1; all_done && i < entries.size(); ++i) {
+      const std::string name = entries[i].is_string() ? entries[i].get<std::string>() : "";
+      const size_t dash = name.rfind('-');
+      all_done = dash != std::string::npos &&
+                 ReadMarker(*out, infer, std::string_view(name).substr(0, dash)).ok();
+    }
+    if (all_done) {
+      Status s = results->Delete(manifest_uri);
+      if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+    }
+  }
+  report.wall_s = clock.SecondsSince(t0);
+  return report;
+}
+
+}  // namespace lote::pipeline
