@@ -372,18 +372,32 @@ Outcome<Json> PipelineTasks::Processing(const flow::TaskInvocation& inv, bool gl
     output = StringAt(p, {"Arguments", "--output"});
     job = StringAt(p, {"JobName"});
   } else {
-    input = FirstOf(p, "ProcessingInputs", {"S3Input", "S3Uri"});
+    // lote in the job's container reads and writes the URIs its arguments give (`lote prep
+    // --input URI --output URI`); a job that stages data through ProcessingInputs/Outputs names
+    // them there instead.
+    const Json* args = nullptr;
+    if (p.contains("AppSpecification") && p["AppSpecification"].contains("ContainerArguments")) {
+      args = &p["AppSpecification"]["ContainerArguments"];
+    }
+    if (args != nullptr && args->is_array()) {
+      for (size_t i = 0; i + 1 < args->size(); ++i) {
+        if (!(*args)[i].is_string() || !(*args)[i + 1].is_string()) continue;
+        if ((*args)[i] == "--input") input = (*args)[i + 1].get<std::string>();
+        if ((*args)[i] == "--output") output = (*args)[i + 1].get<std::string>();
+      }
+    }
+    if (input.empty()) input = FirstOf(p, "ProcessingInputs", {"S3Input", "S3Uri"});
     const Json* outputs = nullptr;
     if (p.contains("ProcessingOutputConfig")) outputs = &p["ProcessingOutputConfig"];
-    output = outputs ? FirstOf(*outputs, "Outputs", {"S3Output", "S3Uri"}) : "";
+    if (output.empty() && outputs) output = FirstOf(*outputs, "Outputs", {"S3Output", "S3Uri"});
     job = StringAt(p, {"ProcessingJobName"});
   }
   std::string service = glue ? "Glue" : "SageMaker";
   if (input.empty() || output.empty()) {
     return BadRequest(service, glue ? "Arguments must give --input and --output"
-                                    : "ProcessingInputs[0].S3Input.S3Uri and "
-                                      "ProcessingOutputConfig.Outputs[0].S3Output.S3Uri are "
-                                      "required");
+                                    : "AppSpecification.ContainerArguments must give --input "
+                                      "and --output (or ProcessingInputs[0].S3Input.S3Uri and "
+                                      "ProcessingOutputConfig.Outputs[0].S3Output.S3Uri)");
   }
   pipeline::PipelineOptions o = base_.pipeline;
   o.input_uri = input;

@@ -120,7 +120,7 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
         CheckKeys(path, prep, "prep",
                   {"invalid_utf8", "strip_html", "strip_control", "unicode_nfc",
                    "collapse_whitespace", "max_chars", "over_long", "detect_language",
-                   "short_text_chars", "dedup_record_id", "dedup_content"}));
+                   "short_text_chars", "dedup_record_id", "dedup_content", "part_bytes"}));
     auto& o = p.prep;
     std::string utf8, over_long;
     LOTE_RETURN_IF_ERROR(Get(path, prep, "invalid_utf8", &utf8));
@@ -147,6 +147,11 @@ Status LoadRunConfig(const std::string& path, RunConfig* c) {
     LOTE_RETURN_IF_ERROR(Get(path, prep, "short_text_chars", &o.short_text_chars));
     LOTE_RETURN_IF_ERROR(Get(path, prep, "dedup_record_id", &o.dedup_record_id));
     LOTE_RETURN_IF_ERROR(Get(path, prep, "dedup_content", &o.dedup_content));
+    LOTE_RETURN_IF_ERROR(Get(path, prep, "part_bytes", &p.prep_part_bytes));
+    if (prep["part_bytes"] && (p.prep_part_bytes < 1024 || p.prep_part_bytes > (64ull << 20))) {
+      return InvalidArgumentError(Where(path, prep["part_bytes"]) +
+                                  ": prep.part_bytes must be from 1024 to 67108864");
+    }
   }
   if (const YAML::Node infer = root["infer"]) {
     LOTE_RETURN_IF_ERROR(CheckKeys(

@@ -183,7 +183,7 @@ class HandedOverRecords : public RecordSource {
 
   Result<Consumed> Finish() override {
     if (records_ != object_.records) {
-      return DataLossError(object_.data_uri + " holds " + std::to_string(records_) +
+      return DataLossError(object_.uri + "'s handed-over data holds " + std::to_string(records_) +
                            " records, its marker says " + std::to_string(object_.records));
     }
     Consumed c;
@@ -229,8 +229,8 @@ Result<std::unique_ptr<RecordSource>> OpenInputRecords(const storage::Storage& s
 Result<std::unique_ptr<RecordSource>> OpenHandedOverRecords(const storage::Storage& storage,
                                                             const StagedObject& object) {
   std::unique_ptr<StageRecordReader> reader;
-  if (!object.data_uri.empty()) {
-    LOTE_ASSIGN_OR_RETURN(reader, StageRecordReader::Open(storage, object.data_uri));
+  if (!object.data_uris.empty()) {
+    LOTE_ASSIGN_OR_RETURN(reader, StageRecordReader::Open(storage, object.data_uris));
   }
   return std::unique_ptr<RecordSource>(
       std::make_unique<HandedOverRecords>(object, std::move(reader)));

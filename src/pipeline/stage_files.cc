@@ -27,7 +27,7 @@ Status WriteMarker(storage::Storage* storage, std::string_view folder, StagedObj
             {"uri", o->uri},
             {"size", o->size},
             {"content_id", o->content_id},
-            {"data_uri", o->data_uri},
+            {"data_uris", o->data_uris},
             {"records", o->records},
             {"text_field", o->text_field},
             {"id_field", o->id_field},
@@ -52,7 +52,11 @@ Result<StagedObject> ParseMarker(const std::string& uri, const std::string& text
     o.uri = j.at("uri").get<std::string>();
     o.size = j.at("size").get<uint64_t>();
     o.content_id = j.at("content_id").get<std::string>();
-    o.data_uri = j.at("data_uri").get<std::string>();
+    if (auto d = j.find("data_uris"); d != j.end()) {
+      o.data_uris = d->get<std::vector<std::string>>();
+    } else if (std::string one = j.at("data_uri").get<std::string>(); !one.empty()) {
+      o.data_uris.push_back(std::move(one));  // a marker of lote before multi-part prep
+    }
     o.records = j.at("records").get<uint64_t>();
     o.text_field = j.at("text_field").get<std::string>();
     o.id_field = j.at("id_field").get<std::string>();
@@ -285,28 +289,47 @@ Status DecodeStageRecord(std::string_view line, StageRecord* r) {
 }
 
 struct StageRecordReader::Impl {
+  const storage::Storage* storage = nullptr;
+  std::vector<std::string> uris;
+  size_t next_uri = 0;  // the part to open after the current one
   std::unique_ptr<io::ByteSource> source;
   std::unique_ptr<io::LineReader> lines;
   std::string uri, line;
+
+  // Opens the next part; false when there is none.
+  Result<bool> OpenNext() {
+    lines.reset();
+    source.reset();
+    if (next_uri == uris.size()) return false;
+    uri = uris[next_uri++];
+    LOTE_ASSIGN_OR_RETURN(auto raw, storage->OpenRead(uri));
+    source = io::MakeZstdSource(std::move(raw));
+    lines = std::make_unique<io::LineReader>(source.get());
+    return true;
+  }
 };
 
 StageRecordReader::~StageRecordReader() = default;
 
 Result<std::unique_ptr<StageRecordReader>> StageRecordReader::Open(const storage::Storage& storage,
-                                                                   std::string_view uri) {
-  LOTE_ASSIGN_OR_RETURN(auto raw, storage.OpenRead(uri));
+                                                                   std::vector<std::string> uris) {
   std::unique_ptr<StageRecordReader> reader(new StageRecordReader());
   reader->impl_ = std::make_unique<Impl>();
-  reader->impl_->uri = std::string(uri);
-  reader->impl_->source = io::MakeZstdSource(std::move(raw));
-  reader->impl_->lines = std::make_unique<io::LineReader>(reader->impl_->source.get());
+  reader->impl_->storage = &storage;
+  reader->impl_->uris = std::move(uris);
+  LOTE_RETURN_IF_ERROR(reader->impl_->OpenNext().status());
   return reader;
 }
 
 Result<bool> StageRecordReader::Next(StageRecord* record) {
-  auto next = impl_->lines->Next(&impl_->line);
-  if (!next.ok()) return next.status().WithContext(impl_->uri);
-  if (!*next) return false;
+  while (true) {
+    if (!impl_->lines) return false;
+    auto next = impl_->lines->Next(&impl_->line);
+    if (!next.ok()) return next.status().WithContext(impl_->uri);
+    if (*next) break;
+    LOTE_ASSIGN_OR_RETURN(bool more, impl_->OpenNext());
+    if (!more) return false;
+  }
   LOTE_RETURN_IF_ERROR(
       DecodeStageRecord(impl_->line, record)
           .WithContext(impl_->uri + ":" + std::to_string(impl_->lines->line_number())));
@@ -322,8 +345,8 @@ Status DeleteStageFiles(storage::Storage* storage, std::string_view output_uri,
       if (marker.status().code() == StatusCode::kNotFound) continue;
       return marker.status();
     }
-    if (!marker->data_uri.empty()) {
-      Status s = storage->Delete(marker->data_uri);
+    for (const std::string& data : marker->data_uris) {
+      Status s = storage->Delete(data);
       if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
     }
     Status s = storage->Delete(marker->marker_uri);

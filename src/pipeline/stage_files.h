@@ -21,16 +21,19 @@ namespace lote::pipeline {
 
 // The marker of one object version in one stage folder.
 struct StagedObject {
-  std::string key;                   // hex; the file names' stem
-  std::string uri;                   // the input object as listed
-  uint64_t size = 0;                 // of the input object
-  std::string content_id;            // "xxh3:..." of the input object's bytes
-  std::string data_uri;              // the stage's data file ("" when it holds no records)
-  uint64_t records = 0;              // lines in data_uri
-  std::string text_field, id_field;  // prep and later
-  std::string preprocess_version;    // prep and later
-  std::string model_version;         // infer
-  std::string shadow_model_version;  // infer with a shadow model ("" without)
+  std::string key;         // hex; the file names' stem
+  std::string uri;         // the input object as listed
+  uint64_t size = 0;       // of the input object
+  std::string content_id;  // "xxh3:..." of the input object's bytes
+  // The stage's data files, in record order: ingest's snapshot; prep's parts (each at most
+  // PipelineOptions::prep_part_bytes of rows plus one record: one transform request each); the
+  // infer stage's one file (none when the object has no records).
+  std::vector<std::string> data_uris;
+  uint64_t records = 0;                          // lines in data_uris
+  std::string text_field, id_field;              // prep and later
+  std::string preprocess_version;                // prep and later
+  std::string model_version;                     // infer
+  std::string shadow_model_version;              // infer with a shadow model ("" without)
   double ingest_s = 0, prep_s = 0, infer_s = 0;  // carried forward for the manifest
   // infer: the records' terms for monitoring (monitoring::TermCounts JSON), "" when not counted
   std::string terms_json;
@@ -96,11 +99,12 @@ std::string EncodeStageRecord(const StageRecord& record);
 // DataLoss when `line` is not a stage record.
 Status DecodeStageRecord(std::string_view line, StageRecord* record);
 
-// Reads a stage data file (zstd JSON lines) record by record with constant memory.
+// Reads stage data files (zstd JSON lines) one after the other, record by record with constant
+// memory.
 class StageRecordReader {
  public:
   static Result<std::unique_ptr<StageRecordReader>> Open(const storage::Storage& storage,
-                                                         std::string_view uri);
+                                                         std::vector<std::string> uris);
   ~StageRecordReader();
   // Next record; false at the end. DataLoss / Unavailable on a damaged file.
   Result<bool> Next(StageRecord* record);

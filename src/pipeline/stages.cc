@@ -41,8 +41,9 @@ class StageRunner {
   Status Prep();
   Status Infer();
   Result<StagedObject> SnapshotObject(const std::string& uri, Ledger* ledger);
-  // Writes what `fill` adds into folder/KEY-00000.jsonl.zst; sets data_uri/records.
-  Status WriteData(const std::string& folder, StagedObject* object,
+  // Writes what `fill` adds into folder/KEY-NNNNN.jsonl.zst, a new part past `part_bytes` of
+  // rows; sets data_uris/records.
+  Status WriteData(const std::string& folder, StagedObject* object, uint64_t part_bytes,
                    const std::function<Status(PartWriter*)>& fill);
 
   Stage stage_;
@@ -54,15 +55,15 @@ class StageRunner {
   StageReport report_;
 };
 
-Status StageRunner::WriteData(const std::string& folder, StagedObject* object,
+Status StageRunner::WriteData(const std::string& folder, StagedObject* object, uint64_t part_bytes,
                               const std::function<Status(PartWriter*)>& fill) {
-  // One part per object: the size bound of results parts does not matter here.
   PartWriter writer(out_.get(), storage::JoinUri(folder, object->key), StageName(stage_).data(), "",
-                    std::numeric_limits<uint64_t>::max(), o_.zstd_level);
+                    part_bytes, o_.zstd_level);
   LOTE_RETURN_IF_ERROR(fill(&writer));
   LOTE_RETURN_IF_ERROR(writer.Finish());
   object->records = writer.rows();
-  object->data_uri = writer.parts().empty() ? "" : writer.parts()[0].staged_uri;
+  object->data_uris.clear();
+  for (const StagedPart& part : writer.parts()) object->data_uris.push_back(part.staged_uri);
   return Status::Ok();
 }
 
@@ -123,10 +124,10 @@ Result<StagedObject> StageRunner::SnapshotObject(const std::string& uri, Ledger*
     // Keep the object's extensions (".jsonl.gz"): readers pick decompression by name.
     std::string_view base = std::string_view(uri).substr(uri.rfind('/') + 1);
     size_t dot = base.find('.');
-    o.data_uri = storage::JoinUri(
+    o.data_uris = {storage::JoinUri(
         folder,
-        o.key + ".snapshot" + std::string(dot == std::string_view::npos ? "" : base.substr(dot)));
-    LOTE_RETURN_IF_ERROR(out_->Rename(tmp_uri, o.data_uri));
+        o.key + ".snapshot" + std::string(dot == std::string_view::npos ? "" : base.substr(dot)))};
+    LOTE_RETURN_IF_ERROR(out_->Rename(tmp_uri, o.data_uris[0]));
     Hook("snapshot_written");
     o.ingest_s = clock_->SecondsSince(t0);
     return o;
@@ -205,7 +206,10 @@ Status StageRunner::Prep() {
     }
     const int64_t t0 = clock_->MonotonicNanos();
     LOTE_ASSIGN_OR_RETURN(io::Format format, io::FormatFromPath(o.uri, false));
-    LOTE_ASSIGN_OR_RETURN(auto raw, out_->OpenRead(o.data_uri));
+    if (o.data_uris.size() != 1) {
+      return DataLossError(o.marker_uri + ": an ingest marker names one snapshot");
+    }
+    LOTE_ASSIGN_OR_RETURN(auto raw, out_->OpenRead(o.data_uris[0]));
     io::TextReaderOptions ro;
     ro.text_field = o_.text_field;
     if (format != io::Format::kTxt) ro.id_field = o_.id_field;
@@ -217,7 +221,7 @@ Status StageRunner::Prep() {
     o.preprocess_version = prep_version;
     uint64_t quarantined = 0;
     LOTE_RETURN_IF_ERROR(
-        WriteData(to, &o, [&](PartWriter* w) -> Status {
+        WriteData(to, &o, o_.prep_part_bytes, [&](PartWriter* w) -> Status {
           io::TextRecord rec;
           StageRecord r;
           PrepResult pr;
@@ -314,67 +318,68 @@ Status StageRunner::Infer() {
     }
     const int64_t t0 = clock_->MonotonicNanos();
     std::unique_ptr<StageRecordReader> reader;
-    if (!o.data_uri.empty()) {
-      LOTE_ASSIGN_OR_RETURN(reader, StageRecordReader::Open(*out_, o.data_uri));
+    if (!o.data_uris.empty()) {
+      LOTE_ASSIGN_OR_RETURN(reader, StageRecordReader::Open(*out_, o.data_uris));
     }
     uint64_t quarantined = 0;
     o.model_version = model_version;
     o.shadow_model_version = shadow_version;
     std::vector<std::shared_ptr<monitoring::TermCounts>> worker_terms;
-    LOTE_RETURN_IF_ERROR(WriteData(to, &o, [&](PartWriter* w) -> Status {
-                           if (reader == nullptr) return Status::Ok();
-                           return RunOrdered<StageBatch>(
-                               eo,
-                               [&](StageBatch* b) -> Result<bool> {
-                                 b->size = 0;
-                                 size_t bytes = 0;
-                                 while (b->size < o_.batch_records && bytes < o_.batch_bytes) {
-                                   if (b->size == b->records.size()) b->records.emplace_back();
-                                   StageRecord& r = b->records[b->size];
-                                   LOTE_ASSIGN_OR_RETURN(bool more, reader->Next(&r));
-                                   if (!more) break;
-                                   bytes += r.text.size();
-                                   ++b->size;
-                                 }
-                                 return b->size > 0;
-                               },
-                               [&]() -> std::function<Status(StageBatch*)> {
-                                 std::shared_ptr<InferenceState> state = engine_->NewState();
-                                 std::shared_ptr<InferenceState> shadow_state;
-                                 if (shadow) shadow_state = shadow->NewState();
-                                 std::shared_ptr<monitoring::TermCounts> terms;
-                                 if (count_terms) {
-                                   terms = std::make_shared<monitoring::TermCounts>();
-                                   worker_terms.push_back(terms);
-                                 }
-                                 return [this, state, shadow, shadow_state, terms,
-                                         &sampler](StageBatch* b) -> Status {
-                                   for (size_t i = 0; i < b->size; ++i) {
-                                     StageRecord& r = b->records[i];
-                                     if (InferStageRecord(*engine_, state.get(), shadow.get(),
-                                                          shadow_state.get(), &r) &&
-                                         terms) {
-                                       engine_->CountTerms(state.get(), r.record_id, &sampler,
-                                                           terms.get());
-                                     }
-                                   }
-                                   return Status::Ok();
-                                 };
-                               },
-                               [&](StageBatch* b) -> Status {
-                                 for (size_t i = 0; i < b->size; ++i) {
-                                   StageRecord& r = b->records[i];
-                                   if (!r.stage.empty()) {
-                                     // Everything written from here on follows the PII policy.
-                                     r.reason = engine_->RedactText(r.reason);
-                                     ++quarantined;
-                                   }
-                                   LOTE_RETURN_IF_ERROR(w->AddRow(EncodeStageRecord(r)));
-                                 }
-                                 Hook("infer_batch_written");
-                                 return Status::Ok();
-                               });
-                         }).WithContext(o.uri));
+    // One file: infer's rows carry no text.
+    LOTE_RETURN_IF_ERROR(
+        WriteData(to, &o, std::numeric_limits<uint64_t>::max(), [&](PartWriter* w) -> Status {
+          if (reader == nullptr) return Status::Ok();
+          return RunOrdered<StageBatch>(
+              eo,
+              [&](StageBatch* b) -> Result<bool> {
+                b->size = 0;
+                size_t bytes = 0;
+                while (b->size < o_.batch_records && bytes < o_.batch_bytes) {
+                  if (b->size == b->records.size()) b->records.emplace_back();
+                  StageRecord& r = b->records[b->size];
+                  LOTE_ASSIGN_OR_RETURN(bool more, reader->Next(&r));
+                  if (!more) break;
+                  bytes += r.text.size();
+                  ++b->size;
+                }
+                return b->size > 0;
+              },
+              [&]() -> std::function<Status(StageBatch*)> {
+                std::shared_ptr<InferenceState> state = engine_->NewState();
+                std::shared_ptr<InferenceState> shadow_state;
+                if (shadow) shadow_state = shadow->NewState();
+                std::shared_ptr<monitoring::TermCounts> terms;
+                if (count_terms) {
+                  terms = std::make_shared<monitoring::TermCounts>();
+                  worker_terms.push_back(terms);
+                }
+                return
+                    [this, state, shadow, shadow_state, terms, &sampler](StageBatch* b) -> Status {
+                      for (size_t i = 0; i < b->size; ++i) {
+                        StageRecord& r = b->records[i];
+                        if (InferStageRecord(*engine_, state.get(), shadow.get(),
+                                             shadow_state.get(), &r) &&
+                            terms) {
+                          engine_->CountTerms(state.get(), r.record_id, &sampler, terms.get());
+                        }
+                      }
+                      return Status::Ok();
+                    };
+              },
+              [&](StageBatch* b) -> Status {
+                for (size_t i = 0; i < b->size; ++i) {
+                  StageRecord& r = b->records[i];
+                  if (!r.stage.empty()) {
+                    // Everything written from here on follows the PII policy.
+                    r.reason = engine_->RedactText(r.reason);
+                    ++quarantined;
+                  }
+                  LOTE_RETURN_IF_ERROR(w->AddRow(EncodeStageRecord(r)));
+                }
+                Hook("infer_batch_written");
+                return Status::Ok();
+              });
+        }).WithContext(o.uri));
     o.infer_s = clock_->SecondsSince(t0);
     if (count_terms) {
       monitoring::TermCounts terms;

@@ -145,12 +145,9 @@ bool IsTrailer(std::string_view line) {
   return line.starts_with("{\"") && line.substr(2).starts_with(kTrailerKey);
 }
 
-// The parts of a prep object: its data file ("" only for objects prepared before prep kept a
-// part for empty objects).
-std::vector<std::string> DataParts(const StagedObject& o) {
-  if (o.data_uri.empty()) return {};
-  return {o.data_uri};
-}
+// The parts of a prep object (none only for an object without records prepared before prep
+// kept a part for empty objects).
+const std::vector<std::string>& DataParts(const StagedObject& o) { return o.data_uris; }
 
 Result<std::shared_ptr<storage::Storage>> OutputStorage(const PipelineOptions& o) {
   if (o.output_uri.empty()) return InvalidArgumentError("no output URI");
@@ -372,7 +369,7 @@ Result<StageReport> ImportTransformOutput(const PipelineOptions& o,
     for (const std::string& part : parts) {
       const std::string& out_uri = outs[Basename(part)];
       LOTE_ASSIGN_OR_RETURN(std::string answer, results->Read(out_uri));
-      LOTE_ASSIGN_OR_RETURN(auto prepped, StageRecordReader::Open(*out, part));
+      LOTE_ASSIGN_OR_RETURN(auto prepped, StageRecordReader::Open(*out, {part}));
       ZstdLines lines(answer, out_uri, std::numeric_limits<uint64_t>::max());
       std::string line, next;
       StageRecord want, got;
@@ -428,7 +425,8 @@ Result<StageReport> ImportTransformOutput(const PipelineOptions& o,
     }
     LOTE_RETURN_IF_ERROR(writer.Finish());
     p.records = writer.rows();
-    p.data_uri = writer.parts().empty() ? "" : writer.parts()[0].staged_uri;
+    p.data_uris.clear();
+    for (const StagedPart& written : writer.parts()) p.data_uris.push_back(written.staged_uri);
     p.model_version = model_version;
     p.shadow_model_version = shadow_version;
     p.terms_json = counted_terms ? terms.ToJson() : "";

@@ -407,8 +407,9 @@ HttpResponse InferenceService::TransformPart(const HttpRequest& request) {
   pipeline::TransformPartOptions o;
   o.engine = stage_engine_.get();
   o.shadow = stage_shadow_.get();
-  // The decompressed rows a request may make the server hold: a payload's worth, expanded.
-  o.max_rows_bytes = (uint64_t{static_cast<uint64_t>(options_.max_payload_mb)} << 20) * 64;
+  // Rows are streamed (memory is the body and the answer); this bounds the work one request can
+  // ask for: a prep part holds at most prep.part_bytes (<= 64 MiB) of rows and one record.
+  o.max_rows_bytes = uint64_t{256} << 20;
   pipeline::TransformPartCounts counts;
   auto answer = pipeline::TransformPart(request.body, "the request's prep part", o, &counts);
   if (!answer.ok()) return ErrorResponse(answer.status());

@@ -161,6 +161,51 @@ TEST_F(TransformTest, TransformedPartsPublishExactlyWhatRunPublishes) {
   EXPECT_EQ(quarantine.find("12345678"), std::string::npos) << quarantine;
 }
 
+// Prep cuts an object's records into parts of a bounded size (each one transform request); the
+// infer stage reads them in order, the transform answers each, and both publish what lote run does.
+TEST_F(TransformTest, AnObjectInSeveralPartsPublishesTheSameEitherWay) {
+  options_.prep_part_bytes = 1024;
+  IngestAndPrep();
+  auto parts = mem_->List("mem://t/out/_stages/prep/*.jsonl.zst");
+  ASSERT_TRUE(parts.ok());
+  EXPECT_GT(parts->size(), 3u);  // more parts than objects: a.jsonl's records take several
+  for (const auto& info : *parts) {
+    // At most the bound plus one record of rows (compressed here, so well under it).
+    EXPECT_LT(info.size, 2048u) << info.uri;
+  }
+  TransformManifest m = Manifest();
+  EXPECT_EQ(m.objects, 3u);
+  EXPECT_EQ(m.parts, parts->size());
+  Transform(m);
+  auto imported = ImportTransformOutput(options_, kJob);
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->objects_done, 3u);
+  EXPECT_EQ(imported->records, 29u);
+  auto staged = PublishStaged(options_);
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+
+  // The same input through `lote infer`, on another output.
+  PipelineOptions by_infer = options_;
+  by_infer.output_uri = "mem://t/by-infer";
+  by_infer.catalog_path = dir_ + "/by-infer.db";
+  for (Stage s : {Stage::kIngest, Stage::kPrep, Stage::kInfer}) {
+    auto r = RunStage(s, by_infer, engine_);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  ASSERT_TRUE(PublishStaged(by_infer).ok());
+  PipelineOptions direct = options_;
+  direct.output_uri = "mem://t/direct";
+  direct.catalog_path = dir_ + "/direct.db";
+  ASSERT_TRUE(RunPipeline(direct, engine_).ok());
+  for (const char* kind : {"results", "quarantine"}) {
+    EXPECT_EQ(Rows(kOut, kind), Rows("mem://t/direct", kind)) << kind;
+    EXPECT_EQ(Rows("mem://t/by-infer", kind), Rows("mem://t/direct", kind)) << kind;
+  }
+  // Publish deleted every part.
+  auto left = mem_->List("mem://t/out/_stages/prep/");
+  EXPECT_TRUE(!left.ok() || left->empty());
+}
+
 TEST_F(TransformTest, AnAnswerIsThePartInferStageWouldWriteAndAPureFunction) {
   IngestAndPrep();
   auto prep = mem_->List("mem://t/out/_stages/prep/*.jsonl.zst");

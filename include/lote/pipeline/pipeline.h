@@ -119,6 +119,10 @@ struct PipelineOptions {
   size_t batch_bytes = size_t{1} << 20;  // text bytes per unit of work, about (closes a batch)
   size_t max_inflight_batches = 0;  // bound on batches between reader and writer; 0: 4 x threads
   uint64_t max_part_bytes = 128ull << 20;  // uncompressed bytes per part before rolling
+  // The prep stage's parts (stages.h): uncompressed bytes of rows before a new part starts. Each
+  // part is one request of the pipeline's Batch Transform (transform.h), which SageMaker caps at
+  // MaxPayloadInMB (at most 100 MiB); a part holds at most this plus one record.
+  uint64_t prep_part_bytes = 8ull << 20;
   int zstd_level = 3;
   bool force = false;            // reprocess objects already done (replaces their outputs)
   double lock_wait_seconds = 0;  // wait this long for another run's lock, then Unavailable

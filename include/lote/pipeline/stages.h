@@ -5,8 +5,9 @@
 //
 //   ingest   input object -> _stages/ingest/KEY.snapshot.EXT (a byte snapshot, as delivered,
 //                            EXT the object's own, e.g. jsonl.gz) + KEY.json
-//   prep     ingest       -> _stages/prep/KEY-00000.jsonl.zst (parsed, cleaned records, or the
-//                            quarantine reason of each bad one) + KEY.json
+//   prep     ingest       -> _stages/prep/KEY-NNNNN.jsonl.zst (parsed, cleaned records, or the
+//                            quarantine reason of each bad one; parts of prep_part_bytes, at
+//                            least one) + KEY.json
 //   infer    prep         -> _stages/infer/KEY-00000.jsonl.zst (labels, entities; no text) +
 //                            KEY.json
 //   publish  infer        -> results/, quarantine/, _runs/RUN_ID/manifest.json and the catalog,
