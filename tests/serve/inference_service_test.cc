@@ -171,8 +171,8 @@ TEST_F(InferenceServiceTest, AnswersJsonWhenAskedAndRefusesUnknownTypes) {
 TEST_F(InferenceServiceTest, APrepPartIsAnsweredWithItsInferPartOnlyWithThePipelinesEngine) {
   const std::string type(pipeline::kPrepPartContentType);
   EXPECT_EQ(Invoke(type, "").status, 415);
-  auto engine = pipeline::LoadInferenceEngine(lote::testing::ToyClassifierModelBytes(), "toy.lote",
-                                              {});
+  auto engine =
+      pipeline::LoadInferenceEngine(lote::testing::ToyClassifierModelBytes(), "toy.lote", {});
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   service_->LoadStageEngines(*engine, nullptr);
   auto empty = Invoke(type, "");
