@@ -71,6 +71,21 @@ inline CliResult RunLote(const std::string& args, const std::string& env = "") {
   return r;
 }
 
+// The published results and quarantine rows of `output` (`lote query`), as CSV: what two ways of
+// running the pipeline over the same input must agree on.
+inline std::string PublishedRows(const std::string& output) {
+  std::string rows;
+  for (const char* sql :
+       {"SELECT record_id, source, line, label, score, top_k, entities, text_hmac, "
+        "model_version, preprocess_version FROM results ORDER BY source, line",
+        "SELECT record_id, source, line, stage, reason FROM quarantine ORDER BY source, line"}) {
+    CliResult q = RunLote("query --output " + output + " --format csv '" + sql + "'");
+    EXPECT_EQ(q.exit_code, 0) << q.err;
+    rows += q.out;
+  }
+  return rows;
+}
+
 // Starts `ENV lote ARGS` in the background (output capped like RunLote; stdout to `log`, stderr
 // to `err_log`, or to `log` too when that is empty); returns its pid.
 inline pid_t SpawnLote(const std::string& args, const std::string& log, const std::string& env = "",

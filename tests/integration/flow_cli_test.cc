@@ -264,19 +264,7 @@ class FlowPipelineCli : public SampleModelTest {
     if (HasFatalFailure()) return;
     ASSERT_TRUE(MakeDemoLake(tmp_ / "lake"));
   }
-  // The published results and quarantine rows of `output`, as CSV.
-  std::string Rows(const std::string& output) {
-    std::string rows;
-    for (const char* sql :
-         {"SELECT record_id, source, line, label, score, top_k, entities, text_hmac, "
-          "model_version, preprocess_version FROM results ORDER BY source, line",
-          "SELECT record_id, source, line, stage, reason FROM quarantine ORDER BY source, line"}) {
-      CliResult q = RunLote("query --output " + output + " --format csv '" + sql + "'");
-      EXPECT_EQ(q.exit_code, 0) << q.err;
-      rows += q.out;
-    }
-    return rows;
-  }
+  std::string Rows(const std::string& output) { return PublishedRows(output); }
   std::string FlowArgs(const std::string& output, const std::string& name) {
     return "flow run --definition " + kPipeline + " --substitutions " + kLocalSubstitutions +
            " --model lote-model=" + Model() + " --name " + name + " --history " +

@@ -365,22 +365,9 @@ TEST_F(ServeCli, ATransformOverPrepPartsPublishesWhatLoteRunPublishes) {
             std::string::npos)
       << publish.out << publish.err;
   EXPECT_FALSE(fs::exists(job + "/manifest.json"));
-  auto rows = [&](const std::string& output) {
-    std::string out;
-    for (const char* sql :
-         {"SELECT record_id, source, line, label, score, top_k, entities, text_hmac, "
-          "model_version, preprocess_version FROM results ORDER BY source, line",
-          "SELECT record_id, source, line, stage, reason FROM quarantine ORDER BY source, line"}) {
-      CliResult q = RunLote("query --output " + output + " --format csv '" + sql + "'");
-      EXPECT_EQ(q.exit_code, 0) << q.err;
-      out += q.out;
-    }
-    // The source column names each output's own copy of the input: the same here.
-    return out;
-  };
-  std::string expected = rows(by_run);
+  std::string expected = PublishedRows(by_run);
   EXPECT_GT(std::count(expected.begin(), expected.end(), '\n'), 700);
-  EXPECT_EQ(rows(by_serve), expected);
+  EXPECT_EQ(PublishedRows(by_serve), expected);
   // Monitoring saw the same records through the answers' trailers (signals, terms, reference).
   auto signals = [&](const std::string& output) {
     CliResult q = RunLote("query --output " + output + " --format csv 'SELECT run_id FROM runs'");

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,23 +45,6 @@ inline PipelineOptions MemOptions(std::shared_ptr<storage::Storage> mem,
 
 // A fixture for pipeline tests on mem://: a fresh folder (for catalogs), a mem:// store, a fake
 // engine and options from mem://t/in (SetUpMem), removed after the test.
-class MemPipelineTest : public ::testing::Test {
- protected:
-  void SetUpMem(const std::string& tag, const std::string& output_uri,
-                const std::string& catalog_name) {
-    dir_ = NewTestDir(tag);
-    mem_ = storage::NewMemStorage();
-    engine_ = std::make_shared<FakeInferenceEngine>();
-    options_ = MemOptions(mem_, output_uri, dir_ + "/" + catalog_name);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string dir_;
-  std::shared_ptr<storage::Storage> mem_;
-  std::shared_ptr<FakeInferenceEngine> engine_;
-  PipelineOptions options_;
-};
-
 // Every row of every part-*.jsonl.zst below `prefix` (sorted by part URI), as JSON.
 inline std::vector<nlohmann::json> ReadRows(storage::Storage& storage, const std::string& prefix,
                                             std::vector<std::string>* part_uris = nullptr) {
@@ -85,6 +69,61 @@ inline std::vector<nlohmann::json> ReadRows(storage::Storage& storage, const std
   }
   return rows;
 }
+
+// A reference for monitoring, as a model file would carry: 30 records, two labels, Spanish.
+inline monitoring::Profile SmallReferenceProfile() {
+  monitoring::Profile reference;
+  for (int i = 0; i < 30; ++i) {
+    monitoring::Observation o;
+    o.label = i % 3 ? "pago" : "bloqueo";
+    o.score = 0.9f;
+    o.lang = "es";
+    o.chars = 16 + i % 5;
+    o.vocabulary = {3, 1, 3, 1};
+    reference.Add(o);
+  }
+  return reference;
+}
+
+class MemPipelineTest : public ::testing::Test {
+ protected:
+  void SetUpMem(const std::string& tag, const std::string& output_uri,
+                const std::string& catalog_name) {
+    dir_ = NewTestDir(tag);
+    mem_ = storage::NewMemStorage();
+    engine_ = std::make_shared<FakeInferenceEngine>();
+    options_ = MemOptions(mem_, output_uri, dir_ + "/" + catalog_name);
+  }
+  // The rows published under OUT/KIND (results, quarantine) without the fields that differ
+  // between runs.
+  std::set<std::string> Rows(const std::string& out, const std::string& kind) {
+    std::set<std::string> rows;
+    for (nlohmann::json r : ReadRows(*mem_, out + "/" + kind)) {
+      for (const char* k : {"run_id", "processed_at"}) r.erase(k);
+      rows.insert(r.dump());
+    }
+    return rows;
+  }
+  // Writes an input object under mem://t/in/.
+  void Put(const std::string& rel, const std::string& data) {
+    ASSERT_TRUE(mem_->Write("mem://t/in/" + rel, data).ok());
+  }
+  // `n` JSONL records a0.. of payments and card blocks: "pagar MIDDLE i" / "bloquear MIDDLE i".
+  static std::string PaymentRecords(int n, const std::string& middle) {
+    std::string a;
+    for (int i = 0; i < n; ++i) {
+      a += "{\"id\":\"a" + std::to_string(i) + "\",\"text\":\"" + (i % 3 ? "pagar" : "bloquear") +
+           " " + middle + " " + std::to_string(i) + "\"}\n";
+    }
+    return a;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string dir_;
+  std::shared_ptr<storage::Storage> mem_;
+  std::shared_ptr<FakeInferenceEngine> engine_;
+  PipelineOptions options_;
+};
 
 // The catalog's daily summaries (what the dashboard reads) hold exactly what the views give when
 // grouped the same way. Returns the records the summaries count, for a test to check it is not 0.

@@ -33,23 +33,8 @@ class StagesTest : public testing::MemPipelineTest {
     SetUpMem("lote_stages_test", "mem://t/staged", "staged.db");
     options_.threads = 3;
     options_.batch_records = 2;  // several windows even for small inputs
-    // A reference for monitoring, as a model file would carry.
-    monitoring::Profile reference;
-    for (int i = 0; i < 30; ++i) {
-      monitoring::Observation o;
-      o.label = i % 3 ? "pago" : "bloqueo";
-      o.score = 0.9f;
-      o.lang = "es";
-      o.chars = 16 + i % 5;
-      o.vocabulary = {3, 1, 3, 1};
-      reference.Add(o);
-    }
-    engine_->reference = reference;
-    std::string a;
-    for (int i = 0; i < 40; ++i) {
-      a += "{\"id\":\"a" + std::to_string(i) + "\",\"text\":\"" + (i % 3 ? "pagar" : "bloquear") +
-           " <b>cuota</b> " + std::to_string(i) + "\"}\n";
-    }
+    engine_->reference = testing::SmallReferenceProfile();
+    std::string a = PaymentRecords(40, "<b>cuota</b>");
     a += "{not json\n{\"id\":\"e\",\"text\":\"  \"}\n{\"id\":\"a1\",\"text\":\"otra vez\"}\n";
     a += "{\"id\":\"bad\",\"text\":\"x\xff\"}\n";
     Put("a.jsonl", a);
@@ -65,9 +50,6 @@ class StagesTest : public testing::MemPipelineTest {
     ASSERT_TRUE(zst.Finish().ok());
   }
 
-  void Put(const std::string& rel, const std::string& data) {
-    ASSERT_TRUE(mem_->Write("mem://t/in/" + rel, data).ok());
-  }
   StageReport Stage1(Stage stage) {
     auto r = RunStage(stage, options_, engine_);
     EXPECT_TRUE(r.ok()) << StageName(stage) << ": " << r.status().ToString();
@@ -80,15 +62,6 @@ class StagesTest : public testing::MemPipelineTest {
     auto r = PublishStaged(options_);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : RunReport{};
-  }
-  // Published rows without the fields that differ between runs.
-  std::set<std::string> Rows(const std::string& out, const std::string& kind) {
-    std::set<std::string> rows;
-    for (json r : ReadRows(*mem_, out + "/" + kind)) {
-      for (const char* k : {"run_id", "processed_at"}) r.erase(k);
-      rows.insert(r.dump());
-    }
-    return rows;
   }
 };
 

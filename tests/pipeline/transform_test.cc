@@ -55,31 +55,14 @@ class TransformTest : public testing::MemPipelineTest {
     SetUpMem("lote_transform_test", kOut, "out.db");
     options_.threads = 2;
     options_.batch_records = 3;
-    monitoring::Profile reference;
-    for (int i = 0; i < 30; ++i) {
-      monitoring::Observation o;
-      o.label = i % 3 ? "pago" : "bloqueo";
-      o.score = 0.9f;
-      o.lang = "es";
-      o.chars = 16 + i % 5;
-      o.vocabulary = {3, 1, 3, 1};
-      reference.Add(o);
-    }
-    engine_->reference = reference;
-    std::string a;
-    for (int i = 0; i < 25; ++i) {
-      a += "{\"id\":\"a" + std::to_string(i) + "\",\"text\":\"" + (i % 3 ? "pagar" : "bloquear") +
-           " cuota " + std::to_string(i) + "\"}\n";
-    }
+    engine_->reference = testing::SmallReferenceProfile();
+    std::string a = PaymentRecords(25, "cuota");
     // A prep quarantine, and an engine failure whose reason quotes an account number.
     a += "{not json\n{\"id\":\"f\",\"text\":\"FAILME 12345678\"}\n";
     Put("a.jsonl", a);
     Put("b.csv", "id,text\nb1,quiero pagar\nb2,hola\n");
     Put("empty.jsonl", "");
     part_options_.engine = engine_.get();
-  }
-  void Put(const std::string& rel, const std::string& data) {
-    ASSERT_TRUE(mem_->Write("mem://t/in/" + rel, data).ok());
   }
   void IngestAndPrep() {
     for (Stage s : {Stage::kIngest, Stage::kPrep}) {
@@ -106,14 +89,6 @@ class TransformTest : public testing::MemPipelineTest {
       }
     }
     return outs;
-  }
-  std::set<std::string> Rows(const std::string& out, const std::string& kind) {
-    std::set<std::string> rows;
-    for (json r : ReadRows(*mem_, out + "/" + kind)) {
-      for (const char* k : {"run_id", "processed_at"}) r.erase(k);
-      rows.insert(r.dump());
-    }
-    return rows;
   }
   TransformPartOptions part_options_;
 };
