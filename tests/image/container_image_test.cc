@@ -1,8 +1,9 @@
 // lote's container image (scripts/build_image.sh, deploy/container/Containerfile), started as
-// SageMaker starts it: `IMAGE serve` answering a Batch Transform (tests/tools/batch_transform.py)
-// and `IMAGE train` training from /opt/ml. `podman run` cannot set its rlimits on this kind of
-// machine, so the image's own root is mounted (buildah from + mount) and its ENTRYPOINT run in it
-// with chroot: the image's bytes, libraries and word lists, not the host's.
+// SageMaker starts it: `IMAGE serve` answering a Batch Transform (tests/tools/batch_transform.py:
+// records by line, and the pipeline's prep parts) and `IMAGE train` training from /opt/ml.
+// `podman run` cannot set its rlimits on this kind of machine, so the image's own root is mounted
+// (buildah from + mount) and its ENTRYPOINT run in it with chroot: the image's bytes, libraries
+// and word lists, not the host's.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -85,6 +86,25 @@ TEST(ContainerImage, ServesATransformAndTrainsAsSageMakerStartsIt) {
       EXPECT_FALSE(row["preprocess_version"].get<std::string>().empty());
     }
     EXPECT_EQ(n, 371u);
+    // The pipeline's transform (docs/adr/0015): prep's parts through the image's server, the
+    // answers imported by publish.
+    const std::string out = tmp / "pipeline", manifest = out + "/_stages/transform/j/manifest.json";
+    auto prep = RunLote("prep --input " + (tmp / "in") + " --output " + out +
+                        " --transform-manifest " + manifest);
+    ASSERT_EQ(prep.exit_code, 0) << prep.err;
+    ASSERT_TRUE(Shell(
+        "python3 " + kSource + "/tests/tools/batch_transform.py --endpoint http://127.0.0.1:" +
+            std::to_string(serve.port()) + " --manifest " + manifest + " --output " + out +
+            "/_stages/transform/j --split-type None "
+            "--assemble-with None --batch-strategy SINGLE_RECORD --content-type "
+            "application/x-lote-prep+zstd --accept application/x-lote-infer+zstd",
+        nullptr, err))
+        << ReadAll(err);
+    auto publish =
+        RunLote("publish --output " + out + " --transform-output " + out + "/_stages/transform/j");
+    ASSERT_EQ(publish.exit_code, 0) << publish.err;
+    auto count = RunLote("query --output " + out + " --format csv 'SELECT count(*) FROM results'");
+    EXPECT_EQ(count.out, "count(*)\n371\n") << count.err;
     EXPECT_EQ(serve.Stop(), 0);  // SIGTERM, as SageMaker stops the container
     EXPECT_NE(serve.log().find("lote serve: stopped"), std::string::npos) << serve.log();
   }
