@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "command.h"
@@ -132,16 +133,25 @@ Result<ServeModel> ReadServeModel(const std::string& path) {
   return m;
 }
 
-// The pipeline's engine over the same bytes, with the rows' PII policy: what answers prep parts
-// (Batch Transform's requests of the deployed pipeline, docs/adr/0015).
+// The pipeline's engine over the same bytes: what answers prep parts (Batch Transform's requests
+// of the deployed pipeline, docs/adr/0015). With --config, its infer and pii sections, as `lote
+// infer --config` uses them (PII flags given to serve win); else the rows' settings.
 Result<std::shared_ptr<const pipeline::InferenceEngine>> StageEngine(
-    const ServeModel& m, const ServeFlags& f, const serve::InferenceOptions& io) {
+    const ServeModel& m, const ServeFlags& f, const serve::InferenceOptions& io,
+    const std::optional<pipeline::EngineOptions>& config) {
   pipeline::EngineOptions eo;
-  eo.top_k = io.rows.top_k;
-  eo.pii_mode = f.rows.pii.mode.empty() ? "mask" : f.rows.pii.mode;
-  eo.pii_types = io.rows.pii_types;
-  eo.pii_key = io.rows.pii_key;
-  if (io.rows.reference_date) eo.reference_date = io.rows.reference_date->ToIso();
+  if (config) {
+    eo = *config;
+  } else {
+    eo.top_k = io.rows.top_k;
+    eo.pii_mode = "mask";
+  }
+  if (!f.rows.pii.mode.empty()) eo.pii_mode = f.rows.pii.mode;
+  if (!f.rows.pii.types.empty() || !config) eo.pii_types = io.rows.pii_types;
+  if (!io.rows.pii_key.empty()) eo.pii_key = io.rows.pii_key;
+  if (eo.reference_date.empty() && io.rows.reference_date) {
+    eo.reference_date = io.rows.reference_date->ToIso();
+  }
   return pipeline::LoadInferenceEngine(m.bytes, m.source, eo);
 }
 
@@ -248,11 +258,18 @@ int RunServe(const ServeFlags& f, const PiiSettings& pii) {
   io.rows.top_k = f.top_k;
   ApplyRowFlags(f.rows, pii, &io.rows);
   io.prep = !f.no_prep;
+  std::optional<pipeline::EngineOptions> config_engine;
   if (!f.config.empty()) {
     RunConfig config;
     Status s = LoadRunConfig(f.config, &config);
     if (!s.ok()) return FailUsage(s.message());
     io.prep_options = config.pipeline.prep;
+    config_engine = config.engine;
+    if (!config.pii_key_file.empty() && io.rows.pii_key.empty()) {
+      auto key = LoadPiiKey(config.pii_key_file);
+      if (!key.ok()) return Fail(key.status());
+      config_engine->pii_key = *key;
+    }
   }
   io.text_field = f.text_field;
   io.id_field = f.id_field;
@@ -324,10 +341,10 @@ int RunServe(const ServeFlags& f, const PiiSettings& pii) {
         LOTE_ASSIGN_OR_RETURN(ServeModel shadow, ReadServeModel(shadow_path));
         LOTE_ASSIGN_OR_RETURN(bundle::Model loaded, bundle::LoadModel(shadow.bytes, shadow.source));
         LOTE_RETURN_IF_ERROR(service.LoadShadowModel(std::move(loaded)));
-        LOTE_ASSIGN_OR_RETURN(stage_shadow, StageEngine(shadow, f, io));
+        LOTE_ASSIGN_OR_RETURN(stage_shadow, StageEngine(shadow, f, io, config_engine));
       }
       LOTE_ASSIGN_OR_RETURN(ServeModel model, ReadServeModel(model_path));
-      LOTE_ASSIGN_OR_RETURN(auto engine, StageEngine(model, f, io));
+      LOTE_ASSIGN_OR_RETURN(auto engine, StageEngine(model, f, io, config_engine));
       service.LoadStageEngines(std::move(engine), std::move(stage_shadow));
       LOTE_ASSIGN_OR_RETURN(bundle::Model loaded, bundle::LoadModel(model.bytes, model.source));
       return service.LoadModel(std::move(loaded));

@@ -5,16 +5,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "lote/base/digest.h"
 #include "lote/base/ordered_executor.h"
 #include "lote/base/parallel_for.h"
 #include "lote/io/byte_source.h"
 #include "lote/monitoring/terms.h"
-#include "pipeline/part_writer.h"
 #include "pipeline/stage_files.h"
 
 namespace lote::pipeline {
@@ -117,7 +118,8 @@ std::string WithSlash(std::string_view uri) {
 // What an .out's trailer says.
 struct Trailer {
   std::string model_version, shadow_model_version;
-  uint64_t records = 0;
+  std::string part_sha256;  // of the prep part answered
+  uint64_t records = 0, quarantined = 0;
   std::string terms_json, reference_json;
 };
 
@@ -131,7 +133,9 @@ Status ParseTrailer(std::string_view line, const std::string& where, Trailer* t)
     }
     t->model_version = v.at("model_version").get<std::string>();
     t->shadow_model_version = v.value("shadow_model_version", "");
+    t->part_sha256 = v.at("part_sha256").get<std::string>();
     t->records = v.at("records").get<uint64_t>();
+    t->quarantined = v.at("quarantined").get<uint64_t>();
     t->terms_json = v.value("terms", "");
     t->reference_json = v.value("reference", "");
   } catch (const json::exception& e) {
@@ -141,8 +145,36 @@ Status ParseTrailer(std::string_view line, const std::string& where, Trailer* t)
   return Status::Ok();
 }
 
-bool IsTrailer(std::string_view line) {
-  return line.starts_with("{\"") && line.substr(2).starts_with(kTrailerKey);
+// An answer is two zstd frames: the rows (the infer data file as it is) and the trailer line.
+// Splits them; DataLoss when there is no second frame.
+Status SplitAnswer(std::string_view answer, const std::string& where, std::string_view* rows,
+                   std::string* trailer) {
+  const size_t first = ZSTD_findFrameCompressedSize(answer.data(), answer.size());
+  if (ZSTD_isError(first) || first >= answer.size()) {
+    return DataLossError(where + ": no transform trailer (a truncated answer, or not one)");
+  }
+  *rows = answer.substr(0, first);
+  auto source =
+      io::MakeZstdSource(io::MakeStringSource(answer.substr(first), where + " (trailer)"));
+  io::LineReader lines(source.get(), 64 << 20);
+  LOTE_ASSIGN_OR_RETURN(bool got, lines.Next(trailer));
+  std::string extra;
+  LOTE_ASSIGN_OR_RETURN(bool more, lines.Next(&extra));
+  if (!got || more) return DataLossError(where + ": the trailer frame is not one line");
+  return Status::Ok();
+}
+
+// The lines of a zstd stream, counted (its checksum checked on the way).
+Result<uint64_t> CountLines(std::string_view zst, const std::string& where) {
+  auto source = io::MakeZstdSource(io::MakeStringSource(zst, where));
+  io::LineReader lines(source.get());
+  std::string line;
+  uint64_t n = 0;
+  while (true) {
+    LOTE_ASSIGN_OR_RETURN(bool more, lines.Next(&line));
+    if (!more) return n;
+    ++n;
+  }
 }
 
 // The parts of a prep object (none only for an object without records prepared before prep
@@ -194,15 +226,23 @@ Result<std::string> TransformPart(std::string_view part, std::string_view name,
     LOTE_RETURN_IF_ERROR(out.AddLine(EncodeStageRecord(r)));
     ++records;
   }
-  json trailer = {
-      {"version", kTrailerVersion}, {"model_version", model_version}, {"records", records}};
+  LOTE_ASSIGN_OR_RETURN(std::string answer, out.Finish());
+  json trailer = {{"version", kTrailerVersion},
+                  {"model_version", model_version},
+                  {"part_sha256", Sha256Hex(part)},
+                  {"records", records},
+                  {"quarantined", quarantined}};
   if (o.shadow != nullptr) trailer["shadow_model_version"] = o.shadow->model_version();
   if (count_terms) trailer["terms"] = terms.ToJson();
   if (reference != nullptr) trailer["reference"] = reference->ToJson();
-  LOTE_RETURN_IF_ERROR(out.AddLine(json{{std::string(kTrailerKey), std::move(trailer)}}.dump(
+  // The trailer is a frame of its own: the rows' frame is then the infer data file byte for byte.
+  ZstdStringWriter tail(o.zstd_level);
+  LOTE_RETURN_IF_ERROR(tail.AddLine(json{{std::string(kTrailerKey), std::move(trailer)}}.dump(
       -1, ' ', false, json::error_handler_t::replace)));
+  LOTE_ASSIGN_OR_RETURN(std::string tail_bytes, tail.Finish());
+  answer += tail_bytes;
   if (counts != nullptr) *counts = {records, quarantined};
-  return out.Finish();
+  return answer;
 }
 
 Result<TransformManifest> WriteTransformManifest(const PipelineOptions& o,
@@ -361,48 +401,30 @@ Result<StageReport> ImportTransformOutput(const PipelineOptions& o,
     for (const std::string& part : parts) all = all && outs.count(Basename(part)) > 0;
     if (!all) continue;  // not transformed yet
     const int64_t t1 = clock.MonotonicNanos();
-    PartWriter writer(out.get(), storage::JoinUri(infer, p.key), "infer", "",
-                      std::numeric_limits<uint64_t>::max(), o.zstd_level);
     monitoring::TermCounts terms;
     bool counted_terms = false;
-    uint64_t quarantined = 0;
-    for (const std::string& part : parts) {
+    uint64_t records = 0, quarantined = 0;
+    std::vector<std::string> data_uris;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const std::string& part = parts[i];
       const std::string& out_uri = outs[Basename(part)];
       LOTE_ASSIGN_OR_RETURN(std::string answer, results->Read(out_uri));
-      LOTE_ASSIGN_OR_RETURN(auto prepped, StageRecordReader::Open(*out, {part}));
-      ZstdLines lines(answer, out_uri, std::numeric_limits<uint64_t>::max());
-      std::string line, next;
-      StageRecord want, got;
-      uint64_t n = 0;
-      LOTE_ASSIGN_OR_RETURN(bool have, lines.Next(&line));
-      while (true) {
-        if (!have) return DataLossError(out_uri + ": no transform trailer (a truncated answer)");
-        LOTE_ASSIGN_OR_RETURN(bool more, lines.Next(&next));
-        if (!more) break;  // `line` is the last one: the trailer
-        const std::string where = out_uri + ":" + std::to_string(n + 1);
-        LOTE_RETURN_IF_ERROR(DecodeStageRecord(line, &got).WithContext(where));
-        LOTE_ASSIGN_OR_RETURN(bool in_prep, prepped->Next(&want));
-        if (!in_prep || want.record_id != got.record_id || want.line != got.line) {
-          return DataLossError(where + ": does not answer " + part + " record for record (" +
-                               (in_prep ? "its record " + std::to_string(n + 1) + " is line " +
-                                              std::to_string(want.line)
-                                        : std::string("the part has fewer records")) +
-                               ")");
-        }
-        if (!got.stage.empty()) ++quarantined;
-        LOTE_RETURN_IF_ERROR(writer.AddRow(line));
-        ++n;
-        line.swap(next);
-      }
-      if (!IsTrailer(line)) {
-        return DataLossError(out_uri + ": no transform trailer (a truncated answer)");
-      }
+      std::string_view rows;
+      std::string trailer_line;
+      LOTE_RETURN_IF_ERROR(SplitAnswer(answer, out_uri, &rows, &trailer_line));
       Trailer t;
-      LOTE_RETURN_IF_ERROR(ParseTrailer(line, out_uri, &t));
-      LOTE_ASSIGN_OR_RETURN(bool extra, prepped->Next(&want));
-      if (extra || t.records != n) {
-        return DataLossError(out_uri + ": answers " + std::to_string(n) + " records, " + part +
-                             " holds more");
+      LOTE_RETURN_IF_ERROR(ParseTrailer(trailer_line, out_uri, &t));
+      // The answer names the bytes it answered: exactly this part, so its rows are this part's
+      // records, in order.
+      LOTE_ASSIGN_OR_RETURN(std::string prepped, out->Read(part));
+      if (t.part_sha256 != Sha256Hex(prepped)) {
+        return DataLossError(out_uri + " does not answer " + part +
+                             " (it answers other bytes: another part, or an earlier prep of it)");
+      }
+      LOTE_ASSIGN_OR_RETURN(uint64_t n, CountLines(rows, out_uri));
+      if (n != t.records || t.quarantined > n) {
+        return DataLossError(out_uri + ": holds " + std::to_string(n) + " rows, its trailer says " +
+                             std::to_string(t.records));
       }
       if (model_version.empty()) {
         model_version = t.model_version;
@@ -421,12 +443,18 @@ Result<StageReport> ImportTransformOutput(const PipelineOptions& o,
         terms.Merge(part_terms);
         counted_terms = true;
       }
+      if (n > 0) {
+        char suffix[32];
+        std::snprintf(suffix, sizeof(suffix), "-%05zu.jsonl.zst", i);
+        data_uris.push_back(storage::JoinUri(infer, p.key + suffix));
+        LOTE_RETURN_IF_ERROR(out->Write(data_uris.back(), rows));
+      }
+      records += n;
+      quarantined += t.quarantined;
       imported.push_back(out_uri);
     }
-    LOTE_RETURN_IF_ERROR(writer.Finish());
-    p.records = writer.rows();
-    p.data_uris.clear();
-    for (const StagedPart& written : writer.parts()) p.data_uris.push_back(written.staged_uri);
+    p.records = records;
+    p.data_uris = std::move(data_uris);
     p.model_version = model_version;
     p.shadow_model_version = shadow_version;
     p.terms_json = counted_terms ? terms.ToJson() : "";

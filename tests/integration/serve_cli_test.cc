@@ -331,17 +331,23 @@ TEST_F(ServeCli, ATransformOverPrepPartsPublishesWhatLoteRunPublishes) {
   WriteAll(tmp_ / "in/empty.jsonl", "");
   const std::string by_run = tmp_ / "by-run", by_serve = tmp_ / "by-serve";
   const std::string job = by_serve + "/_stages/transform/job-1";
-  CliResult run =
-      RunLote("run --input " + (tmp_ / "in") + " --output " + by_run + " --model " + Model());
+  // One pipeline configuration for every step; the server answers prep parts with its infer and
+  // pii sections, as `lote infer --config` would.
+  const std::string config = tmp_ / "pipeline.yaml";
+  WriteAll(config, "infer:\n  top_k: 2\npii:\n  mode: type\n");
+  CliResult run = RunLote("run --input " + (tmp_ / "in") + " --output " + by_run + " --model " +
+                          Model() + " --config " + config);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   CliResult ingest = RunLote("ingest --input " + (tmp_ / "in") + " --output " + by_serve);
   ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
-  CliResult prep =
-      RunLote("prep --output " + by_serve + " --transform-manifest " + job + "/manifest.json");
+  CliResult prep = RunLote("prep --output " + by_serve + " --config " + config +
+                           " --transform-manifest " + job + "/manifest.json");
   ASSERT_EQ(prep.exit_code, 0) << prep.err;
   EXPECT_NE(prep.err.find("3 part(s) of 3 object(s)"), std::string::npos) << prep.err;
 
-  ServeProcess serve(LOTE_CLI_PATH, "serve --port 0 --threads 2 --model " + Model(), tmp_ / "err");
+  ServeProcess serve(LOTE_CLI_PATH,
+                     "serve --port 0 --threads 2 --config " + config + " --model " + Model(),
+                     tmp_ / "err");
   ASSERT_TRUE(serve.WaitReady()) << serve.log();
   // A body that is not a prep part: 400 naming the problem, not a crash or a 500.
   auto bad = serve.Post(std::string(pipeline::kPrepPartContentType), "{\"id\": \"x\"}\n");
@@ -359,7 +365,8 @@ TEST_F(ServeCli, ATransformOverPrepPartsPublishesWhatLoteRunPublishes) {
   ASSERT_EQ(WEXITSTATUS(status), 0) << ReadAll(tmp_ / "bt.log");
   EXPECT_EQ(serve.Stop(), 0);
 
-  CliResult publish = RunLote("publish --output " + by_serve + " --transform-output " + job);
+  CliResult publish = RunLote("publish --output " + by_serve + " --config " + config +
+                              " --transform-output " + job);
   ASSERT_EQ(publish.exit_code, 0) << publish.err;
   EXPECT_NE((publish.out + publish.err).find("infer: 3 objects handed over, 3 done"),
             std::string::npos)
@@ -367,6 +374,7 @@ TEST_F(ServeCli, ATransformOverPrepPartsPublishesWhatLoteRunPublishes) {
   EXPECT_FALSE(fs::exists(job + "/manifest.json"));
   std::string expected = PublishedRows(by_run);
   EXPECT_GT(std::count(expected.begin(), expected.end(), '\n'), 700);
+  EXPECT_NE(expected.find("[PHONE]"), std::string::npos);  // the config's PII mode
   EXPECT_EQ(PublishedRows(by_serve), expected);
   // Monitoring saw the same records through the answers' trailers (signals, terms, reference).
   auto signals = [&](const std::string& output) {

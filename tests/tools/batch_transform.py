@@ -15,7 +15,8 @@ OUTPUT/<relative key>.out):
      puts as many whole records in a payload as fit in MaxPayloadInMB (1 MB = 2^20 bytes),
      SINGLE_RECORD one record each. A record larger than the limit still travels alone (SageMaker
      cannot cut a record), and the container's 413 then fails the file;
-  3. POSTs the payloads with ContentType / Accept, at most MaxConcurrentTransforms in flight,
+  3. POSTs the payloads with ContentType / Accept, at most MaxConcurrentTransforms in flight
+     (payloads of several files at once, as SageMaker spreads objects over them),
      retrying a payload on connection errors and 5xx up to --retries times
      (ModelClientConfig.InvocationsMaxRetries);
   4. assembles each file's answers in input order into OUTPUT/<name>.out (AssembleWith "Line":
@@ -210,35 +211,50 @@ def main():
     failed = []
     records = payload_count = 0
     started = time.monotonic()
+
+    def read(path):
+        with open(path, "rb") as f:
+            data = f.read()
+        if args.split_type == "None":
+            return data, [data], 0
+        return (data, split_payloads(data, max_bytes, strategy == "MULTI_RECORD"),
+                sum(1 for line in data.splitlines() if line.strip()))
+
+    def finish(name, answers):
+        bad = next(((s, b) for s, b in answers if s != 200), None)
+        if bad is not None:
+            status, body = bad
+            reason = f"ClientError: {status}" if status is not None else "connection failed"
+            print(f"[sagemaker logs]: {name}: {reason}: {body[:200].decode(errors='replace')}",
+                  file=sys.stderr)
+            failed.append(name)
+            return
+        out = bytearray()
+        for _, body in answers:
+            out += body
+            if args.assemble_with == "Line" and body and not body.endswith(b"\n"):
+                out += b"\n"
+        os.makedirs(os.path.dirname(os.path.join(args.output, name)), exist_ok=True)
+        tmp = os.path.join(args.output, name + ".out.tmp")
+        with open(tmp, "wb") as f:
+            f.write(out)
+        os.replace(tmp, os.path.join(args.output, name + ".out"))
+
+    # Payloads of several files are in flight at once (SageMaker spreads objects over its
+    # MaxConcurrentTransforms), at most `concurrency` files read ahead; each file's answers are
+    # assembled in its payloads' order.
     with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
+        pending = []
         for path, name in files:
-            with open(path, "rb") as f:
-                data = f.read()
-            if args.split_type == "None":
-                payloads = [data]
-            else:
-                payloads = split_payloads(data, max_bytes, strategy == "MULTI_RECORD")
-                records += sum(1 for line in data.splitlines() if line.strip())
+            _, payloads, n = read(path)
+            records += n
             payload_count += len(payloads)
-            answers = list(pool.map(invoke, payloads))
-            bad = next(((s, b) for s, b in answers if s != 200), None)
-            if bad is not None:
-                status, body = bad
-                reason = f"ClientError: {status}" if status is not None else "connection failed"
-                print(f"[sagemaker logs]: {name}: {reason}: {body[:200].decode(errors='replace')}",
-                      file=sys.stderr)
-                failed.append(name)
-                continue
-            out = bytearray()
-            for _, body in answers:
-                out += body
-                if args.assemble_with == "Line" and body and not body.endswith(b"\n"):
-                    out += b"\n"
-            os.makedirs(os.path.dirname(os.path.join(args.output, name)), exist_ok=True)
-            tmp = os.path.join(args.output, name + ".out.tmp")
-            with open(tmp, "wb") as f:
-                f.write(out)
-            os.replace(tmp, os.path.join(args.output, name + ".out"))
+            pending.append((name, [pool.submit(invoke, p) for p in payloads]))
+            while len(pending) > concurrency:
+                done_name, futures = pending.pop(0)
+                finish(done_name, [f.result() for f in futures])
+        for done_name, futures in pending:
+            finish(done_name, [f.result() for f in futures])
     seconds = time.monotonic() - started
     summary = {"files": len(files), "failed_files": failed, "records": records,
                "payloads": payload_count, "seconds": seconds,

@@ -6,19 +6,22 @@
 //                            ...]): the job's input (S3DataType ManifestFile, SplitType None).
 //   TransformPart            one prep part (the request body, Content-Type
 //                            application/x-lote-prep+zstd) -> the infer part (the response,
-//                            application/x-lote-infer+zstd): the rows `lote infer` writes for
-//                            those records, then one trailer line with what infer leaves beside
-//                            its files (model versions, the part's term counts, the model's
-//                            reference profile). A pure function of (part, model, shadow model):
-//                            a retried request or job gives the same bytes.
+//                            application/x-lote-infer+zstd): two zstd frames, the rows `lote
+//                            infer` writes for those records, then one trailer line with what
+//                            infer leaves beside its files (model versions, the SHA-256 of the
+//                            part answered, row and quarantine counts, the part's term counts,
+//                            the model's reference profile). A pure function of (part, model,
+//                            shadow model): a retried request or job gives the same bytes.
 //   RunTransformManifest     what a transform job does with such a manifest, on this machine:
 //                            each part through TransformPart into OUTPUT_PREFIX/NAME.out (the
 //                            local executor's createTransformJob; the test's stand-in for AWS).
 //   ImportTransformOutput    for every prep object without an infer marker whose parts all have
-//                            an .out under the transform's output: checks that the .out answers
-//                            the part record for record, then writes the infer data and marker
-//                            (as `lote infer` would have) and deletes the .out files. Idempotent;
-//                            publish then runs as after `lote infer`.
+//                            an .out under the transform's output: checks that each .out answers
+//                            its part (the trailer's SHA-256 is the part's, the row count is the
+//                            trailer's, the frames' checksums hold), then writes the rows frame as
+//                            the infer data file, the marker (as `lote infer` would have), and
+//                            deletes the .out files. Idempotent; publish then runs as after `lote
+//                            infer`.
 //
 // Thread-safety: TransformPart is thread-safe (engines are); the others take the output lock.
 #ifndef LOTE_PIPELINE_TRANSFORM_H_
@@ -91,8 +94,9 @@ Result<TransformJobReport> RunTransformManifest(const PipelineOptions& options,
 
 // Imports the transform job's output at `transform_output` (a prefix) into the infer stage's
 // files of options.output_uri. Objects with no .out yet are left for a later import (or `lote
-// infer`). Errors: DataLoss when an .out does not answer its part record for record, or its
-// trailer is missing; FailedPrecondition when parts of one import name different models.
+// infer`). Errors: DataLoss when an .out does not answer its part (another part's, an earlier
+// prep's, a damaged or truncated answer, no trailer); FailedPrecondition when parts of one import
+// name different models.
 Result<StageReport> ImportTransformOutput(const PipelineOptions& options,
                                           std::string_view transform_output);
 
