@@ -483,6 +483,12 @@ Result<StageReport> ImportTransformOutput(const PipelineOptions& o,
     if (all_done) {
       Status s = results->Delete(manifest_uri);
       if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+      // Nothing of the job is left: the folder goes too (a local output keeps no empty folder
+      // per execution).
+      if (imported.size() == outs.size()) {
+        s = results->DeletePrefix(from);
+        if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+      }
     }
   }
   report.wall_s = clock.SecondsSince(t0);

@@ -113,6 +113,8 @@ TEST_F(TransformTest, TransformedPartsPublishExactlyWhatRunPublishes) {
   // The answers and the manifest are gone once imported.
   EXPECT_TRUE(Outs().empty());
   EXPECT_EQ(mem_->Read(m.uri).status().code(), StatusCode::kNotFound);
+  auto left = mem_->List(std::string(kJob) + "/");
+  EXPECT_TRUE(!left.ok() || left->empty());
   auto staged = PublishStaged(options_);
   ASSERT_TRUE(staged.ok()) << staged.status().ToString();
   EXPECT_EQ(staged->model_version, "fake-1");
