@@ -148,6 +148,11 @@ void WriteAllToStderr(const char* data, size_t n) {
   }
 }
 
+// lambda:invoke's result: the function's result under Payload.
+Json LambdaInvokeResult(Json payload) {
+  return Json{{"ExecutedVersion", "$LATEST"}, {"Payload", std::move(payload)}, {"StatusCode", 200}};
+}
+
 // Runs `argv` with `payload` on its stdin and returns lambda:invoke's result. The child gets
 // only fds 0-2 (stdin and stdout are pipes, stderr is passed through), default signal handling
 // and an empty signal mask; it is killed (SIGKILL) when the invocation is cancelled (the task's
@@ -315,7 +320,7 @@ Outcome<Json> RunFunction(const std::string& name, const std::vector<std::string
                                             ": its stdout is not one JSON value (" +
                                             std::to_string(out.size()) + " bytes)"};
   }
-  return Json{{"ExecutedVersion", "$LATEST"}, {"Payload", std::move(result)}, {"StatusCode", 200}};
+  return LambdaInvokeResult(std::move(result));
 }
 
 // ---- Athena ----
@@ -504,9 +509,7 @@ Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
   if (base == "lote-training-data" || base == "lote-register" || base == "lote-promote") {
     auto result = RetrainFunction(base, payload, inv);
     if (!result.ok()) return result.error();
-    return Json{{"ExecutedVersion", "$LATEST"},
-                {"Payload", std::move(result).value()},
-                {"StatusCode", 200}};
+    return LambdaInvokeResult(std::move(result).value());
   }
   if (base != "lote-publish" && base != "lote-transform-input") {
     return StateError{"Lambda.ResourceNotFoundException",
@@ -524,12 +527,12 @@ Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
     // transform's own prefix (Payload.transform), where its .out files will be written too.
     std::string folder = StringAt(payload, {"transform"});
     if (folder.empty()) return BadRequest("Lambda", "lote-transform-input needs Payload.transform");
-    auto m = pipeline::WriteTransformManifest(o, storage::JoinUri(folder, "manifest.json"));
+    auto m = pipeline::WriteTransformManifest(
+        o, storage::JoinUri(folder, pipeline::kTransformManifestName));
     if (!m.ok()) return StageError(m.status());
     Json result{
         {"manifest", m->uri}, {"parts", m->parts}, {"objects", m->objects}, {"transform", folder}};
-    return Json{
-        {"ExecutedVersion", "$LATEST"}, {"Payload", std::move(result)}, {"StatusCode", 200}};
+    return LambdaInvokeResult(std::move(result));
   }
   // The run this publishes leads back to this execution (the dashboard's runs page).
   o.flow_execution = StringAt(inv.context, {"Execution", "Id"});
@@ -555,8 +558,7 @@ Outcome<Json> PipelineTasks::Lambda(const flow::TaskInvocation& inv) {
   if (!report->monitoring_json.empty()) {
     result["monitoring"] = Json::parse(report->monitoring_json, nullptr, false);
   }
-  // lambda:invoke's response shape: the function's result is under Payload.
-  return Json{{"ExecutedVersion", "$LATEST"}, {"Payload", std::move(result)}, {"StatusCode", 200}};
+  return LambdaInvokeResult(std::move(result));
 }
 
 // Step Functions' StartExecution from a Task: the nested execution runs in this process, in the

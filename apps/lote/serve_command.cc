@@ -91,12 +91,12 @@ Result<std::string> ModelFromTar(const std::string& path, std::string_view tar) 
   return found;
 }
 
-// --model as SageMaker lays it out: a .lote file, a folder holding one, or a .tar.gz holding one.
 // A model's bytes and the name errors give it.
 struct ServeModel {
   std::string bytes, source;
 };
 
+// --model as SageMaker lays it out: a .lote file, a folder holding one, or a .tar.gz holding one.
 Result<ServeModel> ReadServeModel(const std::string& path) {
   ServeModel m;
   m.source = path;
@@ -155,6 +155,8 @@ Result<std::shared_ptr<const pipeline::InferenceEngine>> StageEngine(
   return pipeline::LoadInferenceEngine(m.bytes, m.source, eo);
 }
 
+// An integer in [min, max] from the environment, or `fallback`; InvalidArgument naming the
+// variable.
 Result<int> EnvInt(const char* name, int fallback, int min, int max) {
   std::string v = EnvOr(name, "");
   if (v.empty()) return fallback;

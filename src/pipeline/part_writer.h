@@ -1,6 +1,7 @@
 // PartWriter: JSON lines compressed with zstd (streaming, libzstd) into staged objects, a new
 // part whenever the current one holds max_part_bytes of uncompressed rows. Each part's SHA-256
 // (of the compressed bytes, i.e. of the published file) and sizes are kept for the manifest.
+// ZstdLineCompressor: the compression itself, into any sink (PartWriter's objects, a string).
 // Thread-safety: one thread.
 #ifndef LOTE_SRC_PIPELINE_PART_WRITER_H_
 #define LOTE_SRC_PIPELINE_PART_WRITER_H_
@@ -8,6 +9,7 @@
 #include <zstd.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +20,32 @@
 #include "lote/storage/storage.h"
 
 namespace lote::pipeline {
+
+// "-NNNNN.jsonl.zst": the suffix of part `index` of a stage or results file.
+std::string PartSuffix(size_t index);
+
+// Lines into zstd frames (the given level, content checksums), rows batched before compression;
+// every compressed chunk goes to `sink` as it is made.
+class ZstdLineCompressor {
+ public:
+  ZstdLineCompressor(int level, std::function<Status(std::string_view)> sink);
+  ~ZstdLineCompressor();
+  ZstdLineCompressor(const ZstdLineCompressor&) = delete;
+  ZstdLineCompressor& operator=(const ZstdLineCompressor&) = delete;
+
+  // Appends `line` and a newline. Errors: the sink's, Internal for a zstd failure.
+  Status AddLine(std::string_view line);
+  // Ends the current frame (an empty one when nothing was added); the next line starts another.
+  Status EndFrame();
+
+ private:
+  Status Drain(ZSTD_EndDirective mode);
+
+  ZSTD_CCtx* cctx_;
+  std::function<Status(std::string_view)> sink_;
+  std::string out_buf_;
+  std::string pending_;  // rows batched before compression (fewer zstd calls)
+};
 
 class PartWriter {
  public:
@@ -43,7 +71,6 @@ class PartWriter {
 
  private:
   Status Open();
-  Status Drain(ZSTD_EndDirective mode, std::string_view input);
   Status Close();
 
   storage::Storage* storage_;
@@ -51,10 +78,7 @@ class PartWriter {
   std::string kind_;
   std::string partition_;
   uint64_t max_part_bytes_;
-  int zstd_level_;
-  ZSTD_CCtx* cctx_ = nullptr;
-  std::string out_buf_;
-  std::string pending_;  // rows batched before compression (fewer zstd calls)
+  ZstdLineCompressor zstd_;  // writes into writer_, hashing into sha_
   std::unique_ptr<storage::ObjectWriter> writer_;
   std::unique_ptr<Sha256> sha_;
   uint64_t part_raw_ = 0;

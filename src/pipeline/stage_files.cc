@@ -135,11 +135,22 @@ Result<std::shared_ptr<const monitoring::Profile>> ReadStagedReference(
       std::make_shared<monitoring::Profile>(std::move(*profile)));
 }
 
-bool InferStageRecord(const InferenceEngine& engine, InferenceState* state,
-                      const InferenceEngine* shadow, InferenceState* shadow_state, StageRecord* r) {
+StageRecordInferer::StageRecordInferer(const InferenceEngine& engine, const InferenceEngine* shadow)
+    : engine_(engine),
+      shadow_(shadow),
+      state_(engine.NewState()),
+      shadow_state_(shadow != nullptr ? shadow->NewState() : nullptr) {}
+
+void StageRecordInferer::CountTerms(std::string_view record_id, monitoring::TermSampler* sampler,
+                                    monitoring::TermCounts* terms) const {
+  engine_.CountTerms(state_.get(), record_id, sampler, terms);
+}
+
+bool StageRecordInferer::Infer(StageRecord* r) {
   if (!r->stage.empty()) return false;
-  InferenceOutput out;
-  Status s = engine.Infer(r->text, state, &out);
+  InferenceOutput& out = out_;
+  out.Clear();
+  Status s = engine_.Infer(r->text, state_.get(), &out);
   if (!s.ok()) {
     r->text.clear();
     r->stage = "infer";
@@ -148,9 +159,10 @@ bool InferStageRecord(const InferenceEngine& engine, InferenceState* state,
   }
   // The challenger's failure leaves the record as the champion scored it (no shadow row), as in
   // lote run.
-  if (shadow != nullptr) {
-    InferenceOutput challenger;
-    r->has_shadow = shadow->Infer(r->text, shadow_state, &challenger).ok();
+  if (shadow_ != nullptr) {
+    InferenceOutput& challenger = challenger_;
+    challenger.Clear();
+    r->has_shadow = shadow_->Infer(r->text, shadow_state_.get(), &challenger).ok();
     if (r->has_shadow) {
       r->shadow_label = std::move(challenger.label);
       r->shadow_score = challenger.score;

@@ -86,14 +86,26 @@ Status DeleteStagedReference(storage::Storage* storage, std::string_view folder,
 Result<std::shared_ptr<const monitoring::Profile>> ReadStagedReference(
     const storage::Storage& storage, std::string_view folder, std::string_view model_version);
 
-// Infers one prep record in place (the infer stage's and TransformPart's one code): sets the
-// inference fields (and the shadow's, given a shadow engine and its state) and clears the text.
-// An engine error quarantines the record at stage "infer" with the status as reason, not yet
-// redacted. A record already quarantined is left alone. True when the engine inferred it (its
-// terms may then be counted with `state`).
-bool InferStageRecord(const InferenceEngine& engine, InferenceState* state,
-                      const InferenceEngine* shadow, InferenceState* shadow_state,
-                      StageRecord* record);
+// Infers prep records in place, the infer stage's and TransformPart's one code, with the engine's
+// per-thread state (and a shadow engine's, when given). One per thread.
+class StageRecordInferer {
+ public:
+  // The engines must outlive the inferer.
+  StageRecordInferer(const InferenceEngine& engine, const InferenceEngine* shadow);
+  // Sets the inference fields (and the shadow's) and clears the text. An engine error
+  // quarantines the record at stage "infer" with the status as reason, not yet redacted. A
+  // record already quarantined is left alone. True when the engine inferred it.
+  bool Infer(StageRecord* record);
+  // Adds the terms of the record last inferred (InferenceEngine::CountTerms).
+  void CountTerms(std::string_view record_id, monitoring::TermSampler* sampler,
+                  monitoring::TermCounts* terms) const;
+
+ private:
+  const InferenceEngine& engine_;
+  const InferenceEngine* shadow_;
+  std::unique_ptr<InferenceState> state_, shadow_state_;
+  InferenceOutput out_, challenger_;  // reused record after record
+};
 
 std::string EncodeStageRecord(const StageRecord& record);
 // DataLoss when `line` is not a stage record.

@@ -345,26 +345,21 @@ Status StageRunner::Infer() {
                 return b->size > 0;
               },
               [&]() -> std::function<Status(StageBatch*)> {
-                std::shared_ptr<InferenceState> state = engine_->NewState();
-                std::shared_ptr<InferenceState> shadow_state;
-                if (shadow) shadow_state = shadow->NewState();
+                auto inferer = std::make_shared<StageRecordInferer>(*engine_, shadow.get());
                 std::shared_ptr<monitoring::TermCounts> terms;
                 if (count_terms) {
                   terms = std::make_shared<monitoring::TermCounts>();
                   worker_terms.push_back(terms);
                 }
-                return
-                    [this, state, shadow, shadow_state, terms, &sampler](StageBatch* b) -> Status {
-                      for (size_t i = 0; i < b->size; ++i) {
-                        StageRecord& r = b->records[i];
-                        if (InferStageRecord(*engine_, state.get(), shadow.get(),
-                                             shadow_state.get(), &r) &&
-                            terms) {
-                          engine_->CountTerms(state.get(), r.record_id, &sampler, terms.get());
-                        }
-                      }
-                      return Status::Ok();
-                    };
+                return [inferer, terms, &sampler](StageBatch* b) -> Status {
+                  for (size_t i = 0; i < b->size; ++i) {
+                    StageRecord& r = b->records[i];
+                    if (inferer->Infer(&r) && terms) {
+                      inferer->CountTerms(r.record_id, &sampler, terms.get());
+                    }
+                  }
+                  return Status::Ok();
+                };
               },
               [&](StageBatch* b) -> Status {
                 for (size_t i = 0; i < b->size; ++i) {

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -16,6 +15,7 @@
 #include "lote/base/parallel_for.h"
 #include "lote/io/byte_source.h"
 #include "lote/monitoring/terms.h"
+#include "pipeline/part_writer.h"
 #include "pipeline/stage_files.h"
 
 namespace lote::pipeline {
@@ -27,53 +27,24 @@ using nlohmann::json;
 constexpr std::string_view kTrailerKey = "lote_transform";
 constexpr int kTrailerVersion = 1;
 constexpr std::string_view kOutSuffix = ".out";
-constexpr std::string_view kManifestName = "manifest.json";
 
-// Streaming zstd compression into a string.
+// Lines compressed into a string, one zstd frame.
 class ZstdStringWriter {
  public:
-  explicit ZstdStringWriter(int level) : cctx_(ZSTD_createCCtx()) {
-    if (cctx_ != nullptr) {
-      ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level);
-      ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1);
-    }
-  }
-  ~ZstdStringWriter() { ZSTD_freeCCtx(cctx_); }
-  ZstdStringWriter(const ZstdStringWriter&) = delete;
-  ZstdStringWriter& operator=(const ZstdStringWriter&) = delete;
-
-  Status AddLine(std::string_view line) {
-    pending_.append(line);
-    pending_.push_back('\n');
-    if (pending_.size() >= (64 << 10)) return Drain(ZSTD_e_continue);
-    return Status::Ok();
-  }
+  explicit ZstdStringWriter(int level)
+      : zstd_(level, [this](std::string_view chunk) {
+          out_.append(chunk);
+          return Status::Ok();
+        }) {}
+  Status AddLine(std::string_view line) { return zstd_.AddLine(line); }
   Result<std::string> Finish() {
-    LOTE_RETURN_IF_ERROR(Drain(ZSTD_e_end));
+    LOTE_RETURN_IF_ERROR(zstd_.EndFrame());
     return std::move(out_);
   }
 
  private:
-  Status Drain(ZSTD_EndDirective mode) {
-    if (cctx_ == nullptr) return InternalError("zstd: cannot create a compression context");
-    ZSTD_inBuffer in{pending_.data(), pending_.size(), 0};
-    while (true) {
-      const size_t at = out_.size();
-      out_.resize(at + ZSTD_CStreamOutSize());
-      ZSTD_outBuffer out{out_.data() + at, ZSTD_CStreamOutSize(), 0};
-      const size_t remaining = ZSTD_compressStream2(cctx_, &out, &in, mode);
-      out_.resize(at + out.pos);
-      if (ZSTD_isError(remaining)) {
-        return InternalError(std::string("zstd: ") + ZSTD_getErrorName(remaining));
-      }
-      if (mode == ZSTD_e_continue ? in.pos == in.size : remaining == 0) break;
-    }
-    pending_.clear();
-    return Status::Ok();
-  }
-
-  ZSTD_CCtx* cctx_;
-  std::string pending_, out_;
+  std::string out_;
+  ZstdLineCompressor zstd_;
 };
 
 // The lines of a zstd stream held in memory, with the decompressed bytes bounded.
@@ -166,8 +137,7 @@ Status SplitAnswer(std::string_view answer, const std::string& where, std::strin
 
 // The lines of a zstd stream, counted (its checksum checked on the way).
 Result<uint64_t> CountLines(std::string_view zst, const std::string& where) {
-  auto source = io::MakeZstdSource(io::MakeStringSource(zst, where));
-  io::LineReader lines(source.get());
+  ZstdLines lines(zst, where, std::numeric_limits<uint64_t>::max());
   std::string line;
   uint64_t n = 0;
   while (true) {
@@ -176,10 +146,6 @@ Result<uint64_t> CountLines(std::string_view zst, const std::string& where) {
     ++n;
   }
 }
-
-// The parts of a prep object (none only for an object without records prepared before prep
-// kept a part for empty objects).
-const std::vector<std::string>& DataParts(const StagedObject& o) { return o.data_uris; }
 
 Result<std::shared_ptr<storage::Storage>> OutputStorage(const PipelineOptions& o) {
   if (o.output_uri.empty()) return InvalidArgumentError("no output URI");
@@ -197,9 +163,7 @@ Result<std::string> TransformPart(std::string_view part, std::string_view name,
   }
   const monitoring::Profile* reference = o.engine->reference_profile();
   const bool count_terms = o.count_terms && reference != nullptr && !reference->terms().empty();
-  std::unique_ptr<InferenceState> state = o.engine->NewState();
-  std::unique_ptr<InferenceState> shadow_state;
-  if (o.shadow != nullptr) shadow_state = o.shadow->NewState();
+  StageRecordInferer inferer(*o.engine, o.shadow);
   monitoring::TermSampler sampler;
   monitoring::TermCounts terms;
   ZstdStringWriter out(o.zstd_level);
@@ -215,9 +179,7 @@ Result<std::string> TransformPart(std::string_view part, std::string_view name,
     if (r.has_label || !r.entities_json.empty() || r.signals.observed) {
       return DataLossError(where + ": the record was inferred already (not a prep part)");
     }
-    if (InferStageRecord(*o.engine, state.get(), o.shadow, shadow_state.get(), &r) && count_terms) {
-      o.engine->CountTerms(state.get(), r.record_id, &sampler, &terms);
-    }
+    if (inferer.Infer(&r) && count_terms) inferer.CountTerms(r.record_id, &sampler, &terms);
     // Everything written from here on follows the PII policy.
     if (!r.stage.empty()) {
       r.reason = o.engine->RedactText(r.reason);
@@ -254,16 +216,16 @@ Result<TransformManifest> WriteTransformManifest(const PipelineOptions& o,
   const std::string prep = StageFolder(o.output_uri, "prep");
   const std::string infer = StageFolder(o.output_uri, "infer");
   TransformManifest m;
-  m.uri = manifest_uri.empty()
-              ? storage::JoinUri(StageFolder(o.output_uri, "transform"), std::string(kManifestName))
-              : std::string(manifest_uri);
+  if (manifest_uri.empty()) return InvalidArgumentError("no manifest URI");
+  m.uri = std::string(manifest_uri);
   json entries = json::array({json{{"prefix", WithSlash(prep)}}});
   LOTE_ASSIGN_OR_RETURN(auto pending, ListMarkers(*out, prep));
   for (const StagedObject& p : pending) {
     auto done = ReadMarker(*out, infer, p.key);
     if (done.ok()) continue;
     if (done.status().code() != StatusCode::kNotFound) return done.status();
-    std::vector<std::string> parts = DataParts(p);
+    // None only for an object without records that an older lote prepared.
+    const std::vector<std::string>& parts = p.data_uris;
     if (parts.empty()) {
       return FailedPreconditionError(
           p.uri +
@@ -385,7 +347,7 @@ Result<StageReport> ImportTransformOutput(const PipelineOptions& o,
   LOTE_ASSIGN_OR_RETURN(auto pending, ListMarkers(*out, prep));
   for (StagedObject p : pending) {
     ++report.objects_pending;
-    const std::vector<std::string> parts = DataParts(p);
+    const std::vector<std::string> parts = p.data_uris;
     auto done = ReadMarker(*out, infer, p.key);
     if (done.ok()) {
       ++report.objects_skipped;
@@ -444,9 +406,7 @@ Result<StageReport> ImportTransformOutput(const PipelineOptions& o,
         counted_terms = true;
       }
       if (n > 0) {
-        char suffix[32];
-        std::snprintf(suffix, sizeof(suffix), "-%05zu.jsonl.zst", i);
-        data_uris.push_back(storage::JoinUri(infer, p.key + suffix));
+        data_uris.push_back(storage::JoinUri(infer, p.key + PartSuffix(i)));
         LOTE_RETURN_IF_ERROR(out->Write(data_uris.back(), rows));
       }
       records += n;
@@ -470,7 +430,7 @@ Result<StageReport> ImportTransformOutput(const PipelineOptions& o,
     if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
   }
   // The job's manifest goes once every object it lists is imported.
-  const std::string manifest_uri = from + std::string(kManifestName);
+  const std::string manifest_uri = from + std::string(kTransformManifestName);
   if (auto text = results->Read(manifest_uri); text.ok()) {
     json entries = json::parse(*text, nullptr, /*allow_exceptions=*/false);
     bool all_done = entries.is_array();

@@ -41,6 +41,9 @@ namespace lote::pipeline {
 
 inline constexpr std::string_view kPrepPartContentType = "application/x-lote-prep+zstd";
 inline constexpr std::string_view kInferPartContentType = "application/x-lote-infer+zstd";
+// The manifest's name in the transform's folder, where the job writes its .out files too: the
+// import deletes the manifest once every object it lists is imported.
+inline constexpr std::string_view kTransformManifestName = "manifest.json";
 
 struct TransformPartOptions {
   const InferenceEngine* engine = nullptr;  // required
@@ -70,8 +73,8 @@ struct TransformManifest {
   uint64_t objects = 0;  // objects those parts belong to
 };
 
-// Writes the manifest of the prep parts waiting for inference to `manifest_uri` (default, when
-// empty: OUTPUT/_stages/transform/manifest.json) under the output lock. Errors of the storage;
+// Writes the manifest of the prep parts waiting for inference to `manifest_uri` (normally
+// TRANSFORM_FOLDER/kTransformManifestName) under the output lock. Errors of the storage;
 // FailedPrecondition for a prep object written before prep kept a part for empty objects.
 Result<TransformManifest> WriteTransformManifest(const PipelineOptions& options,
                                                  std::string_view manifest_uri);
